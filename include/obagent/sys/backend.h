@@ -1,0 +1,75 @@
+/*
+ * obagent: the storage back-end interface, for back-end authors.
+ *
+ * A vault is a flat namespace of immutable objects named by '/'-separated paths
+ * of [A-Za-z0-9._-] components. A back end stores and returns them; it knows
+ * nothing of their contents. Writes are create-only: put never replaces an object
+ * (OB_EEXISTS), and an object becomes visible whole or not at all. Retry,
+ * throttling and logging wrap a back end instead of living inside it.
+ * Every back end passes the conformance suite in tests/vault/test_conformance.c.
+ */
+#ifndef OBAGENT_SYS_BACKEND_H
+#define OBAGENT_SYS_BACKEND_H
+
+#include "../common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OB_BACKEND_VERSION 1
+
+/** What a back end can do (capabilities bit set). */
+#define OB_BACKEND_CAP_DELETE      0x1u  /**< remove works with these credentials */
+#define OB_BACKEND_CAP_RANGE_GET   0x2u  /**< get with offset/length reads only that range */
+#define OB_BACKEND_CAP_LOCAL       0x4u  /**< data is on a local file system */
+
+typedef struct ob_backend ob_backend;
+
+/** Called once per listed object; return non-zero to stop (list returns that value). */
+typedef int (*ob_backend_list_cb)(const char *name, uint64_t size, void *payload);
+
+struct ob_backend {
+	unsigned int version;  /**< OB_BACKEND_VERSION */
+
+	/** Store an object create-only: OB_EEXISTS if name exists (its data unchanged). */
+	int (*put)(ob_backend *be, const char *name, const void *data, size_t len);
+
+	/**
+	 * Read an object, or len bytes of it from offset (len 0: to the end).
+	 * *out (malloc'd, the caller frees with free()) and *out_len receive the bytes.
+	 * OB_ENOTFOUND if absent; a range past the end is OB_EINVALID.
+	 */
+	int (*get)(void **out, size_t *out_len, ob_backend *be, const char *name,
+		uint64_t offset, size_t len);
+
+	/** Size of an object, or OB_ENOTFOUND. */
+	int (*stat)(uint64_t *out_size, ob_backend *be, const char *name);
+
+	/** List the objects whose names start with prefix (any order). */
+	int (*list)(ob_backend *be, const char *prefix, ob_backend_list_cb cb, void *payload);
+
+	/** Delete an object (OB_ENOTFOUND if absent, OB_EACCESS if not allowed). */
+	int (*remove)(ob_backend *be, const char *name);
+
+	/** OB_BACKEND_CAP_* bits. */
+	unsigned int (*capabilities)(ob_backend *be);
+
+	/** Free the back end. */
+	void (*free)(ob_backend *be);
+};
+
+/**
+ * The local-directory back end, rooted at an existing folder. Objects are files;
+ * puts go to a temporary file that is synced and then linked into place.
+ * *out: out->free(out).
+ */
+OB_EXTERN(int) ob_backend_local_new(ob_backend **out, const char *root);
+
+/** Whether a name is acceptable to every back end (1) or not (0). */
+OB_EXTERN(int) ob_backend_name_valid(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,751 @@
+/* The agent of one server: state folder, registration, passphrase, machine settings. */
+#include "obagent/agent.h"
+#include "catalog.h"
+#include "credentials.h"
+#include "env.h"
+#include "error.h"
+#include "vault_internal.h"
+#include "platform/platform.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+struct ob_agent {
+	char *home;
+	char *server_name;
+	char *secrets_dir;
+	ob_catalog *cat;
+};
+
+#define SECRET_MASTER_KEY "master.key"
+#define SECRET_PROXY_PASSWORD "proxy-password"
+
+int ob_agent_open(ob_agent **out, const char *home)
+{
+	ob_agent *a;
+	char *env_home = NULL, *catalog_path = NULL;
+	int error;
+
+	*out = NULL;
+	if (!(a = calloc(1, sizeof(*a))))
+		return ob_err_nomem();
+	if (home && *home)
+		a->home = ob_strdup(home);
+	else if ((env_home = ob_env_get("OBAGENT_HOME")) != NULL)
+		a->home = env_home;
+	else if ((error = ob_platform_default_home(&a->home)) < 0)
+		goto fail;
+	if (!a->home) {
+		error = OB_ENOMEM;
+		goto fail;
+	}
+	if (!ob_platform_path_is_absolute(a->home)) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The agent's state folder must be an absolute path; '%s' is not.", a->home);
+		goto fail;
+	}
+	if (!(a->server_name = ob_env_get("OBAGENT_SERVER_NAME")) &&
+	    (error = ob_platform_hostname(&a->server_name)) < 0)
+		goto fail;
+	if ((error = ob_platform_mkdir_p(a->home, 0700)) < 0)
+		goto fail;
+	if (!(a->secrets_dir = ob_platform_join(a->home, "secrets")) ||
+	    !(catalog_path = ob_platform_join(a->home, "catalog.db"))) {
+		error = ob_err_nomem();
+		goto fail;
+	}
+	if ((error = ob_platform_mkdir_p(a->secrets_dir, 0700)) < 0)
+		goto fail;
+	chmod(a->secrets_dir, 0700);
+	if ((error = ob_catalog_open(&a->cat, catalog_path)) < 0)
+		goto fail;
+	free(catalog_path);
+	*out = a;
+	return 0;
+fail:
+	free(catalog_path);
+	ob_agent_free(a);
+	return error;
+}
+
+void ob_agent_free(ob_agent *agent)
+{
+	if (!agent)
+		return;
+	ob_catalog_free(agent->cat);
+	free(agent->home);
+	free(agent->server_name);
+	free(agent->secrets_dir);
+	free(agent);
+}
+
+const char *ob_agent_home(const ob_agent *agent) { return agent->home; }
+const char *ob_agent_server_name(const ob_agent *agent) { return agent->server_name; }
+
+void ob_registration_free(ob_registration *reg)
+{
+	if (!reg)
+		return;
+	free(reg->vault_name);
+	free(reg->vault_id);
+	free(reg->vault_location);
+	free(reg->storage_type);
+	free(reg->server_name);
+	free(reg->server_id);
+	free(reg);
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	return ob_strdup((const char *)sqlite3_column_text(st, i));
+}
+
+int ob_agent_registration(ob_registration **out, ob_agent *agent)
+{
+	sqlite3_stmt *st;
+	ob_registration *reg = NULL;
+	int rc, error = 0;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"SELECT vault_name, vault_id, vault_location, storage_type, server_name, server_id, registered_at "
+		"FROM registration WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the registration");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error = ob_err(OB_ENOTREG, OB_ERRCLASS_JOB,
+			"This server is not registered to a vault. Register it first with Start-OBRegistration.");
+	} else if (rc != SQLITE_ROW) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the registration");
+	} else if (!(reg = calloc(1, sizeof(*reg)))) {
+		error = ob_err_nomem();
+	} else {
+		reg->version = OB_REGISTRATION_VERSION;
+		reg->vault_name = column_dup(st, 0);
+		reg->vault_id = column_dup(st, 1);
+		reg->vault_location = column_dup(st, 2);
+		reg->storage_type = column_dup(st, 3);
+		reg->server_name = column_dup(st, 4);
+		reg->server_id = column_dup(st, 5);
+		reg->registered_at = sqlite3_column_int64(st, 6);
+		if (!reg->vault_name || !reg->vault_id || !reg->vault_location || !reg->storage_type ||
+		    !reg->server_name || !reg->server_id)
+			error = OB_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	if (error < 0) {
+		ob_registration_free(reg);
+		return error;
+	}
+	*out = reg;
+	return 0;
+}
+
+static int has_extension(const char *path, const char *ext)
+{
+	size_t n = strlen(path), e = strlen(ext);
+
+	return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+/* Write this server's record in the vault, unless it is there (a re-registration). */
+static int put_server_record(ob_vault_conn *vc, const char *server_id, const char *server_name, int64_t now)
+{
+	ob_buf rec = OB_BUF_INIT;
+	char name[128];
+	uint8_t digest[32];
+	char hex[65];
+	int error;
+
+	snprintf(name, sizeof(name), OB_PREFIX_SERVERS "%s/server", server_id);
+	if ((error = ob_kv_begin(&rec, "server", 1)) < 0 ||
+	    (error = ob_kv_add(&rec, "id", server_id)) < 0 ||
+	    (error = ob_kv_add(&rec, "name", server_name)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "registered", now)) < 0)
+		goto done;
+	/* Agents cannot sign as the owner: a checksum line catches damage. */
+	ob_sha256(digest, rec.data, rec.len);
+	ob_hex_encode(hex, digest, sizeof(digest));
+	if ((error = ob_kv_add(&rec, "sha256", hex)) < 0)
+		goto done;
+	error = vc->be->put(vc->be, name, rec.data, rec.len);
+	if (error == OB_EEXISTS) {
+		ob_error_clear();
+		error = 0;
+	}
+done:
+	ob_buf_dispose(&rec);
+	return error;
+}
+
+int ob_agent_register(ob_registration **out, ob_agent *agent, const char *credentials_path)
+{
+	char *xml = NULL, server_id[33];
+	size_t xml_len;
+	ob_credentials cred = { 0 };
+	ob_vault_conn vc = { 0 };
+	ob_buf canon = OB_BUF_INIT;
+	ob_registration *current = NULL;
+	ob_kv latest = { 0 };
+	int64_t now, latest_seq;
+	sqlite3_stmt *st = NULL;
+	int error;
+
+	if (out)
+		*out = NULL;
+	if (!credentials_path || !*credentials_path)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS, "A vault credentials file is required.");
+	if (!ob_platform_path_is_absolute(credentials_path))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials path '%s' is relative. Give the absolute path of the file.", credentials_path);
+	if (!has_extension(credentials_path, OB_CREDENTIALS_EXTENSION))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+			"'%s' is not a vault credentials file: the name must end in " OB_CREDENTIALS_EXTENSION ".",
+			credentials_path);
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_platform_read_file(&xml, &xml_len, credentials_path, OB_CREDENTIALS_MAX_BYTES)) < 0) {
+		if (error == OB_EINVALID)
+			error = ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+				"The vault credentials file '%s' is malformed (too large). Download a new file from the vault.",
+				credentials_path);
+		return error;
+	}
+	if ((error = ob_credentials_parse(&cred, xml, xml_len)) < 0)
+		goto done;
+	if (strcmp(cred.resource_type, "Local") != 0) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials file names a '%s' vault, which this agent cannot reach.", cred.resource_type);
+		goto done;
+	}
+	if ((error = ob_vault_conn_open(&vc, cred.storage_location)) < 0)
+		goto done;
+	if (strcmp(vc.id, cred.vault_id) != 0) {
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials file does not belong to the vault at '%s'. Download a new file from that vault.",
+			vc.location);
+		goto done;
+	}
+	if ((error = ob_credentials_canonical(&canon, &cred)) < 0)
+		goto done;
+	if (ob_verify(vc.owner_public, canon.data, canon.len, cred.signature) < 0) {
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials file was changed after it was issued (its signature does not match). "
+			"Download a new file from the vault and use it as it is.");
+		goto done;
+	}
+	if (now >= cred.expires_at) {
+		char when[21];
+		ob_time_format_utc(when, cred.expires_at);
+		error = ob_err(OB_EEXPIRED, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials file expired at %s. Download a new one (Get-OBVaultCredentials) and register within its validity.",
+			when);
+		goto done;
+	}
+	if ((error = ob_vault_latest_seq(&latest_seq, &vc, OB_PREFIX_CREDENTIALS)) < 0)
+		goto done;
+	if (latest_seq > cred.sequence) {
+		char name[64];
+		snprintf(name, sizeof(name), OB_PREFIX_CREDENTIALS "%010lld", (long long)latest_seq);
+		/* Only a genuine newer record supersedes this file. */
+		if (ob_vault_read_signed(&latest, &vc, name, "credentials") == 0) {
+			error = ob_err(OB_ESUPERSEDED, OB_ERRCLASS_CREDENTIALS,
+				"A newer vault credentials file has been issued for vault '%s'; only the newest one registers servers. Use the newest file.",
+				vc.name);
+			goto done;
+		}
+		ob_error_clear();
+	}
+
+	error = ob_agent_registration(&current, agent);
+	if (error == 0 && strcmp(current->vault_id, vc.id) != 0) {
+		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_CREDENTIALS,
+			"This server is registered to another vault ('%s'). A server belongs to one vault: use that vault's credentials, "
+			"or give this agent another state folder.", current->vault_name);
+		goto done;
+	}
+	if (error < 0 && error != OB_ENOTREG)
+		goto done;
+	ob_error_clear();
+
+	ob_vault_server_id(server_id, agent->server_name);
+	if ((error = put_server_record(&vc, server_id, agent->server_name, now)) < 0)
+		goto done;
+
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"INSERT OR REPLACE INTO registration (id, vault_id, vault_name, vault_location, storage_type, server_id, "
+		"server_name, credentials_sequence, registered_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		-1, &st, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot save the registration");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, vc.id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, vc.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, vc.location, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, "Local", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, agent->server_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, cred.sequence);
+	sqlite3_bind_int64(st, 8, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot save the registration");
+		goto done;
+	}
+	error = 0;
+	if (out)
+		error = ob_agent_registration(out, agent);
+done:
+	sqlite3_finalize(st);
+	ob_registration_free(current);
+	ob_kv_dispose(&latest);
+	ob_buf_dispose(&canon);
+	ob_vault_conn_dispose(&vc);
+	ob_credentials_dispose(&cred);
+	free(xml);
+	return error;
+}
+
+/* ---- secrets kept by the agent, owner-only ---- */
+
+static int secret_path(char **out, ob_agent *agent, const char *name)
+{
+	*out = ob_platform_join(agent->secrets_dir, name);
+	return *out ? 0 : ob_err_nomem();
+}
+
+static int secret_write(ob_agent *agent, const char *name, const void *data, size_t len)
+{
+	char *path;
+	int error;
+
+	if ((error = secret_path(&path, agent, name)) < 0)
+		return error;
+	error = ob_platform_write_file(path, data, len, 0600, 1);
+	free(path);
+	return error;
+}
+
+static int secret_remove(ob_agent *agent, const char *name)
+{
+	char *path;
+	int error;
+
+	if ((error = secret_path(&path, agent, name)) < 0)
+		return error;
+	error = ob_platform_remove_file(path);
+	free(path);
+	return error;
+}
+
+/* The local copy of this server's master key, bound to its vault and server. */
+static int local_key_save(ob_agent *agent, const ob_registration *reg, const uint8_t master[OB_MASTER_KEY_BYTES],
+	int64_t seq)
+{
+	ob_buf rec = OB_BUF_INIT;
+	char *key64 = ob_base64_encode(master, OB_MASTER_KEY_BYTES);
+	int error;
+
+	if (!key64)
+		return OB_ENOMEM;
+	if ((error = ob_kv_begin(&rec, "local-key", 1)) == 0 &&
+	    (error = ob_kv_add(&rec, "vault_id", reg->vault_id)) == 0 &&
+	    (error = ob_kv_add(&rec, "server_id", reg->server_id)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "key_sequence", seq)) == 0 &&
+	    (error = ob_kv_add(&rec, "master_key", key64)) == 0)
+		error = secret_write(agent, SECRET_MASTER_KEY, rec.data, rec.len);
+	ob_wipe(key64, strlen(key64));
+	free(key64);
+	ob_buf_dispose(&rec);
+	return error;
+}
+
+static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg)
+{
+	char *path, *text = NULL;
+	size_t len;
+	ob_kv kv;
+	uint8_t *key = NULL;
+	size_t key_len;
+	const char *vid, *sid;
+	int error;
+
+	if ((error = secret_path(&path, agent, SECRET_MASTER_KEY)) < 0)
+		return error;
+	if (!ob_platform_exists(path)) {
+		free(path);
+		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
+	}
+	error = ob_platform_read_file(&text, &len, path, 4096);
+	free(path);
+	if (error < 0)
+		return error;
+	error = ob_kv_parse(&kv, text, len);
+	ob_wipe(text, len);
+	free(text);
+	if (error < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The agent's key file is damaged. Set the passphrase again.");
+	vid = ob_kv_get(&kv, "vault_id");
+	sid = ob_kv_get(&kv, "server_id");
+	if (!vid || !sid || strcmp(vid, reg->vault_id) || strcmp(sid, reg->server_id)) {
+		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+			"The agent's key belongs to another vault or server. Set the passphrase again.");
+	} else if ((error = ob_kv_get_b64(&key, &key_len, &kv, "master_key", OB_MASTER_KEY_BYTES)) == 0) {
+		memcpy(master, key, OB_MASTER_KEY_BYTES);
+	}
+	if (key) {
+		ob_wipe(key, key_len);
+		free(key);
+	}
+	ob_kv_dispose(&kv);
+	return error;
+}
+
+static int encryption_state(int *out_set, ob_agent *agent, const ob_registration *reg)
+{
+	sqlite3_stmt *st;
+	int rc, error = 0;
+
+	*out_set = 0;
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"SELECT 1 FROM encryption WHERE id = 1 AND vault_id = ?1 AND server_id = ?2", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the encryption state");
+	sqlite3_bind_text(st, 1, reg->vault_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reg->server_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out_set = 1;
+	else if (rc != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot read the encryption state");
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int encryption_record(ob_agent *agent, const ob_registration *reg, int64_t seq, int64_t now)
+{
+	sqlite3_stmt *st;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"INSERT OR REPLACE INTO encryption (id, vault_id, server_id, key_sequence, set_at) VALUES (1, ?1, ?2, ?3, ?4)",
+		-1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot save the encryption state");
+	sqlite3_bind_text(st, 1, reg->vault_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reg->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seq);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot save the encryption state");
+	sqlite3_finalize(st);
+	return error;
+}
+
+static void key_aad(char *out, size_t size, const char *vault_id, const char *server_id, int64_t seq)
+{
+	snprintf(out, size, "obagent-server-key-v1|%s|%s|%lld", vault_id, server_id, (long long)seq);
+}
+
+static int passphrase_valid(const uint8_t *pp, size_t len)
+{
+	size_t i;
+
+	if (!pp || len < OB_PASSPHRASE_MIN_LENGTH)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The encryption passphrase must be at least %d characters long.", OB_PASSPHRASE_MIN_LENGTH);
+	for (i = 0; i < len; i++)
+		if (pp[i] < 0x20 || pp[i] > 0x7e)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+				"The encryption passphrase may contain only printable ASCII characters (no accents, symbols beyond ASCII or control characters).");
+	return 0;
+}
+
+static int pin_blank(const char *pin)
+{
+	if (!pin)
+		return 1;
+	for (; *pin; pin++)
+		if (!isspace((unsigned char)*pin))
+			return 0;
+	return 1;
+}
+
+int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t passphrase_len, const char *security_pin)
+{
+	ob_registration *reg = NULL;
+	ob_vault_conn vc = { 0 };
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	ob_buf rec = OB_BUF_INIT;
+	char keyname[128], aad[256];
+	char *stored = NULL;
+	size_t stored_len;
+	int64_t now, seq;
+	int error, have_local;
+
+	if ((error = passphrase_valid(passphrase, passphrase_len)) < 0)
+		return error;
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) < 0)
+		goto done;
+	if (strcmp(vc.id, reg->vault_id) != 0) {
+		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_VAULT,
+			"The vault at '%s' is no longer the vault this server registered to. Register again.", reg->vault_location);
+		goto done;
+	}
+	if ((error = encryption_state(&have_local, agent, reg)) < 0)
+		goto done;
+	if (have_local && local_key_load(master, agent, reg) < 0) {
+		ob_error_clear();
+		have_local = 0;
+	}
+	snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/", reg->server_id);
+	if ((error = ob_vault_latest_seq(&seq, &vc, keyname)) < 0)
+		goto done;
+
+	if (seq > 0 && !have_local) {
+		/* The vault has this server's key: only its passphrase may open it. */
+		snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/%010lld", reg->server_id, (long long)seq);
+		key_aad(aad, sizeof(aad), vc.id, reg->server_id, seq);
+		if ((error = ob_vault_read(&stored, &stored_len, &vc, keyname)) < 0 ||
+		    (error = ob_key_unwrap(master, stored, stored_len, passphrase, passphrase_len, aad)) < 0)
+			goto done;
+		if ((error = local_key_save(agent, reg, master, seq)) < 0 ||
+		    (error = encryption_record(agent, reg, seq, now)) < 0)
+			goto done;
+		goto done;
+	}
+
+	if (seq > 0) {
+		/* A change of passphrase: the vault owner must allow it. */
+		if (pin_blank(security_pin)) {
+			error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+				"Changing the encryption passphrase needs a security PIN. Get one from the vault owner (New-OBSecurityPin) "
+				"and pass it with -SecurityPin.");
+			goto done;
+		}
+		if ((error = ob_vault_pin_check(&vc, security_pin, now)) < 0)
+			goto done;
+	} else if (!have_local && (error = ob_random(master, sizeof(master))) < 0) {
+		/* The first passphrase creates the key (a key kept locally is wrapped as it is). */
+		goto done;
+	}
+
+	/* Write the new wrap create-only at the next sequence; the newest wrap is the key. */
+	seq++;
+	snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/%010lld", reg->server_id, (long long)seq);
+	key_aad(aad, sizeof(aad), vc.id, reg->server_id, seq);
+	if ((error = ob_key_wrap(&rec, master, passphrase, passphrase_len, aad, &OB_KDF_PASSPHRASE, now)) < 0)
+		goto done;
+	if ((error = vc.be->put(vc.be, keyname, rec.data, rec.len)) < 0) {
+		if (error == OB_EEXISTS)
+			error = ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
+				"Another change of this server's passphrase happened at the same time. Try again.");
+		goto done;
+	}
+	if ((error = local_key_save(agent, reg, master, seq)) < 0 || (error = encryption_record(agent, reg, seq, now)) < 0)
+		goto done;
+done:
+	ob_wipe(master, sizeof(master));
+	free(stored);
+	ob_buf_dispose(&rec);
+	ob_vault_conn_dispose(&vc);
+	ob_registration_free(reg);
+	return error;
+}
+
+/* ---- machine settings ---- */
+
+#define S_PROXY_SERVER "proxy.server"
+#define S_PROXY_PORT "proxy.port"
+#define S_PROXY_USER "proxy.username"
+#define S_THROTTLE_DAYS "throttle.work_days"
+#define S_THROTTLE_START "throttle.start_minute"
+#define S_THROTTLE_END "throttle.end_minute"
+#define S_THROTTLE_WORK "throttle.work_bandwidth"
+#define S_THROTTLE_NONWORK "throttle.non_work_bandwidth"
+
+static int64_t setting_i64(ob_agent *agent, const char *name, int64_t fallback)
+{
+	char *v = NULL;
+	int64_t n;
+
+	if (ob_catalog_setting_get(&v, agent->cat, name) < 0 || ob_parse_i64(&n, v) < 0)
+		n = fallback;
+	free(v);
+	return n;
+}
+
+void ob_machine_settings_free(ob_machine_settings *s)
+{
+	if (!s)
+		return;
+	free(s->proxy_server);
+	free(s->proxy_username);
+	free(s);
+}
+
+int ob_agent_settings(ob_machine_settings **out, ob_agent *agent)
+{
+	ob_machine_settings *s;
+	ob_registration *reg = NULL;
+	char *path = NULL;
+	int error;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return ob_err_nomem();
+	s->version = OB_MACHINE_SETTINGS_VERSION;
+	error = ob_catalog_setting_get(&s->proxy_server, agent->cat, S_PROXY_SERVER);
+	if (error == 0) {
+		s->proxy_enabled = 1;
+		s->proxy_port = (int32_t)setting_i64(agent, S_PROXY_PORT, 0);
+		if (ob_catalog_setting_get(&s->proxy_username, agent->cat, S_PROXY_USER) < 0)
+			s->proxy_username = NULL;
+		if ((error = secret_path(&path, agent, SECRET_PROXY_PASSWORD)) < 0)
+			goto fail;
+		s->proxy_has_password = ob_platform_exists(path);
+	} else if (error != OB_ENOTFOUND) {
+		goto fail;
+	}
+	if ((s->work_days = (uint32_t)setting_i64(agent, S_THROTTLE_DAYS, 0)) != 0) {
+		s->throttle_enabled = 1;
+		s->start_work_minute = (int32_t)setting_i64(agent, S_THROTTLE_START, 0);
+		s->end_work_minute = (int32_t)setting_i64(agent, S_THROTTLE_END, 0);
+		s->work_hour_bandwidth = (uint32_t)setting_i64(agent, S_THROTTLE_WORK, 0);
+		s->non_work_hour_bandwidth = (uint32_t)setting_i64(agent, S_THROTTLE_NONWORK, 0);
+	}
+	error = ob_agent_registration(&reg, agent);
+	if (error == 0) {
+		int set = 0;
+		uint8_t master[OB_MASTER_KEY_BYTES];
+		if ((error = encryption_state(&set, agent, reg)) < 0)
+			goto fail;
+		if (set && local_key_load(master, agent, reg) == 0)
+			s->encryption_key_set = 1;
+		ob_wipe(master, sizeof(master));
+	} else if (error != OB_ENOTREG) {
+		goto fail;
+	}
+	ob_error_clear();
+	ob_registration_free(reg);
+	free(path);
+	*out = s;
+	return 0;
+fail:
+	ob_registration_free(reg);
+	free(path);
+	ob_machine_settings_free(s);
+	return error;
+}
+
+static int begin(ob_agent *agent)
+{
+	return ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE");
+}
+
+static int finish(ob_agent *agent, int error)
+{
+	if (error < 0) {
+		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
+		return error;
+	}
+	return ob_catalog_exec(agent->cat, "COMMIT");
+}
+
+int ob_agent_set_proxy(ob_agent *agent, const char *server, int32_t port, const char *username,
+	const uint8_t *password, size_t password_len)
+{
+	char num[16];
+	const char *p;
+	int error;
+
+	if (!server || !*server || strlen(server) > 255)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A proxy server name is required (at most 255 characters).");
+	for (p = server; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The proxy server '%s' contains spaces or control characters.", server);
+	if (port < 1 || port > 65535)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The proxy port must be from 1 to 65535; %d was given.", (int)port);
+	if (password && password_len && (!username || !*username))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A proxy password needs a proxy user name.");
+	snprintf(num, sizeof(num), "%d", (int)port);
+	if ((error = begin(agent)) < 0)
+		return error;
+	if ((error = ob_catalog_setting_set(agent->cat, S_PROXY_SERVER, server)) == 0 &&
+	    (error = ob_catalog_setting_set(agent->cat, S_PROXY_PORT, num)) == 0) {
+		if (username && *username)
+			error = ob_catalog_setting_set(agent->cat, S_PROXY_USER, username);
+		else
+			error = ob_catalog_setting_delete(agent->cat, S_PROXY_USER);
+	}
+	if (error == 0) {
+		if (password && password_len)
+			error = secret_write(agent, SECRET_PROXY_PASSWORD, password, password_len);
+		else
+			error = secret_remove(agent, SECRET_PROXY_PASSWORD);
+	}
+	return finish(agent, error);
+}
+
+int ob_agent_set_no_proxy(ob_agent *agent)
+{
+	int error;
+
+	if ((error = begin(agent)) < 0)
+		return error;
+	if ((error = ob_catalog_setting_delete(agent->cat, S_PROXY_SERVER)) == 0 &&
+	    (error = ob_catalog_setting_delete(agent->cat, S_PROXY_PORT)) == 0 &&
+	    (error = ob_catalog_setting_delete(agent->cat, S_PROXY_USER)) == 0)
+		error = secret_remove(agent, SECRET_PROXY_PASSWORD);
+	return finish(agent, error);
+}
+
+int ob_agent_set_throttle(ob_agent *agent, uint32_t work_days, int32_t start_minute, int32_t end_minute,
+	uint32_t work_bandwidth, uint32_t non_work_bandwidth)
+{
+	char v[5][16];
+	int error;
+
+	if (work_days == 0 || work_days > 0x7f)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Give at least one work day.");
+	if (start_minute < 0 || end_minute > 24 * 60 || start_minute >= end_minute)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The work hours must start before they end, within one day (StartWorkHour < EndWorkHour).");
+	if (work_bandwidth < OB_BANDWIDTH_MIN || work_bandwidth > OB_BANDWIDTH_MAX ||
+	    non_work_bandwidth < OB_BANDWIDTH_MIN || non_work_bandwidth > OB_BANDWIDTH_MAX)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"Bandwidth must be from %u to %u bytes per second (512 Kbps to 1023 Mbps).", OB_BANDWIDTH_MIN, OB_BANDWIDTH_MAX);
+	snprintf(v[0], 16, "%u", work_days);
+	snprintf(v[1], 16, "%d", (int)start_minute);
+	snprintf(v[2], 16, "%d", (int)end_minute);
+	snprintf(v[3], 16, "%u", work_bandwidth);
+	snprintf(v[4], 16, "%u", non_work_bandwidth);
+	if ((error = begin(agent)) < 0)
+		return error;
+	if ((error = ob_catalog_setting_set(agent->cat, S_THROTTLE_DAYS, v[0])) == 0 &&
+	    (error = ob_catalog_setting_set(agent->cat, S_THROTTLE_START, v[1])) == 0 &&
+	    (error = ob_catalog_setting_set(agent->cat, S_THROTTLE_END, v[2])) == 0 &&
+	    (error = ob_catalog_setting_set(agent->cat, S_THROTTLE_WORK, v[3])) == 0)
+		error = ob_catalog_setting_set(agent->cat, S_THROTTLE_NONWORK, v[4]);
+	return finish(agent, error);
+}
+
+int ob_agent_set_no_throttle(ob_agent *agent)
+{
+	int error;
+
+	if ((error = begin(agent)) < 0)
+		return error;
+	if ((error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_DAYS)) == 0 &&
+	    (error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_START)) == 0 &&
+	    (error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_END)) == 0 &&
+	    (error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_WORK)) == 0)
+		error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_NONWORK);
+	return finish(agent, error);
+}

@@ -1,0 +1,292 @@
+/* The local-directory storage back end: one file per object, create-only puts. */
+#include "obagent/sys/backend.h"
+#include "error.h"
+#include "util.h"
+#include "platform/platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+	ob_backend parent;
+	char *root;
+} local_backend;
+
+#define OB_NAME_MAX 1024
+
+int ob_backend_name_valid(const char *name)
+{
+	size_t len, i, comp = 0;
+
+	if (!name || !(len = strlen(name)) || len > OB_NAME_MAX)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		char c = name[i];
+		if (c == '/' || c == '\0') {
+			if (comp == 0)
+				return 0;
+			comp = 0;
+			continue;
+		}
+		if (comp == 0 && c == '.')
+			return 0;  /* no hidden names, no "." or ".." */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+		comp++;
+	}
+	return 1;
+}
+
+static int check_name(const char *name)
+{
+	if (!ob_backend_name_valid(name))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not a valid object name.", name ? name : "");
+	return 0;
+}
+
+static char *object_path(local_backend *lb, const char *name)
+{
+	char *p = ob_platform_join(lb->root, name);
+
+	if (!p)
+		ob_err_nomem();
+	return p;
+}
+
+static int local_put(ob_backend *be, const char *name, const void *data, size_t len)
+{
+	local_backend *lb = (local_backend *)be;
+	char *path, *slash;
+	int error;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (!(path = object_path(lb, name)))
+		return OB_ENOMEM;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	error = ob_platform_mkdir_p(path, 0700);
+	*slash = '/';
+	if (error == 0)
+		error = ob_platform_write_file(path, data, len, 0600, 0);
+	if (error == OB_EEXISTS)
+		error = ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "Object '%s' exists already.", name);
+	free(path);
+	return error;
+}
+
+static int local_get(void **out, size_t *out_len, ob_backend *be, const char *name, uint64_t offset, size_t len)
+{
+	local_backend *lb = (local_backend *)be;
+	char *path, *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd = -1, error = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (!(path = object_path(lb, name)))
+		return OB_ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+					: ob_err_os(errno, "Cannot open the object", path);
+		goto done;
+	}
+	if (fstat(fd, &st) != 0) {
+		error = ob_err_os(errno, "Cannot read the object", path);
+		goto done;
+	}
+	if (offset > (uint64_t)st.st_size || (len && offset + len > (uint64_t)st.st_size)) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Range %llu+%zu is past the end of '%s' (%lld bytes).",
+			(unsigned long long)offset, len, name, (long long)st.st_size);
+		goto done;
+	}
+	if (!len)
+		len = (size_t)((uint64_t)st.st_size - offset);
+	if (!(buf = malloc(len ? len : 1))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(offset + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = ob_err_os(errno, "Cannot read the object", path);
+			goto done;
+		}
+		if (n == 0) {
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Object '%s' shrank while being read.", name);
+			goto done;
+		}
+		got += (size_t)n;
+	}
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return error;
+}
+
+static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
+{
+	local_backend *lb = (local_backend *)be;
+	struct stat st;
+	char *path;
+	int error = 0;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (!(path = object_path(lb, name)))
+		return OB_ENOMEM;
+	if (stat(path, &st) != 0)
+		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+					: ob_err_os(errno, "Cannot stat the object", path);
+	else if (!S_ISREG(st.st_mode))
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
+	else
+		*out_size = (uint64_t)st.st_size;
+	free(path);
+	return error;
+}
+
+/* Walk dir (the folder of relative name rel) and report files whose names start with prefix. */
+static int walk(local_backend *lb, ob_buf *rel, const char *prefix, ob_backend_list_cb cb, void *payload)
+{
+	char *dirpath = rel->len ? ob_platform_join(lb->root, rel->data) : ob_strdup(lb->root);
+	DIR *d;
+	struct dirent *e;
+	int error = 0;
+
+	if (!dirpath)
+		return OB_ENOMEM;
+	d = opendir(dirpath);
+	if (!d) {
+		error = (errno == ENOENT || errno == ENOTDIR) ? 0 : ob_err_os(errno, "Cannot list the folder", dirpath);
+		free(dirpath);
+		return error;
+	}
+	while (!error && (e = readdir(d)) != NULL) {
+		size_t keep = rel->len, plen = strlen(prefix), cmp;
+		struct stat st;
+		char *full;
+
+		if (e->d_name[0] == '.')
+			continue;  /* ".", "..", and temporary files of puts under way */
+		if ((error = ob_buf_puts(rel, e->d_name)) < 0)
+			break;
+		/* Prune: only go on while the name so far agrees with the prefix. */
+		cmp = rel->len < plen ? rel->len : plen;
+		if (strncmp(rel->data, prefix, cmp) != 0) {
+			rel->len = keep;
+			rel->data[keep] = '\0';
+			continue;
+		}
+		if (!(full = ob_platform_join(lb->root, rel->data))) {
+			error = OB_ENOMEM;
+			break;
+		}
+		if (lstat(full, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				if ((error = ob_buf_puts(rel, "/")) == 0)
+					error = walk(lb, rel, prefix, cb, payload);
+			} else if (S_ISREG(st.st_mode) && rel->len >= plen && ob_backend_name_valid(rel->data)) {
+				error = cb(rel->data, (uint64_t)st.st_size, payload);
+			}
+		}
+		free(full);
+		rel->len = keep;
+		rel->data[keep] = '\0';
+	}
+	closedir(d);
+	free(dirpath);
+	return error;
+}
+
+static int local_list(ob_backend *be, const char *prefix, ob_backend_list_cb cb, void *payload)
+{
+	local_backend *lb = (local_backend *)be;
+	ob_buf rel = OB_BUF_INIT;
+	int error;
+
+	if ((error = ob_buf_puts(&rel, "")) < 0)
+		return error;
+	error = walk(lb, &rel, prefix ? prefix : "", cb, payload);
+	ob_buf_dispose(&rel);
+	return error;
+}
+
+static int local_remove(ob_backend *be, const char *name)
+{
+	local_backend *lb = (local_backend *)be;
+	char *path;
+	int error = 0;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (!(path = object_path(lb, name)))
+		return OB_ENOMEM;
+	if (unlink(path) != 0)
+		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+					: ob_err_os(errno, "Cannot delete the object", path);
+	free(path);
+	return error;
+}
+
+static unsigned int local_capabilities(ob_backend *be)
+{
+	(void)be;
+	return OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET | OB_BACKEND_CAP_LOCAL;
+}
+
+static void local_free(ob_backend *be)
+{
+	local_backend *lb = (local_backend *)be;
+
+	if (!lb)
+		return;
+	free(lb->root);
+	free(lb);
+}
+
+int ob_backend_local_new(ob_backend **out, const char *root)
+{
+	local_backend *lb;
+	struct stat st;
+	int error;
+
+	*out = NULL;
+	if (!root || stat(root, &st) != 0)
+		return ob_err_os(root ? errno : EINVAL, "Cannot open the vault folder", root);
+	if (!S_ISDIR(st.st_mode))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not a folder.", root);
+	if (!(lb = calloc(1, sizeof(*lb))))
+		return ob_err_nomem();
+	if ((error = ob_platform_realpath(&lb->root, root)) < 0) {
+		free(lb);
+		return error;
+	}
+	lb->parent.version = OB_BACKEND_VERSION;
+	lb->parent.put = local_put;
+	lb->parent.get = local_get;
+	lb->parent.stat = local_stat;
+	lb->parent.list = local_list;
+	lb->parent.remove = local_remove;
+	lb->parent.capabilities = local_capabilities;
+	lb->parent.free = local_free;
+	*out = &lb->parent;
+	return 0;
+}

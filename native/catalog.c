@@ -1,0 +1,231 @@
+/* The agent's catalog: SQLite, versioned migrations, settings. */
+#include "catalog.h"
+#include "error.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct ob_catalog {
+	sqlite3 *db;
+	char *path;
+};
+
+/*
+ * Migrations, in order: migrations[i] takes the schema from version i to i + 1.
+ * Never edit a published one; add a new one at the end.
+ */
+static const char *const migrations[] = {
+	/* 1: registration and machine settings */
+	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE registration ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  vault_id TEXT NOT NULL, vault_name TEXT NOT NULL, vault_location TEXT NOT NULL,"
+	"  storage_type TEXT NOT NULL, server_id TEXT NOT NULL, server_name TEXT NOT NULL,"
+	"  credentials_sequence INTEGER NOT NULL, registered_at INTEGER NOT NULL);",
+	/* 2: the encryption state of this server (the key itself is in secrets/) */
+	"CREATE TABLE encryption ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  vault_id TEXT NOT NULL, server_id TEXT NOT NULL,"
+	"  key_sequence INTEGER NOT NULL, set_at INTEGER NOT NULL);",
+};
+
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int ob_catalog_latest_version(void)
+{
+	return MIGRATION_COUNT;
+}
+
+int ob_catalog_fail(ob_catalog *cat, const char *what)
+{
+	int rc = sqlite3_extended_errcode(cat->db);
+	int code = OB_ERROR;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = OB_ELOCKED;
+		break;
+	case SQLITE_FULL:
+		code = OB_ENOSPC;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = OB_ECORRUPT;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		code = OB_EACCESS;
+		break;
+	case SQLITE_IOERR:
+		code = OB_EIO;
+		break;
+	case SQLITE_NOMEM:
+		code = OB_ENOMEM;
+		break;
+	}
+	return ob_err(code, OB_ERRCLASS_CATALOG, "%s: catalog '%s': %s (SQLite %d).", what,
+		cat->path ? cat->path : "", sqlite3_errmsg(cat->db), rc);
+}
+
+int ob_catalog_exec(ob_catalog *cat, const char *sql)
+{
+	if (sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ob_catalog_fail(cat, "Catalog update failed");
+	return 0;
+}
+
+int ob_catalog_version(ob_catalog *cat)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(cat->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(cat, "Cannot read the catalog version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v < 0 ? ob_catalog_fail(cat, "Cannot read the catalog version") : v;
+}
+
+static int migrate(ob_catalog *cat, int target)
+{
+	int version, error = 0;
+	char sql[64];
+
+	/* One writer migrates; others wait on the lock, then see the new version. */
+	if ((error = ob_catalog_exec(cat, "BEGIN IMMEDIATE")) < 0)
+		return error;
+	if ((version = ob_catalog_version(cat)) < 0) {
+		error = version;
+		goto done;
+	}
+	if (version > MIGRATION_COUNT) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_CATALOG,
+			"The catalog '%s' has schema version %d, newer than this obagent knows (%d). Update obagent.",
+			cat->path, version, MIGRATION_COUNT);
+		goto done;
+	}
+	for (; version < target; version++) {
+		if ((error = ob_catalog_exec(cat, migrations[version])) < 0)
+			goto done;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if ((error = ob_catalog_exec(cat, sql)) < 0)
+			goto done;
+	}
+done:
+	if (error < 0) {
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+		return error;
+	}
+	return ob_catalog_exec(cat, "COMMIT");
+}
+
+int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version)
+{
+	ob_catalog *cat;
+	int rc, error;
+
+	*out = NULL;
+	if (target_version < 0 || target_version > MIGRATION_COUNT)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CATALOG, "No catalog schema version %d.", target_version);
+	if (!(cat = calloc(1, sizeof(*cat))) || !(cat->path = ob_strdup(path))) {
+		free(cat);
+		return ob_err_nomem();
+	}
+	rc = sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		error = cat->db ? ob_catalog_fail(cat, "Cannot open the catalog")
+				: ob_err(OB_ENOMEM, OB_ERRCLASS_CATALOG, "Cannot open the catalog: out of memory.");
+		goto fail;
+	}
+	chmod(path, 0600);
+	sqlite3_busy_timeout(cat->db, 30000);
+	if ((error = ob_catalog_exec(cat, "PRAGMA journal_mode = WAL")) < 0 ||
+	    (error = ob_catalog_exec(cat, "PRAGMA synchronous = NORMAL")) < 0 ||
+	    (error = ob_catalog_exec(cat, "PRAGMA foreign_keys = ON")) < 0)
+		goto fail;
+	if ((error = migrate(cat, target_version)) < 0)
+		goto fail;
+	*out = cat;
+	return 0;
+fail:
+	ob_catalog_free(cat);
+	return error;
+}
+
+int ob_catalog_open(ob_catalog **out, const char *path)
+{
+	return ob_catalog_open_at(out, path, MIGRATION_COUNT);
+}
+
+void ob_catalog_free(ob_catalog *cat)
+{
+	if (!cat)
+		return;
+	if (cat->db)
+		sqlite3_close_v2(cat->db);
+	free(cat->path);
+	free(cat);
+}
+
+sqlite3 *ob_catalog_db(ob_catalog *cat)
+{
+	return cat->db;
+}
+
+int ob_catalog_setting_get(char **out, ob_catalog *cat, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc, error = 0;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(cat->db, "SELECT value FROM settings WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(cat, "Cannot read a setting");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (!(*out = ob_strdup((const char *)sqlite3_column_text(st, 0))))
+			error = OB_ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		error = OB_ENOTFOUND;
+	} else {
+		error = ob_catalog_fail(cat, "Cannot read a setting");
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_catalog_setting_set(ob_catalog *cat, const char *name, const char *value)
+{
+	sqlite3_stmt *st;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(cat->db, "INSERT INTO settings (name, value) VALUES (?1, ?2) "
+		"ON CONFLICT (name) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(cat, "Cannot save a setting");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(cat, "Cannot save a setting");
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_catalog_setting_delete(ob_catalog *cat, const char *name)
+{
+	sqlite3_stmt *st;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(cat->db, "DELETE FROM settings WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(cat, "Cannot remove a setting");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(cat, "Cannot remove a setting");
+	sqlite3_finalize(st);
+	return error;
+}

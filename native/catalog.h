@@ -1,0 +1,40 @@
+/*
+ * Internal: the agent's catalog, a SQLite database in the state folder, with
+ * versioned schema migrations (docs/CATALOG.md). The vault is the truth; the
+ * catalog holds what the agent needs to be fast and its local settings.
+ */
+#ifndef OB_NATIVE_CATALOG_H
+#define OB_NATIVE_CATALOG_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+typedef struct ob_catalog ob_catalog;
+
+/** The schema version this build writes. */
+int ob_catalog_latest_version(void);
+
+/** Open (creating) and migrate to the latest version. */
+int ob_catalog_open(ob_catalog **out, const char *path);
+/**
+ * Open and migrate only up to target_version (tests use it to build an old
+ * catalog). A catalog newer than this build knows is refused (OB_EINVALID).
+ */
+int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version);
+void ob_catalog_free(ob_catalog *cat);
+
+/** The schema version of an open catalog. */
+int ob_catalog_version(ob_catalog *cat);
+sqlite3 *ob_catalog_db(ob_catalog *cat);
+
+/** Settings: small named strings. get: *out malloc'd, OB_ENOTFOUND when unset. */
+int ob_catalog_setting_get(char **out, ob_catalog *cat, const char *name);
+int ob_catalog_setting_set(ob_catalog *cat, const char *name, const char *value);
+int ob_catalog_setting_delete(ob_catalog *cat, const char *name);
+
+/** Run SQL with no result rows. */
+int ob_catalog_exec(ob_catalog *cat, const char *sql);
+/** Report a SQLite failure as an error (with SQLite's code and message). */
+int ob_catalog_fail(ob_catalog *cat, const char *what);
+
+#endif

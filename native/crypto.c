@@ -1,0 +1,333 @@
+/* Cryptography over OpenSSL 3: scrypt, AES-256-GCM, Ed25519, SHA-256, HMAC. */
+#include "crypto.h"
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+const ob_kdf_params OB_KDF_PASSPHRASE = { 15, 8, 1 };
+const ob_kdf_params OB_KDF_PIN = { 14, 8, 1 };
+
+static int crypto_fail(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char detail[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, detail, sizeof(detail));
+	ERR_clear_error();
+	return ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "%s failed (OpenSSL: %s).", what, e ? detail : "no detail");
+}
+
+int ob_random(void *buf, size_t len)
+{
+	if (len > INT32_MAX || RAND_bytes(buf, (int)len) != 1)
+		return crypto_fail("Random generation");
+	return 0;
+}
+
+int ob_kdf_scrypt(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
+	const uint8_t *salt, size_t salt_len, const ob_kdf_params *params)
+{
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *ctx;
+	OSSL_PARAM p[7], *q = p;
+	uint64_t n;
+	uint32_t r, par;
+	uint64_t maxmem = (uint64_t)1 << 30;
+	int error = 0;
+
+	if (params->log2_n < 10 || params->log2_n > 22 || params->r < 1 || params->r > 32 ||
+	    params->p < 1 || params->p > 16)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "scrypt parameters out of range (N=2^%d, r=%d, p=%d).",
+			params->log2_n, params->r, params->p);
+	n = (uint64_t)1 << params->log2_n;
+	r = (uint32_t)params->r;
+	par = (uint32_t)params->p;
+
+	kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+	if (!kdf)
+		return crypto_fail("Loading scrypt");
+	ctx = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (!ctx)
+		return crypto_fail("scrypt");
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)secret, secret_len);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
+	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &par);
+	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
+	*q = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(ctx, out, out_len, p) <= 0)
+		error = crypto_fail("scrypt key derivation");
+	EVP_KDF_CTX_free(ctx);
+	return error;
+}
+
+static int aead(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
+	const void *aad, size_t aad_len, const uint8_t *in, size_t len)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n, error = 0;
+	size_t body = enc ? len : len - OB_AEAD_TAG_BYTES;
+
+	if (!ctx)
+		return crypto_fail("AES-GCM");
+	if (len > INT32_MAX || aad_len > INT32_MAX) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to seal.");
+		goto done;
+	}
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
+	    (aad_len && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+	    (body && EVP_CipherUpdate(ctx, out, &n, in, (int)body) != 1)) {
+		error = crypto_fail("AES-GCM");
+		goto done;
+	}
+	if (enc) {
+		if (EVP_CipherFinal_ex(ctx, out + body, &n) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OB_AEAD_TAG_BYTES, out + body) != 1)
+			error = crypto_fail("AES-GCM");
+	} else {
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)(in + body)) != 1 ||
+		    EVP_CipherFinal_ex(ctx, out + body, &n) != 1) {
+			ERR_clear_error();
+			ob_wipe(out, body);
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Authentication failed: the data was changed or the key is wrong.");
+		}
+	}
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	return error;
+}
+
+int ob_aead_seal(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
+	const void *aad, size_t aad_len, const uint8_t *plain, size_t len)
+{
+	return aead(1, out, key, nonce, aad, aad_len, plain, len);
+}
+
+int ob_aead_open(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
+	const void *aad, size_t aad_len, const uint8_t *in, size_t len)
+{
+	if (len < OB_AEAD_TAG_BYTES)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Sealed data is truncated.");
+	return aead(0, out, key, nonce, aad, aad_len, in, len);
+}
+
+int ob_sign_keygen(uint8_t priv[OB_SIGN_PRIVATE_BYTES], uint8_t pub[OB_SIGN_PUBLIC_BYTES])
+{
+	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	size_t plen = OB_SIGN_PRIVATE_BYTES, qlen = OB_SIGN_PUBLIC_BYTES;
+	int error = 0;
+
+	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &key) != 1 ||
+	    EVP_PKEY_get_raw_private_key(key, priv, &plen) != 1 ||
+	    EVP_PKEY_get_raw_public_key(key, pub, &qlen) != 1)
+		error = crypto_fail("Ed25519 key generation");
+	EVP_PKEY_free(key);
+	EVP_PKEY_CTX_free(ctx);
+	return error;
+}
+
+int ob_sign(uint8_t sig[OB_SIGN_BYTES], const uint8_t priv[OB_SIGN_PRIVATE_BYTES], const void *msg, size_t len)
+{
+	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, OB_SIGN_PRIVATE_BYTES);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t slen = OB_SIGN_BYTES;
+	int error = 0;
+
+	if (!key || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+	    EVP_DigestSign(md, sig, &slen, msg, len) != 1)
+		error = crypto_fail("Ed25519 signing");
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
+	return error;
+}
+
+int ob_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const void *msg, size_t len, const uint8_t sig[OB_SIGN_BYTES])
+{
+	EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, OB_SIGN_PUBLIC_BYTES);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int error = 0;
+
+	if (!key || !md || EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) != 1)
+		error = crypto_fail("Ed25519 verification");
+	else if (EVP_DigestVerify(md, sig, OB_SIGN_BYTES, msg, len) != 1) {
+		ERR_clear_error();
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_CRYPTO, "The signature does not match.");
+	}
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
+	return error;
+}
+
+void ob_sha256(uint8_t out[32], const void *data, size_t len)
+{
+	SHA256(data, len, out);
+}
+
+int ob_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const void *data, size_t len)
+{
+	unsigned int olen = 32;
+
+	if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &olen))
+		return crypto_fail("HMAC-SHA-256");
+	return 0;
+}
+
+int ob_ct_compare(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0 ? 0 : 1;
+}
+
+int ob_key_wrap(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const uint8_t *passphrase,
+	size_t passphrase_len, const char *aad, const ob_kdf_params *params, int64_t created)
+{
+	uint8_t salt[OB_SALT_BYTES], nonce[OB_AEAD_NONCE_BYTES], kek[OB_AEAD_KEY_BYTES];
+	uint8_t wrapped[OB_MASTER_KEY_BYTES + OB_AEAD_TAG_BYTES];
+	char *salt64 = NULL, *nonce64 = NULL, *wrapped64 = NULL;
+	int error;
+
+	if ((error = ob_random(salt, sizeof(salt))) < 0 || (error = ob_random(nonce, sizeof(nonce))) < 0)
+		return error;
+	if ((error = ob_kdf_scrypt(kek, sizeof(kek), passphrase, passphrase_len, salt, sizeof(salt), params)) < 0)
+		goto done;
+	if ((error = ob_aead_seal(wrapped, kek, nonce, aad, strlen(aad), master, OB_MASTER_KEY_BYTES)) < 0)
+		goto done;
+	salt64 = ob_base64_encode(salt, sizeof(salt));
+	nonce64 = ob_base64_encode(nonce, sizeof(nonce));
+	wrapped64 = ob_base64_encode(wrapped, sizeof(wrapped));
+	if (!salt64 || !nonce64 || !wrapped64) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if ((error = ob_kv_begin(rec, "server-key", 1)) < 0 ||
+	    (error = ob_kv_add(rec, "kdf", "scrypt")) < 0 ||
+	    (error = ob_kv_add_i64(rec, "kdf_log2_n", params->log2_n)) < 0 ||
+	    (error = ob_kv_add_i64(rec, "kdf_r", params->r)) < 0 ||
+	    (error = ob_kv_add_i64(rec, "kdf_p", params->p)) < 0 ||
+	    (error = ob_kv_add(rec, "salt", salt64)) < 0 ||
+	    (error = ob_kv_add(rec, "cipher", "aes-256-gcm")) < 0 ||
+	    (error = ob_kv_add(rec, "nonce", nonce64)) < 0 ||
+	    (error = ob_kv_add(rec, "wrapped_key", wrapped64)) < 0 ||
+	    (error = ob_kv_add_i64(rec, "created", created)) < 0)
+		goto done;
+done:
+	ob_wipe(kek, sizeof(kek));
+	free(salt64);
+	free(nonce64);
+	free(wrapped64);
+	return error;
+}
+
+int ob_key_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], const char *rec, size_t rec_len,
+	const uint8_t *passphrase, size_t passphrase_len, const char *aad)
+{
+	ob_kv kv;
+	int64_t n, r, p;
+	uint8_t *salt = NULL, *nonce = NULL, *wrapped = NULL, kek[OB_AEAD_KEY_BYTES];
+	size_t salt_len, nonce_len, wrapped_len;
+	const char *kdf, *cipher;
+	ob_kdf_params params;
+	int error;
+
+	if ((error = ob_kv_parse(&kv, rec, rec_len)) < 0)
+		return error;
+	kdf = ob_kv_get(&kv, "kdf");
+	cipher = ob_kv_get(&kv, "cipher");
+	if (strcmp(kv.kind, "server-key") != 0 || kv.version != 1 || !kdf || strcmp(kdf, "scrypt") != 0 ||
+	    !cipher || strcmp(cipher, "aes-256-gcm") != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The key record is not a version 1 scrypt/AES-GCM key.");
+		goto done;
+	}
+	if ((error = ob_kv_get_i64(&n, &kv, "kdf_log2_n")) < 0 || (error = ob_kv_get_i64(&r, &kv, "kdf_r")) < 0 ||
+	    (error = ob_kv_get_i64(&p, &kv, "kdf_p")) < 0 ||
+	    (error = ob_kv_get_b64(&salt, &salt_len, &kv, "salt", 0)) < 0 ||
+	    (error = ob_kv_get_b64(&nonce, &nonce_len, &kv, "nonce", OB_AEAD_NONCE_BYTES)) < 0 ||
+	    (error = ob_kv_get_b64(&wrapped, &wrapped_len, &kv, "wrapped_key", OB_MASTER_KEY_BYTES + OB_AEAD_TAG_BYTES)) < 0)
+		goto done;
+	if (n < 0 || n > 64 || r < 0 || r > 64 || p < 0 || p > 64 || salt_len < 8) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The key record's parameters are out of range.");
+		goto done;
+	}
+	params.log2_n = (int)n;
+	params.r = (int)r;
+	params.p = (int)p;
+	if ((error = ob_kdf_scrypt(kek, sizeof(kek), passphrase, passphrase_len, salt, salt_len, &params)) < 0)
+		goto done;
+	if (ob_aead_open(master, kek, nonce, aad, strlen(aad), wrapped, wrapped_len) < 0)
+		error = ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
+			"The passphrase does not open this server's key. Give the passphrase last set for this server.");
+done:
+	ob_wipe(kek, sizeof(kek));
+	free(salt);
+	free(nonce);
+	free(wrapped);
+	ob_kv_dispose(&kv);
+	return error;
+}
+
+int ob_record_sign(ob_buf *rec, const uint8_t priv[OB_SIGN_PRIVATE_BYTES])
+{
+	uint8_t sig[OB_SIGN_BYTES];
+	char *sig64;
+	int error;
+
+	if ((error = ob_sign(sig, priv, rec->data, rec->len)) < 0)
+		return error;
+	if (!(sig64 = ob_base64_encode(sig, sizeof(sig))))
+		return OB_ENOMEM;
+	error = ob_kv_add(rec, "signature", sig64);
+	free(sig64);
+	return error;
+}
+
+int ob_record_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const char *rec, size_t len)
+{
+	static const char marker[] = "\nsignature=";
+	const size_t mlen = sizeof(marker) - 1;
+	const char *p = NULL, *s, *v;
+	uint8_t *sig = NULL;
+	size_t sig_len, vlen;
+	char *text;
+	int error;
+
+	if (len < mlen + 2 || rec[len - 1] != '\n')
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record has no signature.");
+	/* The signature is the last line. */
+	for (s = rec; (s = memchr(s, '\n', len - (size_t)(s - rec))) != NULL; s++)
+		if ((size_t)(rec + len - s) > mlen && memcmp(s, marker, mlen) == 0)
+			p = s;
+	if (!p)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record has no signature.");
+	v = p + mlen;
+	vlen = (size_t)(rec + len - 1 - v);
+	if (memchr(v, '\n', vlen))
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record's signature is not its last line.");
+	if (!(text = malloc(vlen + 1)))
+		return ob_err_nomem();
+	memcpy(text, v, vlen);
+	text[vlen] = '\0';
+	error = ob_base64_decode(&sig, &sig_len, text);
+	free(text);
+	if (error < 0 || sig_len != OB_SIGN_BYTES) {
+		free(sig);
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record's signature is malformed.");
+	}
+	error = ob_verify(pub, rec, (size_t)(p - rec) + 1, sig);
+	free(sig);
+	if (error < 0)
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT, "The record's signature does not match the vault owner's key.");
+	return (int)((size_t)(p - rec) + 1);
+}

@@ -1,0 +1,48 @@
+/* Library initialisation and version. */
+#include "obagent/common.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int init_count;
+
+int ob_init(void)
+{
+	int n;
+
+	pthread_mutex_lock(&init_lock);
+	if (init_count == 0) {
+		OPENSSL_init_crypto(0, NULL);
+		sqlite3_initialize();
+	}
+	n = ++init_count;
+	pthread_mutex_unlock(&init_lock);
+	return n;
+}
+
+int ob_shutdown(void)
+{
+	int n;
+
+	pthread_mutex_lock(&init_lock);
+	if (init_count > 0)
+		init_count--;
+	n = init_count;
+	pthread_mutex_unlock(&init_lock);
+	return n;
+}
+
+const char *ob_version(void)
+{
+	return OB_VERSION_STRING;
+}
+
+void ob_str_free(char *str)
+{
+	free(str);
+}

@@ -1,0 +1,40 @@
+/*
+ * Internal: what differs between operating systems. posix.c implements it for
+ * Linux (and other POSIX systems); a windows.c would implement the same names.
+ */
+#ifndef OB_NATIVE_PLATFORM_H
+#define OB_NATIVE_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util.h"
+
+/** The host name into a malloc'd string. */
+int ob_platform_hostname(char **out);
+/** The default state folder: /var/lib/obagent for root, else XDG state home. */
+int ob_platform_default_home(char **out);
+/** Whether a path is absolute. */
+int ob_platform_path_is_absolute(const char *path);
+/** Make the absolute, normalised form of an existing folder (malloc'd). */
+int ob_platform_realpath(char **out, const char *path);
+/** Create a folder and its parents; mode applies to folders it creates. */
+int ob_platform_mkdir_p(const char *path, unsigned int mode);
+/** 1 if the folder exists and is empty, 0 if not empty, OB_ENOTFOUND if absent. */
+int ob_platform_dir_is_empty(const char *path);
+/** Whether a path exists (1) or not (0). */
+int ob_platform_exists(const char *path);
+/**
+ * Write a whole file atomically: temporary file in the same folder, synced,
+ * renamed over the target (replace = 1) or linked create-only (replace = 0,
+ * OB_EEXISTS when the target exists), then the folder synced.
+ */
+int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace);
+/** Read a whole file of at most max bytes (OB_EINVALID if larger). *out malloc'd, NUL-terminated. */
+int ob_platform_read_file(char **out, size_t *out_len, const char *path, size_t max);
+/** Remove a file (absent is fine). */
+int ob_platform_remove_file(const char *path);
+/** Join two path parts with the separator into a malloc'd string. */
+char *ob_platform_join(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,298 @@
+/* The platform layer for Linux and other POSIX systems. */
+#include "platform.h"
+#include "../error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+int ob_platform_hostname(char **out)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof(name)) != 0)
+		return ob_err_os(errno, "Cannot read the host name", "");
+	name[sizeof(name) - 1] = '\0';
+	*out = ob_strdup(name);
+	return *out ? 0 : OB_ENOMEM;
+}
+
+int ob_platform_default_home(char **out)
+{
+	const char *xdg, *home;
+	ob_buf b = OB_BUF_INIT;
+	int error;
+
+	if (geteuid() == 0) {
+		*out = ob_strdup("/var/lib/obagent");
+		return *out ? 0 : OB_ENOMEM;
+	}
+	xdg = getenv("XDG_STATE_HOME");
+	home = getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		error = ob_buf_printf(&b, "%s/obagent", xdg);
+	else if (home && home[0] == '/')
+		error = ob_buf_printf(&b, "%s/.local/state/obagent", home);
+	else
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"Cannot find a folder for the agent's state: set OBAGENT_HOME, XDG_STATE_HOME or HOME.");
+	if (error < 0)
+		return error;
+	*out = ob_buf_detach(&b);
+	return 0;
+}
+
+int ob_platform_path_is_absolute(const char *path)
+{
+	return path && path[0] == '/';
+}
+
+int ob_platform_realpath(char **out, const char *path)
+{
+	char *r = realpath(path, NULL);
+
+	if (!r)
+		return ob_err_os(errno, "Cannot resolve the path", path);
+	*out = r;
+	return 0;
+}
+
+int ob_platform_mkdir_p(const char *path, unsigned int mode)
+{
+	char *copy = ob_strdup(path), *p;
+	int error = 0;
+
+	if (!copy)
+		return OB_ENOMEM;
+	for (p = copy + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST) {
+				error = ob_err_os(errno, "Cannot create the folder", copy);
+				break;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	if (!error) {
+		struct stat st;
+		if (stat(path, &st) != 0)
+			error = ob_err_os(errno, "Cannot create the folder", path);
+		else if (!S_ISDIR(st.st_mode))
+			error = ob_err(OB_EINVALID, OB_ERRCLASS_OS, "'%s' exists and is not a folder.", path);
+	}
+	free(copy);
+	return error;
+}
+
+int ob_platform_dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return OB_ENOTFOUND;
+		return ob_err_os(errno, "Cannot open the folder", path);
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+int ob_platform_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+char *ob_platform_join(const char *a, const char *b)
+{
+	ob_buf out = OB_BUF_INIT;
+	size_t alen = strlen(a);
+
+	if (ob_buf_put(&out, a, alen) < 0 ||
+	    ((alen == 0 || a[alen - 1] != '/') && ob_buf_puts(&out, "/") < 0) ||
+	    ob_buf_puts(&out, b) < 0) {
+		ob_buf_dispose(&out);
+		return NULL;
+	}
+	return ob_buf_detach(&out);
+}
+
+static int sync_parent(const char *path)
+{
+	char *copy = ob_strdup(path), *slash;
+	int fd, error = 0;
+
+	if (!copy)
+		return OB_ENOMEM;
+	slash = strrchr(copy, '/');
+	if (slash == copy)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(copy, ".");
+	fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		error = ob_err_os(errno, "Cannot sync the folder", copy);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return error;
+}
+
+int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace)
+{
+	ob_buf tmp = OB_BUF_INIT;
+	unsigned char rnd[8];
+	char hex[17];
+	const char *p = data;
+	size_t left = len;
+	int fd = -1, error = 0;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "The random generator failed.");
+	ob_hex_encode(hex, rnd, sizeof(rnd));
+	{
+		/* The temporary file is hidden (a leading dot) beside the target. */
+		const char *base = strrchr(path, '/');
+		size_t dirlen = base ? (size_t)(base - path) + 1 : 0;
+		base = base ? base + 1 : path;
+		if ((error = ob_buf_put(&tmp, path, dirlen)) < 0 ||
+		    (error = ob_buf_printf(&tmp, ".%s.tmp-%s", base, hex)) < 0) {
+			ob_buf_dispose(&tmp);
+			return error;
+		}
+	}
+
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0) {
+		error = ob_err_os(errno, "Cannot create the file", tmp.data);
+		goto done;
+	}
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error = ob_err_os(errno, "Cannot write the file", path);
+			goto done;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+		error = ob_err_os(errno, "Cannot write the file", path);
+		goto done;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		error = ob_err_os(errno, "Cannot write the file", path);
+		goto done;
+	}
+	fd = -1;
+	if (replace) {
+		if (rename(tmp.data, path) != 0) {
+			error = ob_err_os(errno, "Cannot write the file", path);
+			goto done;
+		}
+	} else {
+		if (link(tmp.data, path) != 0) {
+			if (errno == EEXIST)
+				error = ob_err(OB_EEXISTS, OB_ERRCLASS_OS, "'%s' exists already.", path);
+			else
+				error = ob_err_os(errno, "Cannot write the file", path);
+			goto done;
+		}
+		unlink(tmp.data);
+	}
+	error = sync_parent(path);
+
+done:
+	if (fd >= 0)
+		close(fd);
+	if (error < 0)
+		unlink(tmp.data);
+	ob_buf_dispose(&tmp);
+	return error;
+}
+
+int ob_platform_read_file(char **out, size_t *out_len, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int error = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (fd < 0)
+		return ob_err_os(errno, "Cannot open the file", path);
+	if (fstat(fd, &st) != 0) {
+		error = ob_err_os(errno, "Cannot read the file", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_OS, "'%s' is not a regular file.", path);
+		goto done;
+	}
+	if ((uint64_t)st.st_size > max) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"'%s' is %lld bytes, more than the %zu expected.", path, (long long)st.st_size, max);
+		goto done;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = ob_err_os(errno, "Cannot read the file", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*out_len = got;
+	buf = NULL;
+done:
+	free(buf);
+	close(fd);
+	return error;
+}
+
+int ob_platform_remove_file(const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ob_err_os(errno, "Cannot remove the file", path);
+	return 0;
+}

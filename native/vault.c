@@ -1,0 +1,578 @@
+/* Vaults: creation, the config, credentials files and security PINs. */
+#include "obagent/vault.h"
+#include "vault_internal.h"
+#include "credentials.h"
+#include "env.h"
+#include "error.h"
+#include "platform/platform.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ob_vault {
+	ob_vault_conn conn;
+	uint8_t owner_private[OB_SIGN_PRIVATE_BYTES];
+};
+
+static void make_uuid(char out[37], const uint8_t r[16])
+{
+	uint8_t b[16];
+
+	memcpy(b, r, 16);
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static int name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0, i;
+
+	if (len < 1 || len > 50 || !isalpha((unsigned char)name[0]))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+			return 0;
+	return 1;
+}
+
+void ob_vault_conn_dispose(ob_vault_conn *c)
+{
+	if (c->be)
+		c->be->free(c->be);
+	free(c->location);
+	free(c->id);
+	free(c->name);
+	memset(c, 0, sizeof(*c));
+}
+
+int ob_vault_read(char **out, size_t *out_len, ob_vault_conn *c, const char *name)
+{
+	void *data;
+	size_t len;
+	char *text;
+	int error;
+
+	*out = NULL;
+	if ((error = c->be->get(&data, &len, c->be, name, 0, 0)) < 0)
+		return error;
+	/* Keep records NUL-terminated for the parsers. */
+	text = realloc(data, len + 1);
+	if (!text) {
+		free(data);
+		return ob_err_nomem();
+	}
+	text[len] = '\0';
+	*out = text;
+	*out_len = len;
+	return 0;
+}
+
+int ob_vault_conn_open(ob_vault_conn *c, const char *location)
+{
+	char *text = NULL;
+	size_t len;
+	ob_kv kv = { 0 };
+	uint8_t *pub = NULL;
+	size_t pub_len;
+	int64_t format, created;
+	int error;
+
+	memset(c, 0, sizeof(*c));
+	if ((error = ob_backend_local_new(&c->be, location)) < 0) {
+		if (error == OB_ENOTFOUND)
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no vault at '%s'.", location);
+		goto fail;
+	}
+	if ((error = ob_platform_realpath(&c->location, location)) < 0)
+		goto fail;
+	if ((error = ob_vault_read(&text, &len, c, OB_OBJ_CONFIG)) < 0) {
+		if (error == OB_ENOTFOUND)
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT,
+				"There is no vault at '%s' (no vault config). Check the path, or create one with New-OBVault.", location);
+		goto fail;
+	}
+	if ((error = ob_kv_parse(&kv, text, len)) < 0 || strcmp(kv.kind, "vault") != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault config at '%s' is damaged.", location);
+		goto fail;
+	}
+	if ((error = ob_kv_get_i64(&format, &kv, "format")) < 0 ||
+	    (error = ob_kv_get_i64(&created, &kv, "created")) < 0 ||
+	    (error = ob_kv_get_b64(&pub, &pub_len, &kv, "owner_public_key", OB_SIGN_PUBLIC_BYTES)) < 0 ||
+	    !ob_kv_get(&kv, "id") || !ob_kv_get(&kv, "name")) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault config at '%s' is damaged.", location);
+		goto fail;
+	}
+	if (format != OB_VAULT_FORMAT) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT,
+			"The vault at '%s' has format %lld; this obagent reads format %d. Update obagent.",
+			location, (long long)format, OB_VAULT_FORMAT);
+		goto fail;
+	}
+	memcpy(c->owner_public, pub, OB_SIGN_PUBLIC_BYTES);
+	if ((error = ob_record_verify(c->owner_public, text, len)) < 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault config at '%s' fails its signature check.", location);
+		goto fail;
+	}
+	c->format = (int)format;
+	c->created = created;
+	if (!(c->id = ob_strdup(ob_kv_get(&kv, "id"))) || !(c->name = ob_strdup(ob_kv_get(&kv, "name")))) {
+		error = OB_ENOMEM;
+		goto fail;
+	}
+	error = 0;
+	goto done;
+fail:
+	ob_vault_conn_dispose(c);
+done:
+	free(pub);
+	free(text);
+	ob_kv_dispose(&kv);
+	return error;
+}
+
+typedef struct {
+	const char *prefix;
+	int64_t max;
+} seq_scan;
+
+static int seq_cb(const char *name, uint64_t size, void *payload)
+{
+	seq_scan *s = payload;
+	const char *rest = name + strlen(s->prefix);
+	int64_t v;
+
+	(void)size;
+	if (strlen(rest) == 10 && ob_parse_i64(&v, rest) == 0 && v > s->max)
+		s->max = v;
+	return 0;
+}
+
+int ob_vault_latest_seq(int64_t *out, ob_vault_conn *c, const char *prefix)
+{
+	seq_scan s = { prefix, 0 };
+	int error = c->be->list(c->be, prefix, seq_cb, &s);
+
+	if (error < 0)
+		return error;
+	*out = s.max;
+	return 0;
+}
+
+int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const char *kind)
+{
+	char *text;
+	size_t len;
+	int error;
+
+	memset(kv, 0, sizeof(*kv));
+	if ((error = ob_vault_read(&text, &len, c, name)) < 0)
+		return error;
+	if ((error = ob_record_verify(c->owner_public, text, len)) < 0) {
+		error = ob_err(error == OB_EAUTH ? OB_EAUTH : OB_ECORRUPT, OB_ERRCLASS_VAULT,
+			"Vault object '%s' fails its signature check: it was changed or damaged.", name);
+		goto done;
+	}
+	if ((error = ob_kv_parse(kv, text, len)) < 0 || strcmp(kv->kind, kind) != 0) {
+		ob_kv_dispose(kv);
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Vault object '%s' is not a valid %s record.", name, kind);
+	}
+done:
+	free(text);
+	return error;
+}
+
+void ob_vault_server_id(char out[33], const char *server_name)
+{
+	ob_buf b = OB_BUF_INIT;
+	uint8_t digest[32];
+	const char *p;
+
+	ob_buf_puts(&b, "obagent-server:");
+	for (p = server_name; *p; p++) {
+		char ch = (char)tolower((unsigned char)*p);
+		ob_buf_put(&b, &ch, 1);
+	}
+	ob_sha256(digest, b.data, b.len);
+	ob_buf_dispose(&b);
+	ob_hex_encode(out, digest, 16);
+}
+
+/* ---- PINs ---- */
+
+typedef struct {
+	ob_vault_conn *c;
+	const char *pin;
+	int64_t now;
+	int result;   /* 0 match current, OB_EEXPIRED match expired, OB_EAUTH none */
+} pin_scan;
+
+static int pin_cb(const char *name, uint64_t size, void *payload)
+{
+	pin_scan *s = payload;
+	ob_kv kv;
+	int64_t issued, expires;
+	uint8_t *salt = NULL, *hash = NULL, computed[32];
+	size_t salt_len, hash_len;
+	const char *base = name + strlen(OB_PREFIX_PINS);
+
+	(void)size;
+	/* Names are <issued %012lld>-<random>: skip, unread, those older than a day. */
+	if (strlen(base) < 13 || base[12] != '-')
+		return 0;
+	{
+		char num[13];
+		memcpy(num, base, 12);
+		num[12] = '\0';
+		if (ob_parse_i64(&issued, num) < 0 || issued < s->now - 86400)
+			return 0;
+	}
+	if (ob_vault_read_signed(&kv, s->c, name, "pin") < 0)
+		return 0;  /* a damaged or forged record authorises nothing */
+	if (ob_kv_get_i64(&expires, &kv, "expires") == 0 &&
+	    ob_kv_get_b64(&salt, &salt_len, &kv, "salt", 0) == 0 &&
+	    ob_kv_get_b64(&hash, &hash_len, &kv, "hash", 32) == 0 &&
+	    ob_kdf_scrypt(computed, sizeof(computed), (const uint8_t *)s->pin, strlen(s->pin), salt, salt_len,
+		&OB_KDF_PIN) == 0 &&
+	    ob_ct_compare(computed, hash, 32) == 0) {
+		if (s->now <= expires)
+			s->result = 0;
+		else if (s->result != 0)
+			s->result = OB_EEXPIRED;
+	}
+	free(salt);
+	free(hash);
+	ob_kv_dispose(&kv);
+	return s->result == 0 ? 1 : 0;
+}
+
+int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now)
+{
+	pin_scan s = { c, pin, now, OB_EAUTH };
+	int error;
+	size_t i, len = pin ? strlen(pin) : 0;
+
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)pin[i]))
+			break;
+	if (len != 8 || i != len)
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"The security PIN is not valid: a PIN is 8 digits. Get a new one from the vault owner (New-OBSecurityPin).");
+	error = c->be->list(c->be, OB_PREFIX_PINS, pin_cb, &s);
+	if (error < 0)
+		return error;
+	if (s.result == OB_EEXPIRED)
+		return ob_err(OB_EEXPIRED, OB_ERRCLASS_VAULT,
+			"The security PIN has expired (a PIN is valid for 5 minutes). Get a new one from the vault owner (New-OBSecurityPin).");
+	if (s.result == OB_EAUTH)
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"The security PIN is incorrect. Get a new one from the vault owner (New-OBSecurityPin).");
+	return 0;
+}
+
+/* ---- the owner's side ---- */
+
+static int load_owner_key(ob_vault *v)
+{
+	char *text = NULL;
+	size_t len;
+	ob_kv kv;
+	uint8_t *priv = NULL, pub[OB_SIGN_PUBLIC_BYTES], check[OB_SIGN_BYTES];
+	size_t priv_len;
+	int error;
+
+	if ((error = ob_vault_read(&text, &len, &v->conn, OB_OBJ_OWNER_KEY)) < 0)
+		return error == OB_ENOTFOUND ? ob_err(OB_EACCESS, OB_ERRCLASS_VAULT,
+			"The vault owner's key is not in '%s': only the vault's owner can do this.", v->conn.location) : error;
+	error = ob_kv_parse(&kv, text, len);
+	ob_wipe(text, len);
+	free(text);
+	if (error < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
+	error = ob_kv_get_b64(&priv, &priv_len, &kv, "private_key", OB_SIGN_PRIVATE_BYTES);
+	ob_kv_dispose(&kv);
+	if (error < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
+	memcpy(v->owner_private, priv, OB_SIGN_PRIVATE_BYTES);
+	ob_wipe(priv, priv_len);
+	free(priv);
+	/* The key must match the public key the config names. */
+	(void)pub;
+	if ((error = ob_sign(check, v->owner_private, "check", 5)) < 0)
+		return error;
+	if (ob_verify(v->conn.owner_public, "check", 5, check) < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key does not match the vault config.");
+	return 0;
+}
+
+int ob_vault_open(ob_vault **out, const char *path)
+{
+	ob_vault *v;
+	int error;
+
+	*out = NULL;
+	if (!path || !*path)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A vault path is required.");
+	if (!(v = calloc(1, sizeof(*v))))
+		return ob_err_nomem();
+	if ((error = ob_vault_conn_open(&v->conn, path)) < 0 || (error = load_owner_key(v)) < 0) {
+		ob_vault_free(v);
+		return error;
+	}
+	*out = v;
+	return 0;
+}
+
+int ob_vault_create(ob_vault **out, const char *path, const char *name)
+{
+	uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES], rnd[16];
+	char uuid[37], *priv64 = NULL, *pub64 = NULL;
+	ob_buf keyrec = OB_BUF_INIT, config = OB_BUF_INIT;
+	ob_backend *be = NULL;
+	int64_t now;
+	int error, empty;
+
+	*out = NULL;
+	if (!path || !*path)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A vault path is required.");
+	if (!name_valid(name))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"'%s' is not a valid vault name: use 1 to 50 letters, digits and hyphens, starting with a letter.",
+			name ? name : "");
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+
+	empty = ob_platform_dir_is_empty(path);
+	if (empty == OB_ENOTFOUND) {
+		if ((error = ob_platform_mkdir_p(path, 0700)) < 0)
+			return error;
+	} else if (empty < 0) {
+		return empty;
+	} else if (!empty) {
+		char *cfg = ob_platform_join(path, OB_OBJ_CONFIG);
+		int is_vault = cfg && ob_platform_exists(cfg);
+		free(cfg);
+		if (is_vault)
+			return ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "There is a vault at '%s' already. Use Get-OBVault to see it.", path);
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT,
+			"The folder '%s' is not empty and is not a vault. Give an empty or new folder.", path);
+	}
+
+	if ((error = ob_sign_keygen(priv, pub)) < 0 || (error = ob_random(rnd, sizeof(rnd))) < 0)
+		goto done;
+	make_uuid(uuid, rnd);
+	if (!(priv64 = ob_base64_encode(priv, sizeof(priv))) || !(pub64 = ob_base64_encode(pub, sizeof(pub)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if ((error = ob_backend_local_new(&be, path)) < 0)
+		goto done;
+	/* The owner's key first, the config last: a vault exists once its config does. */
+	if ((error = ob_kv_begin(&keyrec, "owner-key", 1)) < 0 ||
+	    (error = ob_kv_add(&keyrec, "private_key", priv64)) < 0 ||
+	    (error = be->put(be, OB_OBJ_OWNER_KEY, keyrec.data, keyrec.len)) < 0)
+		goto done;
+	if ((error = ob_kv_begin(&config, "vault", 1)) < 0 ||
+	    (error = ob_kv_add_i64(&config, "format", OB_VAULT_FORMAT)) < 0 ||
+	    (error = ob_kv_add(&config, "id", uuid)) < 0 ||
+	    (error = ob_kv_add(&config, "name", name)) < 0 ||
+	    (error = ob_kv_add(&config, "storage", "local")) < 0 ||
+	    (error = ob_kv_add_i64(&config, "created", now)) < 0 ||
+	    (error = ob_kv_add(&config, "owner_public_key", pub64)) < 0 ||
+	    (error = ob_record_sign(&config, priv)) < 0 ||
+	    (error = be->put(be, OB_OBJ_CONFIG, config.data, config.len)) < 0)
+		goto done;
+	error = ob_vault_open(out, path);
+done:
+	ob_wipe(priv, sizeof(priv));
+	if (priv64) {
+		ob_wipe(priv64, strlen(priv64));
+		free(priv64);
+	}
+	free(pub64);
+	ob_buf_dispose(&keyrec);
+	ob_buf_dispose(&config);
+	if (be)
+		be->free(be);
+	return error;
+}
+
+void ob_vault_free(ob_vault *vault)
+{
+	if (!vault)
+		return;
+	ob_vault_conn_dispose(&vault->conn);
+	ob_wipe(vault->owner_private, sizeof(vault->owner_private));
+	free(vault);
+}
+
+const char *ob_vault_name(const ob_vault *vault) { return vault->conn.name; }
+const char *ob_vault_id(const ob_vault *vault) { return vault->conn.id; }
+const char *ob_vault_location(const ob_vault *vault) { return vault->conn.location; }
+const char *ob_vault_storage_type(const ob_vault *vault) { (void)vault; return "Local"; }
+int64_t ob_vault_created(const ob_vault *vault) { return vault->conn.created; }
+int ob_vault_format_version(const ob_vault *vault) { return vault->conn.format; }
+
+typedef struct {
+	size_t count;
+} server_scan;
+
+static int server_cb(const char *name, uint64_t size, void *payload)
+{
+	server_scan *s = payload;
+	size_t plen = strlen(OB_PREFIX_SERVERS);
+
+	(void)size;
+	/* servers/<id>/server */
+	if (strlen(name) == plen + 32 + 7 && strcmp(name + plen + 32, "/server") == 0)
+		s->count++;
+	return 0;
+}
+
+int ob_vault_server_count(size_t *out, ob_vault *vault)
+{
+	server_scan s = { 0 };
+	int error = vault->conn.be->list(vault->conn.be, OB_PREFIX_SERVERS, server_cb, &s);
+
+	if (error < 0)
+		return error;
+	*out = s.count;
+	return 0;
+}
+
+int ob_vault_credentials_issue(char **out_path, ob_vault *vault, const char *output_dir, int validity_days)
+{
+	ob_credentials cred = { 0 };
+	ob_buf canon = OB_BUF_INIT, xml = OB_BUF_INIT, rec = OB_BUF_INIT, fname = OB_BUF_INIT;
+	char objname[64], *dir = NULL, *path = NULL;
+	int64_t now, seq;
+	int error, attempt;
+	struct tm tm;
+	time_t tt;
+
+	*out_path = NULL;
+	if (validity_days < 1 || validity_days > OB_CREDENTIALS_MAX_DAYS)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The validity must be from 1 to %d days; %d was given.", OB_CREDENTIALS_MAX_DAYS, validity_days);
+	if (!output_dir || !*output_dir)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "An output folder is required.");
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_platform_mkdir_p(output_dir, 0700)) < 0 || (error = ob_platform_realpath(&dir, output_dir)) < 0)
+		return error;
+
+	/* Take the next sequence number: a record per issued file, create-only. */
+	for (attempt = 0; attempt < 100; attempt++) {
+		if ((error = ob_vault_latest_seq(&seq, &vault->conn, OB_PREFIX_CREDENTIALS)) < 0)
+			goto done;
+		seq++;
+		snprintf(objname, sizeof(objname), OB_PREFIX_CREDENTIALS "%010lld", (long long)seq);
+		ob_buf_dispose(&rec);
+		if ((error = ob_kv_begin(&rec, "credentials", 1)) < 0 ||
+		    (error = ob_kv_add_i64(&rec, "sequence", seq)) < 0 ||
+		    (error = ob_kv_add_i64(&rec, "issued", now)) < 0 ||
+		    (error = ob_kv_add_i64(&rec, "expires", now + (int64_t)validity_days * 86400)) < 0 ||
+		    (error = ob_record_sign(&rec, vault->owner_private)) < 0)
+			goto done;
+		error = vault->conn.be->put(vault->conn.be, objname, rec.data, rec.len);
+		if (error != OB_EEXISTS)
+			break;
+	}
+	if (error < 0)
+		goto done;
+
+	cred.version = 1;
+	cred.resource_type = (char *)"Local";
+	cred.vault_name = vault->conn.name;
+	cred.vault_id = vault->conn.id;
+	cred.storage_location = vault->conn.location;
+	cred.sequence = seq;
+	cred.issued_at = now;
+	cred.expires_at = now + (int64_t)validity_days * 86400;
+	{
+		uint8_t sig[OB_SIGN_BYTES];
+		if ((error = ob_credentials_canonical(&canon, &cred)) < 0 ||
+		    (error = ob_sign(sig, vault->owner_private, canon.data, canon.len)) < 0)
+			goto done;
+		memcpy(cred.signature, sig, sizeof(sig));
+	}
+	if ((error = ob_credentials_to_xml(&xml, &cred)) < 0)
+		goto done;
+
+	tt = (time_t)now;
+	localtime_r(&tt, &tm);
+	if ((error = ob_buf_printf(&fname, "%s_%04d-%02d-%02d" OB_CREDENTIALS_EXTENSION, vault->conn.name,
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday)) < 0)
+		goto done;
+	if (!(path = ob_platform_join(dir, fname.data))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = ob_platform_write_file(path, xml.data, xml.len, 0600, 1)) < 0)
+		goto done;
+	*out_path = path;
+	path = NULL;
+done:
+	free(dir);
+	free(path);
+	ob_buf_dispose(&canon);
+	ob_buf_dispose(&xml);
+	ob_buf_dispose(&rec);
+	ob_buf_dispose(&fname);
+	return error;
+}
+
+int ob_vault_security_pin_new(char **out_pin, int64_t *out_expires, ob_vault *vault)
+{
+	uint8_t rnd[8], salt[OB_SALT_BYTES], hash[32];
+	char pin[9], objname[64], suffix[17];
+	char *salt64 = NULL, *hash64 = NULL;
+	ob_buf rec = OB_BUF_INIT;
+	int64_t now;
+	uint64_t v = 0;
+	int error, i;
+
+	*out_pin = NULL;
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_random(rnd, sizeof(rnd))) < 0 || (error = ob_random(salt, sizeof(salt))) < 0)
+		return error;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | rnd[i];
+	snprintf(pin, sizeof(pin), "%08llu", (unsigned long long)(v % 100000000ull));
+	if ((error = ob_kdf_scrypt(hash, sizeof(hash), (const uint8_t *)pin, 8, salt, sizeof(salt), &OB_KDF_PIN)) < 0)
+		goto done;
+	if (!(salt64 = ob_base64_encode(salt, sizeof(salt))) || !(hash64 = ob_base64_encode(hash, sizeof(hash)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+		goto done;
+	ob_hex_encode(suffix, rnd, sizeof(rnd));
+	snprintf(objname, sizeof(objname), OB_PREFIX_PINS "%012lld-%s", (long long)now, suffix);
+	if ((error = ob_kv_begin(&rec, "pin", 1)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "issued", now)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "expires", now + OB_SECURITY_PIN_SECONDS)) < 0 ||
+	    (error = ob_kv_add(&rec, "salt", salt64)) < 0 ||
+	    (error = ob_kv_add(&rec, "hash", hash64)) < 0 ||
+	    (error = ob_record_sign(&rec, vault->owner_private)) < 0 ||
+	    (error = vault->conn.be->put(vault->conn.be, objname, rec.data, rec.len)) < 0)
+		goto done;
+	if (!(*out_pin = ob_strdup(pin))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if (out_expires)
+		*out_expires = now + OB_SECURITY_PIN_SECONDS;
+done:
+	ob_wipe(pin, sizeof(pin));
+	ob_wipe(rnd, sizeof(rnd));
+	free(salt64);
+	free(hash64);
+	ob_buf_dispose(&rec);
+	return error;
+}

@@ -1,0 +1,56 @@
+/*
+ * Internal: a connection to a vault, shared by the owner's side (vault.c) and
+ * the agent's (agent.c). docs/FORMAT.md names every object used here.
+ */
+#ifndef OB_NATIVE_VAULT_INTERNAL_H
+#define OB_NATIVE_VAULT_INTERNAL_H
+
+#include "obagent/sys/backend.h"
+#include "crypto.h"
+#include "util.h"
+
+#define OB_VAULT_FORMAT 1
+
+#define OB_OBJ_CONFIG "config"
+#define OB_OBJ_OWNER_KEY "owner/signing-key"
+#define OB_PREFIX_CREDENTIALS "credentials/"
+#define OB_PREFIX_PINS "pins/"
+#define OB_PREFIX_SERVERS "servers/"
+
+typedef struct ob_vault_conn {
+	ob_backend *be;
+	char *location;
+	char *id;
+	char *name;
+	int64_t created;
+	int format;
+	uint8_t owner_public[OB_SIGN_PUBLIC_BYTES];
+} ob_vault_conn;
+
+/** Open the vault at a local folder: read and verify its config. OB_ENOTFOUND if none. */
+int ob_vault_conn_open(ob_vault_conn *c, const char *location);
+void ob_vault_conn_dispose(ob_vault_conn *c);
+
+/** Read an object into a buffer (OB_ENOTFOUND when absent). */
+int ob_vault_read(char **out, size_t *out_len, ob_vault_conn *c, const char *name);
+
+/**
+ * The highest sequence number among objects "<prefix><%010lld>" (0 if none).
+ * Names under prefix that are not sequence numbers are ignored.
+ */
+int ob_vault_latest_seq(int64_t *out, ob_vault_conn *c, const char *prefix);
+
+/** Read an owner-signed record, verify its signature and kind, parse it. */
+int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const char *kind);
+
+/**
+ * Check a security PIN against the vault's PIN records: 0 when a record issued
+ * for it is current, OB_EEXPIRED when it matches only expired ones, OB_EAUTH
+ * when it matches none.
+ */
+int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now);
+
+/** The id of a server in a vault: hex of SHA-256 of its lower-cased name, 32 characters. */
+void ob_vault_server_id(char out[33], const char *server_name);
+
+#endif
