@@ -1,6 +1,5 @@
 /* The agent of one server: state folder, registration, passphrase, machine settings. */
-#include "obagent/agent.h"
-#include "catalog.h"
+#include "agent_internal.h"
 #include "credentials.h"
 #include "env.h"
 #include "error.h"
@@ -13,13 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-struct ob_agent {
-	char *home;
-	char *server_name;
-	char *secrets_dir;
-	ob_catalog *cat;
-};
 
 #define SECRET_MASTER_KEY "master.key"
 #define SECRET_PROXY_PASSWORD "proxy-password"
@@ -317,14 +309,74 @@ static int secret_path(char **out, ob_agent *agent, const char *name)
 	return *out ? 0 : ob_err_nomem();
 }
 
+#define SECRET_AAD "obagent-local-secret-v1"
+
+/* Secrets are sealed (AES-256-GCM) with the platform's local key, then written owner-only. */
 static int secret_write(ob_agent *agent, const char *name, const void *data, size_t len)
 {
-	char *path;
+	uint8_t key[32], nonce[OB_AEAD_NONCE_BYTES], *sealed = NULL;
+	char *path = NULL;
 	int error;
 
 	if ((error = secret_path(&path, agent, name)) < 0)
 		return error;
-	error = ob_platform_write_file(path, data, len, 0600, 1);
+	if (!(sealed = malloc(OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = ob_platform_local_key(key, agent->secrets_dir)) < 0 || (error = ob_random(nonce, sizeof(nonce))) < 0 ||
+	    (error = ob_aead_seal(sealed + OB_AEAD_NONCE_BYTES, key, nonce, SECRET_AAD, strlen(SECRET_AAD), data, len)) < 0)
+		goto done;
+	memcpy(sealed, nonce, sizeof(nonce));
+	error = ob_platform_write_file(path, sealed, OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES, 0600, 1);
+done:
+	ob_wipe(key, sizeof(key));
+	free(sealed);
+	free(path);
+	return error;
+}
+
+/* Read a sealed secret: *out (malloc'd, NUL-terminated; wipe it) and *out_len. */
+static int secret_read(char **out, size_t *out_len, ob_agent *agent, const char *name)
+{
+	uint8_t key[32];
+	char *path = NULL, *data = NULL, *plain = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((error = secret_path(&path, agent, name)) < 0)
+		return error;
+	if ((error = ob_platform_read_file(&data, &len, path, 1 << 16)) < 0)
+		goto done;
+	if (len < OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The agent's secret '%s' is damaged.", name);
+		goto done;
+	}
+	if (!(plain = malloc(len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES + 1))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = ob_platform_local_key(key, agent->secrets_dir)) < 0)
+		goto done;
+	if (ob_aead_open((uint8_t *)plain, key, (const uint8_t *)data, SECRET_AAD, strlen(SECRET_AAD),
+		(const uint8_t *)data + OB_AEAD_NONCE_BYTES, len - OB_AEAD_NONCE_BYTES) < 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO,
+			"The agent's secret '%s' cannot be opened (damaged, or the local key changed). Set it again.", name);
+		goto done;
+	}
+	*out_len = len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
+	plain[*out_len] = '\0';
+	*out = plain;
+	plain = NULL;
+done:
+	ob_wipe(key, sizeof(key));
+	if (data) {
+		ob_wipe(data, len);
+		free(data);
+	}
+	free(plain);
 	free(path);
 	return error;
 }
@@ -365,7 +417,7 @@ static int local_key_save(ob_agent *agent, const ob_registration *reg, const uin
 
 static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg)
 {
-	char *path, *text = NULL;
+	char *text = NULL;
 	size_t len;
 	ob_kv kv;
 	uint8_t *key = NULL;
@@ -373,15 +425,10 @@ static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, 
 	const char *vid, *sid;
 	int error;
 
-	if ((error = secret_path(&path, agent, SECRET_MASTER_KEY)) < 0)
-		return error;
-	if (!ob_platform_exists(path)) {
-		free(path);
+	error = secret_read(&text, &len, agent, SECRET_MASTER_KEY);
+	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
 			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
-	}
-	error = ob_platform_read_file(&text, &len, path, 4096);
-	free(path);
 	if (error < 0)
 		return error;
 	error = ob_kv_parse(&kv, text, len);
@@ -748,4 +795,16 @@ int ob_agent_set_no_throttle(ob_agent *agent)
 	    (error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_WORK)) == 0)
 		error = ob_catalog_setting_delete(agent->cat, S_THROTTLE_NONWORK);
 	return finish(agent, error);
+}
+
+int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg)
+{
+	int set = 0, error;
+
+	if ((error = encryption_state(&set, agent, reg)) < 0)
+		return error;
+	if (!set)
+		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
+	return local_key_load(master, agent, reg);
 }

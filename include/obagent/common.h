@@ -107,10 +107,11 @@ OB_EXTERN(void) ob_error_clear(void);
 OB_EXTERN(const char *) ob_error_name(int code);
 
 /**
- * Set (value non-NULL) or clear (value NULL) a process-wide override of one of
- * the environment variables the library reads: OBAGENT_HOME, OBAGENT_SERVER_NAME,
- * OBAGENT_NOW (ISO 8601 time that the library's clock reports, for tests). The
- * library reads these through the overrides first, then the process environment.
+ * Override, for the whole process, one of the environment variables the library
+ * reads: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW (an ISO 8601 time that
+ * the library's clock then reports, for tests). value NULL overrides it as
+ * unset. Once a variable has been overridden, the process environment is no
+ * longer consulted for it.
  * Hosts whose runtime keeps an environment of its own (.NET on Unix) pass
  * theirs here. Thread-safe.
  */

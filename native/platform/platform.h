@@ -34,6 +34,14 @@ int ob_platform_write_file(const char *path, const void *data, size_t len, unsig
 int ob_platform_read_file(char **out, size_t *out_len, const char *path, size_t max);
 /** Remove a file (absent is fine). */
 int ob_platform_remove_file(const char *path);
+/**
+ * The key that protects the agent's secrets at rest (32 bytes). POSIX: a random
+ * key in an owner-only file of the secrets folder, made on first use; Windows
+ * would use DPAPI instead. It keeps secrets out of plain sight (greps, copies of
+ * single files, logs); it does not protect them from the folder's owner.
+ */
+int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
+
 /** Join two path parts with the separator into a malloc'd string. */
 char *ob_platform_join(const char *a, const char *b);
 

@@ -296,3 +296,37 @@ int ob_platform_remove_file(const char *path)
 		return ob_err_os(errno, "Cannot remove the file", path);
 	return 0;
 }
+
+int ob_platform_local_key(uint8_t key[32], const char *secrets_dir)
+{
+	char *path = ob_platform_join(secrets_dir, "local.key"), *data = NULL;
+	size_t len = 0;
+	int error;
+
+	if (!path)
+		return ob_err_nomem();
+	error = ob_platform_read_file(&data, &len, path, 64);
+	if (error == OB_ENOTFOUND) {
+		uint8_t fresh[32];
+		if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
+			free(path);
+			return ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "The random generator failed.");
+		}
+		error = ob_platform_write_file(path, fresh, sizeof(fresh), 0600, 0);
+		ob_wipe(fresh, sizeof(fresh));
+		if (error == 0 || error == OB_EEXISTS)
+			error = ob_platform_read_file(&data, &len, path, 64);
+	}
+	free(path);
+	if (error < 0)
+		return error;
+	if (len != 32) {
+		ob_wipe(data, len);
+		free(data);
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The agent's local key file is damaged.");
+	}
+	memcpy(key, data, 32);
+	ob_wipe(data, len);
+	free(data);
+	return 0;
+}

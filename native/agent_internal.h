@@ -1,0 +1,19 @@
+/* Internal: what other parts of the engine need of the agent. */
+#ifndef OB_NATIVE_AGENT_INTERNAL_H
+#define OB_NATIVE_AGENT_INTERNAL_H
+
+#include "obagent/agent.h"
+#include "catalog.h"
+#include "crypto.h"
+
+struct ob_agent {
+	char *home;
+	char *server_name;
+	char *secrets_dir;
+	ob_catalog *cat;
+};
+
+/** This server's master key, from the agent's key file (OB_ENOKEY when none). */
+int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg);
+
+#endif

@@ -1,0 +1,33 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace OBAgent.Interop
+{
+    /// <summary>An ob_vault* owned by managed code; released with ob_vault_free.</summary>
+    internal sealed class VaultHandle : SafeHandle
+    {
+        internal VaultHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.ob_vault_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>An ob_agent* owned by managed code; released with ob_agent_free.</summary>
+    internal sealed class AgentHandle : SafeHandle
+    {
+        internal AgentHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.ob_agent_free(handle);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace OBAgent.Interop
+{
+    /// <summary>
+    /// Raw declarations of the libobagent C API (include/obagent/*.h), nothing else.
+    /// Strings go in as NUL-terminated UTF-8 byte arrays (Utf8.ToNative) and come out as
+    /// IntPtr read by Utf8.FromNative; netstandard2.0 has no UTF-8 string marshaller that
+    /// Windows PowerShell 5.1 honours. Only the safe wrappers in Native.cs call these.
+    /// </summary>
+    internal static class NativeMethods
+    {
+        internal const string Library = "obagent";
+
+        // common.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_init();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_shutdown();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_version();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_error_last();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_error_last_code();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_error_clear();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_error_name(int code);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_env_set(byte[] name, byte[] value);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_str_free(IntPtr str);
+
+        // vault.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_create(out VaultHandle vault, byte[] path, byte[] name);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_open(out VaultHandle vault, byte[] path);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_vault_free(IntPtr vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_vault_name(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_vault_id(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_vault_location(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_vault_storage_type(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ob_vault_created(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_format_version(VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_server_count(out UIntPtr count, VaultHandle vault);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_credentials_issue(out IntPtr path, VaultHandle vault, byte[] outputDir, int validityDays);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_security_pin_new(out IntPtr pin, out long expires, VaultHandle vault);
+
+        // agent.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_open(out AgentHandle agent, byte[] home);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_agent_free(IntPtr agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_agent_home(AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_agent_server_name(AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_register(out IntPtr registration, AgentHandle agent, byte[] credentialsPath);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_registration(out IntPtr registration, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_registration_free(IntPtr registration);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_set_passphrase(AgentHandle agent, IntPtr passphrase, UIntPtr passphraseLength, byte[] securityPin);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_settings(out IntPtr settings, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_machine_settings_free(IntPtr settings);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_set_proxy(AgentHandle agent, byte[] server, int port, byte[] username, IntPtr password, UIntPtr passwordLength);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_set_no_proxy(AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_set_throttle(AgentHandle agent, uint workDays, int startMinute, int endMinute, uint workBandwidth, uint nonWorkBandwidth);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_set_no_throttle(AgentHandle agent);
+    }
+
+    /// <summary>struct ob_registration (agent.h), version OB_REGISTRATION_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRegistrationNative
+    {
+        internal uint version;
+        internal IntPtr vault_name;
+        internal IntPtr vault_id;
+        internal IntPtr vault_location;
+        internal IntPtr storage_type;
+        internal IntPtr server_name;
+        internal IntPtr server_id;
+        internal long registered_at;
+    }
+
+    /// <summary>struct ob_machine_settings (agent.h), version OB_MACHINE_SETTINGS_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObMachineSettingsNative
+    {
+        internal uint version;
+        internal int proxy_enabled;
+        internal IntPtr proxy_server;
+        internal int proxy_port;
+        internal IntPtr proxy_username;
+        internal int proxy_has_password;
+        internal int encryption_key_set;
+        internal int throttle_enabled;
+        internal uint work_days;
+        internal int start_work_minute;
+        internal int end_work_minute;
+        internal uint work_hour_bandwidth;
+        internal uint non_work_hour_bandwidth;
+    }
+}
