@@ -5,5 +5,8 @@
 #include "obagent/common.h"
 #include "obagent/vault.h"
 #include "obagent/agent.h"
+#include "obagent/policy.h"
+#include "obagent/job.h"
+#include "obagent/recovery.h"
 
 #endif

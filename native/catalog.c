@@ -30,6 +30,47 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  vault_id TEXT NOT NULL, server_id TEXT NOT NULL,"
 	"  key_sequence INTEGER NOT NULL, set_at INTEGER NOT NULL);",
+	/* 3: policies (file/folder now, System State later), data sources, file specs */
+	"CREATE TABLE policy ("
+	"  kind TEXT PRIMARY KEY CHECK (kind IN ('FileFolder', 'SystemState')),"
+	"  name TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+	"  schedule TEXT, retention TEXT,"
+	"  created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL);"
+	"CREATE TABLE datasource ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,"
+	"  UNIQUE (kind, name));"
+	"CREATE TABLE filespec ("
+	"  id INTEGER PRIMARY KEY, datasource_id INTEGER NOT NULL REFERENCES datasource (id),"
+	"  position INTEGER NOT NULL, spec TEXT NOT NULL,"
+	"  is_exclude INTEGER NOT NULL, is_recursive INTEGER NOT NULL);"
+	"CREATE INDEX filespec_by_datasource ON filespec (datasource_id, position);"
+	"CREATE TABLE policy_removal ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, policy_name TEXT NOT NULL,"
+	"  delete_backup INTEGER NOT NULL, requested_at INTEGER NOT NULL, done_at INTEGER);",
+	/* 4: jobs, and the caches that make backups fast (all rebuildable from the vault) */
+	"CREATE TABLE job ("
+	"  id TEXT PRIMARY KEY, type INTEGER NOT NULL, state INTEGER NOT NULL,"
+	"  start_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0,"
+	"  phase TEXT, error_code INTEGER NOT NULL DEFAULT 0, error_message TEXT,"
+	"  files_scanned INTEGER NOT NULL DEFAULT 0, files_done INTEGER NOT NULL DEFAULT 0,"
+	"  files_failed INTEGER NOT NULL DEFAULT 0, bytes_scanned INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_done INTEGER NOT NULL DEFAULT 0, bytes_uploaded INTEGER NOT NULL DEFAULT 0,"
+	"  datasource_id INTEGER NOT NULL DEFAULT 0, datasources TEXT, recovery_point TEXT,"
+	"  pid INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  retain_until INTEGER NOT NULL DEFAULT 0, params TEXT);"
+	"CREATE INDEX job_by_start ON job (start_time);"
+	"CREATE TABLE job_failed_file (job_id TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL);"
+	"CREATE INDEX job_failed_file_by_job ON job_failed_file (job_id);"
+	"CREATE TABLE chunk ("
+	"  id BLOB PRIMARY KEY, type INTEGER NOT NULL, pack BLOB NOT NULL,"
+	"  offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,"
+	"  indexed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX chunk_unindexed ON chunk (indexed) WHERE indexed = 0;"
+	"CREATE TABLE file_cache ("
+	"  datasource_id INTEGER NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,"
+	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+	"  inode INTEGER NOT NULL, entry BLOB NOT NULL,"
+	"  PRIMARY KEY (datasource_id, dir, name)) WITHOUT ROWID;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const known_names[] = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW" };
+static const char *const known_names[] = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER" };
 #define KNOWN_COUNT (sizeof(known_names) / sizeof(known_names[0]))
 
 static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;

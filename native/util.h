@@ -52,7 +52,7 @@ int ob_time_parse(int64_t *out, const char *text);
  *   then "key=value" lines, keys [a-z0-9_], values printable with no newline.
  * A record is built with ob_kv_add, parsed with ob_kv_parse, read with ob_kv_get.
  */
-#define OB_KV_MAX_FIELDS 32
+#define OB_KV_MAX_FIELDS 512
 
 typedef struct ob_kv {
 	char *text;                       /* owned copy, split in place */

@@ -19,6 +19,21 @@
         'Start-OBRegistration'
         'Set-OBMachineSetting'
         'Get-OBMachineSetting'
+        'New-OBPolicy'
+        'New-OBFileSpec'
+        'Add-OBFileSpec'
+        'Remove-OBFileSpec'
+        'Get-OBFileSpec'
+        'Set-OBPolicy'
+        'Get-OBPolicy'
+        'Remove-OBPolicy'
+        'Get-OBPolicyState'
+        'Set-OBPolicyState'
+        'Start-OBBackup'
+        'Get-OBJob'
+        'Stop-OBJob'
+        'Get-OBMachineUsage'
+        'Get-OBAllRecoveryPoints'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

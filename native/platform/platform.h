@@ -42,6 +42,25 @@ int ob_platform_remove_file(const char *path);
  */
 int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
 
+/**
+ * Try to take an exclusive lock on a lock file without waiting: *out_fd holds
+ * it (close to release). OB_ELOCKED when another process holds it.
+ */
+int ob_platform_lock_try(int *out_fd, const char *path);
+
+/**
+ * Start a detached worker process (its own session, no terminal, standard
+ * streams to log_path) running argv with envp; keep_fd stays open in it (the
+ * job lock), every other descriptor closes. Returns once exec succeeded.
+ */
+int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, int keep_fd, const char *log_path);
+
+/** Whether a process is alive. */
+int ob_platform_process_alive(int64_t pid);
+
+/** The folder of the file that holds this library's code (malloc'd). */
+int ob_platform_library_dir(char **out);
+
 /** Join two path parts with the separator into a malloc'd string. */
 char *ob_platform_join(const char *a, const char *b);
 

@@ -1,8 +1,13 @@
 /* The platform layer for Linux and other POSIX systems. */
+#define _GNU_SOURCE
 #include "platform.h"
 #include "../error.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -328,5 +333,111 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir)
 	memcpy(key, data, 32);
 	ob_wipe(data, len);
 	free(data);
+	return 0;
+}
+
+int ob_platform_lock_try(int *out_fd, const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	*out_fd = -1;
+	if (fd < 0)
+		return ob_err_os(errno, "Cannot open the lock file", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		close(fd);
+		if (err == EWOULDBLOCK)
+			return OB_ELOCKED;
+		return ob_err_os(err, "Cannot lock", path);
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, int keep_fd, const char *log_path)
+{
+	int pipefd[2], status;
+	pid_t child;
+	ssize_t n;
+	int child_errno = 0;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return ob_err_os(errno, "Cannot start the job process", argv[0]);
+	child = fork();
+	if (child < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return ob_err_os(errno, "Cannot start the job process", argv[0]);
+	}
+	if (child == 0) {
+		/* The middle process: a new session, then the worker as its child, then exit. */
+		pid_t worker;
+		int fd, maxfd;
+		setsid();
+		worker = fork();
+		if (worker != 0)
+			_exit(worker < 0 ? 1 : 0);
+		signal(SIGPIPE, SIG_DFL);
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0 && fd != 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		maxfd = (int)sysconf(_SC_OPEN_MAX);
+		if (maxfd < 0 || maxfd > 65536)
+			maxfd = 65536;
+		for (fd = 3; fd < maxfd; fd++)
+			if (fd != keep_fd && fd != pipefd[1])
+				close(fd);
+		if (keep_fd >= 0)
+			fcntl(keep_fd, F_SETFD, 0);
+		execve(argv[0], (char *const *)argv, (char *const *)envp);
+		child_errno = errno;
+		n = write(pipefd[1], &child_errno, sizeof(child_errno));
+		(void)n;
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	/* EOF on the pipe: exec succeeded (the write end closed on exec). */
+	do {
+		n = read(pipefd[0], &child_errno, sizeof(child_errno));
+	} while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n == (ssize_t)sizeof(child_errno))
+		return ob_err_os(child_errno, "Cannot run the job process", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ob_err(OB_EIO, OB_ERRCLASS_OS, "Cannot start the job process '%s'.", argv[0]);
+	return 0;
+}
+
+int ob_platform_process_alive(int64_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int ob_platform_library_dir(char **out)
+{
+	Dl_info info;
+	char *copy, *slash;
+
+	if (!dladdr((void *)ob_platform_library_dir, &info) || !info.dli_fname)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_OS, "Cannot find where libobagent is installed.");
+	if (!(copy = realpath(info.dli_fname, NULL)))
+		return ob_err_os(errno, "Cannot resolve the path", info.dli_fname);
+	slash = strrchr(copy, '/');
+	if (slash)
+		*slash = '\0';
+	*out = copy;
 	return 0;
 }

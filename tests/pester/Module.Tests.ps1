@@ -5,7 +5,8 @@ BeforeAll {
     Import-OBAgentUnderTest
     $script:Expected = @(
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
-        'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration'
+        'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints'
     )
 }
 
@@ -45,7 +46,8 @@ Describe 'OBAgent module' {
 
     It 'has help with a synopsis and an example for <_>' -ForEach @(
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
-        'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration'
+        'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints'
     ) {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
@@ -58,7 +60,8 @@ Describe 'OBAgent module' {
 
     It 'documents every parameter of <_>' -ForEach @(
         'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin', 'New-OBVault',
-        'Set-OBMachineSetting', 'Start-OBRegistration'
+        'Set-OBMachineSetting', 'Start-OBRegistration',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints'
     ) {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         $params = (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }
@@ -110,7 +113,8 @@ Describe 'OBAgent module' {
     }
 
     It 'has format views for its output types' {
-        foreach ($t in 'OBAgent.OBVault', 'OBAgent.OBMachineSetting', 'OBAgent.OBSecurityPin') {
+        foreach ($t in 'OBAgent.OBVault', 'OBAgent.OBMachineSetting', 'OBAgent.OBSecurityPin', 'OBAgent.OBPolicy',
+            'OBAgent.OBFileSpec', 'OBAgent.OBDataSource', 'OBAgent.OBJob', 'OBAgent.OBBackupInfo', 'OBAgent.OBMachineUsage') {
             Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty
         }
     }

@@ -112,6 +112,109 @@ namespace OBAgent.Commands
             };
         }
 
+        /// <summary>An OBFileSpec for a checked spec: the folder and name parts the way MSOnlineBackup shows them.</summary>
+        internal static OBFileSpec MakeFileSpec(string typed, string normalized, bool isExclude, bool isRecursive)
+        {
+            int slash = normalized.LastIndexOf('/');
+            string last = normalized == "/" || slash < 0 ? "" : normalized.Substring(slash + 1);
+            string parent = slash <= 0 ? "/" : normalized.Substring(0, slash);
+            bool wild = last.IndexOfAny(new[] { '*', '?' }) >= 0;
+            bool folder = !wild && (last.Length == 0 || Directory.Exists(normalized) || !File.Exists(normalized));
+            return new OBFileSpec
+            {
+                FileSpec = typed,
+                NormalizedPath = normalized,
+                FilePath = folder ? normalized : parent,
+                FileName = folder ? "*" : last,
+                IsExclude = isExclude,
+                IsRecursive = isRecursive,
+            };
+        }
+
+        /// <summary>The committed policy as an OBPolicy (State Existing).</summary>
+        internal static OBPolicy ToOBPolicy(PolicyHandle policy)
+        {
+            var list = new System.Collections.Generic.List<OBDataSource>();
+            int count = Native.PolicyDatasourceCount(policy);
+            for (int ds = 0; ds < count; ds++)
+            {
+                var specs = new System.Collections.Generic.List<OBFileSpec>();
+                int n = Native.PolicyFilespecCount(policy, ds);
+                for (int i = 0; i < n; i++)
+                {
+                    PolicyFileSpecInfo f = Native.PolicyFilespec(policy, ds, i);
+                    specs.Add(MakeFileSpec(f.Spec, f.Spec, f.IsExclude, f.IsRecursive));
+                }
+                list.Add(new OBDataSource
+                {
+                    DatasourceId = Native.PolicyDatasourceId(policy, ds),
+                    DataSourceName = Native.PolicyDatasourceName(policy, ds),
+                    FileSpec = specs,
+                });
+            }
+            return OBPolicy.FromCommitted(Native.PolicyName(policy), (OBPolicyState)Native.PolicyState(policy), list);
+        }
+
+        /// <summary>The committed policy of this server, or null when there is none.</summary>
+        internal static OBPolicy CommittedPolicy(AgentHandle agent)
+        {
+            using (PolicyHandle policy = Native.PolicyGet(agent))
+            {
+                return policy == null ? null : ToOBPolicy(policy);
+            }
+        }
+
+        private static DateTime LocalTime(long seconds)
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds).LocalDateTime;
+        }
+
+        /// <summary>A job as an OBJob; the committed policy (may be null) names the data source ids.</summary>
+        internal static OBJob ToOBJob(JobInfo info, OBPolicy policy)
+        {
+            string state = Native.JobStateName(info.State);
+            var error = new OBErrorInfo { ErrorCode = info.ErrorCode, DetailedErrorCode = info.ErrorCode, ErrorMessage = info.ErrorMessage };
+            var statuses = new OBDatasourceStatus[info.Datasources.Length];
+            for (int i = 0; i < statuses.Length; i++)
+            {
+                long id = 0;
+                if (policy != null)
+                {
+                    foreach (OBDataSource ds in policy.DsList)
+                    {
+                        if (ds.DataSourceName == info.Datasources[i])
+                            id = ds.DatasourceId;
+                    }
+                }
+                statuses[i] = new OBDatasourceStatus
+                {
+                    Datasource = new OBJobDatasource { DataSourceName = info.Datasources[i], DataSourceId = id },
+                    JobState = state,
+                    ByteProgress = new OBByteProgress { Progress = info.BytesDone, Total = info.BytesScanned, Uploaded = info.BytesUploaded },
+                    ErrorInfo = error,
+                };
+            }
+            return new OBJob
+            {
+                JobId = info.JobId,
+                JobType = (OBJobType)info.Type,
+                DisplayTime = LocalTime(info.StartTime),
+                JobStatus = new OBJobStatus
+                {
+                    JobState = state,
+                    StartTime = LocalTime(info.StartTime),
+                    EndTime = info.EndTime == 0 ? (DateTime?)null : LocalTime(info.EndTime),
+                    ErrorInfo = error,
+                    DatasourceStatus = statuses,
+                },
+                FilesScanned = info.FilesScanned,
+                FilesDone = info.FilesDone,
+                FailedFileCount = info.FilesFailed,
+                Phase = info.Phase,
+                RecoveryPointId = info.RecoveryPoint,
+            };
+        }
+
         /// <summary>A directory path without a trailing separator (except a root).</summary>
         protected static string TrimSeparator(string path)
         {

@@ -30,4 +30,18 @@ namespace OBAgent.Interop
             return true;
         }
     }
+
+    /// <summary>An ob_policy* (a committed policy, read-only) owned by managed code; released with ob_policy_free.</summary>
+    internal sealed class PolicyHandle : SafeHandle
+    {
+        internal PolicyHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.ob_policy_free(handle);
+            return true;
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
@@ -32,6 +33,51 @@ namespace OBAgent.Interop
         internal uint NonWorkHourBandwidth;
     }
 
+    /// <summary>One file spec of a committed policy, copied out of native memory.</summary>
+    internal sealed class PolicyFileSpecInfo
+    {
+        internal string Spec;
+        internal bool IsExclude;
+        internal bool IsRecursive;
+    }
+
+    /// <summary>What ob_job_info holds, copied out of native memory.</summary>
+    internal sealed class JobInfo
+    {
+        internal string JobId;
+        internal int Type;
+        internal int State;
+        internal long StartTime;
+        internal long EndTime;
+        internal string Phase;
+        internal int ErrorCode;
+        internal string ErrorMessage;
+        internal ulong FilesScanned;
+        internal ulong FilesDone;
+        internal ulong FilesFailed;
+        internal ulong BytesScanned;
+        internal ulong BytesDone;
+        internal ulong BytesUploaded;
+        internal long DatasourceId;
+        internal string[] Datasources;
+        internal string RecoveryPoint;
+    }
+
+    /// <summary>What ob_recovery_point holds, copied out of native memory.</summary>
+    internal sealed class RecoveryPointInfo
+    {
+        internal string Id;
+        internal long BackupTime;
+        internal string ServerName;
+        internal string Kind;
+        internal string[] Datasources;
+        internal long[] DatasourceIds;
+        internal ulong Files;
+        internal ulong Bytes;
+        internal long RetainUntil;
+        internal string JobId;
+    }
+
     /// <summary>
     /// One safe wrapper per native call: managed arguments in, managed values out, an
     /// OBAgentException (built by ErrorMap) for every negative status. Nothing here keeps state
@@ -41,7 +87,7 @@ namespace OBAgent.Interop
     internal static class Native
     {
         /// <summary>The environment variables the library reads (common.h, ob_env_set).</summary>
-        internal static readonly string[] EnvironmentNames = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW" };
+        internal static readonly string[] EnvironmentNames = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER" };
 
         private static readonly object Gate = new object();
         private static bool initialized;
@@ -339,6 +385,320 @@ namespace OBAgent.Interop
         internal static void AgentSetNoThrottle(AgentHandle agent)
         {
             Check(NativeMethods.ob_agent_set_no_throttle(agent));
+        }
+
+        // policy.h
+
+        private const int NotFound = -3;
+
+        /// <summary>Splits newline-separated native text into its non-empty lines.</summary>
+        private static string[] Lines(string text)
+        {
+            if (string.IsNullOrEmpty(text))
+                return new string[0];
+            return text.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        /// <summary>The normalised form of a file spec (absolute, wildcards only in the last component).</summary>
+        internal static string FileSpecCheck(string spec, bool isExclude)
+        {
+            IntPtr normalized;
+            int rc = NativeMethods.ob_filespec_check(out normalized, Utf8.ToNative(spec), isExclude ? 1 : 0);
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_str_free(normalized);
+                throw failure;
+            }
+            return Utf8.TakeOwned(normalized);
+        }
+
+        /// <summary>Commit the policy made of these specs, in this order.</summary>
+        internal static PolicyHandle PolicyCommit(AgentHandle agent, IList<PolicyFileSpecInfo> specs)
+        {
+            var raw = new ObFileSpecInputNative[specs.Count];
+            try
+            {
+                for (int i = 0; i < specs.Count; i++)
+                {
+                    byte[] bytes = Utf8.ToNative(specs[i].Spec);
+                    raw[i].spec = Marshal.AllocHGlobal(bytes.Length);
+                    Marshal.Copy(bytes, 0, raw[i].spec, bytes.Length);
+                    raw[i].is_exclude = specs[i].IsExclude ? 1 : 0;
+                    raw[i].is_recursive = specs[i].IsRecursive ? 1 : 0;
+                }
+                PolicyHandle policy;
+                int rc = NativeMethods.ob_policy_commit(out policy, agent, raw, new UIntPtr((uint)raw.Length));
+                if (rc < 0)
+                {
+                    OBAgentException failure = Failure(rc);
+                    policy.Dispose();
+                    throw failure;
+                }
+                return policy;
+            }
+            finally
+            {
+                foreach (ObFileSpecInputNative r in raw)
+                {
+                    if (r.spec != IntPtr.Zero)
+                        Marshal.FreeHGlobal(r.spec);
+                }
+            }
+        }
+
+        /// <summary>The committed policy, or null when there is none.</summary>
+        internal static PolicyHandle PolicyGet(AgentHandle agent)
+        {
+            PolicyHandle policy;
+            int rc = NativeMethods.ob_policy_get(out policy, agent);
+            if (rc == NotFound)
+            {
+                policy.Dispose();
+                NativeMethods.ob_error_clear();
+                return null;
+            }
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                policy.Dispose();
+                throw failure;
+            }
+            return policy;
+        }
+
+        internal static void PolicySetState(AgentHandle agent, int state)
+        {
+            Check(NativeMethods.ob_policy_set_state(agent, state));
+        }
+
+        internal static void PolicyRemove(AgentHandle agent, bool deleteBackup)
+        {
+            Check(NativeMethods.ob_policy_remove(agent, deleteBackup ? 1 : 0));
+        }
+
+        internal static string PolicyName(PolicyHandle policy)
+        {
+            return Utf8.FromNative(NativeMethods.ob_policy_name(policy));
+        }
+
+        internal static int PolicyState(PolicyHandle policy)
+        {
+            return NativeMethods.ob_policy_state_get(policy);
+        }
+
+        internal static int PolicyDatasourceCount(PolicyHandle policy)
+        {
+            return (int)NativeMethods.ob_policy_datasource_count(policy).ToUInt32();
+        }
+
+        internal static long PolicyDatasourceId(PolicyHandle policy, int ds)
+        {
+            return NativeMethods.ob_policy_datasource_id(policy, new UIntPtr((uint)ds));
+        }
+
+        internal static string PolicyDatasourceName(PolicyHandle policy, int ds)
+        {
+            return Utf8.FromNative(NativeMethods.ob_policy_datasource_name(policy, new UIntPtr((uint)ds)));
+        }
+
+        internal static int PolicyFilespecCount(PolicyHandle policy, int ds)
+        {
+            return (int)NativeMethods.ob_policy_filespec_count(policy, new UIntPtr((uint)ds)).ToUInt32();
+        }
+
+        internal static PolicyFileSpecInfo PolicyFilespec(PolicyHandle policy, int ds, int index)
+        {
+            IntPtr spec;
+            int isExclude, isRecursive;
+            Check(NativeMethods.ob_policy_filespec(policy, new UIntPtr((uint)ds), new UIntPtr((uint)index),
+                out spec, out isExclude, out isRecursive));
+            return new PolicyFileSpecInfo { Spec = Utf8.FromNative(spec), IsExclude = isExclude != 0, IsRecursive = isRecursive != 0 };
+        }
+
+        // job.h
+
+        internal static string JobStateName(int state)
+        {
+            return Utf8.FromNative(NativeMethods.ob_job_state_name(state));
+        }
+
+        private static JobInfo ReadJob(IntPtr p)
+        {
+            var raw = (ObJobInfoNative)Marshal.PtrToStructure(p, typeof(ObJobInfoNative));
+            return new JobInfo
+            {
+                JobId = Utf8.FromNative(raw.job_id),
+                Type = raw.type,
+                State = raw.state,
+                StartTime = raw.start_time,
+                EndTime = raw.end_time,
+                Phase = Utf8.FromNative(raw.phase),
+                ErrorCode = raw.error_code,
+                ErrorMessage = Utf8.FromNative(raw.error_message),
+                FilesScanned = raw.files_scanned,
+                FilesDone = raw.files_done,
+                FilesFailed = raw.files_failed,
+                BytesScanned = raw.bytes_scanned,
+                BytesDone = raw.bytes_done,
+                BytesUploaded = raw.bytes_uploaded,
+                DatasourceId = raw.datasource_id,
+                Datasources = Lines(Utf8.FromNative(raw.datasources)),
+                RecoveryPoint = Utf8.FromNative(raw.recovery_point),
+            };
+        }
+
+        private static JobInfo TakeJob(int rc, IntPtr p)
+        {
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_job_info_free(p);
+                throw failure;
+            }
+            try
+            {
+                return ReadJob(p);
+            }
+            finally
+            {
+                NativeMethods.ob_job_info_free(p);
+            }
+        }
+
+        /// <summary>Start a backup job of the committed policy; retainUntil in seconds since 1970 UTC, 0 for none.</summary>
+        internal static JobInfo BackupStart(AgentHandle agent, long retainUntil)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_backup_start(out p, agent, retainUntil);
+            return TakeJob(rc, p);
+        }
+
+        internal static JobInfo JobGet(AgentHandle agent, string jobId)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_job_get(out p, agent, Utf8.ToNative(jobId));
+            return TakeJob(rc, p);
+        }
+
+        /// <summary>The job in progress, or null when none is.</summary>
+        internal static JobInfo JobCurrent(AgentHandle agent)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_job_current(out p, agent);
+            if (rc == NotFound)
+            {
+                NativeMethods.ob_job_info_free(p);
+                NativeMethods.ob_error_clear();
+                return null;
+            }
+            return TakeJob(rc, p);
+        }
+
+        /// <summary>The newest max finished jobs, newest first; filter as ob_job_filter.</summary>
+        internal static List<JobInfo> JobList(AgentHandle agent, uint max, int filter)
+        {
+            IntPtr list;
+            UIntPtr count;
+            int rc = NativeMethods.ob_job_list(out list, out count, agent, new UIntPtr(max), filter);
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_job_list_free(list, count);
+                throw failure;
+            }
+            try
+            {
+                var jobs = new List<JobInfo>();
+                for (ulong i = 0; i < count.ToUInt64(); i++)
+                    jobs.Add(ReadJob(Marshal.ReadIntPtr(list, (int)i * IntPtr.Size)));
+                return jobs;
+            }
+            finally
+            {
+                NativeMethods.ob_job_list_free(list, count);
+            }
+        }
+
+        internal static void JobStop(AgentHandle agent, string jobId)
+        {
+            Check(NativeMethods.ob_job_stop(agent, Utf8.ToNative(jobId)));
+        }
+
+        internal static List<OBFailedFile> JobFailedFiles(AgentHandle agent, string jobId)
+        {
+            IntPtr text;
+            int rc = NativeMethods.ob_job_failed_files(out text, agent, Utf8.ToNative(jobId));
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_str_free(text);
+                throw failure;
+            }
+            var files = new List<OBFailedFile>();
+            foreach (string line in Lines(Utf8.TakeOwned(text)))
+            {
+                int tab = line.IndexOf('\t');
+                files.Add(tab < 0 ? new OBFailedFile { Path = line, Reason = "" }
+                    : new OBFailedFile { Path = line.Substring(0, tab), Reason = line.Substring(tab + 1) });
+            }
+            return files;
+        }
+
+        // recovery.h
+
+        internal static List<RecoveryPointInfo> RecoveryPoints(AgentHandle agent)
+        {
+            IntPtr list;
+            UIntPtr count;
+            int rc = NativeMethods.ob_recovery_points(out list, out count, agent);
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_recovery_points_free(list, count);
+                throw failure;
+            }
+            try
+            {
+                var points = new List<RecoveryPointInfo>();
+                for (ulong i = 0; i < count.ToUInt64(); i++)
+                {
+                    IntPtr p = Marshal.ReadIntPtr(list, (int)i * IntPtr.Size);
+                    var raw = (ObRecoveryPointNative)Marshal.PtrToStructure(p, typeof(ObRecoveryPointNative));
+                    var ids = new List<long>();
+                    foreach (string id in Lines(Utf8.FromNative(raw.datasource_ids)))
+                    {
+                        long v;
+                        if (long.TryParse(id, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out v))
+                            ids.Add(v);
+                    }
+                    points.Add(new RecoveryPointInfo
+                    {
+                        Id = Utf8.FromNative(raw.id),
+                        BackupTime = raw.backup_time,
+                        ServerName = Utf8.FromNative(raw.server_name),
+                        Kind = Utf8.FromNative(raw.kind),
+                        Datasources = Lines(Utf8.FromNative(raw.datasources)),
+                        DatasourceIds = ids.ToArray(),
+                        Files = raw.files,
+                        Bytes = raw.bytes,
+                        RetainUntil = raw.retain_until,
+                        JobId = Utf8.FromNative(raw.job_id),
+                    });
+                }
+                return points;
+            }
+            finally
+            {
+                NativeMethods.ob_recovery_points_free(list, count);
+            }
+        }
+
+        internal static ulong MachineUsage(AgentHandle agent)
+        {
+            ulong bytes;
+            Check(NativeMethods.ob_machine_usage(out bytes, agent));
+            return bytes;
         }
     }
 }

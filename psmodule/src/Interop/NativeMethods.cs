@@ -120,6 +120,135 @@ namespace OBAgent.Interop
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_agent_set_no_throttle(AgentHandle agent);
+
+        // policy.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_filespec_check(out IntPtr normalized, byte[] spec, int isExclude);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_commit(out PolicyHandle policy, AgentHandle agent, [In] ObFileSpecInputNative[] specs, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_get(out PolicyHandle policy, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_set_state(AgentHandle agent, int state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_remove(AgentHandle agent, int deleteBackup);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_policy_free(IntPtr policy);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_policy_name(PolicyHandle policy);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_state_get(PolicyHandle policy);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ob_policy_datasource_count(PolicyHandle policy);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ob_policy_datasource_id(PolicyHandle policy, UIntPtr ds);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_policy_datasource_name(PolicyHandle policy, UIntPtr ds);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ob_policy_filespec_count(PolicyHandle policy, UIntPtr ds);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_filespec(PolicyHandle policy, UIntPtr ds, UIntPtr index,
+            out IntPtr spec, out int isExclude, out int isRecursive);
+
+        // job.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ob_job_state_name(int state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_job_info_free(IntPtr info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_job_list_free(IntPtr list, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_backup_start(out IntPtr info, AgentHandle agent, long retainUntil);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_get(out IntPtr info, AgentHandle agent, byte[] jobId);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_current(out IntPtr info, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_list(out IntPtr list, out UIntPtr count, AgentHandle agent, UIntPtr max, int filter);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_stop(AgentHandle agent, byte[] jobId);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_failed_files(out IntPtr text, AgentHandle agent, byte[] jobId);
+
+        // recovery.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_points(out IntPtr list, out UIntPtr count, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_recovery_points_free(IntPtr list, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_machine_usage(out ulong bytes, AgentHandle agent);
+    }
+
+    /// <summary>struct ob_filespec_input (policy.h); spec is a NUL-terminated UTF-8 string in unmanaged memory.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObFileSpecInputNative
+    {
+        internal IntPtr spec;
+        internal int is_exclude;
+        internal int is_recursive;
+    }
+
+    /// <summary>struct ob_job_info (job.h), version OB_JOB_INFO_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObJobInfoNative
+    {
+        internal uint version;
+        internal IntPtr job_id;
+        internal int type;
+        internal int state;
+        internal long start_time;
+        internal long end_time;
+        internal IntPtr phase;
+        internal int error_code;
+        internal IntPtr error_message;
+        internal ulong files_scanned;
+        internal ulong files_done;
+        internal ulong files_failed;
+        internal ulong bytes_scanned;
+        internal ulong bytes_done;
+        internal ulong bytes_uploaded;
+        internal long datasource_id;
+        internal IntPtr datasources;
+        internal IntPtr recovery_point;
+    }
+
+    /// <summary>struct ob_recovery_point (recovery.h), version OB_RECOVERY_POINT_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRecoveryPointNative
+    {
+        internal uint version;
+        internal IntPtr id;
+        internal long backup_time;
+        internal IntPtr server_name;
+        internal IntPtr kind;
+        internal IntPtr datasources;
+        internal IntPtr datasource_ids;
+        internal ulong files;
+        internal ulong bytes;
+        internal long retain_until;
+        internal IntPtr job_id;
     }
 
     /// <summary>struct ob_registration (agent.h), version OB_REGISTRATION_VERSION.</summary>

@@ -1,0 +1,103 @@
+/*
+ * obagent: jobs. A backup or a recovery runs as a job: a worker process that
+ * outlives whoever started it, records its progress in the catalog, and stops
+ * when asked from any process. One job at a time per server (docs/JOBS.md).
+ */
+#ifndef OBAGENT_JOB_H
+#define OBAGENT_JOB_H
+
+#include "common.h"
+#include "agent.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ob_job_type {
+	OB_JOB_BACKUP = 1,
+	OB_JOB_RECOVERY = 2
+} ob_job_type;
+
+/** Job states, named as MARS names them (ob_job_state_name). */
+typedef enum ob_job_state {
+	OB_JOB_INPROGRESS = 1,
+	OB_JOB_COMPLETED = 2,
+	OB_JOB_COMPLETED_WITH_WARNING = 3,
+	OB_JOB_FAILED = 4,
+	OB_JOB_ABORTED = 5
+} ob_job_state;
+
+/** "InProgress", "Completed", "CompletedWithWarning", "Failed", "Aborted". Static. */
+OB_EXTERN(const char *) ob_job_state_name(int state);
+
+/** What a job is doing and has done. */
+typedef struct ob_job_info {
+	unsigned int version;
+	char *job_id;            /**< a GUID */
+	int type;                /**< ob_job_type */
+	int state;               /**< ob_job_state */
+	int64_t start_time;      /**< seconds since 1970 UTC */
+	int64_t end_time;        /**< 0 while running */
+	char *phase;             /**< MARS's progress message of the current step */
+	int error_code;          /**< ob_error_code of a failure, else 0 */
+	char *error_message;     /**< what went wrong, or NULL */
+	uint64_t files_scanned;
+	uint64_t files_done;
+	uint64_t files_failed;
+	uint64_t bytes_scanned;  /**< bytes of the files looked at */
+	uint64_t bytes_done;     /**< bytes read and processed */
+	uint64_t bytes_uploaded; /**< bytes written to the vault */
+	int64_t datasource_id;   /**< the data source being worked on (0: none) */
+	char *datasources;       /**< data source names, newline-separated */
+	char *recovery_point;    /**< the recovery point the job made or used, or NULL */
+} ob_job_info;
+
+#define OB_JOB_INFO_VERSION 1
+
+OB_EXTERN(void) ob_job_info_free(ob_job_info *info);
+/** Free an array from ob_job_list. */
+OB_EXTERN(void) ob_job_list_free(ob_job_info **list, size_t count);
+
+/**
+ * Start a backup of the committed policy as a job; returns once the worker has
+ * taken the server's job lock. OB_ELOCKED when another job is in progress,
+ * OB_ENOTFOUND without a policy, OB_ENOKEY without a passphrase.
+ * retain_until: keep this recovery point at least until then (0: by policy).
+ */
+OB_EXTERN(int) ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until);
+
+/** A job by id (OB_ENOTFOUND). */
+OB_EXTERN(int) ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id);
+
+/** The job in progress, or OB_ENOTFOUND. */
+OB_EXTERN(int) ob_job_current(ob_job_info **out, ob_agent *agent);
+
+/** Filters for ob_job_list. */
+typedef enum ob_job_filter {
+	OB_JOB_FILTER_ALL = 0,
+	OB_JOB_FILTER_SUCCESSFUL = 1,   /**< Completed and CompletedWithWarning */
+	OB_JOB_FILTER_FAILED = 2        /**< Failed and Aborted */
+} ob_job_filter;
+
+/** The newest max finished jobs, newest first. */
+OB_EXTERN(int) ob_job_list(ob_job_info ***out, size_t *out_count, ob_agent *agent, size_t max, int filter);
+
+/** Ask a job to stop; it ends Aborted, keeping what it stored. OB_ENOTFOUND if not running. */
+OB_EXTERN(int) ob_job_stop(ob_agent *agent, const char *job_id);
+
+/**
+ * The files a job could not process, one "path<TAB>reason" per line in *out
+ * (ob_str_free); empty when none.
+ */
+OB_EXTERN(int) ob_job_failed_files(char **out, ob_agent *agent, const char *job_id);
+
+/**
+ * Run a job in this process (the worker's body; the obagent command calls it).
+ * lock_fd: the job lock the starter passed down, or -1 to take it here.
+ */
+OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

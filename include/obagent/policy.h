@@ -1,0 +1,86 @@
+/*
+ * obagent: the file and folder backup policy of this server.
+ *
+ * A policy lists file specs (inclusions and exclusions). Committing it groups
+ * them by data source: the mount point (volume) that holds each path, as MARS
+ * groups them by volume. Schedules and retention attach to the policy in a
+ * later version of this header; a committed policy works without them.
+ */
+#ifndef OBAGENT_POLICY_H
+#define OBAGENT_POLICY_H
+
+#include "common.h"
+#include "agent.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A committed policy, read-only. */
+typedef struct ob_policy ob_policy;
+
+/** Policy states (MARS: Valid, Paused). */
+typedef enum ob_policy_state {
+	OB_POLICY_VALID = 0,
+	OB_POLICY_PAUSED = 1
+} ob_policy_state;
+
+/** One file spec given to ob_policy_commit. */
+typedef struct ob_filespec_input {
+	const char *spec;     /**< absolute path; '*' and '?' allowed in the last component */
+	int is_exclude;
+	int is_recursive;
+} ob_filespec_input;
+
+/**
+ * Check one file spec before it goes into a policy: absolute, no empty or '..'
+ * components, wildcards only in the last component. *out_normalized (may be
+ * NULL) receives the normalised path (ob_str_free).
+ */
+OB_EXTERN(int) ob_filespec_check(char **out_normalized, const char *spec, int is_exclude);
+
+/**
+ * Commit this server's file and folder policy, replacing the previous one.
+ * Refusals (OB_EINVALID unless said): an inclusion that does not exist
+ * (OB_ENOTFOUND), a relative path, an exclusion outside every inclusion, a
+ * policy with no inclusion, an inclusion that holds the agent's state folder
+ * or the vault. Needs a registration (OB_ENOTREG). A policy keeps its name and
+ * its data sources keep their ids across commits.
+ */
+OB_EXTERN(int) ob_policy_commit(ob_policy **out, ob_agent *agent, const ob_filespec_input *specs, size_t count);
+
+/** The committed policy, or OB_ENOTFOUND. *out: ob_policy_free. */
+OB_EXTERN(int) ob_policy_get(ob_policy **out, ob_agent *agent);
+
+/** Pause (OB_POLICY_PAUSED) or resume (OB_POLICY_VALID) protection. */
+OB_EXTERN(int) ob_policy_set_state(ob_agent *agent, int state);
+
+/**
+ * Remove the policy: protection stops, the data stays. delete_backup records
+ * the request to delete this server's recovery points (carried out by vault
+ * maintenance).
+ */
+OB_EXTERN(int) ob_policy_remove(ob_agent *agent, int delete_backup);
+
+OB_EXTERN(void) ob_policy_free(ob_policy *policy);
+
+/** The policy's name (a GUID). Borrowed. */
+OB_EXTERN(const char *) ob_policy_name(const ob_policy *policy);
+/** OB_POLICY_VALID or OB_POLICY_PAUSED. */
+OB_EXTERN(int) ob_policy_state_get(const ob_policy *policy);
+/** Number of data sources. */
+OB_EXTERN(size_t) ob_policy_datasource_count(const ob_policy *policy);
+/** A data source's id (a positive 64-bit number). */
+OB_EXTERN(int64_t) ob_policy_datasource_id(const ob_policy *policy, size_t ds);
+/** A data source's name: the mount point. Borrowed. */
+OB_EXTERN(const char *) ob_policy_datasource_name(const ob_policy *policy, size_t ds);
+/** Number of file specs of a data source. */
+OB_EXTERN(size_t) ob_policy_filespec_count(const ob_policy *policy, size_t ds);
+/** A file spec of a data source: its text (borrowed), exclusion and recursion flags. */
+OB_EXTERN(int) ob_policy_filespec(const ob_policy *policy, size_t ds, size_t index,
+	const char **out_spec, int *out_is_exclude, int *out_is_recursive);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

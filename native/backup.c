@@ -1,0 +1,1577 @@
+/* The backup pipeline: scan, chunk, deduplicate, compress, seal, pack, upload; then index and point. */
+#define _GNU_SOURCE
+#include "backup.h"
+#include "env.h"
+#include "error.h"
+#include "tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+const char *const ob_backup_phase_text[] = {
+	"Initializing",
+	"Preparing storage...",
+	"Data transfer is in progress...",
+	"Generating backup metadata information...",
+	"Data transfer completed ... Verifying data integrity...",
+	"Job completed.",
+};
+
+#define WORKERS 2
+#define INFLIGHT_BYTES (32u << 20)
+#define INFLIGHT_ITEMS 512
+#define UPLOAD_QUEUE 1
+#define READ_WINDOW (8u << 20)
+
+/* ---- selection rules ---- */
+
+typedef struct rule {
+	char *base;        /* the folder (wildcard rules) or the path */
+	size_t base_len;
+	char *pattern;     /* last component with wildcards, or NULL */
+	int exclude;
+	int recursive;
+} rule;
+
+typedef struct ruleset {
+	rule *r;
+	size_t n;
+} ruleset;
+
+static void rules_dispose(ruleset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->r[i].base);
+		free(rs->r[i].pattern);
+	}
+	free(rs->r);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int rules_build(ruleset *rs, const ob_backup_source *src)
+{
+	size_t i;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!(rs->r = calloc(src->spec_count ? src->spec_count : 1, sizeof(rule))))
+		return ob_err_nomem();
+	for (i = 0; i < src->spec_count; i++) {
+		const char *spec = src->specs[i].spec, *slash = strrchr(spec, '/');
+		rule *r = &rs->r[rs->n++];
+		r->exclude = src->specs[i].is_exclude;
+		r->recursive = src->specs[i].is_recursive;
+		if (slash && strpbrk(slash + 1, "*?[")) {
+			r->base = slash == spec ? ob_strdup("/") : strndup(spec, (size_t)(slash - spec));
+			r->pattern = ob_strdup(slash + 1);
+			if (!r->base || !r->pattern)
+				return ob_err_nomem();
+		} else if (!(r->base = ob_strdup(spec))) {
+			return OB_ENOMEM;
+		}
+		r->base_len = strlen(r->base);
+	}
+	return 0;
+}
+
+/* Is path p (length n) equal to or below folder base? */
+static int under(const char *p, size_t n, const char *base, size_t bl)
+{
+	if (bl == 1 && base[0] == '/')
+		return 1;
+	return n >= bl && memcmp(p, base, bl) == 0 && (n == bl || p[bl] == '/');
+}
+
+static size_t parent_len(const char *p, size_t n)
+{
+	while (n > 1 && p[n - 1] != '/')
+		n--;
+	return n > 1 ? n - 1 : 1;
+}
+
+/*
+ * Whether a path is selected: the most specific matching rule decides (the
+ * longest base; a wildcard rule is more specific than its folder; an exclusion
+ * wins a tie). 1 selected, 0 not.
+ */
+static int selected(const ruleset *rs, const char *p, size_t n, int is_dir)
+{
+	size_t i, pl = parent_len(p, n), best = 0;
+	int found = 0, verdict = 0;
+	const char *name = p + (pl == 1 ? 1 : pl + 1);
+
+	(void)is_dir;
+	for (i = 0; i < rs->n; i++) {
+		const rule *r = &rs->r[i];
+		size_t score;
+		if (r->pattern) {
+			int in_dir = pl == r->base_len && memcmp(p, r->base, pl) == 0;
+			if (!(in_dir || (r->recursive && under(p, pl, r->base, r->base_len))))
+				continue;
+			if (fnmatch(r->pattern, name, FNM_PERIOD) != 0)
+				continue;
+			score = 2 * r->base_len + 1;
+		} else if (n == r->base_len && memcmp(p, r->base, n) == 0) {
+			score = 2 * r->base_len;
+		} else if (under(p, n, r->base, r->base_len)) {
+			/* Below the rule's folder: recursive rules cover all, others the folder's own files. */
+			if (!r->recursive && (is_dir || pl != r->base_len))
+				continue;
+			score = 2 * r->base_len;
+		} else {
+			continue;
+		}
+		if (!found || score > best || (score == best && r->exclude)) {
+			best = score;
+			verdict = !r->exclude;
+			found = 1;
+		}
+	}
+	return found && verdict;
+}
+
+/* Whether some inclusion lies strictly below folder p: walk into it to reach that. */
+static int leads_to_inclusion(const ruleset *rs, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		const rule *r = &rs->r[i];
+		if (!r->exclude && r->base_len > n && under(r->base, r->base_len, p, n))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a path can matter at all: it lies on the way to an inclusion or below
+ * one. Only those are looked at, so a walk down to /srv/data never touches /srv's
+ * other entries.
+ */
+static int worth_looking(const ruleset *rs, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		const rule *r = &rs->r[i];
+		if (!r->exclude && (under(p, n, r->base, r->base_len) || under(r->base, r->base_len, p, n)))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- the set of blob ids known to be stored or on their way ---- */
+
+typedef struct idset {
+	uint8_t (*slots)[OB_ID_BYTES];
+	uint8_t *used;
+	size_t cap, count;
+} idset;
+
+static uint64_t id_hash(const uint8_t *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id, 8);
+	return h;
+}
+
+static int idset_add(idset *s, const uint8_t *id)
+{
+	size_t i;
+
+	if ((s->count + 1) * 4 > s->cap * 3) {
+		idset bigger = { 0 };
+		bigger.cap = s->cap ? s->cap * 2 : 4096;
+		if (!(bigger.slots = malloc(bigger.cap * OB_ID_BYTES)) || !(bigger.used = calloc(bigger.cap, 1))) {
+			free(bigger.slots);
+			return ob_err_nomem();
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i])
+				idset_add(&bigger, s->slots[i]);
+		free(s->slots);
+		free(s->used);
+		*s = bigger;
+	}
+	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (memcmp(s->slots[i], id, OB_ID_BYTES) == 0)
+			return 0;
+	memcpy(s->slots[i], id, OB_ID_BYTES);
+	s->used[i] = 1;
+	s->count++;
+	return 1;
+}
+
+static int idset_has(const idset *s, const uint8_t *id)
+{
+	size_t i;
+
+	if (!s->cap)
+		return 0;
+	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (memcmp(s->slots[i], id, OB_ID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- the pipeline's state ---- */
+
+typedef struct dirnode dirnode;
+typedef struct filejob filejob;
+
+struct dirnode {
+	dirnode *parent;
+	ob_buf meta;             /* this folder's encoded entry, less its subtree id (filled at the end) */
+	ob_entry e;              /* this folder's own metadata */
+	char *name;
+	char *user, *group;
+	uint8_t *xattrs;
+	size_t xattrs_len;
+	uint32_t xattr_count;
+	ob_tree_builder tb;
+	size_t pending;          /* scan + unfinished files + unfinished subfolders */
+	int is_root;
+	size_t source;           /* index of its data source */
+};
+
+struct filejob {
+	dirnode *dir;
+	ob_entry e;
+	char *name, *user, *group;
+	uint8_t *xattrs;
+	size_t xattrs_len;
+	uint32_t xattr_count;
+	uint8_t *ids;
+	size_t ids_cap, chunks;
+	size_t pending;          /* reading + unfinished chunks */
+	char *cache_dir;         /* for the file cache: folder path */
+	int cacheable;
+	int dropped;             /* could not be read: left out of the tree */
+};
+
+typedef struct item {
+	filejob *file;
+	size_t index;
+	uint8_t *data;
+	size_t len;
+	struct item *next;
+} item;
+
+typedef struct pack_out {
+	ob_packer p;
+	struct pack_out *next;
+} pack_out;
+
+typedef struct cache_update {
+	int64_t ds;
+	char *dir;
+	char *name;
+	uint64_t size;
+	int64_t mtime_ns, ctime_ns;
+	uint64_t inode;
+	uint8_t *entry;
+	size_t entry_len;
+	struct cache_update *next;
+} cache_update;
+
+typedef struct state {
+	const ob_backup_params *prm;
+	ob_repo *repo;
+	sqlite3 *db;
+	ob_backup_progress *pg;
+
+	pthread_mutex_t lock;         /* queue, trees, files, known ids, packers, cache list */
+	pthread_cond_t queue_cond;    /* items available or done */
+	pthread_cond_t space_cond;    /* room in the queue */
+	pthread_cond_t upload_cond;   /* upload queue changes */
+	item *head, *tail;
+	size_t queued_items, queued_bytes;
+	int scan_done;
+	int workers_active;
+
+	idset known;
+	ob_packer packer[2];          /* data, trees */
+	pack_out *uploads, *uploads_tail;
+	size_t uploads_queued;
+	int uploader_done;
+
+	int error;                    /* first fatal error */
+	char error_text[1024];
+
+	uint8_t roots[8][OB_ID_BYTES];
+	int root_done[8];
+	uint64_t files_total, bytes_total;
+	cache_update *cache_updates;
+
+	sqlite3_stmt *has_chunk;
+} state;
+
+static void fail(state *s, int code)
+{
+	if (!s->error) {
+		s->error = code;
+		snprintf(s->error_text, sizeof(s->error_text), "%s", ob_error_last());
+	}
+	atomic_store(&s->pg->cancel, 1);
+}
+
+static int cancelled(state *s)
+{
+	return atomic_load(&s->pg->cancel) != 0;
+}
+
+/* Is this blob new? Called with s->lock held; marks it known. */
+static int claim_blob(state *s, const uint8_t *id)
+{
+	int found = 0;
+
+	if (idset_has(&s->known, id))
+		return 0;
+	sqlite3_reset(s->has_chunk);
+	sqlite3_bind_blob(s->has_chunk, 1, id, OB_ID_BYTES, SQLITE_STATIC);
+	found = sqlite3_step(s->has_chunk) == SQLITE_ROW;
+	sqlite3_reset(s->has_chunk);
+	if (idset_add(&s->known, id) < 0)
+		return -1;
+	return !found;
+}
+
+/* Put a finished pack on the upload queue (s->lock held); waits while the queue is full. */
+static int queue_pack(state *s, int which)
+{
+	pack_out *po;
+
+	if (!s->packer[which].count)
+		return 0;
+	if (!(po = calloc(1, sizeof(*po))))
+		return ob_err_nomem();
+	po->p = s->packer[which];
+	memset(&s->packer[which], 0, sizeof(s->packer[which]));
+	while (s->uploads_queued >= UPLOAD_QUEUE && !s->error)
+		pthread_cond_wait(&s->upload_cond, &s->lock);
+	if (s->uploads_tail)
+		s->uploads_tail->next = po;
+	else
+		s->uploads = po;
+	s->uploads_tail = po;
+	s->uploads_queued++;
+	pthread_cond_broadcast(&s->upload_cond);
+	return 0;
+}
+
+/* Seal a blob and add it to its packer (s->lock held for the packer part). */
+static int store_blob(state *s, ob_compressor *c, int type, const uint8_t *id, const uint8_t *data, size_t len, int locked)
+{
+	uint8_t *sealed = malloc(len + OB_BLOB_OVERHEAD);
+	size_t sealed_len;
+	int error;
+
+	if (!sealed)
+		return ob_err_nomem();
+	if (locked)
+		pthread_mutex_unlock(&s->lock);
+	error = ob_blob_seal(sealed, &sealed_len, s->repo, c, type, id, data, len);
+	pthread_mutex_lock(&s->lock);
+	if (error == 0)
+		error = ob_packer_add(&s->packer[type], type, id, sealed, sealed_len, len);
+	if (error == 0 && s->packer[type].data.len >= OB_PACK_TARGET)
+		error = queue_pack(s, type);
+	if (!locked)
+		pthread_mutex_unlock(&s->lock);
+	free(sealed);
+	return error;
+}
+
+static void dirnode_free(dirnode *d)
+{
+	ob_buf_dispose(&d->meta);
+	ob_tree_builder_dispose(&d->tb);
+	free(d->name);
+	free(d->user);
+	free(d->group);
+	free(d->xattrs);
+	free(d);
+}
+
+/* A folder's contents are complete: seal its tree, add its entry to its parent (s->lock held). */
+static int finish_dir(state *s, ob_compressor *c, dirnode *d)
+{
+	while (d) {
+		ob_buf tree = OB_BUF_INIT, enc = OB_BUF_INIT;
+		uint8_t id[OB_ID_BYTES];
+		dirnode *parent = d->parent;
+		int error, is_new;
+
+		if ((error = ob_tree_builder_finish(&tree, &d->tb)) < 0)
+			return error;
+		ob_repo_blob_id(id, s->repo, tree.data, tree.len);
+		is_new = claim_blob(s, id);
+		if (is_new < 0 || (is_new && (error = store_blob(s, c, OB_BLOB_TREE, id, (uint8_t *)tree.data, tree.len, 1)) < 0)) {
+			ob_buf_dispose(&tree);
+			return is_new < 0 ? OB_ENOMEM : error;
+		}
+		ob_buf_dispose(&tree);
+		if (d->is_root) {
+			memcpy(s->roots[d->source], id, OB_ID_BYTES);
+			s->root_done[d->source] = 1;
+			dirnode_free(d);
+			return 0;
+		}
+		d->e.subtree = id;
+		if ((error = ob_entry_encode(&enc, &d->e)) == 0)
+			error = ob_tree_builder_add(&parent->tb, (uint8_t *)enc.data, enc.len);
+		ob_buf_dispose(&enc);
+		dirnode_free(d);
+		if (error < 0)
+			return error;
+		if (--parent->pending > 0)
+			return 0;
+		d = parent;
+	}
+	return 0;
+}
+
+static void filejob_free(filejob *f)
+{
+	free(f->name);
+	free(f->user);
+	free(f->group);
+	free(f->xattrs);
+	free(f->ids);
+	free(f->cache_dir);
+	free(f);
+}
+
+/* A file's chunks are all stored: add its entry to its folder (s->lock held). */
+static int finish_file(state *s, ob_compressor *c, filejob *f)
+{
+	ob_buf enc = OB_BUF_INIT;
+	dirnode *d = f->dir;
+	int error;
+
+	if (f->dropped) {
+		filejob_free(f);
+		return --d->pending == 0 ? finish_dir(s, c, d) : 0;
+	}
+	f->e.chunks = f->ids;
+	f->e.chunk_count = f->chunks;
+	if ((error = ob_entry_encode(&enc, &f->e)) == 0)
+		error = ob_tree_builder_add(&d->tb, (uint8_t *)enc.data, enc.len);
+	if (error == 0 && f->cacheable) {
+		cache_update *u = calloc(1, sizeof(*u));
+		if (!u) {
+			error = ob_err_nomem();
+		} else {
+			u->ds = s->prm->sources[d->source].id;
+			u->dir = f->cache_dir;
+			f->cache_dir = NULL;
+			u->name = f->name;
+			f->name = NULL;
+			u->size = f->e.size;
+			u->mtime_ns = f->e.mtime_ns;
+			u->ctime_ns = f->e.ctime_ns;
+			u->inode = f->e.inode;
+			u->entry_len = enc.len;
+			u->entry = (uint8_t *)ob_buf_detach(&enc);
+			u->next = s->cache_updates;
+			s->cache_updates = u;
+		}
+	}
+	ob_buf_dispose(&enc);
+	atomic_fetch_add(&s->pg->files_done, 1);
+	filejob_free(f);
+	if (error < 0)
+		return error;
+	if (--d->pending == 0)
+		return finish_dir(s, c, d);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	state *s = arg;
+	ob_compressor c = { 0 };
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		item *it;
+		uint8_t id[OB_ID_BYTES];
+		int error = 0, is_new;
+
+		while (!s->head && !s->scan_done)
+			pthread_cond_wait(&s->queue_cond, &s->lock);
+		if (!s->head)
+			break;
+		it = s->head;
+		s->head = it->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->queued_items--;
+		s->queued_bytes -= it->len;
+		pthread_cond_broadcast(&s->space_cond);
+
+		if (!s->error) {
+			pthread_mutex_unlock(&s->lock);
+			ob_repo_blob_id(id, s->repo, it->data, it->len);
+			pthread_mutex_lock(&s->lock);
+			is_new = claim_blob(s, id);
+			if (is_new < 0)
+				error = OB_ENOMEM;
+			else if (is_new)
+				error = store_blob(s, &c, OB_BLOB_DATA, id, it->data, it->len, 1);
+			if (error == 0) {
+				filejob *f = it->file;
+				memcpy(f->ids + it->index * OB_ID_BYTES, id, OB_ID_BYTES);
+				atomic_fetch_add(&s->pg->bytes_done, it->len);
+				if (--f->pending == 0)
+					error = finish_file(s, &c, f);
+			}
+			if (error < 0)
+				fail(s, error);
+		}
+		free(it->data);
+		free(it);
+	}
+	s->workers_active--;
+	pthread_cond_broadcast(&s->queue_cond);
+	pthread_mutex_unlock(&s->lock);
+	ob_compressor_dispose(&c);
+	return NULL;
+}
+
+static void *uploader_main(void *arg)
+{
+	state *s = arg;
+	sqlite3_stmt *ins = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK) {
+		pthread_mutex_lock(&s->lock);
+		ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+		fail(s, OB_ERROR);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		pack_out *po;
+		uint8_t pack_id[OB_ID_BYTES];
+		char name[160];
+		int error;
+		size_t i;
+
+		while (!s->uploads && !s->uploader_done)
+			pthread_cond_wait(&s->upload_cond, &s->lock);
+		if (!s->uploads)
+			break;
+		po = s->uploads;
+		s->uploads = po->next;
+		if (!s->uploads)
+			s->uploads_tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		error = s->error ? s->error : ob_packer_finish(&po->p, s->repo, pack_id);
+		if (error == 0) {
+			ob_repo_pack_name(name, sizeof(name), s->repo, pack_id);
+			error = s->repo->vc.be->put(s->repo->vc.be, name, po->p.data.data, po->p.data.len);
+			if (error == OB_EEXISTS)
+				error = 0;  /* the same bytes are there already */
+		}
+		if (error == 0 && ins) {
+			/* Record the chunks only once their pack is stored: a crash never leaves a dangling record. */
+			sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+			for (i = 0; i < po->p.count && error == 0; i++) {
+				const ob_pack_entry *e = &po->p.entries[i];
+				sqlite3_reset(ins);
+				sqlite3_bind_blob(ins, 1, e->id, OB_ID_BYTES, SQLITE_STATIC);
+				sqlite3_bind_int(ins, 2, e->type);
+				sqlite3_bind_blob(ins, 3, pack_id, OB_ID_BYTES, SQLITE_STATIC);
+				sqlite3_bind_int64(ins, 4, e->offset);
+				sqlite3_bind_int64(ins, 5, e->length);
+				sqlite3_bind_int64(ins, 6, e->raw_length);
+				if (sqlite3_step(ins) != SQLITE_DONE)
+					error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+			}
+			if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
+				error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+			if (error == 0)
+				atomic_fetch_add(&s->pg->bytes_uploaded, po->p.data.len);
+		}
+		pthread_mutex_lock(&s->lock);
+		if (error < 0)
+			fail(s, error);
+		s->uploads_queued--;
+		pthread_cond_broadcast(&s->upload_cond);
+		ob_packer_dispose(&po->p);
+		free(po);
+	}
+	pthread_mutex_unlock(&s->lock);
+	sqlite3_finalize(ins);
+	return NULL;
+}
+
+/* Hand a chunk to the workers; waits while too much is in flight. */
+static int submit(state *s, filejob *f, uint8_t *data, size_t len)
+{
+	item *it = malloc(sizeof(*it));
+
+	if (!it) {
+		free(data);
+		return ob_err_nomem();
+	}
+	pthread_mutex_lock(&s->lock);
+	while ((s->queued_items >= INFLIGHT_ITEMS || s->queued_bytes + len > INFLIGHT_BYTES) && s->queued_items > 0 && !s->error)
+		pthread_cond_wait(&s->space_cond, &s->lock);
+	if (f->chunks == f->ids_cap) {
+		size_t cap = f->ids_cap ? f->ids_cap * 2 : 4;
+		uint8_t *ids = realloc(f->ids, cap * OB_ID_BYTES);
+		if (!ids) {
+			pthread_mutex_unlock(&s->lock);
+			free(data);
+			free(it);
+			return ob_err_nomem();
+		}
+		f->ids = ids;
+		f->ids_cap = cap;
+	}
+	it->file = f;
+	it->index = f->chunks++;
+	it->data = data;
+	it->len = len;
+	it->next = NULL;
+	f->pending++;
+	if (s->tail)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	s->queued_items++;
+	s->queued_bytes += len;
+	pthread_cond_signal(&s->queue_cond);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* ---- metadata ---- */
+
+typedef struct idname {
+	uint32_t id;
+	char *name;
+} idname;
+
+typedef struct namecache {
+	idname users[64], groups[64];
+	size_t nusers, ngroups;
+} namecache;
+
+static const char *user_name(namecache *n, uint32_t uid)
+{
+	size_t i;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	for (i = 0; i < n->nusers; i++)
+		if (n->users[i].id == uid)
+			return n->users[i].name;
+	getpwuid_r(uid, &pw, buf, sizeof(buf), &res);
+	if (n->nusers == 64)
+		return res ? "" : "";
+	n->users[n->nusers].id = uid;
+	n->users[n->nusers].name = strdup(res ? res->pw_name : "");
+	return n->users[n->nusers++].name ? n->users[n->nusers - 1].name : "";
+}
+
+static const char *group_name(namecache *n, uint32_t gid)
+{
+	size_t i;
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	for (i = 0; i < n->ngroups; i++)
+		if (n->groups[i].id == gid)
+			return n->groups[i].name;
+	getgrgid_r(gid, &gr, buf, sizeof(buf), &res);
+	if (n->ngroups == 64)
+		return "";
+	n->groups[n->ngroups].id = gid;
+	n->groups[n->ngroups].name = strdup(res ? res->gr_name : "");
+	return n->groups[n->ngroups++].name ? n->groups[n->ngroups - 1].name : "";
+}
+
+static void names_dispose(namecache *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nusers; i++)
+		free(n->users[i].name);
+	for (i = 0; i < n->ngroups; i++)
+		free(n->groups[i].name);
+}
+
+/* Read extended attributes (ACLs included: system.posix_acl_*) of an open file or folder. */
+static int read_xattrs(uint8_t **out, size_t *out_len, uint32_t *out_count, int fd)
+{
+	ob_buf b = OB_BUF_INIT;
+	char *list = NULL, *p;
+	ssize_t n;
+	uint32_t count = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	*out_count = 0;
+	n = flistxattr(fd, NULL, 0);
+	if (n <= 0)
+		return 0;  /* none, or not supported here */
+	if (!(list = malloc((size_t)n + 1)))
+		return ob_err_nomem();
+	n = flistxattr(fd, list, (size_t)n);
+	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1) {
+		ssize_t vl = fgetxattr(fd, p, NULL, 0);
+		uint8_t *v;
+		size_t nl = strlen(p);
+		if (vl < 0 || nl == 0 || nl > 0xffff)
+			continue;
+		if (!(v = malloc((size_t)vl + 1)))
+			break;
+		vl = fgetxattr(fd, p, v, (size_t)vl);
+		if (vl >= 0) {
+			uint8_t h[2] = { (uint8_t)nl, (uint8_t)(nl >> 8) };
+			uint8_t l[4] = { (uint8_t)vl, (uint8_t)(vl >> 8), (uint8_t)(vl >> 16), (uint8_t)(vl >> 24) };
+			ob_buf_put(&b, h, 2);
+			ob_buf_put(&b, p, nl);
+			ob_buf_put(&b, l, 4);
+			ob_buf_put(&b, v, (size_t)vl);
+			count++;
+		}
+		free(v);
+	}
+	free(list);
+	*out_len = b.len;
+	*out = (uint8_t *)ob_buf_detach(&b);
+	*out_count = count;
+	return 0;
+}
+
+static uint8_t entry_type(mode_t m)
+{
+	if (S_ISREG(m)) return OB_TREE_FILE;
+	if (S_ISDIR(m)) return OB_TREE_DIR;
+	if (S_ISLNK(m)) return OB_TREE_SYMLINK;
+	if (S_ISFIFO(m)) return OB_TREE_FIFO;
+	if (S_ISCHR(m)) return OB_TREE_CHARDEV;
+	if (S_ISBLK(m)) return OB_TREE_BLOCKDEV;
+	return OB_TREE_SOCKET;
+}
+
+static void fill_meta(ob_entry *e, namecache *nm, const char *name, const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = entry_type(st->st_mode);
+	e->name = name;
+	e->name_len = strlen(name);
+	e->mode = (uint32_t)st->st_mode;
+	e->uid = (uint32_t)st->st_uid;
+	e->gid = (uint32_t)st->st_gid;
+	e->user = user_name(nm, e->uid);
+	e->user_len = strlen(e->user);
+	e->group = group_name(nm, e->gid);
+	e->group_len = strlen(e->group);
+	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	e->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	e->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	e->inode = (uint64_t)st->st_ino;
+	e->dev = (uint64_t)st->st_dev;
+	e->nlink = (uint32_t)st->st_nlink;
+	e->rdev = (uint64_t)st->st_rdev;
+	if (S_ISREG(st->st_mode) && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size)
+		e->flags |= OB_ENTRY_SPARSE;
+}
+
+/* ---- the file cache of one folder ---- */
+
+typedef struct cached {
+	char *name;
+	uint64_t size, inode;
+	int64_t mtime_ns, ctime_ns;
+	uint8_t *entry;
+	size_t entry_len;
+} cached;
+
+typedef struct dircache {
+	cached *v;
+	size_t n;
+} dircache;
+
+static void dircache_dispose(dircache *dc)
+{
+	size_t i;
+
+	for (i = 0; i < dc->n; i++) {
+		free(dc->v[i].name);
+		free(dc->v[i].entry);
+	}
+	free(dc->v);
+	memset(dc, 0, sizeof(*dc));
+}
+
+static int cached_cmp(const void *a, const void *b)
+{
+	return strcmp(((const cached *)a)->name, ((const cached *)b)->name);
+}
+
+static void dircache_load(dircache *dc, sqlite3_stmt *q, int64_t ds, const char *dir)
+{
+	size_t cap = 0;
+
+	memset(dc, 0, sizeof(*dc));
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, ds);
+	sqlite3_bind_text(q, 2, dir, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		cached *c;
+		if (dc->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			cached *v = realloc(dc->v, ncap * sizeof(*v));
+			if (!v)
+				break;
+			dc->v = v;
+			cap = ncap;
+		}
+		c = &dc->v[dc->n];
+		c->name = strdup((const char *)sqlite3_column_text(q, 0));
+		c->size = (uint64_t)sqlite3_column_int64(q, 1);
+		c->mtime_ns = sqlite3_column_int64(q, 2);
+		c->ctime_ns = sqlite3_column_int64(q, 3);
+		c->inode = (uint64_t)sqlite3_column_int64(q, 4);
+		c->entry_len = (size_t)sqlite3_column_bytes(q, 5);
+		c->entry = malloc(c->entry_len ? c->entry_len : 1);
+		if (!c->name || !c->entry) {
+			free(c->name);
+			free(c->entry);
+			break;
+		}
+		memcpy(c->entry, sqlite3_column_blob(q, 5), c->entry_len);
+		dc->n++;
+	}
+	sqlite3_reset(q);
+	if (dc->n > 1)
+		qsort(dc->v, dc->n, sizeof(cached), cached_cmp);
+}
+
+static const cached *dircache_find(const dircache *dc, const char *name)
+{
+	cached key = { (char *)name, 0, 0, 0, 0, NULL, 0 };
+
+	return dc->n ? bsearch(&key, dc->v, dc->n, sizeof(cached), cached_cmp) : NULL;
+}
+
+/* ---- the scanner ---- */
+
+typedef struct scanner {
+	state *s;
+	const ob_backup_source *src;
+	size_t source;
+	ruleset rules;
+	dev_t dev;
+	namecache nm;
+	uint8_t *window;
+	sqlite3_stmt *cache_q;
+	ob_compressor c;
+} scanner;
+
+static int report_failed(scanner *sc, const char *path, const char *reason)
+{
+	atomic_fetch_add(&sc->s->pg->files_failed, 1);
+	if (sc->s->prm->on_failed)
+		return sc->s->prm->on_failed(path, reason, sc->s->prm->payload);
+	return 0;
+}
+
+static int open_noatime(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+/* Read a regular file into chunks. The file job owns the entry; the folder waits on it. */
+static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const char *path, const char *dirpath,
+	const struct stat *st0)
+{
+	state *s = sc->s;
+	filejob *f;
+	struct stat st;
+	size_t have = 0, start = 0;
+	int fd, eof = 0, error = 0, changed = 0;
+
+	fd = open_noatime(dirfd, name, O_RDONLY);
+	if (fd < 0)
+		return report_failed(sc, path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return report_failed(sc, path, "changed into something other than a file while being read");
+	}
+	(void)st0;
+	if (!(f = calloc(1, sizeof(*f))) || !(f->name = strdup(name)) || !(f->cache_dir = strdup(dirpath))) {
+		close(fd);
+		if (f)
+			filejob_free(f);
+		return ob_err_nomem();
+	}
+	f->dir = d;
+	fill_meta(&f->e, &sc->nm, f->name, &st);
+	f->user = strndup(f->e.user, f->e.user_len);
+	f->group = strndup(f->e.group, f->e.group_len);
+	f->e.user = f->user;
+	f->e.group = f->group;
+	read_xattrs(&f->xattrs, &f->xattrs_len, &f->xattr_count, fd);
+	f->e.xattrs = f->xattrs;
+	f->e.xattrs_len = f->xattrs_len;
+	f->e.xattr_count = f->xattr_count;
+	f->cacheable = 1;
+	f->pending = 1;  /* held while reading */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+	pthread_mutex_lock(&s->lock);
+	d->pending++;
+	pthread_mutex_unlock(&s->lock);
+
+	if ((uint64_t)st.st_size <= OB_CHUNK_MIN) {
+		/* Small files are one chunk: read them whole, no copy. */
+		size_t want = (size_t)st.st_size, got = 0;
+		uint8_t *buf = malloc(want ? want : 1);
+		if (!buf) {
+			error = ob_err_nomem();
+		} else {
+			while (got < want) {
+				ssize_t n = read(fd, buf + got, want - got);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0) {
+					if (n < 0)
+						error = -errno;
+					break;
+				}
+				got += (size_t)n;
+			}
+			if (error == 0 && got < want)
+				changed = 1;
+			if (error == 0 && got > 0)
+				error = submit(s, f, buf, got);
+			else
+				free(buf);
+		}
+	} else {
+		while (error == 0 && !cancelled(s)) {
+			size_t cut;
+			if (!eof && have - start < OB_CHUNK_MAX) {
+				if (start > 0) {
+					memmove(sc->window, sc->window + start, have - start);
+					have -= start;
+					start = 0;
+				}
+				while (have < READ_WINDOW) {
+					ssize_t n = read(fd, sc->window + have, READ_WINDOW - have);
+					if (n < 0 && errno == EINTR)
+						continue;
+					if (n < 0) {
+						error = -errno;
+						break;
+					}
+					if (n == 0) {
+						eof = 1;
+						break;
+					}
+					have += (size_t)n;
+				}
+				if (error)
+					break;
+			}
+			if (have == start)
+				break;
+			cut = ob_chunker_cut(&s->repo->chunker, sc->window + start, have - start, eof);
+			if (cut == 0)
+				continue;
+			uint8_t *copy = malloc(cut);
+			if (!copy) {
+				error = ob_err_nomem();
+				break;
+			}
+			memcpy(copy, sc->window + start, cut);
+			start += cut;
+			error = submit(s, f, copy, cut);
+		}
+	}
+	if (error == 0) {
+		struct stat after;
+		if (fstat(fd, &after) == 0 &&
+		    (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		     after.st_mtim.tv_nsec != st.st_mtim.tv_nsec))
+			changed = 1;
+	}
+	close(fd);
+	atomic_fetch_add(&s->pg->bytes_scanned, (uint64_t)st.st_size);
+
+	pthread_mutex_lock(&s->lock);
+	if (error < 0 && error > -4096) {
+		/* A read error: the file is listed as failed and left out; its chunks are discarded. */
+		int err = -error;
+		f->cacheable = 0;
+		pthread_mutex_unlock(&s->lock);
+		report_failed(sc, path, strerror(err));
+		pthread_mutex_lock(&s->lock);
+		error = 0;
+		f->dropped = 1;
+		if (--f->pending == 0)
+			error = finish_file(s, &sc->c, f);
+		pthread_mutex_unlock(&s->lock);
+		return error;
+	}
+	if (changed) {
+		f->cacheable = 0;
+		pthread_mutex_unlock(&s->lock);
+		report_failed(sc, path, "changed while being read; the backed-up copy may be inconsistent");
+		pthread_mutex_lock(&s->lock);
+	}
+	sc->s->files_total++;
+	sc->s->bytes_total += (uint64_t)st.st_size;
+	if (--f->pending == 0)
+		error = finish_file(s, &sc->c, f);
+	pthread_mutex_unlock(&s->lock);
+	return error;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_entry(state *s, dirnode *d, const ob_entry *e)
+{
+	ob_buf enc = OB_BUF_INIT;
+	int error;
+
+	if ((error = ob_entry_encode(&enc, e)) == 0) {
+		pthread_mutex_lock(&s->lock);
+		error = ob_tree_builder_add(&d->tb, (uint8_t *)enc.data, enc.len);
+		pthread_mutex_unlock(&s->lock);
+	}
+	ob_buf_dispose(&enc);
+	return error;
+}
+
+static int dirnode_new(dirnode **out, scanner *sc, dirnode *parent, const char *name, const struct stat *st, int fd)
+{
+	dirnode *d = calloc(1, sizeof(*d));
+
+	*out = NULL;
+	if (!d || !(d->name = strdup(name)))
+		goto nomem;
+	d->parent = parent;
+	d->is_root = parent == NULL;
+	d->source = sc->source;
+	d->pending = 1;  /* held while scanning */
+	fill_meta(&d->e, &sc->nm, d->name, st);
+	if (!(d->user = strndup(d->e.user, d->e.user_len)) || !(d->group = strndup(d->e.group, d->e.group_len)))
+		goto nomem;
+	d->e.user = d->user;
+	d->e.group = d->group;
+	read_xattrs(&d->xattrs, &d->xattrs_len, &d->xattr_count, fd);
+	d->e.xattrs = d->xattrs;
+	d->e.xattrs_len = d->xattrs_len;
+	d->e.xattr_count = d->xattr_count;
+	*out = d;
+	return 0;
+nomem:
+	if (d)
+		dirnode_free(d);
+	return ob_err_nomem();
+}
+
+static int scan_dir(scanner *sc, dirnode *d, int fd, ob_buf *path);
+
+/* One entry of a folder. */
+static int scan_entry(scanner *sc, dirnode *d, int dirfd, const char *name, ob_buf *path, const dircache *dc)
+{
+	state *s = sc->s;
+	size_t keep = path->len;
+	struct stat st;
+	int error = 0;
+
+	if ((path->len > 1 && (error = ob_buf_puts(path, "/")) < 0) || (error = ob_buf_puts(path, name)) < 0)
+		return error;
+	if (!worth_looking(&sc->rules, path->data, path->len))
+		goto done;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		error = report_failed(sc, path->data, errno == ENOENT ? "vanished during the backup" : strerror(errno));
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		int inc = selected(&sc->rules, path->data, path->len, 1);
+		int fd;
+		dirnode *child;
+		if (st.st_dev != sc->dev)
+			goto done;  /* another volume: another data source */
+		if (!inc && !leads_to_inclusion(&sc->rules, path->data, path->len))
+			goto done;
+		fd = open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY);
+		if (fd < 0) {
+			error = report_failed(sc, path->data, strerror(errno));
+			goto done;
+		}
+		if ((error = dirnode_new(&child, sc, d, name, &st, fd)) < 0) {
+			close(fd);
+			goto done;
+		}
+		pthread_mutex_lock(&s->lock);
+		d->pending++;
+		pthread_mutex_unlock(&s->lock);
+		error = scan_dir(sc, child, fd, path);
+		close(fd);
+		goto done;
+	}
+	if (!selected(&sc->rules, path->data, path->len, 0))
+		goto done;
+	atomic_fetch_add(&s->pg->files_scanned, 1);
+	if (S_ISREG(st.st_mode)) {
+		const cached *c = dircache_find(dc, name);
+		int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		int64_t ct = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+		if (c && c->size == (uint64_t)st.st_size && c->mtime_ns == mt && c->ctime_ns == ct &&
+		    c->inode == (uint64_t)st.st_ino) {
+			/* Unchanged since the last backup: one stat, no read. */
+			pthread_mutex_lock(&s->lock);
+			error = ob_tree_builder_add(&d->tb, c->entry, c->entry_len);
+			s->files_total++;
+			s->bytes_total += (uint64_t)st.st_size;
+			pthread_mutex_unlock(&s->lock);
+			atomic_fetch_add(&s->pg->files_done, 1);
+			atomic_fetch_add(&s->pg->files_cached, 1);
+			atomic_fetch_add(&s->pg->bytes_scanned, (uint64_t)st.st_size);
+			atomic_fetch_add(&s->pg->bytes_done, (uint64_t)st.st_size);
+			goto done;
+		}
+		{
+			char *dirpath = strndup(path->data, keep);
+			error = dirpath ? scan_file(sc, d, dirfd, name, path->data, dirpath, &st) : ob_err_nomem();
+			free(dirpath);
+		}
+		goto done;
+	}
+	{
+		ob_entry e;
+		char target[4096];
+		fill_meta(&e, &sc->nm, name, &st);
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
+			if (n < 0 || (size_t)n >= sizeof(target)) {
+				error = report_failed(sc, path->data, n < 0 ? strerror(errno) : "link target too long");
+				goto done;
+			}
+			e.target = target;
+			e.target_len = (size_t)n;
+		}
+		error = add_entry(s, d, &e);
+		s->files_total++;
+		atomic_fetch_add(&s->pg->files_done, 1);
+	}
+done:
+	path->len = keep;
+	path->data[keep] = '\0';
+	return error;
+}
+
+static int scan_dir(scanner *sc, dirnode *d, int fd, ob_buf *path)
+{
+	state *s = sc->s;
+	DIR *dir;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	dircache dc;
+	int dfd, error = 0;
+
+	/* fdopendir takes the descriptor: give it a copy. */
+	if ((dfd = dup(fd)) < 0 || !(dir = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		error = report_failed(sc, path->data, strerror(errno));
+		goto finish;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **v = realloc(names, ncap * sizeof(*v));
+			if (!v) {
+				error = ob_err_nomem();
+				break;
+			}
+			names = v;
+			cap = ncap;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			error = ob_err_nomem();
+			break;
+		}
+		n++;
+	}
+	closedir(dir);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), name_cmp);
+	dircache_load(&dc, sc->cache_q, sc->src->id, path->data);
+	for (i = 0; i < n && error == 0 && !cancelled(s); i++)
+		error = scan_entry(sc, d, fd, names[i], path, &dc);
+	dircache_dispose(&dc);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+finish:
+	pthread_mutex_lock(&s->lock);
+	if (error == 0 && --d->pending == 0)
+		error = finish_dir(s, &sc->c, d);
+	pthread_mutex_unlock(&s->lock);
+	return error;
+}
+
+/* ---- the run ---- */
+
+static int write_snapshot(char **out_point, state *s, int64_t now)
+{
+	const ob_backup_params *prm = s->prm;
+	ob_buf rec = OB_BUF_INIT, sealed = OB_BUF_INIT;
+	char name[200], key[32], hex[65], aad[256], rnd_hex[17];
+	uint8_t rnd[8];
+	size_t i;
+	int error;
+
+	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+		return error;
+	ob_hex_encode(rnd_hex, rnd, sizeof(rnd));
+	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%s", s->repo->prefix, (long long)now, rnd_hex);
+	if ((error = ob_kv_begin(&rec, "snapshot", 1)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "time", now)) < 0 ||
+	    (error = ob_kv_add(&rec, "server", s->repo->server_name)) < 0 ||
+	    (error = ob_kv_add(&rec, "kind", prm->kind ? prm->kind : "FileFolder")) < 0 ||
+	    (error = ob_kv_add(&rec, "job", prm->job_id ? prm->job_id : "")) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "retain_until", prm->retain_until)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "files", (int64_t)s->files_total)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "bytes", (int64_t)s->bytes_total)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "datasources", (int64_t)prm->source_count)) < 0)
+		goto done;
+	for (i = 0; i < prm->source_count; i++) {
+		snprintf(key, sizeof(key), "ds%zu_id", i);
+		if ((error = ob_kv_add_i64(&rec, key, prm->sources[i].id)) < 0)
+			goto done;
+		snprintf(key, sizeof(key), "ds%zu_name", i);
+		if ((error = ob_kv_add(&rec, key, prm->sources[i].name)) < 0)
+			goto done;
+		snprintf(key, sizeof(key), "ds%zu_tree", i);
+		ob_id_hex(hex, s->roots[i]);
+		if ((error = ob_kv_add(&rec, key, hex)) < 0)
+			goto done;
+	}
+	snprintf(aad, sizeof(aad), "obagent-snapshot-v1|%s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
+	if ((error = ob_object_seal(&sealed, s->repo, aad, rec.data, rec.len)) < 0 ||
+	    (error = s->repo->vc.be->put(s->repo->vc.be, name, sealed.data, sealed.len)) < 0)
+		goto done;
+	atomic_fetch_add(&s->pg->bytes_uploaded, sealed.len);
+	/* Verify: the point reads back and opens. */
+	atomic_store(&s->pg->phase, OB_PHASE_VERIFY);
+	{
+		void *back = NULL;
+		size_t back_len;
+		uint8_t *plain = NULL;
+		size_t plen;
+		if ((error = s->repo->vc.be->get(&back, &back_len, s->repo->vc.be, name, 0, 0)) == 0)
+			error = ob_object_open(&plain, &plen, s->repo, aad, back, back_len);
+		free(back);
+		free(plain);
+		if (error < 0)
+			goto done;
+	}
+	if (!(*out_point = ob_strdup(name + strlen(s->repo->prefix) + strlen("snapshots/"))))
+		error = OB_ENOMEM;
+done:
+	ob_buf_dispose(&rec);
+	ob_buf_dispose(&sealed);
+	return error;
+}
+
+int ob_backup_flush_index(ob_agent *agent, ob_repo *repo)
+{
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *q = NULL;
+	ob_index_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	int error = 0, rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, type, pack, offset, length, raw_length FROM chunk WHERE indexed = 0",
+		-1, &q, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			ob_index_entry *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				error = ob_err_nomem();
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES || sqlite3_column_bytes(q, 2) != OB_ID_BYTES)
+			continue;
+		memcpy(v[n].blob.id, sqlite3_column_blob(q, 0), OB_ID_BYTES);
+		v[n].blob.type = (uint8_t)sqlite3_column_int(q, 1);
+		memcpy(v[n].pack, sqlite3_column_blob(q, 2), OB_ID_BYTES);
+		v[n].blob.offset = (uint32_t)sqlite3_column_int64(q, 3);
+		v[n].blob.length = (uint32_t)sqlite3_column_int64(q, 4);
+		v[n].blob.raw_length = (uint32_t)sqlite3_column_int64(q, 5);
+		n++;
+	}
+	sqlite3_finalize(q);
+	if (error == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		error = ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
+	/* Index objects of up to 65536 entries each (a little over 5 MiB). */
+	{
+		size_t at;
+		for (at = 0; error == 0 && at < n; at += 65536)
+			error = ob_index_write(repo, v + at, n - at < 65536 ? n - at : 65536, NULL);
+	}
+	if (error == 0 && n > 0)
+		error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 1 WHERE indexed = 0");
+	free(v);
+	return error;
+}
+
+static int write_cache(state *s)
+{
+	sqlite3_stmt *ins = NULL;
+	cache_update *u;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO file_cache (datasource_id, dir, name, size, mtime_ns, "
+		"ctime_ns, inode, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &ins, NULL) != SQLITE_OK)
+		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (u = s->cache_updates; u && error == 0; u = u->next) {
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, u->ds);
+		sqlite3_bind_text(ins, 2, u->dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, u->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 4, (int64_t)u->size);
+		sqlite3_bind_int64(ins, 5, u->mtime_ns);
+		sqlite3_bind_int64(ins, 6, u->ctime_ns);
+		sqlite3_bind_int64(ins, 7, (int64_t)u->inode);
+		sqlite3_bind_blob(ins, 8, u->entry, (int)u->entry_len, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	}
+	sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	sqlite3_finalize(ins);
+	return error;
+}
+
+static void free_cache_updates(state *s)
+{
+	cache_update *u, *next;
+
+	for (u = s->cache_updates; u; u = next) {
+		next = u->next;
+		free(u->dir);
+		free(u->name);
+		free(u->entry);
+		free(u);
+	}
+	s->cache_updates = NULL;
+}
+
+static int scan_source(state *s, size_t index)
+{
+	const ob_backup_source *src = &s->prm->sources[index];
+	scanner sc;
+	ob_buf path = OB_BUF_INIT;
+	dirnode *root = NULL;
+	struct stat st;
+	int fd = -1, error;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	sc.src = src;
+	sc.source = index;
+	atomic_store(&s->pg->datasource_id, src->id);
+	if ((error = rules_build(&sc.rules, src)) < 0)
+		goto done;
+	if (!(sc.window = malloc(READ_WINDOW))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT name, size, mtime_ns, ctime_ns, inode, entry FROM file_cache "
+		"WHERE datasource_id = ?1 AND dir = ?2", -1, &sc.cache_q, NULL) != SQLITE_OK) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the file cache: %s.", sqlite3_errmsg(s->db));
+		goto done;
+	}
+	fd = open(src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		error = ob_err_os(errno, "Cannot open the data source", src->name);
+		goto done;
+	}
+	sc.dev = st.st_dev;
+	if ((error = dirnode_new(&root, &sc, NULL, "/", &st, fd)) < 0 || (error = ob_buf_puts(&path, src->name)) < 0)
+		goto done;
+	error = scan_dir(&sc, root, fd, &path);
+	root = NULL;  /* owned by the pipeline now */
+done:
+	if (root)
+		dirnode_free(root);
+	if (fd >= 0)
+		close(fd);
+	sqlite3_finalize(sc.cache_q);
+	ob_compressor_dispose(&sc.c);
+	free(sc.window);
+	names_dispose(&sc.nm);
+	rules_dispose(&sc.rules);
+	ob_buf_dispose(&path);
+	return error;
+}
+
+int ob_backup_run(char **out_point, const ob_backup_params *prm)
+{
+	state s;
+	pthread_t workers[WORKERS], uploader;
+	int started = 0, up_started = 0, error = 0, i;
+	size_t k;
+	int64_t now;
+
+	*out_point = NULL;
+	if (prm->source_count == 0 || prm->source_count > 8)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A backup needs 1 to 8 data sources.");
+	memset(&s, 0, sizeof(s));
+	s.prm = prm;
+	s.repo = prm->repo;
+	s.db = ob_catalog_db(prm->agent->cat);
+	s.pg = prm->progress;
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.queue_cond, NULL);
+	pthread_cond_init(&s.space_cond, NULL);
+	pthread_cond_init(&s.upload_cond, NULL);
+	if ((error = ob_clock_now(&now)) < 0)
+		goto cleanup;
+	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
+	/* Chunks stored by an interrupted run are named by no index yet: index them first. */
+	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0)
+		goto cleanup;
+	if (sqlite3_prepare_v2(s.db, "SELECT 1 FROM chunk WHERE id = ?1", -1, &s.has_chunk, NULL) != SQLITE_OK) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the chunk cache: %s.", sqlite3_errmsg(s.db));
+		goto cleanup;
+	}
+
+	atomic_store(&s.pg->phase, OB_PHASE_TRANSFER);
+	if (pthread_create(&uploader, NULL, uploader_main, &s) != 0) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the upload thread.");
+		goto cleanup;
+	}
+	up_started = 1;
+	for (i = 0; i < WORKERS; i++) {
+		if (pthread_create(&workers[i], NULL, worker_main, &s) != 0)
+			break;
+		s.workers_active++;
+		started++;
+	}
+	if (started == 0) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the worker threads.");
+		goto stop;
+	}
+	for (k = 0; k < prm->source_count && error == 0 && !cancelled(&s); k++)
+		error = scan_source(&s, k);
+
+stop:
+	pthread_mutex_lock(&s.lock);
+	if (error < 0)
+		fail(&s, error);
+	s.scan_done = 1;
+	pthread_cond_broadcast(&s.queue_cond);
+	pthread_mutex_unlock(&s.lock);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	pthread_mutex_lock(&s.lock);
+	if (!s.error && !cancelled(&s)) {
+		int e1 = queue_pack(&s, OB_BLOB_DATA), e2 = e1 ? e1 : queue_pack(&s, OB_BLOB_TREE);
+		if (e2 < 0)
+			fail(&s, e2);
+	}
+	s.uploader_done = 1;
+	pthread_cond_broadcast(&s.upload_cond);
+	pthread_mutex_unlock(&s.lock);
+	if (up_started)
+		pthread_join(uploader, NULL);
+
+	if (s.error) {
+		error = s.error;
+		ob_err(error, OB_ERRCLASS_JOB, "%s", s.error_text);
+		goto cleanup;
+	}
+	if (cancelled(&s)) {
+		error = ob_err(OB_ECANCELLED, OB_ERRCLASS_JOB,
+			"The backup was stopped. What it uploaded stays in the vault and is not uploaded again by the next backup.");
+		goto cleanup;
+	}
+	for (k = 0; k < prm->source_count; k++)
+		if (!s.root_done[k]) {
+			error = ob_err(OB_ERROR, OB_ERRCLASS_JOB, "The backup of '%s' did not complete its folder tree.",
+				prm->sources[k].name);
+			goto cleanup;
+		}
+	atomic_store(&s.pg->phase, OB_PHASE_METADATA);
+	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 || (error = write_snapshot(out_point, &s, now)) < 0)
+		goto cleanup;
+	if ((error = write_cache(&s)) < 0)
+		goto cleanup;
+	atomic_store(&s.pg->phase, OB_PHASE_DONE);
+
+cleanup:
+	/* Leftovers after a failure: queued items, packers. */
+	while (s.head) {
+		item *it = s.head;
+		s.head = it->next;
+		free(it->data);
+		free(it);
+	}
+	while (s.uploads) {
+		pack_out *po = s.uploads;
+		s.uploads = po->next;
+		ob_packer_dispose(&po->p);
+		free(po);
+	}
+	ob_packer_dispose(&s.packer[0]);
+	ob_packer_dispose(&s.packer[1]);
+	free_cache_updates(&s);
+	free(s.known.slots);
+	free(s.known.used);
+	sqlite3_finalize(s.has_chunk);
+	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&s.queue_cond);
+	pthread_cond_destroy(&s.space_cond);
+	pthread_cond_destroy(&s.upload_cond);
+	if (error < 0) {
+		free(*out_point);
+		*out_point = NULL;
+	}
+	return error;
+}

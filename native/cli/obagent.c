@@ -1,0 +1,353 @@
+#define _GNU_SOURCE
+/*
+ * obagent: the command-line runner. It runs jobs for the scheduler and for the
+ * module (run-job), and offers the main operations to hosts without
+ * PowerShell and to benchmarks. It only calls the public C API.
+ */
+#include "obagent.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: obagent <command> [options]\n"
+		"  vault-create --name NAME --path DIR     create a local vault\n"
+		"  credentials --vault DIR --out DIR [--days N]\n"
+		"                                          issue a vault credentials file\n"
+		"  register FILE                           register this server (absolute path)\n"
+		"  passphrase [--pin PIN]                  set the passphrase (from OBAGENT_PASSPHRASE or stdin)\n"
+		"  policy [--exclude] PATH...              commit a file policy (--exclude applies to the next path)\n"
+		"  backup [--async]                        back up now (waits unless --async)\n"
+		"  jobs [N]                                the last N jobs\n"
+		"  stop JOB                                stop a job\n"
+		"  points                                  list recovery points, newest first\n"
+		"  usage                                   bytes stored by this server\n"
+		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
+		"          [--overwrite copy|skip|overwrite] [--skip-security]\n"
+		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
+		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
+	return 2;
+}
+
+static int fail(const char *what, int code)
+{
+	fprintf(stderr, "obagent: %s: %s (%s)\n", what, ob_error_last(), ob_error_name(code));
+	return 1;
+}
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc - 1; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int flag(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static ob_agent *open_agent(void)
+{
+	ob_agent *a = NULL;
+	int rc = ob_agent_open(&a, NULL);
+
+	if (rc < 0) {
+		fail("cannot open the agent", rc);
+		exit(1);
+	}
+	return a;
+}
+
+static void print_job(const ob_job_info *j)
+{
+	char start[32] = "", end[32] = "";
+	time_t t = (time_t)j->start_time;
+
+	strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S", localtime(&t));
+	if (j->end_time) {
+		t = (time_t)j->end_time;
+		strftime(end, sizeof(end), "%Y-%m-%d %H:%M:%S", localtime(&t));
+	}
+	printf("%s  %-8s %-21s %s  %s  files %llu/%llu failed %llu  bytes %llu uploaded %llu%s%s\n", j->job_id,
+		j->type == OB_JOB_BACKUP ? "Backup" : "Recovery", ob_job_state_name(j->state), start, end,
+		(unsigned long long)j->files_done, (unsigned long long)j->files_scanned, (unsigned long long)j->files_failed,
+		(unsigned long long)j->bytes_done, (unsigned long long)j->bytes_uploaded,
+		j->error_message ? "  error: " : "", j->error_message ? j->error_message : "");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+	ob_agent *a = open_agent();
+	ob_job_info *j = NULL;
+	char *id, last_phase[256] = "";
+	int rc = ob_backup_start(&j, a, 0), state;
+
+	if (rc < 0)
+		return fail("cannot start the backup", rc);
+	if (flag(argc, argv, "--async")) {
+		print_job(j);
+		ob_job_info_free(j);
+		ob_agent_free(a);
+		return 0;
+	}
+	id = strdup(j->job_id);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (;;) {
+		if (j->phase && strcmp(j->phase, last_phase) != 0) {
+			snprintf(last_phase, sizeof(last_phase), "%s", j->phase);
+			printf("%s\n", j->phase);
+			fflush(stdout);
+		}
+		if (j->state != OB_JOB_INPROGRESS)
+			break;
+		if (interrupted) {
+			ob_job_stop(a, id);
+			interrupted = 0;
+		}
+		usleep(100 * 1000);
+		ob_job_info_free(j);
+		j = NULL;
+		if ((rc = ob_job_get(&j, a, id)) < 0)
+			return fail("cannot follow the job", rc);
+	}
+	print_job(j);
+	state = j->state;
+	if (state == OB_JOB_COMPLETED)
+		printf("The backup operation completed successfully.\n");
+	else if (state == OB_JOB_COMPLETED_WITH_WARNING)
+		printf("The backup operation completed with warnings.\n");
+	ob_job_info_free(j);
+	free(id);
+	ob_agent_free(a);
+	return state == OB_JOB_COMPLETED ? 0 : state == OB_JOB_COMPLETED_WITH_WARNING ? 3 : 1;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	ob_agent *a = open_agent();
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	const char *ow = opt(argc, argv, "--overwrite"), *ds = opt(argc, argv, "--datasource");
+	char *failed = NULL;
+	int rc;
+
+	o.point_id = opt(argc, argv, "--point");
+	o.destination = opt(argc, argv, "--dest");
+	o.item = opt(argc, argv, "--item") ? opt(argc, argv, "--item") : "";
+	o.datasource_id = ds ? strtoll(ds, NULL, 10) : 0;
+	o.skip_security = flag(argc, argv, "--skip-security");
+	if (ow)
+		o.overwrite = !strcmp(ow, "skip") ? OB_OVERWRITE_SKIP : !strcmp(ow, "overwrite") ? OB_OVERWRITE_OVERWRITE
+			: OB_OVERWRITE_CREATE_COPY;
+	if (!o.point_id || !o.destination)
+		return usage();
+	rc = ob_restore(&failed, a, &o);
+	if (failed)
+		fprintf(stderr, "%s", failed);
+	ob_str_free(failed);
+	ob_agent_free(a);
+	if (rc < 0)
+		return fail("restore", rc);
+	printf("The recovery operation completed successfully.\n");
+	return 0;
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+	ob_agent *a = open_agent();
+	ob_filespec_input *specs = calloc((size_t)argc + 1, sizeof(*specs));
+	ob_policy *p = NULL;
+	size_t n = 0;
+	int i, exclude = 0, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--exclude")) {
+			exclude = 1;
+			continue;
+		}
+		specs[n].spec = argv[i];
+		specs[n].is_exclude = exclude;
+		specs[n].is_recursive = 1;
+		n++;
+		exclude = 0;
+	}
+	rc = ob_policy_commit(&p, a, specs, n);
+	free(specs);
+	if (rc < 0)
+		return fail("cannot commit the policy", rc);
+	printf("Policy %s committed with %zu data source(s).\n", ob_policy_name(p), ob_policy_datasource_count(p));
+	ob_policy_free(p);
+	ob_agent_free(a);
+	return 0;
+}
+
+static int cmd_passphrase(int argc, char **argv)
+{
+	ob_agent *a = open_agent();
+	char line[1024], *pp = getenv("OBAGENT_PASSPHRASE");
+	size_t len;
+	int rc;
+
+	if (!pp) {
+		if (!fgets(line, sizeof(line), stdin))
+			return usage();
+		line[strcspn(line, "\r\n")] = '\0';
+		pp = line;
+	}
+	len = strlen(pp);
+	rc = ob_agent_set_passphrase(a, (const uint8_t *)pp, len, opt(argc, argv, "--pin"));
+	memset(line, 0, sizeof(line));
+	ob_agent_free(a);
+	if (rc < 0)
+		return fail("cannot set the passphrase", rc);
+	printf("Server properties updated successfully.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int rc;
+
+	if (argc < 2)
+		return usage();
+	ob_init();
+	cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "run-job")) {
+		const char *job = opt(argc, argv, "--job"), *fd = opt(argc, argv, "--lock-fd");
+		ob_agent *a;
+		if (!job)
+			return usage();
+		a = open_agent();
+		rc = ob_job_run(a, job, fd ? atoi(fd) : -1);
+		ob_agent_free(a);
+		if (rc < 0 && rc != OB_ECANCELLED)
+			fprintf(stderr, "obagent: job %s: %s\n", job, ob_error_last());
+		return rc < 0 ? 1 : 0;
+	}
+	if (!strcmp(cmd, "backup"))
+		return cmd_backup(argc, argv);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(argc, argv);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc, argv);
+	if (!strcmp(cmd, "passphrase"))
+		return cmd_passphrase(argc, argv);
+	if (!strcmp(cmd, "vault-create")) {
+		ob_vault *v = NULL;
+		const char *name = opt(argc, argv, "--name"), *path = opt(argc, argv, "--path");
+		if (!name || !path)
+			return usage();
+		if ((rc = ob_vault_create(&v, path, name)) < 0)
+			return fail("cannot create the vault", rc);
+		printf("%s %s\n", ob_vault_id(v), ob_vault_location(v));
+		ob_vault_free(v);
+		return 0;
+	}
+	if (!strcmp(cmd, "credentials")) {
+		ob_vault *v = NULL;
+		char *path = NULL;
+		const char *vault = opt(argc, argv, "--vault"), *out = opt(argc, argv, "--out"), *days = opt(argc, argv, "--days");
+		if (!vault || !out)
+			return usage();
+		if ((rc = ob_vault_open(&v, vault)) < 0)
+			return fail("cannot open the vault", rc);
+		if ((rc = ob_vault_credentials_issue(&path, v, out, days ? atoi(days) : 10)) < 0)
+			return fail("cannot issue credentials", rc);
+		printf("%s\n", path);
+		ob_str_free(path);
+		ob_vault_free(v);
+		return 0;
+	}
+	if (!strcmp(cmd, "register")) {
+		ob_agent *a;
+		ob_registration *r = NULL;
+		if (argc < 1)
+			return usage();
+		a = open_agent();
+		if ((rc = ob_agent_register(&r, a, argv[0])) < 0)
+			return fail("registration failed", rc);
+		printf("Machine registration succeeded. (vault %s, server %s)\n", r->vault_name, r->server_name);
+		ob_registration_free(r);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "jobs")) {
+		ob_agent *a = open_agent();
+		ob_job_info **list = NULL, *cur = NULL;
+		size_t n = 0, i;
+		if (ob_job_current(&cur, a) == 0) {
+			print_job(cur);
+			ob_job_info_free(cur);
+		}
+		if ((rc = ob_job_list(&list, &n, a, argc > 0 ? (size_t)atoi(argv[0]) : 10, OB_JOB_FILTER_ALL)) < 0)
+			return fail("cannot list jobs", rc);
+		for (i = 0; i < n; i++)
+			print_job(list[i]);
+		ob_job_list_free(list, n);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "stop")) {
+		ob_agent *a = open_agent();
+		if (argc < 1)
+			return usage();
+		if ((rc = ob_job_stop(a, argv[0])) < 0)
+			return fail("cannot stop the job", rc);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "points")) {
+		ob_agent *a = open_agent();
+		ob_recovery_point **pts = NULL;
+		size_t n = 0, i;
+		if ((rc = ob_recovery_points(&pts, &n, a)) < 0)
+			return fail("cannot list recovery points", rc);
+		for (i = 0; i < n; i++) {
+			char when[32];
+			time_t t = (time_t)pts[i]->backup_time;
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			printf("%s  %s  %llu files  %llu bytes  [%s] ids [%s]\n", pts[i]->id, when,
+				(unsigned long long)pts[i]->files, (unsigned long long)pts[i]->bytes, pts[i]->datasources,
+				pts[i]->datasource_ids);
+		}
+		ob_recovery_points_free(pts, n);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "usage")) {
+		ob_agent *a = open_agent();
+		uint64_t bytes = 0;
+		if ((rc = ob_machine_usage(&bytes, a)) < 0)
+			return fail("cannot measure usage", rc);
+		printf("%llu\n", (unsigned long long)bytes);
+		ob_agent_free(a);
+		return 0;
+	}
+	return usage();
+}

@@ -1,0 +1,720 @@
+/* Jobs: records in the catalog, one at a time per server, run by a detached worker process. */
+#include "obagent/job.h"
+#include "obagent/policy.h"
+#include "agent_internal.h"
+#include "backup.h"
+#include "env.h"
+#include "error.h"
+#include "repo.h"
+#include "platform/platform.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define JOB_COLUMNS "id, type, state, start_time, end_time, phase, error_code, error_message, files_scanned, " \
+	"files_done, files_failed, bytes_scanned, bytes_done, bytes_uploaded, datasource_id, datasources, " \
+	"recovery_point, pid"
+
+const char *ob_job_state_name(int state)
+{
+	switch (state) {
+	case OB_JOB_INPROGRESS: return "InProgress";
+	case OB_JOB_COMPLETED: return "Completed";
+	case OB_JOB_COMPLETED_WITH_WARNING: return "CompletedWithWarning";
+	case OB_JOB_FAILED: return "Failed";
+	case OB_JOB_ABORTED: return "Aborted";
+	default: return "Unknown";
+	}
+}
+
+void ob_job_info_free(ob_job_info *j)
+{
+	if (!j)
+		return;
+	free(j->job_id);
+	free(j->phase);
+	free(j->error_message);
+	free(j->datasources);
+	free(j->recovery_point);
+	free(j);
+}
+
+void ob_job_list_free(ob_job_info **list, size_t count)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++)
+		ob_job_info_free(list[i]);
+	free(list);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static ob_job_info *row_to_info(sqlite3_stmt *st, int64_t *pid)
+{
+	ob_job_info *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->version = OB_JOB_INFO_VERSION;
+	j->job_id = col_text(st, 0);
+	j->type = sqlite3_column_int(st, 1);
+	j->state = sqlite3_column_int(st, 2);
+	j->start_time = sqlite3_column_int64(st, 3);
+	j->end_time = sqlite3_column_int64(st, 4);
+	j->phase = col_text(st, 5);
+	j->error_code = sqlite3_column_int(st, 6);
+	j->error_message = col_text(st, 7);
+	j->files_scanned = (uint64_t)sqlite3_column_int64(st, 8);
+	j->files_done = (uint64_t)sqlite3_column_int64(st, 9);
+	j->files_failed = (uint64_t)sqlite3_column_int64(st, 10);
+	j->bytes_scanned = (uint64_t)sqlite3_column_int64(st, 11);
+	j->bytes_done = (uint64_t)sqlite3_column_int64(st, 12);
+	j->bytes_uploaded = (uint64_t)sqlite3_column_int64(st, 13);
+	j->datasource_id = sqlite3_column_int64(st, 14);
+	j->datasources = col_text(st, 15);
+	j->recovery_point = col_text(st, 16);
+	if (pid)
+		*pid = sqlite3_column_int64(st, 17);
+	if (!j->job_id) {
+		ob_job_info_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static char *lock_path(ob_agent *agent)
+{
+	return ob_platform_join(agent->home, "job.lock");
+}
+
+/*
+ * A job recorded InProgress whose process is gone (killed, crashed, machine
+ * restarted) is marked Failed, so that it never blocks or lies.
+ */
+static void reap_stale(ob_agent *agent)
+{
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *st;
+	char *path;
+	int fd, held_elsewhere;
+	int64_t now = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM job WHERE state = 1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_finalize(st);
+	if (!(path = lock_path(agent)))
+		return;
+	held_elsewhere = ob_platform_lock_try(&fd, path) == OB_ELOCKED;
+	free(path);
+	if (held_elsewhere) {
+		ob_error_clear();
+		return;
+	}
+	if (fd >= 0) {
+		ob_clock_now(&now);
+		if (sqlite3_prepare_v2(db, "UPDATE job SET state = 4, end_time = ?1, error_code = ?2, error_message = ?3, "
+			"phase = 'Job failed.' WHERE state = 1", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, now);
+			sqlite3_bind_int(st, 2, OB_EIO);
+			sqlite3_bind_text(st, 3, "The job's process ended unexpectedly (killed, crashed or the machine stopped). "
+				"Run the job again: data already stored is not uploaded again.", -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		close(fd);
+	}
+	ob_error_clear();
+}
+
+static int query_one(ob_job_info **out, ob_agent *agent, const char *where, const char *arg)
+{
+	sqlite3_stmt *st;
+	char sql[512];
+	int rc, error = 0;
+
+	*out = NULL;
+	snprintf(sql, sizeof(sql), "SELECT " JOB_COLUMNS " FROM job WHERE %s ORDER BY start_time DESC LIMIT 1", where);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the jobs");
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (!(*out = row_to_info(st, NULL)))
+			error = ob_err_nomem();
+	} else if (rc == SQLITE_DONE) {
+		error = OB_ENOTFOUND;
+	} else {
+		error = ob_catalog_fail(agent->cat, "Cannot read the jobs");
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
+{
+	int error;
+
+	reap_stale(agent);
+	error = query_one(out, agent, "id = ?1", job_id);
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s'.", job_id ? job_id : "");
+	return error;
+}
+
+int ob_job_current(ob_job_info **out, ob_agent *agent)
+{
+	int error;
+
+	reap_stale(agent);
+	error = query_one(out, agent, "state = 1", NULL);
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "No job is in progress.");
+	return error;
+}
+
+int ob_job_list(ob_job_info ***out, size_t *out_count, ob_agent *agent, size_t max, int filter)
+{
+	sqlite3_stmt *st;
+	ob_job_info **v = NULL;
+	size_t n = 0;
+	const char *where = filter == OB_JOB_FILTER_SUCCESSFUL ? "state IN (2, 3)"
+			  : filter == OB_JOB_FILTER_FAILED ? "state IN (4, 5)" : "state <> 1";
+	char sql[512];
+	int rc, error = 0;
+
+	*out = NULL;
+	*out_count = 0;
+	reap_stale(agent);
+	if (max == 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT " JOB_COLUMNS " FROM job WHERE %s ORDER BY start_time DESC, rowid DESC LIMIT ?1",
+		where);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the jobs");
+	sqlite3_bind_int64(st, 1, (int64_t)(max > INT32_MAX ? INT32_MAX : max));
+	if (!(v = calloc(max > 4096 ? 4096 : max, sizeof(*v)))) {
+		sqlite3_finalize(st);
+		return ob_err_nomem();
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (max > 4096 ? 4096 : max)) {
+		if (!(v[n] = row_to_info(st, NULL))) {
+			error = ob_err_nomem();
+			break;
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (error < 0) {
+		ob_job_list_free(v, n);
+		return error;
+	}
+	*out = v;
+	*out_count = n;
+	return 0;
+}
+
+int ob_job_stop(ob_agent *agent, const char *job_id)
+{
+	sqlite3_stmt *st;
+	int changed;
+
+	reap_stale(agent);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET cancel_requested = 1 WHERE id = ?1 AND state = 1",
+		-1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot stop the job");
+	sqlite3_bind_text(st, 1, job_id ? job_id : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return ob_catalog_fail(agent->cat, "Cannot stop the job");
+	}
+	sqlite3_finalize(st);
+	changed = sqlite3_changes(ob_catalog_db(agent->cat));
+	if (!changed)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "Job '%s' is not in progress.", job_id ? job_id : "");
+	return 0;
+}
+
+int ob_job_failed_files(char **out, ob_agent *agent, const char *job_id)
+{
+	sqlite3_stmt *st;
+	ob_buf b = OB_BUF_INIT;
+	int rc, error = 0;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"SELECT path, reason FROM job_failed_file WHERE job_id = ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the job's failed files");
+	sqlite3_bind_text(st, 1, job_id ? job_id : "", -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0)
+		error = ob_buf_printf(&b, "%s\t%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (error < 0) {
+		ob_buf_dispose(&b);
+		return error;
+	}
+	*out = ob_buf_detach(&b);
+	return *out ? 0 : ob_err_nomem();
+}
+
+/* ---- starting a job ---- */
+
+static void make_guid(char out[37])
+{
+	uint8_t r[16];
+
+	ob_random(r, sizeof(r));
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+static int worker_path(char **out)
+{
+	char *dir = NULL;
+	int error;
+
+	if ((*out = ob_env_get("OBAGENT_WORKER")) != NULL)
+		return 0;
+	if ((error = ob_platform_library_dir(&dir)) < 0)
+		return error;
+	*out = ob_platform_join(dir, "obagent");
+	free(dir);
+	if (!*out)
+		return ob_err_nomem();
+	if (access(*out, X_OK) != 0) {
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
+			"The job runner '%s' is missing: obagent is not installed whole. Reinstall it.", *out);
+		free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd)
+{
+	char *worker = NULL, *log = NULL, fdtext[16], *now = ob_env_get("OBAGENT_NOW");
+	const char *argv[8];
+	char **envp = NULL, *home_var = NULL, *name_var = NULL, *now_var = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = worker_path(&worker)) < 0)
+		goto done;
+	if (!(log = ob_platform_join(agent->home, "worker.log"))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	snprintf(fdtext, sizeof(fdtext), "%d", lock_fd);
+	argv[0] = worker;
+	argv[1] = "run-job";
+	argv[2] = "--job";
+	argv[3] = job_id;
+	argv[4] = "--lock-fd";
+	argv[5] = fdtext;
+	argv[6] = NULL;
+	/* The worker sees this agent's home, name and clock, whatever the caller's environment holds. */
+	for (n = 0; environ && environ[n]; n++)
+		;
+	if (!(envp = calloc(n + 4, sizeof(char *)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	home_var = malloc(strlen(agent->home) + 16);
+	name_var = malloc(strlen(agent->server_name) + 24);
+	if (!home_var || !name_var) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	sprintf(home_var, "OBAGENT_HOME=%s", agent->home);
+	sprintf(name_var, "OBAGENT_SERVER_NAME=%s", agent->server_name);
+	n = 0;
+	envp[n++] = home_var;
+	envp[n++] = name_var;
+	if (now) {
+		if (!(now_var = malloc(strlen(now) + 16))) {
+			error = ob_err_nomem();
+			goto done;
+		}
+		sprintf(now_var, "OBAGENT_NOW=%s", now);
+		envp[n++] = now_var;
+	}
+	for (i = 0; environ && environ[i]; i++)
+		if (strncmp(environ[i], "OBAGENT_HOME=", 13) && strncmp(environ[i], "OBAGENT_SERVER_NAME=", 20) &&
+		    strncmp(environ[i], "OBAGENT_NOW=", 12))
+			envp[n++] = environ[i];
+	envp[n] = NULL;
+	error = ob_platform_spawn_detached(argv, (const char *const *)envp, lock_fd, log);
+done:
+	free(worker);
+	free(log);
+	free(now);
+	free(home_var);
+	free(name_var);
+	free(now_var);
+	free(envp);
+	return error;
+}
+
+static int busy_error(ob_agent *agent)
+{
+	ob_job_info *cur = NULL;
+
+	if (query_one(&cur, agent, "state = 1", NULL) == 0) {
+		char when[21];
+		ob_time_format_utc(when, cur->start_time);
+		ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
+			"Another job is in progress (job %s, started %s). Wait for it to finish, or stop it with Stop-OBJob.",
+			cur->job_id, when);
+		ob_job_info_free(cur);
+		return OB_ELOCKED;
+	}
+	return ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
+		"Another job is in progress on this server. Wait for it to finish, or stop it with Stop-OBJob.");
+}
+
+int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
+{
+	ob_registration *reg = NULL;
+	ob_policy *policy = NULL;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	ob_buf names = OB_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	char id[37], *path = NULL;
+	int64_t now;
+	int lock_fd = -1, error;
+	size_t i;
+
+	if (out)
+		*out = NULL;
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_agent_master_key(master, agent, reg)) < 0)
+		goto done;
+	if ((error = ob_policy_get(&policy, agent)) < 0) {
+		if (error == OB_ENOTFOUND)
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
+				"This server has no backup policy. Create one with New-OBPolicy, Add-OBFileSpec and Set-OBPolicy.");
+		goto done;
+	}
+	if (retain_until != 0 && retain_until <= now) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "RetainUntil must be in the future.");
+		goto done;
+	}
+	for (i = 0; i < ob_policy_datasource_count(policy); i++)
+		if ((error = ob_buf_printf(&names, "%s%s", i ? "\n" : "", ob_policy_datasource_name(policy, i))) < 0)
+			goto done;
+	reap_stale(agent);
+	if (!(path = lock_path(agent))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = ob_platform_lock_try(&lock_fd, path)) < 0) {
+		if (error == OB_ELOCKED)
+			error = busy_error(agent);
+		goto done;
+	}
+	make_guid(id);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
+		"retain_until) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, names.data ? names.data : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, retain_until);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+		goto done;
+	}
+	if ((error = spawn_worker(agent, id, lock_fd)) < 0) {
+		sqlite3_stmt *up;
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", ob_error_last());
+		if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
+			"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(up, 2, now);
+			sqlite3_bind_int(up, 3, error);
+			sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
+			sqlite3_step(up);
+			sqlite3_finalize(up);
+		}
+		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
+		goto done;
+	}
+	if (out)
+		error = query_one(out, agent, "id = ?1", id);
+done:
+	if (lock_fd >= 0)
+		close(lock_fd);  /* the worker holds its own copy now */
+	ob_wipe(master, sizeof(master));
+	sqlite3_finalize(st);
+	free(path);
+	ob_buf_dispose(&names);
+	ob_policy_free(policy);
+	ob_registration_free(reg);
+	return error;
+}
+
+/* ---- running a job (the worker) ---- */
+
+typedef struct monitor {
+	ob_agent *agent;
+	const char *job_id;
+	ob_backup_progress *pg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+} monitor;
+
+static void monitor_tick(monitor *m)
+{
+	sqlite3 *db = ob_catalog_db(m->agent->cat);
+	sqlite3_stmt *st;
+	int phase = atomic_load(&m->pg->phase);
+
+	if (sqlite3_prepare_v2(db, "UPDATE job SET files_scanned = ?2, files_done = ?3, files_failed = ?4, "
+		"bytes_scanned = ?5, bytes_done = ?6, bytes_uploaded = ?7, datasource_id = ?8, phase = ?9 "
+		"WHERE id = ?1 RETURNING cancel_requested", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, m->job_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)atomic_load(&m->pg->files_scanned));
+	sqlite3_bind_int64(st, 3, (int64_t)atomic_load(&m->pg->files_done));
+	sqlite3_bind_int64(st, 4, (int64_t)atomic_load(&m->pg->files_failed));
+	sqlite3_bind_int64(st, 5, (int64_t)atomic_load(&m->pg->bytes_scanned));
+	sqlite3_bind_int64(st, 6, (int64_t)atomic_load(&m->pg->bytes_done));
+	sqlite3_bind_int64(st, 7, (int64_t)atomic_load(&m->pg->bytes_uploaded));
+	sqlite3_bind_int64(st, 8, (int64_t)atomic_load(&m->pg->datasource_id));
+	sqlite3_bind_text(st, 9, ob_backup_phase_text[phase], -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
+		atomic_store(&m->pg->cancel, 1);
+	sqlite3_finalize(st);
+}
+
+static void *monitor_main(void *arg)
+{
+	monitor *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		struct timespec ts;
+		pthread_mutex_unlock(&m->lock);
+		monitor_tick(m);
+		pthread_mutex_lock(&m->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!m->stop)
+			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+typedef struct failed_ctx {
+	sqlite3_stmt *ins;
+	uint64_t count;
+} failed_ctx;
+
+static int record_failed(const char *path, const char *reason, void *payload)
+{
+	failed_ctx *fc = payload;
+
+	fc->count++;
+	if (!fc->ins)
+		return 0;
+	sqlite3_reset(fc->ins);
+	sqlite3_bind_text(fc->ins, 2, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(fc->ins, 3, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_step(fc->ins);
+	return 0;
+}
+
+static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until, ob_backup_progress *pg,
+	failed_ctx *fc, char **out_point)
+{
+	ob_repo repo;
+	ob_policy *policy = NULL;
+	ob_backup_source *sources = NULL;
+	ob_filespec_input **specs = NULL;
+	size_t n = 0, i, j;
+	ob_backup_params prm;
+	int error;
+
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+		return error;
+	if ((error = ob_policy_get(&policy, agent)) < 0)
+		goto done;
+	n = ob_policy_datasource_count(policy);
+	sources = calloc(n ? n : 1, sizeof(*sources));
+	specs = calloc(n ? n : 1, sizeof(*specs));
+	if (!sources || !specs) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		size_t count = ob_policy_filespec_count(policy, i);
+		sources[i].id = ob_policy_datasource_id(policy, i);
+		sources[i].name = ob_policy_datasource_name(policy, i);
+		if (!(specs[i] = calloc(count ? count : 1, sizeof(ob_filespec_input)))) {
+			error = ob_err_nomem();
+			goto done;
+		}
+		for (j = 0; j < count; j++)
+			ob_policy_filespec(policy, i, j, &specs[i][j].spec, &specs[i][j].is_exclude, &specs[i][j].is_recursive);
+		sources[i].specs = specs[i];
+		sources[i].spec_count = count;
+	}
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = agent;
+	prm.repo = &repo;
+	prm.sources = sources;
+	prm.source_count = n;
+	prm.job_id = job_id;
+	prm.kind = "FileFolder";
+	prm.retain_until = retain_until;
+	prm.progress = pg;
+	prm.on_failed = record_failed;
+	prm.payload = fc;
+	error = ob_backup_run(out_point, &prm);
+done:
+	if (specs)
+		for (i = 0; i < n; i++)
+			free(specs[i]);
+	free(specs);
+	free(sources);
+	ob_policy_free(policy);
+	ob_repo_dispose(&repo);
+	return error;
+}
+
+int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
+{
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *st = NULL;
+	ob_backup_progress pg;
+	monitor m;
+	pthread_t mt;
+	failed_ctx fc = { NULL, 0 };
+	char *point = NULL, *path = NULL, msg[1024] = "";
+	int64_t retain_until = 0, now = 0;
+	int type = 0, state, error, own_lock = lock_fd < 0, mon = 0;
+
+	memset(&pg, 0, sizeof(pg));
+	if (own_lock) {
+		if (!(path = lock_path(agent)))
+			return ob_err_nomem();
+		error = ob_platform_lock_try(&lock_fd, path);
+		free(path);
+		if (error < 0)
+			return error == OB_ELOCKED ? busy_error(agent) : error;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT type, retain_until, state FROM job WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the job");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2) != OB_JOB_INPROGRESS) {
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s' waiting to run.", job_id);
+		goto out;
+	}
+	type = sqlite3_column_int(st, 0);
+	retain_until = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "UPDATE job SET pid = ?2 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)getpid());
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	sqlite3_prepare_v2(db, "INSERT INTO job_failed_file (job_id, path, reason) VALUES (?1, ?2, ?3)", -1, &fc.ins, NULL);
+	if (fc.ins)
+		sqlite3_bind_text(fc.ins, 1, job_id, -1, SQLITE_TRANSIENT);
+
+	memset(&m, 0, sizeof(m));
+	m.agent = agent;
+	m.job_id = job_id;
+	m.pg = &pg;
+	pthread_mutex_init(&m.lock, NULL);
+	pthread_cond_init(&m.cond, NULL);
+	mon = pthread_create(&mt, NULL, monitor_main, &m) == 0;
+
+	if (type == OB_JOB_BACKUP)
+		error = run_backup(agent, job_id, retain_until, &pg, &fc, &point);
+	else
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_JOB, "Job '%s' has an unknown type %d.", job_id, type);
+	if (error < 0)
+		snprintf(msg, sizeof(msg), "%s", ob_error_last());
+
+	if (mon) {
+		pthread_mutex_lock(&m.lock);
+		m.stop = 1;
+		pthread_cond_signal(&m.cond);
+		pthread_mutex_unlock(&m.lock);
+		pthread_join(mt, NULL);
+	}
+	pthread_mutex_destroy(&m.lock);
+	pthread_cond_destroy(&m.cond);
+	monitor_tick(&m);
+
+	state = error == OB_ECANCELLED ? OB_JOB_ABORTED : error < 0 ? OB_JOB_FAILED
+		: fc.count ? OB_JOB_COMPLETED_WITH_WARNING : OB_JOB_COMPLETED;
+	ob_clock_now(&now);
+	if (sqlite3_prepare_v2(db, "UPDATE job SET state = ?2, end_time = ?3, error_code = ?4, error_message = ?5, "
+		"recovery_point = ?6, phase = ?7, files_failed = ?8 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, state);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int(st, 4, error < 0 ? error : 0);
+		if (error < 0)
+			sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		if (point)
+			sqlite3_bind_text(st, 6, point, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 6);
+		sqlite3_bind_text(st, 7, state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed."
+			: "Job completed.", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (int64_t)fc.count);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (error < 0)
+		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(fc.ins);
+	free(point);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return error;
+}

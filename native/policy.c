@@ -1,0 +1,851 @@
+/*
+ * The file and folder policy of this server: file specs (inclusions and
+ * exclusions), grouped by data source (the volume that holds them), kept in
+ * the catalog (tables policy, datasource, filespec, policy_removal; migration 3).
+ */
+#include "policy_internal.h"
+#include "agent_internal.h"
+#include "crypto.h"
+#include "env.h"
+#include "error.h"
+#include "util.h"
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MOUNTINFO_PATH "/proc/self/mountinfo"
+#define DATASOURCE_ID_MASK UINT64_C(0x3fffffffffffffff)
+
+typedef struct policy_spec {
+	char *spec;
+	int is_exclude;
+	int is_recursive;
+} policy_spec;
+
+typedef struct policy_ds {
+	int64_t id;
+	char *name;
+	policy_spec *specs;
+	size_t count;
+} policy_ds;
+
+struct ob_policy {
+	char *name;
+	int state;
+	policy_ds *ds;
+	size_t ds_count;
+};
+
+/* One file spec of a commit, with what the checks and the grouping need. */
+typedef struct spec_item {
+	char *path;     /* normalised */
+	char *base;     /* the folder it starts from: path, or its parent when the last component has wildcards */
+	char *real;     /* realpath of base when it exists, else a copy of base */
+	char *volume;   /* the data source it belongs to */
+	int is_exclude;
+	int is_recursive;
+	int wild;
+} spec_item;
+
+/* ---- paths ---- */
+
+static int has_wildcard(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '*' || s[i] == '?')
+			return 1;
+	return 0;
+}
+
+int ob_policy_path_within(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strcmp(base, "/") == 0)
+		return path[0] == '/';
+	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
+{
+	const char *kind = is_exclude ? "exclusion" : "inclusion";
+	ob_buf b = OB_BUF_INIT;
+	const char *p, *next;
+	int error = 0;
+
+	if (out_normalized)
+		*out_normalized = NULL;
+	if (!spec || !*spec)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"A file spec is empty. Give the absolute path of a file or folder.");
+	if (!ob_platform_path_is_absolute(spec))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The %s '%s' is a relative path. Give the absolute path of the file or folder.", kind, spec);
+	for (p = spec; *p; p = next) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		next = strchr(p, '/');
+		if (!next)
+			next = p + strlen(p);
+		n = (size_t)(next - p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+				"The %s '%s' has a '.' or '..' component. Give the path without them.", kind, spec);
+			goto done;
+		}
+		if (has_wildcard(p, n)) {
+			const char *rest = next;
+
+			while (*rest == '/')
+				rest++;
+			if (*rest) {
+				error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+					"The %s '%s' has a wildcard ('*' or '?') before its last component. "
+					"Wildcards are allowed only in the file name, as in '/data/*.log'.", kind, spec);
+				goto done;
+			}
+		}
+		if ((error = ob_buf_put(&b, "/", 1)) < 0 || (error = ob_buf_put(&b, p, n)) < 0)
+			goto done;
+	}
+	if (b.len == 0 && (error = ob_buf_put(&b, "/", 1)) < 0)
+		goto done;
+	if (out_normalized)
+		*out_normalized = ob_buf_detach(&b);
+done:
+	ob_buf_dispose(&b);
+	return error;
+}
+
+/* The parent folder of a normalised path ("/" for "/" and for "/x"). */
+static char *parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	char *out;
+
+	if (n == 0)
+		return ob_strdup("/");
+	if (!(out = malloc(n + 1))) {
+		ob_err_nomem();
+		return NULL;
+	}
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* Undo the octal escapes (\040 for a space...) of a mount table field, in place. */
+static void unescape_mount_field(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+int ob_policy_volume_of(char **out, const char *path)
+{
+	FILE *f = fopen(MOUNTINFO_PATH, "r");
+	char *line = NULL, *best = NULL;
+	size_t cap = 0, best_len = 0;
+	int error = 0;
+
+	*out = NULL;
+	if (f) {
+		while (getline(&line, &cap, f) > 0) {
+			char *field = line, *end;
+			int i;
+
+			/* mountinfo: id parent major:minor root mount-point ... */
+			for (i = 0; i < 4 && field; i++) {
+				field = strchr(field, ' ');
+				if (field)
+					field++;
+			}
+			if (!field || !(end = strchr(field, ' ')))
+				continue;
+			*end = '\0';
+			unescape_mount_field(field);
+			if (field[0] != '/' || !ob_policy_path_within(path, field))
+				continue;
+			if (!best || strlen(field) > best_len) {
+				free(best);
+				if (!(best = ob_strdup(field))) {
+					error = OB_ENOMEM;
+					break;
+				}
+				best_len = strlen(best);
+			}
+		}
+		fclose(f);
+		free(line);
+	}
+	if (error < 0) {
+		free(best);
+		return error;
+	}
+	if (!best && !(best = ob_strdup("/")))
+		return OB_ENOMEM;
+	*out = best;
+	return 0;
+}
+
+/* ---- the policy handle ---- */
+
+void ob_policy_free(ob_policy *policy)
+{
+	size_t i, j;
+
+	if (!policy)
+		return;
+	for (i = 0; i < policy->ds_count; i++) {
+		for (j = 0; j < policy->ds[i].count; j++)
+			free(policy->ds[i].specs[j].spec);
+		free(policy->ds[i].specs);
+		free(policy->ds[i].name);
+	}
+	free(policy->ds);
+	free(policy->name);
+	free(policy);
+}
+
+const char *ob_policy_name(const ob_policy *policy) { return policy ? policy->name : NULL; }
+int ob_policy_state_get(const ob_policy *policy) { return policy ? policy->state : OB_POLICY_VALID; }
+size_t ob_policy_datasource_count(const ob_policy *policy) { return policy ? policy->ds_count : 0; }
+
+int64_t ob_policy_datasource_id(const ob_policy *policy, size_t ds)
+{
+	return policy && ds < policy->ds_count ? policy->ds[ds].id : 0;
+}
+
+const char *ob_policy_datasource_name(const ob_policy *policy, size_t ds)
+{
+	return policy && ds < policy->ds_count ? policy->ds[ds].name : NULL;
+}
+
+size_t ob_policy_filespec_count(const ob_policy *policy, size_t ds)
+{
+	return policy && ds < policy->ds_count ? policy->ds[ds].count : 0;
+}
+
+int ob_policy_filespec(const ob_policy *policy, size_t ds, size_t index,
+	const char **out_spec, int *out_is_exclude, int *out_is_recursive)
+{
+	const policy_spec *s;
+
+	if (!policy || ds >= policy->ds_count || index >= policy->ds[ds].count)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "No file spec %zu in data source %zu of the policy.", index, ds);
+	s = &policy->ds[ds].specs[index];
+	if (out_spec)
+		*out_spec = s->spec;
+	if (out_is_exclude)
+		*out_is_exclude = s->is_exclude;
+	if (out_is_recursive)
+		*out_is_recursive = s->is_recursive;
+	return 0;
+}
+
+/* Append a file spec to the data source (id, name), adding the data source when it is new. */
+static int policy_add(ob_policy *p, int64_t id, const char *name, const char *spec, int is_exclude, int is_recursive)
+{
+	policy_ds *d = NULL;
+	policy_spec *specs;
+	size_t i;
+
+	for (i = 0; i < p->ds_count; i++)
+		if (p->ds[i].id == id)
+			d = &p->ds[i];
+	if (!d) {
+		policy_ds *grown = realloc(p->ds, (p->ds_count + 1) * sizeof(*grown));
+
+		if (!grown)
+			return ob_err_nomem();
+		p->ds = grown;
+		d = &p->ds[p->ds_count];
+		memset(d, 0, sizeof(*d));
+		d->id = id;
+		if (!(d->name = ob_strdup(name)))
+			return OB_ENOMEM;
+		p->ds_count++;
+	}
+	if (!(specs = realloc(d->specs, (d->count + 1) * sizeof(*specs))))
+		return ob_err_nomem();
+	d->specs = specs;
+	if (!(specs[d->count].spec = ob_strdup(spec)))
+		return OB_ENOMEM;
+	specs[d->count].is_exclude = is_exclude;
+	specs[d->count].is_recursive = is_recursive;
+	d->count++;
+	return 0;
+}
+
+static int prepare(sqlite3_stmt **st, ob_agent *agent, const char *sql, const char *what)
+{
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, what);
+	return 0;
+}
+
+int ob_policy_get(ob_policy **out, ob_agent *agent)
+{
+	sqlite3_stmt *st = NULL;
+	ob_policy *p = NULL;
+	int rc, error;
+
+	*out = NULL;
+	if ((error = prepare(&st, agent, "SELECT name, state FROM policy WHERE kind = ?1", "Cannot read the policy")) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+			"No backup policy is set on this server. Make one with New-OBPolicy, New-OBFileSpec and Add-OBFileSpec, "
+			"then commit it with Set-OBPolicy.");
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the policy");
+		goto done;
+	}
+	if (!(p = calloc(1, sizeof(*p)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	p->state = sqlite3_column_int(st, 1);
+	if (!(p->name = ob_strdup((const char *)sqlite3_column_text(st, 0)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if ((error = prepare(&st, agent,
+		"SELECT d.id, d.name, f.spec, f.is_exclude, f.is_recursive FROM filespec f "
+		"JOIN datasource d ON d.id = f.datasource_id WHERE d.kind = ?1 ORDER BY f.position",
+		"Cannot read the policy's file specs")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((error = policy_add(p, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3), sqlite3_column_int(st, 4))) < 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the policy's file specs");
+		goto done;
+	}
+	*out = p;
+	p = NULL;
+	error = 0;
+done:
+	sqlite3_finalize(st);
+	ob_policy_free(p);
+	return error;
+}
+
+/* ---- commit ---- */
+
+static void items_free(spec_item *items, size_t count)
+{
+	size_t i;
+
+	if (!items)
+		return;
+	for (i = 0; i < count; i++) {
+		free(items[i].path);
+		free(items[i].base);
+		free(items[i].real);
+		free(items[i].volume);
+	}
+	free(items);
+}
+
+/* Normalise every spec and work out its base folder. */
+static int items_build(spec_item **out, const ob_filespec_input *specs, size_t count)
+{
+	spec_item *items;
+	size_t i;
+	int error = 0;
+
+	if (!(items = calloc(count ? count : 1, sizeof(*items))))
+		return ob_err_nomem();
+	for (i = 0; i < count; i++) {
+		spec_item *it = &items[i];
+		const char *last;
+
+		it->is_exclude = specs[i].is_exclude != 0;
+		it->is_recursive = specs[i].is_recursive != 0;
+		if ((error = ob_filespec_check(&it->path, specs[i].spec, it->is_exclude)) < 0)
+			goto done;
+		last = strrchr(it->path, '/') + 1;
+		it->wild = has_wildcard(last, strlen(last));
+		if (!(it->base = it->wild ? parent_of(it->path) : ob_strdup(it->path))) {
+			error = OB_ENOMEM;
+			goto done;
+		}
+		if (ob_platform_realpath(&it->real, it->base) < 0) {
+			ob_error_clear();
+			if (!(it->real = ob_strdup(it->base))) {
+				error = OB_ENOMEM;
+				goto done;
+			}
+		}
+	}
+done:
+	if (error < 0) {
+		items_free(items, count);
+		return error;
+	}
+	*out = items;
+	return 0;
+}
+
+static int check_inclusion_exists(const spec_item *it)
+{
+	struct stat st;
+
+	if (stat(it->wild ? it->base : it->path, &st) != 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return ob_err_os(errno, "Cannot look at the inclusion", it->path);
+		if (it->wild)
+			return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+				"The folder '%s' of the inclusion '%s' does not exist. Check the path, or remove it from the policy.",
+				it->base, it->path);
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+			"The inclusion '%s' does not exist. Check the path, or remove it from the policy.", it->path);
+	}
+	if (it->wild && !S_ISDIR(st.st_mode))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The inclusion '%s' has a wildcard, but '%s' is not a folder.", it->path, it->base);
+	return 0;
+}
+
+/* Whether the inclusion inc covers the exclusion exc. */
+static int inclusion_covers(const spec_item *inc, const spec_item *exc)
+{
+	if (ob_policy_path_within(exc->base, inc->base) || ob_policy_path_within(exc->real, inc->real))
+		return 1;
+	/* A recursive wildcard exclusion above an inclusion still applies inside it. */
+	return exc->wild && exc->is_recursive && ob_policy_path_within(inc->base, exc->base);
+}
+
+/*
+ * Refuse an inclusion that holds folder (the agent's state folder, the vault)
+ * unless a recursive exclusion covers that folder or one of its parents.
+ */
+static int check_protected(const spec_item *items, size_t count, const char *folder, const char *what)
+{
+	size_t i, j;
+
+	if (!folder || !*folder)
+		return 0;
+	for (i = 0; i < count; i++) {
+		int covered = 0;
+
+		if (items[i].is_exclude ||
+		    !(ob_policy_path_within(folder, items[i].real) || ob_policy_path_within(folder, items[i].base)))
+			continue;
+		for (j = 0; j < count && !covered; j++)
+			covered = items[j].is_exclude && !items[j].wild && items[j].is_recursive &&
+				(ob_policy_path_within(folder, items[j].real) || ob_policy_path_within(folder, items[j].base));
+		if (!covered)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+				"The inclusion '%s' holds %s '%s', which must not be backed up. Add an exclusion for it: "
+				"New-OBFileSpec -FileSpec '%s' -Exclude.", items[i].path, what, folder, folder);
+	}
+	return 0;
+}
+
+/* The realpath of a folder, or a copy of it when it cannot be resolved. */
+static char *resolved(const char *path)
+{
+	char *r = NULL;
+
+	if (!path)
+		return NULL;
+	if (ob_platform_realpath(&r, path) < 0) {
+		ob_error_clear();
+		r = ob_strdup(path);
+	}
+	return r;
+}
+
+/* Every refusal of ob_policy_commit that does not need the catalog. */
+static int items_check(spec_item *items, size_t count, const char *home, const char *vault)
+{
+	size_t i, j, inclusions = 0;
+	int error;
+
+	for (i = 0; i < count; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(items[i].path, items[j].path) == 0)
+				return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+					"The file spec '%s' is in the policy twice. Keep only one of them.", items[i].path);
+		if (!items[i].is_exclude) {
+			inclusions++;
+			if ((error = check_inclusion_exists(&items[i])) < 0)
+				return error;
+		}
+	}
+	if (inclusions == 0)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The policy has no inclusion. Add at least one file or folder to back up "
+			"(New-OBFileSpec -FileSpec <path>, then Add-OBFileSpec).");
+	for (i = 0; i < count; i++) {
+		int covered = 0;
+
+		if (!items[i].is_exclude)
+			continue;
+		for (j = 0; j < count && !covered; j++)
+			covered = !items[j].is_exclude && inclusion_covers(&items[j], &items[i]);
+		if (!covered)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+				"The exclusion '%s' is outside every inclusion. Remove it, or include a folder that holds it.",
+				items[i].path);
+	}
+	if ((error = check_protected(items, count, home, "the agent's state folder")) < 0 ||
+	    (error = check_protected(items, count, vault, "the vault folder")) < 0)
+		return error;
+	return 0;
+}
+
+/*
+ * Group by data source: an inclusion belongs to its volume; an exclusion to its
+ * volume too when an inclusion is there, else to the volume of the deepest
+ * inclusion that covers it (so that every data source has an inclusion).
+ */
+static int items_group(spec_item *items, size_t count)
+{
+	size_t i, j;
+	int error;
+
+	for (i = 0; i < count; i++)
+		if (!items[i].is_exclude && (error = ob_policy_volume_of(&items[i].volume, items[i].base)) < 0)
+			return error;
+	for (i = 0; i < count; i++) {
+		const spec_item *deepest = NULL;
+		char *vol = NULL;
+		int has_inclusion = 0;
+
+		if (!items[i].is_exclude)
+			continue;
+		if ((error = ob_policy_volume_of(&vol, items[i].base)) < 0)
+			return error;
+		for (j = 0; j < count; j++) {
+			if (items[j].is_exclude)
+				continue;
+			if (strcmp(items[j].volume, vol) == 0)
+				has_inclusion = 1;
+			if (inclusion_covers(&items[j], &items[i]) &&
+			    (!deepest || strlen(items[j].base) > strlen(deepest->base)))
+				deepest = &items[j];
+		}
+		if (!has_inclusion && deepest) {
+			free(vol);
+			if (!(vol = ob_strdup(deepest->volume)))
+				return OB_ENOMEM;
+		}
+		items[i].volume = vol;
+	}
+	return 0;
+}
+
+static void make_guid(char out[37], const uint8_t r[16])
+{
+	uint8_t b[16];
+
+	memcpy(b, r, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* The id of the FileFolder data source named name, made (random, positive, 62 bits) when new. */
+static int datasource_id(int64_t *out, ob_agent *agent, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, attempt, error;
+
+	if ((error = prepare(&st, agent, "SELECT id FROM datasource WHERE kind = ?1 AND name = ?2",
+		"Cannot read the data sources")) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the data sources");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = prepare(&st, agent, "INSERT OR IGNORE INTO datasource (id, kind, name) VALUES (?1, ?2, ?3)",
+		"Cannot save a data source")) < 0)
+		return error;
+	for (attempt = 0; attempt < 8; attempt++) {
+		uint64_t r = 0;
+
+		if ((error = ob_random(&r, sizeof(r))) < 0)
+			goto done;
+		r &= DATASOURCE_ID_MASK;
+		if (r == 0)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (int64_t)r);
+		sqlite3_bind_text(st, 2, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			error = ob_catalog_fail(agent->cat, "Cannot save a data source");
+			goto done;
+		}
+		if (sqlite3_changes(ob_catalog_db(agent->cat)) == 1) {
+			*out = (int64_t)r;
+			goto done;
+		}
+	}
+	error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot choose an id for the data source '%s'. Try again.", name);
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* Inside a transaction: the policy row, the data sources and the file specs. */
+static int commit_rows(ob_agent *agent, const spec_item *items, size_t count, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL;
+	char guid[37];
+	uint8_t rnd[16];
+	size_t i;
+	int error;
+
+	if (!(ids = calloc(count, sizeof(*ids))))
+		return ob_err_nomem();
+	for (i = 0; i < count; i++)
+		if ((error = datasource_id(&ids[i], agent, items[i].volume)) < 0)
+			goto done;
+	if ((error = prepare(&st, agent,
+		"DELETE FROM filespec WHERE datasource_id IN (SELECT id FROM datasource WHERE kind = ?1)",
+		"Cannot replace the file specs")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot replace the file specs");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = prepare(&st, agent,
+		"INSERT INTO filespec (datasource_id, position, spec, is_exclude, is_recursive) VALUES (?1, ?2, ?3, ?4, ?5)",
+		"Cannot save the file specs")) < 0)
+		goto done;
+	for (i = 0; i < count; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, items[i].path, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, items[i].is_exclude);
+		sqlite3_bind_int(st, 5, items[i].is_recursive);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			error = ob_catalog_fail(agent->cat, "Cannot save the file specs");
+			goto done;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The name is made once; a later commit keeps it (and the state). */
+	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+		goto done;
+	make_guid(guid, rnd);
+	if ((error = prepare(&st, agent,
+		"INSERT INTO policy (kind, name, state, created_at, modified_at) VALUES (?1, ?2, 0, ?3, ?3) "
+		"ON CONFLICT (kind) DO UPDATE SET modified_at = excluded.modified_at",
+		"Cannot save the policy")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, guid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot save the policy");
+		goto done;
+	}
+	error = 0;
+done:
+	sqlite3_finalize(st);
+	free(ids);
+	return error;
+}
+
+int ob_policy_commit(ob_policy **out, ob_agent *agent, const ob_filespec_input *specs, size_t count)
+{
+	ob_registration *reg = NULL;
+	spec_item *items = NULL;
+	char *home = NULL, *vault = NULL;
+	int64_t now;
+	int error, in_tx = 0;
+
+	if (out)
+		*out = NULL;
+	if (count > 0 && !specs)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "No file specs were given.");
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_clock_now(&now)) < 0 || (error = items_build(&items, specs, count)) < 0)
+		goto done;
+	if (!(home = resolved(ob_agent_home(agent)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if (strcmp(reg->storage_type, "Local") == 0 && !(vault = resolved(reg->vault_location))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if ((error = items_check(items, count, home, vault)) < 0 || (error = items_group(items, count)) < 0)
+		goto done;
+	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+		goto done;
+	in_tx = 1;
+	if ((error = commit_rows(agent, items, count, now)) < 0 || (error = ob_catalog_exec(agent->cat, "COMMIT")) < 0)
+		goto done;
+	in_tx = 0;
+	if (out)
+		error = ob_policy_get(out, agent);
+done:
+	if (in_tx)
+		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
+	items_free(items, count);
+	free(home);
+	free(vault);
+	ob_registration_free(reg);
+	return error;
+}
+
+/* ---- state and removal ---- */
+
+static int no_policy(void)
+{
+	return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+		"No backup policy is set on this server. Commit one first with Set-OBPolicy.");
+}
+
+int ob_policy_set_state(ob_agent *agent, int state)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t now;
+	int error;
+
+	if (state != OB_POLICY_VALID && state != OB_POLICY_PAUSED)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"Unknown policy state %d: use Valid (0) to resume or Paused (1) to pause.", state);
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = prepare(&st, agent, "UPDATE policy SET state = ?1, modified_at = ?2 WHERE kind = ?3",
+		"Cannot change the policy state")) < 0)
+		return error;
+	sqlite3_bind_int(st, 1, state);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot change the policy state");
+	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
+		error = no_policy();
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_policy_remove(ob_agent *agent, int delete_backup)
+{
+	sqlite3_stmt *st = NULL;
+	char *name = NULL;
+	int64_t now;
+	int rc, error, in_tx = 0;
+
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+		return error;
+	in_tx = 1;
+	if ((error = prepare(&st, agent, "SELECT name FROM policy WHERE kind = ?1", "Cannot read the policy")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error = no_policy();
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		error = ob_catalog_fail(agent->cat, "Cannot read the policy");
+		goto done;
+	}
+	if (!(name = ob_strdup((const char *)sqlite3_column_text(st, 0)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = prepare(&st, agent,
+		"DELETE FROM filespec WHERE datasource_id IN (SELECT id FROM datasource WHERE kind = ?1)",
+		"Cannot remove the policy")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot remove the policy");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = prepare(&st, agent, "DELETE FROM policy WHERE kind = ?1", "Cannot remove the policy")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot remove the policy");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = prepare(&st, agent,
+		"INSERT INTO policy_removal (kind, policy_name, delete_backup, requested_at) VALUES (?1, ?2, ?3, ?4)",
+		"Cannot record the policy removal")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, delete_backup ? 1 : 0);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot record the policy removal");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = ob_catalog_exec(agent->cat, "COMMIT")) < 0)
+		goto done;
+	in_tx = 0;
+done:
+	sqlite3_finalize(st);
+	if (in_tx)
+		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
+	free(name);
+	return error;
+}

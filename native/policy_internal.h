@@ -1,0 +1,20 @@
+/* Internal: what other parts of the engine need of the policy subsystem. */
+#ifndef OB_NATIVE_POLICY_INTERNAL_H
+#define OB_NATIVE_POLICY_INTERNAL_H
+
+#include "obagent/policy.h"
+
+/** The kind of the file and folder policy and of its data sources in the catalog. */
+#define OB_POLICY_KIND_FILEFOLDER "FileFolder"
+
+/**
+ * The data source (volume) that holds an absolute, normalised path: the longest
+ * mount point of this process's mount table that is the path or one of its
+ * parents; "/" when the table cannot be read. *out malloc'd.
+ */
+int ob_policy_volume_of(char **out, const char *path);
+
+/** Whether path is base itself or lies below it (both normalised). */
+int ob_policy_path_within(const char *path, const char *base);
+
+#endif

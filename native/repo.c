@@ -1,0 +1,558 @@
+/* One server's area of a vault: keys, sealed blobs and objects, packs, index objects. */
+#include "repo.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#define BLOB_RAW 0
+#define BLOB_ZLIB 1
+#define PACK_MAGIC "OBPK"
+#define INDEX_MAGIC "OBIX"
+#define PACK_HEADER_AAD "obagent-pack-header-v1"
+#define INDEX_AAD "obagent-index-v1"
+#define PACK_ENTRY_BYTES (1 + OB_ID_BYTES + 12)
+#define INDEX_ENTRY_BYTES (PACK_ENTRY_BYTES + OB_ID_BYTES)
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void ob_id_hex(char out[65], const uint8_t id[OB_ID_BYTES])
+{
+	ob_hex_encode(out, id, OB_ID_BYTES);
+}
+
+int ob_id_parse(uint8_t id[OB_ID_BYTES], const char *hex)
+{
+	size_t i;
+
+	if (!hex || strlen(hex) != 2 * OB_ID_BYTES)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not an id.", hex ? hex : "");
+	for (i = 0; i < OB_ID_BYTES; i++) {
+		unsigned int v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not an id.", hex);
+		id[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int hkdf(uint8_t *out, size_t len, const uint8_t *key, size_t key_len, const char *info)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[5], *q = p;
+	int error = 0;
+
+	EVP_KDF_free(kdf);
+	if (!ctx)
+		return ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "HKDF is not available in OpenSSL.");
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)"obagent", 7);
+	*q = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(ctx, out, len, p) <= 0)
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "HKDF key derivation failed.");
+	EVP_KDF_CTX_free(ctx);
+	return error;
+}
+
+int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, const char *server_name,
+	const uint8_t master[OB_MASTER_KEY_BYTES])
+{
+	uint8_t seed[32];
+	int error;
+
+	memset(r, 0, sizeof(*r));
+	if ((error = ob_vault_conn_open(&r->vc, location)) < 0)
+		return error;
+	snprintf(r->server_id, sizeof(r->server_id), "%s", server_id);
+	snprintf(r->prefix, sizeof(r->prefix), OB_PREFIX_SERVERS "%s/", server_id);
+	if (!(r->server_name = ob_strdup(server_name))) {
+		error = OB_ENOMEM;
+		goto fail;
+	}
+	if ((error = hkdf(r->enc_key, sizeof(r->enc_key), master, OB_MASTER_KEY_BYTES, "obagent encryption key")) < 0 ||
+	    (error = hkdf(r->id_key, sizeof(r->id_key), master, OB_MASTER_KEY_BYTES, "obagent id key")) < 0 ||
+	    (error = hkdf(seed, sizeof(seed), master, OB_MASTER_KEY_BYTES, "obagent chunker seed")) < 0)
+		goto fail;
+	ob_chunker_init(&r->chunker, seed, OB_CHUNK_MIN, OB_CHUNK_AVG, OB_CHUNK_MAX);
+	ob_wipe(seed, sizeof(seed));
+	return 0;
+fail:
+	ob_repo_dispose(r);
+	return error;
+}
+
+int ob_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg)
+{
+	ob_registration *reg = NULL;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	int error;
+
+	memset(r, 0, sizeof(*r));
+	if (out_reg)
+		*out_reg = NULL;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_agent_master_key(master, agent, reg)) == 0)
+		error = ob_repo_open_key(r, reg->vault_location, reg->server_id, reg->server_name, master);
+	ob_wipe(master, sizeof(master));
+	if (error == 0 && strcmp(r->vc.id, reg->vault_id) != 0) {
+		ob_repo_dispose(r);
+		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_VAULT,
+			"The vault at '%s' is not the vault this server registered to. Register again.", reg->vault_location);
+	}
+	if (error == 0 && out_reg)
+		*out_reg = reg;
+	else
+		ob_registration_free(reg);
+	return error;
+}
+
+void ob_repo_dispose(ob_repo *r)
+{
+	ob_vault_conn_dispose(&r->vc);
+	free(r->server_name);
+	ob_wipe(r, sizeof(*r));
+}
+
+void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data, size_t len)
+{
+	ob_hmac_sha256(id, r->id_key, sizeof(r->id_key), data, len);
+}
+
+void ob_compressor_dispose(ob_compressor *c)
+{
+	if (c->ready)
+		deflateEnd(&c->z);
+	free(c->scratch);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Compress into c->scratch; returns the compressed size, or 0 when it does not pay. */
+static size_t try_compress(ob_compressor *c, const uint8_t *data, size_t len)
+{
+	const size_t probe = 16384;
+	size_t bound;
+
+	if (len < 64)
+		return 0;
+	if (!c->ready) {
+		if (deflateInit(&c->z, 1) != Z_OK)
+			return 0;
+		c->ready = 1;
+	}
+	bound = deflateBound(&c->z, (uLong)len);
+	if (bound > c->scratch_cap) {
+		free(c->scratch);
+		if (!(c->scratch = malloc(bound))) {
+			c->scratch_cap = 0;
+			return 0;
+		}
+		c->scratch_cap = bound;
+	}
+	/* Compressed or random data: a probe of the start tells, for 1/64 of the cost. */
+	if (len > 4 * probe) {
+		deflateReset(&c->z);
+		c->z.next_in = (Bytef *)data;
+		c->z.avail_in = (uInt)probe;
+		c->z.next_out = c->scratch;
+		c->z.avail_out = (uInt)c->scratch_cap;
+		if (deflate(&c->z, Z_FINISH) != Z_STREAM_END || c->z.total_out > probe * 15 / 16)
+			return 0;
+	}
+	deflateReset(&c->z);
+	c->z.next_in = (Bytef *)data;
+	c->z.avail_in = (uInt)len;
+	c->z.next_out = c->scratch;
+	c->z.avail_out = (uInt)c->scratch_cap;
+	if (deflate(&c->z, Z_FINISH) != Z_STREAM_END)
+		return 0;
+	if (c->z.total_out >= len - len / 32)
+		return 0;
+	return c->z.total_out;
+}
+
+static void blob_aad(uint8_t aad[1 + OB_ID_BYTES], int type, const uint8_t id[OB_ID_BYTES])
+{
+	aad[0] = (uint8_t)type;
+	memcpy(aad + 1, id, OB_ID_BYTES);
+}
+
+int ob_blob_seal(uint8_t *out, size_t *out_len, const ob_repo *r, ob_compressor *c, int type,
+	const uint8_t id[OB_ID_BYTES], const uint8_t *data, size_t len)
+{
+	uint8_t aad[1 + OB_ID_BYTES], *plain;
+	size_t zlen = c ? try_compress(c, data, len) : 0, plen = 1 + (zlen ? zlen : len);
+	int error;
+
+	/* The plaintext is a flag byte and the payload; seal it after the nonce. */
+	if (!(plain = malloc(plen)))
+		return ob_err_nomem();
+	plain[0] = zlen ? BLOB_ZLIB : BLOB_RAW;
+	memcpy(plain + 1, zlen ? c->scratch : data, plen - 1);
+	blob_aad(aad, type, id);
+	if ((error = ob_random(out, OB_AEAD_NONCE_BYTES)) == 0 &&
+	    (error = ob_aead_seal(out + OB_AEAD_NONCE_BYTES, r->enc_key, out, aad, sizeof(aad), plain, plen)) == 0)
+		*out_len = OB_AEAD_NONCE_BYTES + plen + OB_AEAD_TAG_BYTES;
+	free(plain);
+	return error;
+}
+
+int ob_blob_open(uint8_t **out, size_t *out_len, const ob_repo *r, int type, const uint8_t id[OB_ID_BYTES],
+	const uint8_t *sealed, size_t sealed_len, size_t raw_len)
+{
+	uint8_t aad[1 + OB_ID_BYTES], *plain = NULL, *data = NULL, check[OB_ID_BYTES];
+	size_t plen;
+	char hex[65];
+	int error;
+
+	*out = NULL;
+	*out_len = 0;
+	ob_id_hex(hex, id);
+	if (sealed_len < OB_BLOB_OVERHEAD)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s is truncated.", hex);
+	plen = sealed_len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
+	if (!(plain = malloc(plen)) || !(data = malloc(raw_len ? raw_len : 1))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	blob_aad(aad, type, id);
+	if (ob_aead_open(plain, r->enc_key, sealed, aad, sizeof(aad), sealed + OB_AEAD_NONCE_BYTES,
+		sealed_len - OB_AEAD_NONCE_BYTES) < 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s fails authentication: the vault data was changed or damaged.", hex);
+		goto done;
+	}
+	if (plain[0] == BLOB_RAW) {
+		if (plen - 1 != raw_len) {
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s has the wrong size.", hex);
+			goto done;
+		}
+		memcpy(data, plain + 1, raw_len);
+	} else if (plain[0] == BLOB_ZLIB) {
+		uLongf dlen = (uLongf)raw_len;
+		if (uncompress(data, &dlen, plain + 1, (uLong)(plen - 1)) != Z_OK || dlen != raw_len) {
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s does not decompress.", hex);
+			goto done;
+		}
+	} else {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s has an unknown encoding.", hex);
+		goto done;
+	}
+	ob_repo_blob_id(check, r, data, raw_len);
+	if (ob_ct_compare(check, id, OB_ID_BYTES) != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s does not match its id.", hex);
+		goto done;
+	}
+	*out = data;
+	*out_len = raw_len;
+	data = NULL;
+	error = 0;
+done:
+	free(plain);
+	free(data);
+	return error;
+}
+
+int ob_object_seal(ob_buf *out, const ob_repo *r, const char *aad, const void *data, size_t len)
+{
+	int error;
+
+	if ((error = ob_buf_grow(out, OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES)) < 0)
+		return error;
+	uint8_t *p = (uint8_t *)out->data + out->len;
+	if ((error = ob_random(p, OB_AEAD_NONCE_BYTES)) < 0 ||
+	    (error = ob_aead_seal(p + OB_AEAD_NONCE_BYTES, r->enc_key, p, aad, strlen(aad), data, len)) < 0)
+		return error;
+	out->len += OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int ob_object_open(uint8_t **out, size_t *out_len, const ob_repo *r, const char *aad, const uint8_t *sealed, size_t len)
+{
+	uint8_t *plain;
+	size_t plen;
+
+	*out = NULL;
+	*out_len = 0;
+	if (len < OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Vault object is truncated.");
+	plen = len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
+	if (!(plain = malloc(plen + 1)))
+		return ob_err_nomem();
+	if (ob_aead_open(plain, r->enc_key, sealed, aad, strlen(aad), sealed + OB_AEAD_NONCE_BYTES,
+		len - OB_AEAD_NONCE_BYTES) < 0) {
+		free(plain);
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT,
+			"Vault object fails authentication: it was changed or damaged, or belongs to another key.");
+	}
+	plain[plen] = 0;
+	*out = plain;
+	*out_len = plen;
+	return 0;
+}
+
+/* ---- packs ---- */
+
+int ob_packer_add(ob_packer *p, int type, const uint8_t id[OB_ID_BYTES], const uint8_t *sealed, size_t sealed_len,
+	size_t raw_len)
+{
+	int error;
+
+	if (p->count == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		ob_pack_entry *e = realloc(p->entries, cap * sizeof(*e));
+		if (!e)
+			return ob_err_nomem();
+		p->entries = e;
+		p->cap = cap;
+	}
+	if (p->data.len + sealed_len > UINT32_MAX)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Pack too large.");
+	ob_pack_entry *e = &p->entries[p->count];
+	e->type = (uint8_t)type;
+	memcpy(e->id, id, OB_ID_BYTES);
+	e->offset = (uint32_t)p->data.len;
+	e->length = (uint32_t)sealed_len;
+	e->raw_length = (uint32_t)raw_len;
+	if ((error = ob_buf_put(&p->data, sealed, sealed_len)) < 0)
+		return error;
+	p->count++;
+	p->raw_bytes += raw_len;
+	return 0;
+}
+
+static int entries_encode(ob_buf *out, const char *magic, const ob_pack_entry *e, const uint8_t (*packs)[OB_ID_BYTES],
+	size_t count)
+{
+	uint8_t head[9], rec[INDEX_ENTRY_BYTES];
+	size_t i, rlen = packs ? INDEX_ENTRY_BYTES : PACK_ENTRY_BYTES;
+	int error;
+
+	memcpy(head, magic, 4);
+	head[4] = 1;
+	put32(head + 5, (uint32_t)count);
+	if ((error = ob_buf_put(out, head, sizeof(head))) < 0 || (error = ob_buf_grow(out, count * rlen)) < 0)
+		return error;
+	for (i = 0; i < count; i++) {
+		rec[0] = e[i].type;
+		memcpy(rec + 1, e[i].id, OB_ID_BYTES);
+		put32(rec + 1 + OB_ID_BYTES, e[i].offset);
+		put32(rec + 5 + OB_ID_BYTES, e[i].length);
+		put32(rec + 9 + OB_ID_BYTES, e[i].raw_length);
+		if (packs)
+			memcpy(rec + PACK_ENTRY_BYTES, packs[i], OB_ID_BYTES);
+		ob_buf_put(out, rec, rlen);
+	}
+	return 0;
+}
+
+/* Parse entries; with packs (index objects) each entry carries its pack id. */
+static int entries_decode(ob_pack_entry *e, uint8_t (*packs)[OB_ID_BYTES], size_t *count, const char *magic,
+	const uint8_t *data, size_t len, size_t max)
+{
+	size_t rlen = packs ? INDEX_ENTRY_BYTES : PACK_ENTRY_BYTES, n, i;
+
+	if (len < 9 || memcmp(data, magic, 4) != 0 || data[4] != 1)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A %s header is malformed.", packs ? "index" : "pack");
+	n = get32(data + 5);
+	if (n > max || (len - 9) / rlen != n || (len - 9) % rlen != 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A %s header has the wrong length.", packs ? "index" : "pack");
+	for (i = 0; i < n; i++) {
+		const uint8_t *rec = data + 9 + i * rlen;
+		e[i].type = rec[0];
+		memcpy(e[i].id, rec + 1, OB_ID_BYTES);
+		e[i].offset = get32(rec + 1 + OB_ID_BYTES);
+		e[i].length = get32(rec + 5 + OB_ID_BYTES);
+		e[i].raw_length = get32(rec + 9 + OB_ID_BYTES);
+		if (packs)
+			memcpy(packs[i], rec + PACK_ENTRY_BYTES, OB_ID_BYTES);
+		if (e[i].type > OB_BLOB_TREE || e[i].length < OB_BLOB_OVERHEAD)
+			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A %s entry is malformed.", packs ? "index" : "pack");
+	}
+	*count = n;
+	return 0;
+}
+
+int ob_packer_finish(ob_packer *p, const ob_repo *r, uint8_t pack_id[OB_ID_BYTES])
+{
+	ob_buf header = OB_BUF_INIT, sealed = OB_BUF_INIT;
+	uint8_t len4[4];
+	int error;
+
+	if ((error = entries_encode(&header, PACK_MAGIC, p->entries, NULL, p->count)) < 0 ||
+	    (error = ob_object_seal(&sealed, r, PACK_HEADER_AAD, header.data, header.len)) < 0 ||
+	    (error = ob_buf_put(&p->data, sealed.data, sealed.len)) < 0)
+		goto done;
+	put32(len4, (uint32_t)sealed.len);
+	if ((error = ob_buf_put(&p->data, len4, 4)) < 0)
+		goto done;
+	ob_sha256(pack_id, p->data.data, p->data.len);
+done:
+	ob_buf_dispose(&header);
+	ob_buf_dispose(&sealed);
+	return error;
+}
+
+void ob_packer_dispose(ob_packer *p)
+{
+	free(p->data.data);
+	free(p->entries);
+	memset(p, 0, sizeof(*p));
+}
+
+void ob_repo_pack_name(char *out, size_t size, const ob_repo *r, const uint8_t pack_id[OB_ID_BYTES])
+{
+	char hex[65];
+
+	ob_id_hex(hex, pack_id);
+	snprintf(out, size, "%spacks/%.2s/%s", r->prefix, hex, hex);
+}
+
+int ob_pack_read_header(ob_pack_entry **out, size_t *out_count, const ob_repo *r, const uint8_t pack_id[OB_ID_BYTES])
+{
+	char name[160];
+	uint64_t size;
+	void *tail = NULL, *sealed = NULL;
+	uint8_t *plain = NULL;
+	size_t tail_len, sealed_len, plen, n;
+	uint32_t hlen;
+	ob_pack_entry *e = NULL;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	ob_repo_pack_name(name, sizeof(name), r, pack_id);
+	if ((error = r->vc.be->stat(&size, r->vc.be, name)) < 0)
+		return error;
+	if (size < 4 + OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES + 9)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Pack %s is truncated.", name);
+	if ((error = r->vc.be->get(&tail, &tail_len, r->vc.be, name, size - 4, 4)) < 0)
+		return error;
+	hlen = get32(tail);
+	free(tail);
+	if (hlen > size - 4 || hlen < OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES + 9)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Pack %s has a bad header length.", name);
+	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, size - 4 - hlen, hlen)) < 0)
+		return error;
+	if ((error = ob_object_open(&plain, &plen, r, PACK_HEADER_AAD, sealed, sealed_len)) < 0)
+		goto done;
+	n = plen >= 9 ? get32(plain + 5) : 0;
+	if (!(e = calloc(n ? n : 1, sizeof(*e)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = entries_decode(e, NULL, out_count, PACK_MAGIC, plain, plen, n)) < 0)
+		goto done;
+	*out = e;
+	e = NULL;
+done:
+	free(e);
+	free(plain);
+	free(sealed);
+	return error;
+}
+
+int ob_index_write(const ob_repo *r, const ob_index_entry *entries, size_t count, uint64_t *out_bytes)
+{
+	ob_buf plain = OB_BUF_INIT, sealed = OB_BUF_INIT;
+	ob_pack_entry *e = malloc((count ? count : 1) * sizeof(*e));
+	uint8_t (*packs)[OB_ID_BYTES] = malloc((count ? count : 1) * OB_ID_BYTES), digest[32];
+	char name[160], hex[65];
+	size_t i;
+	int error;
+
+	if (!e || !packs) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	for (i = 0; i < count; i++) {
+		e[i] = entries[i].blob;
+		memcpy(packs[i], entries[i].pack, OB_ID_BYTES);
+	}
+	if ((error = entries_encode(&plain, INDEX_MAGIC, e, (const uint8_t (*)[OB_ID_BYTES])packs, count)) < 0 ||
+	    (error = ob_object_seal(&sealed, r, INDEX_AAD, plain.data, plain.len)) < 0)
+		goto done;
+	ob_sha256(digest, sealed.data, sealed.len);
+	ob_id_hex(hex, digest);
+	snprintf(name, sizeof(name), "%sindex/%s", r->prefix, hex);
+	error = r->vc.be->put(r->vc.be, name, sealed.data, sealed.len);
+	if (error == OB_EEXISTS)
+		error = 0;
+	if (error == 0 && out_bytes)
+		*out_bytes = sealed.len;
+done:
+	ob_buf_dispose(&plain);
+	ob_buf_dispose(&sealed);
+	free(e);
+	free(packs);
+	return error;
+}
+
+int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name)
+{
+	void *sealed = NULL;
+	uint8_t *plain = NULL, digest[32];
+	size_t sealed_len, plen, n, i, count = 0;
+	ob_pack_entry *e = NULL;
+	uint8_t (*packs)[OB_ID_BYTES] = NULL;
+	ob_index_entry *result = NULL;
+	const char *base = strrchr(name, '/');
+	char hex[65];
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, 0, 0)) < 0)
+		return error;
+	ob_sha256(digest, sealed, sealed_len);
+	ob_id_hex(hex, digest);
+	if (!base || strcmp(base + 1, hex) != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Index object %s does not match its name.", name);
+		goto done;
+	}
+	if ((error = ob_object_open(&plain, &plen, r, INDEX_AAD, sealed, sealed_len)) < 0)
+		goto done;
+	n = plen >= 9 ? get32(plain + 5) : 0;
+	e = calloc(n ? n : 1, sizeof(*e));
+	packs = calloc(n ? n : 1, OB_ID_BYTES);
+	result = calloc(n ? n : 1, sizeof(*result));
+	if (!e || !packs || !result) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = entries_decode(e, packs, &count, INDEX_MAGIC, plain, plen, n)) < 0)
+		goto done;
+	for (i = 0; i < count; i++) {
+		result[i].blob = e[i];
+		memcpy(result[i].pack, packs[i], OB_ID_BYTES);
+	}
+	*out = result;
+	*out_count = count;
+	result = NULL;
+done:
+	free(sealed);
+	free(plain);
+	free(e);
+	free(packs);
+	free(result);
+	return error;
+}

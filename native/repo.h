@@ -1,0 +1,115 @@
+/*
+ * Internal: one server's area of a vault, opened with its master key
+ * (docs/FORMAT.md, "Data"). Blobs (chunks of file data and directory trees)
+ * are sealed one by one and gathered into packs; index objects say which pack
+ * holds which blob; snapshot objects are the recovery points.
+ */
+#ifndef OB_NATIVE_REPO_H
+#define OB_NATIVE_REPO_H
+
+#include <zlib.h>
+
+#include "agent_internal.h"
+#include "chunker.h"
+#include "vault_internal.h"
+
+#define OB_ID_BYTES 32
+#define OB_BLOB_DATA 0
+#define OB_BLOB_TREE 1
+#define OB_PACK_TARGET (16u << 20)
+#define OB_BLOB_OVERHEAD (OB_AEAD_NONCE_BYTES + 1 + OB_AEAD_TAG_BYTES)
+
+typedef struct ob_repo {
+	ob_vault_conn vc;
+	char server_id[33];
+	char *server_name;
+	char prefix[48];                 /* "servers/<server id>/" */
+	uint8_t enc_key[OB_AEAD_KEY_BYTES];
+	uint8_t id_key[32];
+	ob_chunker chunker;
+} ob_repo;
+
+/** Open this agent's area with its local key. *out_reg (may be NULL): ob_registration_free. */
+int ob_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg);
+/** Open a server's area with its master key. */
+int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, const char *server_name,
+	const uint8_t master[OB_MASTER_KEY_BYTES]);
+void ob_repo_dispose(ob_repo *r);
+
+/** The id of a blob: HMAC-SHA-256 of its plaintext under the server's id key. */
+void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data, size_t len);
+
+/** A per-thread compressor (zlib level 1 with a compressibility test). */
+typedef struct ob_compressor {
+	z_stream z;
+	int ready;
+	uint8_t *scratch;
+	size_t scratch_cap;
+} ob_compressor;
+
+void ob_compressor_dispose(ob_compressor *c);
+
+/**
+ * Seal a blob: out must hold len + OB_BLOB_OVERHEAD bytes; *out_len receives the
+ * sealed size. Compresses first (when c is non-NULL and it pays).
+ */
+int ob_blob_seal(uint8_t *out, size_t *out_len, const ob_repo *r, ob_compressor *c, int type,
+	const uint8_t id[OB_ID_BYTES], const uint8_t *data, size_t len);
+/**
+ * Open a sealed blob and check it is the blob named id (OB_ECORRUPT otherwise).
+ * *out (malloc'd) receives raw_len bytes.
+ */
+int ob_blob_open(uint8_t **out, size_t *out_len, const ob_repo *r, int type, const uint8_t id[OB_ID_BYTES],
+	const uint8_t *sealed, size_t sealed_len, size_t raw_len);
+
+/** Seal/open a standalone object (index, snapshot): nonce | ciphertext | tag, bound to aad. */
+int ob_object_seal(ob_buf *out, const ob_repo *r, const char *aad, const void *data, size_t len);
+int ob_object_open(uint8_t **out, size_t *out_len, const ob_repo *r, const char *aad, const uint8_t *sealed, size_t len);
+
+/* ---- packs ---- */
+
+typedef struct ob_pack_entry {
+	uint8_t type;
+	uint8_t id[OB_ID_BYTES];
+	uint32_t offset;
+	uint32_t length;
+	uint32_t raw_length;
+} ob_pack_entry;
+
+typedef struct ob_packer {
+	ob_buf data;
+	ob_pack_entry *entries;
+	size_t count, cap;
+	uint64_t raw_bytes;
+} ob_packer;
+
+/** Append a sealed blob to a pack being built. */
+int ob_packer_add(ob_packer *p, int type, const uint8_t id[OB_ID_BYTES], const uint8_t *sealed, size_t sealed_len,
+	size_t raw_len);
+/** Close a pack: append its sealed header; pack_id = SHA-256 of the whole pack. */
+int ob_packer_finish(ob_packer *p, const ob_repo *r, uint8_t pack_id[OB_ID_BYTES]);
+void ob_packer_dispose(ob_packer *p);
+
+/** The object name of a pack. */
+void ob_repo_pack_name(char *out, size_t size, const ob_repo *r, const uint8_t pack_id[OB_ID_BYTES]);
+
+/** Read the header of a stored pack (to rebuild an index from packs alone). */
+int ob_pack_read_header(ob_pack_entry **out, size_t *out_count, const ob_repo *r, const uint8_t pack_id[OB_ID_BYTES]);
+
+/* ---- index objects ---- */
+
+typedef struct ob_index_entry {
+	ob_pack_entry blob;
+	uint8_t pack[OB_ID_BYTES];
+} ob_index_entry;
+
+/** Write one index object naming these blobs (create-only, content-addressed). */
+int ob_index_write(const ob_repo *r, const ob_index_entry *entries, size_t count, uint64_t *out_bytes);
+/** Read one index object by name. */
+int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name);
+
+/** Hex helpers for ids. */
+void ob_id_hex(char out[65], const uint8_t id[OB_ID_BYTES]);
+int ob_id_parse(uint8_t id[OB_ID_BYTES], const char *hex);
+
+#endif

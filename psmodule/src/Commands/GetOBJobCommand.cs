@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using OBAgent.Interop;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// Get-OBJob: with no argument the job in progress (nothing when none); with -Previous N the N
+    /// newest finished jobs, newest first, optionally only the Successful or the Failed ones.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "OBJob", DefaultParameterSetName = CurrentSet)]
+    [OutputType(typeof(OBJob))]
+    public sealed class GetOBJobCommand : OBCmdletBase
+    {
+        private const string CurrentSet = "Current";
+        private const string PreviousSet = "Previous";
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PreviousSet)]
+        public uint Previous { get; set; }
+
+        [Parameter(Position = 1, ParameterSetName = PreviousSet)]
+        public JobStatusFilter Status { get; set; }
+
+        protected override void Execute()
+        {
+            using (AgentHandle agent = Native.AgentOpen(null))
+            {
+                OBPolicy policy = CommittedPolicy(agent);
+                if (ParameterSetName == PreviousSet)
+                {
+                    foreach (JobInfo job in Native.JobList(agent, Previous, (int)Status))
+                        WriteObject(ToOBJob(job, policy));
+                    return;
+                }
+                JobInfo current = Native.JobCurrent(agent);
+                if (current != null)
+                    WriteObject(ToOBJob(current, policy));
+            }
+        }
+    }
+}

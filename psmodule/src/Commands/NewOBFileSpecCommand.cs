@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using OBAgent.Interop;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// New-OBFileSpec: one inclusion (or, with -Exclude, exclusion) per path. As in MARS scripts the
+    /// paths are absolute; '*' and '?' may appear in the last component.
+    ///
+    /// Refusal made here: FileSpecPathNotAbsolute (InvalidArgument), a relative path.
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "OBFileSpec")]
+    [OutputType(typeof(OBFileSpec))]
+    public sealed class NewOBFileSpecCommand : OBCmdletBase
+    {
+        private string current;
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] FileSpec { get; set; }
+
+        [Parameter]
+        public SwitchParameter NonRecursive { get; set; }
+
+        [Parameter]
+        public SwitchParameter Exclude { get; set; }
+
+        protected override object ErrorTarget
+        {
+            get { return current; }
+        }
+
+        protected override void Execute()
+        {
+            foreach (string path in FileSpec)
+            {
+                current = path;
+                if (!IsFullyQualified(path))
+                {
+                    ThrowError(string.Format(
+                        "The file spec '{0}' is a relative path. Give the absolute path of the file or folder, for example {1}.",
+                        path, System.IO.Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, path)),
+                        "FileSpecPathNotAbsolute", ErrorCategory.InvalidArgument, path);
+                    return;
+                }
+                string normalized = Native.FileSpecCheck(path, Exclude.IsPresent);
+                WriteObject(MakeFileSpec(path, normalized, Exclude.IsPresent, !NonRecursive.IsPresent));
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System;
+using System.Collections.Generic;
+
+namespace OBAgent
+{
+    /// <summary>MSOnlineBackup CBJobType.</summary>
+    public enum OBJobType
+    {
+        Backup = 1,
+        Recovery = 2,
+    }
+
+    /// <summary>The -Status filter of Get-OBJob -Previous (MSOnlineBackup CBJobStatusFilter).</summary>
+    public enum JobStatusFilter
+    {
+        All = 0,
+        Successful = 1,
+        Failed = 2,
+    }
+
+    /// <summary>What went wrong: the engine's status code (0 when nothing) and its message.</summary>
+    public sealed class OBErrorInfo
+    {
+        /// <summary>The ob_error_code of the failure (negative), 0 when none.</summary>
+        public int ErrorCode { get; internal set; }
+
+        /// <summary>The same code (MSOnlineBackup keeps a second, detailed code here).</summary>
+        public int DetailedErrorCode { get; internal set; }
+
+        public string ErrorMessage { get; internal set; }
+
+        public override string ToString()
+        {
+            return ErrorCode == 0 ? "None" : string.Format("{0}: {1}", ErrorCode, ErrorMessage);
+        }
+    }
+
+    /// <summary>A data source a job works on.</summary>
+    public sealed class OBJobDatasource
+    {
+        public string DataSourceName { get; internal set; }
+
+        /// <summary>The data source's id in the committed policy (0 when it is no longer in it).</summary>
+        public long DataSourceId { get; internal set; }
+
+        public override string ToString()
+        {
+            return DataSourceName;
+        }
+    }
+
+    /// <summary>Bytes of a job: Progress done, Total of the files looked at, Uploaded to the vault.</summary>
+    public sealed class OBByteProgress
+    {
+        public ulong Progress { get; internal set; }
+
+        public ulong Total { get; internal set; }
+
+        public ulong Uploaded { get; internal set; }
+
+        public override string ToString()
+        {
+            return string.Format("{0} / {1} bytes", Progress, Total);
+        }
+    }
+
+    /// <summary>
+    /// The status of one data source of a job. The engine counts bytes per job, so ByteProgress
+    /// holds the job's totals.
+    /// </summary>
+    public sealed class OBDatasourceStatus
+    {
+        public OBJobDatasource Datasource { get; internal set; }
+
+        public string JobState { get; internal set; }
+
+        public OBByteProgress ByteProgress { get; internal set; }
+
+        public OBErrorInfo ErrorInfo { get; internal set; }
+    }
+
+    /// <summary>The state and times of a job.</summary>
+    public sealed class OBJobStatus
+    {
+        /// <summary>InProgress, Completed, CompletedWithWarning, Failed or Aborted.</summary>
+        public string JobState { get; internal set; }
+
+        /// <summary>Local time.</summary>
+        public DateTime StartTime { get; internal set; }
+
+        /// <summary>Local time; null while the job runs.</summary>
+        public DateTime? EndTime { get; internal set; }
+
+        public OBErrorInfo ErrorInfo { get; internal set; }
+
+        public OBDatasourceStatus[] DatasourceStatus { get; internal set; }
+
+        public override string ToString()
+        {
+            return JobState;
+        }
+    }
+
+    /// <summary>A file a job could not process, and why.</summary>
+    public sealed class OBFailedFile
+    {
+        public string Path { get; internal set; }
+
+        public string Reason { get; internal set; }
+
+        public override string ToString()
+        {
+            return Path + ": " + Reason;
+        }
+    }
+
+    /// <summary>A backup or recovery job, as Start-OBBackup -Async, Get-OBJob and Stop-OBJob return it.</summary>
+    public sealed class OBJob
+    {
+        public string JobId { get; internal set; }
+
+        public OBJobType JobType { get; internal set; }
+
+        /// <summary>When the job started, local time.</summary>
+        public DateTime DisplayTime { get; internal set; }
+
+        public OBJobStatus JobStatus { get; internal set; }
+
+        public ulong FilesScanned { get; internal set; }
+
+        public ulong FilesDone { get; internal set; }
+
+        public ulong FailedFileCount { get; internal set; }
+
+        /// <summary>The step the job is in (the progress line Start-OBBackup prints).</summary>
+        public string Phase { get; internal set; }
+
+        /// <summary>The recovery point the job made or used, or null.</summary>
+        public string RecoveryPointId { get; internal set; }
+
+        /// <summary>The files this job could not process, read from the agent's job history.</summary>
+        public OBFailedFile[] GetFailedFiles()
+        {
+            Interop.Native.SyncEnvironment();
+            using (Interop.AgentHandle agent = Interop.Native.AgentOpen(null))
+            {
+                return Interop.Native.JobFailedFiles(agent, JobId).ToArray();
+            }
+        }
+
+        public override string ToString()
+        {
+            return string.Format("{0} {1} {2}", JobType, JobId, JobStatus == null ? "" : JobStatus.JobState);
+        }
+    }
+
+    /// <summary>Get-OBMachineUsage: what this server stores in its vault.</summary>
+    public sealed class OBMachineUsage
+    {
+        public ulong StorageUsedByMachineInBytes { get; internal set; }
+
+        public override string ToString()
+        {
+            return StorageUsedByMachineInBytes.ToString();
+        }
+    }
+
+    /// <summary>A recovery point, as Get-OBAllRecoveryPoints lists it.</summary>
+    public sealed class OBBackupInfo
+    {
+        /// <summary>When the backup was taken, local time.</summary>
+        public DateTime BackupTime { get; internal set; }
+
+        /// <summary>The data sources in the point (a System State point says "System State").</summary>
+        public string[] DataSources { get; internal set; }
+
+        public string RecoveryPointId { get; internal set; }
+
+        /// <summary>Kept at least until then (local time), or null when the policy's retention decides.</summary>
+        public DateTime? RetainUntil { get; internal set; }
+
+        public ulong FileCount { get; internal set; }
+
+        public ulong Size { get; internal set; }
+
+        public override string ToString()
+        {
+            return BackupTime.ToString("u");
+        }
+    }
+}

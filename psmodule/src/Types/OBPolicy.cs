@@ -1,0 +1,251 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace OBAgent
+{
+    /// <summary>Whether a policy object has been committed (MSOnlineBackup: New, Existing).</summary>
+    public enum PolicyObjectState
+    {
+        New = 0,
+        Existing = 1,
+    }
+
+    /// <summary>Whether scheduled protection runs (MSOnlineBackup OMPolicyStates: Valid, Paused).</summary>
+    public enum OBPolicyState
+    {
+        Valid = 0,
+        Paused = 1,
+    }
+
+    /// <summary>
+    /// One inclusion or exclusion, as New-OBFileSpec makes it. FileSpec is the path as typed;
+    /// FilePath the folder (the folder itself for a folder, else the parent); FileName the last
+    /// component, or * for a folder.
+    /// </summary>
+    public sealed class OBFileSpec
+    {
+        public string FileSpec { get; internal set; }
+
+        public string FilePath { get; internal set; }
+
+        public string FileName { get; internal set; }
+
+        public bool IsExclude { get; internal set; }
+
+        public bool IsRecursive { get; internal set; }
+
+        /// <summary>The normalised absolute path the engine works with.</summary>
+        internal string NormalizedPath { get; set; }
+
+        internal bool SameAs(OBFileSpec other)
+        {
+            return other != null && IsExclude == other.IsExclude
+                && string.Equals(NormalizedPath, other.NormalizedPath, StringComparison.Ordinal);
+        }
+
+        public override string ToString()
+        {
+            return (IsExclude ? "Exclude " : "Include ") + FileSpec;
+        }
+    }
+
+    /// <summary>A data source of a policy: the volume (mount point) that holds some of its file specs.</summary>
+    public sealed class OBDataSource
+    {
+        /// <summary>0 until the policy is committed, then a positive number kept across commits.</summary>
+        public long DatasourceId { get; internal set; }
+
+        public string DataSourceName { get; internal set; }
+
+        /// <summary>Same as DataSourceName (both names are used by MSOnlineBackup scripts).</summary>
+        public string Name
+        {
+            get { return DataSourceName; }
+        }
+
+        public List<OBFileSpec> FileSpec { get; internal set; }
+
+        public override string ToString()
+        {
+            return DataSourceName;
+        }
+    }
+
+    /// <summary>
+    /// A file and folder backup policy. New-OBPolicy makes an empty one (State New) that stays a
+    /// managed object until Set-OBPolicy commits it; Get-OBPolicy returns the committed one
+    /// (State Existing, PolicyName a GUID, data sources with their ids).
+    /// </summary>
+    public sealed class OBPolicy
+    {
+        private readonly List<OBFileSpec> specs = new List<OBFileSpec>();
+        private readonly Dictionary<string, long> knownIds = new Dictionary<string, long>(StringComparer.Ordinal);
+
+        internal OBPolicy()
+        {
+            DsList = new List<OBDataSource>();
+            State = PolicyObjectState.New;
+            PolicyState = OBPolicyState.Valid;
+        }
+
+        public string PolicyName { get; internal set; }
+
+        public PolicyObjectState State { get; internal set; }
+
+        public OBPolicyState PolicyState { get; internal set; }
+
+        public List<OBDataSource> DsList { get; private set; }
+
+        /// <summary>Not yet supported: a later version attaches schedules (Set-OBSchedule).</summary>
+        public object BackupSchedule { get; internal set; }
+
+        /// <summary>Not yet supported: a later version attaches retention (Set-OBRetentionPolicy).</summary>
+        public object RetentionPolicy { get; internal set; }
+
+        /// <summary>The file specs in the user's order.</summary>
+        internal IList<OBFileSpec> Specs
+        {
+            get { return specs; }
+        }
+
+        /// <summary>A committed policy, as the engine returned it.</summary>
+        internal static OBPolicy FromCommitted(string name, OBPolicyState state, IList<OBDataSource> dataSources)
+        {
+            var p = new OBPolicy { PolicyName = name, State = PolicyObjectState.Existing, PolicyState = state };
+            foreach (OBDataSource ds in dataSources)
+            {
+                p.knownIds[ds.DataSourceName] = ds.DatasourceId;
+                p.DsList.Add(ds);
+                p.specs.AddRange(ds.FileSpec);
+            }
+            return p;
+        }
+
+        /// <summary>Add a spec unless the same one is there; the data sources follow.</summary>
+        internal bool Add(OBFileSpec spec)
+        {
+            foreach (OBFileSpec s in specs)
+            {
+                if (s.SameAs(spec))
+                    return false;
+            }
+            specs.Add(spec);
+            Regroup();
+            return true;
+        }
+
+        internal bool Remove(OBFileSpec spec)
+        {
+            int removed = specs.RemoveAll(s => s.SameAs(spec));
+            if (removed > 0)
+                Regroup();
+            return removed > 0;
+        }
+
+        /// <summary>
+        /// Group the specs by volume, as the engine does on commit: an inclusion under its volume; an
+        /// exclusion under its volume when an inclusion is there, else under the deepest inclusion
+        /// that holds it.
+        /// </summary>
+        private void Regroup()
+        {
+            var byName = new Dictionary<string, OBDataSource>(StringComparer.Ordinal);
+            var list = new List<OBDataSource>();
+            var volumes = new Dictionary<OBFileSpec, string>();
+            foreach (OBFileSpec s in specs)
+            {
+                if (!s.IsExclude)
+                    volumes[s] = VolumeOf(BaseOf(s));
+            }
+            foreach (OBFileSpec s in specs)
+            {
+                string volume;
+                if (!s.IsExclude)
+                {
+                    volume = volumes[s];
+                }
+                else
+                {
+                    volume = VolumeOf(BaseOf(s));
+                    if (!volumes.ContainsValue(volume))
+                    {
+                        string deepest = null;
+                        foreach (KeyValuePair<OBFileSpec, string> inc in volumes)
+                        {
+                            string incBase = BaseOf(inc.Key);
+                            if (Within(BaseOf(s), incBase) && (deepest == null || incBase.Length > deepest.Length))
+                            {
+                                deepest = incBase;
+                                volume = inc.Value;
+                            }
+                        }
+                    }
+                }
+                OBDataSource ds;
+                if (!byName.TryGetValue(volume, out ds))
+                {
+                    long id;
+                    knownIds.TryGetValue(volume, out id);
+                    ds = new OBDataSource { DataSourceName = volume, DatasourceId = id, FileSpec = new List<OBFileSpec>() };
+                    byName[volume] = ds;
+                    list.Add(ds);
+                }
+                ds.FileSpec.Add(s);
+            }
+            DsList = list;
+        }
+
+        private static string BaseOf(OBFileSpec s)
+        {
+            string path = s.NormalizedPath ?? s.FileSpec;
+            string last = Path.GetFileName(path);
+            if (last != null && last.IndexOfAny(new[] { '*', '?' }) >= 0)
+                return Path.GetDirectoryName(path) ?? path;
+            return path;
+        }
+
+        internal static bool Within(string path, string root)
+        {
+            if (root.Length == 0 || path.Length < root.Length)
+                return false;
+            StringComparison cmp = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (!path.StartsWith(root, cmp))
+                return false;
+            char last = root[root.Length - 1];
+            return path.Length == root.Length || last == '/' || last == '\\'
+                || path[root.Length] == '/' || path[root.Length] == '\\';
+        }
+
+        /// <summary>The mount point (drive) that holds a path: the longest one that is a parent of it.</summary>
+        internal static string VolumeOf(string path)
+        {
+            string best = null;
+            try
+            {
+                foreach (DriveInfo d in DriveInfo.GetDrives())
+                {
+                    string root = d.Name;
+                    if (root.Length > 1 && !root.EndsWith(":\\", StringComparison.Ordinal))
+                        root = root.TrimEnd('/', '\\');
+                    if (root.Length == 0)
+                        root = "/";
+                    if (Within(path, root) && (best == null || root.Length > best.Length))
+                        best = root;
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            return best ?? (Path.GetPathRoot(path) ?? "/");
+        }
+
+        public override string ToString()
+        {
+            return PolicyName ?? "(new policy)";
+        }
+    }
+}

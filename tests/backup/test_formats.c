@@ -1,0 +1,261 @@
+#define _GNU_SOURCE
+/*
+ * Sealed blobs, packs, index objects and trees: round trips, and truncated,
+ * tampered and garbage input, which must fail cleanly (never crash, never pass).
+ */
+#include "testutil.h"
+#include "repo.h"
+#include "tree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dir;
+static ob_repo repo;
+
+static int setup(void **state)
+{
+	ob_vault *v = NULL;
+	char *vpath;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+
+	(void)state;
+	dir = ob_test_tempdir("formats");
+	vpath = ob_test_path(dir, "vault");
+	if (ob_vault_create(&v, vpath, "Formats") < 0)
+		return -1;
+	memset(master, 0x42, sizeof(master));
+	if (ob_repo_open_key(&repo, vpath, "0123456789abcdef0123456789abcdef", "server", master) < 0)
+		return -1;
+	ob_vault_free(v);
+	free(vpath);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ob_repo_dispose(&repo);
+	ob_test_rmtree(dir);
+	free(dir);
+	return 0;
+}
+
+static void test_blob_round_trip_and_tamper(void **state)
+{
+	ob_compressor c = { 0 };
+	const char *text = "a line of text that repeats; a line of text that repeats; a line of text that repeats.";
+	uint8_t id[32], sealed[512], *back;
+	size_t sealed_len, back_len, i;
+
+	(void)state;
+	ob_repo_blob_id(id, &repo, text, strlen(text));
+	assert_ok(ob_blob_seal(sealed, &sealed_len, &repo, &c, OB_BLOB_DATA, id, (const uint8_t *)text, strlen(text)));
+	assert_true(sealed_len < strlen(text) + OB_BLOB_OVERHEAD);  /* it compressed */
+	assert_ok(ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, strlen(text)));
+	assert_memory_equal(back, text, strlen(text));
+	free(back);
+	for (i = 0; i < sealed_len; i++) {
+		sealed[i] ^= 0x10;
+		assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, strlen(text)));
+		sealed[i] ^= 0x10;
+	}
+	/* The right bytes under another id or type, or truncated: refused. */
+	id[0] ^= 1;
+	assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, strlen(text)));
+	id[0] ^= 1;
+	assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_TREE, id, sealed, sealed_len, strlen(text)));
+	assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, 10, strlen(text)));
+	ob_compressor_dispose(&c);
+}
+
+static void test_incompressible_blob_is_stored_raw(void **state)
+{
+	ob_compressor c = { 0 };
+	size_t n = 300000, sealed_len, back_len;
+	uint8_t *data = malloc(n), *sealed = malloc(n + OB_BLOB_OVERHEAD), id[32], *back;
+
+	(void)state;
+	assert_ok(ob_random(data, n));
+	ob_repo_blob_id(id, &repo, data, n);
+	assert_ok(ob_blob_seal(sealed, &sealed_len, &repo, &c, OB_BLOB_DATA, id, data, n));
+	assert_int_equal(sealed_len, n + OB_BLOB_OVERHEAD);
+	assert_ok(ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, n));
+	assert_memory_equal(back, data, n);
+	free(back);
+	free(data);
+	free(sealed);
+	ob_compressor_dispose(&c);
+}
+
+static int remember_name(const char *nm, uint64_t size, void *payload)
+{
+	(void)size;
+	snprintf(payload, 200, "%s", nm);
+	return 0;
+}
+
+static void test_pack_and_index_round_trip(void **state)
+{
+	ob_packer p = { 0 };
+	uint8_t pack_id[32], ids[3][32], sealed[256];
+	size_t sealed_len, i, n;
+	char name[200];
+	ob_pack_entry *e;
+	ob_index_entry ie[3], *back;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "blob number %zu", i);
+		ob_repo_blob_id(ids[i], &repo, text, strlen(text));
+		assert_ok(ob_blob_seal(sealed, &sealed_len, &repo, NULL, OB_BLOB_DATA, ids[i], (const uint8_t *)text, strlen(text)));
+		assert_ok(ob_packer_add(&p, OB_BLOB_DATA, ids[i], sealed, sealed_len, strlen(text)));
+	}
+	assert_ok(ob_packer_finish(&p, &repo, pack_id));
+	ob_repo_pack_name(name, sizeof(name), &repo, pack_id);
+	assert_ok(repo.vc.be->put(repo.vc.be, name, p.data.data, p.data.len));
+	assert_ok(ob_pack_read_header(&e, &n, &repo, pack_id));
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_memory_equal(e[i].id, ids[i], 32);
+		ie[i].blob = e[i];
+		memcpy(ie[i].pack, pack_id, 32);
+	}
+	free(e);
+	ob_packer_dispose(&p);
+
+	assert_ok(ob_index_write(&repo, ie, 3, NULL));
+	{
+		char found[200] = "";
+		char prefix[96];
+		snprintf(prefix, sizeof(prefix), "%sindex/", repo.prefix);
+		assert_ok(repo.vc.be->list(repo.vc.be, prefix, remember_name, found));
+		assert_ok(ob_index_read(&back, &n, &repo, found));
+		assert_int_equal(n, 3);
+		assert_memory_equal(back[2].blob.id, ids[2], 32);
+		assert_memory_equal(back[2].pack, pack_id, 32);
+		free(back);
+	}
+}
+
+static void test_damaged_pack_and_index_are_refused(void **state)
+{
+	uint8_t fake[32];
+	char name[200], prefix[96];
+	ob_pack_entry *e;
+	ob_index_entry *ie;
+	size_t n;
+	char junk[300];
+
+	(void)state;
+	memset(fake, 0x11, sizeof(fake));
+	memset(junk, 'j', sizeof(junk));
+	ob_repo_pack_name(name, sizeof(name), &repo, fake);
+	assert_ok(repo.vc.be->put(repo.vc.be, name, junk, sizeof(junk)));
+	assert_true(ob_pack_read_header(&e, &n, &repo, fake) < 0);
+	snprintf(prefix, sizeof(prefix), "%sindex/0000", repo.prefix);
+	assert_ok(repo.vc.be->put(repo.vc.be, prefix, junk, sizeof(junk)));
+	assert_ob(OB_ECORRUPT, ob_index_read(&ie, &n, &repo, prefix));
+}
+
+static int count_entries(const ob_entry *e, void *payload)
+{
+	(void)e;
+	(*(int *)payload)++;
+	return 0;
+}
+
+static void test_tree_round_trip_sorted(void **state)
+{
+	ob_tree_builder tb = { 0 };
+	ob_buf tree = OB_BUF_INIT, enc = OB_BUF_INIT;
+	const char *names[] = { "zeta", "alpha", "Mid", "b" };
+	uint8_t chunk[32] = { 9 }, sub[32] = { 8 };
+	size_t i;
+	int count = 0;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		ob_entry e;
+		memset(&e, 0, sizeof(e));
+		e.type = i == 2 ? OB_TREE_DIR : i == 3 ? OB_TREE_SYMLINK : OB_TREE_FILE;
+		e.name = names[i];
+		e.name_len = strlen(names[i]);
+		e.mode = 0100644;
+		e.user = "root";
+		e.user_len = 4;
+		e.chunks = chunk;
+		e.chunk_count = 1;
+		e.subtree = sub;
+		e.target = "elsewhere";
+		e.target_len = 9;
+		enc.len = 0;
+		assert_ok(ob_entry_encode(&enc, &e));
+		assert_ok(ob_tree_builder_add(&tb, (uint8_t *)enc.data, enc.len));
+	}
+	assert_ok(ob_tree_builder_finish(&tree, &tb));
+	assert_ok(ob_tree_parse((uint8_t *)tree.data, tree.len, count_entries, &count));
+	assert_int_equal(count, 4);
+	/* Sorted bytewise: "Mid" < "alpha" < "b" < "zeta". */
+	assert_true(memmem(tree.data, tree.len, "Mid", 3) < memmem(tree.data, tree.len, "alpha", 5));
+	assert_true(memmem(tree.data, tree.len, "b", 1) != NULL);
+	ob_tree_builder_dispose(&tb);
+	ob_buf_dispose(&tree);
+	ob_buf_dispose(&enc);
+}
+
+static void test_tree_garbage_and_mutations(void **state)
+{
+	ob_tree_builder tb = { 0 };
+	ob_buf tree = OB_BUF_INIT, enc = OB_BUF_INIT;
+	ob_entry e;
+	uint8_t chunks[64] = { 1 }, xa[] = { 4, 0, 'u', 's', 'e', 'r', 1, 0, 0, 0, 'v' };
+	unsigned int seed = 99;
+	size_t i, cut;
+	int count;
+	uint8_t *copy;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.type = OB_TREE_FILE;
+	e.name = "file";
+	e.name_len = 4;
+	e.chunks = chunks;
+	e.chunk_count = 2;
+	e.xattrs = xa;
+	e.xattrs_len = sizeof(xa);
+	e.xattr_count = 1;
+	assert_ok(ob_entry_encode(&enc, &e));
+	assert_ok(ob_tree_builder_add(&tb, (uint8_t *)enc.data, enc.len));
+	assert_ok(ob_tree_builder_finish(&tree, &tb));
+	for (cut = 0; cut < tree.len; cut++)
+		assert_ob(OB_ECORRUPT, ob_tree_parse((uint8_t *)tree.data, cut, count_entries, &count));
+	copy = malloc(tree.len);
+	for (i = 0; i < 50000; i++) {
+		memcpy(copy, tree.data, tree.len);
+		copy[rand_r(&seed) % tree.len] = (uint8_t)rand_r(&seed);
+		count = 0;
+		ob_tree_parse(copy, tree.len, count_entries, &count);
+	}
+	assert_ob(OB_ECORRUPT, ob_tree_parse((const uint8_t *)"OBTR", 4, count_entries, &count));
+	free(copy);
+	ob_tree_builder_dispose(&tb);
+	ob_buf_dispose(&tree);
+	ob_buf_dispose(&enc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blob_round_trip_and_tamper),
+		cmocka_unit_test(test_incompressible_blob_is_stored_raw),
+		cmocka_unit_test(test_pack_and_index_round_trip),
+		cmocka_unit_test(test_damaged_pack_and_index_are_refused),
+		cmocka_unit_test(test_tree_round_trip_sorted),
+		cmocka_unit_test(test_tree_garbage_and_mutations),
+	};
+	ob_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
