@@ -3,6 +3,7 @@
 #include "backup.h"
 #include "env.h"
 #include "error.h"
+#include "locate.h"
 #include "tree.h"
 
 #include <dirent.h>
@@ -26,6 +27,8 @@ const char *const ob_backup_phase_text[] = {
 	"Generating backup metadata information...",
 	"Data transfer completed ... Verifying data integrity...",
 	"Job completed.",
+	"Estimating size of backup items...",
+	"Recovery of the data is in progress...",
 };
 
 #define WORKERS 2
@@ -1474,9 +1477,37 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	if ((error = ob_clock_now(&now)) < 0)
 		goto cleanup;
 	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
+	/* A lost cache folder, or another agent of this server: learn what the vault holds, so nothing is sent twice. */
+	{
+		char key[128], *synced = NULL;
+		snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", prm->repo->vc.id, prm->repo->server_id);
+		if (ob_catalog_setting_get(&synced, prm->agent->cat, key) == OB_ENOTFOUND &&
+		    (error = ob_locator_sync_catalog(prm->agent, prm->repo)) < 0)
+			goto cleanup;
+		free(synced);
+		ob_error_clear();
+	}
 	/* Chunks stored by an interrupted run are named by no index yet: index them first. */
 	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0)
 		goto cleanup;
+	/* The data sources are named in the clear, so that other servers can list them without a key. */
+	for (k = 0; k < prm->source_count; k++) {
+		ob_buf rec = OB_BUF_INIT;
+		char name[160];
+		snprintf(name, sizeof(name), "%ssources/%lld", prm->repo->prefix, (long long)prm->sources[k].id);
+		if ((error = ob_kv_begin(&rec, "source", 1)) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "id", prm->sources[k].id)) == 0 &&
+		    (error = ob_kv_add(&rec, "name", prm->sources[k].name)) == 0 &&
+		    (error = ob_kv_add(&rec, "kind", prm->kind ? prm->kind : "FileFolder")) == 0)
+			error = prm->repo->vc.be->put(prm->repo->vc.be, name, rec.data, rec.len);
+		ob_buf_dispose(&rec);
+		if (error == OB_EEXISTS) {
+			ob_error_clear();
+			error = 0;
+		}
+		if (error < 0)
+			goto cleanup;
+	}
 	if (sqlite3_prepare_v2(s.db, "SELECT 1 FROM chunk WHERE id = ?1", -1, &s.has_chunk, NULL) != SQLITE_OK) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the chunk cache: %s.", sqlite3_errmsg(s.db));
 		goto cleanup;

@@ -35,7 +35,9 @@ enum {
 	OB_PHASE_TRANSFER,
 	OB_PHASE_METADATA,
 	OB_PHASE_VERIFY,
-	OB_PHASE_DONE
+	OB_PHASE_DONE,
+	OB_PHASE_ESTIMATE,       /* recoveries */
+	OB_PHASE_RECOVER
 };
 extern const char *const ob_backup_phase_text[];
 

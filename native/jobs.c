@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Jobs: records in the catalog, one at a time per server, run by a detached worker process. */
 #include "obagent/job.h"
 #include "obagent/policy.h"
@@ -6,8 +7,11 @@
 #include "env.h"
 #include "error.h"
 #include "repo.h"
+#include "restore.h"
 #include "platform/platform.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,10 +313,11 @@ static int worker_path(char **out)
 	return error;
 }
 
-static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd)
+static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 {
-	char *worker = NULL, *log = NULL, fdtext[16], *now = ob_env_get("OBAGENT_NOW");
-	const char *argv[8];
+	char *worker = NULL, *log = NULL, fdtext[16], keytext[16], *now = ob_env_get("OBAGENT_NOW");
+	const char *argv[10];
+	int keep[2] = { lock_fd, key_fd };
 	char **envp = NULL, *home_var = NULL, *name_var = NULL, *now_var = NULL;
 	size_t n = 0, i;
 	int error;
@@ -331,6 +336,12 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd)
 	argv[4] = "--lock-fd";
 	argv[5] = fdtext;
 	argv[6] = NULL;
+	if (key_fd >= 0) {
+		snprintf(keytext, sizeof(keytext), "%d", key_fd);
+		argv[6] = "--key-fd";
+		argv[7] = keytext;
+		argv[8] = NULL;
+	}
 	/* The worker sees this agent's home, name and clock, whatever the caller's environment holds. */
 	for (n = 0; environ && environ[n]; n++)
 		;
@@ -362,7 +373,7 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd)
 		    strncmp(environ[i], "OBAGENT_NOW=", 12))
 			envp[n++] = environ[i];
 	envp[n] = NULL;
-	error = ob_platform_spawn_detached(argv, (const char *const *)envp, lock_fd, log);
+	error = ob_platform_spawn_detached(argv, (const char *const *)envp, keep, key_fd >= 0 ? 2 : 1, log);
 done:
 	free(worker);
 	free(log);
@@ -448,7 +459,7 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 		error = ob_catalog_fail(agent->cat, "Cannot record the job");
 		goto done;
 	}
-	if ((error = spawn_worker(agent, id, lock_fd)) < 0) {
+	if ((error = spawn_worker(agent, id, lock_fd, -1)) < 0) {
 		sqlite3_stmt *up;
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", ob_error_last());
@@ -613,7 +624,243 @@ done:
 	return error;
 }
 
-int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
+/* ---- recovery jobs ---- */
+
+static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
+{
+	sqlite3_stmt *up;
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", ob_error_last());
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
+		"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, now);
+		sqlite3_bind_int(up, 3, error);
+		sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
+		sqlite3_step(up);
+		sqlite3_finalize(up);
+	}
+	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
+}
+
+int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req)
+{
+	ob_recovery *rec = NULL;
+	ob_kv kv = { 0 };
+	ob_buf params = OB_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	uint8_t master[OB_MASTER_KEY_BYTES], root[OB_ID_BYTES];
+	char id[37], *path = NULL, *ds_name = NULL, key[32];
+	const char *dest;
+	int64_t now;
+	int lock_fd = -1, pipefd[2] = { -1, -1 }, other, error;
+	size_t i;
+
+	if (out)
+		*out = NULL;
+	if (!req || req->version != OB_RECOVERY_REQUEST_VERSION || !req->point_id || (req->item_count && !req->items))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A recovery needs a recovery point and items.");
+	if (req->overwrite < OB_OVERWRITE_CREATE_COPY || req->overwrite > OB_OVERWRITE_OVERWRITE)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown overwrite option %d.", req->overwrite);
+	if (req->destination && !ob_platform_path_is_absolute(req->destination))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The destination '%s' must be an absolute path.", req->destination);
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	other = req->server_name && *req->server_name && strcmp(req->server_name, agent->server_name) != 0;
+	if (other && !req->destination)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"Another server's data has no original location here: give a destination (New-OBRecoveryOption -DestinationPath).");
+	/* Check everything that can be checked before the job starts: the key, the point, the data source. */
+	if (other) {
+		if ((error = ob_recovery_unwrap(master, agent, req->server_name, req->passphrase, req->passphrase_len)) < 0)
+			return error;
+		error = ob_recovery_open_key(&rec, agent, req->server_name, master);
+	} else {
+		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
+	}
+	if (error < 0)
+		goto done;
+	if ((error = ob_snapshot_read(&kv, ob_recovery_repo(rec), req->point_id)) < 0 ||
+	    (error = ob_snapshot_root(root, &ds_name, &kv, req->datasource_id)) < 0)
+		goto done;
+	dest = req->destination ? req->destination : ds_name;
+
+	if ((error = ob_kv_begin(&params, "recovery-request", 1)) < 0 ||
+	    (error = ob_kv_add(&params, "server", other ? req->server_name : "")) < 0 ||
+	    (error = ob_kv_add(&params, "point", req->point_id)) < 0 ||
+	    (error = ob_kv_add_i64(&params, "datasource", req->datasource_id)) < 0 ||
+	    (error = ob_kv_add(&params, "destination", dest)) < 0 ||
+	    (error = ob_kv_add_i64(&params, "overwrite", req->overwrite)) < 0 ||
+	    (error = ob_kv_add_i64(&params, "skip_security", req->skip_security ? 1 : 0)) < 0 ||
+	    (error = ob_kv_add_i64(&params, "items", (int64_t)req->item_count)) < 0)
+		goto done;
+	if (req->item_count > 400) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "At most 400 items per recovery; restore their folder instead.");
+		goto done;
+	}
+	for (i = 0; i < req->item_count; i++) {
+		char *b64 = ob_base64_encode((const uint8_t *)(req->items[i] ? req->items[i] : ""),
+			req->items[i] ? strlen(req->items[i]) : 0);
+		if (!b64) {
+			error = OB_ENOMEM;
+			goto done;
+		}
+		snprintf(key, sizeof(key), "item%zu", i);
+		error = ob_kv_add(&params, key, b64);
+		free(b64);
+		if (error < 0)
+			goto done;
+	}
+
+	reap_stale(agent);
+	if (!(path = lock_path(agent))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = ob_platform_lock_try(&lock_fd, path)) < 0) {
+		if (error == OB_ELOCKED)
+			error = busy_error(agent);
+		goto done;
+	}
+	make_guid(id);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
+		"params, recovery_point) VALUES (?1, 2, 1, ?2, 'Estimating size of backup items...', ?3, ?4, ?5)",
+		-1, &st, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, ds_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, params.data, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, req->point_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+		goto done;
+	}
+	if (other) {
+		/* The key goes to the worker through a pipe: never through a file or the catalog. */
+		if (pipe2(pipefd, O_CLOEXEC) != 0 || write(pipefd[1], master, sizeof(master)) != (ssize_t)sizeof(master)) {
+			error = mark_failed(agent, id, ob_err_os(errno, "Cannot hand the key to the job", ""), now);
+			goto done;
+		}
+		close(pipefd[1]);
+		pipefd[1] = -1;
+	}
+	if ((error = spawn_worker(agent, id, lock_fd, pipefd[0])) < 0) {
+		mark_failed(agent, id, error, now);
+		goto done;
+	}
+	if (out)
+		error = query_one(out, agent, "id = ?1", id);
+done:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	ob_wipe(master, sizeof(master));
+	sqlite3_finalize(st);
+	ob_kv_dispose(&kv);
+	ob_buf_dispose(&params);
+	ob_recovery_free(rec);
+	free(ds_name);
+	free(path);
+	return error;
+}
+
+static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_backup_progress *pg, failed_ctx *fc)
+{
+	ob_kv kv;
+	ob_recovery *rec = NULL;
+	ob_restore_run run;
+	const char *server;
+	char **items = NULL, key[32];
+	int64_t count = 0, ds = 0, overwrite = 0, skip = 0, i;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	int error;
+
+	if (!params || (error = ob_kv_parse(&kv, params, strlen(params))) < 0 || strcmp(kv.kind, "recovery-request") != 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB, "The recovery job's request is damaged.");
+	server = ob_kv_get(&kv, "server");
+	ob_kv_get_i64(&count, &kv, "items");
+	ob_kv_get_i64(&ds, &kv, "datasource");
+	ob_kv_get_i64(&overwrite, &kv, "overwrite");
+	ob_kv_get_i64(&skip, &kv, "skip_security");
+	if (server && *server) {
+		size_t got = 0;
+		while (key_fd >= 0 && got < sizeof(master)) {
+			ssize_t n = read(key_fd, master + got, sizeof(master) - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != sizeof(master)) {
+			error = ob_err(OB_EAUTH, OB_ERRCLASS_JOB, "The recovery job did not receive the other server's key.");
+			goto done;
+		}
+		error = ob_recovery_open_key(&rec, agent, server, master);
+	} else {
+		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
+	}
+	if (error < 0)
+		goto done;
+	if (!(items = calloc((size_t)(count > 0 ? count : 1), sizeof(char *)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	for (i = 0; i < count; i++) {
+		uint8_t *raw = NULL;
+		size_t len = 0;
+		snprintf(key, sizeof(key), "item%lld", (long long)i);
+		if (!ob_kv_get(&kv, key) || ob_base64_decode(&raw, &len, ob_kv_get(&kv, key)) < 0 ||
+		    !(items[i] = malloc(len + 1))) {
+			free(raw);
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB, "The recovery job's request is damaged.");
+			goto done;
+		}
+		memcpy(items[i], raw, len);
+		items[i][len] = '\0';
+		free(raw);
+	}
+	memset(&run, 0, sizeof(run));
+	run.repo = ob_recovery_repo(rec);
+	run.locator = ob_recovery_locator(rec);
+	run.point_id = ob_kv_get(&kv, "point");
+	run.datasource_id = ds;
+	run.items = (const char *const *)items;
+	run.item_count = (size_t)count;
+	run.destination = ob_kv_get(&kv, "destination");
+	run.overwrite = (int)overwrite;
+	run.skip_security = (int)skip;
+	run.progress = pg;
+	run.on_failed = record_failed;
+	run.payload = fc;
+	atomic_store(&pg->phase, OB_PHASE_RECOVER);
+	error = ob_restore_execute(&run);
+	/* Items that failed are listed in the job: the job completes with a warning. */
+	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0) {
+		ob_error_clear();
+		error = 0;
+	}
+	if (error == 0)
+		atomic_store(&pg->phase, OB_PHASE_DONE);
+done:
+	ob_wipe(master, sizeof(master));
+	if (items)
+		for (i = 0; i < count; i++)
+			free(items[i]);
+	free(items);
+	ob_recovery_free(rec);
+	ob_kv_dispose(&kv);
+	return error;
+}
+
+int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 {
 	sqlite3 *db = ob_catalog_db(agent->cat);
 	sqlite3_stmt *st = NULL;
@@ -621,7 +868,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
 	monitor m;
 	pthread_t mt;
 	failed_ctx fc = { NULL, 0 };
-	char *point = NULL, *path = NULL, msg[1024] = "";
+	char *point = NULL, *path = NULL, *params = NULL, msg[1024] = "";
 	int64_t retain_until = 0, now = 0;
 	int type = 0, state, error, own_lock = lock_fd < 0, mon = 0;
 
@@ -634,7 +881,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
 		if (error < 0)
 			return error == OB_ELOCKED ? busy_error(agent) : error;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT type, retain_until, state FROM job WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT type, retain_until, state, params FROM job WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
 		error = ob_catalog_fail(agent->cat, "Cannot read the job");
 		goto out;
 	}
@@ -645,6 +892,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
 	}
 	type = sqlite3_column_int(st, 0);
 	retain_until = sqlite3_column_int64(st, 1);
+	params = col_text(st, 3);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(db, "UPDATE job SET pid = ?2 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
@@ -668,6 +916,8 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
 
 	if (type == OB_JOB_BACKUP)
 		error = run_backup(agent, job_id, retain_until, &pg, &fc, &point);
+	else if (type == OB_JOB_RECOVERY)
+		error = run_recovery(agent, params, key_fd, &pg, &fc);
 	else
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_JOB, "Job '%s' has an unknown type %d.", job_id, type);
 	if (error < 0)
@@ -688,7 +938,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd)
 		: fc.count ? OB_JOB_COMPLETED_WITH_WARNING : OB_JOB_COMPLETED;
 	ob_clock_now(&now);
 	if (sqlite3_prepare_v2(db, "UPDATE job SET state = ?2, end_time = ?3, error_code = ?4, error_message = ?5, "
-		"recovery_point = ?6, phase = ?7, files_failed = ?8 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		"recovery_point = COALESCE(?6, recovery_point), phase = ?7, files_failed = ?8 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, state);
 		sqlite3_bind_int64(st, 3, now);
@@ -714,6 +964,9 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(fc.ins);
 	free(point);
+	free(params);
+	if (key_fd >= 0)
+		close(key_fd);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return error;

@@ -4,11 +4,15 @@
 #include "agent_internal.h"
 #include "env.h"
 #include "error.h"
+#include "locate.h"
 #include "repo.h"
+#include "restore.h"
 #include "tree.h"
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <fnmatch.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -42,37 +46,6 @@ void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 		free(p);
 	}
 	free(list);
-}
-
-/* Read and open one snapshot object: its record. */
-static int snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id)
-{
-	char name[200], aad[256];
-	void *sealed = NULL;
-	uint8_t *plain = NULL;
-	size_t sealed_len, plen;
-	int error;
-
-	memset(kv, 0, sizeof(*kv));
-	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
-	snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, point_id);
-	snprintf(aad, sizeof(aad), SNAPSHOT_AAD_PREFIX "%s", point_id);
-	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, 0, 0)) < 0) {
-		if (error == OB_ENOTFOUND)
-			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id);
-		return error;
-	}
-	if ((error = ob_object_open(&plain, &plen, r, aad, sealed, sealed_len)) < 0)
-		goto done;
-	if ((error = ob_kv_parse(kv, (char *)plain, plen)) < 0 || strcmp(kv->kind, "snapshot") != 0) {
-		ob_kv_dispose(kv);
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Recovery point '%s' is damaged.", point_id);
-	}
-done:
-	free(sealed);
-	free(plain);
-	return error;
 }
 
 typedef struct name_list {
@@ -155,9 +128,9 @@ static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *i
 	return 0;
 }
 
-int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *agent)
+/* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
+static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo)
 {
-	ob_repo repo;
 	name_list l = { 0 };
 	char prefix[96];
 	ob_recovery_point **v = NULL;
@@ -166,11 +139,9 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 
 	*out = NULL;
 	*out_count = 0;
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
-		return error;
-	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo.prefix);
+	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo->prefix);
 	l.prefix = prefix;
-	if ((error = repo.vc.be->list(repo.vc.be, prefix, collect_name, &l)) < 0)
+	if ((error = repo->vc.be->list(repo->vc.be, prefix, collect_name, &l)) < 0)
 		goto done;
 	/* Names start with the time: newest first is reverse name order. */
 	qsort(l.v, l.n, sizeof(char *), by_name_desc);
@@ -180,8 +151,10 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 	}
 	for (i = 0; i < l.n; i++) {
 		ob_kv kv;
-		if ((error = snapshot_read(&kv, &repo, l.v[i])) < 0)
-			goto done;
+		if (ob_snapshot_read(&kv, repo, l.v[i]) < 0) {
+			ob_error_clear();
+			continue;
+		}
 		error = point_from_kv(&v[n], &kv, l.v[i]);
 		ob_kv_dispose(&kv);
 		if (error < 0)
@@ -194,6 +167,19 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 done:
 	ob_recovery_points_free(v, n);
 	name_list_dispose(&l);
+	return error;
+}
+
+int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *agent)
+{
+	ob_repo repo;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+		return error;
+	error = list_points(out, out_count, &repo);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -227,647 +213,827 @@ int ob_machine_usage(uint64_t *out_bytes, ob_agent *agent)
 	return error;
 }
 
-/* ---- restore ---- */
 
-typedef struct link_seen {
-	uint64_t dev, inode;
-	char *path;
-} link_seen;
+/* ---- servers and sources ---- */
 
-typedef struct restorer {
-	ob_agent *agent;
-	ob_repo *repo;
-	sqlite3_stmt *loc;
-	const ob_restore_options *opts;
-	ob_buf failed;
-	int corrupt;
-	int index_loaded;
-	int64_t now;
-	link_seen *links;
-	size_t nlinks, links_cap;
-	char pack_name[160];
-	uint8_t pack_id[OB_ID_BYTES];
-} restorer;
-
-static int add_failed(restorer *rs, const char *path, const char *reason)
+void ob_backup_servers_free(ob_backup_server **list, size_t count)
 {
-	return ob_buf_printf(&rs->failed, "%s\t%s\n", path, reason);
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++) {
+		if (!list[i])
+			continue;
+		free(list[i]->server_name);
+		free(list[i]->server_id);
+		free(list[i]);
+	}
+	free(list);
 }
 
-/* Fill the chunk cache from every index object in the vault (after a lost cache folder). */
-static int load_index(restorer *rs)
+/* Read a server record (checked against its checksum line). */
+static int server_record(ob_kv *kv, ob_vault_conn *vc, const char *name)
 {
-	ob_repo *r = rs->repo;
-	sqlite3 *db = ob_catalog_db(rs->agent->cat);
-	sqlite3_stmt *ins = NULL;
-	name_list l = { 0 };
-	char prefix[96];
-	size_t i, j;
+	char *text = NULL, *line, hex[65];
+	size_t len;
+	uint8_t digest[32];
 	int error;
 
-	rs->index_loaded = 1;
-	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
-	l.prefix = r->prefix;
-	if ((error = r->vc.be->list(r->vc.be, prefix, collect_name, &l)) < 0)
+	if ((error = ob_vault_read(&text, &len, vc, name)) < 0)
+		return error;
+	line = strstr(text, "\nsha256=");
+	if (!line || (ob_sha256(digest, text, (size_t)(line - text) + 1), ob_hex_encode(hex, digest, 32),
+		strncmp(line + 8, hex, 64) != 0)) {
+		free(text);
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Server record '%s' is damaged.", name);
+	}
+	error = ob_kv_parse(kv, text, len);
+	free(text);
+	if (error == 0 && strcmp(kv->kind, "server") != 0) {
+		ob_kv_dispose(kv);
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Server record '%s' is damaged.", name);
+	}
+	return error;
+}
+
+int ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agent)
+{
+	ob_registration *reg = NULL;
+	ob_vault_conn vc;
+	name_list l = { 0 };
+	ob_backup_server **v = NULL;
+	size_t n = 0, i;
+	int error, open = 0;
+
+	*out = NULL;
+	*out_count = 0;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) < 0)
 		goto done;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)", -1, &ins, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(rs->agent->cat, "Cannot rebuild the chunk cache");
+	open = 1;
+	l.prefix = "";
+	if ((error = vc.be->list(vc.be, OB_PREFIX_SERVERS, collect_name, &l)) < 0)
+		goto done;
+	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
+		error = ob_err_nomem();
 		goto done;
 	}
 	for (i = 0; i < l.n; i++) {
-		ob_index_entry *e = NULL;
-		size_t n = 0;
-		char name[200];
-		snprintf(name, sizeof(name), "%s%s", r->prefix, l.v[i]);
-		if (ob_index_read(&e, &n, r, name) < 0)
-			continue;  /* a damaged index: the files that need it fail, the rest restore */
-		sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		for (j = 0; j < n; j++) {
-			sqlite3_reset(ins);
-			sqlite3_bind_blob(ins, 1, e[j].blob.id, OB_ID_BYTES, SQLITE_STATIC);
-			sqlite3_bind_int(ins, 2, e[j].blob.type);
-			sqlite3_bind_blob(ins, 3, e[j].pack, OB_ID_BYTES, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 4, e[j].blob.offset);
-			sqlite3_bind_int64(ins, 5, e[j].blob.length);
-			sqlite3_bind_int64(ins, 6, e[j].blob.raw_length);
-			sqlite3_step(ins);
+		size_t len = strlen(l.v[i]);
+		ob_kv kv;
+		int64_t when = 0;
+		if (len < 7 || strcmp(l.v[i] + len - 7, "/server") != 0 || server_record(&kv, &vc, l.v[i]) < 0) {
+			ob_error_clear();
+			continue;
 		}
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-		free(e);
+		if (!(v[n] = calloc(1, sizeof(**v)))) {
+			ob_kv_dispose(&kv);
+			error = ob_err_nomem();
+			goto done;
+		}
+		v[n]->version = OB_BACKUP_SERVER_VERSION;
+		v[n]->server_name = strdup(ob_kv_get(&kv, "name") ? ob_kv_get(&kv, "name") : "");
+		v[n]->server_id = strdup(ob_kv_get(&kv, "id") ? ob_kv_get(&kv, "id") : "");
+		ob_kv_get_i64(&when, &kv, "registered");
+		v[n]->registered_at = when;
+		v[n]->is_this_server = v[n]->server_id && strcmp(v[n]->server_id, reg->server_id) == 0;
+		ob_kv_dispose(&kv);
+		ob_error_clear();
+		n++;
 	}
-	ob_error_clear();
+	*out = v;
+	*out_count = n;
+	v = NULL;
 done:
-	sqlite3_finalize(ins);
+	ob_backup_servers_free(v, n);
 	name_list_dispose(&l);
+	if (open)
+		ob_vault_conn_dispose(&vc);
+	ob_registration_free(reg);
 	return error;
 }
 
-/* Fetch a blob by id: locate it, read its bytes from its pack, open and check it. */
-static int fetch_blob(uint8_t **out, size_t *out_len, restorer *rs, int type, const uint8_t *id)
+void ob_recovery_sources_free(ob_recovery_source **list, size_t count)
 {
-	uint8_t pack[OB_ID_BYTES];
-	int64_t offset, length, raw;
-	void *sealed = NULL;
-	size_t sealed_len;
-	char hex[65];
-	int rc, error;
+	size_t i;
 
-	for (;;) {
-		sqlite3_reset(rs->loc);
-		sqlite3_bind_blob(rs->loc, 1, id, OB_ID_BYTES, SQLITE_STATIC);
-		rc = sqlite3_step(rs->loc);
-		if (rc == SQLITE_ROW && sqlite3_column_bytes(rs->loc, 0) == OB_ID_BYTES)
-			break;
-		sqlite3_reset(rs->loc);
-		if (rs->index_loaded) {
-			ob_id_hex(hex, id);
-			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT,
-				"The vault has no %s %.16s: it is missing from every index.", type == OB_BLOB_TREE ? "folder tree" : "chunk", hex);
-		}
-		if ((error = load_index(rs)) < 0)
-			return error;
+	if (!list)
+		return;
+	for (i = 0; i < count; i++) {
+		if (!list[i])
+			continue;
+		free(list[i]->server_name);
+		free(list[i]->name);
+		free(list[i]->kind);
+		free(list[i]);
 	}
-	memcpy(pack, sqlite3_column_blob(rs->loc, 0), OB_ID_BYTES);
-	offset = sqlite3_column_int64(rs->loc, 1);
-	length = sqlite3_column_int64(rs->loc, 2);
-	raw = sqlite3_column_int64(rs->loc, 3);
-	sqlite3_reset(rs->loc);
-	if (memcmp(pack, rs->pack_id, OB_ID_BYTES) != 0) {
-		memcpy(rs->pack_id, pack, OB_ID_BYTES);
-		ob_repo_pack_name(rs->pack_name, sizeof(rs->pack_name), rs->repo, pack);
-	}
-	error = rs->repo->vc.be->get(&sealed, &sealed_len, rs->repo->vc.be, rs->pack_name, (uint64_t)offset, (size_t)length);
-	if (error < 0) {
-		ob_id_hex(hex, pack);
-		if (error == OB_ENOTFOUND || error == OB_EINVALID)
-			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Pack %.16s is missing or truncated in the vault.", hex);
+	free(list);
+}
+
+/* A server of this server's vault by name (NULL: this server): its id, and whether it exists. */
+static int find_server(char id[33], char **out_name, ob_agent *agent, ob_vault_conn *vc, const char *server_name)
+{
+	ob_registration *reg = NULL;
+	char record[96];
+	uint64_t size;
+	int error;
+
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
 		return error;
+	error = ob_vault_conn_open(vc, reg->vault_location);
+	if (error == 0) {
+		if (!server_name || !*server_name) {
+			snprintf(id, 33, "%s", reg->server_id);
+			*out_name = strdup(reg->server_name);
+		} else {
+			ob_vault_server_id(id, server_name);
+			*out_name = strdup(server_name);
+			snprintf(record, sizeof(record), OB_PREFIX_SERVERS "%s/server", id);
+			if (vc->be->stat(&size, vc->be, record) < 0) {
+				ob_vault_conn_dispose(vc);
+				error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT,
+					"No server named '%s' is registered to vault '%s'. Get-OBAlternateBackupServer lists them.",
+					server_name, reg->vault_name);
+			}
+		}
 	}
-	error = ob_blob_open(out, out_len, rs->repo, type, id, sealed, sealed_len, (size_t)raw);
-	free(sealed);
+	ob_registration_free(reg);
 	return error;
 }
 
-/* A name from the vault may only name a child: never '', '.', '..', or anything with '/' or NUL. */
-static int safe_name(const char *name, size_t len)
+int ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *agent, const char *server_name)
 {
-	if (len == 0 || len > 255 || memchr(name, '/', len) || memchr(name, '\0', len))
-		return 0;
-	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-		return 0;
-	return 1;
-}
-
-static uid_t owner_uid(const ob_entry *e)
-{
-	char name[256];
-	struct passwd pw, *res = NULL;
-	char buf[1024];
-
-	if (e->user_len && e->user_len < sizeof(name)) {
-		memcpy(name, e->user, e->user_len);
-		name[e->user_len] = '\0';
-		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
-			return res->pw_uid;
-	}
-	return (uid_t)e->uid;
-}
-
-static gid_t owner_gid(const ob_entry *e)
-{
-	char name[256];
-	struct group gr, *res = NULL;
-	char buf[4096];
-
-	if (e->group_len && e->group_len < sizeof(name)) {
-		memcpy(name, e->group, e->group_len);
-		name[e->group_len] = '\0';
-		if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res)
-			return res->gr_gid;
-	}
-	return (gid_t)e->gid;
-}
-
-static void apply_xattrs(const ob_entry *e, int fd)
-{
-	size_t pos = 0, nl, vl;
-	const char *n;
-	const uint8_t *v;
-	char name[65536 + 1];
-
-	while (ob_xattr_next(e, &pos, &n, &nl, &v, &vl) == 1) {
-		memcpy(name, n, nl);
-		name[nl] = '\0';
-		fsetxattr(fd, name, v, vl, 0);
-	}
-}
-
-/* Owner, mode, extended attributes (ACLs), times: in that order, so that none undoes another. */
-static void apply_meta(restorer *rs, const ob_entry *e, int fd)
-{
-	struct timespec ts[2];
-
-	if (!rs->opts->skip_security && fchown(fd, owner_uid(e), owner_gid(e)) != 0) {
-		/* Not root: the file keeps the restoring user as owner. */
-	}
-	fchmod(fd, (mode_t)(e->mode & 07777));
-	if (!rs->opts->skip_security)
-		apply_xattrs(e, fd);
-	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
-	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
-	ts[1] = ts[0];
-	futimens(fd, ts);
-}
-
-/* The same for what cannot be opened (links, fifos, devices): by name, never following a link. */
-static void apply_meta_at(restorer *rs, const ob_entry *e, int dirfd, const char *name)
-{
-	struct timespec ts[2];
-
-	if (!rs->opts->skip_security && fchownat(dirfd, name, owner_uid(e), owner_gid(e), AT_SYMLINK_NOFOLLOW) != 0) {
-		/* Not root: the restoring user stays owner. */
-	}
-	if (e->type != OB_TREE_SYMLINK)
-		fchmodat(dirfd, name, (mode_t)(e->mode & 07777), 0);
-	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
-	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
-	ts[1] = ts[0];
-	utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
-}
-
-/* The name to restore under, per the overwrite option; NULL name_out = skip. */
-static int target_name(char **out, restorer *rs, int dirfd, const char *name, int is_dir)
-{
-	struct stat st;
-	char stamp[32];
-	struct tm tm;
-	time_t t = (time_t)rs->now;
-	int k;
+	ob_vault_conn vc;
+	char id[33], prefix[96], *name = NULL;
+	name_list l = { 0 };
+	ob_recovery_source **v = NULL;
+	size_t n = 0, i;
+	int error;
 
 	*out = NULL;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return (*out = strdup(name)) ? 0 : ob_err_nomem();
-	if (is_dir && S_ISDIR(st.st_mode))
-		return (*out = strdup(name)) ? 0 : ob_err_nomem();  /* folders merge */
-	if (rs->opts->overwrite == OB_OVERWRITE_SKIP)
-		return 0;
-	if (rs->opts->overwrite == OB_OVERWRITE_OVERWRITE)
-		return (*out = strdup(name)) ? 0 : ob_err_nomem();
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H-%M", &tm);
-	for (k = 1; k < 1000; k++) {
-		char candidate[512];
-		if (k == 1)
-			snprintf(candidate, sizeof(candidate), "%s Copy of %s", stamp, name);
-		else
-			snprintf(candidate, sizeof(candidate), "%s Copy (%d) of %s", stamp, k, name);
-		if (fstatat(dirfd, candidate, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			return (*out = strdup(candidate)) ? 0 : ob_err_nomem();
+	*out_count = 0;
+	if ((error = find_server(id, &name, agent, &vc, server_name)) < 0)
+		return error;
+	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/sources/", id);
+	l.prefix = "";
+	if ((error = vc.be->list(vc.be, prefix, collect_name, &l)) < 0)
+		goto done;
+	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
+		error = ob_err_nomem();
+		goto done;
 	}
-	return ob_err(OB_EEXISTS, OB_ERRCLASS_JOB, "Too many copies of '%s' exist already.", name);
-}
-
-static int is_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-static int restore_entry(restorer *rs, int dirfd, const char *dirpath, const ob_entry *e);
-
-/* Write a file into a temporary name beside its target, then rename it into place. */
-static int restore_file(restorer *rs, int dirfd, const char *dirpath, const char *name, const ob_entry *e)
-{
-	char tmp[64], path[8192];
-	uint8_t rnd[6];
-	char rhex[13];
-	int fd, error = 0;
-	size_t i;
-	uint64_t written = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dirpath, name);
-	/* A second name of a hard-linked file restores as a link to the first. */
-	if (e->nlink > 1) {
-		for (i = 0; i < rs->nlinks; i++)
-			if (rs->links[i].dev == e->dev && rs->links[i].inode == e->inode) {
-				if (rs->opts->overwrite == OB_OVERWRITE_OVERWRITE)
-					unlinkat(dirfd, name, 0);
-				if (linkat(AT_FDCWD, rs->links[i].path, dirfd, name, 0) == 0)
-					return 0;
-				break;
-			}
-	}
-	ob_random(rnd, sizeof(rnd));
-	ob_hex_encode(rhex, rnd, sizeof(rnd));
-	snprintf(tmp, sizeof(tmp), ".obagent-restore-%s", rhex);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return add_failed(rs, path, strerror(errno));
-	for (i = 0; i < e->chunk_count && error == 0; i++) {
-		uint8_t *data = NULL;
-		size_t len = 0;
-		if ((error = fetch_blob(&data, &len, rs, OB_BLOB_DATA, e->chunks + 32 * i)) < 0)
-			break;
-		if ((e->flags & OB_ENTRY_SPARSE) && is_zero(data, len)) {
-			if (lseek(fd, (off_t)len, SEEK_CUR) < 0)
-				error = ob_err_os(errno, "Cannot write", path);
-		} else {
-			size_t off = 0;
-			while (off < len) {
-				ssize_t n = write(fd, data + off, len - off);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0) {
-					error = ob_err_os(errno, "Cannot write", path);
-					break;
-				}
-				off += (size_t)n;
-			}
+	for (i = 0; i < l.n; i++) {
+		char *text = NULL;
+		size_t len;
+		ob_kv kv;
+		int64_t dsid;
+		if (ob_vault_read(&text, &len, &vc, l.v[i]) < 0 || ob_kv_parse(&kv, text, len) < 0) {
+			free(text);
+			ob_error_clear();
+			continue;
 		}
-		written += len;
-		free(data);
-	}
-	if (error == 0 && ftruncate(fd, (off_t)written) != 0)
-		error = ob_err_os(errno, "Cannot write", path);
-	if (error == 0 && written != e->size)
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The restored size differs from the backed-up size.");
-	if (error == 0) {
-		apply_meta(rs, e, fd);
-		if (fsync(fd) != 0)
-			error = ob_err_os(errno, "Cannot write", path);
-	}
-	close(fd);
-	if (error == 0 && renameat(dirfd, tmp, dirfd, name) != 0)
-		error = ob_err_os(errno, "Cannot put the restored file in place", path);
-	if (error < 0) {
-		unlinkat(dirfd, tmp, 0);  /* nothing half-written is left behind */
-		if (error == OB_ECORRUPT)
-			rs->corrupt = 1;
-		if (error == OB_ENOSPC || error == OB_ENOMEM)
-			return error;  /* the next files would fail the same way */
-		return add_failed(rs, path, ob_error_last());
-	}
-	if (e->nlink > 1) {
-		if (rs->nlinks == rs->links_cap) {
-			size_t cap = rs->links_cap ? rs->links_cap * 2 : 16;
-			link_seen *v = realloc(rs->links, cap * sizeof(*v));
-			if (!v)
-				return ob_err_nomem();
-			rs->links = v;
-			rs->links_cap = cap;
+		free(text);
+		if (strcmp(kv.kind, "source") != 0 || ob_kv_get_i64(&dsid, &kv, "id") < 0 || !ob_kv_get(&kv, "name")) {
+			ob_kv_dispose(&kv);
+			ob_error_clear();
+			continue;
 		}
-		rs->links[rs->nlinks].dev = e->dev;
-		rs->links[rs->nlinks].inode = e->inode;
-		if ((rs->links[rs->nlinks].path = strdup(path)) != NULL)
-			rs->nlinks++;
+		if (!(v[n] = calloc(1, sizeof(**v)))) {
+			ob_kv_dispose(&kv);
+			error = ob_err_nomem();
+			goto done;
+		}
+		v[n]->version = OB_RECOVERY_SOURCE_VERSION;
+		v[n]->server_name = strdup(name ? name : "");
+		v[n]->datasource_id = dsid;
+		v[n]->name = strdup(ob_kv_get(&kv, "name"));
+		v[n]->kind = strdup(ob_kv_get(&kv, "kind") ? ob_kv_get(&kv, "kind") : "FileFolder");
+		ob_kv_dispose(&kv);
+		n++;
 	}
-	return 0;
+	*out = v;
+	*out_count = n;
+	v = NULL;
+done:
+	ob_recovery_sources_free(v, n);
+	name_list_dispose(&l);
+	ob_vault_conn_dispose(&vc);
+	free(name);
+	return error;
 }
 
-typedef struct walk_ctx {
-	restorer *rs;
-	int dirfd;
-	const char *dirpath;
+/* ---- sessions ---- */
+
+struct ob_recovery {
+	ob_agent *agent;
+	ob_repo repo;
+	ob_locator locator;
+	int this_server;
+};
+
+/* Open another server's key with its passphrase. */
+static int unwrap_server_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_vault_conn *vc, const char *server_id,
+	const char *server_name, const uint8_t *passphrase, size_t passphrase_len)
+{
+	char prefix[96], name[128], aad[256], *rec = NULL;
+	size_t len;
+	int64_t seq;
 	int error;
-} walk_ctx;
 
-static int walk_cb(const ob_entry *e, void *payload)
+	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/keys/", server_id);
+	if ((error = ob_vault_latest_seq(&seq, vc, prefix)) < 0)
+		return error;
+	if (seq == 0)
+		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO, "Server '%s' never set an encryption passphrase: it has no backups.",
+			server_name);
+	if (!passphrase || passphrase_len == 0)
+		return ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
+			"Reading the backups of server '%s' needs its encryption passphrase (-EncryptionPassphrase).", server_name);
+	snprintf(name, sizeof(name), "%s%010lld", prefix, (long long)seq);
+	snprintf(aad, sizeof(aad), "obagent-server-key-v1|%s|%s|%lld", vc->id, server_id, (long long)seq);
+	if ((error = ob_vault_read(&rec, &len, vc, name)) < 0)
+		return error;
+	error = ob_key_unwrap(master, rec, len, passphrase, passphrase_len, aad);
+	free(rec);
+	if (error == OB_EPASSPHRASE)
+		error = ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
+			"The passphrase does not open the backups of server '%s'. Give the passphrase last set on that server.", server_name);
+	return error;
+}
+
+int ob_recovery_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const char *server_name,
+	const uint8_t *passphrase, size_t passphrase_len)
 {
-	walk_ctx *w = payload;
-	int error = restore_entry(w->rs, w->dirfd, w->dirpath, e);
+	ob_vault_conn vc;
+	char id[33], *name = NULL;
+	int error;
 
+	if ((error = find_server(id, &name, agent, &vc, server_name)) < 0)
+		return error;
+	error = unwrap_server_key(master, &vc, id, server_name, passphrase, passphrase_len);
+	ob_vault_conn_dispose(&vc);
+	free(name);
+	return error;
+}
+
+int ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name, const uint8_t *passphrase,
+	size_t passphrase_len)
+{
+	ob_recovery *rec;
+	ob_registration *reg = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if (!server_name || !*server_name || strcasecmp(server_name, reg->server_name) == 0) {
+		ob_registration_free(reg);
+		if (!(rec = calloc(1, sizeof(*rec))))
+			return ob_err_nomem();
+		rec->agent = agent;
+		rec->this_server = 1;
+		if ((error = ob_repo_open(&rec->repo, agent, NULL)) < 0) {
+			free(rec);
+			return error;
+		}
+		if ((error = ob_locator_catalog(&rec->locator, agent, &rec->repo)) < 0) {
+			ob_repo_dispose(&rec->repo);
+			free(rec);
+			return error;
+		}
+		*out = rec;
+		return 0;
+	}
+	ob_registration_free(reg);
+	{
+		uint8_t master[OB_MASTER_KEY_BYTES];
+		if ((error = ob_recovery_unwrap(master, agent, server_name, passphrase, passphrase_len)) == 0)
+			error = ob_recovery_open_key(out, agent, server_name, master);
+		ob_wipe(master, sizeof(master));
+	}
+	return error;
+}
+
+/* Open another server's area with its master key (the job worker gets it through a pipe). */
+int ob_recovery_open_key(ob_recovery **out, ob_agent *agent, const char *server_name, const uint8_t *master)
+{
+	ob_registration *reg = NULL;
+	ob_recovery *rec;
+	char id[33];
+	int error;
+
+	*out = NULL;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if (!(rec = calloc(1, sizeof(*rec)))) {
+		ob_registration_free(reg);
+		return ob_err_nomem();
+	}
+	rec->agent = agent;
+	ob_vault_server_id(id, server_name);
+	if ((error = ob_repo_open_key(&rec->repo, reg->vault_location, id, server_name, master)) == 0 &&
+	    (error = ob_locator_memory(&rec->locator, &rec->repo)) < 0)
+		ob_repo_dispose(&rec->repo);
+	ob_registration_free(reg);
 	if (error < 0) {
-		w->error = error;
+		free(rec);
+		return error;
+	}
+	*out = rec;
+	return 0;
+}
+
+void ob_recovery_free(ob_recovery *rec)
+{
+	if (!rec)
+		return;
+	ob_locator_dispose(&rec->locator);
+	ob_repo_dispose(&rec->repo);
+	free(rec);
+}
+
+int ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec)
+{
+	return list_points(out, out_count, &rec->repo);
+}
+
+/* ---- browsing and searching ---- */
+
+void ob_recoverable_items_free(ob_recoverable_item **list, size_t count)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++) {
+		if (!list[i])
+			continue;
+		free(list[i]->path);
+		free(list[i]->name);
+		free(list[i]);
+	}
+	free(list);
+}
+
+typedef struct itemlist {
+	ob_recoverable_item **v;
+	size_t n, cap, max;
+} itemlist;
+
+static int item_add(itemlist *it, const char *folder, const ob_entry *e)
+{
+	ob_recoverable_item *x;
+	size_t flen = strlen(folder);
+
+	if (it->n == it->cap) {
+		size_t cap = it->cap ? it->cap * 2 : 64;
+		ob_recoverable_item **v = realloc(it->v, cap * sizeof(*v));
+		if (!v)
+			return ob_err_nomem();
+		it->v = v;
+		it->cap = cap;
+	}
+	if (!(x = calloc(1, sizeof(*x))) || !(x->name = strndup(e->name, e->name_len)) ||
+	    !(x->path = malloc(flen + e->name_len + 2))) {
+		if (x) {
+			free(x->name);
+			free(x);
+		}
+		return ob_err_nomem();
+	}
+	sprintf(x->path, "%s%s%s", folder, flen ? "/" : "", x->name);
+	x->version = OB_RECOVERABLE_ITEM_VERSION;
+	x->is_dir = e->type == OB_TREE_DIR;
+	x->size = e->size;
+	x->mtime = e->mtime_ns / 1000000000;
+	it->v[it->n++] = x;
+	return 0;
+}
+
+/* The tree of a folder in a point. */
+static int folder_tree(uint8_t tree_id[OB_ID_BYTES], ob_recovery *rec, const char *point_id, int64_t ds, const char *folder)
+{
+	ob_kv kv;
+	uint8_t *tree = NULL;
+	size_t len, at = 0;
+	int error;
+
+	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) < 0)
+		return error;
+	error = ob_snapshot_root(tree_id, NULL, &kv, ds);
+	ob_kv_dispose(&kv);
+	while (error == 0 && folder[at]) {
+		size_t end = at;
+		ob_entry found;
+		int hit = 0;
+		while (folder[end] && folder[end] != '/')
+			end++;
+		if (end > at) {
+			if ((error = ob_fetch_blob(&tree, &len, &rec->locator, OB_BLOB_TREE, tree_id)) < 0)
+				break;
+			{
+				size_t pos = 9;
+				/* Walk the tree's entries for the name (the tree is sorted; a linear pass is enough here). */
+				while (pos + 4 <= len) {
+					size_t elen = (size_t)tree[pos] | (size_t)tree[pos + 1] << 8 | (size_t)tree[pos + 2] << 16 |
+						(size_t)tree[pos + 3] << 24;
+					if (pos + 4 + elen > len || ob_entry_decode(&found, tree + pos + 4, elen) < 0) {
+						error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A folder tree of the point is damaged.");
+						break;
+					}
+					if (found.name_len == end - at && memcmp(found.name, folder + at, end - at) == 0) {
+						hit = 1;
+						break;
+					}
+					pos += 4 + elen;
+				}
+			}
+			if (error == 0 && (!hit || found.type != OB_TREE_DIR))
+				error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "'%s' is not a folder in the recovery point.", folder);
+			if (error == 0)
+				memcpy(tree_id, found.subtree, OB_ID_BYTES);
+			free(tree);
+			tree = NULL;
+		}
+		at = folder[end] ? end + 1 : end;
+	}
+	return error;
+}
+
+typedef struct list_ctx {
+	itemlist *it;
+	const char *folder;
+	int error;
+} list_ctx;
+
+static int list_cb(const ob_entry *e, void *payload)
+{
+	list_ctx *c = payload;
+
+	if ((c->error = item_add(c->it, c->folder, e)) < 0)
 		return 1;
+	return 0;
+}
+
+static const char *trim_folder(const char *f)
+{
+	while (f && *f == '/')
+		f++;
+	return f ? f : "";
+}
+
+int ob_recovery_browse(ob_recoverable_item ***out, size_t *out_count, ob_recovery *rec, const char *point_id,
+	int64_t datasource_id, const char *folder)
+{
+	uint8_t id[OB_ID_BYTES], *tree = NULL;
+	size_t len;
+	itemlist it = { 0 };
+	char *f = strdup(trim_folder(folder));
+	list_ctx c;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if (!f)
+		return ob_err_nomem();
+	while (*f && f[strlen(f) - 1] == '/')
+		f[strlen(f) - 1] = '\0';
+	if ((error = folder_tree(id, rec, point_id, datasource_id, f)) == 0 &&
+	    (error = ob_fetch_blob(&tree, &len, &rec->locator, OB_BLOB_TREE, id)) == 0) {
+		c.it = &it;
+		c.folder = f;
+		c.error = 0;
+		error = ob_tree_parse(tree, len, list_cb, &c);
+		if (c.error < 0)
+			error = c.error;
+	}
+	free(tree);
+	free(f);
+	if (error < 0) {
+		ob_recoverable_items_free(it.v, it.n);
+		return error;
+	}
+	*out = it.v;
+	*out_count = it.n;
+	return 0;
+}
+
+typedef struct search_ctx {
+	ob_recovery *rec;
+	itemlist *it;
+	const char *pattern;
+	char *folder;
+	int error;
+} search_ctx;
+
+static int search_tree(search_ctx *c, const uint8_t *tree_id, const char *folder);
+
+static int search_cb(const ob_entry *e, void *payload)
+{
+	search_ctx *c = payload;
+	char name[256];
+
+	if (c->it->max && c->it->n >= c->it->max)
+		return 1;
+	if (e->name_len < sizeof(name)) {
+		memcpy(name, e->name, e->name_len);
+		name[e->name_len] = '\0';
+		if (fnmatch(c->pattern, name, FNM_CASEFOLD) == 0 && (c->error = item_add(c->it, c->folder, e)) < 0)
+			return 1;
+		if (e->type == OB_TREE_DIR) {
+			char *sub = malloc(strlen(c->folder) + e->name_len + 2);
+			char *saved = c->folder;
+			if (!sub) {
+				c->error = ob_err_nomem();
+				return 1;
+			}
+			sprintf(sub, "%s%s%s", saved, *saved ? "/" : "", name);
+			c->folder = sub;
+			c->error = search_tree(c, e->subtree, sub);
+			c->folder = saved;
+			free(sub);
+			if (c->error < 0)
+				return 1;
+		}
 	}
 	return 0;
 }
 
-/* Restore the contents of a tree into an open folder. */
-static int restore_tree(restorer *rs, int dirfd, const char *dirpath, const uint8_t *tree_id)
+static int search_tree(search_ctx *c, const uint8_t *tree_id, const char *folder)
 {
 	uint8_t *tree = NULL;
 	size_t len;
-	walk_ctx w = { rs, dirfd, dirpath, 0 };
 	int error;
 
-	if ((error = fetch_blob(&tree, &len, rs, OB_BLOB_TREE, tree_id)) < 0) {
-		if (error == OB_ECORRUPT) {
-			rs->corrupt = 1;
-			return add_failed(rs, dirpath, ob_error_last());
-		}
+	(void)folder;
+	if ((error = ob_fetch_blob(&tree, &len, &c->rec->locator, OB_BLOB_TREE, tree_id)) < 0)
 		return error;
-	}
-	error = ob_tree_parse(tree, len, walk_cb, &w);
+	error = ob_tree_parse(tree, len, search_cb, c);
 	free(tree);
-	if (w.error < 0)
-		return w.error;
-	if (error == OB_ECORRUPT) {
-		rs->corrupt = 1;
-		return add_failed(rs, dirpath, ob_error_last());
-	}
+	if (c->error < 0)
+		return c->error;
 	return error < 0 ? error : 0;
 }
 
-static int restore_entry(restorer *rs, int dirfd, const char *dirpath, const ob_entry *e)
+int ob_recovery_search(ob_recoverable_item ***out, size_t *out_count, ob_recovery *rec, const char *point_id,
+	int64_t datasource_id, const char *location, const char *pattern, size_t max)
 {
-	char name[256], *target = NULL, path[8192];
-	int error = 0;
+	uint8_t id[OB_ID_BYTES];
+	itemlist it = { 0 };
+	search_ctx c;
+	char *f = strdup(trim_folder(location));
+	int error;
 
-	if (!safe_name(e->name, e->name_len)) {
-		rs->corrupt = 1;
-		return add_failed(rs, dirpath, "the vault names an entry that is not a plain name ('..', '/', empty); it was not restored");
-	}
-	memcpy(name, e->name, e->name_len);
-	name[e->name_len] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dirpath, name);
-	if ((error = target_name(&target, rs, dirfd, name, e->type == OB_TREE_DIR)) < 0 || !target)
+	*out = NULL;
+	*out_count = 0;
+	if (!f)
+		return ob_err_nomem();
+	while (*f && f[strlen(f) - 1] == '/')
+		f[strlen(f) - 1] = '\0';
+	if (!pattern || !*pattern)
+		pattern = "*";
+	it.max = max;
+	memset(&c, 0, sizeof(c));
+	c.rec = rec;
+	c.it = &it;
+	c.pattern = pattern;
+	c.folder = f;
+	if ((error = folder_tree(id, rec, point_id, datasource_id, f)) == 0)
+		error = search_tree(&c, id, f);
+	free(f);
+	if (error < 0) {
+		ob_recoverable_items_free(it.v, it.n);
 		return error;
-	switch (e->type) {
-	case OB_TREE_DIR: {
-		int fd;
-		if (mkdirat(dirfd, target, 0700) != 0 && errno != EEXIST) {
-			error = add_failed(rs, path, strerror(errno));
-			break;
-		}
-		fd = openat(dirfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			error = add_failed(rs, path, errno == ELOOP || errno == ENOTDIR
-				? "a link or file of that name is in the way; it was left alone" : strerror(errno));
-			break;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dirpath, target);
-		error = restore_tree(rs, fd, path, e->subtree);
-		if (error == 0)
-			apply_meta(rs, e, fd);
-		close(fd);
-		break;
 	}
-	case OB_TREE_FILE:
-		error = restore_file(rs, dirfd, dirpath, target, e);
-		break;
-	case OB_TREE_SYMLINK: {
-		char link[4097];
-		size_t n = e->target_len < 4096 ? e->target_len : 4096;
-		memcpy(link, e->target, n);
-		link[n] = '\0';
-		if (rs->opts->overwrite == OB_OVERWRITE_OVERWRITE)
-			unlinkat(dirfd, target, 0);
-		if (symlinkat(link, dirfd, target) != 0) {
-			error = add_failed(rs, path, strerror(errno));
-			break;
-		}
-		apply_meta_at(rs, e, dirfd, target);
-		break;
-	}
-	default: {
-		mode_t kind = e->type == OB_TREE_FIFO ? S_IFIFO : e->type == OB_TREE_CHARDEV ? S_IFCHR
-			: e->type == OB_TREE_BLOCKDEV ? S_IFBLK : S_IFSOCK;
-		if (rs->opts->overwrite == OB_OVERWRITE_OVERWRITE)
-			unlinkat(dirfd, target, 0);
-		if (mknodat(dirfd, target, kind | (e->mode & 07777), (dev_t)e->rdev) != 0) {
-			error = add_failed(rs, path, strerror(errno));
-			break;
-		}
-		apply_meta_at(rs, e, dirfd, target);
-		break;
-	}
-	}
-	free(target);
-	return error;
+	*out = it.v;
+	*out_count = it.n;
+	return 0;
 }
 
-typedef struct find_ctx {
-	const char *name;
-	size_t len;
-	ob_entry found;
-	uint8_t *copy;   /* the tree blob, kept while found points into it */
-	int hit;
-} find_ctx;
+/* ---- testing a point ---- */
 
-static int find_cb(const ob_entry *e, void *payload)
+typedef struct test_ctx {
+	ob_recovery *rec;
+	ob_buf report;
+	uint64_t objects;
+	char *folder;
+	int damaged;
+	int error;
+	/* chunks already checked */
+	uint8_t (*seen)[OB_ID_BYTES];
+	uint8_t *used;
+	size_t cap, count;
+} test_ctx;
+
+static int seen_add(test_ctx *t, const uint8_t *id)
 {
-	find_ctx *f = payload;
+	size_t i;
+	uint64_t h;
 
-	if (e->name_len == f->len && memcmp(e->name, f->name, f->len) == 0) {
-		f->found = *e;
-		f->hit = 1;
+	if ((t->count + 1) * 4 > t->cap * 3) {
+		test_ctx bigger;
+		memset(&bigger, 0, sizeof(bigger));
+		bigger.cap = t->cap ? t->cap * 2 : 4096;
+		bigger.seen = malloc(bigger.cap * OB_ID_BYTES);
+		bigger.used = calloc(bigger.cap, 1);
+		if (!bigger.seen || !bigger.used) {
+			free(bigger.seen);
+			free(bigger.used);
+			return -1;
+		}
+		for (i = 0; i < t->cap; i++)
+			if (t->used[i])
+				seen_add(&bigger, t->seen[i]);
+		free(t->seen);
+		free(t->used);
+		t->seen = bigger.seen;
+		t->used = bigger.used;
+		t->cap = bigger.cap;
+	}
+	memcpy(&h, id, 8);
+	for (i = h & (t->cap - 1); t->used[i]; i = (i + 1) & (t->cap - 1))
+		if (memcmp(t->seen[i], id, OB_ID_BYTES) == 0)
+			return 0;
+	memcpy(t->seen[i], id, OB_ID_BYTES);
+	t->used[i] = 1;
+	t->count++;
+	return 1;
+}
+
+static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where);
+
+static int test_cb(const ob_entry *e, void *payload)
+{
+	test_ctx *t = payload;
+	char *path = malloc(strlen(t->folder) + e->name_len + 2);
+	size_t i;
+
+	if (!path) {
+		t->error = ob_err_nomem();
 		return 1;
 	}
+	sprintf(path, "%s/%.*s", t->folder, (int)e->name_len, e->name);
+	if (e->type == OB_TREE_FILE) {
+		for (i = 0; i < e->chunk_count; i++) {
+			uint8_t *data = NULL;
+			size_t len;
+			int fresh = seen_add(t, e->chunks + 32 * i), rc;
+			if (fresh < 0) {
+				t->error = ob_err_nomem();
+				break;
+			}
+			if (!fresh)
+				continue;
+			t->objects++;
+			rc = ob_fetch_blob(&data, &len, &t->rec->locator, OB_BLOB_DATA, e->chunks + 32 * i);
+			free(data);
+			if (rc == OB_ECORRUPT) {
+				t->damaged = 1;
+				ob_buf_printf(&t->report, "%s\t%s\n", path, ob_error_last());
+				break;
+			}
+			if (rc < 0) {
+				t->error = rc;
+				break;
+			}
+		}
+	} else if (e->type == OB_TREE_DIR) {
+		char *saved = t->folder;
+		t->folder = path;
+		if (seen_add(t, e->subtree) == 1) {
+			int rc = test_tree(t, e->subtree, path);
+			if (rc < 0)
+				t->error = rc;
+		}
+		t->folder = saved;
+	}
+	free(path);
+	return t->error < 0 ? 1 : 0;
+}
+
+static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where)
+{
+	uint8_t *tree = NULL;
+	size_t len;
+	int rc;
+
+	t->objects++;
+	rc = ob_fetch_blob(&tree, &len, &t->rec->locator, OB_BLOB_TREE, tree_id);
+	if (rc == 0) {
+		rc = ob_tree_parse(tree, len, test_cb, t);
+		if (t->error < 0)
+			rc = t->error;
+	}
+	free(tree);
+	if (rc == OB_ECORRUPT) {
+		t->damaged = 1;
+		ob_buf_printf(&t->report, "%s\t%s\n", where, ob_error_last());
+		return 0;
+	}
+	return rc;
+}
+
+int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id)
+{
+	test_ctx t;
+	ob_kv kv;
+	int64_t count = 0, i, dsid;
+	char key[32];
+	int error;
+
+	if (out_report)
+		*out_report = NULL;
+	if (out_objects)
+		*out_objects = 0;
+	memset(&t, 0, sizeof(t));
+	t.rec = rec;
+	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) < 0)
+		return error;
+	ob_kv_get_i64(&count, &kv, "datasources");
+	for (i = 0; i < count && error == 0; i++) {
+		uint8_t root[OB_ID_BYTES];
+		char *name = NULL;
+		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
+		if (ob_kv_get_i64(&dsid, &kv, key) < 0 || ob_snapshot_root(root, &name, &kv, dsid) < 0) {
+			t.damaged = 1;
+			ob_buf_printf(&t.report, "(recovery point)\t%s\n", "the point's record is damaged");
+			ob_error_clear();
+			continue;
+		}
+		t.folder = name && strcmp(name, "/") ? name : (char *)"";
+		error = test_tree(&t, root, *t.folder ? t.folder : "/");
+		free(name);
+	}
+	ob_kv_dispose(&kv);
+	free(t.seen);
+	free(t.used);
+	if (out_objects)
+		*out_objects = t.objects;
+	if (error < 0) {
+		ob_buf_dispose(&t.report);
+		return error;
+	}
+	if (out_report)
+		*out_report = t.report.data ? ob_buf_detach(&t.report) : strdup("");
+	ob_buf_dispose(&t.report);
+	if (t.damaged)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The recovery point is damaged: some of its objects are missing or changed.");
 	return 0;
 }
 
-/* Make a folder (and its parents) below dest, without following links. */
-static int open_dest_path(int *out_fd, int base, const char *rel, size_t len)
-{
-	char part[256];
-	size_t at = 0;
-	int fd = dup(base);
+/* ---- restore (in this process) ---- */
 
-	*out_fd = -1;
-	if (fd < 0)
-		return ob_err_os(errno, "Cannot open the destination", "");
-	while (at < len) {
-		size_t end = at;
-		int next;
-		while (end < len && rel[end] != '/')
-			end++;
-		if (end - at >= sizeof(part) || !safe_name(rel + at, end - at)) {
-			close(fd);
-			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The item path holds a component that is not a plain name.");
-		}
-		memcpy(part, rel + at, end - at);
-		part[end - at] = '\0';
-		if (mkdirat(fd, part, 0755) != 0 && errno != EEXIST) {
-			int err = errno;
-			close(fd);
-			return ob_err_os(err, "Cannot create the folder", part);
-		}
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if (next < 0)
-			return ob_err_os(errno, "Cannot open the folder", part);
-		fd = next;
-		at = end + 1;
-	}
-	*out_fd = fd;
-	return 0;
+typedef struct failed_buf {
+	ob_buf b;
+} failed_buf;
+
+static int to_buf(const char *path, const char *reason, void *payload)
+{
+	return ob_buf_printf(&((failed_buf *)payload)->b, "%s\t%s\n", path, reason);
 }
 
 int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opts)
 {
-	restorer rs;
-	ob_repo repo;
-	ob_kv kv = { 0 };
-	uint8_t root[OB_ID_BYTES], cur[OB_ID_BYTES];
-	ob_entry item_entry;
-	uint8_t *tree = NULL;
-	int64_t count = 0, i, id;
-	const char *item = opts && opts->item ? opts->item : "";
-	char key[32], *dest = NULL;
-	int found = 0, error, destfd = -1, parentfd = -1, repo_open = 0;
-	size_t at, last;
+	ob_recovery *rec = NULL;
+	ob_restore_progress pg;
+	ob_restore_run run;
+	failed_buf fb = { OB_BUF_INIT };
+	const char *items[1];
+	int error;
 
 	if (out_failed)
 		*out_failed = NULL;
-	memset(&rs, 0, sizeof(rs));
 	if (!opts || opts->version != OB_RESTORE_OPTIONS_VERSION || !opts->point_id || !opts->destination)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Restore options need a recovery point and a destination.");
 	if (opts->overwrite < OB_OVERWRITE_CREATE_COPY || opts->overwrite > OB_OVERWRITE_OVERWRITE)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown overwrite option %d.", opts->overwrite);
-	if (!ob_platform_path_is_absolute(opts->destination))
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The destination '%s' must be an absolute path.", opts->destination);
-	rs.agent = agent;
-	rs.repo = &repo;
-	rs.opts = opts;
-	if ((error = ob_clock_now(&rs.now)) < 0)
+	if ((error = ob_recovery_open(&rec, agent, NULL, NULL, 0)) < 0)
 		return error;
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
-		return error;
-	repo_open = 1;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "SELECT pack, offset, length, raw_length FROM chunk WHERE id = ?1",
-		-1, &rs.loc, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
-		goto done;
-	}
-	if ((error = snapshot_read(&kv, &repo, opts->point_id)) < 0)
-		goto done;
-	ob_kv_get_i64(&count, &kv, "datasources");
-	for (i = 0; i < count && !found; i++) {
-		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
-		if (ob_kv_get_i64(&id, &kv, key) == 0 && (id == opts->datasource_id || (opts->datasource_id == 0 && count == 1))) {
-			snprintf(key, sizeof(key), "ds%lld_tree", (long long)i);
-			found = ob_id_parse(root, ob_kv_get(&kv, key)) == 0;
-		}
-	}
-	if (!found) {
-		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Recovery point '%s' holds no data source %lld.",
-			opts->point_id, (long long)opts->datasource_id);
-		goto done;
-	}
-	if ((error = ob_platform_mkdir_p(opts->destination, 0755)) < 0 ||
-	    (error = ob_platform_realpath(&dest, opts->destination)) < 0)
-		goto done;
-	destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (destfd < 0) {
-		error = ob_err_os(errno, "Cannot open the destination", dest);
-		goto done;
-	}
-	while (*item == '/')
-		item++;
-	if (!*item) {
-		error = restore_tree(&rs, destfd, dest, root);
-		goto done;
-	}
-	/* Walk down the item's path through the trees, then restore the item under the same relative path. */
-	memcpy(cur, root, OB_ID_BYTES);
-	last = 0;
-	for (at = 0;; ) {
-		find_ctx f;
-		size_t end = at, len;
-		while (item[end] && item[end] != '/')
-			end++;
-		len = end - at;
-		memset(&f, 0, sizeof(f));
-		f.name = item + at;
-		f.len = len;
-		free(tree);
-		tree = NULL;
-		if ((error = fetch_blob(&tree, &len, &rs, OB_BLOB_TREE, cur)) < 0)
-			goto done;
-		if ((error = ob_tree_parse(tree, len, find_cb, &f)) < 0 && !f.hit)
-			goto done;
-		error = 0;
-		if (!f.hit) {
-			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "'%s' is not in recovery point '%s'.", item, opts->point_id);
-			goto done;
-		}
-		last = at;
-		item_entry = f.found;
-		if (!item[end])
-			break;
-		if (f.found.type != OB_TREE_DIR) {
-			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "'%.*s' is not a folder in the recovery point.", (int)end, item);
-			goto done;
-		}
-		memcpy(cur, f.found.subtree, OB_ID_BYTES);
-		at = end + 1;
-		while (item[at] == '/')
-			at++;
-		if (!item[at])
-			break;
-	}
-	{
-		char parent_path[8192];
-		if ((error = open_dest_path(&parentfd, destfd, item, last ? last - 1 : 0)) < 0)
-			goto done;
-		snprintf(parent_path, sizeof(parent_path), "%s%s%.*s", dest, last ? "/" : "", (int)(last ? last - 1 : 0), item);
-		error = restore_entry(&rs, parentfd, parent_path, &item_entry);
-	}
-done:
-	free(tree);
-	if (parentfd >= 0)
-		close(parentfd);
-	if (destfd >= 0)
-		close(destfd);
-	free(dest);
-	ob_kv_dispose(&kv);
-	sqlite3_finalize(rs.loc);
-	if (repo_open)
-		ob_repo_dispose(&repo);
-	for (at = 0; at < rs.nlinks; at++)
-		free(rs.links[at].path);
-	free(rs.links);
-	if (error == 0 && rs.failed.len)
-		error = ob_err(rs.corrupt ? OB_ECORRUPT : OB_EIO, OB_ERRCLASS_JOB,
-			"Some items could not be restored; the others were.");
-	if (out_failed && rs.failed.len)
-		*out_failed = ob_buf_detach(&rs.failed);
-	ob_buf_dispose(&rs.failed);
+	memset(&pg, 0, sizeof(pg));
+	memset(&run, 0, sizeof(run));
+	items[0] = opts->item ? opts->item : "";
+	run.repo = &rec->repo;
+	run.locator = &rec->locator;
+	run.point_id = opts->point_id;
+	run.datasource_id = opts->datasource_id;
+	run.items = items;
+	run.item_count = 1;
+	run.destination = opts->destination;
+	run.overwrite = opts->overwrite;
+	run.skip_security = opts->skip_security;
+	run.progress = &pg;
+	run.on_failed = to_buf;
+	run.payload = &fb;
+	error = ob_restore_execute(&run);
+	if (out_failed && fb.b.len)
+		*out_failed = ob_buf_detach(&fb.b);
+	ob_buf_dispose(&fb.b);
+	ob_recovery_free(rec);
 	return error;
 }
+
+/* For the job worker. */
+ob_repo *ob_recovery_repo(ob_recovery *rec) { return &rec->repo; }
+ob_locator *ob_recovery_locator(ob_recovery *rec) { return &rec->locator; }

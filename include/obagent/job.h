@@ -94,8 +94,9 @@ OB_EXTERN(int) ob_job_failed_files(char **out, ob_agent *agent, const char *job_
 /**
  * Run a job in this process (the worker's body; the obagent command calls it).
  * lock_fd: the job lock the starter passed down, or -1 to take it here.
+ * key_fd: a pipe carrying another server's key for a recovery, or -1.
  */
-OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd);
+OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd);
 
 #ifdef __cplusplus
 }

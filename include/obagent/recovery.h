@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "agent.h"
+#include "job.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,6 +68,117 @@ typedef struct ob_restore_options {
  * some failed because vault data was damaged or missing.
  */
 OB_EXTERN(int) ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opts);
+
+
+/* ---- other servers, sources, browsing, searching, testing ---- */
+
+/** A server whose backups are in this server's vault (MARS's OBBackupServer). */
+typedef struct ob_backup_server {
+	unsigned int version;
+	char *server_name;
+	char *server_id;
+	int64_t registered_at;   /**< when it first registered to the vault */
+	int is_this_server;
+} ob_backup_server;
+
+#define OB_BACKUP_SERVER_VERSION 1
+
+/** Every server registered to this server's vault, this one included (flagged). */
+OB_EXTERN(int) ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agent);
+OB_EXTERN(void) ob_backup_servers_free(ob_backup_server **list, size_t count);
+
+/** A data source of a server that has recovery points (MARS's OBRecoverableSource). */
+typedef struct ob_recovery_source {
+	unsigned int version;
+	char *server_name;
+	int64_t datasource_id;
+	char *name;              /**< the mount point, e.g. "/" or "/srv" */
+	char *kind;              /**< "FileFolder" */
+} ob_recovery_source;
+
+#define OB_RECOVERY_SOURCE_VERSION 1
+
+/**
+ * The data sources of a server (server_name NULL: this server). Works for
+ * another server without its passphrase: sources are named in the clear.
+ */
+OB_EXTERN(int) ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *agent, const char *server_name);
+OB_EXTERN(void) ob_recovery_sources_free(ob_recovery_source **list, size_t count);
+
+/**
+ * A recovery session over one server's backups: this server's (server_name
+ * NULL, no passphrase needed) or another's, opened with that server's
+ * passphrase (OB_EPASSPHRASE when it does not open the key, OB_ENOTFOUND when
+ * the vault has no such server, OB_ENOKEY when it never set one).
+ */
+typedef struct ob_recovery ob_recovery;
+
+OB_EXTERN(int) ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name,
+	const uint8_t *passphrase, size_t passphrase_len);
+OB_EXTERN(void) ob_recovery_free(ob_recovery *rec);
+
+/** The session's recovery points, newest first (ob_recovery_points_free). */
+OB_EXTERN(int) ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec);
+
+/** A file or folder inside a recovery point (MARS's OBRecoverableItem). */
+typedef struct ob_recoverable_item {
+	unsigned int version;
+	char *path;              /**< relative to the data source's root, '/'-separated, no leading '/' */
+	char *name;              /**< the last component */
+	int is_dir;
+	uint64_t size;
+	int64_t mtime;           /**< seconds since 1970 UTC */
+} ob_recoverable_item;
+
+#define OB_RECOVERABLE_ITEM_VERSION 1
+
+OB_EXTERN(void) ob_recoverable_items_free(ob_recoverable_item **list, size_t count);
+
+/** The items in one folder of a point ("" is the data source's root), sorted by name. */
+OB_EXTERN(int) ob_recovery_browse(ob_recoverable_item ***out, size_t *out_count, ob_recovery *rec,
+	const char *point_id, int64_t datasource_id, const char *folder);
+
+/**
+ * Items below location (a folder, relative to the data source's root) whose
+ * names match pattern ('*' and '?' wildcards, case-insensitive), depth first,
+ * at most max (0: no limit).
+ */
+OB_EXTERN(int) ob_recovery_search(ob_recoverable_item ***out, size_t *out_count, ob_recovery *rec,
+	const char *point_id, int64_t datasource_id, const char *location, const char *pattern, size_t max);
+
+/**
+ * Read and authenticate every object a point needs (trees, chunks), writing
+ * nothing. *out_report (ob_str_free) lists damage, one "path<TAB>what" line per
+ * damaged file or folder; empty when healthy. Returns 0 when healthy,
+ * OB_ECORRUPT when damaged.
+ */
+OB_EXTERN(int) ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id);
+
+/** A recovery to run as a job (Start-OBRecovery). */
+typedef struct ob_recovery_request {
+	unsigned int version;
+	const char *server_name;        /**< NULL: this server */
+	const uint8_t *passphrase;      /**< that server's passphrase (needed for another server) */
+	size_t passphrase_len;
+	const char *point_id;
+	int64_t datasource_id;
+	const char *const *items;       /**< paths relative to the data source's root ("" = all) */
+	size_t item_count;
+	const char *destination;        /**< NULL: the original location (this server only) */
+	int overwrite;                  /**< ob_overwrite */
+	int skip_security;
+} ob_recovery_request;
+
+#define OB_RECOVERY_REQUEST_VERSION 1
+
+/**
+ * Start a recovery job (JobType Recovery): it runs in the job worker, one job
+ * at a time, shows progress and stops on ob_job_stop, keeping what it restored.
+ * Items that fail are listed in the job (ob_job_failed_files) and the job ends
+ * CompletedWithWarning. Another server's key travels to the worker through a
+ * pipe, never through a file.
+ */
+OB_EXTERN(int) ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req);
 
 #ifdef __cplusplus
 }

@@ -239,12 +239,12 @@ int main(int argc, char **argv)
 	argc -= 2;
 	argv += 2;
 	if (!strcmp(cmd, "run-job")) {
-		const char *job = opt(argc, argv, "--job"), *fd = opt(argc, argv, "--lock-fd");
+		const char *job = opt(argc, argv, "--job"), *fd = opt(argc, argv, "--lock-fd"), *kfd = opt(argc, argv, "--key-fd");
 		ob_agent *a;
 		if (!job)
 			return usage();
 		a = open_agent();
-		rc = ob_job_run(a, job, fd ? atoi(fd) : -1);
+		rc = ob_job_run(a, job, fd ? atoi(fd) : -1, kfd ? atoi(kfd) : -1);
 		ob_agent_free(a);
 		if (rc < 0 && rc != OB_ECANCELLED)
 			fprintf(stderr, "obagent: job %s: %s\n", job, ob_error_last());

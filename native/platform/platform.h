@@ -50,10 +50,11 @@ int ob_platform_lock_try(int *out_fd, const char *path);
 
 /**
  * Start a detached worker process (its own session, no terminal, standard
- * streams to log_path) running argv with envp; keep_fd stays open in it (the
- * job lock), every other descriptor closes. Returns once exec succeeded.
+ * streams to log_path) running argv with envp; keep_fds stay open in it (the
+ * job lock, a key pipe), every other descriptor closes. Returns once exec succeeded.
  */
-int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, int keep_fd, const char *log_path);
+int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, const int *keep_fds, size_t keep_count,
+	const char *log_path);
 
 /** Whether a process is alive. */
 int ob_platform_process_alive(int64_t pid);

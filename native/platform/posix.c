@@ -354,7 +354,8 @@ int ob_platform_lock_try(int *out_fd, const char *path)
 	return 0;
 }
 
-int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, int keep_fd, const char *log_path)
+int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, const int *keep_fds, size_t keep_count,
+	const char *log_path)
 {
 	int pipefd[2], status;
 	pid_t child;
@@ -393,11 +394,20 @@ int ob_platform_spawn_detached(const char *const *argv, const char *const *envp,
 		maxfd = (int)sysconf(_SC_OPEN_MAX);
 		if (maxfd < 0 || maxfd > 65536)
 			maxfd = 65536;
-		for (fd = 3; fd < maxfd; fd++)
-			if (fd != keep_fd && fd != pipefd[1])
+		for (fd = 3; fd < maxfd; fd++) {
+			size_t k;
+			int keep = fd == pipefd[1];
+			for (k = 0; k < keep_count; k++)
+				keep |= fd == keep_fds[k];
+			if (!keep)
 				close(fd);
-		if (keep_fd >= 0)
-			fcntl(keep_fd, F_SETFD, 0);
+		}
+		{
+			size_t k;
+			for (k = 0; k < keep_count; k++)
+				if (keep_fds[k] >= 0)
+					fcntl(keep_fds[k], F_SETFD, 0);
+		}
 		execve(argv[0], (char *const *)argv, (char *const *)envp);
 		child_errno = errno;
 		n = write(pipefd[1], &child_errno, sizeof(child_errno));

@@ -1,0 +1,280 @@
+/* Finding blobs: the catalog's chunk cache for this server, index objects for others. */
+#include "locate.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct names {
+	char **v;
+	size_t n, cap;
+	size_t strip;
+} names;
+
+static int collect(const char *name, uint64_t size, void *payload)
+{
+	names *l = payload;
+
+	(void)size;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return ob_err_nomem();
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return ob_err_nomem();
+	l->n++;
+	return 0;
+}
+
+static void names_dispose(names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+typedef int (*index_cb)(const ob_index_entry *e, size_t n, void *payload);
+
+/* Read every index object of a server; a damaged one is skipped (what it names then fails alone). */
+static int each_index(ob_repo *repo, index_cb cb, void *payload)
+{
+	names l = { 0 };
+	char prefix[96];
+	size_t i;
+	int error;
+
+	snprintf(prefix, sizeof(prefix), "%sindex/", repo->prefix);
+	if ((error = repo->vc.be->list(repo->vc.be, prefix, collect, &l)) < 0)
+		goto done;
+	for (i = 0; i < l.n && error == 0; i++) {
+		ob_index_entry *e = NULL;
+		size_t n = 0;
+		if (ob_index_read(&e, &n, repo, l.v[i]) < 0) {
+			ob_error_clear();
+			continue;
+		}
+		error = cb(e, n, payload);
+		free(e);
+	}
+done:
+	names_dispose(&l);
+	return error;
+}
+
+static int insert_cb(const ob_index_entry *e, size_t n, void *payload)
+{
+	sqlite3_stmt *ins = payload;
+	sqlite3 *db = sqlite3_db_handle(ins);
+	size_t j;
+
+	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (j = 0; j < n; j++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_blob(ins, 1, e[j].blob.id, OB_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 2, e[j].blob.type);
+		sqlite3_bind_blob(ins, 3, e[j].pack, OB_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 4, e[j].blob.offset);
+		sqlite3_bind_int64(ins, 5, e[j].blob.length);
+		sqlite3_bind_int64(ins, 6, e[j].blob.raw_length);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot fill the chunk cache: %s.", sqlite3_errmsg(db));
+		}
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return 0;
+}
+
+int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo)
+{
+	sqlite3_stmt *ins = NULL;
+	char key[128];
+	int error;
+
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO chunk (id, type, pack, offset, length, raw_length, "
+		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET indexed = 1", -1, &ins, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot fill the chunk cache");
+	error = each_index(repo, insert_cb, ins);
+	sqlite3_finalize(ins);
+	if (error == 0) {
+		snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", repo->vc.id, repo->server_id);
+		error = ob_catalog_setting_set(agent->cat, key, "1");
+	}
+	return error;
+}
+
+int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo)
+{
+	memset(l, 0, sizeof(*l));
+	l->repo = repo;
+	l->agent = agent;
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "SELECT pack, offset, length, raw_length, type FROM chunk WHERE id = ?1",
+		-1, &l->q, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
+	return 0;
+}
+
+static uint64_t id_hash(const uint8_t *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id, 8);
+	return h;
+}
+
+static int mem_put(ob_locator *l, const uint8_t *id, const ob_blob_loc *loc)
+{
+	size_t i;
+
+	if ((l->count + 1) * 4 > l->cap * 3) {
+		ob_locator bigger;
+		memset(&bigger, 0, sizeof(bigger));
+		bigger.cap = l->cap ? l->cap * 2 : 4096;
+		bigger.ids = malloc(bigger.cap * OB_ID_BYTES);
+		bigger.locs = malloc(bigger.cap * sizeof(ob_blob_loc));
+		bigger.used = calloc(bigger.cap, 1);
+		if (!bigger.ids || !bigger.locs || !bigger.used) {
+			free(bigger.ids);
+			free(bigger.locs);
+			free(bigger.used);
+			return ob_err_nomem();
+		}
+		for (i = 0; i < l->cap; i++)
+			if (l->used[i])
+				mem_put(&bigger, l->ids[i], &l->locs[i]);
+		free(l->ids);
+		free(l->locs);
+		free(l->used);
+		l->ids = bigger.ids;
+		l->locs = bigger.locs;
+		l->used = bigger.used;
+		l->cap = bigger.cap;
+	}
+	for (i = id_hash(id) & (l->cap - 1); l->used[i]; i = (i + 1) & (l->cap - 1))
+		if (memcmp(l->ids[i], id, OB_ID_BYTES) == 0)
+			return 0;
+	memcpy(l->ids[i], id, OB_ID_BYTES);
+	l->locs[i] = *loc;
+	l->used[i] = 1;
+	l->count++;
+	return 0;
+}
+
+static int mem_cb(const ob_index_entry *e, size_t n, void *payload)
+{
+	ob_locator *l = payload;
+	size_t j;
+	int error;
+
+	for (j = 0; j < n; j++) {
+		ob_blob_loc loc;
+		memcpy(loc.pack, e[j].pack, OB_ID_BYTES);
+		loc.offset = e[j].blob.offset;
+		loc.length = e[j].blob.length;
+		loc.raw_length = e[j].blob.raw_length;
+		loc.type = e[j].blob.type;
+		if ((error = mem_put(l, e[j].blob.id, &loc)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+int ob_locator_memory(ob_locator *l, ob_repo *repo)
+{
+	int error;
+
+	memset(l, 0, sizeof(*l));
+	l->repo = repo;
+	if ((error = each_index(repo, mem_cb, l)) < 0)
+		ob_locator_dispose(l);
+	return error;
+}
+
+void ob_locator_dispose(ob_locator *l)
+{
+	sqlite3_finalize(l->q);
+	free(l->ids);
+	free(l->locs);
+	free(l->used);
+	memset(l, 0, sizeof(*l));
+}
+
+int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTES])
+{
+	char hex[65];
+
+	if (!l->agent) {
+		size_t i;
+		if (l->cap)
+			for (i = id_hash(id) & (l->cap - 1); l->used[i]; i = (i + 1) & (l->cap - 1))
+				if (memcmp(l->ids[i], id, OB_ID_BYTES) == 0) {
+					*out = l->locs[i];
+					return 0;
+				}
+	} else {
+		for (;;) {
+			int rc;
+			sqlite3_reset(l->q);
+			sqlite3_bind_blob(l->q, 1, id, OB_ID_BYTES, SQLITE_STATIC);
+			rc = sqlite3_step(l->q);
+			if (rc == SQLITE_ROW && sqlite3_column_bytes(l->q, 0) == OB_ID_BYTES) {
+				memcpy(out->pack, sqlite3_column_blob(l->q, 0), OB_ID_BYTES);
+				out->offset = (uint32_t)sqlite3_column_int64(l->q, 1);
+				out->length = (uint32_t)sqlite3_column_int64(l->q, 2);
+				out->raw_length = (uint32_t)sqlite3_column_int64(l->q, 3);
+				out->type = (uint8_t)sqlite3_column_int(l->q, 4);
+				sqlite3_reset(l->q);
+				return 0;
+			}
+			sqlite3_reset(l->q);
+			if (l->synced)
+				break;
+			/* Not in the cache: the vault's index objects may name it (another agent wrote it). */
+			l->synced = 1;
+			if (ob_locator_sync_catalog(l->agent, l->repo) < 0)
+				return OB_ERROR;
+		}
+	}
+	ob_id_hex(hex, id);
+	return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault has no blob %.16s: no index names it.", hex);
+}
+
+int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blob_loc *loc, int type,
+	const uint8_t id[OB_ID_BYTES])
+{
+	char name[160], hex[65];
+	void *sealed = NULL;
+	size_t sealed_len;
+	int error;
+
+	ob_repo_pack_name(name, sizeof(name), repo, loc->pack);
+	error = repo->vc.be->get(&sealed, &sealed_len, repo->vc.be, name, loc->offset, loc->length);
+	if (error < 0) {
+		ob_id_hex(hex, loc->pack);
+		if (error == OB_ENOTFOUND || error == OB_EINVALID)
+			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Pack %.16s is missing or truncated in the vault.", hex);
+		return error;
+	}
+	error = ob_blob_open(out, out_len, repo, type, id, sealed, sealed_len, loc->raw_length);
+	free(sealed);
+	return error;
+}
+
+int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const uint8_t id[OB_ID_BYTES])
+{
+	ob_blob_loc loc;
+	int error;
+
+	*out = NULL;
+	if ((error = ob_locator_find(&loc, l, id)) < 0)
+		return error;
+	return ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
+}

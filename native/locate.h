@@ -1,0 +1,52 @@
+/*
+ * Internal: finding blobs. A locator answers "which pack, where" for a blob id
+ * of one server: for this server from the catalog's chunk cache (filled from
+ * the vault's index objects when the cache lacks them), for another server
+ * from its index objects, read into memory for the session.
+ */
+#ifndef OB_NATIVE_LOCATE_H
+#define OB_NATIVE_LOCATE_H
+
+#include "repo.h"
+
+typedef struct ob_blob_loc {
+	uint8_t pack[OB_ID_BYTES];
+	uint32_t offset, length, raw_length;
+	uint8_t type;
+} ob_blob_loc;
+
+typedef struct ob_locator {
+	ob_repo *repo;
+	ob_agent *agent;          /* catalog mode when non-NULL */
+	sqlite3_stmt *q;
+	int synced;
+	/* memory mode */
+	uint8_t (*ids)[OB_ID_BYTES];
+	ob_blob_loc *locs;
+	uint8_t *used;
+	size_t cap, count;
+} ob_locator;
+
+/** A locator over this agent's catalog (this server). */
+int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo);
+/** A locator over a server's index objects, read now into memory. */
+int ob_locator_memory(ob_locator *l, ob_repo *repo);
+void ob_locator_dispose(ob_locator *l);
+
+/** Where a blob is: OB_ECORRUPT when no index names it. */
+int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTES]);
+
+/** Read, open and check a blob. */
+int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const uint8_t id[OB_ID_BYTES]);
+/** The same with a known location (threads share no statement). */
+int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blob_loc *loc, int type,
+	const uint8_t id[OB_ID_BYTES]);
+
+/**
+ * Make the catalog's chunk cache hold every blob the vault's index objects name
+ * for this server (after a lost cache folder, or a second agent of the same
+ * server). Marks the cache as synced for this vault and server.
+ */
+int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo);
+
+#endif

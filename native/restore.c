@@ -1,0 +1,892 @@
+/* Restoring items of a recovery point: a tree walker and worker threads writing chunks in place. */
+#define _GNU_SOURCE
+#include "restore.h"
+#include "env.h"
+#include "error.h"
+#include "tree.h"
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKERS 2
+#define QUEUE_MAX 64
+#define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
+
+int ob_snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id)
+{
+	char name[200], aad[256];
+	void *sealed = NULL;
+	uint8_t *plain = NULL;
+	size_t sealed_len, plen;
+	int error;
+
+	memset(kv, 0, sizeof(*kv));
+	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
+	snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, point_id);
+	snprintf(aad, sizeof(aad), SNAPSHOT_AAD_PREFIX "%s", point_id);
+	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, 0, 0)) < 0) {
+		if (error == OB_ENOTFOUND)
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id);
+		return error;
+	}
+	if ((error = ob_object_open(&plain, &plen, r, aad, sealed, sealed_len)) < 0)
+		goto done;
+	if ((error = ob_kv_parse(kv, (char *)plain, plen)) < 0 || strcmp(kv->kind, "snapshot") != 0) {
+		ob_kv_dispose(kv);
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Recovery point '%s' is damaged.", point_id);
+	}
+done:
+	free(sealed);
+	free(plain);
+	return error;
+}
+
+int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv, int64_t datasource_id)
+{
+	int64_t count = 0, i, id;
+	char key[32];
+
+	ob_kv_get_i64(&count, kv, "datasources");
+	for (i = 0; i < count; i++) {
+		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
+		if (ob_kv_get_i64(&id, kv, key) < 0)
+			break;
+		if (id != datasource_id && !(datasource_id == 0 && count == 1))
+			continue;
+		snprintf(key, sizeof(key), "ds%lld_tree", (long long)i);
+		if (ob_id_parse(root, ob_kv_get(kv, key)) < 0)
+			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The recovery point's record is damaged.");
+		if (out_name) {
+			snprintf(key, sizeof(key), "ds%lld_name", (long long)i);
+			*out_name = strdup(ob_kv_get(kv, key) ? ob_kv_get(kv, key) : "");
+		}
+		return 0;
+	}
+	return ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "The recovery point holds no data source %lld.", (long long)datasource_id);
+}
+
+/* ---- state ---- */
+
+/* A restored folder: its metadata is applied once its walk and its files are done. */
+typedef struct rdir {
+	int fd;
+	uint8_t *meta;
+	size_t meta_len;
+	size_t pending;
+} rdir;
+
+typedef struct rfile {
+	rdir *dir;              /* its folder, or NULL at the top */
+	int dirfd;
+	int fd;
+	char tmp[40];
+	char *final;            /* name in its folder */
+	char *path;             /* full path, for messages and links */
+	uint8_t *meta;          /* the encoded entry, for its metadata */
+	size_t meta_len;
+	uint64_t size;
+	int sparse;
+	size_t pending;
+	int failed;
+	int code;               /* the failure's code: OB_ECORRUPT is damage in the vault */
+	char reason[512];
+} rfile;
+
+typedef struct task {
+	rfile *f;
+	uint64_t offset;
+	uint8_t id[OB_ID_BYTES];
+	ob_blob_loc loc;
+	struct task *next;
+} task;
+
+typedef struct deferred {
+	char *path;             /* a link to make, for messages */
+	char *name;             /* its name in its folder */
+	int dirfd;              /* its folder (a copy) */
+	rdir *dir;              /* held until the link is made */
+	char *target;           /* the first name of the file */
+	struct deferred *next;
+} deferred;
+
+typedef struct rstate {
+	const ob_restore_run *run;
+	int64_t now;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;      /* tasks available, or room */
+	task *head, *tail;
+	size_t queued;
+	int closing;
+	int corrupt, failures;
+	deferred *links;
+	struct { uint64_t dev, ino; char *path; } *firsts;
+	size_t nfirsts, firsts_cap;
+	int fatal;
+} rstate;
+
+static int cancelled(rstate *s)
+{
+	return atomic_load(&s->run->progress->cancel) != 0;
+}
+
+/* Report a failed item (s->lock not held). */
+static int report(rstate *s, const char *path, const char *reason, int corrupt)
+{
+	pthread_mutex_lock(&s->lock);
+	s->failures++;
+	if (corrupt)
+		s->corrupt = 1;
+	atomic_fetch_add(&s->run->progress->files_failed, 1);
+	if (s->run->on_failed)
+		s->run->on_failed(path, reason, s->run->payload);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int safe_name(const char *name, size_t len)
+{
+	if (len == 0 || len > 255 || memchr(name, '/', len) || memchr(name, '\0', len))
+		return 0;
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	return 1;
+}
+
+static uid_t owner_uid(const ob_entry *e)
+{
+	char name[256], buf[1024];
+	struct passwd pw, *res = NULL;
+
+	if (e->user_len && e->user_len < sizeof(name)) {
+		memcpy(name, e->user, e->user_len);
+		name[e->user_len] = '\0';
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
+			return res->pw_uid;
+	}
+	return (uid_t)e->uid;
+}
+
+static gid_t owner_gid(const ob_entry *e)
+{
+	char name[256], buf[4096];
+	struct group gr, *res = NULL;
+
+	if (e->group_len && e->group_len < sizeof(name)) {
+		memcpy(name, e->group, e->group_len);
+		name[e->group_len] = '\0';
+		if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res)
+			return res->gr_gid;
+	}
+	return (gid_t)e->gid;
+}
+
+/* Owner, mode, extended attributes (ACLs), times: in that order, so that none undoes another. */
+static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, int fd)
+{
+	struct timespec ts[2];
+
+	if (!run->skip_security && fchown(fd, owner_uid(e), owner_gid(e)) != 0) {
+		/* Not root: the restoring user stays owner. */
+	}
+	fchmod(fd, (mode_t)(e->mode & 07777));
+	if (!run->skip_security) {
+		size_t pos = 0, nl, vl;
+		const char *n;
+		const uint8_t *v;
+		char name[65537];
+		while (ob_xattr_next(e, &pos, &n, &nl, &v, &vl) == 1) {
+			memcpy(name, n, nl);
+			name[nl] = '\0';
+			fsetxattr(fd, name, v, vl, 0);
+		}
+	}
+	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
+	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
+	ts[1] = ts[0];
+	futimens(fd, ts);
+}
+
+/* For what cannot be opened (links, fifos, devices): by name, never following a link. */
+static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, int dirfd, const char *name)
+{
+	struct timespec ts[2];
+
+	if (!run->skip_security && fchownat(dirfd, name, owner_uid(e), owner_gid(e), AT_SYMLINK_NOFOLLOW) != 0) {
+		/* Not root: the restoring user stays owner. */
+	}
+	if (e->type != OB_TREE_SYMLINK)
+		fchmodat(dirfd, name, (mode_t)(e->mode & 07777), 0);
+	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
+	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
+	ts[1] = ts[0];
+	utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* The name to restore under, per the overwrite option; *out NULL: skip it. */
+static int target_name(char **out, rstate *s, int dirfd, const char *name, int is_dir)
+{
+	struct stat st;
+	char stamp[32], candidate[512];
+	struct tm tm;
+	time_t t = (time_t)s->now;
+	int k;
+
+	*out = NULL;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || (is_dir && S_ISDIR(st.st_mode)) ||
+	    s->run->overwrite == OB_OVERWRITE_OVERWRITE)
+		return (*out = strdup(name)) ? 0 : ob_err_nomem();
+	if (s->run->overwrite == OB_OVERWRITE_SKIP)
+		return 0;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H-%M", &tm);
+	for (k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(candidate, sizeof(candidate), "%s Copy of %s", stamp, name);
+		else
+			snprintf(candidate, sizeof(candidate), "%s Copy (%d) of %s", stamp, k, name);
+		if (fstatat(dirfd, candidate, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return (*out = strdup(candidate)) ? 0 : ob_err_nomem();
+	}
+	return ob_err(OB_EEXISTS, OB_ERRCLASS_JOB, "Too many copies of '%s' exist already.", name);
+}
+
+static int is_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* Drop one hold on a folder (s->lock held); the last one applies its metadata. */
+static void rdir_release(rstate *s, rdir *d)
+{
+	ob_entry e;
+
+	if (!d || --d->pending > 0)
+		return;
+	if (ob_entry_decode(&e, d->meta, d->meta_len) == 0)
+		apply_meta_fd(s->run, &e, d->fd);
+	close(d->fd);
+	free(d->meta);
+	free(d);
+}
+
+static void rfile_free(rfile *f)
+{
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	free(f->final);
+	free(f->path);
+	free(f->meta);
+	free(f);
+}
+
+/* All of a file is written (or it failed): put it in place, or remove it. */
+static void finish_file(rstate *s, rfile *f)
+{
+	const ob_restore_run *run = s->run;
+	int ok = !f->failed;
+	ob_entry e;
+
+	if (ok && ftruncate(f->fd, (off_t)f->size) != 0) {
+		ok = 0;
+		snprintf(f->reason, sizeof(f->reason), "cannot write: %s", strerror(errno));
+	}
+	if (ok && ob_entry_decode(&e, f->meta, f->meta_len) == 0)
+		apply_meta_fd(run, &e, f->fd);
+	close(f->fd);
+	if (ok && renameat(f->dirfd, f->tmp, f->dirfd, f->final) != 0) {
+		ok = 0;
+		snprintf(f->reason, sizeof(f->reason), "cannot put the restored file in place: %s", strerror(errno));
+	}
+	if (!ok) {
+		unlinkat(f->dirfd, f->tmp, 0);  /* nothing half-written is left behind */
+		if (!cancelled(s) || f->reason[0])
+			report(s, f->path, f->reason[0] ? f->reason : "stopped", f->code == OB_ECORRUPT);
+	} else {
+		atomic_fetch_add(&run->progress->files_done, 1);
+	}
+	pthread_mutex_lock(&s->lock);
+	rdir_release(s, f->dir);
+	pthread_mutex_unlock(&s->lock);
+	rfile_free(f);
+}
+
+static void *worker(void *arg)
+{
+	rstate *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		task *t;
+		rfile *f;
+		uint8_t *data = NULL;
+		size_t len = 0;
+		int error = 0, done;
+
+		while (!s->head && !s->closing)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->head)
+			break;
+		t = s->head;
+		s->head = t->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->queued--;
+		pthread_cond_broadcast(&s->cond);
+		f = t->f;
+		if (!f->failed && !cancelled(s)) {
+			pthread_mutex_unlock(&s->lock);
+			error = ob_fetch_blob_at(&data, &len, s->run->repo, &t->loc, OB_BLOB_DATA, t->id);
+			if (error == 0 && !(f->sparse && is_zero(data, len))) {
+				size_t off = 0;
+				while (off < len) {
+					ssize_t n = pwrite(f->fd, data + off, len - off, (off_t)(t->offset + off));
+					if (n < 0 && errno == EINTR)
+						continue;
+					if (n < 0) {
+						error = ob_err_os(errno, "Cannot write", f->path);
+						break;
+					}
+					off += (size_t)n;
+				}
+			}
+			if (error == 0)
+				atomic_fetch_add(&s->run->progress->bytes_done, len);
+			free(data);
+			pthread_mutex_lock(&s->lock);
+			if (error < 0 && !f->failed) {
+				f->failed = 1;
+				f->code = error;
+				snprintf(f->reason, sizeof(f->reason), "%s", ob_error_last());
+				if (error == OB_ENOSPC)
+					s->fatal = OB_ENOSPC;
+			}
+		} else if (!f->failed) {
+			f->failed = 1;
+		}
+		done = --f->pending == 0;
+		free(t);
+		if (done) {
+			pthread_mutex_unlock(&s->lock);
+			finish_file(s, f);
+			pthread_mutex_lock(&s->lock);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static int enqueue(rstate *s, rfile *f, uint64_t offset, const uint8_t *id, const ob_blob_loc *loc)
+{
+	task *t = malloc(sizeof(*t));
+
+	if (!t)
+		return ob_err_nomem();
+	t->f = f;
+	t->offset = offset;
+	memcpy(t->id, id, OB_ID_BYTES);
+	t->loc = *loc;
+	t->next = NULL;
+	pthread_mutex_lock(&s->lock);
+	while (s->queued >= QUEUE_MAX)
+		pthread_cond_wait(&s->cond, &s->lock);
+	f->pending++;
+	if (s->tail)
+		s->tail->next = t;
+	else
+		s->head = t;
+	s->tail = t;
+	s->queued++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int defer_link(rstate *s, rdir *dir, int dirfd, const char *name, const char *path, const char *target)
+{
+	deferred *d = calloc(1, sizeof(*d));
+
+	if (!d || !(d->path = strdup(path)) || !(d->target = strdup(target)) || !(d->name = strdup(name)) ||
+	    (d->dirfd = dup(dirfd)) < 0) {
+		if (d) {
+			free(d->path);
+			free(d->target);
+			free(d->name);
+			free(d);
+		}
+		return ob_err_nomem();
+	}
+	pthread_mutex_lock(&s->lock);
+	d->dir = dir;
+	if (dir)
+		dir->pending++;  /* its metadata waits for the link */
+	d->next = s->links;
+	s->links = d;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath, const ob_entry *e);
+
+typedef struct walk_ctx {
+	rstate *s;
+	rdir *dir;
+	int dirfd;
+	const char *dirpath;
+	int error;
+} walk_ctx;
+
+static int walk_cb(const ob_entry *e, void *payload)
+{
+	walk_ctx *w = payload;
+	int error;
+
+	if (cancelled(w->s))
+		return 1;
+	if ((error = restore_entry(w->s, w->dir, w->dirfd, w->dirpath, e)) < 0) {
+		w->error = error;
+		return 1;
+	}
+	return 0;
+}
+
+static int restore_tree(rstate *s, rdir *dir, int dirfd, const char *dirpath, const uint8_t *tree_id)
+{
+	uint8_t *tree = NULL;
+	size_t len;
+	walk_ctx w = { s, dir, dirfd, dirpath, 0 };
+	int error;
+
+	if ((error = ob_fetch_blob(&tree, &len, s->run->locator, OB_BLOB_TREE, tree_id)) < 0) {
+		if (error == OB_ECORRUPT)
+			return report(s, dirpath, ob_error_last(), 1);
+		return error;
+	}
+	error = ob_tree_parse(tree, len, walk_cb, &w);
+	free(tree);
+	if (w.error < 0)
+		return w.error;
+	if (error == OB_ECORRUPT)
+		return report(s, dirpath, ob_error_last(), 1);
+	return error < 0 ? error : 0;
+}
+
+static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath, const char *name, const ob_entry *e)
+{
+	rfile *f;
+	uint8_t rnd[6];
+	char rhex[13];
+	uint64_t offset = 0;
+	size_t i;
+	int error = 0;
+	ob_buf enc = OB_BUF_INIT;
+
+	if (!(f = calloc(1, sizeof(*f))))
+		return ob_err_nomem();
+	f->dirfd = -1;
+	f->fd = -1;
+	if (!(f->final = strdup(name)) || !(f->path = malloc(strlen(dirpath) + strlen(name) + 2))) {
+		rfile_free(f);
+		return ob_err_nomem();
+	}
+	sprintf(f->path, "%s/%s", dirpath, name);
+	/* A further name of a hard-linked file is linked to the first, at the end. */
+	if (e->nlink > 1) {
+		for (i = 0; i < s->nfirsts; i++)
+			if (s->firsts[i].dev == e->dev && s->firsts[i].ino == e->inode) {
+				error = defer_link(s, parent, dirfd, name, f->path, s->firsts[i].path);
+				rfile_free(f);
+				return error;
+			}
+		if (s->nfirsts == s->firsts_cap) {
+			size_t cap = s->firsts_cap ? s->firsts_cap * 2 : 16;
+			void *v = realloc(s->firsts, cap * sizeof(*s->firsts));
+			if (!v) {
+				rfile_free(f);
+				return ob_err_nomem();
+			}
+			s->firsts = v;
+			s->firsts_cap = cap;
+		}
+		s->firsts[s->nfirsts].dev = e->dev;
+		s->firsts[s->nfirsts].ino = e->inode;
+		if ((s->firsts[s->nfirsts].path = strdup(f->path)) != NULL)
+			s->nfirsts++;
+	}
+	f->size = e->size;
+	f->sparse = (e->flags & OB_ENTRY_SPARSE) != 0;
+	if ((error = ob_entry_encode(&enc, e)) < 0) {
+		rfile_free(f);
+		return error;
+	}
+	f->meta_len = enc.len;
+	f->meta = (uint8_t *)ob_buf_detach(&enc);
+	ob_random(rnd, sizeof(rnd));
+	ob_hex_encode(rhex, rnd, sizeof(rnd));
+	snprintf(f->tmp, sizeof(f->tmp), ".obagent-restore-%s", rhex);
+	if ((f->dirfd = dup(dirfd)) < 0 ||
+	    (f->fd = openat(dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		report(s, f->path, strerror(errno), 0);
+		rfile_free(f);
+		return 0;
+	}
+	atomic_fetch_add(&s->run->progress->bytes_scanned, e->size);
+	f->pending = 1;  /* held while its chunks are handed out */
+	if (parent) {
+		pthread_mutex_lock(&s->lock);
+		parent->pending++;
+		pthread_mutex_unlock(&s->lock);
+		f->dir = parent;
+	}
+	for (i = 0; i < e->chunk_count && !f->failed && !cancelled(s); i++) {
+		ob_blob_loc loc;
+		const uint8_t *id = e->chunks + 32 * i;
+		if ((f->code = ob_locator_find(&loc, s->run->locator, id)) < 0) {
+			pthread_mutex_lock(&s->lock);
+			f->failed = 1;
+			snprintf(f->reason, sizeof(f->reason), "%s", ob_error_last());
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		if ((error = enqueue(s, f, offset, id, &loc)) < 0)
+			break;
+		offset += loc.raw_length;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!f->failed && offset != f->size && !cancelled(s) && error == 0) {
+		f->failed = 1;
+		f->code = OB_ECORRUPT;
+		snprintf(f->reason, sizeof(f->reason), "the vault's chunks do not add up to the file's size");
+	}
+	if (cancelled(s))
+		f->failed = 1;
+	if (--f->pending == 0) {
+		pthread_mutex_unlock(&s->lock);
+		finish_file(s, f);
+	} else {
+		pthread_mutex_unlock(&s->lock);
+	}
+	return error;
+}
+
+static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath, const ob_entry *e)
+{
+	char name[256], *target = NULL, *path;
+	int error = 0;
+
+	if (!safe_name(e->name, e->name_len))
+		return report(s, dirpath, "the vault names an entry that is not a plain name ('..', '/', empty); it was not restored", 1);
+	memcpy(name, e->name, e->name_len);
+	name[e->name_len] = '\0';
+	if ((error = target_name(&target, s, dirfd, name, e->type == OB_TREE_DIR)) < 0 || !target)
+		return error;
+	if (!(path = malloc(strlen(dirpath) + strlen(target) + 2))) {
+		free(target);
+		return ob_err_nomem();
+	}
+	sprintf(path, "%s/%s", dirpath, target);
+	switch (e->type) {
+	case OB_TREE_DIR: {
+		int fd;
+		if (mkdirat(dirfd, target, 0700) != 0 && errno != EEXIST) {
+			error = report(s, path, strerror(errno), 0);
+			break;
+		}
+		fd = openat(dirfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			error = report(s, path, errno == ELOOP || errno == ENOTDIR
+				? "a link or a file of that name is in the way; it was left alone" : strerror(errno), 0);
+			break;
+		}
+		{
+			rdir *d = calloc(1, sizeof(*d));
+			ob_buf enc = OB_BUF_INIT;
+			if (!d || ob_entry_encode(&enc, e) < 0) {
+				free(d);
+				close(fd);
+				ob_buf_dispose(&enc);
+				error = ob_err_nomem();
+				break;
+			}
+			d->fd = fd;
+			d->meta_len = enc.len;
+			d->meta = (uint8_t *)ob_buf_detach(&enc);
+			d->pending = 1;  /* held while its tree is walked */
+			error = restore_tree(s, d, fd, path, e->subtree);
+			pthread_mutex_lock(&s->lock);
+			rdir_release(s, d);
+			pthread_mutex_unlock(&s->lock);
+		}
+		break;
+	}
+	case OB_TREE_FILE:
+		error = restore_file(s, parent, dirfd, dirpath, target, e);
+		break;
+	case OB_TREE_SYMLINK: {
+		char link[4097];
+		size_t n = e->target_len < 4096 ? e->target_len : 4096;
+		memcpy(link, e->target, n);
+		link[n] = '\0';
+		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
+			unlinkat(dirfd, target, 0);
+		if (symlinkat(link, dirfd, target) != 0) {
+			error = report(s, path, strerror(errno), 0);
+			break;
+		}
+		apply_meta_at(s->run, e, dirfd, target);
+		atomic_fetch_add(&s->run->progress->files_done, 1);
+		break;
+	}
+	default: {
+		mode_t kind = e->type == OB_TREE_FIFO ? S_IFIFO : e->type == OB_TREE_CHARDEV ? S_IFCHR
+			: e->type == OB_TREE_BLOCKDEV ? S_IFBLK : S_IFSOCK;
+		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
+			unlinkat(dirfd, target, 0);
+		if (mknodat(dirfd, target, kind | (e->mode & 07777), (dev_t)e->rdev) != 0) {
+			error = report(s, path, strerror(errno), 0);
+			break;
+		}
+		apply_meta_at(s->run, e, dirfd, target);
+		atomic_fetch_add(&s->run->progress->files_done, 1);
+		break;
+	}
+	}
+	free(path);
+	free(target);
+	return error;
+}
+
+typedef struct find_ctx {
+	const char *name;
+	size_t len;
+	ob_entry found;
+	int hit;
+} find_ctx;
+
+static int find_cb(const ob_entry *e, void *payload)
+{
+	find_ctx *f = payload;
+
+	if (e->name_len == f->len && memcmp(e->name, f->name, f->len) == 0) {
+		f->found = *e;
+		f->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Make the folders of a relative path below base (never following a link); *out_fd opens the last. */
+static int open_dest_path(int *out_fd, int base, const char *rel, size_t len)
+{
+	char part[256];
+	size_t at = 0;
+	int fd = dup(base);
+
+	*out_fd = -1;
+	if (fd < 0)
+		return ob_err_os(errno, "Cannot open the destination", "");
+	while (at < len) {
+		size_t end = at;
+		int next;
+		while (end < len && rel[end] != '/')
+			end++;
+		if (end > at) {
+			if (end - at >= sizeof(part) || !safe_name(rel + at, end - at)) {
+				close(fd);
+				return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The item path holds a component that is not a plain name.");
+			}
+			memcpy(part, rel + at, end - at);
+			part[end - at] = '\0';
+			if (mkdirat(fd, part, 0755) != 0 && errno != EEXIST) {
+				int err = errno;
+				close(fd);
+				return ob_err_os(err, "Cannot create the folder", part);
+			}
+			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(fd);
+			if (next < 0)
+				return ob_err_os(errno, "Cannot open the folder (a link or file may be in the way)", part);
+			fd = next;
+		}
+		at = end + 1;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+/* Find an item by its relative path and restore it under the same relative path below the destination. */
+static int restore_item(rstate *s, const uint8_t *root, int destfd, const char *dest, const char *item)
+{
+	uint8_t cur[OB_ID_BYTES], *tree = NULL;
+	ob_entry hit;
+	size_t at = 0, last = 0, len;
+	char *parent_path = NULL;
+	int parentfd = -1, error = 0;
+
+	while (*item == '/')
+		item++;
+	if (!*item)
+		return restore_tree(s, NULL, destfd, dest, root);
+	memcpy(cur, root, OB_ID_BYTES);
+	for (;;) {
+		find_ctx f;
+		size_t end = at;
+		while (item[end] && item[end] != '/')
+			end++;
+		memset(&f, 0, sizeof(f));
+		f.name = item + at;
+		f.len = end - at;
+		free(tree);
+		tree = NULL;
+		if ((error = ob_fetch_blob(&tree, &len, s->run->locator, OB_BLOB_TREE, cur)) < 0)
+			goto done;
+		if ((error = ob_tree_parse(tree, len, find_cb, &f)) < 0 && !f.hit)
+			goto done;
+		error = 0;
+		if (!f.hit) {
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "'%s' is not in recovery point '%s'.", item, s->run->point_id);
+			goto done;
+		}
+		last = at;
+		hit = f.found;
+		while (item[end] == '/')
+			end++;
+		if (!item[end])
+			break;
+		if (hit.type != OB_TREE_DIR) {
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "'%.*s' is not a folder in the recovery point.", (int)at, item);
+			goto done;
+		}
+		memcpy(cur, hit.subtree, OB_ID_BYTES);
+		at = end;
+	}
+	if ((error = open_dest_path(&parentfd, destfd, item, last)) < 0)
+		goto done;
+	if (!(parent_path = malloc(strlen(dest) + last + 2))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	sprintf(parent_path, "%s%s%.*s", dest, last ? "/" : "", (int)(last ? last - 1 : 0), item);
+	error = restore_entry(s, NULL, parentfd, parent_path, &hit);
+done:
+	free(parent_path);
+	free(tree);
+	if (parentfd >= 0)
+		close(parentfd);
+	return error;
+}
+
+static void finish_deferred(rstate *s)
+{
+	deferred *d, *next;
+
+	/* Further names of hard-linked files, now that the first names are in place. */
+	for (d = s->links; d; d = next) {
+		next = d->next;
+		if (!cancelled(s) && linkat(AT_FDCWD, d->target, d->dirfd, d->name, 0) != 0) {
+			int err = errno;
+			if (!(err == EEXIST && s->run->overwrite == OB_OVERWRITE_OVERWRITE && unlinkat(d->dirfd, d->name, 0) == 0 &&
+			      linkat(AT_FDCWD, d->target, d->dirfd, d->name, 0) == 0))
+				report(s, d->path, strerror(err), 0);
+		}
+		pthread_mutex_lock(&s->lock);
+		rdir_release(s, d->dir);
+		pthread_mutex_unlock(&s->lock);
+		close(d->dirfd);
+		free(d->path);
+		free(d->name);
+		free(d->target);
+		free(d);
+	}
+	s->links = NULL;
+}
+
+int ob_restore_execute(const ob_restore_run *run)
+{
+	rstate s;
+	ob_kv kv = { 0 };
+	uint8_t root[OB_ID_BYTES];
+	pthread_t threads[WORKERS];
+	int started = 0, destfd = -1, error, i;
+	char *dest = NULL;
+	size_t k;
+
+	memset(&s, 0, sizeof(s));
+	s.run = run;
+	if (!run->destination || run->destination[0] != '/')
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The destination must be an absolute path.");
+	if ((error = ob_clock_now(&s.now)) < 0)
+		return error;
+	if ((error = ob_snapshot_read(&kv, run->repo, run->point_id)) < 0)
+		return error;
+	error = ob_snapshot_root(root, NULL, &kv, run->datasource_id);
+	ob_kv_dispose(&kv);
+	if (error < 0)
+		return error;
+	if ((error = ob_platform_mkdir_p(run->destination, 0755)) < 0)
+		return error;
+	if (!(dest = realpath(run->destination, NULL)))
+		return ob_err_os(errno, "Cannot open the destination", run->destination);
+	if ((destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		error = ob_err_os(errno, "Cannot open the destination", dest);
+		free(dest);
+		return error;
+	}
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	for (i = 0; i < WORKERS; i++)
+		if (pthread_create(&threads[i], NULL, worker, &s) == 0)
+			started++;
+	if (!started) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the restore threads.");
+	} else {
+		for (k = 0; k < (run->item_count ? run->item_count : 1) && error == 0 && !cancelled(&s); k++) {
+			error = restore_item(&s, root, destfd, dest, run->item_count ? run->items[k] : "");
+			if (error == OB_ENOTFOUND && run->item_count > 1) {
+				/* One missing item among several: report it and go on. */
+				report(&s, run->items[k], ob_error_last(), 0);
+				error = 0;
+			}
+		}
+	}
+	pthread_mutex_lock(&s.lock);
+	s.closing = 1;
+	pthread_cond_broadcast(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	finish_deferred(&s);
+	for (k = 0; k < s.nfirsts; k++)
+		free(s.firsts[k].path);
+	free(s.firsts);
+	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&s.cond);
+	close(destfd);
+	free(dest);
+	if (error < 0)
+		return error;
+	if (s.fatal)
+		return ob_err(s.fatal, OB_ERRCLASS_OS, "The destination ran out of space. Free some space and restore again.");
+	if (cancelled(&s))
+		return ob_err(OB_ECANCELLED, OB_ERRCLASS_JOB, "The recovery was stopped. The files restored so far stay.");
+	if (s.failures)
+		return ob_err(s.corrupt ? OB_ECORRUPT : OB_EIO, OB_ERRCLASS_JOB,
+			"%d item(s) could not be restored; the others were.", s.failures);
+	return 0;
+}
