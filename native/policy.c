@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "env.h"
 #include "error.h"
+#include "vault_internal.h"
 #include "util.h"
 #include "platform/platform.h"
 
@@ -579,7 +580,11 @@ static void make_guid(char out[37], const uint8_t r[16])
 		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* The id of the FileFolder data source named name, made (random, positive, 62 bits) when new. */
+/*
+ * The id of the FileFolder data source named name. A new one is derived from the
+ * server and the mount point (positive, 62 bits), so that an agent rebuilt after
+ * losing its cache folder gives its volumes the ids they had; random on a clash.
+ */
 static int datasource_id(int64_t *out, ob_agent *agent, const char *name)
 {
 	sqlite3_stmt *st = NULL;
@@ -607,8 +612,19 @@ static int datasource_id(int64_t *out, ob_agent *agent, const char *name)
 	for (attempt = 0; attempt < 8; attempt++) {
 		uint64_t r = 0;
 
-		if ((error = ob_random(&r, sizeof(r))) < 0)
+		if (attempt == 0) {
+			ob_buf b = OB_BUF_INIT;
+			uint8_t digest[32];
+			char sid[33];
+			ob_vault_server_id(sid, agent->server_name);
+			if ((error = ob_buf_printf(&b, "obagent-datasource:%s:%s:%s", sid, OB_POLICY_KIND_FILEFOLDER, name)) < 0)
+				goto done;
+			ob_sha256(digest, b.data, b.len);
+			ob_buf_dispose(&b);
+			memcpy(&r, digest, sizeof(r));
+		} else if ((error = ob_random(&r, sizeof(r))) < 0) {
 			goto done;
+		}
 		r &= DATASOURCE_ID_MASK;
 		if (r == 0)
 			continue;

@@ -28,6 +28,7 @@ static int usage(void)
 		"  stop JOB                                stop a job\n"
 		"  points                                  list recovery points, newest first\n"
 		"  usage                                   bytes stored by this server\n"
+		"  test-point ID                           read and check every object of a recovery point\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
 		"          [--overwrite copy|skip|overwrite] [--skip-security]\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
@@ -338,6 +339,25 @@ int main(int argc, char **argv)
 		}
 		ob_recovery_points_free(pts, n);
 		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "test-point")) {
+		ob_agent *a = open_agent();
+		ob_recovery *rec = NULL;
+		char *report = NULL;
+		uint64_t objects = 0;
+		if (argc < 1)
+			return usage();
+		if ((rc = ob_recovery_open(&rec, a, NULL, NULL, 0)) < 0)
+			return fail("cannot open the recovery points", rc);
+		rc = ob_recovery_test(&report, &objects, rec, argv[0]);
+		printf("%llu objects checked\n%s", (unsigned long long)objects, report ? report : "");
+		ob_str_free(report);
+		ob_recovery_free(rec);
+		ob_agent_free(a);
+		if (rc < 0)
+			return fail("the recovery point is damaged", rc);
+		printf("The recovery point is healthy.\n");
 		return 0;
 	}
 	if (!strcmp(cmd, "usage")) {
