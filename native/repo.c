@@ -556,3 +556,58 @@ done:
 	free(result);
 	return error;
 }
+
+int ob_index_decode(ob_index_entry **out, size_t *out_count, const uint8_t *plain, size_t len)
+{
+	size_t n = len >= 9 ? get32(plain + 5) : 0, count = 0, i;
+	ob_pack_entry *e;
+	uint8_t (*packs)[OB_ID_BYTES];
+	ob_index_entry *result;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if (n > len / INDEX_ENTRY_BYTES)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "An index header has the wrong length.");
+	e = calloc(n ? n : 1, sizeof(*e));
+	packs = calloc(n ? n : 1, OB_ID_BYTES);
+	result = calloc(n ? n : 1, sizeof(*result));
+	if (!e || !packs || !result) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if ((error = entries_decode(e, packs, &count, INDEX_MAGIC, plain, len, n)) < 0)
+		goto done;
+	for (i = 0; i < count; i++) {
+		result[i].blob = e[i];
+		memcpy(result[i].pack, packs[i], OB_ID_BYTES);
+	}
+	*out = result;
+	*out_count = count;
+	result = NULL;
+done:
+	free(e);
+	free(packs);
+	free(result);
+	return error;
+}
+
+int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t *plain, size_t len)
+{
+	size_t n = len >= 9 ? get32(plain + 5) : 0;
+	ob_pack_entry *e;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if (n > len / PACK_ENTRY_BYTES)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A pack header has the wrong length.");
+	if (!(e = calloc(n ? n : 1, sizeof(*e))))
+		return ob_err_nomem();
+	if ((error = entries_decode(e, NULL, out_count, PACK_MAGIC, plain, len, n)) < 0) {
+		free(e);
+		return error;
+	}
+	*out = e;
+	return 0;
+}

@@ -105,6 +105,10 @@ typedef struct ob_index_entry {
 
 /** Write one index object naming these blobs (create-only, content-addressed). */
 int ob_index_write(const ob_repo *r, const ob_index_entry *entries, size_t count, uint64_t *out_bytes);
+/** Decode an index object's plaintext (after it was opened); for fuzzing and tools. */
+int ob_index_decode(ob_index_entry **out, size_t *out_count, const uint8_t *plain, size_t len);
+/** Decode a pack header's plaintext. */
+int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t *plain, size_t len);
 /** Read one index object by name. */
 int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name);
 

@@ -246,6 +246,44 @@ static void test_tree_garbage_and_mutations(void **state)
 	ob_buf_dispose(&enc);
 }
 
+static void test_index_and_pack_headers_on_garbage(void **state)
+{
+	uint8_t plain[9 + 2 * 77], *copy;
+	ob_index_entry *ie;
+	ob_pack_entry *pe;
+	size_t n, i, cut;
+	unsigned int seed = 5;
+
+	(void)state;
+	memset(plain, 0, sizeof(plain));
+	memcpy(plain, "OBIX", 4);
+	plain[4] = 1;
+	plain[5] = 2;
+	for (i = 0; i < 2; i++) {
+		uint8_t *rec = plain + 9 + i * 77;
+		rec[0] = 0;
+		memset(rec + 1, (int)i + 1, 32);
+		rec[37] = 40;  /* length: at least a blob's overhead */
+	}
+	assert_ok(ob_index_decode(&ie, &n, plain, sizeof(plain)));
+	assert_int_equal(n, 2);
+	free(ie);
+	for (cut = 0; cut < sizeof(plain); cut++)
+		assert_ob(OB_ECORRUPT, ob_index_decode(&ie, &n, plain, cut));
+	copy = malloc(sizeof(plain));
+	for (i = 0; i < 50000; i++) {
+		memcpy(copy, plain, sizeof(plain));
+		copy[rand_r(&seed) % sizeof(plain)] = (uint8_t)rand_r(&seed);
+		if (ob_index_decode(&ie, &n, copy, sizeof(plain)) == 0)
+			free(ie);
+		if (ob_pack_header_decode(&pe, &n, copy, sizeof(plain)) == 0)
+			free(pe);
+	}
+	free(copy);
+	memcpy(plain, "OBPK", 4);
+	assert_ob(OB_ECORRUPT, ob_pack_header_decode(&pe, &n, plain, sizeof(plain)));  /* index-sized entries */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_pack_and_index_are_refused),
 		cmocka_unit_test(test_tree_round_trip_sorted),
 		cmocka_unit_test(test_tree_garbage_and_mutations),
+		cmocka_unit_test(test_index_and_pack_headers_on_garbage),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
