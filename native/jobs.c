@@ -402,6 +402,41 @@ static int busy_error(ob_agent *agent)
 		"Another job is in progress on this server. Wait for it to finish, or stop it with Stop-OBJob.");
 }
 
+static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
+{
+	sqlite3_stmt *up;
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", ob_error_last());
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
+		"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, now);
+		sqlite3_bind_int(up, 3, error);
+		sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
+		sqlite3_step(up);
+		sqlite3_finalize(up);
+	}
+	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
+}
+
+/* Take this server's job lock, or say which job holds it. */
+static int take_job_lock(int *out_fd, ob_agent *agent)
+{
+	char *path;
+	int error;
+
+	*out_fd = -1;
+	reap_stale(agent);
+	if (!(path = lock_path(agent)))
+		return ob_err_nomem();
+	error = ob_platform_lock_try(out_fd, path);
+	free(path);
+	if (error == OB_ELOCKED)
+		error = busy_error(agent);
+	return error;
+}
+
 int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 {
 	ob_registration *reg = NULL;
@@ -435,16 +470,8 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 	for (i = 0; i < ob_policy_datasource_count(policy); i++)
 		if ((error = ob_buf_printf(&names, "%s%s", i ? "\n" : "", ob_policy_datasource_name(policy, i))) < 0)
 			goto done;
-	reap_stale(agent);
-	if (!(path = lock_path(agent))) {
-		error = ob_err_nomem();
+	if ((error = take_job_lock(&lock_fd, agent)) < 0)
 		goto done;
-	}
-	if ((error = ob_platform_lock_try(&lock_fd, path)) < 0) {
-		if (error == OB_ELOCKED)
-			error = busy_error(agent);
-		goto done;
-	}
 	make_guid(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
 		"retain_until) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
@@ -460,19 +487,7 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 		goto done;
 	}
 	if ((error = spawn_worker(agent, id, lock_fd, -1)) < 0) {
-		sqlite3_stmt *up;
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", ob_error_last());
-		if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
-			"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(up, 2, now);
-			sqlite3_bind_int(up, 3, error);
-			sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
-			sqlite3_step(up);
-			sqlite3_finalize(up);
-		}
-		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
+		mark_failed(agent, id, error, now);
 		goto done;
 	}
 	if (out)
@@ -626,24 +641,6 @@ done:
 
 /* ---- recovery jobs ---- */
 
-static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
-{
-	sqlite3_stmt *up;
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "%s", ob_error_last());
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
-		"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, now);
-		sqlite3_bind_int(up, 3, error);
-		sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
-		sqlite3_step(up);
-		sqlite3_finalize(up);
-	}
-	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
-}
-
 int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req)
 {
 	ob_recovery *rec = NULL;
@@ -713,16 +710,8 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 			goto done;
 	}
 
-	reap_stale(agent);
-	if (!(path = lock_path(agent))) {
-		error = ob_err_nomem();
+	if ((error = take_job_lock(&lock_fd, agent)) < 0)
 		goto done;
-	}
-	if ((error = ob_platform_lock_try(&lock_fd, path)) < 0) {
-		if (error == OB_ELOCKED)
-			error = busy_error(agent);
-		goto done;
-	}
 	make_guid(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
 		"params, recovery_point) VALUES (?1, 2, 1, ?2, 'Estimating size of backup items...', ?3, ?4, ?5)",

@@ -6,54 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct names {
-	char **v;
-	size_t n, cap;
-	size_t strip;
-} names;
-
-static int collect(const char *name, uint64_t size, void *payload)
-{
-	names *l = payload;
-
-	(void)size;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return ob_err_nomem();
-		l->v = v;
-		l->cap = cap;
-	}
-	if (!(l->v[l->n] = strdup(name)))
-		return ob_err_nomem();
-	l->n++;
-	return 0;
-}
-
-static void names_dispose(names *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 typedef int (*index_cb)(const ob_index_entry *e, size_t n, void *payload);
 
 /* Read every index object of a server; a damaged one is skipped (what it names then fails alone). */
 static int each_index(ob_repo *repo, index_cb cb, void *payload)
 {
-	names l = { 0 };
+	ob_name_list l;
 	char prefix[96];
 	size_t i;
 	int error;
 
 	snprintf(prefix, sizeof(prefix), "%sindex/", repo->prefix);
-	if ((error = repo->vc.be->list(repo->vc.be, prefix, collect, &l)) < 0)
-		goto done;
+	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, 0)) < 0)
+		return error;
 	for (i = 0; i < l.n && error == 0; i++) {
 		ob_index_entry *e = NULL;
 		size_t n = 0;
@@ -64,8 +29,7 @@ static int each_index(ob_repo *repo, index_cb cb, void *payload)
 		error = cb(e, n, payload);
 		free(e);
 	}
-done:
-	names_dispose(&l);
+	ob_name_list_dispose(&l);
 	return error;
 }
 

@@ -48,40 +48,6 @@ void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 	free(list);
 }
 
-typedef struct name_list {
-	char **v;
-	size_t n, cap;
-	const char *prefix;
-} name_list;
-
-static int collect_name(const char *name, uint64_t size, void *payload)
-{
-	name_list *l = payload;
-
-	(void)size;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return ob_err_nomem();
-		l->v = v;
-		l->cap = cap;
-	}
-	if (!(l->v[l->n] = strdup(name + strlen(l->prefix))))
-		return ob_err_nomem();
-	l->n++;
-	return 0;
-}
-
-static void name_list_dispose(name_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 static int by_name_desc(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)b, *(char *const *)a);
@@ -131,7 +97,7 @@ static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *i
 /* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
 static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo)
 {
-	name_list l = { 0 };
+	ob_name_list l = { 0 };
 	char prefix[96];
 	ob_recovery_point **v = NULL;
 	size_t n = 0, i;
@@ -140,8 +106,7 @@ static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *rep
 	*out = NULL;
 	*out_count = 0;
 	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo->prefix);
-	l.prefix = prefix;
-	if ((error = repo->vc.be->list(repo->vc.be, prefix, collect_name, &l)) < 0)
+	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, strlen(prefix))) < 0)
 		goto done;
 	/* Names start with the time: newest first is reverse name order. */
 	qsort(l.v, l.n, sizeof(char *), by_name_desc);
@@ -166,7 +131,7 @@ static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *rep
 	v = NULL;
 done:
 	ob_recovery_points_free(v, n);
-	name_list_dispose(&l);
+	ob_name_list_dispose(&l);
 	return error;
 }
 
@@ -261,8 +226,8 @@ int ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agen
 {
 	ob_registration *reg = NULL;
 	ob_vault_conn vc;
-	name_list l = { 0 };
 	ob_backup_server **v = NULL;
+	ob_name_list l = { 0 };
 	size_t n = 0, i;
 	int error, open = 0;
 
@@ -273,8 +238,7 @@ int ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agen
 	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) < 0)
 		goto done;
 	open = 1;
-	l.prefix = "";
-	if ((error = vc.be->list(vc.be, OB_PREFIX_SERVERS, collect_name, &l)) < 0)
+	if ((error = ob_vault_list_names(&l, vc.be, OB_PREFIX_SERVERS, 0)) < 0)
 		goto done;
 	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
 		error = ob_err_nomem();
@@ -308,7 +272,7 @@ int ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agen
 	v = NULL;
 done:
 	ob_backup_servers_free(v, n);
-	name_list_dispose(&l);
+	ob_name_list_dispose(&l);
 	if (open)
 		ob_vault_conn_dispose(&vc);
 	ob_registration_free(reg);
@@ -367,7 +331,7 @@ int ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *
 {
 	ob_vault_conn vc;
 	char id[33], prefix[96], *name = NULL;
-	name_list l = { 0 };
+	ob_name_list l = { 0 };
 	ob_recovery_source **v = NULL;
 	size_t n = 0, i;
 	int error;
@@ -377,8 +341,7 @@ int ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *
 	if ((error = find_server(id, &name, agent, &vc, server_name)) < 0)
 		return error;
 	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/sources/", id);
-	l.prefix = "";
-	if ((error = vc.be->list(vc.be, prefix, collect_name, &l)) < 0)
+	if ((error = ob_vault_list_names(&l, vc.be, prefix, 0)) < 0)
 		goto done;
 	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
 		error = ob_err_nomem();
@@ -418,7 +381,7 @@ int ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *
 	v = NULL;
 done:
 	ob_recovery_sources_free(v, n);
-	name_list_dispose(&l);
+	ob_name_list_dispose(&l);
 	ob_vault_conn_dispose(&vc);
 	free(name);
 	return error;

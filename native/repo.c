@@ -433,9 +433,8 @@ int ob_pack_read_header(ob_pack_entry **out, size_t *out_count, const ob_repo *r
 	uint64_t size;
 	void *tail = NULL, *sealed = NULL;
 	uint8_t *plain = NULL;
-	size_t tail_len, sealed_len, plen, n;
+	size_t tail_len, sealed_len, plen;
 	uint32_t hlen;
-	ob_pack_entry *e = NULL;
 	int error;
 
 	*out = NULL;
@@ -453,19 +452,8 @@ int ob_pack_read_header(ob_pack_entry **out, size_t *out_count, const ob_repo *r
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Pack %s has a bad header length.", name);
 	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, size - 4 - hlen, hlen)) < 0)
 		return error;
-	if ((error = ob_object_open(&plain, &plen, r, PACK_HEADER_AAD, sealed, sealed_len)) < 0)
-		goto done;
-	n = plen >= 9 ? get32(plain + 5) : 0;
-	if (!(e = calloc(n ? n : 1, sizeof(*e)))) {
-		error = ob_err_nomem();
-		goto done;
-	}
-	if ((error = entries_decode(e, NULL, out_count, PACK_MAGIC, plain, plen, n)) < 0)
-		goto done;
-	*out = e;
-	e = NULL;
-done:
-	free(e);
+	if ((error = ob_object_open(&plain, &plen, r, PACK_HEADER_AAD, sealed, sealed_len)) == 0)
+		error = ob_pack_header_decode(out, out_count, plain, plen);
 	free(plain);
 	free(sealed);
 	return error;
@@ -511,10 +499,7 @@ int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, con
 {
 	void *sealed = NULL;
 	uint8_t *plain = NULL, digest[32];
-	size_t sealed_len, plen, n, i, count = 0;
-	ob_pack_entry *e = NULL;
-	uint8_t (*packs)[OB_ID_BYTES] = NULL;
-	ob_index_entry *result = NULL;
+	size_t sealed_len, plen;
 	const char *base = strrchr(name, '/');
 	char hex[65];
 	int error;
@@ -525,35 +510,12 @@ int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, con
 		return error;
 	ob_sha256(digest, sealed, sealed_len);
 	ob_id_hex(hex, digest);
-	if (!base || strcmp(base + 1, hex) != 0) {
+	if (!base || strcmp(base + 1, hex) != 0)
 		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Index object %s does not match its name.", name);
-		goto done;
-	}
-	if ((error = ob_object_open(&plain, &plen, r, INDEX_AAD, sealed, sealed_len)) < 0)
-		goto done;
-	n = plen >= 9 ? get32(plain + 5) : 0;
-	e = calloc(n ? n : 1, sizeof(*e));
-	packs = calloc(n ? n : 1, OB_ID_BYTES);
-	result = calloc(n ? n : 1, sizeof(*result));
-	if (!e || !packs || !result) {
-		error = ob_err_nomem();
-		goto done;
-	}
-	if ((error = entries_decode(e, packs, &count, INDEX_MAGIC, plain, plen, n)) < 0)
-		goto done;
-	for (i = 0; i < count; i++) {
-		result[i].blob = e[i];
-		memcpy(result[i].pack, packs[i], OB_ID_BYTES);
-	}
-	*out = result;
-	*out_count = count;
-	result = NULL;
-done:
+	else if ((error = ob_object_open(&plain, &plen, r, INDEX_AAD, sealed, sealed_len)) == 0)
+		error = ob_index_decode(out, out_count, plain, plen);
 	free(sealed);
 	free(plain);
-	free(e);
-	free(packs);
-	free(result);
 	return error;
 }
 

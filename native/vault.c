@@ -136,6 +136,52 @@ done:
 }
 
 typedef struct {
+	ob_name_list *l;
+	size_t strip;
+} name_scan;
+
+static int name_cb(const char *name, uint64_t size, void *payload)
+{
+	name_scan *s = payload;
+	ob_name_list *l = s->l;
+
+	(void)size;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return ob_err_nomem();
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name + s->strip)))
+		return ob_err_nomem();
+	l->n++;
+	return 0;
+}
+
+int ob_vault_list_names(ob_name_list *out, ob_backend *be, const char *prefix, size_t strip)
+{
+	name_scan s = { out, strip };
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = be->list(be, prefix, name_cb, &s)) < 0)
+		ob_name_list_dispose(out);
+	return error;
+}
+
+void ob_name_list_dispose(ob_name_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+typedef struct {
 	const char *prefix;
 	int64_t max;
 } seq_scan;

@@ -50,6 +50,16 @@ int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const ch
  */
 int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now);
 
+/** A list of object names (from ob_vault_list_names). */
+typedef struct ob_name_list {
+	char **v;
+	size_t n, cap;
+} ob_name_list;
+
+/** The names of the objects under prefix, each with its first strip bytes removed. */
+int ob_vault_list_names(ob_name_list *out, ob_backend *be, const char *prefix, size_t strip);
+void ob_name_list_dispose(ob_name_list *l);
+
 /** The id of a server in a vault: hex of SHA-256 of its lower-cased name, 32 characters. */
 void ob_vault_server_id(char out[33], const char *server_name);
 
