@@ -14,6 +14,59 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <pthread.h>
+
+/*
+ * Algorithms fetched once: OpenSSL 3 looks an algorithm up on every implicit use
+ * (EVP_aes_256_gcm(), EVP_sha256()), which costs more than sealing a small blob.
+ */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes_gcm;
+static EVP_MAC *hmac;
+
+/* Per-thread contexts, reused from call to call, freed when their thread ends. */
+typedef struct thread_ctx {
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC_CTX *mac;
+	uint8_t mac_key[32];
+	int mac_key_set;
+} thread_ctx;
+
+static pthread_key_t ctx_key;
+
+static void thread_ctx_free(void *p)
+{
+	thread_ctx *t = p;
+
+	EVP_CIPHER_CTX_free(t->cipher);
+	EVP_MAC_CTX_free(t->mac);
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+static void fetch_algorithms(void)
+{
+	aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	pthread_key_create(&ctx_key, thread_ctx_free);
+}
+
+static thread_ctx *this_thread(void)
+{
+	thread_ctx *t;
+
+	pthread_once(&fetch_once, fetch_algorithms);
+	if ((t = pthread_getspecific(ctx_key)) != NULL)
+		return t;
+	if (!(t = calloc(1, sizeof(*t))))
+		return NULL;
+	if (pthread_setspecific(ctx_key, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 const ob_kdf_params OB_KDF_PASSPHRASE = { 15, 8, 1 };
 const ob_kdf_params OB_KDF_PIN = { 14, 8, 1 };
 
@@ -74,40 +127,55 @@ int ob_kdf_scrypt(uint8_t *out, size_t out_len, const uint8_t *secret, size_t se
 	return error;
 }
 
-static int aead(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
-	const void *aad, size_t aad_len, const uint8_t *in, size_t len)
+/* AES-256-GCM over the concatenation of up to two input pieces (a header byte and a payload, say). */
+static int aead2(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce, const void *aad, size_t aad_len,
+	const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2, const uint8_t *tag_in)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ctx;
+	thread_ctx *t = this_thread();
 	int n, error = 0;
-	size_t body = enc ? len : len - OB_AEAD_TAG_BYTES;
 
-	if (!ctx)
+	if (!t)
+		return ob_err_nomem();
+	if (!aes_gcm)
+		return crypto_fail("Loading AES-256-GCM");
+	if (!t->cipher && !(t->cipher = EVP_CIPHER_CTX_new()))
 		return crypto_fail("AES-GCM");
-	if (len > INT32_MAX || aad_len > INT32_MAX) {
-		error = ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to seal.");
-		goto done;
-	}
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
+	ctx = t->cipher;
+	if (len1 > INT32_MAX || len2 > INT32_MAX || aad_len > INT32_MAX)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to seal.");
+	if (EVP_CipherInit_ex2(ctx, aes_gcm, key, nonce, enc, NULL) != 1 ||
 	    (aad_len && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
-	    (body && EVP_CipherUpdate(ctx, out, &n, in, (int)body) != 1)) {
-		error = crypto_fail("AES-GCM");
-		goto done;
-	}
+	    (len1 && EVP_CipherUpdate(ctx, out, &n, in1, (int)len1) != 1) ||
+	    (len2 && EVP_CipherUpdate(ctx, out + len1, &n, in2, (int)len2) != 1))
+		return crypto_fail("AES-GCM");
 	if (enc) {
-		if (EVP_CipherFinal_ex(ctx, out + body, &n) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OB_AEAD_TAG_BYTES, out + body) != 1)
+		if (EVP_CipherFinal_ex(ctx, out + len1 + len2, &n) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OB_AEAD_TAG_BYTES, out + len1 + len2) != 1)
 			error = crypto_fail("AES-GCM");
 	} else {
-		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)(in + body)) != 1 ||
-		    EVP_CipherFinal_ex(ctx, out + body, &n) != 1) {
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)tag_in) != 1 ||
+		    EVP_CipherFinal_ex(ctx, out + len1 + len2, &n) != 1) {
 			ERR_clear_error();
-			ob_wipe(out, body);
+			ob_wipe(out, len1 + len2);
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Authentication failed: the data was changed or the key is wrong.");
 		}
 	}
-done:
-	EVP_CIPHER_CTX_free(ctx);
 	return error;
+}
+
+static int aead(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
+	const void *aad, size_t aad_len, const uint8_t *in, size_t len)
+{
+	size_t body = enc ? len : len - OB_AEAD_TAG_BYTES;
+
+	return aead2(enc, out, key, nonce, aad, aad_len, in, body, NULL, 0, enc ? NULL : in + body);
+}
+
+int ob_aead_seal2(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
+	const void *aad, size_t aad_len, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+	return aead2(1, out, key, nonce, aad, aad_len, a, a_len, b, b_len, NULL);
 }
 
 int ob_aead_seal(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
@@ -179,9 +247,30 @@ void ob_sha256(uint8_t out[32], const void *data, size_t len)
 
 int ob_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const void *data, size_t len)
 {
-	unsigned int olen = 32;
+	OSSL_PARAM params[2];
+	size_t olen = 32;
+	thread_ctx *t = this_thread();
 
-	if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &olen))
+	if (!t)
+		return ob_err_nomem();
+	if (!hmac)
+		return crypto_fail("Loading HMAC");
+	if (!t->mac && !(t->mac = EVP_MAC_CTX_new(hmac)))
+		return crypto_fail("HMAC-SHA-256");
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* The same key as last time on this thread: reinitialise without setting it again. */
+	if (key_len == 32 && t->mac_key_set && CRYPTO_memcmp(t->mac_key, key, 32) == 0) {
+		if (EVP_MAC_init(t->mac, NULL, 0, NULL) != 1)
+			return crypto_fail("HMAC-SHA-256");
+	} else {
+		if (EVP_MAC_init(t->mac, key, key_len, params) != 1)
+			return crypto_fail("HMAC-SHA-256");
+		t->mac_key_set = key_len == 32;
+		if (t->mac_key_set)
+			memcpy(t->mac_key, key, 32);
+	}
+	if (EVP_MAC_update(t->mac, data, len) != 1 || EVP_MAC_final(t->mac, out, &olen, 32) != 1)
 		return crypto_fail("HMAC-SHA-256");
 	return 0;
 }

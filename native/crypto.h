@@ -41,6 +41,9 @@ int ob_kdf_scrypt(uint8_t *out, size_t out_len, const uint8_t *secret, size_t se
 /** Seal: out receives len + OB_AEAD_TAG_BYTES bytes (ciphertext then tag). */
 int ob_aead_seal(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *plain, size_t len);
+/** Seal the concatenation a | b without copying it: out receives a_len + b_len + tag bytes. */
+int ob_aead_seal2(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
+	const void *aad, size_t aad_len, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
 /** Open: in is len bytes of ciphertext and tag; out receives len - tag. OB_ECORRUPT on mismatch. */
 int ob_aead_open(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *in, size_t len);

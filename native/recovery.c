@@ -317,6 +317,8 @@ static int find_server(char id[33], char **out_name, ob_agent *agent, ob_vault_c
 			snprintf(record, sizeof(record), OB_PREFIX_SERVERS "%s/server", id);
 			if (vc->be->stat(&size, vc->be, record) < 0) {
 				ob_vault_conn_dispose(vc);
+				free(*out_name);
+				*out_name = NULL;
 				error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT,
 					"No server named '%s' is registered to vault '%s'. Get-OBAlternateBackupServer lists them.",
 					server_name, reg->vault_name);

@@ -199,20 +199,17 @@ static void blob_aad(uint8_t aad[1 + OB_ID_BYTES], int type, const uint8_t id[OB
 int ob_blob_seal(uint8_t *out, size_t *out_len, const ob_repo *r, ob_compressor *c, int type,
 	const uint8_t id[OB_ID_BYTES], const uint8_t *data, size_t len)
 {
-	uint8_t aad[1 + OB_ID_BYTES], *plain;
-	size_t zlen = c ? try_compress(c, data, len) : 0, plen = 1 + (zlen ? zlen : len);
+	uint8_t aad[1 + OB_ID_BYTES], flag;
+	size_t zlen = c ? try_compress(c, data, len) : 0, plen = zlen ? zlen : len;
 	int error;
 
-	/* The plaintext is a flag byte and the payload; seal it after the nonce. */
-	if (!(plain = malloc(plen)))
-		return ob_err_nomem();
-	plain[0] = zlen ? BLOB_ZLIB : BLOB_RAW;
-	memcpy(plain + 1, zlen ? c->scratch : data, plen - 1);
+	/* The plaintext is a flag byte and the payload, sealed after the nonce, without a copy. */
+	flag = zlen ? BLOB_ZLIB : BLOB_RAW;
 	blob_aad(aad, type, id);
 	if ((error = ob_random(out, OB_AEAD_NONCE_BYTES)) == 0 &&
-	    (error = ob_aead_seal(out + OB_AEAD_NONCE_BYTES, r->enc_key, out, aad, sizeof(aad), plain, plen)) == 0)
-		*out_len = OB_AEAD_NONCE_BYTES + plen + OB_AEAD_TAG_BYTES;
-	free(plain);
+	    (error = ob_aead_seal2(out + OB_AEAD_NONCE_BYTES, r->enc_key, out, aad, sizeof(aad), &flag, 1,
+		zlen ? c->scratch : data, plen)) == 0)
+		*out_len = OB_AEAD_NONCE_BYTES + 1 + plen + OB_AEAD_TAG_BYTES;
 	return error;
 }
 

@@ -547,6 +547,7 @@ static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath,
 		return 0;
 	}
 	atomic_fetch_add(&s->run->progress->bytes_scanned, e->size);
+	atomic_fetch_add(&s->run->progress->files_scanned, 1);
 	f->pending = 1;  /* held while its chunks are handed out */
 	if (parent) {
 		pthread_mutex_lock(&s->lock);
@@ -650,6 +651,7 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			break;
 		}
 		apply_meta_at(s->run, e, dirfd, target);
+		atomic_fetch_add(&s->run->progress->files_scanned, 1);
 		atomic_fetch_add(&s->run->progress->files_done, 1);
 		break;
 	}
@@ -663,6 +665,7 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			break;
 		}
 		apply_meta_at(s->run, e, dirfd, target);
+		atomic_fetch_add(&s->run->progress->files_scanned, 1);
 		atomic_fetch_add(&s->run->progress->files_done, 1);
 		break;
 	}

@@ -34,6 +34,14 @@
         'Stop-OBJob'
         'Get-OBMachineUsage'
         'Get-OBAllRecoveryPoints'
+        'Get-OBRecoverableSource'
+        'Get-OBRecoverableItem'
+        'New-OBRecoverableItem'
+        'New-OBPagingContext'
+        'New-OBRecoveryOption'
+        'Start-OBRecovery'
+        'Get-OBAlternateBackupServer'
+        'Test-OBRecoveryPoint'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -330,7 +330,7 @@ Describe 'Start-OBRecovery' {
         (Get-FileHash $file).Hash | Should -Be $hash
     }
 
-    It 'CreateCopy restores beside an existing file as "<yyyy-MM-dd HH-mm> Copy of <name>"; Skip leaves it; Overwrite replaces it' {
+    It 'CreateCopy restores beside an existing file as "yyyy-MM-dd HH-mm Copy of name"; Skip leaves it; Overwrite replaces it' {
         $dest = New-Destination
         $item = New-TestItem (Join-Path $data 'docs/file5.txt') $false
         $original = (Get-FileHash (Join-Path $data 'docs/file5.txt')).Hash
@@ -559,7 +559,7 @@ Describe 'Damaged vault data' {
     }
 
     It 'with a byte flipped in a pack: the recovery ends CompletedWithWarning naming the damaged file, the others restore; the test reports it' {
-        $pack = Get-ChildItem -Path (Join-Path $ctx.Vault 'servers/*/packs') -Recurse -File | Sort-Object Length -Descending | Select-Object -First 1
+        $pack = Get-ChildItem -Path (Join-Path $ctx.Vault 'servers/*/packs/*/*') -File | Sort-Object Length -Descending | Select-Object -First 1
         $pack | Should -Not -BeNullOrEmpty
         $bytes = [IO.File]::ReadAllBytes($pack.FullName)
         $bytes[[int]($bytes.Length / 2)] = $bytes[[int]($bytes.Length / 2)] -bxor 0xFF

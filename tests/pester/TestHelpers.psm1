@@ -79,10 +79,11 @@ function Get-TestTime {
     [DateTime]::UtcNow.Add($Offset).ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
 }
 
-# Creates the context's vault and a credentials file, and registers the context's server.
+# Creates the context's vault (unless it exists: a second server of the same vault, or the same
+# server again) and a credentials file, and registers the context's server.
 function Register-TestServer {
     param($Context, [string] $VaultPath = $Context.Vault, [string] $VaultName = $Context.VaultName)
-    if (-not (Test-Path -LiteralPath (Join-Path $VaultPath '*'))) {
+    if (-not (Get-ChildItem -LiteralPath $VaultPath -Force -ErrorAction SilentlyContinue | Select-Object -First 1)) {
         New-OBVault -Name $VaultName -Path $VaultPath | Out-Null
     }
     $file = Get-OBVaultCredentials -Path $VaultPath -OutputPath $Context.Creds

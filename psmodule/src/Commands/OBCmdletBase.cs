@@ -28,10 +28,19 @@ namespace OBAgent.Commands
 
         protected sealed override void ProcessRecord()
         {
+            Guarded(Execute);
+        }
+
+        /// <summary>
+        /// Run native work the way ProcessRecord runs Execute: environment handed over first, native
+        /// failures turned into terminating errors. For cmdlets that work in EndProcessing.
+        /// </summary>
+        protected void Guarded(Action work)
+        {
             try
             {
                 Native.SyncEnvironment();
-                Execute();
+                work();
             }
             catch (OBAgentException ex)
             {

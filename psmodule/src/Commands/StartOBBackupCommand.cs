@@ -1,9 +1,5 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Globalization;
 using System.Management.Automation;
-using System.Threading;
 using OBAgent.Interop;
 
 namespace OBAgent.Commands
@@ -20,15 +16,10 @@ namespace OBAgent.Commands
     [Cmdlet(VerbsLifecycle.Start, "OBBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = PolicySet)]
     [OutputType(typeof(string), typeof(OBJob))]
-    public sealed class StartOBBackupCommand : OBCmdletBase
+    public sealed class StartOBBackupCommand : OBJobCmdletBase
     {
         private const string PolicySet = "Policy";
         private const string NameSet = "Name";
-        private const int InProgress = 1, Completed = 2, CompletedWithWarning = 3, Aborted = 5;
-        private const int MaxListedFailures = 10;
-
-        private readonly ManualResetEvent stopping = new ManualResetEvent(false);
-        private volatile string runningJob;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PolicySet)]
         [ValidateNotNull]
@@ -74,93 +65,18 @@ namespace OBAgent.Commands
                     WriteObject(ToOBJob(job, committed));
                     return;
                 }
-                Follow(agent, job);
+                FollowJob(agent, job, Texts, null);
             }
         }
 
-        private void Follow(AgentHandle agent, JobInfo job)
+        private static readonly JobTexts Texts = new JobTexts
         {
-            runningJob = job.JobId;
-            string lastPhase = null;
-            var clock = Stopwatch.StartNew();
-            var progress = new ProgressRecord(1, "Backing up", "Starting");
-            while (true)
-            {
-                if (!string.IsNullOrEmpty(job.Phase) && job.Phase != lastPhase)
-                {
-                    WriteObject(job.Phase);
-                    lastPhase = job.Phase;
-                }
-                if (job.State != InProgress)
-                    break;
-                double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-                progress.StatusDescription = string.Format(CultureInfo.InvariantCulture,
-                    "{0} of {1} files, {2:F1} MB done, {3:F1} MB/s", job.FilesDone, job.FilesScanned,
-                    job.BytesDone / 1048576.0, job.BytesDone / 1048576.0 / seconds);
-                progress.PercentComplete = job.BytesScanned > 0 ? (int)Math.Min(100, job.BytesDone * 100 / job.BytesScanned) : -1;
-                if (!string.IsNullOrEmpty(job.Phase))
-                    progress.CurrentOperation = job.Phase;
-                WriteProgress(progress);
-                if (stopping.WaitOne(300))
-                    return;
-                job = Native.JobGet(agent, job.JobId);
-            }
-            runningJob = null;
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-            Finish(agent, job);
-        }
-
-        private void Finish(AgentHandle agent, JobInfo job)
-        {
-            if (job.State == Completed)
-            {
-                WriteObject("The backup operation completed successfully.");
-                return;
-            }
-            if (job.State == CompletedWithWarning)
-            {
-                List<OBFailedFile> failed = Native.JobFailedFiles(agent, job.JobId);
-                ulong count = Math.Max(job.FilesFailed, (ulong)failed.Count);
-                WriteObject(string.Format(CultureInfo.InvariantCulture,
-                    "The backup operation completed with warnings: {0} file(s) could not be backed up.", count));
-                var text = new System.Text.StringBuilder();
-                text.AppendFormat(CultureInfo.InvariantCulture, "{0} file(s) could not be backed up:", count);
-                for (int i = 0; i < failed.Count && i < MaxListedFailures; i++)
-                    text.Append(Environment.NewLine).Append("  ").Append(failed[i].Path).Append(": ").Append(failed[i].Reason);
-                if (count > MaxListedFailures)
-                    text.Append(Environment.NewLine).Append("  ... (Get-OBJob -Previous 1).GetFailedFiles() lists them all.");
-                WriteWarning(text.ToString());
-                return;
-            }
-            int code = job.ErrorCode;
-            string message = job.ErrorMessage;
-            if (code == 0)
-                code = job.State == Aborted ? -9 : -1;
-            if (string.IsNullOrEmpty(message))
-                message = job.State == Aborted
-                    ? "The backup was stopped before it finished. What it stored is kept; the next backup goes on from there."
-                    : "The backup failed. Get-OBJob -Previous 1 shows the job.";
-            ThrowTerminatingError(ErrorMap.ToErrorRecord(ErrorMap.FromNative(code, message), job.JobId));
-        }
-
-        protected override void StopProcessing()
-        {
-            stopping.Set();
-            string id = runningJob;
-            if (id == null)
-                return;
-            try
-            {
-                using (AgentHandle agent = Native.AgentOpen(null))
-                {
-                    Native.JobStop(agent, id);
-                }
-            }
-            catch (OBAgentException)
-            {
-                // The job ended meanwhile.
-            }
-        }
+            Activity = "Backing up",
+            Success = "The backup operation completed successfully.",
+            WarningLine = "The backup operation completed with warnings: {0} file(s) could not be backed up.",
+            WarningHeader = "{0} file(s) could not be backed up:",
+            Aborted = "The backup was stopped before it finished. What it stored is kept; the next backup goes on from there.",
+            Failed = "The backup failed. Get-OBJob -Previous 1 shows the job.",
+        };
     }
 }

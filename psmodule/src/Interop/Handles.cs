@@ -44,4 +44,18 @@ namespace OBAgent.Interop
             return true;
         }
     }
+
+    /// <summary>An ob_recovery* (a recovery session over one server's backups); released with ob_recovery_free.</summary>
+    internal sealed class RecoveryHandle : SafeHandle
+    {
+        internal RecoveryHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.ob_recovery_free(handle);
+            return true;
+        }
+    }
 }

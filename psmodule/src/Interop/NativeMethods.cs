@@ -199,6 +199,45 @@ namespace OBAgent.Interop
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_machine_usage(out ulong bytes, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_backup_servers(out IntPtr list, out UIntPtr count, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_backup_servers_free(IntPtr list, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_sources(out IntPtr list, out UIntPtr count, AgentHandle agent, byte[] serverName);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_recovery_sources_free(IntPtr list, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_open(out RecoveryHandle recovery, AgentHandle agent, byte[] serverName,
+            IntPtr passphrase, UIntPtr passphraseLength);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_recovery_free(IntPtr recovery);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_list_points(out IntPtr list, out UIntPtr count, RecoveryHandle recovery);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_recoverable_items_free(IntPtr list, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_browse(out IntPtr list, out UIntPtr count, RecoveryHandle recovery,
+            byte[] pointId, long datasourceId, byte[] folder);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_search(out IntPtr list, out UIntPtr count, RecoveryHandle recovery,
+            byte[] pointId, long datasourceId, byte[] location, byte[] pattern, UIntPtr max);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_test(out IntPtr report, out ulong objects, RecoveryHandle recovery, byte[] pointId);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_start(out IntPtr info, AgentHandle agent, ref ObRecoveryRequestNative request);
     }
 
     /// <summary>struct ob_filespec_input (policy.h); spec is a NUL-terminated UTF-8 string in unmanaged memory.</summary>
@@ -249,6 +288,60 @@ namespace OBAgent.Interop
         internal ulong bytes;
         internal long retain_until;
         internal IntPtr job_id;
+    }
+
+    /// <summary>struct ob_backup_server (recovery.h), version OB_BACKUP_SERVER_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObBackupServerNative
+    {
+        internal uint version;
+        internal IntPtr server_name;
+        internal IntPtr server_id;
+        internal long registered_at;
+        internal int is_this_server;
+    }
+
+    /// <summary>struct ob_recovery_source (recovery.h), version OB_RECOVERY_SOURCE_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRecoverySourceNative
+    {
+        internal uint version;
+        internal IntPtr server_name;
+        internal long datasource_id;
+        internal IntPtr name;
+        internal IntPtr kind;
+    }
+
+    /// <summary>struct ob_recoverable_item (recovery.h), version OB_RECOVERABLE_ITEM_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRecoverableItemNative
+    {
+        internal uint version;
+        internal IntPtr path;
+        internal IntPtr name;
+        internal int is_dir;
+        internal ulong size;
+        internal long mtime;
+    }
+
+    /// <summary>
+    /// struct ob_recovery_request (recovery.h), version OB_RECOVERY_REQUEST_VERSION. Every pointer
+    /// is unmanaged memory owned by Native.RecoveryStart for the duration of the call.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRecoveryRequestNative
+    {
+        internal uint version;
+        internal IntPtr server_name;
+        internal IntPtr passphrase;
+        internal UIntPtr passphrase_len;
+        internal IntPtr point_id;
+        internal long datasource_id;
+        internal IntPtr items;
+        internal UIntPtr item_count;
+        internal IntPtr destination;
+        internal int overwrite;
+        internal int skip_security;
     }
 
     /// <summary>struct ob_registration (agent.h), version OB_REGISTRATION_VERSION.</summary>

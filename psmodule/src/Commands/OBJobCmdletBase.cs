@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+using OBAgent.Interop;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// What Start-OBBackup and Start-OBRecovery do with the job they started when -Async is not
+    /// given: poll it, show a progress bar and one line per step, then end with the success line,
+    /// a warning listing the files that failed, or a terminating error carrying the job's error.
+    /// Ctrl+C (StopProcessing) asks the job to stop; it ends Aborted and keeps what it did.
+    /// </summary>
+    public abstract class OBJobCmdletBase : OBCmdletBase
+    {
+        private const int InProgress = 1, Completed = 2, CompletedWithWarning = 3, Aborted = 5;
+        private const int MaxListedFailures = 10;
+
+        private readonly ManualResetEvent stopping = new ManualResetEvent(false);
+        private volatile string runningJob;
+
+        /// <summary>The words that differ between a backup and a recovery.</summary>
+        internal sealed class JobTexts
+        {
+            /// <summary>The progress bar's activity, e.g. "Backing up".</summary>
+            internal string Activity;
+
+            /// <summary>The last line of a job that completed, e.g. "The backup operation completed successfully.".</summary>
+            internal string Success;
+
+            /// <summary>The last line of a job with failed files; {0} is their count.</summary>
+            internal string WarningLine;
+
+            /// <summary>The warning's first line; {0} is the count of failed files.</summary>
+            internal string WarningHeader;
+
+            /// <summary>The error of a stopped job that gave no message of its own.</summary>
+            internal string Aborted;
+
+            /// <summary>The error of a failed job that gave no message of its own.</summary>
+            internal string Failed;
+        }
+
+        /// <summary>
+        /// Follow a job to its end. Lines already written (e.g. "Estimating size of backup items...")
+        /// are passed as firstLine so that the same phase is not written twice.
+        /// </summary>
+        internal void FollowJob(AgentHandle agent, JobInfo job, JobTexts texts, string firstLine)
+        {
+            runningJob = job.JobId;
+            string lastPhase = firstLine;
+            var clock = Stopwatch.StartNew();
+            var progress = new ProgressRecord(1, texts.Activity, "Starting");
+            while (true)
+            {
+                if (!string.IsNullOrEmpty(job.Phase) && job.Phase != lastPhase)
+                {
+                    WriteObject(job.Phase);
+                    lastPhase = job.Phase;
+                }
+                if (job.State != InProgress)
+                    break;
+                double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+                progress.StatusDescription = string.Format(CultureInfo.InvariantCulture,
+                    "{0} of {1} files, {2:F1} MB done, {3:F1} MB/s", job.FilesDone, job.FilesScanned,
+                    job.BytesDone / 1048576.0, job.BytesDone / 1048576.0 / seconds);
+                progress.PercentComplete = job.BytesScanned > 0 ? (int)Math.Min(100, job.BytesDone * 100 / job.BytesScanned) : -1;
+                if (!string.IsNullOrEmpty(job.Phase))
+                    progress.CurrentOperation = job.Phase;
+                WriteProgress(progress);
+                if (stopping.WaitOne(300))
+                    return;
+                job = Native.JobGet(agent, job.JobId);
+            }
+            runningJob = null;
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            FinishJob(agent, job, texts);
+        }
+
+        private void FinishJob(AgentHandle agent, JobInfo job, JobTexts texts)
+        {
+            if (job.State == Completed)
+            {
+                WriteObject(texts.Success);
+                return;
+            }
+            if (job.State == CompletedWithWarning)
+            {
+                List<OBFailedFile> failed = Native.JobFailedFiles(agent, job.JobId);
+                ulong count = Math.Max(job.FilesFailed, (ulong)failed.Count);
+                WriteObject(string.Format(CultureInfo.InvariantCulture, texts.WarningLine, count));
+                var text = new System.Text.StringBuilder();
+                text.AppendFormat(CultureInfo.InvariantCulture, texts.WarningHeader, count);
+                for (int i = 0; i < failed.Count && i < MaxListedFailures; i++)
+                    text.Append(Environment.NewLine).Append("  ").Append(failed[i].Path).Append(": ").Append(failed[i].Reason);
+                if (count > MaxListedFailures)
+                    text.Append(Environment.NewLine).Append("  ... (Get-OBJob -Previous 1).GetFailedFiles() lists them all.");
+                WriteWarning(text.ToString());
+                return;
+            }
+            int code = job.ErrorCode;
+            string message = job.ErrorMessage;
+            if (code == 0)
+                code = job.State == Aborted ? -9 : -1;
+            if (string.IsNullOrEmpty(message))
+                message = job.State == Aborted ? texts.Aborted : texts.Failed;
+            ThrowTerminatingError(ErrorMap.ToErrorRecord(JobFailure(code, message), job.JobId));
+        }
+
+        /// <summary>The exception for a job that ended Failed or Aborted; a cmdlet may word it better.</summary>
+        internal virtual OBAgentException JobFailure(int code, string message)
+        {
+            return ErrorMap.FromNative(code, message);
+        }
+
+        protected override void StopProcessing()
+        {
+            stopping.Set();
+            string id = runningJob;
+            if (id == null)
+                return;
+            try
+            {
+                using (AgentHandle agent = Native.AgentOpen(null))
+                {
+                    Native.JobStop(agent, id);
+                }
+            }
+            catch (OBAgentException)
+            {
+                // The job ended meanwhile.
+            }
+        }
+    }
+}
