@@ -8,5 +8,6 @@
 #include "obagent/policy.h"
 #include "obagent/job.h"
 #include "obagent/recovery.h"
+#include "obagent/schedule.h"
 
 #endif

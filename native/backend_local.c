@@ -5,6 +5,7 @@
 #include "platform/platform.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 typedef struct {
 	ob_backend parent;
 	char *root;
+	pthread_mutex_t lock;     /* the paths stored but not yet synced */
+	char **unsynced;
+	size_t nunsynced, cap;
 } local_backend;
 
 #define OB_NAME_MAX 1024
@@ -59,7 +63,7 @@ static char *object_path(local_backend *lb, const char *name)
 	return p;
 }
 
-static int local_put(ob_backend *be, const char *name, const void *data, size_t len)
+static int put_impl(ob_backend *be, const char *name, const void *data, size_t len, int durable)
 {
 	local_backend *lb = (local_backend *)be;
 	char *path, *slash;
@@ -74,10 +78,59 @@ static int local_put(ob_backend *be, const char *name, const void *data, size_t 
 	error = ob_platform_mkdir_p(path, 0700);
 	*slash = '/';
 	if (error == 0)
-		error = ob_platform_write_file(path, data, len, 0600, 0);
+		error = durable ? ob_platform_write_file(path, data, len, 0600, 0)
+				: ob_platform_write_file_nosync(path, data, len, 0600);
 	if (error == OB_EEXISTS)
 		error = ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "Object '%s' exists already.", name);
+	if (error == 0 && !durable) {
+		pthread_mutex_lock(&lb->lock);
+		if (lb->nunsynced == lb->cap) {
+			size_t cap = lb->cap ? lb->cap * 2 : 16;
+			char **v = realloc(lb->unsynced, cap * sizeof(*v));
+			if (v) {
+				lb->unsynced = v;
+				lb->cap = cap;
+			}
+		}
+		if (lb->nunsynced < lb->cap) {
+			lb->unsynced[lb->nunsynced++] = path;
+			path = NULL;
+		} else {
+			error = ob_err_nomem();
+		}
+		pthread_mutex_unlock(&lb->lock);
+	}
 	free(path);
+	return error;
+}
+
+static int local_put(ob_backend *be, const char *name, const void *data, size_t len)
+{
+	return put_impl(be, name, data, len, 1);
+}
+
+static int local_put_nosync(ob_backend *be, const char *name, const void *data, size_t len)
+{
+	return put_impl(be, name, data, len, 0);
+}
+
+static int local_sync(ob_backend *be)
+{
+	local_backend *lb = (local_backend *)be;
+	char **paths;
+	size_t n, i;
+	int error;
+
+	pthread_mutex_lock(&lb->lock);
+	paths = lb->unsynced;
+	n = lb->nunsynced;
+	lb->unsynced = NULL;
+	lb->nunsynced = lb->cap = 0;
+	pthread_mutex_unlock(&lb->lock);
+	error = ob_platform_sync_paths(paths, n);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 	return error;
 }
 
@@ -255,9 +308,14 @@ static unsigned int local_capabilities(ob_backend *be)
 static void local_free(ob_backend *be)
 {
 	local_backend *lb = (local_backend *)be;
+	size_t i;
 
 	if (!lb)
 		return;
+	for (i = 0; i < lb->nunsynced; i++)
+		free(lb->unsynced[i]);
+	free(lb->unsynced);
+	pthread_mutex_destroy(&lb->lock);
 	free(lb->root);
 	free(lb);
 }
@@ -287,6 +345,9 @@ int ob_backend_local_new(ob_backend **out, const char *root)
 	lb->parent.remove = local_remove;
 	lb->parent.capabilities = local_capabilities;
 	lb->parent.free = local_free;
+	lb->parent.put_nosync = local_put_nosync;
+	lb->parent.sync = local_sync;
+	pthread_mutex_init(&lb->lock, NULL);
 	*out = &lb->parent;
 	return 0;
 }

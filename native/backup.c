@@ -35,7 +35,13 @@ const char *const ob_backup_phase_text[] = {
 #define INFLIGHT_BYTES (32u << 20)
 #define INFLIGHT_ITEMS 512
 #define UPLOAD_QUEUE 1
-#define READ_WINDOW (8u << 20)
+#define READ_WINDOW (6u << 20)
+#define PACK_CAP (OB_PACK_TARGET + OB_CHUNK_MAX + (2u << 20))   /* a full pack, its last blob, a header */
+#define POOL_MAX 3
+#define SYNC_BATCH 1          /* sync as soon as a pack is written: the syncs overlap the next writes */
+#define BATCH_ITEMS 64
+#define BATCH_BYTES (4u << 20)
+#define POP_MAX 16
 
 /* ---- selection rules ---- */
 
@@ -275,6 +281,8 @@ typedef struct item {
 
 typedef struct pack_out {
 	ob_packer p;
+	uint8_t pack_id[OB_ID_BYTES];
+	uint64_t size;
 	struct pack_out *next;
 } pack_out;
 
@@ -292,6 +300,8 @@ typedef struct cache_update {
 
 typedef struct state {
 	const ob_backup_params *prm;
+	item *bhead, *btail;          /* the scanner's batch, not yet queued */
+	size_t bcount, bbytes;
 	ob_repo *repo;
 	sqlite3 *db;
 	ob_backup_progress *pg;
@@ -310,6 +320,12 @@ typedef struct state {
 	pack_out *uploads, *uploads_tail;
 	size_t uploads_queued;
 	int uploader_done;
+	pack_out *written, *written_tail;  /* stored, waiting for a sync before being recorded */
+	size_t nwritten;
+	int writer_done;
+	pthread_cond_t sync_cond;
+	uint8_t *pool[POOL_MAX];           /* pack buffers, reused: no page faults per pack */
+	size_t npool;
 
 	int error;                    /* first fatal error */
 	char error_text[1024];
@@ -375,6 +391,33 @@ static int queue_pack(state *s, int which)
 	return 0;
 }
 
+/* A data pack starts in a pooled buffer of its full size (s->lock held). */
+static int packer_ready(state *s, int type)
+{
+	ob_packer *p = &s->packer[type];
+
+	if (type != OB_BLOB_DATA || p->data.data)
+		return 0;
+	if (s->npool)
+		p->data.data = (char *)s->pool[--s->npool];
+	else if (!(p->data.data = malloc(PACK_CAP)))
+		return ob_err_nomem();
+	p->data.cap = PACK_CAP;
+	p->data.len = 0;
+	p->data.data[0] = '\0';
+	return 0;
+}
+
+/* Give a pack's buffer back to the pool (s->lock held). */
+static void pack_release(state *s, ob_packer *p)
+{
+	if (p->data.data && p->data.cap == PACK_CAP && s->npool < POOL_MAX) {
+		s->pool[s->npool++] = (uint8_t *)p->data.data;
+		p->data.data = NULL;
+	}
+	ob_packer_dispose(p);
+}
+
 /* Seal a blob and add it to its packer (s->lock held for the packer part). */
 static int store_blob(state *s, ob_compressor *c, int type, const uint8_t *id, const uint8_t *data, size_t len, int locked)
 {
@@ -388,6 +431,8 @@ static int store_blob(state *s, ob_compressor *c, int type, const uint8_t *id, c
 		pthread_mutex_unlock(&s->lock);
 	error = ob_blob_seal(sealed, &sealed_len, s->repo, c, type, id, data, len);
 	pthread_mutex_lock(&s->lock);
+	if (error == 0)
+		error = packer_ready(s, type);
 	if (error == 0)
 		error = ob_packer_add(&s->packer[type], type, id, sealed, sealed_len, len);
 	if (error == 0 && s->packer[type].data.len >= OB_PACK_TARGET)
@@ -507,6 +552,7 @@ static void *worker_main(void *arg)
 {
 	state *s = arg;
 	ob_compressor c = { 0 };
+	item *local = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -514,17 +560,30 @@ static void *worker_main(void *arg)
 		uint8_t id[OB_ID_BYTES];
 		int error = 0, is_new;
 
-		while (!s->head && !s->scan_done)
+		while (!local && !s->head && !s->scan_done)
 			pthread_cond_wait(&s->queue_cond, &s->lock);
-		if (!s->head)
+		if (!local) {
+			/* Take a few items at once: fewer trips through the lock. */
+			int k;
+			item **end = &local;
+			for (k = 0; k < POP_MAX && s->head; k++) {
+				item *x = s->head;
+				s->head = x->next;
+				x->next = NULL;
+				*end = x;
+				end = &x->next;
+				s->queued_items--;
+				s->queued_bytes -= x->len;
+			}
+			if (!s->head)
+				s->tail = NULL;
+			if (local)
+				pthread_cond_broadcast(&s->space_cond);
+		}
+		if (!local)
 			break;
-		it = s->head;
-		s->head = it->next;
-		if (!s->head)
-			s->tail = NULL;
-		s->queued_items--;
-		s->queued_bytes -= it->len;
-		pthread_cond_broadcast(&s->space_cond);
+		it = local;
+		local = it->next;
 
 		if (!s->error) {
 			pthread_mutex_unlock(&s->lock);
@@ -555,10 +614,44 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void *uploader_main(void *arg)
+/* Record the blobs of stored (and synced) packs in the chunk cache. */
+static int record_packs(state *s, sqlite3_stmt *ins, pack_out *list)
+{
+	pack_out *po;
+	size_t i;
+	int error = 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+	for (po = list; po && error == 0; po = po->next) {
+		for (i = 0; i < po->p.count && error == 0; i++) {
+			const ob_pack_entry *e = &po->p.entries[i];
+			sqlite3_reset(ins);
+			sqlite3_bind_blob(ins, 1, e->id, OB_ID_BYTES, SQLITE_STATIC);
+			sqlite3_bind_int(ins, 2, e->type);
+			sqlite3_bind_blob(ins, 3, po->pack_id, OB_ID_BYTES, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 4, e->offset);
+			sqlite3_bind_int64(ins, 5, e->length);
+			sqlite3_bind_int64(ins, 6, e->raw_length);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+		}
+	}
+	if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+	return error;
+}
+
+/*
+ * The syncer: makes written packs durable in batches, then records their blobs.
+ * A blob is recorded only once its pack is durable, so that neither a crash nor
+ * a power loss can leave the cache naming data the vault lacks.
+ */
+static void *syncer_main(void *arg)
 {
 	state *s = arg;
 	sqlite3_stmt *ins = NULL;
+	ob_backend *be = s->repo->vc.be;
 
 	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK) {
@@ -569,11 +662,56 @@ static void *uploader_main(void *arg)
 	}
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
+		pack_out *batch, *po, *next;
+		uint64_t bytes = 0;
+		int error = 0;
+
+		while (s->nwritten < SYNC_BATCH && !s->writer_done)
+			pthread_cond_wait(&s->sync_cond, &s->lock);
+		if (!s->written)
+			break;
+		batch = s->written;
+		s->written = s->written_tail = NULL;
+		s->nwritten = 0;
+		pthread_mutex_unlock(&s->lock);
+
+		if (s->error)
+			error = s->error;
+		else if (be->sync && (error = be->sync(be)) < 0)
+			;
+		else if (!ins)
+			error = OB_ERROR;
+		else
+			error = record_packs(s, ins, batch);
+		for (po = batch; po; po = po->next)
+			bytes += po->size;
+		if (error == 0)
+			atomic_fetch_add(&s->pg->bytes_uploaded, bytes);
+
+		pthread_mutex_lock(&s->lock);
+		if (error < 0)
+			fail(s, error);
+		for (po = batch; po; po = next) {
+			next = po->next;
+			ob_packer_dispose(&po->p);
+			free(po);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	sqlite3_finalize(ins);
+	return NULL;
+}
+
+static void *uploader_main(void *arg)
+{
+	state *s = arg;
+	ob_backend *be = s->repo->vc.be;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
 		pack_out *po;
-		uint8_t pack_id[OB_ID_BYTES];
 		char name[160];
 		int error;
-		size_t i;
 
 		while (!s->uploads && !s->uploader_done)
 			pthread_cond_wait(&s->upload_cond, &s->lock);
@@ -585,47 +723,65 @@ static void *uploader_main(void *arg)
 			s->uploads_tail = NULL;
 		pthread_mutex_unlock(&s->lock);
 
-		error = s->error ? s->error : ob_packer_finish(&po->p, s->repo, pack_id);
+		error = s->error ? s->error : ob_packer_finish(&po->p, s->repo, po->pack_id);
 		if (error == 0) {
-			ob_repo_pack_name(name, sizeof(name), s->repo, pack_id);
-			error = s->repo->vc.be->put(s->repo->vc.be, name, po->p.data.data, po->p.data.len);
-			if (error == OB_EEXISTS)
+			ob_repo_pack_name(name, sizeof(name), s->repo, po->pack_id);
+			po->size = po->p.data.len;
+			error = be->put_nosync ? be->put_nosync(be, name, po->p.data.data, po->p.data.len)
+					       : be->put(be, name, po->p.data.data, po->p.data.len);
+			if (error == OB_EEXISTS) {
+				ob_error_clear();
 				error = 0;  /* the same bytes are there already */
-		}
-		if (error == 0 && ins) {
-			/* Record the chunks only once their pack is stored: a crash never leaves a dangling record. */
-			sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-			for (i = 0; i < po->p.count && error == 0; i++) {
-				const ob_pack_entry *e = &po->p.entries[i];
-				sqlite3_reset(ins);
-				sqlite3_bind_blob(ins, 1, e->id, OB_ID_BYTES, SQLITE_STATIC);
-				sqlite3_bind_int(ins, 2, e->type);
-				sqlite3_bind_blob(ins, 3, pack_id, OB_ID_BYTES, SQLITE_STATIC);
-				sqlite3_bind_int64(ins, 4, e->offset);
-				sqlite3_bind_int64(ins, 5, e->length);
-				sqlite3_bind_int64(ins, 6, e->raw_length);
-				if (sqlite3_step(ins) != SQLITE_DONE)
-					error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 			}
-			if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
-				error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
-			if (error == 0)
-				atomic_fetch_add(&s->pg->bytes_uploaded, po->p.data.len);
 		}
+
 		pthread_mutex_lock(&s->lock);
 		if (error < 0)
 			fail(s, error);
 		s->uploads_queued--;
 		pthread_cond_broadcast(&s->upload_cond);
-		ob_packer_dispose(&po->p);
-		free(po);
+		/* The bytes are stored: keep only the blob list for the syncer. */
+		pack_release(s, &(ob_packer){ po->p.data, NULL, 0, 0, 0 });
+		po->p.data.data = NULL;
+		po->p.data.len = po->p.data.cap = 0;
+		po->next = NULL;
+		if (s->written_tail)
+			s->written_tail->next = po;
+		else
+			s->written = po;
+		s->written_tail = po;
+		s->nwritten++;
+		pthread_cond_signal(&s->sync_cond);
 	}
+	s->writer_done = 1;
+	pthread_cond_signal(&s->sync_cond);
 	pthread_mutex_unlock(&s->lock);
-	sqlite3_finalize(ins);
 	return NULL;
 }
 
-/* Hand a chunk to the workers; waits while too much is in flight. */
+/* Queue the scanner's batch for the workers (one wake-up per batch); waits while too much is in flight. */
+static void flush_batch(state *s)
+{
+	if (!s->bhead)
+		return;
+	pthread_mutex_lock(&s->lock);
+	while ((s->queued_items + s->bcount > INFLIGHT_ITEMS || s->queued_bytes + s->bbytes > INFLIGHT_BYTES) &&
+	       s->queued_items > 0 && !s->error)
+		pthread_cond_wait(&s->space_cond, &s->lock);
+	if (s->tail)
+		s->tail->next = s->bhead;
+	else
+		s->head = s->bhead;
+	s->tail = s->btail;
+	s->queued_items += s->bcount;
+	s->queued_bytes += s->bbytes;
+	s->bhead = s->btail = NULL;
+	s->bcount = s->bbytes = 0;
+	pthread_cond_broadcast(&s->queue_cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Hand a chunk to the workers, through the scanner's batch. */
 static int submit(state *s, filejob *f, uint8_t *data, size_t len)
 {
 	item *it = malloc(sizeof(*it));
@@ -635,8 +791,6 @@ static int submit(state *s, filejob *f, uint8_t *data, size_t len)
 		return ob_err_nomem();
 	}
 	pthread_mutex_lock(&s->lock);
-	while ((s->queued_items >= INFLIGHT_ITEMS || s->queued_bytes + len > INFLIGHT_BYTES) && s->queued_items > 0 && !s->error)
-		pthread_cond_wait(&s->space_cond, &s->lock);
 	if (f->chunks == f->ids_cap) {
 		size_t cap = f->ids_cap ? f->ids_cap * 2 : 4;
 		uint8_t *ids = realloc(f->ids, cap * OB_ID_BYTES);
@@ -655,15 +809,16 @@ static int submit(state *s, filejob *f, uint8_t *data, size_t len)
 	it->len = len;
 	it->next = NULL;
 	f->pending++;
-	if (s->tail)
-		s->tail->next = it;
-	else
-		s->head = it;
-	s->tail = it;
-	s->queued_items++;
-	s->queued_bytes += len;
-	pthread_cond_signal(&s->queue_cond);
 	pthread_mutex_unlock(&s->lock);
+	if (s->btail)
+		s->btail->next = it;
+	else
+		s->bhead = it;
+	s->btail = it;
+	s->bcount++;
+	s->bbytes += len;
+	if (s->bcount >= BATCH_ITEMS || s->bbytes >= BATCH_BYTES)
+		flush_batch(s);
 	return 0;
 }
 
@@ -1440,6 +1595,7 @@ static int scan_source(state *s, size_t index)
 		goto done;
 	error = scan_dir(&sc, root, fd, &path);
 	root = NULL;  /* owned by the pipeline now */
+	flush_batch(s);  /* whatever is left in the batch, even after an error: workers drain it */
 done:
 	if (root)
 		dirnode_free(root);
@@ -1457,8 +1613,8 @@ done:
 int ob_backup_run(char **out_point, const ob_backup_params *prm)
 {
 	state s;
-	pthread_t workers[WORKERS], uploader;
-	int started = 0, up_started = 0, error = 0, i;
+	pthread_t workers[WORKERS], uploader, syncer;
+	int started = 0, up_started = 0, sync_started = 0, error = 0, i;
 	size_t k;
 	int64_t now;
 
@@ -1474,6 +1630,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	pthread_cond_init(&s.queue_cond, NULL);
 	pthread_cond_init(&s.space_cond, NULL);
 	pthread_cond_init(&s.upload_cond, NULL);
+	pthread_cond_init(&s.sync_cond, NULL);
 	if ((error = ob_clock_now(&now)) < 0)
 		goto cleanup;
 	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
@@ -1514,8 +1671,18 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	}
 
 	atomic_store(&s.pg->phase, OB_PHASE_TRANSFER);
+	if (pthread_create(&syncer, NULL, syncer_main, &s) != 0) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the sync thread.");
+		goto cleanup;
+	}
+	sync_started = 1;
 	if (pthread_create(&uploader, NULL, uploader_main, &s) != 0) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the upload thread.");
+		pthread_mutex_lock(&s.lock);
+		s.writer_done = 1;
+		pthread_cond_signal(&s.sync_cond);
+		pthread_mutex_unlock(&s.lock);
+		pthread_join(syncer, NULL);
 		goto cleanup;
 	}
 	up_started = 1;
@@ -1552,6 +1719,8 @@ stop:
 	pthread_mutex_unlock(&s.lock);
 	if (up_started)
 		pthread_join(uploader, NULL);
+	if (sync_started && up_started)
+		pthread_join(syncer, NULL);
 
 	if (s.error) {
 		error = s.error;
@@ -1590,8 +1759,16 @@ cleanup:
 		ob_packer_dispose(&po->p);
 		free(po);
 	}
+	while (s.written) {
+		pack_out *po = s.written;
+		s.written = po->next;
+		ob_packer_dispose(&po->p);
+		free(po);
+	}
 	ob_packer_dispose(&s.packer[0]);
 	ob_packer_dispose(&s.packer[1]);
+	while (s.npool)
+		free(s.pool[--s.npool]);
 	free_cache_updates(&s);
 	free(s.known.slots);
 	free(s.known.used);
@@ -1600,6 +1777,7 @@ cleanup:
 	pthread_cond_destroy(&s.queue_cond);
 	pthread_cond_destroy(&s.space_cond);
 	pthread_cond_destroy(&s.upload_cond);
+	pthread_cond_destroy(&s.sync_cond);
 	if (error < 0) {
 		free(*out_point);
 		*out_point = NULL;

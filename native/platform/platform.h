@@ -30,6 +30,10 @@ int ob_platform_exists(const char *path);
  * OB_EEXISTS when the target exists), then the folder synced.
  */
 int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace);
+/** The same without syncing anything (the caller syncs later with ob_platform_sync_paths). */
+int ob_platform_write_file_nosync(const char *path, const void *data, size_t len, unsigned int mode);
+/** Make files durable: each file, then each distinct parent folder. */
+int ob_platform_sync_paths(char *const *paths, size_t count);
 /** Read a whole file of at most max bytes (OB_EINVALID if larger). *out malloc'd, NUL-terminated. */
 int ob_platform_read_file(char **out, size_t *out_len, const char *path, size_t max);
 /** Remove a file (absent is fine). */

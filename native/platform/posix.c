@@ -167,7 +167,46 @@ static int sync_parent(const char *path)
 	return error;
 }
 
+static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable);
+
 int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace)
+{
+	return write_file(path, data, len, mode, replace, 1);
+}
+
+int ob_platform_write_file_nosync(const char *path, const void *data, size_t len, unsigned int mode)
+{
+	return write_file(path, data, len, mode, 0, 0);
+}
+
+int ob_platform_sync_paths(char *const *paths, size_t count)
+{
+	size_t i, j;
+	int error = 0;
+
+	for (i = 0; i < count && error == 0; i++) {
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0)
+			error = ob_err_os(errno, "Cannot sync the file", paths[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Each distinct folder once (paths of one folder usually come together). */
+	for (i = 0; i < count && error == 0; i++) {
+		const char *slash = strrchr(paths[i], '/');
+		size_t dl = slash ? (size_t)(slash - paths[i]) : 0;
+		int seen = 0;
+		for (j = 0; j < i && !seen; j++) {
+			const char *s2 = strrchr(paths[j], '/');
+			seen = s2 && (size_t)(s2 - paths[j]) == dl && memcmp(paths[j], paths[i], dl) == 0;
+		}
+		if (!seen)
+			error = sync_parent(paths[i]);
+	}
+	return error;
+}
+
+static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable)
 {
 	ob_buf tmp = OB_BUF_INIT;
 	unsigned char rnd[8];
@@ -207,7 +246,7 @@ int ob_platform_write_file(const char *path, const void *data, size_t len, unsig
 		p += n;
 		left -= (size_t)n;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, (mode_t)mode) != 0 || (durable && fsync(fd) != 0)) {
 		error = ob_err_os(errno, "Cannot write the file", path);
 		goto done;
 	}
@@ -232,7 +271,7 @@ int ob_platform_write_file(const char *path, const void *data, size_t len, unsig
 		}
 		unlink(tmp.data);
 	}
-	error = sync_parent(path);
+	error = durable ? sync_parent(path) : 0;
 
 done:
 	if (fd >= 0)

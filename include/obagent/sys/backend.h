@@ -57,6 +57,16 @@ struct ob_backend {
 
 	/** Free the back end. */
 	void (*free)(ob_backend *be);
+
+	/*
+	 * Optional (NULL when the back end has no such notion): store create-only
+	 * like put, visible whole at once, but not yet durable; sync makes every
+	 * object stored that way before the call durable. A caller that records an
+	 * object as stored must sync first. Lets the local back end overlap
+	 * flushing with work instead of syncing each pack as it is written.
+	 */
+	int (*put_nosync)(ob_backend *be, const char *name, const void *data, size_t len);
+	int (*sync)(ob_backend *be);
 };
 
 /**
