@@ -628,6 +628,12 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 	prm.on_failed = record_failed;
 	prm.payload = fc;
 	error = ob_backup_run(out_point, &prm);
+	if (error == 0) {
+		/* After each backup, what the retention policy no longer keeps expires (soft delete). */
+		int64_t now = 0;
+		ob_clock_now(&now);
+		error = ob_retention_apply(agent, &repo, now, NULL);
+	}
 done:
 	if (specs)
 		for (i = 0; i < n; i++)

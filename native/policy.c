@@ -37,6 +37,8 @@ typedef struct policy_ds {
 struct ob_policy {
 	char *name;
 	int state;
+	char *schedule;     /* text forms, or NULL */
+	char *retention;
 	policy_ds *ds;
 	size_t ds_count;
 };
@@ -225,6 +227,8 @@ void ob_policy_free(ob_policy *policy)
 	}
 	free(policy->ds);
 	free(policy->name);
+	free(policy->schedule);
+	free(policy->retention);
 	free(policy);
 }
 
@@ -312,7 +316,8 @@ int ob_policy_get(ob_policy **out, ob_agent *agent)
 	int rc, error;
 
 	*out = NULL;
-	if ((error = prepare(&st, agent, "SELECT name, state FROM policy WHERE kind = ?1", "Cannot read the policy")) < 0)
+	if ((error = prepare(&st, agent, "SELECT name, state, schedule, retention FROM policy WHERE kind = ?1",
+		"Cannot read the policy")) < 0)
 		return error;
 	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -331,6 +336,10 @@ int ob_policy_get(ob_policy **out, ob_agent *agent)
 		goto done;
 	}
 	p->state = sqlite3_column_int(st, 1);
+	if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
+		p->schedule = ob_strdup((const char *)sqlite3_column_text(st, 2));
+	if (sqlite3_column_type(st, 3) == SQLITE_TEXT)
+		p->retention = ob_strdup((const char *)sqlite3_column_text(st, 3));
 	if (!(p->name = ob_strdup((const char *)sqlite3_column_text(st, 0)))) {
 		error = OB_ENOMEM;
 		goto done;
@@ -864,4 +873,66 @@ done:
 		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
 	free(name);
 	return error;
+}
+
+/* ---- schedule and retention ---- */
+
+int ob_policy_set_protection(ob_agent *agent, const ob_schedule *schedule, const ob_retention *retention)
+{
+	ob_schedule sched;
+	char *stext = NULL, *rtext = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t now;
+	int error;
+
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if (schedule) {
+		sched = *schedule;
+		if (sched.anchor_date == 0 && (error = ob_schedule_set_anchor(&sched, now)) < 0)
+			return error;
+		if ((error = ob_schedule_validate(&sched)) < 0 || (error = ob_schedule_to_string(&stext, &sched)) < 0)
+			goto done;
+	}
+	if (retention) {
+		if ((error = ob_retention_validate(retention, schedule ? &sched : NULL)) < 0 ||
+		    (error = ob_retention_to_string(&rtext, retention)) < 0)
+			goto done;
+	}
+	if ((error = prepare(&st, agent, "UPDATE policy SET schedule = ?1, retention = ?2, modified_at = ?3 WHERE kind = ?4",
+		"Cannot save the schedule and retention")) < 0)
+		goto done;
+	if (stext)
+		sqlite3_bind_text(st, 1, stext, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	if (rtext)
+		sqlite3_bind_text(st, 2, rtext, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_text(st, 4, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot save the schedule and retention");
+	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
+		error = no_policy();
+done:
+	sqlite3_finalize(st);
+	free(stext);
+	free(rtext);
+	return error;
+}
+
+int ob_policy_schedule(ob_schedule *out, const ob_policy *policy)
+{
+	if (!policy || !policy->schedule)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "The policy has no schedule.");
+	return ob_schedule_from_string(out, policy->schedule);
+}
+
+int ob_policy_retention(ob_retention *out, const ob_policy *policy)
+{
+	if (!policy || !policy->retention)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "The policy has no retention policy.");
+	return ob_retention_from_string(out, policy->retention);
 }

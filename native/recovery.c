@@ -94,19 +94,44 @@ static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *i
 	return 0;
 }
 
-/* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
-static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo)
+/* Read a point's deletion marker, if any: 1 and the times when it has one. */
+static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *deleted_at, int64_t *purge_after)
 {
-	ob_name_list l = { 0 };
+	char name[200], *text = NULL;
+	size_t len;
+	ob_kv kv;
+	int found = 0;
+
+	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
+	if (ob_vault_read(&text, &len, (ob_vault_conn *)&repo->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
+		found = 1;
+		if (ob_kv_get_i64(deleted_at, &kv, "deleted_at") < 0)
+			*deleted_at = 1;
+		if (ob_kv_get_i64(purge_after, &kv, "purge_after") < 0)
+			*purge_after = *deleted_at + OB_SOFT_DELETE_DAYS * 86400;
+		ob_kv_dispose(&kv);
+	}
+	free(text);
+	ob_error_clear();
+	return found;
+}
+
+/* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
+int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int include_deleted)
+{
+	ob_name_list l = { 0 }, dl = { 0 };
 	char prefix[96];
 	ob_recovery_point **v = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, j;
 	int error;
 
 	*out = NULL;
 	*out_count = 0;
 	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo->prefix);
 	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, strlen(prefix))) < 0)
+		goto done;
+	snprintf(prefix, sizeof(prefix), "%sdeleted/", repo->prefix);
+	if ((error = ob_vault_list_names(&dl, repo->vc.be, prefix, strlen(prefix))) < 0)
 		goto done;
 	/* Names start with the time: newest first is reverse name order. */
 	qsort(l.v, l.n, sizeof(char *), by_name_desc);
@@ -116,6 +141,11 @@ static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *rep
 	}
 	for (i = 0; i < l.n; i++) {
 		ob_kv kv;
+		int deleted = 0;
+		for (j = 0; j < dl.n && !deleted; j++)
+			deleted = strcmp(dl.v[j], l.v[i]) == 0;
+		if (deleted && !include_deleted)
+			continue;
 		if (ob_snapshot_read(&kv, repo, l.v[i]) < 0) {
 			ob_error_clear();
 			continue;
@@ -124,6 +154,8 @@ static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *rep
 		ob_kv_dispose(&kv);
 		if (error < 0)
 			goto done;
+		if (deleted)
+			deletion_marker(repo, l.v[i], &v[n]->deleted_at, &v[n]->purge_after);
 		n++;
 	}
 	*out = v;
@@ -132,6 +164,61 @@ static int list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *rep
 done:
 	ob_recovery_points_free(v, n);
 	ob_name_list_dispose(&l);
+	ob_name_list_dispose(&dl);
+	return error;
+}
+
+int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent *agent)
+{
+	ob_repo repo;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+		return error;
+	error = ob_repo_list_points(out, out_count, &repo, 1);
+	ob_repo_dispose(&repo);
+	return error;
+}
+
+int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now)
+{
+	ob_buf rec = OB_BUF_INIT;
+	char name[200];
+	uint64_t size;
+	int error;
+
+	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
+	snprintf(name, sizeof(name), "%ssnapshots/%s", repo->prefix, point_id);
+	if ((error = repo->vc.be->stat(&size, repo->vc.be, name)) < 0)
+		return error == OB_ENOTFOUND ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id) : error;
+	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
+	if ((error = ob_kv_begin(&rec, "deletion", 1)) == 0 &&
+	    (error = ob_kv_add(&rec, "point", point_id)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "deleted_at", now)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "purge_after", now + (int64_t)OB_SOFT_DELETE_DAYS * 86400)) == 0 &&
+	    (error = ob_kv_add(&rec, "reason", reason ? reason : "deleted")) == 0)
+		error = repo->vc.be->put(repo->vc.be, name, rec.data, rec.len);
+	if (error == OB_EEXISTS) {
+		ob_error_clear();
+		error = 0;  /* deleted already */
+	}
+	ob_buf_dispose(&rec);
+	return error;
+}
+
+int ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason)
+{
+	ob_repo repo;
+	int64_t now;
+	int error;
+
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
+		return error;
+	error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);
+	ob_repo_dispose(&repo);
 	return error;
 }
 
@@ -144,7 +231,7 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 	*out_count = 0;
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = list_points(out, out_count, &repo);
+	error = ob_repo_list_points(out, out_count, &repo, 0);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -521,7 +608,7 @@ void ob_recovery_free(ob_recovery *rec)
 
 int ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec)
 {
-	return list_points(out, out_count, &rec->repo);
+	return ob_repo_list_points(out, out_count, &rec->repo, 0);
 }
 
 /* ---- browsing and searching ---- */

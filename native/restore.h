@@ -44,6 +44,14 @@ int ob_snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id);
 /** The root tree of a data source in a point (datasource_id 0: the only one). */
 int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv, int64_t datasource_id);
 
+/** The points of a server's area, newest first (soft-deleted ones only when asked). */
+int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int include_deleted);
+/** Write a point's deletion marker (soft delete). */
+int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now);
+
+/** Soft-delete the points the retention policy no longer keeps (native/service.c). */
+int ob_retention_apply(ob_agent *agent, ob_repo *repo, int64_t now, size_t *out_expired);
+
 /* Recovery sessions, for the job worker. */
 int ob_recovery_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const char *server_name,
 	const uint8_t *passphrase, size_t passphrase_len);

@@ -622,3 +622,18 @@ done:
 	ob_buf_dispose(&rec);
 	return error;
 }
+
+int ob_vault_undelete(ob_vault *vault, const char *server_name, const char *point_id)
+{
+	char sid[33], name[200];
+	int error;
+
+	if (!server_name || !*server_name || !point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A server name and a recovery point id are required.");
+	ob_vault_server_id(sid, server_name);
+	snprintf(name, sizeof(name), OB_PREFIX_SERVERS "%s/deleted/%s", sid, point_id);
+	error = vault->conn.be->remove(vault->conn.be, name);
+	if (error == OB_ENOTFOUND)
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Recovery point '%s' of server '%s' is not deleted.", point_id, server_name);
+	return error;
+}

@@ -98,6 +98,17 @@ OB_EXTERN(int) ob_job_failed_files(char **out, ob_agent *agent, const char *job_
  */
 OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd);
 
+/**
+ * The scheduler's one step (the obagent service calls it): when the committed
+ * policy has a schedule, is not paused, and a scheduled time passed since the
+ * last scheduled run, start ONE backup (a machine that was off catches up once,
+ * not in a burst) and remember the run. *out (may be NULL) receives the started
+ * job, or NULL when nothing was due. A due run that finds another job in
+ * progress is recorded as a failed job ("another job was in progress"), as MARS
+ * does. *out_next (may be NULL) receives the next scheduled time (0: none).
+ */
+OB_EXTERN(int) ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,14 +3,15 @@
  *
  * A policy lists file specs (inclusions and exclusions). Committing it groups
  * them by data source: the mount point (volume) that holds each path, as MARS
- * groups them by volume. Schedules and retention attach to the policy in a
- * later version of this header; a committed policy works without them.
+ * groups them by volume. A schedule and a retention policy attach to the
+ * committed policy (ob_policy_set_protection); it works without them.
  */
 #ifndef OBAGENT_POLICY_H
 #define OBAGENT_POLICY_H
 
 #include "common.h"
 #include "agent.h"
+#include "schedule.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,19 @@ OB_EXTERN(size_t) ob_policy_filespec_count(const ob_policy *policy, size_t ds);
 /** A file spec of a data source: its text (borrowed), exclusion and recursion flags. */
 OB_EXTERN(int) ob_policy_filespec(const ob_policy *policy, size_t ds, size_t index,
 	const char **out_spec, int *out_is_exclude, int *out_is_recursive);
+
+/**
+ * Attach a schedule and a retention policy to the committed policy, both
+ * validated (the retention against the schedule: long-term times must be
+ * scheduled times). NULL removes that part. A schedule without an anchor date
+ * (anchor_date 0) is anchored on today. OB_ENOTFOUND without a policy.
+ */
+OB_EXTERN(int) ob_policy_set_protection(ob_agent *agent, const ob_schedule *schedule, const ob_retention *retention);
+
+/** The policy's schedule into *out; OB_ENOTFOUND when it has none. */
+OB_EXTERN(int) ob_policy_schedule(ob_schedule *out, const ob_policy *policy);
+/** The policy's retention into *out; OB_ENOTFOUND when it has none. */
+OB_EXTERN(int) ob_policy_retention(ob_retention *out, const ob_policy *policy);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@ typedef struct ob_recovery_point {
 	uint64_t bytes;         /**< bytes of those files */
 	int64_t retain_until;   /**< kept at least until (0: by policy) */
 	char *job_id;           /**< the job that made it */
+	int64_t deleted_at;     /**< soft-deleted at (0: not deleted) */
+	int64_t purge_after;    /**< a soft-deleted point's space is reclaimed after this */
 } ob_recovery_point;
 
 #define OB_RECOVERY_POINT_VERSION 1
@@ -37,6 +39,21 @@ typedef struct ob_recovery_point {
  */
 OB_EXTERN(int) ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
 OB_EXTERN(void) ob_recovery_points_free(ob_recovery_point **list, size_t count);
+
+/**
+ * This server's recovery points including the soft-deleted ones (deleted_at
+ * set), newest first: what the vault owner sees and can still restore from.
+ */
+OB_EXTERN(int) ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
+
+/**
+ * Soft-delete a recovery point of this server: it leaves the listings, stays
+ * restorable, and its space is reclaimed by vault maintenance after
+ * OB_SOFT_DELETE_DAYS days unless the vault owner undeletes it (ob_vault_undelete).
+ */
+OB_EXTERN(int) ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason);
+
+#define OB_SOFT_DELETE_DAYS 14
 
 /** Bytes this server stores in its vault (packs, indexes, points), measured from the vault. */
 OB_EXTERN(int) ob_machine_usage(uint64_t *out_bytes, ob_agent *agent);

@@ -69,6 +69,12 @@ OB_EXTERN(int) ob_vault_credentials_issue(char **out_path, ob_vault *vault,
  */
 OB_EXTERN(int) ob_vault_security_pin_new(char **out_pin, int64_t *out_expires, ob_vault *vault);
 
+/**
+ * Undelete a soft-deleted recovery point of a server (the vault owner's right:
+ * it removes the deletion marker). OB_ENOTFOUND when the point is not deleted.
+ */
+OB_EXTERN(int) ob_vault_undelete(ob_vault *vault, const char *server_name, const char *point_id);
+
 #ifdef __cplusplus
 }
 #endif

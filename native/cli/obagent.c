@@ -32,6 +32,7 @@ static int usage(void)
 		"  test-point ID                           read and check every object of a recovery point\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
 		"          [--overwrite copy|skip|overwrite] [--skip-security]\n"
+		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
 		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
 	return 2;
@@ -351,6 +352,56 @@ int main(int argc, char **argv)
 		ob_recovery_points_free(pts, n);
 		ob_agent_free(a);
 		return 0;
+	}
+	if (!strcmp(cmd, "service")) {
+		/*
+		 * The scheduler: runs the backups the policy's schedule asks for, with
+		 * nobody logged in (samples/obagent.service). --once: one step and exit;
+		 * --wait: with --once, wait for the started job to end.
+		 */
+		int once = flag(argc, argv, "--once"), wait = flag(argc, argv, "--wait");
+		signal(SIGTERM, on_signal);
+		signal(SIGINT, on_signal);
+		for (;;) {
+			ob_agent *a = open_agent();
+			ob_job_info *j = NULL;
+			int64_t next = 0, now = (int64_t)time(NULL);
+			rc = ob_schedule_run_due(&j, &next, a);
+			if (rc < 0)
+				fprintf(stderr, "obagent service: %s (%s)\n", ob_error_last(), ob_error_name(rc));
+			if (j) {
+				printf("Started scheduled backup %s\n", j->job_id);
+				fflush(stdout);
+				while (wait && j->state == OB_JOB_INPROGRESS) {
+					char *id = strdup(j->job_id);
+					usleep(50 * 1000);
+					ob_job_info_free(j);
+					j = NULL;
+					if (ob_job_get(&j, a, id) < 0) {
+						free(id);
+						break;
+					}
+					free(id);
+				}
+				if (j && wait)
+					print_job(j);
+			}
+			ob_job_info_free(j);
+			ob_agent_free(a);
+			if (once || interrupted)
+				return rc < 0 ? 1 : 0;
+			/* Sleep until the next scheduled time, a minute at most (the policy may change). */
+			{
+				int64_t pause = next > now ? next - now : 60;
+				if (pause > 60)
+					pause = 60;
+				if (pause < 1)
+					pause = 1;
+				sleep((unsigned int)pause);
+			}
+			if (interrupted)
+				return 0;
+		}
 	}
 	if (!strcmp(cmd, "test-point")) {
 		ob_agent *a = open_agent();

@@ -1,0 +1,156 @@
+/* The scheduler's step, and retention: which recovery points expire after a backup. */
+#include "obagent/job.h"
+#include "obagent/policy.h"
+#include "agent_internal.h"
+#include "env.h"
+#include "error.h"
+#include "restore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAST_RUN_KEY "schedule.last_run.FileFolder"
+
+/*
+ * Expire what the retention policy no longer keeps: each such point is
+ * soft-deleted (it leaves the listings; maintenance reclaims it after
+ * OB_SOFT_DELETE_DAYS days unless the owner undeletes it). No retention, no expiry.
+ */
+int ob_retention_apply(ob_agent *agent, ob_repo *repo, int64_t now, size_t *out_expired)
+{
+	ob_policy *policy = NULL;
+	ob_retention r;
+	ob_recovery_point **pts = NULL;
+	ob_point_time *times = NULL;
+	uint8_t *keep = NULL;
+	size_t n = 0, i, expired = 0;
+	int error;
+
+	if (out_expired)
+		*out_expired = 0;
+	if ((error = ob_policy_get(&policy, agent)) < 0 || ob_policy_retention(&r, policy) < 0) {
+		ob_policy_free(policy);
+		ob_error_clear();
+		return 0;
+	}
+	if ((error = ob_repo_list_points(&pts, &n, repo, 0)) < 0)
+		goto done;
+	times = calloc(n ? n : 1, sizeof(*times));
+	keep = calloc(n ? n : 1, 1);
+	if (!times || !keep) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		times[i].time = pts[i]->backup_time;
+		times[i].retain_until = pts[i]->retain_until;
+	}
+	if ((error = ob_retention_select(keep, times, n, &r, now)) < 0)
+		goto done;
+	for (i = 0; i < n && error == 0; i++)
+		if (!keep[i]) {
+			error = ob_recovery_point_mark_deleted(repo, pts[i]->id, "expired by the retention policy", now);
+			expired++;
+		}
+	if (out_expired)
+		*out_expired = expired;
+done:
+	free(times);
+	free(keep);
+	ob_recovery_points_free(pts, n);
+	ob_policy_free(policy);
+	return error;
+}
+
+static int64_t policy_modified_at(ob_agent *agent)
+{
+	sqlite3_stmt *st;
+	int64_t t = 0;
+
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "SELECT modified_at FROM policy WHERE kind = 'FileFolder'",
+		-1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			t = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return t;
+}
+
+/* A due run that could not start is still a job in the history, as MARS shows it. */
+static void record_refused(ob_agent *agent, int64_t now, const char *message)
+{
+	sqlite3_stmt *st;
+	uint8_t r[16];
+	char id[37];
+
+	ob_random(r, sizeof(r));
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	snprintf(id, sizeof(id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, end_time, phase, "
+		"error_code, error_message) VALUES (?1, 1, 4, ?2, ?2, 'Job failed.', ?3, ?4)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int(st, 3, OB_ELOCKED);
+		sqlite3_bind_text(st, 4, message, -1, SQLITE_TRANSIENT);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+}
+
+int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
+{
+	ob_policy *policy = NULL;
+	ob_schedule sched;
+	char *last_text = NULL, num[32];
+	int64_t now, last, slot = 0;
+	int missed = 0, error;
+
+	if (out)
+		*out = NULL;
+	if (out_next)
+		*out_next = 0;
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	error = ob_policy_get(&policy, agent);
+	if (error == OB_ENOTFOUND) {
+		ob_error_clear();
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	if (ob_policy_schedule(&sched, policy) < 0) {
+		ob_error_clear();
+		goto done;  /* no schedule: nothing runs by itself */
+	}
+	if (out_next && ob_schedule_next(out_next, &sched, now) < 0)
+		*out_next = 0;
+	if (ob_policy_state_get(policy) == OB_POLICY_PAUSED)
+		goto done;
+	/* The last scheduled run, or else the policy's commit: a new policy does not run for times before it. */
+	last = policy_modified_at(agent);
+	if (ob_catalog_setting_get(&last_text, agent->cat, LAST_RUN_KEY) == 0) {
+		int64_t t;
+		if (ob_parse_i64(&t, last_text) == 0 && t > last)
+			last = t;
+	}
+	ob_error_clear();
+	if ((error = ob_schedule_missed(&missed, &slot, &sched, last, now)) < 0 || !missed)
+		goto done;
+	/* Remember the run before starting it: one run for any number of missed times, never a burst. */
+	snprintf(num, sizeof(num), "%lld", (long long)now);
+	if ((error = ob_catalog_setting_set(agent->cat, LAST_RUN_KEY, num)) < 0)
+		goto done;
+	error = ob_backup_start(out, agent, 0);
+	if (error == OB_ELOCKED) {
+		record_refused(agent, now, ob_error_last());
+		ob_error_clear();
+		error = 0;
+	}
+done:
+	free(last_text);
+	ob_policy_free(policy);
+	return error;
+}
