@@ -299,6 +299,53 @@ static int local_remove(ob_backend *be, const char *name)
 	return error;
 }
 
+/* Remove leftover temporary files (".<name>.tmp-<hex>") below a folder. */
+static void remove_leftovers(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d || depth > 8) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *path;
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!(path = ob_platform_join(dir, e->d_name)))
+			break;
+		if (lstat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				remove_leftovers(path, depth + 1);
+			else if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp-"))
+				unlink(path);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static int local_cleanup(ob_backend *be, const char *prefix)
+{
+	local_backend *lb = (local_backend *)be;
+	char *dir;
+	size_t n;
+
+	if (!prefix || !*prefix)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Cleanup needs a prefix.");
+	if (!(dir = object_path(lb, prefix)))
+		return OB_ENOMEM;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	remove_leftovers(dir, 0);
+	free(dir);
+	return 0;
+}
+
 static unsigned int local_capabilities(ob_backend *be)
 {
 	(void)be;
@@ -347,6 +394,7 @@ int ob_backend_local_new(ob_backend **out, const char *root)
 	lb->parent.free = local_free;
 	lb->parent.put_nosync = local_put_nosync;
 	lb->parent.sync = local_sync;
+	lb->parent.cleanup = local_cleanup;
 	pthread_mutex_init(&lb->lock, NULL);
 	*out = &lb->parent;
 	return 0;

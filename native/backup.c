@@ -1409,6 +1409,86 @@ finish:
 
 /* ---- the run ---- */
 
+#define UNCLEAN_KEY "backup.running"
+
+/*
+ * After a run that did not end: find packs in the vault that no chunk record
+ * names (written, then the run died before recording them), check each one
+ * whole (its name is the SHA-256 of its bytes; a pack cut short by a power loss
+ * fails that and stays garbage for maintenance) and record its blobs, so that
+ * nothing already stored is uploaded again.
+ */
+static int recover_orphans(state *s)
+{
+	ob_repo *repo = s->prm->repo;
+	ob_name_list l = { 0 };
+	idset known = { 0 };
+	sqlite3_stmt *q = NULL, *ins = NULL;
+	char prefix[96];
+	size_t i, j;
+	int error;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT pack FROM chunk", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(s->prm->agent->cat, "Cannot read the chunk cache");
+		goto done;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW)
+		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && idset_add(&known, sqlite3_column_blob(q, 0)) < 0) {
+			error = OB_ENOMEM;
+			goto done;
+		}
+	snprintf(prefix, sizeof(prefix), "%spacks/", repo->prefix);
+	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, strlen(prefix) + 3)) < 0)
+		goto done;
+	/* Our job lock means no put of ours is under way: what interrupted puts left can go. */
+	if (repo->vc.be->cleanup)
+		repo->vc.be->cleanup(repo->vc.be, prefix);
+	for (i = 0; i < l.n && error == 0; i++) {
+		uint8_t id[OB_ID_BYTES], digest[32];
+		void *data = NULL;
+		size_t len;
+		char name[200];
+		ob_pack_entry *e = NULL;
+		size_t n = 0;
+		if (ob_id_parse(id, l.v[i]) < 0 || idset_has(&known, id))
+			continue;
+		ob_repo_pack_name(name, sizeof(name), repo, id);
+		if (repo->vc.be->get(&data, &len, repo->vc.be, name, 0, 0) < 0) {
+			ob_error_clear();
+			continue;
+		}
+		ob_sha256(digest, data, len);
+		free(data);
+		if (memcmp(digest, id, OB_ID_BYTES) != 0 || ob_pack_read_header(&e, &n, repo, id) < 0) {
+			ob_error_clear();
+			continue;  /* incomplete or not ours: left for maintenance */
+		}
+		sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		for (j = 0; j < n; j++) {
+			sqlite3_reset(ins);
+			sqlite3_bind_blob(ins, 1, e[j].id, OB_ID_BYTES, SQLITE_STATIC);
+			sqlite3_bind_int(ins, 2, e[j].type);
+			sqlite3_bind_blob(ins, 3, id, OB_ID_BYTES, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 4, e[j].offset);
+			sqlite3_bind_int64(ins, 5, e[j].length);
+			sqlite3_bind_int64(ins, 6, e[j].raw_length);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				error = ob_catalog_fail(s->prm->agent->cat, "Cannot record recovered chunks");
+		}
+		sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+		free(e);
+	}
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	free(known.slots);
+	free(known.used);
+	ob_name_list_dispose(&l);
+	return error;
+}
+
 static int write_snapshot(char **out_point, state *s, int64_t now)
 {
 	const ob_backup_params *prm = s->prm;
@@ -1644,6 +1724,19 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		free(synced);
 		ob_error_clear();
 	}
+	/* A run that did not end (killed, crashed, power loss) may have stored packs it never recorded. */
+	{
+		char *unclean = NULL;
+		if (ob_catalog_setting_get(&unclean, prm->agent->cat, UNCLEAN_KEY) == 0 &&
+		    (error = recover_orphans(&s)) < 0) {
+			free(unclean);
+			goto cleanup;
+		}
+		free(unclean);
+		ob_error_clear();
+		if ((error = ob_catalog_setting_set(prm->agent->cat, UNCLEAN_KEY, "1")) < 0)
+			goto cleanup;
+	}
 	/* Chunks stored by an interrupted run are named by no index yet: index them first. */
 	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0)
 		goto cleanup;
@@ -1728,6 +1821,7 @@ stop:
 		goto cleanup;
 	}
 	if (cancelled(&s)) {
+		ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);  /* stopped cleanly: all it stored is recorded */
 		error = ob_err(OB_ECANCELLED, OB_ERRCLASS_JOB,
 			"The backup was stopped. What it uploaded stays in the vault and is not uploaded again by the next backup.");
 		goto cleanup;
@@ -1744,6 +1838,7 @@ stop:
 	if ((error = write_cache(&s)) < 0)
 		goto cleanup;
 	atomic_store(&s.pg->phase, OB_PHASE_DONE);
+	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
 cleanup:
 	/* Leftovers after a failure: queued items, packers. */

@@ -8,7 +8,7 @@ OB=$1
 KILLS=${2:-24}
 RANDOM=42
 work=$(mktemp -d /tmp/obagent-crash-XXXXXX)
-trap 'pkill -9 -f "$work/home" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'pkill -9 -f "$work/home" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 export OBAGENT_HOME=$work/home OBAGENT_SERVER_NAME=crash-test
 unset OBAGENT_NOW
 
@@ -24,7 +24,11 @@ OBAGENT_PASSPHRASE='crash test passphrase 1234' "$OB" passphrase >/dev/null
 "$OB" policy "$data" >/dev/null
 
 killed=0
-for k in $(seq 1 "$KILLS"); do
+rounds=0
+# Round after round until KILLS kills landed while a backup ran (at most 3 x KILLS rounds).
+for k in $(seq 1 $((KILLS * 3))); do
+  [ "$killed" -ge "$KILLS" ] && break
+  rounds=$k
   # New data each round (something to upload when killed), and every file touched,
   # so that each round reads the whole tree and a kill can land anywhere in it.
   head -c $((512 * 1024 + RANDOM * 16)) /dev/urandom >> "$data/bin/r$((k % 8 + 1)).bin"
@@ -37,7 +41,7 @@ for k in $(seq 1 "$KILLS"); do
     [ -n "$pid" ] && break
     sleep 0.005
   done
-  sleep "0.$(printf '%03d' $((RANDOM % 300)))"
+  sleep "0.$(printf '%03d' $((RANDOM % 200)))"
   if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then
     if "$OB" jobs 1 >/dev/null && ! "$OB" jobs 1 | head -n 1 | grep -q ' Completed '; then
       killed=$((killed + 1))
@@ -49,7 +53,7 @@ for k in $(seq 1 "$KILLS"); do
     sleep 0.05
   done
 done
-echo "killed the worker $killed times out of $KILLS rounds"
+echo "killed the worker $killed times in $rounds rounds"
 [ "$killed" -ge 20 ] || { echo "FAIL: fewer than 20 kills landed"; exit 1; }
 
 "$OB" jobs 100 | grep -c Failed >/dev/null

@@ -67,6 +67,12 @@ struct ob_backend {
 	 */
 	int (*put_nosync)(ob_backend *be, const char *name, const void *data, size_t len);
 	int (*sync)(ob_backend *be);
+
+	/*
+	 * Optional: remove what interrupted puts left under prefix (temporary
+	 * files). The caller guarantees that no put is under way there.
+	 */
+	int (*cleanup)(ob_backend *be, const char *prefix);
 };
 
 /**
