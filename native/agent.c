@@ -15,6 +15,9 @@
 
 #define SECRET_MASTER_KEY "master.key"
 #define SECRET_PROXY_PASSWORD "proxy-password"
+#define SECRET_VAULT_ACCESS "vault-access"
+
+static int restore_vault_access(ob_agent *agent);
 
 int ob_agent_open(ob_agent **out, const char *home)
 {
@@ -56,6 +59,9 @@ int ob_agent_open(ob_agent **out, const char *home)
 	if ((error = ob_catalog_open(&a->cat, catalog_path)) < 0)
 		goto fail;
 	free(catalog_path);
+	catalog_path = NULL;
+	if ((error = restore_vault_access(a)) < 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -174,9 +180,12 @@ done:
 	return error;
 }
 
+static int secret_write(ob_agent *agent, const char *name, const void *data, size_t len);
+static int secret_read(char **out, size_t *out_len, ob_agent *agent, const char *name);
+
 int ob_agent_register(ob_registration **out, ob_agent *agent, const char *credentials_path)
 {
-	char *xml = NULL, server_id[33];
+	char *xml = NULL, server_id[33], *location = NULL;
 	size_t xml_len;
 	ob_credentials cred = { 0 };
 	ob_vault_conn vc = { 0 };
@@ -209,12 +218,24 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 	}
 	if ((error = ob_credentials_parse(&cred, xml, xml_len)) < 0)
 		goto done;
-	if (strcmp(cred.resource_type, "Local") != 0) {
+	if (!strcmp(cred.resource_type, "AzureBlob")) {
+		/* The file carries the container's access token: remember it for this process, keep it sealed. */
+		ob_buf access = OB_BUF_INIT;
+		if ((error = ob_vault_azure_location(&location, cred.endpoint[0] ? cred.endpoint : NULL, cred.account,
+			cred.container)) == 0 && (error = ob_buf_printf(&access, "sas:%s", cred.access_token)) == 0)
+			error = ob_vault_access_set(location, access.data);
+		ob_buf_dispose(&access);
+		if (error < 0)
+			goto done;
+	} else if (strcmp(cred.resource_type, "Local") != 0) {
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
 			"The vault credentials file names a '%s' vault, which this agent cannot reach.", cred.resource_type);
 		goto done;
+	} else if (!(location = ob_strdup(cred.storage_location))) {
+		error = OB_ENOMEM;
+		goto done;
 	}
-	if ((error = ob_vault_conn_open(&vc, cred.storage_location)) < 0)
+	if ((error = ob_vault_conn_open(&vc, location)) < 0)
 		goto done;
 	if (strcmp(vc.id, cred.vault_id) != 0) {
 		error = ob_err(OB_EAUTH, OB_ERRCLASS_CREDENTIALS,
@@ -278,7 +299,7 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 	sqlite3_bind_text(st, 1, vc.id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, vc.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, vc.location, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, "Local", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, vc.azure ? "AzureBlob" : "Local", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, server_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, agent->server_name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, cred.sequence);
@@ -288,9 +309,12 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 		goto done;
 	}
 	error = 0;
-	if (out)
+	if (vc.azure)
+		error = secret_write(agent, SECRET_VAULT_ACCESS, cred.access_token, strlen(cred.access_token));
+	if (error == 0 && out)
 		error = ob_agent_registration(out, agent);
 done:
+	free(location);
 	sqlite3_finalize(st);
 	ob_registration_free(current);
 	ob_kv_dispose(&latest);
@@ -807,4 +831,34 @@ int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, co
 		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
 			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
 	return local_key_load(master, agent, reg);
+}
+
+/* A server registered to an Azure vault: make its access token known to this process. */
+static int restore_vault_access(ob_agent *agent)
+{
+	ob_registration *reg = NULL;
+	char *token = NULL;
+	size_t len;
+	ob_buf access = OB_BUF_INIT;
+	int error = ob_agent_registration(&reg, agent);
+
+	if (error < 0 || strcmp(reg->storage_type, "AzureBlob") != 0) {
+		ob_registration_free(reg);
+		ob_error_clear();
+		return 0;
+	}
+	if ((error = secret_read(&token, &len, agent, SECRET_VAULT_ACCESS)) < 0) {
+		/* Not fatal here: operations on the vault will say to register again. */
+		ob_error_clear();
+		error = 0;
+	} else if ((error = ob_buf_printf(&access, "sas:%s", token)) == 0) {
+		error = ob_vault_access_set(reg->vault_location, access.data);
+	}
+	if (token) {
+		ob_wipe(token, len);
+		free(token);
+	}
+	ob_buf_dispose(&access);
+	ob_registration_free(reg);
+	return error;
 }

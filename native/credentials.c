@@ -252,6 +252,10 @@ int ob_credentials_parse(ob_credentials *out, const char *xml, size_t len)
 		else if (!strcmp(ename, "ResourceName")) error = set_string(&out->vault_name, value, ename);
 		else if (!strcmp(ename, "ResourceId")) error = set_string(&out->vault_id, value, ename);
 		else if (!strcmp(ename, "StorageLocation")) error = set_string(&out->storage_location, value, ename);
+		else if (!strcmp(ename, "Endpoint")) error = set_string(&out->endpoint, value, ename);
+		else if (!strcmp(ename, "StorageAccount")) error = set_string(&out->account, value, ename);
+		else if (!strcmp(ename, "Container")) error = set_string(&out->container, value, ename);
+		else if (!strcmp(ename, "AccessToken")) error = set_string(&out->access_token, value, ename);
 		else if (!strcmp(ename, "Sequence")) error = set_number(&out->sequence, &seen_seq, value, ename);
 		else if (!strcmp(ename, "IssuedAt")) error = set_time(&out->issued_at, &seen_issued, value, ename);
 		else if (!strcmp(ename, "ExpiresAt")) error = set_time(&out->expires_at, &seen_expires, value, ename);
@@ -285,6 +289,11 @@ int ob_credentials_parse(ob_credentials *out, const char *xml, size_t len)
 		error = bad("a required element is missing");
 		goto fail;
 	}
+	if (!strcmp(out->resource_type, "AzureBlob") &&
+	    (!out->endpoint || !out->account || !out->container || !out->access_token)) {
+		error = bad("an Azure vault's endpoint, account, container or access token is missing");
+		goto fail;
+	}
 	if (version != OB_CREDENTIALS_VERSION) {
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
 			"The vault credentials file has version %lld; this agent reads version %d. Update the agent.",
@@ -301,14 +310,22 @@ fail:
 int ob_credentials_canonical(ob_buf *out, const ob_credentials *c)
 {
 	char issued[21], expires[21];
+	int error;
 
 	ob_time_format_utc(issued, c->issued_at);
 	ob_time_format_utc(expires, c->expires_at);
-	return ob_buf_printf(out,
+	if ((error = ob_buf_printf(out,
 		"obagent-vault-credentials\nVersion=%d\nResourceType=%s\nResourceName=%s\nResourceId=%s\n"
 		"StorageLocation=%s\nSequence=%lld\nIssuedAt=%s\nExpiresAt=%s\n",
 		c->version, c->resource_type, c->vault_name, c->vault_id, c->storage_location,
-		(long long)c->sequence, issued, expires);
+		(long long)c->sequence, issued, expires)) < 0)
+		return error;
+	/* An Azure vault's access is signed too: a changed token or container is detected. */
+	if (c->endpoint || c->account || c->container || c->access_token)
+		error = ob_buf_printf(out, "Endpoint=%s\nStorageAccount=%s\nContainer=%s\nAccessToken=%s\n",
+			c->endpoint ? c->endpoint : "", c->account ? c->account : "", c->container ? c->container : "",
+			c->access_token ? c->access_token : "");
+	return error;
 }
 
 static int put_escaped(ob_buf *b, const char *s)
@@ -356,6 +373,10 @@ int ob_credentials_to_xml(ob_buf *out, const ob_credentials *c)
 	    (error = element(out, "ResourceName", c->vault_name)) < 0 ||
 	    (error = element(out, "ResourceId", c->vault_id)) < 0 ||
 	    (error = element(out, "StorageLocation", c->storage_location)) < 0 ||
+	    (c->endpoint && (error = element(out, "Endpoint", c->endpoint)) < 0) ||
+	    (c->account && (error = element(out, "StorageAccount", c->account)) < 0) ||
+	    (c->container && (error = element(out, "Container", c->container)) < 0) ||
+	    (c->access_token && (error = element(out, "AccessToken", c->access_token)) < 0) ||
 	    (error = element(out, "Sequence", num)) < 0 ||
 	    (error = element(out, "IssuedAt", issued)) < 0 ||
 	    (error = element(out, "ExpiresAt", expires)) < 0 ||
@@ -373,5 +394,12 @@ void ob_credentials_dispose(ob_credentials *c)
 	free(c->vault_name);
 	free(c->vault_id);
 	free(c->storage_location);
+	free(c->endpoint);
+	free(c->account);
+	free(c->container);
+	if (c->access_token) {
+		ob_wipe(c->access_token, strlen(c->access_token));
+		free(c->access_token);
+	}
 	memset(c, 0, sizeof(*c));
 }

@@ -16,10 +16,14 @@
 
 typedef struct ob_credentials {
 	int version;
-	char *resource_type;     /* "Local" */
+	char *resource_type;     /* "Local" or "AzureBlob" */
 	char *vault_name;
 	char *vault_id;
 	char *storage_location;
+	char *endpoint;          /* AzureBlob only: the blob endpoint, account, container and access token (SAS) */
+	char *account;
+	char *container;
+	char *access_token;
 	int64_t sequence;
 	int64_t issued_at;
 	int64_t expires_at;

@@ -1,5 +1,6 @@
 /* Vaults: creation, the config, credentials files and security PINs. */
 #include "obagent/vault.h"
+#include "obagent/sys/azure.h"
 #include "vault_internal.h"
 #include "credentials.h"
 #include "env.h"
@@ -7,6 +8,7 @@
 #include "platform/platform.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 struct ob_vault {
 	ob_vault_conn conn;
 	uint8_t owner_private[OB_SIGN_PRIVATE_BYTES];
+	int access_days;        /* Azure: validity of the access tokens handed to agents */
 };
 
 static void make_uuid(char out[37], const uint8_t r[16])
@@ -45,6 +48,7 @@ void ob_vault_conn_dispose(ob_vault_conn *c)
 	if (c->be)
 		c->be->free(c->be);
 	free(c->location);
+	free(c->display);
 	free(c->id);
 	free(c->name);
 	memset(c, 0, sizeof(*c));
@@ -72,6 +76,149 @@ int ob_vault_read(char **out, size_t *out_len, ob_vault_conn *c, const char *nam
 	return 0;
 }
 
+/* ---- Azure locations and the access to them ---- */
+
+#define AZURE_PREFIX "azure:"
+
+typedef struct access_entry {
+	char *location;
+	char *access;
+	struct access_entry *next;
+} access_entry;
+
+static pthread_mutex_t access_lock = PTHREAD_MUTEX_INITIALIZER;
+static access_entry *accesses;
+
+int ob_vault_location_is_azure(const char *location)
+{
+	return location && strncmp(location, AZURE_PREFIX, strlen(AZURE_PREFIX)) == 0;
+}
+
+int ob_vault_azure_location(char **out, const char *endpoint, const char *account, const char *container)
+{
+	ob_buf b = OB_BUF_INIT;
+	char *ep = NULL;
+	int error;
+
+	*out = NULL;
+	if (!account || !*account || !container || !*container)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "An Azure vault needs a storage account name and a container name.");
+	if (!endpoint || !*endpoint) {
+		if ((error = ob_buf_printf(&b, "https://%s.blob.core.windows.net", account)) < 0)
+			return error;
+		ep = ob_buf_detach(&b);
+		endpoint = ep;
+	}
+	if (strchr(endpoint, '|') || strchr(account, '|') || strchr(container, '|'))
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The endpoint, account and container may not contain '|'.");
+	else if ((error = ob_buf_printf(&b, AZURE_PREFIX "%s|%s|%s", endpoint, account, container)) == 0)
+		*out = ob_buf_detach(&b);
+	free(ep);
+	ob_buf_dispose(&b);
+	return error;
+}
+
+int ob_vault_access_set(const char *location, const char *access)
+{
+	access_entry *e, **pe;
+	char *copy = NULL;
+
+	if (access && !(copy = ob_strdup(access)))
+		return OB_ENOMEM;
+	pthread_mutex_lock(&access_lock);
+	for (pe = &accesses; (e = *pe) != NULL; pe = &e->next)
+		if (strcmp(e->location, location) == 0)
+			break;
+	if (e) {
+		ob_wipe(e->access, strlen(e->access));
+		free(e->access);
+		if (copy) {
+			e->access = copy;
+		} else {
+			*pe = e->next;
+			free(e->location);
+			free(e);
+		}
+	} else if (copy) {
+		if (!(e = calloc(1, sizeof(*e))) || !(e->location = strdup(location))) {
+			free(e);
+			ob_wipe(copy, strlen(copy));
+			free(copy);
+			pthread_mutex_unlock(&access_lock);
+			return ob_err_nomem();
+		}
+		e->access = copy;
+		e->next = accesses;
+		accesses = e;
+	}
+	pthread_mutex_unlock(&access_lock);
+	return 0;
+}
+
+static char *access_get(const char *location)
+{
+	access_entry *e;
+	char *copy = NULL;
+
+	pthread_mutex_lock(&access_lock);
+	for (e = accesses; e; e = e->next)
+		if (strcmp(e->location, location) == 0) {
+			copy = strdup(e->access);
+			break;
+		}
+	pthread_mutex_unlock(&access_lock);
+	return copy;
+}
+
+static int open_azure(ob_vault_conn *c, const char *location)
+{
+	ob_azure_options o = OB_AZURE_OPTIONS_INIT;
+	char *spec = ob_strdup(location + strlen(AZURE_PREFIX)), *access = access_get(location), *account, *container;
+	ob_buf disp = OB_BUF_INIT;
+	int error;
+
+	if (!spec)
+		return OB_ENOMEM;
+	account = strchr(spec, '|');
+	container = account ? strchr(account + 1, '|') : NULL;
+	if (!account || !container) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not an Azure vault location.", location);
+		goto done;
+	}
+	*account++ = '\0';
+	*container++ = '\0';
+	if (!access) {
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"No access to the Azure vault in container '%s' is known to this process. Register this server again with a "
+			"current vault credentials file (Start-OBRegistration).", container);
+		goto done;
+	}
+	o.endpoint = *spec ? spec : NULL;
+	o.account = account;
+	o.container = container;
+	if (strncmp(access, "key:", 4) == 0)
+		o.account_key = access + 4;
+	else if (strncmp(access, "sas:", 4) == 0)
+		o.sas = access + 4;
+	if ((error = ob_backend_azure_new(&c->be, &o)) < 0)
+		goto done;
+	c->azure = 1;
+	if ((error = ob_buf_printf(&disp, "%s/%s", *spec ? spec : "(default endpoint)", container)) < 0 ||
+	    !(c->location = ob_strdup(location))) {
+		error = error < 0 ? error : OB_ENOMEM;
+		goto done;
+	}
+	c->display = ob_buf_detach(&disp);
+done:
+	ob_buf_dispose(&disp);
+	if (access) {
+		ob_wipe(access, strlen(access));
+		free(access);
+	}
+	free(spec);
+	return error;
+}
+
 int ob_vault_conn_open(ob_vault_conn *c, const char *location)
 {
 	char *text = NULL;
@@ -83,13 +230,21 @@ int ob_vault_conn_open(ob_vault_conn *c, const char *location)
 	int error;
 
 	memset(c, 0, sizeof(*c));
-	if ((error = ob_backend_local_new(&c->be, location)) < 0) {
-		if (error == OB_ENOTFOUND)
-			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no vault at '%s'.", location);
-		goto fail;
+	if (ob_vault_location_is_azure(location)) {
+		if ((error = open_azure(c, location)) < 0)
+			goto fail;
+		location = c->display;
+	} else {
+		if ((error = ob_backend_local_new(&c->be, location)) < 0) {
+			if (error == OB_ENOTFOUND)
+				error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no vault at '%s'.", location);
+			goto fail;
+		}
+		if ((error = ob_platform_realpath(&c->location, location)) < 0 || !(c->display = ob_strdup(c->location))) {
+			error = error < 0 ? error : OB_ENOMEM;
+			goto fail;
+		}
 	}
-	if ((error = ob_platform_realpath(&c->location, location)) < 0)
-		goto fail;
 	if ((error = ob_vault_read(&text, &len, c, OB_OBJ_CONFIG)) < 0) {
 		if (error == OB_ENOTFOUND)
 			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT,
@@ -322,32 +477,79 @@ int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now)
 
 /* ---- the owner's side ---- */
 
+/*
+ * On Azure the owner's key sits in the container, which agents can read with
+ * their access token: it is sealed there with a key only the account key gives.
+ */
+static int owner_sealing_key(uint8_t key[32], const char *location)
+{
+	char *access = access_get(location);
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	ob_buf b = OB_BUF_INIT;
+	int error = 0;
+
+	if (!access || strncmp(access, "key:", 4) != 0 || ob_base64_decode(&raw, &raw_len, access + 4) < 0)
+		error = ob_err(OB_EACCESS, OB_ERRCLASS_VAULT,
+			"Only the vault's owner, with the storage account key, can do this (an access token is not enough).");
+	else if ((error = ob_buf_puts(&b, "obagent-owner-key-v1:")) == 0 && (error = ob_buf_put(&b, raw, raw_len)) == 0)
+		ob_sha256(key, b.data, b.len);
+	if (access) {
+		ob_wipe(access, strlen(access));
+		free(access);
+	}
+	if (raw) {
+		ob_wipe(raw, raw_len);
+		free(raw);
+	}
+	ob_buf_dispose(&b);
+	return error;
+}
+
 static int load_owner_key(ob_vault *v)
 {
 	char *text = NULL;
 	size_t len;
 	ob_kv kv;
-	uint8_t *priv = NULL, pub[OB_SIGN_PUBLIC_BYTES], check[OB_SIGN_BYTES];
-	size_t priv_len;
+	uint8_t *priv = NULL, check[OB_SIGN_BYTES];
+	size_t priv_len = 0;
 	int error;
 
 	if ((error = ob_vault_read(&text, &len, &v->conn, OB_OBJ_OWNER_KEY)) < 0)
 		return error == OB_ENOTFOUND ? ob_err(OB_EACCESS, OB_ERRCLASS_VAULT,
-			"The vault owner's key is not in '%s': only the vault's owner can do this.", v->conn.location) : error;
+			"The vault owner's key is not in '%s': only the vault's owner can do this.", v->conn.display) : error;
 	error = ob_kv_parse(&kv, text, len);
 	ob_wipe(text, len);
 	free(text);
 	if (error < 0)
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
-	error = ob_kv_get_b64(&priv, &priv_len, &kv, "private_key", OB_SIGN_PRIVATE_BYTES);
-	ob_kv_dispose(&kv);
-	if (error < 0)
-		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
-	memcpy(v->owner_private, priv, OB_SIGN_PRIVATE_BYTES);
-	ob_wipe(priv, priv_len);
-	free(priv);
+	if (kv.version == 2) {
+		/* Sealed (Azure): nonce and ciphertext under the account key's sealing key. */
+		uint8_t key[32], *nonce = NULL, *sealed = NULL;
+		size_t nonce_len, sealed_len;
+		if ((error = owner_sealing_key(key, v->conn.location)) == 0 &&
+		    (error = ob_kv_get_b64(&nonce, &nonce_len, &kv, "nonce", OB_AEAD_NONCE_BYTES)) == 0 &&
+		    (error = ob_kv_get_b64(&sealed, &sealed_len, &kv, "sealed_key", OB_SIGN_PRIVATE_BYTES + OB_AEAD_TAG_BYTES)) == 0) {
+			if (ob_aead_open(v->owner_private, key, nonce, "obagent-owner-key", 17, sealed, sealed_len) < 0)
+				error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+					"The storage account key does not open the vault owner's key: it is not this vault's account key.");
+		}
+		ob_wipe(key, sizeof(key));
+		free(nonce);
+		free(sealed);
+		ob_kv_dispose(&kv);
+		if (error < 0)
+			return error;
+	} else {
+		error = ob_kv_get_b64(&priv, &priv_len, &kv, "private_key", OB_SIGN_PRIVATE_BYTES);
+		ob_kv_dispose(&kv);
+		if (error < 0)
+			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
+		memcpy(v->owner_private, priv, OB_SIGN_PRIVATE_BYTES);
+		ob_wipe(priv, priv_len);
+		free(priv);
+	}
 	/* The key must match the public key the config names. */
-	(void)pub;
 	if ((error = ob_sign(check, v->owner_private, "check", 5)) < 0)
 		return error;
 	if (ob_verify(v->conn.owner_public, "check", 5, check) < 0)
@@ -373,11 +575,82 @@ int ob_vault_open(ob_vault **out, const char *path)
 	return 0;
 }
 
-int ob_vault_create(ob_vault **out, const char *path, const char *name)
+/* Write a new vault's owner key and config into an empty back end: the key first, the config last. */
+static int write_new_vault(ob_backend *be, const char *name, const char *storage, const char *location, int64_t now)
 {
 	uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES], rnd[16];
 	char uuid[37], *priv64 = NULL, *pub64 = NULL;
 	ob_buf keyrec = OB_BUF_INIT, config = OB_BUF_INIT;
+	int error;
+
+	if ((error = ob_sign_keygen(priv, pub)) < 0 || (error = ob_random(rnd, sizeof(rnd))) < 0)
+		goto done;
+	make_uuid(uuid, rnd);
+	if (!(pub64 = ob_base64_encode(pub, sizeof(pub)))) {
+		error = OB_ENOMEM;
+		goto done;
+	}
+	if (!ob_vault_location_is_azure(location)) {
+		/* A local vault's folder is the owner's domain: the key sits in it, owner-only. */
+		if (!(priv64 = ob_base64_encode(priv, sizeof(priv)))) {
+			error = OB_ENOMEM;
+			goto done;
+		}
+		if ((error = ob_kv_begin(&keyrec, "owner-key", 1)) < 0 || (error = ob_kv_add(&keyrec, "private_key", priv64)) < 0)
+			goto done;
+	} else {
+		uint8_t key[32], nonce[OB_AEAD_NONCE_BYTES], sealed[OB_SIGN_PRIVATE_BYTES + OB_AEAD_TAG_BYTES];
+		char *n64 = NULL, *s64 = NULL;
+		if ((error = owner_sealing_key(key, location)) == 0 && (error = ob_random(nonce, sizeof(nonce))) == 0 &&
+		    (error = ob_aead_seal(sealed, key, nonce, "obagent-owner-key", 17, priv, sizeof(priv))) == 0) {
+			n64 = ob_base64_encode(nonce, sizeof(nonce));
+			s64 = ob_base64_encode(sealed, sizeof(sealed));
+			if (!n64 || !s64)
+				error = OB_ENOMEM;
+			else if ((error = ob_kv_begin(&keyrec, "owner-key", 2)) == 0 && (error = ob_kv_add(&keyrec, "nonce", n64)) == 0)
+				error = ob_kv_add(&keyrec, "sealed_key", s64);
+		}
+		ob_wipe(key, sizeof(key));
+		free(n64);
+		free(s64);
+		if (error < 0)
+			goto done;
+	}
+	if ((error = be->put(be, OB_OBJ_OWNER_KEY, keyrec.data, keyrec.len)) < 0)
+		goto done;
+	if ((error = ob_kv_begin(&config, "vault", 1)) < 0 ||
+	    (error = ob_kv_add_i64(&config, "format", OB_VAULT_FORMAT)) < 0 ||
+	    (error = ob_kv_add(&config, "id", uuid)) < 0 ||
+	    (error = ob_kv_add(&config, "name", name)) < 0 ||
+	    (error = ob_kv_add(&config, "storage", storage)) < 0 ||
+	    (error = ob_kv_add_i64(&config, "created", now)) < 0 ||
+	    (error = ob_kv_add(&config, "owner_public_key", pub64)) < 0 ||
+	    (error = ob_record_sign(&config, priv)) < 0 ||
+	    (error = be->put(be, OB_OBJ_CONFIG, config.data, config.len)) < 0)
+		goto done;
+done:
+	ob_wipe(priv, sizeof(priv));
+	if (priv64) {
+		ob_wipe(priv64, strlen(priv64));
+		free(priv64);
+	}
+	free(pub64);
+	ob_buf_dispose(&keyrec);
+	ob_buf_dispose(&config);
+	return error;
+}
+
+static int check_name_arg(const char *name)
+{
+	if (!name_valid(name))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"'%s' is not a valid vault name: use 1 to 50 letters, digits and hyphens, starting with a letter.",
+			name ? name : "");
+	return 0;
+}
+
+int ob_vault_create(ob_vault **out, const char *path, const char *name)
+{
 	ob_backend *be = NULL;
 	int64_t now;
 	int error, empty;
@@ -385,13 +658,8 @@ int ob_vault_create(ob_vault **out, const char *path, const char *name)
 	*out = NULL;
 	if (!path || !*path)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A vault path is required.");
-	if (!name_valid(name))
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
-			"'%s' is not a valid vault name: use 1 to 50 letters, digits and hyphens, starting with a letter.",
-			name ? name : "");
-	if ((error = ob_clock_now(&now)) < 0)
+	if ((error = check_name_arg(name)) < 0 || (error = ob_clock_now(&now)) < 0)
 		return error;
-
 	empty = ob_platform_dir_is_empty(path);
 	if (empty == OB_ENOTFOUND) {
 		if ((error = ob_platform_mkdir_p(path, 0700)) < 0)
@@ -407,43 +675,86 @@ int ob_vault_create(ob_vault **out, const char *path, const char *name)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT,
 			"The folder '%s' is not empty and is not a vault. Give an empty or new folder.", path);
 	}
-
-	if ((error = ob_sign_keygen(priv, pub)) < 0 || (error = ob_random(rnd, sizeof(rnd))) < 0)
-		goto done;
-	make_uuid(uuid, rnd);
-	if (!(priv64 = ob_base64_encode(priv, sizeof(priv))) || !(pub64 = ob_base64_encode(pub, sizeof(pub)))) {
-		error = OB_ENOMEM;
-		goto done;
-	}
 	if ((error = ob_backend_local_new(&be, path)) < 0)
+		return error;
+	error = write_new_vault(be, name, "local", path, now);
+	be->free(be);
+	return error < 0 ? error : ob_vault_open(out, path);
+}
+
+static int azure_access(char **out_location, const ob_vault_azure_options *opts)
+{
+	ob_buf access = OB_BUF_INIT;
+	int error;
+
+	*out_location = NULL;
+	if (!opts || opts->version != OB_VAULT_AZURE_OPTIONS_VERSION || !opts->account_key || !*opts->account_key)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "An Azure vault needs its storage account name, key and container.");
+	if ((error = ob_vault_azure_location(out_location, opts->endpoint, opts->account, opts->container)) < 0)
+		return error;
+	if ((error = ob_buf_printf(&access, "key:%s", opts->account_key)) == 0)
+		error = ob_vault_access_set(*out_location, access.data);
+	ob_buf_dispose(&access);
+	return error;
+}
+
+int ob_vault_create_azure(ob_vault **out, const char *name, const ob_vault_azure_options *opts)
+{
+	ob_azure_options o = OB_AZURE_OPTIONS_INIT;
+	ob_backend *be = NULL;
+	char *location = NULL;
+	ob_name_list l = { 0 };
+	int64_t now;
+	int error;
+
+	*out = NULL;
+	if ((error = check_name_arg(name)) < 0 || (error = ob_clock_now(&now)) < 0 ||
+	    (error = azure_access(&location, opts)) < 0)
 		goto done;
-	/* The owner's key first, the config last: a vault exists once its config does. */
-	if ((error = ob_kv_begin(&keyrec, "owner-key", 1)) < 0 ||
-	    (error = ob_kv_add(&keyrec, "private_key", priv64)) < 0 ||
-	    (error = be->put(be, OB_OBJ_OWNER_KEY, keyrec.data, keyrec.len)) < 0)
+	o.endpoint = opts->endpoint;
+	o.account = opts->account;
+	o.container = opts->container;
+	o.account_key = opts->account_key;
+	o.ca_file = opts->ca_file;
+	if ((error = ob_azure_container_create(&o)) < 0 || (error = ob_backend_azure_new(&be, &o)) < 0)
 		goto done;
-	if ((error = ob_kv_begin(&config, "vault", 1)) < 0 ||
-	    (error = ob_kv_add_i64(&config, "format", OB_VAULT_FORMAT)) < 0 ||
-	    (error = ob_kv_add(&config, "id", uuid)) < 0 ||
-	    (error = ob_kv_add(&config, "name", name)) < 0 ||
-	    (error = ob_kv_add(&config, "storage", "local")) < 0 ||
-	    (error = ob_kv_add_i64(&config, "created", now)) < 0 ||
-	    (error = ob_kv_add(&config, "owner_public_key", pub64)) < 0 ||
-	    (error = ob_record_sign(&config, priv)) < 0 ||
-	    (error = be->put(be, OB_OBJ_CONFIG, config.data, config.len)) < 0)
+	if ((error = ob_vault_list_names(&l, be, "", 0)) < 0)
 		goto done;
-	error = ob_vault_open(out, path);
-done:
-	ob_wipe(priv, sizeof(priv));
-	if (priv64) {
-		ob_wipe(priv64, strlen(priv64));
-		free(priv64);
+	if (l.n) {
+		size_t i;
+		int is_vault = 0;
+		for (i = 0; i < l.n; i++)
+			is_vault |= strcmp(l.v[i], OB_OBJ_CONFIG) == 0;
+		error = is_vault ? ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "Container '%s' holds a vault already.", opts->container)
+				 : ob_err(OB_EINVALID, OB_ERRCLASS_VAULT,
+					"Container '%s' is not empty and is not a vault. Give a new or empty container.", opts->container);
+		goto done;
 	}
-	free(pub64);
-	ob_buf_dispose(&keyrec);
-	ob_buf_dispose(&config);
+	if ((error = write_new_vault(be, name, "azure", location, now)) < 0)
+		goto done;
+	error = ob_vault_open_azure(out, opts);
+done:
+	ob_name_list_dispose(&l);
 	if (be)
 		be->free(be);
+	free(location);
+	return error;
+}
+
+int ob_vault_open_azure(ob_vault **out, const ob_vault_azure_options *opts)
+{
+	char *location = NULL;
+	int error;
+
+	*out = NULL;
+	if (opts && opts->version == OB_VAULT_AZURE_OPTIONS_VERSION && (opts->access_days < 0 || opts->access_days > 3650))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Access tokens may be valid 1 to 3650 days; %d was given.",
+			opts->access_days);
+	if ((error = azure_access(&location, opts)) == 0)
+		error = ob_vault_open(out, location);
+	if (error == 0)
+		(*out)->access_days = opts->access_days ? opts->access_days : 365;
+	free(location);
 	return error;
 }
 
@@ -458,8 +769,8 @@ void ob_vault_free(ob_vault *vault)
 
 const char *ob_vault_name(const ob_vault *vault) { return vault->conn.name; }
 const char *ob_vault_id(const ob_vault *vault) { return vault->conn.id; }
-const char *ob_vault_location(const ob_vault *vault) { return vault->conn.location; }
-const char *ob_vault_storage_type(const ob_vault *vault) { (void)vault; return "Local"; }
+const char *ob_vault_location(const ob_vault *vault) { return vault->conn.display; }
+const char *ob_vault_storage_type(const ob_vault *vault) { return vault->conn.azure ? "AzureBlob" : "Local"; }
 int64_t ob_vault_created(const ob_vault *vault) { return vault->conn.created; }
 int ob_vault_format_version(const ob_vault *vault) { return vault->conn.format; }
 
@@ -493,6 +804,8 @@ int ob_vault_server_count(size_t *out, ob_vault *vault)
 int ob_vault_credentials_issue(char **out_path, ob_vault *vault, const char *output_dir, int validity_days)
 {
 	ob_credentials cred = { 0 };
+	char *sas = NULL;
+	int azure_fields = 0;
 	ob_buf canon = OB_BUF_INIT, xml = OB_BUF_INIT, rec = OB_BUF_INIT, fname = OB_BUF_INIT;
 	char objname[64], *dir = NULL, *path = NULL;
 	int64_t now, seq;
@@ -535,7 +848,38 @@ int ob_vault_credentials_issue(char **out_path, ob_vault *vault, const char *out
 	cred.resource_type = (char *)"Local";
 	cred.vault_name = vault->conn.name;
 	cred.vault_id = vault->conn.id;
-	cred.storage_location = vault->conn.location;
+	cred.storage_location = vault->conn.display;
+	if (vault->conn.azure) {
+		/* An access token for agents: create, read and list in the container; never delete or overwrite. */
+		char *spec = ob_strdup(vault->conn.location + strlen(AZURE_PREFIX)), *access = access_get(vault->conn.location);
+		char *account = spec ? strchr(spec, '|') : NULL, *container = account ? strchr(account + 1, '|') : NULL;
+		if (!spec || !access || !account || !container || strncmp(access, "key:", 4) != 0) {
+			error = ob_err(OB_EACCESS, OB_ERRCLASS_VAULT, "Issuing credentials for an Azure vault needs the storage account key.");
+		} else {
+			*account++ = '\0';
+			*container++ = '\0';
+			error = ob_azure_sas_create(&sas, account, access + 4, container, "rcl", now - 300,
+				now + (int64_t)(vault->access_days ? vault->access_days : 365) * 86400);
+			if (error == 0) {
+				cred.resource_type = (char *)"AzureBlob";
+				cred.endpoint = ob_strdup(*spec ? spec : "");
+				cred.account = ob_strdup(account);
+				cred.container = ob_strdup(container);
+				cred.access_token = sas;
+				sas = NULL;
+				azure_fields = 1;
+				if (!cred.endpoint || !cred.account || !cred.container)
+					error = OB_ENOMEM;
+			}
+		}
+		if (access) {
+			ob_wipe(access, strlen(access));
+			free(access);
+		}
+		free(spec);
+		if (error < 0)
+			goto done;
+	}
 	cred.sequence = seq;
 	cred.issued_at = now;
 	cred.expires_at = now + (int64_t)validity_days * 86400;
@@ -563,6 +907,14 @@ int ob_vault_credentials_issue(char **out_path, ob_vault *vault, const char *out
 	*out_path = path;
 	path = NULL;
 done:
+	if (azure_fields) {
+		free(cred.endpoint);
+		free(cred.account);
+		free(cred.container);
+		ob_wipe(cred.access_token, strlen(cred.access_token));
+		free(cred.access_token);
+	}
+	free(sas);
 	free(dir);
 	free(path);
 	ob_buf_dispose(&canon);

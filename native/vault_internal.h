@@ -20,6 +20,8 @@
 typedef struct ob_vault_conn {
 	ob_backend *be;
 	char *location;
+	char *display;          /* where, for people: the folder, or the container's URL */
+	int azure;
 	char *id;
 	char *name;
 	int64_t created;
@@ -27,8 +29,19 @@ typedef struct ob_vault_conn {
 	uint8_t owner_public[OB_SIGN_PUBLIC_BYTES];
 } ob_vault_conn;
 
-/** Open the vault at a local folder: read and verify its config. OB_ENOTFOUND if none. */
+/**
+ * Open the vault at a location: a local folder, or "azure:<endpoint>|<account>|<container>"
+ * whose access (the owner's "key:<base64>" or an agent's "sas:<token>") was
+ * registered with ob_vault_access_set. Reads and verifies the config.
+ */
 int ob_vault_conn_open(ob_vault_conn *c, const char *location);
+
+/** Remember, for this process, the access to a location (NULL forgets it). */
+int ob_vault_access_set(const char *location, const char *access);
+/** The location string of an Azure vault. */
+int ob_vault_azure_location(char **out, const char *endpoint, const char *account, const char *container);
+/** Whether a location is on Azure. */
+int ob_vault_location_is_azure(const char *location);
 void ob_vault_conn_dispose(ob_vault_conn *c);
 
 /** Read an object into a buffer (OB_ENOTFOUND when absent). */

@@ -31,6 +31,30 @@ typedef struct ob_vault ob_vault;
  */
 OB_EXTERN(int) ob_vault_create(ob_vault **out, const char *path, const char *name);
 
+/** Where a vault on Azure Blob Storage (or Azurite, or a sovereign cloud) is, and the owner's key. */
+typedef struct ob_vault_azure_options {
+	unsigned int version;
+	const char *endpoint;         /**< NULL: https://<account>.blob.core.windows.net */
+	const char *account;          /**< storage account name */
+	const char *account_key;      /**< storage account key (base64): the vault owner's credential */
+	const char *container;        /**< container name: 3-63 of [a-z0-9-] */
+	int access_days;              /**< validity of the access tokens in credentials files (1-3650; 0: 365) */
+	const char *ca_file;          /**< CA bundle to verify TLS with (NULL: the system's) */
+} ob_vault_azure_options;
+
+#define OB_VAULT_AZURE_OPTIONS_VERSION 1
+#define OB_VAULT_AZURE_OPTIONS_INIT { OB_VAULT_AZURE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, NULL }
+
+/**
+ * Create a vault in an Azure Blob Storage container (made if missing; a
+ * container that holds a vault gives OB_EEXISTS, one that holds anything else
+ * OB_EINVALID). The owner's signing key is stored sealed with a key derived
+ * from the account key, so agents, who get only an access token, cannot use it.
+ */
+OB_EXTERN(int) ob_vault_create_azure(ob_vault **out, const char *name, const ob_vault_azure_options *opts);
+/** Open a vault in an Azure Blob Storage container, as its owner. */
+OB_EXTERN(int) ob_vault_open_azure(ob_vault **out, const ob_vault_azure_options *opts);
+
 /** Open the vault in a local folder (OB_ENOTFOUND if there is none). */
 OB_EXTERN(int) ob_vault_open(ob_vault **out, const char *path);
 
@@ -43,7 +67,7 @@ OB_EXTERN(const char *) ob_vault_name(const ob_vault *vault);
 OB_EXTERN(const char *) ob_vault_id(const ob_vault *vault);
 /** Where the vault is: the absolute folder of a local vault. Borrowed. */
 OB_EXTERN(const char *) ob_vault_location(const ob_vault *vault);
-/** The kind of storage: "Local". Borrowed, static. */
+/** The kind of storage: "Local" or "AzureBlob". Borrowed, static. */
 OB_EXTERN(const char *) ob_vault_storage_type(const ob_vault *vault);
 /** When the vault was created, in seconds since 1970-01-01 UTC. */
 OB_EXTERN(int64_t) ob_vault_created(const ob_vault *vault);
@@ -55,7 +79,9 @@ OB_EXTERN(int) ob_vault_server_count(size_t *out, ob_vault *vault);
 
 /**
  * Issue a vault credentials file: <output_dir>/<VaultName>_<yyyy-MM-dd>.VaultCredentials,
- * valid for validity_days (1 to OB_CREDENTIALS_MAX_DAYS) from now. Issuing a file
+ * valid for validity_days (1 to OB_CREDENTIALS_MAX_DAYS) from now. For a vault on
+ * Azure the file carries a container access token (SAS) that can create, read
+ * and list, but not delete or overwrite. Issuing a file
  * supersedes every file issued before it: only the newest registers servers.
  * An existing file of the same name is replaced. *out_path (caller's, ob_str_free)
  * receives the absolute path of the file.
