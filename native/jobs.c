@@ -8,6 +8,7 @@
 #include "error.h"
 #include "repo.h"
 #include "restore.h"
+#include "jobs_internal.h"
 #include "platform/platform.h"
 
 #include <errno.h>
@@ -421,7 +422,7 @@ static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 }
 
 /* Take this server's job lock, or say which job holds it. */
-static int take_job_lock(int *out_fd, ob_agent *agent)
+int ob_job_lock_take(int *out_fd, ob_agent *agent)
 {
 	char *path;
 	int error;
@@ -470,7 +471,7 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 	for (i = 0; i < ob_policy_datasource_count(policy); i++)
 		if ((error = ob_buf_printf(&names, "%s%s", i ? "\n" : "", ob_policy_datasource_name(policy, i))) < 0)
 			goto done;
-	if ((error = take_job_lock(&lock_fd, agent)) < 0)
+	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
 	make_guid(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
@@ -716,7 +717,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 			goto done;
 	}
 
-	if ((error = take_job_lock(&lock_fd, agent)) < 0)
+	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
 	make_guid(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "

@@ -155,7 +155,7 @@ int ob_vault_access_set(const char *location, const char *access)
 	return 0;
 }
 
-static char *access_get(const char *location)
+char *ob_vault_access_get(const char *location)
 {
 	access_entry *e;
 	char *copy = NULL;
@@ -173,7 +173,7 @@ static char *access_get(const char *location)
 static int open_azure(ob_vault_conn *c, const char *location)
 {
 	ob_azure_options o = OB_AZURE_OPTIONS_INIT;
-	char *spec = ob_strdup(location + strlen(AZURE_PREFIX)), *access = access_get(location), *account, *container;
+	char *spec = ob_strdup(location + strlen(AZURE_PREFIX)), *access = ob_vault_access_get(location), *account, *container;
 	ob_buf disp = OB_BUF_INIT;
 	int error;
 
@@ -483,7 +483,7 @@ int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now)
  */
 static int owner_sealing_key(uint8_t key[32], const char *location)
 {
-	char *access = access_get(location);
+	char *access = ob_vault_access_get(location);
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	ob_buf b = OB_BUF_INIT;
@@ -851,7 +851,7 @@ int ob_vault_credentials_issue(char **out_path, ob_vault *vault, const char *out
 	cred.storage_location = vault->conn.display;
 	if (vault->conn.azure) {
 		/* An access token for agents: create, read and list in the container; never delete or overwrite. */
-		char *spec = ob_strdup(vault->conn.location + strlen(AZURE_PREFIX)), *access = access_get(vault->conn.location);
+		char *spec = ob_strdup(vault->conn.location + strlen(AZURE_PREFIX)), *access = ob_vault_access_get(vault->conn.location);
 		char *account = spec ? strchr(spec, '|') : NULL, *container = account ? strchr(account + 1, '|') : NULL;
 		if (!spec || !access || !account || !container || strncmp(access, "key:", 4) != 0) {
 			error = ob_err(OB_EACCESS, OB_ERRCLASS_VAULT, "Issuing credentials for an Azure vault needs the storage account key.");

@@ -38,6 +38,8 @@ int ob_vault_conn_open(ob_vault_conn *c, const char *location);
 
 /** Remember, for this process, the access to a location (NULL forgets it). */
 int ob_vault_access_set(const char *location, const char *access);
+/** The access known for a location (malloc'd; wipe and free), or NULL. */
+char *ob_vault_access_get(const char *location);
 /** The location string of an Azure vault. */
 int ob_vault_azure_location(char **out, const char *endpoint, const char *account, const char *container);
 /** Whether a location is on Azure. */

@@ -197,6 +197,43 @@ typedef struct ob_recovery_request {
  */
 OB_EXTERN(int) ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req);
 
+/* ---- vault maintenance ---- */
+
+typedef struct ob_maintenance_options {
+	unsigned int version;
+	int64_t grace_seconds;        /**< packs found unused are deleted only by a run at least this much later (-1: 3600) */
+	unsigned int repack_percent;  /**< repack a pack when at least this share of it is unused (0: 25) */
+	const char *owner_key;        /**< an Azure vault's storage account key (agents' tokens cannot delete) */
+} ob_maintenance_options;
+
+#define OB_MAINTENANCE_OPTIONS_VERSION 1
+#define OB_MAINTENANCE_OPTIONS_INIT { OB_MAINTENANCE_OPTIONS_VERSION, -1, 0, NULL }
+
+typedef struct ob_maintenance_report {
+	unsigned int version;
+	uint64_t points_purged;       /**< soft-deleted points whose 14 days were over, removed */
+	uint64_t packs_marked;        /**< unused packs marked, to delete in a later run */
+	uint64_t packs_deleted;
+	uint64_t packs_repacked;
+	uint64_t bytes_reclaimed;
+	uint64_t bytes_in_use;        /**< what this server stores after the run */
+} ob_maintenance_report;
+
+#define OB_MAINTENANCE_REPORT_VERSION 1
+
+/**
+ * Vault maintenance for this server (it holds the server's job lock, so no
+ * backup or recovery of this server runs meanwhile; other servers' areas are
+ * untouched, so their backups go on). Purges soft-deleted points past their
+ * 14 days, then prunes: packs no point uses are marked, and deleted by a later
+ * run after grace_seconds (two phases); packs partly unused are repacked (their
+ * sealed blobs copied as they are, nothing decrypted). New packs and a new
+ * index are written before anything old is deleted, so a run killed at any
+ * moment leaves every kept point restorable. Needs delete rights: a local vault,
+ * or an Azure vault's owner key. *out: free().
+ */
+OB_EXTERN(int) ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_maintenance_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

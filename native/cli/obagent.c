@@ -30,6 +30,9 @@ static int usage(void)
 		"  points                                  list recovery points, newest first\n"
 		"  usage                                   bytes stored by this server\n"
 		"  test-point ID                           read and check every object of a recovery point\n"
+		"  delete-point ID                         soft-delete a recovery point (14 days before maintenance purges it)\n"
+		"  maintenance [--grace SECONDS]           purge, prune and repack this server's data\n"
+		"                                          (an Azure vault needs OBAGENT_OWNER_KEY)\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
 		"          [--overwrite copy|skip|overwrite] [--skip-security]\n"
 		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
@@ -402,6 +405,33 @@ int main(int argc, char **argv)
 			if (interrupted)
 				return 0;
 		}
+	}
+	if (!strcmp(cmd, "maintenance")) {
+		ob_agent *a = open_agent();
+		ob_maintenance_options o = OB_MAINTENANCE_OPTIONS_INIT;
+		ob_maintenance_report *r = NULL;
+		const char *grace = opt(argc, argv, "--grace");
+		if (grace)
+			o.grace_seconds = atoll(grace);
+		o.owner_key = getenv("OBAGENT_OWNER_KEY");
+		if ((rc = ob_maintenance_run(&r, a, &o)) < 0)
+			return fail("maintenance", rc);
+		printf("purged %llu points, marked %llu packs, deleted %llu packs, repacked %llu packs, reclaimed %llu bytes; "
+			"%llu bytes in use\n", (unsigned long long)r->points_purged, (unsigned long long)r->packs_marked,
+			(unsigned long long)r->packs_deleted, (unsigned long long)r->packs_repacked,
+			(unsigned long long)r->bytes_reclaimed, (unsigned long long)r->bytes_in_use);
+		free(r);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "delete-point")) {
+		ob_agent *a = open_agent();
+		if (argc < 1)
+			return usage();
+		if ((rc = ob_recovery_point_delete(a, argv[0], "deleted by the administrator")) < 0)
+			return fail("cannot delete the recovery point", rc);
+		ob_agent_free(a);
+		return 0;
 	}
 	if (!strcmp(cmd, "test-point")) {
 		ob_agent *a = open_agent();

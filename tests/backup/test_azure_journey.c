@@ -249,6 +249,38 @@ static void test_journey(void **state)
 		ob_registration_free(reg);
 		ob_agent_free(a);
 	}
+	/* Maintenance deletes, so it needs the owner's key; with it, it runs while the data stays whole. */
+	{
+		char home[1024];
+		ob_agent *a = NULL;
+		ob_maintenance_options mo = OB_MAINTENANCE_OPTIONS_INIT;
+		ob_maintenance_report *rep = NULL;
+		ob_recovery_point **pts = NULL;
+		size_t n = 0;
+		snprintf(home, sizeof(home), "%s/home-%s", dir, names[0]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[0]);
+		assert_ok(ob_agent_open(&a, home));
+		assert_ob(OB_EACCESS, ob_maintenance_run(&rep, a, &mo));
+		assert_non_null(strstr(ob_error_last(), "storage account key"));
+		mo.owner_key = DEV_KEY;
+		mo.grace_seconds = 0;
+		assert_ok(ob_maintenance_run(&rep, a, &mo));
+		free(rep);
+		/* The agent's own access is back, and the point still lists and tests healthy. */
+		assert_ok(ob_recovery_points(&pts, &n, a));
+		assert_int_equal(n, 1);
+		{
+			ob_recovery *rec = NULL;
+			char *report = NULL;
+			uint64_t objects = 0;
+			assert_ok(ob_recovery_open(&rec, a, NULL, NULL, 0));
+			assert_ok(ob_recovery_test(&report, &objects, rec, pts[0]->id));
+			ob_str_free(report);
+			ob_recovery_free(rec);
+		}
+		ob_recovery_points_free(pts, n);
+		ob_agent_free(a);
+	}
 	/* A tampered access token in the file is detected by the signature. */
 	{
 		char *text = ob_test_read(cred, &len), *p = strstr(text, "sp=rcl");

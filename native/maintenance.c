@@ -1,0 +1,527 @@
+/*
+ * Vault maintenance for one server: purge soft-deleted points past their days,
+ * then prune what no point uses (mark, and delete in a later run), and repack
+ * packs that are mostly unused. New objects are written before old ones are
+ * deleted, and old index objects before the packs they name, so a run killed
+ * at any moment leaves every kept point restorable.
+ */
+#include "obagent/recovery.h"
+#include "agent_internal.h"
+#include "env.h"
+#include "error.h"
+#include "jobs_internal.h"
+#include "locate.h"
+#include "restore.h"
+#include "tree.h"
+#include "vault_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define UNCLEAN_KEY "backup.running"
+
+typedef struct idset {
+	uint8_t (*v)[OB_ID_BYTES];
+	uint8_t *used;
+	size_t cap, n;
+} idset;
+
+static int set_add(idset *s, const uint8_t *id)
+{
+	size_t i;
+	uint64_t h;
+
+	if ((s->n + 1) * 4 > s->cap * 3) {
+		idset b = { 0 };
+		b.cap = s->cap ? s->cap * 2 : 4096;
+		if (!(b.v = malloc(b.cap * OB_ID_BYTES)) || !(b.used = calloc(b.cap, 1))) {
+			free(b.v);
+			return ob_err_nomem();
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i])
+				set_add(&b, s->v[i]);
+		free(s->v);
+		free(s->used);
+		*s = b;
+	}
+	memcpy(&h, id, 8);
+	for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!memcmp(s->v[i], id, OB_ID_BYTES))
+			return 0;
+	memcpy(s->v[i], id, OB_ID_BYTES);
+	s->used[i] = 1;
+	s->n++;
+	return 1;
+}
+
+static int set_has(const idset *s, const uint8_t *id)
+{
+	size_t i;
+	uint64_t h;
+
+	if (!s->cap)
+		return 0;
+	memcpy(&h, id, 8);
+	for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!memcmp(s->v[i], id, OB_ID_BYTES))
+			return 1;
+	return 0;
+}
+
+static void set_free(idset *s)
+{
+	free(s->v);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+typedef struct walk {
+	ob_locator *loc;
+	idset *live;
+	int error;
+} walk;
+
+static int mark_tree(walk *w, const uint8_t *id);
+
+static int mark_cb(const ob_entry *e, void *payload)
+{
+	walk *w = payload;
+	size_t i;
+
+	if (e->type == OB_TREE_FILE) {
+		for (i = 0; i < e->chunk_count; i++)
+			if (set_add(w->live, e->chunks + 32 * i) < 0) {
+				w->error = OB_ENOMEM;
+				return 1;
+			}
+	} else if (e->type == OB_TREE_DIR) {
+		int fresh = set_add(w->live, e->subtree);
+		if (fresh < 0 || (fresh && (w->error = mark_tree(w, e->subtree)) < 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Mark a tree and everything below it live. A tree that cannot be read is an error: prune nothing then. */
+static int mark_tree(walk *w, const uint8_t *id)
+{
+	uint8_t *tree = NULL;
+	size_t len;
+	int error;
+
+	if ((error = ob_fetch_blob(&tree, &len, w->loc, OB_BLOB_TREE, id)) < 0)
+		return ob_err(error, OB_ERRCLASS_VAULT,
+			"Maintenance stopped without deleting anything: a folder tree of a kept point cannot be read (%s). "
+			"Run Test-OBRecoveryPoint on the points to find the damage.", ob_error_last());
+	error = ob_tree_parse(tree, len, mark_cb, w);
+	free(tree);
+	return w->error < 0 ? w->error : error;
+}
+
+typedef struct pack_stat {
+	uint8_t id[OB_ID_BYTES];
+	uint64_t total, live;
+} pack_stat;
+
+static int by_pack(const void *a, const void *b)
+{
+	return memcmp(((const ob_index_entry *)a)->pack, ((const ob_index_entry *)b)->pack, OB_ID_BYTES);
+}
+
+static int remove_object(ob_repo *r, const char *name, uint64_t *bytes)
+{
+	uint64_t size = 0;
+	int error;
+
+	r->vc.be->stat(&size, r->vc.be, name);
+	error = r->vc.be->remove(r->vc.be, name);
+	if (error == OB_ENOTFOUND) {
+		ob_error_clear();
+		return 0;
+	}
+	if (error == 0 && bytes)
+		*bytes += size;
+	return error;
+}
+
+static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
+{
+	ob_name_list marks = { 0 };
+	char prefix[96], name[200];
+	size_t i;
+	int error;
+
+	snprintf(prefix, sizeof(prefix), "%sdeleted/", r->prefix);
+	if ((error = ob_vault_list_names(&marks, r->vc.be, prefix, strlen(prefix))) < 0)
+		return error;
+	for (i = 0; i < marks.n && error == 0; i++) {
+		char *text = NULL;
+		size_t len;
+		ob_kv kv;
+		int64_t purge_after = 0;
+		snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
+		if (ob_vault_read(&text, &len, &r->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
+			ob_kv_get_i64(&purge_after, &kv, "purge_after");
+			ob_kv_dispose(&kv);
+		}
+		free(text);
+		ob_error_clear();
+		if (purge_after == 0 || now < purge_after)
+			continue;
+		/* The point first, then its marker: a crash between leaves a marker for nothing, removed next time. */
+		snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, marks.v[i]);
+		if ((error = remove_object(r, name, &rep->bytes_reclaimed)) < 0)
+			break;
+		snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
+		if ((error = remove_object(r, name, NULL)) == 0)
+			rep->points_purged++;
+	}
+	ob_name_list_dispose(&marks);
+	return error;
+}
+
+static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_options *opts, ob_maintenance_report *rep)
+{
+	ob_locator loc;
+	idset live = { 0 }, indexed_packs = { 0 }, repacked = { 0 };
+	ob_recovery_point **pts = NULL;
+	ob_index_entry *all = NULL, *out = NULL;
+	ob_name_list idx = { 0 }, packs = { 0 }, marks = { 0 };
+	size_t npts = 0, n = 0, nout = 0, i, j;
+	char prefix[96], name[200];
+	int64_t grace = opts->grace_seconds < 0 ? 3600 : opts->grace_seconds;
+	unsigned int threshold = opts->repack_percent ? opts->repack_percent : 25;
+	int error, changed = 0;
+
+	/* Everything every remaining point (soft-deleted ones too, until purged) needs is live. */
+	if ((error = ob_locator_memory(&loc, r)) < 0)
+		return error;
+	if ((error = ob_repo_list_points(&pts, &npts, r, 1)) < 0)
+		goto done;
+	for (i = 0; i < npts && error == 0; i++) {
+		ob_kv kv;
+		int64_t count = 0, k;
+		if ((error = ob_snapshot_read(&kv, r, pts[i]->id)) < 0)
+			break;
+		ob_kv_get_i64(&count, &kv, "datasources");
+		for (k = 0; k < count && error == 0; k++) {
+			uint8_t root[OB_ID_BYTES];
+			char key[32];
+			walk w = { &loc, &live, 0 };
+			snprintf(key, sizeof(key), "ds%lld_tree", (long long)k);
+			if (ob_id_parse(root, ob_kv_get(&kv, key)) < 0)
+				error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Recovery point '%s' is damaged: maintenance stopped.", pts[i]->id);
+			else if ((error = set_add(&live, root)) == 1)
+				error = mark_tree(&w, root);
+			else if (error == 0)
+				error = 0;
+		}
+		ob_kv_dispose(&kv);
+	}
+	if (error < 0)
+		goto done;
+
+	/* Every blob the index names, grouped by pack. */
+	n = loc.count;
+	if (!(all = malloc((n ? n : 1) * sizeof(*all))) || !(out = malloc((n ? n : 1) * sizeof(*out)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	for (i = 0, j = 0; i < loc.cap; i++)
+		if (loc.used[i]) {
+			memcpy(all[j].blob.id, loc.ids[i], OB_ID_BYTES);
+			all[j].blob.type = loc.locs[i].type;
+			all[j].blob.offset = loc.locs[i].offset;
+			all[j].blob.length = loc.locs[i].length;
+			all[j].blob.raw_length = loc.locs[i].raw_length;
+			memcpy(all[j].pack, loc.locs[i].pack, OB_ID_BYTES);
+			j++;
+		}
+	qsort(all, n, sizeof(*all), by_pack);
+
+	/* Per pack: keep it, repack its live blobs, or leave it to the marks. */
+	for (i = 0; i < n && error == 0; ) {
+		size_t end = i;
+		uint64_t total = 0, used = 0;
+		while (end < n && !memcmp(all[end].pack, all[i].pack, OB_ID_BYTES)) {
+			total += all[end].blob.length;
+			if (set_has(&live, all[end].blob.id))
+				used += all[end].blob.length;
+			end++;
+		}
+		if ((error = set_add(&indexed_packs, all[i].pack)) < 0)
+			break;
+		error = 0;
+		if (used == total) {
+			for (j = i; j < end; j++)
+				out[nout++] = all[j];
+		} else if (used > 0 && (total - used) * 100 >= (uint64_t)threshold * total) {
+			/* Repack: the live blobs' sealed bytes move as they are (their sealing names the blob, not the pack). */
+			ob_packer pk = { 0 };
+			uint8_t new_id[OB_ID_BYTES];
+			char pname[200];
+			for (j = i; j < end && error == 0; j++) {
+				void *sealed = NULL;
+				size_t slen;
+				if (!set_has(&live, all[j].blob.id))
+					continue;
+				ob_repo_pack_name(pname, sizeof(pname), r, all[j].pack);
+				if ((error = r->vc.be->get(&sealed, &slen, r->vc.be, pname, all[j].blob.offset, all[j].blob.length)) == 0)
+					error = ob_packer_add(&pk, all[j].blob.type, all[j].blob.id, sealed, slen, all[j].blob.raw_length);
+				free(sealed);
+			}
+			if (error == 0 && (error = ob_packer_finish(&pk, r, new_id)) == 0) {
+				ob_repo_pack_name(pname, sizeof(pname), r, new_id);
+				error = r->vc.be->put(r->vc.be, pname, pk.data.data, pk.data.len);
+				if (error == OB_EEXISTS) {
+					ob_error_clear();
+					error = 0;
+				}
+			}
+			for (j = 0; error == 0 && j < pk.count; j++) {
+				out[nout].blob = pk.entries[j];
+				memcpy(out[nout].pack, new_id, OB_ID_BYTES);
+				nout++;
+			}
+			if (error == 0) {
+				set_add(&repacked, all[i].pack);
+				rep->packs_repacked++;
+				changed = 1;
+			}
+			ob_packer_dispose(&pk);
+		} else {
+			for (j = i; j < end; j++)
+				if (set_has(&live, all[j].blob.id))
+					out[nout++] = all[j];
+			if (used < total)
+				changed = 1;
+		}
+		i = end;
+	}
+	if (error < 0)
+		goto done;
+
+	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
+	if ((error = ob_vault_list_names(&idx, r->vc.be, prefix, 0)) < 0)
+		goto done;
+	if (changed) {
+		/* The new index first, then the old index objects, and only then (below, and in later runs) packs. */
+		size_t at;
+		idset out_ids = { 0 };
+		for (i = 0; i < nout; i++)
+			if (set_add(&out_ids, out[i].blob.id) < 0) {
+				set_free(&out_ids);
+				error = OB_ENOMEM;
+				goto done;
+			}
+		for (at = 0; error == 0 && at < nout; at += 65536)
+			error = ob_index_write(r, out + at, nout - at < 65536 ? nout - at : 65536, NULL);
+		if (error < 0)
+			goto done;
+		for (i = 0; i < idx.n && error == 0; i++) {
+			ob_index_entry *e = NULL;
+			size_t en = 0, k;
+			int obsolete = 0;
+			/* An old index object goes only when everything live it names is in the new one. */
+			if (ob_index_read(&e, &en, r, idx.v[i]) == 0) {
+				obsolete = 1;
+				for (k = 0; k < en && obsolete; k++)
+					if (set_has(&live, e[k].blob.id) && !set_has(&out_ids, e[k].blob.id))
+						obsolete = 0;
+				free(e);
+			}
+			ob_error_clear();
+			if (obsolete)
+				error = remove_object(r, idx.v[i], &rep->bytes_reclaimed);
+		}
+		set_free(&out_ids);
+		if (error < 0)
+			goto done;
+		/* Repacked packs are named by no index now. */
+		for (i = 0; i < repacked.cap && error == 0; i++)
+			if (repacked.used[i]) {
+				ob_repo_pack_name(name, sizeof(name), r, repacked.v[i]);
+				error = remove_object(r, name, &rep->bytes_reclaimed);
+			}
+		if (error < 0)
+			goto done;
+	}
+
+	/* Packs no index names any more (unused, or orphans of interrupted runs): marked now, deleted after the grace. */
+	snprintf(prefix, sizeof(prefix), "%spacks/", r->prefix);
+	if ((error = ob_vault_list_names(&packs, r->vc.be, prefix, strlen(prefix) + 3)) < 0)
+		goto done;
+	{
+		idset in_new = { 0 };
+		for (i = 0; i < nout; i++)
+			if (set_add(&in_new, out[i].pack) < 0) {
+				set_free(&in_new);
+				error = OB_ENOMEM;
+				goto done;
+			}
+		snprintf(prefix, sizeof(prefix), "%sprune/", r->prefix);
+		for (i = 0; i < packs.n && error == 0; i++) {
+			uint8_t id[OB_ID_BYTES];
+			ob_buf rec = OB_BUF_INIT;
+			if (ob_id_parse(id, packs.v[i]) < 0 || set_has(&in_new, id) || set_has(&repacked, id))
+				continue;
+			if (!changed && set_has(&indexed_packs, id)) {
+				/* Nothing was rewritten: a pack the index names is still needed. */
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s%s", prefix, packs.v[i]);
+			if ((error = ob_kv_begin(&rec, "prune-mark", 1)) == 0 && (error = ob_kv_add_i64(&rec, "marked_at", now)) == 0)
+				error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+			ob_buf_dispose(&rec);
+			if (error == OB_EEXISTS) {
+				ob_error_clear();
+				error = 0;
+			} else if (error == 0) {
+				rep->packs_marked++;
+			}
+		}
+		/* Marks whose grace is over: delete the pack if still unused, then the mark. */
+		if (error == 0 && (error = ob_vault_list_names(&marks, r->vc.be, prefix, strlen(prefix))) == 0) {
+			for (i = 0; i < marks.n && error == 0; i++) {
+				uint8_t id[OB_ID_BYTES];
+				char *text = NULL;
+				size_t len;
+				ob_kv kv;
+				int64_t marked = now;
+				if (ob_id_parse(id, marks.v[i]) < 0)
+					continue;
+				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
+				if (ob_vault_read(&text, &len, &r->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
+					ob_kv_get_i64(&marked, &kv, "marked_at");
+					ob_kv_dispose(&kv);
+				}
+				free(text);
+				ob_error_clear();
+				if (set_has(&in_new, id)) {
+					error = remove_object(r, name, NULL);  /* used again: unmark */
+					continue;
+				}
+				if (now < marked + grace)
+					continue;
+				{
+					char pname[200];
+					ob_repo_pack_name(pname, sizeof(pname), r, id);
+					if ((error = remove_object(r, pname, &rep->bytes_reclaimed)) == 0 &&
+					    (error = remove_object(r, name, NULL)) == 0)
+						rep->packs_deleted++;
+				}
+			}
+		}
+		set_free(&in_new);
+	}
+	if (error < 0)
+		goto done;
+
+	/* The agent's caches follow the vault: the chunk cache is rebuilt from the new index, and
+	 * the file cache forgotten when blobs went away (a cached file might name one). */
+	if (changed || rep->packs_deleted) {
+		if ((error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0 ||
+		    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache")) < 0 ||
+		    (error = ob_locator_sync_catalog(agent, r)) < 0)
+			goto done;
+	}
+done:
+	ob_name_list_dispose(&idx);
+	ob_name_list_dispose(&packs);
+	ob_name_list_dispose(&marks);
+	free(all);
+	free(out);
+	set_free(&live);
+	set_free(&indexed_packs);
+	set_free(&repacked);
+	ob_recovery_points_free(pts, npts);
+	ob_locator_dispose(&loc);
+	return error;
+}
+
+static int add_size(const char *name, uint64_t size, void *payload)
+{
+	(void)name;
+	*(uint64_t *)payload += size;
+	return 0;
+}
+
+int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_maintenance_options *opts)
+{
+	ob_maintenance_options defaults = OB_MAINTENANCE_OPTIONS_INIT;
+	ob_maintenance_report *rep;
+	ob_registration *reg = NULL;
+	ob_repo repo;
+	char *unclean = NULL, *saved_access = NULL;
+	int64_t now;
+	int lock_fd = -1, error, repo_open = 0, overridden = 0;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != OB_MAINTENANCE_OPTIONS_VERSION)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown maintenance options version.");
+	if (!(rep = calloc(1, sizeof(*rep))))
+		return ob_err_nomem();
+	rep->version = OB_MAINTENANCE_REPORT_VERSION;
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_registration(&reg, agent)) < 0)
+		goto done;
+	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
+		goto done;
+	if (ob_catalog_setting_get(&unclean, agent->cat, UNCLEAN_KEY) == 0) {
+		error = ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
+			"A backup of this server was interrupted: run a backup first (it resumes where it stopped), then maintenance.");
+		goto done;
+	}
+	ob_error_clear();
+	if (opts->owner_key && *opts->owner_key) {
+		/* The owner's key for this run only: the agent's own access comes back after. */
+		ob_buf access = OB_BUF_INIT;
+		saved_access = ob_vault_access_get(reg->vault_location);
+		overridden = 1;
+		if ((error = ob_buf_printf(&access, "key:%s", opts->owner_key)) == 0)
+			error = ob_vault_access_set(reg->vault_location, access.data);
+		ob_buf_dispose(&access);
+		if (error < 0)
+			goto done;
+	}
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+		goto done;
+	repo_open = 1;
+	if (!(repo.vc.be->capabilities(repo.vc.be) & OB_BACKEND_CAP_DELETE)) {
+		error = ob_err(OB_EACCESS, OB_ERRCLASS_VAULT,
+			"Maintenance deletes data, which this server's access token cannot do: give the vault owner's storage account key.");
+		goto done;
+	}
+	if ((error = ob_backup_flush_index(agent, &repo)) < 0 || (error = purge_points(&repo, now, rep)) < 0 ||
+	    (error = prune(agent, &repo, now, opts, rep)) < 0)
+		goto done;
+	{
+		uint64_t total = 0;
+		repo.vc.be->list(repo.vc.be, repo.prefix, add_size, &total);
+		rep->bytes_in_use = total;
+	}
+done:
+	if (repo_open)
+		ob_repo_dispose(&repo);
+	if (overridden) {
+		ob_vault_access_set(reg->vault_location, saved_access);
+		if (saved_access) {
+			ob_wipe(saved_access, strlen(saved_access));
+			free(saved_access);
+		}
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(unclean);
+	ob_registration_free(reg);
+	if (error < 0) {
+		free(rep);
+		return error;
+	}
+	*out = rep;
+	return 0;
+}
