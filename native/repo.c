@@ -1,6 +1,7 @@
 /* One server's area of a vault: keys, sealed blobs and objects, packs, index objects. */
 #include "repo.h"
 #include "error.h"
+#include "backend_throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,23 @@ int ob_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg)
 	if ((error = ob_agent_master_key(master, agent, reg)) == 0)
 		error = ob_repo_open_key(r, reg->vault_location, reg->server_id, reg->server_name, master);
 	ob_wipe(master, sizeof(master));
+	if (error == 0) {
+		/* The machine's bandwidth settings hold this server's transfers to and from the vault. */
+		ob_machine_settings *ms = NULL;
+		if (ob_agent_settings(&ms, agent) == 0 && ms->throttle_enabled) {
+			ob_throttle_settings ts;
+			ts.work_days = ms->work_days;
+			ts.start_minute = ms->start_work_minute;
+			ts.end_minute = ms->end_work_minute;
+			ts.work_bandwidth = ms->work_hour_bandwidth;
+			ts.non_work_bandwidth = ms->non_work_hour_bandwidth;
+			error = ob_backend_throttle_wrap(&r->vc.be, &ts);
+		}
+		ob_machine_settings_free(ms);
+		ob_error_clear();
+		if (error < 0)
+			ob_repo_dispose(r);
+	}
 	if (error == 0 && strcmp(r->vc.id, reg->vault_id) != 0) {
 		ob_repo_dispose(r);
 		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_VAULT,

@@ -6,7 +6,7 @@ BeforeAll {
     $script:Expected = @(
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
-        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
     )
 }
@@ -48,7 +48,7 @@ Describe 'OBAgent module' {
     It 'has help with a synopsis and an example for <_>' -ForEach @(
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
-        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
     ) {
         $help = Get-Help $_ -Full
@@ -63,7 +63,7 @@ Describe 'OBAgent module' {
     It 'documents every parameter of <_>' -ForEach @(
         'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin', 'New-OBVault',
         'Set-OBMachineSetting', 'Start-OBRegistration',
-        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
+        'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
     ) {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
@@ -119,7 +119,8 @@ Describe 'OBAgent module' {
         foreach ($t in 'OBAgent.OBVault', 'OBAgent.OBMachineSetting', 'OBAgent.OBSecurityPin', 'OBAgent.OBPolicy',
             'OBAgent.OBFileSpec', 'OBAgent.OBDataSource', 'OBAgent.OBJob', 'OBAgent.OBBackupInfo', 'OBAgent.OBMachineUsage',
             'OBAgent.OBBackupServer', 'OBAgent.OBRecoverableSource', 'OBAgent.OBRecoverableItem', 'OBAgent.OBRecoveryOption',
-            'OBAgent.OBPagingContext', 'OBAgent.OBRecoveryPointTest', 'OBAgent.OBRecoveryDamage') {
+            'OBAgent.OBPagingContext', 'OBAgent.OBRecoveryPointTest', 'OBAgent.OBRecoveryDamage',
+            'OBAgent.OBSchedule', 'OBAgent.OBRetentionPolicy', 'OBAgent.OBLTRSchedule') {
             Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty
         }
     }

@@ -3,7 +3,10 @@ using OBAgent.Interop;
 
 namespace OBAgent.Commands
 {
-    /// <summary>Get-OBPolicy: the committed file and folder policy of this server; nothing when there is none.</summary>
+    /// <summary>
+    /// Get-OBPolicy: the committed file and folder policy of this server, with its BackupSchedule and
+    /// RetentionPolicy (State Existing); nothing when there is none.
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "OBPolicy")]
     [OutputType(typeof(OBPolicy))]
     public sealed class GetOBPolicyCommand : OBCmdletBase
@@ -12,7 +15,7 @@ namespace OBAgent.Commands
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                OBPolicy policy = CommittedPolicy(agent);
+                OBPolicy policy = Protection.Committed(agent);
                 if (policy != null)
                     WriteObject(policy);
             }

@@ -7,7 +7,10 @@ namespace OBAgent.Commands
     /// <summary>
     /// Set-OBPolicy: commit a policy as this server's file and folder policy, replacing the previous
     /// one. Returns the committed policy (State Existing, a GUID PolicyName, data source ids). The
-    /// policy object's PolicyState (Set-OBPolicyState) is committed with it.
+    /// policy object's PolicyState (Set-OBPolicyState), BackupSchedule (Set-OBSchedule) and
+    /// RetentionPolicy (Set-OBRetentionPolicy) are committed with it (ob_policy_set_protection; a
+    /// part that is $null is removed). Both are validated first (ob_schedule_validate,
+    /// ob_retention_validate against the schedule): a refusal commits nothing.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "OBPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(OBPolicy))]
@@ -25,19 +28,37 @@ namespace OBAgent.Commands
             var specs = new List<PolicyFileSpecInfo>();
             foreach (OBFileSpec s in Policy.Specs)
                 specs.Add(new PolicyFileSpecInfo { Spec = s.NormalizedPath ?? s.FileSpec, IsExclude = s.IsExclude, IsRecursive = s.IsRecursive });
+
+            // The schedule and retention are checked before anything is committed, so that a bad
+            // pair (a long-term time the schedule does not run at) leaves the previous policy as it was.
+            ScheduleInfo schedule;
+            RetentionInfo retention;
+            try
+            {
+                schedule = Protection.ToInfo(Policy.BackupSchedule);
+                retention = Protection.ToInfo(Policy.RetentionPolicy);
+            }
+            catch (Protection.Refusal ex)
+            {
+                ThrowError(ex.Message, ex.ErrorId, ErrorCategory.InvalidArgument, null);
+                return;
+            }
+            if (schedule != null)
+                schedule = Native.ScheduleValidate(schedule);
+            if (retention != null)
+                Native.RetentionValidate(retention, schedule);
+
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                OBPolicy committed;
+                int state;
                 using (PolicyHandle policy = Native.PolicyCommit(agent, specs))
                 {
-                    committed = ToOBPolicy(policy);
+                    state = Native.PolicyState(policy);
                 }
-                if (committed.PolicyState != Policy.PolicyState)
-                {
+                Native.PolicySetProtection(agent, schedule, retention);
+                if (state != (int)Policy.PolicyState)
                     Native.PolicySetState(agent, (int)Policy.PolicyState);
-                    committed.PolicyState = Policy.PolicyState;
-                }
-                WriteObject(committed);
+                WriteObject(Protection.Committed(agent));
             }
         }
     }

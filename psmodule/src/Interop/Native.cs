@@ -41,6 +41,40 @@ namespace OBAgent.Interop
         internal bool IsRecursive;
     }
 
+    /// <summary>
+    /// An ob_schedule in managed form. Times are minutes after midnight and may be more than the
+    /// three the struct holds: the count then goes over as it is, so that ob_schedule_validate
+    /// refuses it with its own message.
+    /// </summary>
+    internal sealed class ScheduleInfo
+    {
+        internal uint Days;
+        internal int[] Times;
+        internal int WeeklyFrequency;
+        internal long AnchorDate;
+        internal bool SystemState;
+    }
+
+    /// <summary>An ob_retention_rule in managed form; Count 0 is a rule that is off.</summary>
+    internal sealed class RetentionRuleInfo
+    {
+        internal long Count;
+        internal uint DaysOfWeek;
+        internal uint WeeksOfMonth;
+        internal uint DaysOfMonth;
+        internal uint MonthsOfYear;
+        internal int[] Times;
+    }
+
+    /// <summary>An ob_retention in managed form; a null rule is a rule that is off.</summary>
+    internal sealed class RetentionInfo
+    {
+        internal long Days;
+        internal RetentionRuleInfo Weekly;
+        internal RetentionRuleInfo Monthly;
+        internal RetentionRuleInfo Yearly;
+    }
+
     /// <summary>What ob_job_info holds, copied out of native memory.</summary>
     internal sealed class JobInfo
     {
@@ -555,6 +589,204 @@ namespace OBAgent.Interop
             Check(NativeMethods.ob_policy_filespec(policy, new UIntPtr((uint)ds), new UIntPtr((uint)index),
                 out spec, out isExclude, out isRecursive));
             return new PolicyFileSpecInfo { Spec = Utf8.FromNative(spec), IsExclude = isExclude != 0, IsRecursive = isRecursive != 0 };
+        }
+
+        /// <summary>
+        /// Attach a schedule and a retention policy to the committed policy (null removes that
+        /// part); the engine validates both, the retention against the schedule.
+        /// </summary>
+        internal static void PolicySetProtection(AgentHandle agent, ScheduleInfo schedule, RetentionInfo retention)
+        {
+            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
+            using (var r = StructBuffer<ObRetentionNative>.Of(retention == null ? (ObRetentionNative?)null : ToNative(retention)))
+            {
+                Check(NativeMethods.ob_policy_set_protection(agent, s.Pointer, r.Pointer));
+            }
+        }
+
+        /// <summary>The committed policy's schedule, or null when it has none.</summary>
+        internal static ScheduleInfo PolicySchedule(PolicyHandle policy)
+        {
+            using (var s = StructBuffer<ObScheduleNative>.Of(ToNative(new ScheduleInfo { Times = new int[0] })))
+            {
+                int rc = NativeMethods.ob_policy_schedule(s.Pointer, policy);
+                if (rc == NotFound)
+                {
+                    NativeMethods.ob_error_clear();
+                    return null;
+                }
+                Check(rc);
+                return FromNative(s.Read());
+            }
+        }
+
+        /// <summary>The committed policy's retention, or null when it has none.</summary>
+        internal static RetentionInfo PolicyRetention(PolicyHandle policy)
+        {
+            using (var r = StructBuffer<ObRetentionNative>.Of(ToNative(new RetentionInfo())))
+            {
+                int rc = NativeMethods.ob_policy_retention(r.Pointer, policy);
+                if (rc == NotFound)
+                {
+                    NativeMethods.ob_error_clear();
+                    return null;
+                }
+                Check(rc);
+                return FromNative(r.Read());
+            }
+        }
+
+        // schedule.h
+
+        /// <summary>Validate a schedule (ob_schedule_validate); returns it normalised (times sorted).</summary>
+        internal static ScheduleInfo ScheduleValidate(ScheduleInfo schedule)
+        {
+            using (var s = StructBuffer<ObScheduleNative>.Of(ToNative(schedule)))
+            {
+                Check(NativeMethods.ob_schedule_validate(s.Pointer));
+                return FromNative(s.Read());
+            }
+        }
+
+        /// <summary>Validate a retention policy (ob_retention_validate), against a schedule when one is given.</summary>
+        internal static void RetentionValidate(RetentionInfo retention, ScheduleInfo schedule)
+        {
+            using (var r = StructBuffer<ObRetentionNative>.Of(ToNative(retention)))
+            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
+            {
+                Check(NativeMethods.ob_retention_validate(r.Pointer, s.Pointer));
+            }
+        }
+
+        private const uint ScheduleVersion = 1, RetentionVersion = 1;
+
+        /// <summary>The struct's fixed times array and its count (which may exceed the array).</summary>
+        private static int[] FixedTimes(int[] times, out UIntPtr count)
+        {
+            var slots = new int[ObScheduleNative.MaxTimes];
+            int n = times == null ? 0 : times.Length;
+            Array.Copy(times ?? new int[0], slots, Math.Min(n, slots.Length));
+            count = new UIntPtr((uint)n);
+            return slots;
+        }
+
+        private static int[] TimesOf(int[] slots, UIntPtr count)
+        {
+            int n = (int)Math.Min(count.ToUInt64(), (ulong)ObScheduleNative.MaxTimes);
+            var times = new int[n];
+            Array.Copy(slots, times, n);
+            return times;
+        }
+
+        private static ObScheduleNative ToNative(ScheduleInfo s)
+        {
+            var raw = new ObScheduleNative
+            {
+                version = ScheduleVersion,
+                days = s.Days,
+                weekly_frequency = s.WeeklyFrequency,
+                anchor_date = s.AnchorDate,
+                system_state = s.SystemState ? 1 : 0,
+            };
+            raw.times = FixedTimes(s.Times, out raw.time_count);
+            return raw;
+        }
+
+        private static ScheduleInfo FromNative(ObScheduleNative raw)
+        {
+            return new ScheduleInfo
+            {
+                Days = raw.days,
+                Times = TimesOf(raw.times, raw.time_count),
+                WeeklyFrequency = raw.weekly_frequency,
+                AnchorDate = raw.anchor_date,
+                SystemState = raw.system_state != 0,
+            };
+        }
+
+        private static ObRetentionRuleNative ToNative(RetentionRuleInfo r)
+        {
+            if (r == null)
+                return new ObRetentionRuleNative { times = new int[ObScheduleNative.MaxTimes] };
+            var raw = new ObRetentionRuleNative
+            {
+                count = r.Count,
+                days_of_week = r.DaysOfWeek,
+                weeks_of_month = r.WeeksOfMonth,
+                days_of_month = r.DaysOfMonth,
+                months_of_year = r.MonthsOfYear,
+            };
+            raw.times = FixedTimes(r.Times, out raw.time_count);
+            return raw;
+        }
+
+        private static RetentionRuleInfo FromNative(ObRetentionRuleNative raw)
+        {
+            if (raw.count == 0)
+                return null;
+            return new RetentionRuleInfo
+            {
+                Count = raw.count,
+                DaysOfWeek = raw.days_of_week,
+                WeeksOfMonth = raw.weeks_of_month,
+                DaysOfMonth = raw.days_of_month,
+                MonthsOfYear = raw.months_of_year,
+                Times = TimesOf(raw.times, raw.time_count),
+            };
+        }
+
+        private static ObRetentionNative ToNative(RetentionInfo r)
+        {
+            return new ObRetentionNative
+            {
+                version = RetentionVersion,
+                days = r.Days,
+                weekly = ToNative(r.Weekly),
+                monthly = ToNative(r.Monthly),
+                yearly = ToNative(r.Yearly),
+            };
+        }
+
+        private static RetentionInfo FromNative(ObRetentionNative raw)
+        {
+            return new RetentionInfo
+            {
+                Days = raw.days,
+                Weekly = FromNative(raw.weekly),
+                Monthly = FromNative(raw.monthly),
+                Yearly = FromNative(raw.yearly),
+            };
+        }
+
+        /// <summary>An unmanaged copy of a struct for one call (IntPtr.Zero for "no struct"), freed on Dispose.</summary>
+        private sealed class StructBuffer<T> : IDisposable where T : struct
+        {
+            internal IntPtr Pointer { get; private set; }
+
+            internal static StructBuffer<T> Of(T? value)
+            {
+                var b = new StructBuffer<T>();
+                if (value.HasValue)
+                {
+                    b.Pointer = Marshal.AllocHGlobal(Marshal.SizeOf<T>());
+                    Marshal.StructureToPtr(value.Value, b.Pointer, false);
+                }
+                return b;
+            }
+
+            internal T Read()
+            {
+                return Marshal.PtrToStructure<T>(Pointer);
+            }
+
+            public void Dispose()
+            {
+                if (Pointer != IntPtr.Zero)
+                {
+                    Marshal.FreeHGlobal(Pointer);
+                    Pointer = IntPtr.Zero;
+                }
+            }
         }
 
         // job.h

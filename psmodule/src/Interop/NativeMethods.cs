@@ -162,6 +162,24 @@ namespace OBAgent.Interop
         internal static extern int ob_policy_filespec(PolicyHandle policy, UIntPtr ds, UIntPtr index,
             out IntPtr spec, out int isExclude, out int isRecursive);
 
+        // The schedule and retention structs travel as unmanaged copies (ObScheduleNative,
+        // ObRetentionNative written with Marshal.StructureToPtr) so that NULL can be passed too.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_set_protection(AgentHandle agent, IntPtr schedule, IntPtr retention);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_schedule(IntPtr schedule, PolicyHandle policy);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_retention(IntPtr retention, PolicyHandle policy);
+
+        // schedule.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_schedule_validate(IntPtr schedule);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_retention_validate(IntPtr retention, IntPtr schedule);
+
         // job.h
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ob_job_state_name(int state);
@@ -247,6 +265,50 @@ namespace OBAgent.Interop
         internal IntPtr spec;
         internal int is_exclude;
         internal int is_recursive;
+    }
+
+    /// <summary>
+    /// struct ob_schedule (schedule.h), version OB_SCHEDULE_VERSION: 48 bytes on 64-bit platforms
+    /// (times at offset 16, anchor_date at 32). size_t is UIntPtr; times has OB_SCHEDULE_MAX_TIMES slots.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObScheduleNative
+    {
+        internal const int MaxTimes = 3;
+
+        internal uint version;
+        internal uint days;
+        internal UIntPtr time_count;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = MaxTimes)]
+        internal int[] times;
+        internal int weekly_frequency;
+        internal long anchor_date;
+        internal int system_state;
+    }
+
+    /// <summary>struct ob_retention_rule (schedule.h): 48 bytes on 64-bit platforms.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRetentionRuleNative
+    {
+        internal long count;
+        internal uint days_of_week;
+        internal uint weeks_of_month;
+        internal uint days_of_month;
+        internal uint months_of_year;
+        internal UIntPtr time_count;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = ObScheduleNative.MaxTimes)]
+        internal int[] times;
+    }
+
+    /// <summary>struct ob_retention (schedule.h), version OB_RETENTION_VERSION: 160 bytes on 64-bit platforms.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObRetentionNative
+    {
+        internal uint version;
+        internal long days;
+        internal ObRetentionRuleNative weekly;
+        internal ObRetentionRuleNative monthly;
+        internal ObRetentionRuleNative yearly;
     }
 
     /// <summary>struct ob_job_info (job.h), version OB_JOB_INFO_VERSION.</summary>

@@ -97,11 +97,11 @@ namespace OBAgent
 
         public List<OBDataSource> DsList { get; private set; }
 
-        /// <summary>Not yet supported: a later version attaches schedules (Set-OBSchedule).</summary>
-        public object BackupSchedule { get; internal set; }
+        /// <summary>When backups run (Set-OBSchedule); committed by Set-OBPolicy. Null: no scheduled backups.</summary>
+        public OBSchedule BackupSchedule { get; internal set; }
 
-        /// <summary>Not yet supported: a later version attaches retention (Set-OBRetentionPolicy).</summary>
-        public object RetentionPolicy { get; internal set; }
+        /// <summary>Which recovery points are kept (Set-OBRetentionPolicy); committed by Set-OBPolicy.</summary>
+        public OBRetentionPolicy RetentionPolicy { get; internal set; }
 
         /// <summary>The file specs in the user's order.</summary>
         internal IList<OBFileSpec> Specs
