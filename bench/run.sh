@@ -23,7 +23,12 @@
 #      RUN_ID      label of this run in $W/results/runs.tsv (default: a timestamp; set the same
 #                  RUN_ID to gather separate invocations into one summary)
 #      SHARED      folder of gen-dataset.sh and run-peers.sh (default: ../shared/bench beside the repo)
-#      BUILD       obagent build folder (default: <repo>/build-bench)
+#      OBAGENT_REV=HEAD   obagent revision measured: a commit, built from `git archive` in $W/obagent-src
+#                  (the work tree may be mid-edit); `worktree` builds the work tree as it is
+#      BUILD       obagent build folder (default: $W/obagent-build; <repo>/build-bench for worktree)
+#      QUIET=0.3 QUIET_MAX=90   before each timed step, wait up to QUIET_MAX s for the rest of the
+#                  machine to use less than QUIET cores; the CPU it used during each step is in
+#                  $W/results/load.tsv and in the summary ("other load")
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -33,7 +38,8 @@ export W=${W:-/tmp/obagent-bench}
 case $W/ in "$ROOT"/*) echo "W=$W is inside the repository: the data must stay outside" >&2; exit 2 ;; esac
 PAIRS=${PAIRS:-3}; WARMUP=${WARMUP:-1}
 export RUNS=$PAIRS
-BUILD=${BUILD:-$ROOT/build-bench}
+OBAGENT_REV=${OBAGENT_REV:-HEAD}
+if [ "$OBAGENT_REV" = worktree ]; then BUILD=${BUILD:-$ROOT/build-bench}; else BUILD=${BUILD:-$W/obagent-build}; fi
 OB=$BUILD/obagent REAP=$W/bin/reap
 export OBAGENT_SERVER_NAME=bench
 OB_PASSPHRASE=${OB_PASSPHRASE:-bench passphrase 0123456789}
@@ -67,12 +73,24 @@ trap on_exit EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 # ------------------------------------------------------------------------------------- setup
-build_obagent() {
-  cmake -S "$ROOT" -B "$BUILD" -DOBAGENT_BUILD_MODULE=OFF -DOBAGENT_BUILD_TESTS=OFF \
+build_obagent() { # the committed revision OBAGENT_REV (default HEAD), or the work tree as it is
+  local src=$ROOT
+  if [ "$OBAGENT_REV" != worktree ]; then
+    src=$W/obagent-src; rm -rf "$src"; mkdir -p "$src"
+    git -C "$ROOT" archive "$OBAGENT_REV" | tar -x -C "$src"
+  fi
+  cmake -S "$src" -B "$BUILD" -DOBAGENT_BUILD_MODULE=OFF -DOBAGENT_BUILD_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Release >"$L/obagent-build.log" 2>&1 &&
     cmake --build "$BUILD" -j2 >>"$L/obagent-build.log" 2>&1 ||
     { tail -30 "$L/obagent-build.log"; echo "obagent build failed" >&2; exit 1; }
   gcc -O2 -Wall -o "$REAP" "$BENCH/reap.c"
+  if [ "$OBAGENT_REV" = worktree ]; then
+    echo "obagent work tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- native include CMakeLists.txt || echo ' + uncommitted engine changes')"
+  else
+    echo "obagent $(git -C "$ROOT" rev-parse --short "$OBAGENT_REV")"
+  fi >"$R/obagent-version.txt"
+  cp "$R/obagent-version.txt" "$R/$RUN_ID-version.txt"
+  cat "$R/obagent-version.txt"
 }
 
 # ob_template NAME DATA_PATH: an empty vault + registered agent home with a policy on DATA_PATH,
@@ -92,8 +110,6 @@ do_setup() {
   say "setup: peers, data, walk (run-peers.sh setup), obagent Release build, reap"
   setup
   build_obagent
-  { echo "obagent $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- native include CMakeLists.txt || echo '+uncommitted engine changes')"
-  } | tee "$R/obagent-version.txt"
   fresh_src
   ob_template mixed "$SRC/mixed"
   ob_template small "$DATA/small"
@@ -129,13 +145,36 @@ fresh_repo() { # fresh_repo TOOL SET: an empty vault / repository (untimed)
   sync
 }
 
+# Other sessions may share this machine: every timed step also records how much CPU the rest of the
+# machine used meanwhile (busy time in /proc/stat minus the step's own user+sys), in load.tsv.
+busy() { awk '/^cpu /{print ($2+$3+$4+$7+$8) / 100}' /proc/stat; }   # user nice system irq softirq, s
+# Before a step, wait (at most QUIET_MAX s, default 90) until the rest of the machine has used less
+# than QUIET cores (default 0.3) over one second.
+quiet() {
+  local t0 a b waited=0
+  while [ "$waited" -lt "${QUIET_MAX:-90}" ]; do
+    a=$(busy); sleep 1; b=$(busy)
+    awk -v a="$a" -v b="$b" -v q="${QUIET:-0.3}" 'BEGIN { exit !(b - a < q) }' && break
+    waited=$((waited + 1))
+  done
+  [ "$waited" -eq 0 ] || echo "(waited ${waited} s for other work on this machine to quieten)"
+}
+TICK_START=0
+step_begin() { sync; quiet; TICK_START=$(busy); }
+step_end() { # step_end LABEL
+  local now; now=$(busy)
+  awk -F'\t' -v l="$1" -v b="$TICK_START" -v n="$now" '$1 == l { w = $2; c = $3 + $4 }
+    END { o = n - b - c; if (o < 0) o = 0; printf "%s\t%.2f\t%.2f\n", l, o, w }' "$R/runs.tsv" >>"$R/load.tsv"
+}
+
 backup() { # backup TOOL SET LABEL NAME PATH : one timed backup (run from the folder holding PATH)
-  sync
+  step_begin
   case $1 in
     obagent) export OBAGENT_HOME=$W/ob/$2/home; timed "$3" "$REAP" "$OB" backup ;;
     restic) tool_backup "$3" restic-auto "$RREPO" "$4" "$5" ;;
     borg) tool_backup "$3" borg-lz4 "$BREPO" "$4" "$5" ;;
   esac
+  step_end "$3"
 }
 
 record_size() { # record_size TOOL SET TAG SCENARIO ROUND: du -sb of the vault/repo (+ obagent's home)
@@ -217,16 +256,16 @@ series_restore() {
       warm "$(repo_of "$t" mixed)"
       [ "$t" != obagent ] || warm "$W/ob/mixed/home"
       [ "$t" != restic ] || warm "$RESTIC_CACHE_DIR"
-      sync
+      step_begin
       case $t in
         obagent) timed "$tag/mixed-restore/$t/r$r" "$REAP" "$OB" restore --point "$point" \
-                   --dest "$RESTORE/obagent" --item "${SRC#/}/mixed"
-                 verify obagent "$RESTORE/obagent$SRC/mixed" ;;
-        restic) tool_restore "$tag/mixed-restore/$t/r$r" restic-auto "$RREPO" init "$RESTORE/restic"
-                [ "$r" -ne 1 ] || verify restic "$(find "$RESTORE/restic" -type d -name mixed | head -1)" ;;
-        borg) tool_restore "$tag/mixed-restore/$t/r$r" borg-lz4 "$BREPO" init "$RESTORE/borg"
-              [ "$r" -ne 1 ] || verify borg "$(find "$RESTORE/borg" -type d -name mixed | head -1)" ;;
+                   --dest "$RESTORE/obagent" --item "${SRC#/}/mixed" ;;
+        restic) tool_restore "$tag/mixed-restore/$t/r$r" restic-auto "$RREPO" init "$RESTORE/restic" ;;
+        borg) tool_restore "$tag/mixed-restore/$t/r$r" borg-lz4 "$BREPO" init "$RESTORE/borg" ;;
       esac
+      step_end "$tag/mixed-restore/$t/r$r"
+      if [ "$t" = obagent ]; then verify obagent "$RESTORE/obagent$SRC/mixed"
+      elif [ "$r" -eq 1 ]; then verify "$t" "$(find "$RESTORE/$t" -type d -name mixed | head -1)"; fi
     done
   done
   rm -rf "$RESTORE"
@@ -238,6 +277,11 @@ profile() { # where obagent's time goes: per-thread CPU of the worker, sampled f
   mkdir -p "$out"; fresh_src; export OBAGENT_HOME=$W/ob/mixed/home
   fresh_repo obagent mixed; warm "$SRC/mixed"; sync
   python3 "$BENCH/threads.py" "$OB" backup | tee "$out/threads.txt"
+  say "profile: obagent restore of mixed (the point just made), threads sampled every 0.1 s"
+  rm -rf "$RESTORE"; mkdir -p "$RESTORE"; warm "$W/ob/mixed/vault" "$W/ob/mixed/home"; sync
+  SAMPLE=command python3 "$BENCH/threads.py" "$OB" restore --point "$(ob_first_point mixed)" \
+    --dest "$RESTORE/obagent" --item "${SRC#/}/mixed" | tee "$out/threads-restore.txt"
+  rm -rf "$RESTORE"
   if perf record -o /dev/null -- true >/dev/null 2>&1; then
     fresh_repo obagent mixed; warm "$SRC/mixed"; sync
     perf record -F 499 -o "$out/perf.data" -- "$REAP" "$OB" backup >"$out/perf-run.log" 2>&1
@@ -246,14 +290,15 @@ profile() { # where obagent's time goes: per-thread CPU of the worker, sampled f
   fi
 }
 
-summary() {
-  local day; day=$(date +%F); mkdir -p "$BENCH/results"
-  python3 "$BENCH/summary.py" "$R/runs.tsv" "$R/sizes.tsv" "$RUN_ID" "$PAIRS" \
-    "$(cat "$R/obagent-version.txt" 2>/dev/null || echo obagent)" \
+summary() { # bench/results/<date>.md, or <date>-<time>.md when that day already has another run's
+  local day file; day=$(date +%F); mkdir -p "$BENCH/results"; file=$BENCH/results/$day.md
+  if [ -f "$file" ] && ! grep -q "$RUN_ID" "$file"; then file=$BENCH/results/$day-${RUN_ID##*-}.md; fi
+  WARMUP=$WARMUP python3 "$BENCH/summary.py" "$R/runs.tsv" "$R/sizes.tsv" "$R/load.tsv" "$RUN_ID" "$PAIRS" \
+    "$(cat "$R/$RUN_ID-version.txt" 2>/dev/null || cat "$R/obagent-version.txt" 2>/dev/null || echo obagent)" \
     "$(restic version | head -1); $(borg --version); $(nproc) CPU; $(uname -r)" \
-    | tee "$R/$RUN_ID-summary.md" >"$BENCH/results/$day.md"
-  cat "$BENCH/results/$day.md"
-  echo; echo "written: $BENCH/results/$day.md"
+    | tee "$R/$RUN_ID-summary.md" >"$file"
+  cat "$file"
+  echo; echo "written: $file"
 }
 
 case $MODE in

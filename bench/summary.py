@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""summary.py RUNS_TSV SIZES_TSV RUN_ID PAIRS OBAGENT_VERSION PEERS: markdown tables for one run.
+"""summary.py RUNS_TSV SIZES_TSV LOAD_TSV RUN_ID PAIRS OBAGENT_VERSION PEERS: markdown tables for one run.
 
 runs.tsv rows (written by run-peers.sh `timed`): RUN_ID/SCENARIO/TOOL/rN  wall  user  sys  maxrss_KiB
 sizes.tsv rows (run-peers.sh `size`):          RUN_ID/size/SCENARIO/TOOL/rN  bytes   (du -sb)
+load.tsv rows (run.sh step_end):               RUN_ID/SCENARIO/TOOL/rN  other_cpu_s  wall  (CPU used
+                                                by the rest of the machine during the step)
 Ratios are taken round by round (the tools of one round ran minutes apart, in rotating order) and
 the median of the per-round ratios is quoted, with min..max.
 """
-import collections, statistics as st, sys, time
+import collections, os, statistics as st, sys, time
 
-runs_tsv, sizes_tsv, run_id, pairs, ob_version, peers = sys.argv[1:7]
+runs_tsv, sizes_tsv, load_tsv, run_id, pairs, ob_version, peers = sys.argv[1:8]
 TOOLS = ("obagent", "restic", "borg")
 SCEN = [("mixed-initial", "initial backup of mixed (1.07 GB, 190 files)"),
         ("mixed-nochange", "mixed, no change"),
@@ -30,6 +32,16 @@ try:
         parts = k.split("/")
         if len(parts) == 5 and parts[0] == run_id:
             sizes[parts[1], parts[2], parts[3]][parts[4]] = int(v)
+except FileNotFoundError:
+    pass
+
+load = {}                                   # (scen, tool, round) -> other processes' CPU, in cores
+try:
+    for line in open(load_tsv):
+        f = line.rstrip("\n").split("\t")
+        parts = f[0].split("/")
+        if len(parts) == 4 and parts[0] == run_id and float(f[2]) > 0:
+            load[parts[1], parts[2], parts[3]] = float(f[1]) / float(f[2])
 except FileNotFoundError:
     pass
 
@@ -60,7 +72,8 @@ def verdict(q, limit):
 
 out = [f"# obagent vs restic vs borg, {time.strftime('%Y-%m-%d')}", "",
        f"Run `{run_id}`: {ob_version}; peers: {peers}. Each round runs every step for the three tools, "
-       f"in an order that rotates from round to round, after one unrecorded warm-up round; "
+       f"in an order that rotates from round to round"
+       f"{', after one unrecorded warm-up round' if os.environ.get('WARMUP', '1') == '1' else ''}; "
        f"ratios are per round, median (min..max) of {pairs} rounds. "
        "restic: zstd auto; borg: lz4; all encrypted. obagent's wall, CPU and RSS include its detached "
        "worker (bench/reap.c). Sizes: `du -sb` of the vault / repository (local caches not counted).", ""]
@@ -141,10 +154,19 @@ for t in TOOLS:
 if grow:
     out += ["", "Added to the vault/repo by the backup after mutate: " + ", ".join(grow) + "."]
 
-out += ["", "## Every run (wall s / CPU s / RSS MiB)", ""]
+out += ["", "## Every run (wall s / CPU s / RSS MiB / other load)", "",
+        "Other load: CPU used by the rest of the machine during the step (busy time in /proc/stat minus "
+        "the step's own CPU), in cores out of 2. Anything well above 0 means another session's work "
+        "ran at the same time and the step's figures are disturbed.", ""]
 for scen, _ in SCEN:
     for t in TOOLS:
         v = runs.get((scen, t))
         if v:
-            out.append(f"- {scen} {t}: " + "; ".join(f"{r} {x[0]:.2f}/{x[1]:.2f}/{x[2]:.0f}" for r, x in sorted(v.items())))
+            out.append(f"- {scen} {t}: " + "; ".join(
+                f"{r} {x[0]:.2f}/{x[1]:.2f}/{x[2]:.0f}" + (f"/{load[scen, t, r]:.2f}" if (scen, t, r) in load else "")
+                for r, x in sorted(v.items())))
+if load:
+    busy = sorted(load.values())
+    out += ["", f"Other load over all steps: median {st.median(busy):.2f} cores, max {busy[-1]:.2f}; "
+            f"{sum(b > 0.25 for b in busy)} of {len(busy)} steps above 0.25."]
 print("\n".join(out))

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""threads.py CMD...: run CMD (`obagent backup`) and sample the threads of every process it leaves
+"""threads.py CMD...: run CMD (`obagent backup`; with SAMPLE=command, a foreground command such as
+`obagent restore`, is sampled itself) and sample the threads of every process it leaves
 behind (the detached `obagent run-job` worker) from /proc every 0.1 s.
 
 Like reap.c it makes itself a child subreaper, so the worker is re-parented to it and can be found
 (and waited for). Prints a once-a-second timeline (client phase, worker RSS, CPU % per thread, read
-and written bytes) and then each thread's total user+sys CPU time. Thread names are given by creation
-order: in the engine the job's main thread scans and reads files, then starts a monitor thread
-(native/jobs.c), the uploader and then the chunk workers (native/backup.c).
+and written bytes) and then each thread's total user+sys CPU time. Threads are numbered in creation order (t1 is the
+process's main thread); which engine thread is which follows from the code of the revision
+measured (native/jobs.c, backup.c, restore.c): a thread with mostly system time writes or reads.
 """
 import ctypes, os, subprocess, sys, threading, time
 
 TICK = os.sysconf("SC_CLK_TCK")
-ROLES = ["main(scan+read)", "monitor", "uploader", "worker-1", "worker-2", "worker-3", "worker-4"]
+ROLES = ["t1 main"] + [f"t{i}" for i in range(2, 33)]
 
 
 def stat(path):
@@ -21,7 +22,7 @@ def stat(path):
     except OSError:
         return None
     comm, rest = s[s.index("(") + 1:s.rindex(")")], s[s.rindex(")") + 2:].split()
-    return comm, int(rest[11]) / TICK, int(rest[12]) / TICK, int(rest[1])  # utime stime ppid
+    return comm, int(rest[11]) / TICK, int(rest[12]) / TICK, int(rest[1]), rest[0]  # utime stime ppid state
 
 
 def status(pid, key):
@@ -59,6 +60,8 @@ def main():
     prev, next_print = {}, 1.0
     print(f"{'t':>5s} {'phase':30s} {'RSS MiB':>7s}  CPU % per thread (creation order)   read/written MiB")
     while True:
+        if worker is None and os.environ.get("SAMPLE") == "command":   # a foreground command (restore)
+            worker = client.pid
         if worker is None:
             for p in os.listdir("/proc"):
                 if p.isdigit() and int(p) != client.pid:
@@ -66,7 +69,8 @@ def main():
                     if s and s[3] == me:
                         worker = int(p)
                         break
-        alive = worker is not None and os.path.exists(f"/proc/{worker}/task")
+        ws = stat(f"/proc/{worker}/stat") if worker is not None else None
+        alive = ws is not None and ws[4] not in "ZX"          # an exited, unreaped worker is a zombie
         if alive:
             try:
                 tids = sorted(int(t) for t in os.listdir(f"/proc/{worker}/task"))
@@ -90,6 +94,8 @@ def main():
             print(f"{now:5.1f} {phase[0]:30s} {status(worker, 'VmRSS') / 1024:7.0f}  {' '.join(cpu):34s} "
                   f"{last_io.get('rchar', 0) / 2**20:6.0f}/{last_io.get('wchar', 0) / 2**20:.0f}", flush=True)
             next_print += 1.0
+        if worker == client.pid and client.poll() is not None:
+            break
         if client.poll() is not None and not alive:
             break
         time.sleep(0.1)
@@ -109,7 +115,7 @@ def main():
     print("worker threads (last sample, up to 0.1 s before exit):")
     total = 0
     for i, tid in enumerate(order):
-        comm, u, s, _ = threads[tid]
+        comm, u, s = threads[tid][:3]
         total += u + s
         print(f"  {ROLES[i] if i < len(ROLES) else 'thread-' + str(i):18s} tid {tid:7d} {comm:15s} "
               f"user {u:6.2f} s  sys {s:6.2f} s  busy {100 * (u + s) / wall:3.0f}% of wall")

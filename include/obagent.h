@@ -9,5 +9,6 @@
 #include "obagent/job.h"
 #include "obagent/recovery.h"
 #include "obagent/schedule.h"
+#include "obagent/systemstate.h"
 
 #endif

@@ -32,7 +32,7 @@ const char *const ob_backup_phase_text[] = {
 };
 
 #define WORKERS 2
-#define INFLIGHT_BYTES (32u << 20)
+#define INFLIGHT_BYTES (16u << 20)
 #define INFLIGHT_ITEMS 512
 #define UPLOAD_QUEUE 1
 #define READ_WINDOW (6u << 20)
@@ -566,8 +566,10 @@ static void *worker_main(void *arg)
 			/* Take a few items at once: fewer trips through the lock. */
 			int k;
 			item **end = &local;
-			for (k = 0; k < POP_MAX && s->head; k++) {
+			size_t taken = 0;
+			for (k = 0; k < POP_MAX && s->head && taken < (512u << 10); k++) {
 				item *x = s->head;
+				taken += x->len;
 				s->head = x->next;
 				x->next = NULL;
 				*end = x;
@@ -1665,13 +1667,14 @@ static int scan_source(state *s, size_t index)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the file cache: %s.", sqlite3_errmsg(s->db));
 		goto done;
 	}
-	fd = open(src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(src->root ? src->root : src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		error = ob_err_os(errno, "Cannot open the data source", src->name);
+		error = ob_err_os(errno, "Cannot open the data source", src->root ? src->root : src->name);
 		goto done;
 	}
 	sc.dev = st.st_dev;
-	if ((error = dirnode_new(&root, &sc, NULL, "/", &st, fd)) < 0 || (error = ob_buf_puts(&path, src->name)) < 0)
+	if ((error = dirnode_new(&root, &sc, NULL, "/", &st, fd)) < 0 ||
+	    (error = ob_buf_puts(&path, src->root ? src->root : src->name)) < 0)
 		goto done;
 	error = scan_dir(&sc, root, fd, &path);
 	root = NULL;  /* owned by the pipeline now */

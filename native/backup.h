@@ -14,7 +14,8 @@
 
 typedef struct ob_backup_source {
 	int64_t id;
-	const char *name;             /* the mount point */
+	const char *name;             /* the mount point, or "System State" */
+	const char *root;             /* where to scan from when it is not name (System State's staging folder) */
 	const ob_filespec_input *specs;
 	size_t spec_count;
 } ob_backup_source;

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "repo.h"
 #include "restore.h"
+#include "obagent/systemstate.h"
 #include "jobs_internal.h"
 #include "platform/platform.h"
 
@@ -438,7 +439,19 @@ int ob_job_lock_take(int *out_fd, ob_agent *agent)
 	return error;
 }
 
+static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, int64_t retain_until);
+
 int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
+{
+	return start_backup(out, agent, 0, retain_until);
+}
+
+int ob_systemstate_backup_start(ob_job_info **out, ob_agent *agent)
+{
+	return start_backup(out, agent, 1, 0);
+}
+
+static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, int64_t retain_until)
 {
 	ob_registration *reg = NULL;
 	ob_policy *policy = NULL;
@@ -458,8 +471,8 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 		return error;
 	if ((error = ob_agent_master_key(master, agent, reg)) < 0)
 		goto done;
-	if ((error = ob_policy_get(&policy, agent)) < 0) {
-		if (error == OB_ENOTFOUND)
+	if ((error = system_state ? ob_systemstate_policy_get(&policy, agent) : ob_policy_get(&policy, agent)) < 0) {
+		if (error == OB_ENOTFOUND && !system_state)
 			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
 				"This server has no backup policy. Create one with New-OBPolicy, Add-OBFileSpec and Set-OBPolicy.");
 		goto done;
@@ -468,6 +481,8 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "RetainUntil must be in the future.");
 		goto done;
 	}
+	if (system_state && (error = ob_buf_puts(&names, OB_SYSTEMSTATE_DATASOURCE_NAME)) < 0)
+		goto done;
 	for (i = 0; i < ob_policy_datasource_count(policy); i++)
 		if ((error = ob_buf_printf(&names, "%s%s", i ? "\n" : "", ob_policy_datasource_name(policy, i))) < 0)
 			goto done;
@@ -475,7 +490,7 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 		goto done;
 	make_guid(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
-		"retain_until) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
+		"retain_until, params) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
 		error = ob_catalog_fail(agent->cat, "Cannot record the job");
 		goto done;
 	}
@@ -483,6 +498,7 @@ int ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until)
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, names.data ? names.data : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, retain_until);
+	sqlite3_bind_text(st, 5, system_state ? "SystemState" : "FileFolder", -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		error = ob_catalog_fail(agent->cat, "Cannot record the job");
 		goto done;
@@ -580,6 +596,65 @@ static int record_failed(const char *path, const char *reason, void *payload)
 	sqlite3_bind_text(fc->ins, 3, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_step(fc->ins);
 	return 0;
+}
+
+/* Capture the system's state into the staging folder, then back that up as the System State data source. */
+static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup_progress *pg, failed_ctx *fc,
+	char **out_point)
+{
+	ob_repo repo;
+	ob_backup_source source;
+	ob_filespec_input spec;
+	ob_backup_params prm;
+	char *staging = ob_platform_join(agent->home, "systemstate"), *report = NULL, *line, *next;
+	int error;
+
+	if (!staging)
+		return ob_err_nomem();
+	if ((error = ob_systemstate_capture(&report, staging, NULL)) < 0)
+		goto done;
+	/* What could not be read is listed in the job: it completes with a warning. */
+	for (line = report; line && *line; line = next) {
+		char *tab;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if ((tab = strchr(line, '\t')) != NULL) {
+			*tab = '\0';
+			record_failed(line, tab + 1, fc);
+		}
+	}
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+		goto done;
+	spec.spec = staging;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	source.id = OB_SYSTEMSTATE_DATASOURCE_ID;
+	source.name = OB_SYSTEMSTATE_DATASOURCE_NAME;
+	source.root = staging;
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = agent;
+	prm.repo = &repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.job_id = job_id;
+	prm.kind = "SystemState";
+	prm.progress = pg;
+	prm.on_failed = record_failed;
+	prm.payload = fc;
+	error = ob_backup_run(out_point, &prm);
+	if (error == 0) {
+		int64_t now = 0;
+		ob_clock_now(&now);
+		error = ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL);
+	}
+	ob_repo_dispose(&repo);
+done:
+	ob_str_free(report);
+	free(staging);
+	return error;
 }
 
 static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until, ob_backup_progress *pg,
@@ -910,7 +985,9 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	pthread_cond_init(&m.cond, NULL);
 	mon = pthread_create(&mt, NULL, monitor_main, &m) == 0;
 
-	if (type == OB_JOB_BACKUP)
+	if (type == OB_JOB_BACKUP && params && !strcmp(params, "SystemState"))
+		error = run_systemstate_backup(agent, job_id, &pg, &fc, &point);
+	else if (type == OB_JOB_BACKUP)
 		error = run_backup(agent, job_id, retain_until, &pg, &fc, &point);
 	else if (type == OB_JOB_RECOVERY)
 		error = run_recovery(agent, params, key_fd, &pg, &fc);

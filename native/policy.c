@@ -309,7 +309,14 @@ static int prepare(sqlite3_stmt **st, ob_agent *agent, const char *sql, const ch
 	return 0;
 }
 
+int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
+
 int ob_policy_get(ob_policy **out, ob_agent *agent)
+{
+	return ob_policy_get_kind(out, agent, OB_POLICY_KIND_FILEFOLDER);
+}
+
+int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind)
 {
 	sqlite3_stmt *st = NULL;
 	ob_policy *p = NULL;
@@ -319,7 +326,7 @@ int ob_policy_get(ob_policy **out, ob_agent *agent)
 	if ((error = prepare(&st, agent, "SELECT name, state, schedule, retention FROM policy WHERE kind = ?1",
 		"Cannot read the policy")) < 0)
 		return error;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
@@ -352,7 +359,7 @@ int ob_policy_get(ob_policy **out, ob_agent *agent)
 		"JOIN datasource d ON d.id = f.datasource_id WHERE d.kind = ?1 ORDER BY f.position",
 		"Cannot read the policy's file specs")) < 0)
 		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((error = policy_add(p, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
 			(const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3), sqlite3_column_int(st, 4))) < 0)

@@ -27,6 +27,19 @@
 
 #define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
 
+void ob_recovery_points_free_one(ob_recovery_point *p)
+{
+	if (!p)
+		return;
+	free(p->id);
+	free(p->server_name);
+	free(p->kind);
+	free(p->datasources);
+	free(p->datasource_ids);
+	free(p->job_id);
+	free(p);
+}
+
 void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 {
 	size_t i;

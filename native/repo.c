@@ -160,6 +160,8 @@ void ob_compressor_dispose(ob_compressor *c)
 {
 	if (c->ready)
 		deflateEnd(&c->z);
+	if (c->small_ready)
+		deflateEnd(&c->small);
 	free(c->scratch);
 	memset(c, 0, sizeof(*c));
 }
@@ -172,6 +174,32 @@ static size_t try_compress(ob_compressor *c, const uint8_t *data, size_t len)
 
 	if (len < 64)
 		return 0;
+	if (len <= 16384) {
+		/* Small files: a 16 KiB window and a small hash table, reset for each file at little cost. */
+		z_stream *zs = &c->small;
+		if (!c->small_ready) {
+			if (deflateInit2(zs, 1, Z_DEFLATED, 14, 4, Z_DEFAULT_STRATEGY) != Z_OK)
+				return 0;
+			c->small_ready = 1;
+		}
+		bound = deflateBound(zs, (uLong)len);
+		if (bound > c->scratch_cap) {
+			free(c->scratch);
+			if (!(c->scratch = malloc(bound > 65536 ? bound : 65536))) {
+				c->scratch_cap = 0;
+				return 0;
+			}
+			c->scratch_cap = bound > 65536 ? bound : 65536;
+		}
+		deflateReset(zs);
+		zs->next_in = (Bytef *)data;
+		zs->avail_in = (uInt)len;
+		zs->next_out = c->scratch;
+		zs->avail_out = (uInt)c->scratch_cap;
+		if (deflate(zs, Z_FINISH) != Z_STREAM_END || zs->total_out >= len - len / 32)
+			return 0;
+		return zs->total_out;
+	}
 	if (!c->ready) {
 		if (deflateInit(&c->z, 1) != Z_OK)
 			return 0;

@@ -43,6 +43,8 @@ void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data
 typedef struct ob_compressor {
 	z_stream z;
 	int ready;
+	z_stream small;         /* for small inputs: a small window and hash, far cheaper to reset */
+	int small_ready;
 	uint8_t *scratch;
 	size_t scratch_cap;
 } ob_compressor;

@@ -51,6 +51,9 @@ int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const ch
 
 /** Soft-delete the points the retention policy no longer keeps (native/service.c). */
 int ob_retention_apply(ob_agent *agent, ob_repo *repo, int64_t now, size_t *out_expired);
+int ob_retention_apply_kind(ob_agent *agent, ob_repo *repo, const char *kind, int64_t now, size_t *out_expired);
+/** Free one recovery point record. */
+void ob_recovery_points_free_one(ob_recovery_point *p);
 
 /* Recovery sessions, for the job worker. */
 int ob_recovery_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const char *server_name,

@@ -66,6 +66,14 @@ OB_EXTERN(void) ob_job_list_free(ob_job_info **list, size_t count);
  */
 OB_EXTERN(int) ob_backup_start(ob_job_info **out, ob_agent *agent, int64_t retain_until);
 
+/**
+ * Start a System State backup (Start-OBSystemStateBackup): the job captures the
+ * system's state into a staging folder inside the agent's state folder, then
+ * backs it up as the "System State" data source. OB_ENOTFOUND without a System
+ * State policy.
+ */
+OB_EXTERN(int) ob_systemstate_backup_start(ob_job_info **out, ob_agent *agent);
+
 /** A job by id (OB_ENOTFOUND). */
 OB_EXTERN(int) ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id);
 

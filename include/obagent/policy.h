@@ -94,6 +94,35 @@ OB_EXTERN(int) ob_policy_schedule(ob_schedule *out, const ob_policy *policy);
 /** The policy's retention into *out; OB_ENOTFOUND when it has none. */
 OB_EXTERN(int) ob_policy_retention(ob_retention *out, const ob_policy *policy);
 
+/* ---- the System State policy (a policy of its own, as in MARS) ---- */
+
+/** The data source id and name of System State in recovery points. */
+#define OB_SYSTEMSTATE_DATASOURCE_ID 1
+#define OB_SYSTEMSTATE_DATASOURCE_NAME "System State"
+
+/**
+ * Commit this server's System State policy with its schedule (at most once a
+ * day: schedule->system_state is forced on) and retention (both validated; NULL
+ * leaves that part out). Keeps the policy's name across commits. Needs a
+ * registration (OB_ENOTREG).
+ */
+OB_EXTERN(int) ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_schedule *schedule,
+	const ob_retention *retention);
+/** The committed System State policy (no file specs), or OB_ENOTFOUND. */
+OB_EXTERN(int) ob_systemstate_policy_get(ob_policy **out, ob_agent *agent);
+/**
+ * Remove the System State policy: its schedule stops, its data stays; with
+ * delete_backup its recovery points are soft-deleted, which needs a valid
+ * security PIN from the vault owner.
+ */
+OB_EXTERN(int) ob_systemstate_policy_remove(ob_agent *agent, int delete_backup, const char *security_pin);
+
+/**
+ * Soft-delete every recovery point of one kind ("FileFolder" or "SystemState")
+ * of this server, after checking a security PIN (Remove-OBPolicy -DeleteBackup).
+ */
+OB_EXTERN(int) ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *security_pin);
+
 #ifdef __cplusplus
 }
 #endif

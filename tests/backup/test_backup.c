@@ -307,7 +307,7 @@ static void test_unchanged_tree_is_not_read_again(void **state)
 	uint64_t before, after;
 	ob_repo repo;
 	ob_backup_progress pg;
-	ob_backup_source source;
+	ob_backup_source source = { 0 };
 	ob_filespec_input spec = { src, 0, 1 };
 	ob_backup_params prm;
 	ob_policy *policy;

@@ -1,0 +1,297 @@
+/*
+ * System State capture, the portable half: arguments, the staging folder,
+ * the report and manifest.json. What is captured is platform code
+ * (platform/systemstate_linux.c). docs/SYSTEMSTATE.md.
+ */
+#include "obagent/systemstate.h"
+#include "systemstate_internal.h"
+#include "error.h"
+#include "env.h"
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MARKER ".obagent-systemstate"
+
+static const char *platform_name(void)
+{
+#if defined(_WIN32)
+	return "windows";
+#elif defined(__linux__)
+	return "linux";
+#else
+	return "posix";
+#endif
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int c = s[0], cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+int ob_json_put_str(ob_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int error;
+
+	if (!s)
+		return ob_buf_puts(b, "null");
+	if ((error = ob_buf_puts(b, "\"")) < 0)
+		return error;
+	while (*p) {
+		size_t n;
+		if (*p == '"' || *p == '\\') {
+			char esc[3] = { '\\', (char)*p, '\0' };
+			error = ob_buf_puts(b, esc);
+			n = 1;
+		} else if (*p == '\n') {
+			error = ob_buf_puts(b, "\\n"), n = 1;
+		} else if (*p == '\t') {
+			error = ob_buf_puts(b, "\\t"), n = 1;
+		} else if (*p == '\r') {
+			error = ob_buf_puts(b, "\\r"), n = 1;
+		} else if (*p < 0x20 || *p == 0x7F) {
+			error = ob_buf_printf(b, "\\u%04x", (unsigned int)*p), n = 1;
+		} else if ((n = utf8_len(p)) == 0) {
+			error = ob_buf_puts(b, "\\ufffd"), n = 1;
+		} else {
+			error = ob_buf_put(b, p, n);
+		}
+		if (error < 0)
+			return error;
+		p += n;
+	}
+	return ob_buf_puts(b, "\"");
+}
+
+static int note(ob_buf *list, const char *item, const char *key, const char *value)
+{
+	int error;
+
+	if ((list->len && (error = ob_buf_puts(list, ",")) < 0) ||
+	    (error = ob_buf_puts(list, "\n    {\"item\": ")) < 0 ||
+	    (error = ob_json_put_str(list, item)) < 0 ||
+	    (error = ob_buf_printf(list, ", \"%s\": ", key)) < 0 ||
+	    (error = ob_json_put_str(list, value)) < 0)
+		return error;
+	return ob_buf_puts(list, "}");
+}
+
+int ob_ss_captured(ob_ss *ss, const char *item, const char *source)
+{
+	return note(&ss->captured, item, "source", source);
+}
+
+int ob_ss_unavailable(ob_ss *ss, const char *item, const char *reason)
+{
+	return note(&ss->unavailable, item, "reason", reason);
+}
+
+int ob_ss_unreadable(ob_ss *ss, const char *path, const char *reason)
+{
+	const char *p;
+	int error;
+
+	/* One line per file: keep tabs and newlines of odd names out of the line. */
+	for (p = path; *p; p++) {
+		char c = (*p == '\t' || *p == '\n') ? '?' : *p;
+		if ((error = ob_buf_put(&ss->report, &c, 1)) < 0)
+			return error;
+	}
+	if ((error = ob_buf_printf(&ss->report, "\t%s\n", reason)) < 0)
+		return error;
+	ss->unreadable++;
+	return 0;
+}
+
+/* Create the staging folder 0700, or empty it when it holds an earlier capture. */
+static int prepare_staging(ob_ss *ss, const char *dir)
+{
+	struct stat st;
+	char *marker = NULL;
+	int error;
+
+	if (lstat(dir, &st) != 0) {
+		if (errno != ENOENT)
+			return ob_err_os(errno, "Cannot examine the System State staging folder", dir);
+		if ((error = ob_platform_mkdir_p(dir, 0700)) < 0)
+			return error;
+	} else if (!S_ISDIR(st.st_mode)) {
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The System State staging folder '%s' exists and is not a folder (a link or a file).", dir);
+	} else {
+		error = ob_platform_dir_is_empty(dir);
+		if (error < 0)
+			return error;
+		if (error == 0) {
+			if (!(marker = ob_platform_join(dir, MARKER)))
+				return OB_ENOMEM;
+			if (lstat(marker, &st) != 0 || !S_ISREG(st.st_mode)) {
+				free(marker);
+				return ob_err(OB_EEXISTS, OB_ERRCLASS_INVALID,
+					"The System State staging folder '%s' is not empty and holds no earlier capture "
+					"(no " MARKER " file): it is left untouched. Choose an empty or new folder.", dir);
+			}
+			free(marker);
+			marker = NULL;
+			if ((error = ob_systemstate_platform_empty(dir)) < 0)
+				return error;
+		}
+	}
+	if (chmod(dir, 0700) != 0)
+		return ob_err_os(errno, "Cannot restrict the System State staging folder", dir);
+	if (stat(dir, &st) != 0)
+		return ob_err_os(errno, "Cannot examine the System State staging folder", dir);
+	ss->staging_dev = (unsigned long long)st.st_dev;
+	ss->staging_ino = (unsigned long long)st.st_ino;
+	if (!(marker = ob_platform_join(dir, MARKER)))
+		return OB_ENOMEM;
+	error = ob_platform_write_file_nosync(marker, "obagent System State capture\n", 29, 0600);
+	free(marker);
+	return error;
+}
+
+static int write_staging_file(ob_ss *ss, const char *name, const char *data, size_t len)
+{
+	char *path = ob_platform_join(ss->staging, name);
+	int error;
+
+	if (!path)
+		return OB_ENOMEM;
+	error = ob_platform_write_file_nosync(path, data, len, 0600);
+	free(path);
+	return error;
+}
+
+static int write_manifest(ob_ss *ss, int64_t now)
+{
+	ob_buf m = OB_BUF_INIT;
+	char when[21];
+	int error;
+
+	ob_time_format_utc(when, now);
+	if ((error = ob_buf_printf(&m, "{\n  \"format\": \"obagent-systemstate\",\n  \"format_version\": %d,\n"
+		"  \"platform\": \"%s\",\n  \"capture_time\": \"%s\",\n  \"capture_time_unix\": %lld,\n  \"source_root\": ",
+		OB_SYSTEMSTATE_FORMAT_VERSION, platform_name(), when, (long long)now)) < 0 ||
+	    (error = ob_json_put_str(&m, ss->root[0] ? ss->root : "/")) < 0 ||
+	    (error = ob_buf_printf(&m, ",\n  \"commands_run\": %s", ss->run_commands ? "true" : "false")) < 0 ||
+	    (error = ob_buf_put(&m, ss->fields.data ? ss->fields.data : "", ss->fields.len)) < 0 ||
+	    (error = ob_buf_puts(&m, ",\n  \"captured\": [")) < 0 ||
+	    (error = ob_buf_put(&m, ss->captured.data ? ss->captured.data : "", ss->captured.len)) < 0 ||
+	    (error = ob_buf_puts(&m, ss->captured.len ? "\n  ],\n  \"unavailable\": [" : "],\n  \"unavailable\": [")) < 0 ||
+	    (error = ob_buf_put(&m, ss->unavailable.data ? ss->unavailable.data : "", ss->unavailable.len)) < 0 ||
+	    (error = ob_buf_printf(&m, "%s,\n  \"unreadable_count\": %zu,\n  \"unreadable_list\": \"unreadable.tsv\"\n}\n",
+		ss->unavailable.len ? "\n  ]" : "]", ss->unreadable)) < 0)
+		goto done;
+	error = write_staging_file(ss, "manifest.json", m.data, m.len);
+done:
+	ob_buf_dispose(&m);
+	return error;
+}
+
+/* "/" -> "", "/a/b/" -> "/a/b"; NULL when not absolute. */
+static char *normalise_dir(const char *path)
+{
+	size_t n;
+	char *out;
+
+	if (!path || path[0] != '/')
+		return NULL;
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 1)
+		n = 0;
+	if (!(out = malloc(n + 1)))
+		return NULL;
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return out;
+}
+
+OB_EXTERN(int) ob_systemstate_capture(char **out_report, const char *staging_dir, const ob_systemstate_options *opts)
+{
+	ob_systemstate_options defaults = OB_SYSTEMSTATE_OPTIONS_INIT;
+	ob_ss ss;
+	char *root = NULL, *staging = NULL;
+	int64_t now = 0;
+	int error;
+
+	if (out_report)
+		*out_report = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version < 1 || opts->version > OB_SYSTEMSTATE_OPTIONS_VERSION)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"ob_systemstate_options version %u is not supported (this library knows 1 to %d).",
+			opts->version, OB_SYSTEMSTATE_OPTIONS_VERSION);
+	if (!staging_dir || !staging_dir[0] || staging_dir[0] != '/')
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The System State staging folder must be an absolute path (got '%s').", staging_dir ? staging_dir : "");
+	if (opts->source_root && opts->source_root[0] && opts->source_root[0] != '/')
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The System State source root must be an absolute path (got '%s').", opts->source_root);
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+
+	memset(&ss, 0, sizeof(ss));
+	root = normalise_dir(opts->source_root && opts->source_root[0] ? opts->source_root : "/");
+	staging = normalise_dir(staging_dir);
+	if (!root || !staging) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if (!staging[0] || strcmp(staging, root) == 0) {
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+			"The System State staging folder '%s' cannot be the root folder or the source root.", staging_dir);
+		goto done;
+	}
+	ss.root = root;
+	ss.is_live = root[0] == '\0';
+	ss.run_commands = opts->run_commands != 0;
+	ss.staging = staging;
+
+	if ((error = prepare_staging(&ss, staging)) < 0 ||
+	    (error = ob_systemstate_platform_capture(&ss)) < 0 ||
+	    (error = write_staging_file(&ss, "unreadable.tsv", ss.report.data ? ss.report.data : "", ss.report.len)) < 0 ||
+	    (error = write_manifest(&ss, now)) < 0)
+		goto done;
+	if (out_report) {
+		*out_report = ss.report.data ? ob_buf_detach(&ss.report) : ob_strdup("");
+		if (!*out_report)
+			error = OB_ENOMEM;
+	}
+done:
+	ob_buf_dispose(&ss.report);
+	ob_buf_dispose(&ss.captured);
+	ob_buf_dispose(&ss.unavailable);
+	ob_buf_dispose(&ss.fields);
+	free(root);
+	free(staging);
+	return error;
+}

@@ -1,0 +1,146 @@
+/* The System State policy: a policy of its own (kind SystemState), with a schedule and a retention. */
+#include "obagent/policy.h"
+#include "agent_internal.h"
+#include "env.h"
+#include "error.h"
+#include "restore.h"
+#include "vault_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KIND "SystemState"
+
+static void new_guid(char out[37])
+{
+	uint8_t b[16];
+
+	ob_random(b, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_schedule *schedule, const ob_retention *retention)
+{
+	ob_registration *reg = NULL;
+	ob_schedule sched;
+	char *stext = NULL, *rtext = NULL, guid[37];
+	sqlite3_stmt *st = NULL;
+	int64_t now;
+	int error;
+
+	if (out)
+		*out = NULL;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_clock_now(&now)) < 0)
+		goto done;
+	if (schedule) {
+		sched = *schedule;
+		sched.system_state = 1;
+		if (sched.anchor_date == 0 && (error = ob_schedule_set_anchor(&sched, now)) < 0)
+			goto done;
+		if ((error = ob_schedule_validate(&sched)) < 0 || (error = ob_schedule_to_string(&stext, &sched)) < 0)
+			goto done;
+	}
+	if (retention && ((error = ob_retention_validate(retention, schedule ? &sched : NULL)) < 0 ||
+		(error = ob_retention_to_string(&rtext, retention)) < 0))
+		goto done;
+	new_guid(guid);
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
+		"INSERT INTO policy (kind, name, state, schedule, retention, created_at, modified_at) "
+		"VALUES ('" KIND "', ?1, 0, ?2, ?3, ?4, ?4) ON CONFLICT (kind) DO UPDATE SET schedule = excluded.schedule, "
+		"retention = excluded.retention, modified_at = excluded.modified_at", -1, &st, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot save the System State policy");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	if (stext)
+		sqlite3_bind_text(st, 2, stext, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	if (rtext)
+		sqlite3_bind_text(st, 3, rtext, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot save the System State policy");
+		goto done;
+	}
+	error = 0;
+	if (out)
+		error = ob_systemstate_policy_get(out, agent);
+done:
+	sqlite3_finalize(st);
+	free(stext);
+	free(rtext);
+	ob_registration_free(reg);
+	return error;
+}
+
+/* The policy struct is policy.c's: read it through the kind-generic reader there. */
+int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
+
+int ob_systemstate_policy_get(ob_policy **out, ob_agent *agent)
+{
+	int error = ob_policy_get_kind(out, agent, KIND);
+
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+			"No System State policy is set on this server. Make one with New-OBPolicy | Add-OBSystemState and "
+			"commit it with Set-OBSystemStatePolicy.");
+	return error;
+}
+
+int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *security_pin)
+{
+	ob_repo repo;
+	ob_recovery_point **pts = NULL;
+	size_t n = 0, i;
+	int64_t now;
+	int error;
+	const char *p = security_pin;
+
+	while (p && *p == ' ')
+		p++;
+	if (!p || !*p)
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"Deleting backups needs a security PIN. Get one from the vault owner (New-OBSecurityPin) and pass it with -SecurityPin.");
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
+		return error;
+	if ((error = ob_vault_pin_check(&repo.vc, security_pin, now)) < 0)
+		goto done;
+	if ((error = ob_repo_list_points(&pts, &n, &repo, 0)) < 0)
+		goto done;
+	for (i = 0; i < n && error == 0; i++)
+		if (!kind || strcmp(pts[i]->kind, kind) == 0)
+			error = ob_recovery_point_mark_deleted(&repo, pts[i]->id,
+				"deleted with the policy (Remove-OBPolicy -DeleteBackup)", now);
+done:
+	ob_recovery_points_free(pts, n);
+	ob_repo_dispose(&repo);
+	return error;
+}
+
+int ob_systemstate_policy_remove(ob_agent *agent, int delete_backup, const char *security_pin)
+{
+	sqlite3_stmt *st = NULL;
+	int error;
+
+	if (delete_backup && (error = ob_policy_delete_backups(agent, KIND, security_pin)) < 0)
+		return error;
+	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "DELETE FROM policy WHERE kind = '" KIND "'", -1, &st, NULL) != SQLITE_OK)
+		return ob_catalog_fail(agent->cat, "Cannot remove the System State policy");
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot remove the System State policy");
+	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "No System State policy is set on this server.");
+	else
+		error = 0;
+	sqlite3_finalize(st);
+	return error;
+}
