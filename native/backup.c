@@ -3,6 +3,7 @@
 #include "backup.h"
 #include "env.h"
 #include "error.h"
+#include "idset.h"
 #include "locate.h"
 #include "tree.h"
 
@@ -181,61 +182,6 @@ static int worth_looking(const ruleset *rs, const char *p, size_t n)
 	return 0;
 }
 
-/* ---- the set of blob ids known to be stored or on their way ---- */
-
-typedef struct idset {
-	uint8_t (*slots)[OB_ID_BYTES];
-	uint8_t *used;
-	size_t cap, count;
-} idset;
-
-static uint64_t id_hash(const uint8_t *id)
-{
-	uint64_t h;
-
-	memcpy(&h, id, 8);
-	return h;
-}
-
-static int idset_add(idset *s, const uint8_t *id)
-{
-	size_t i;
-
-	if ((s->count + 1) * 4 > s->cap * 3) {
-		idset bigger = { 0 };
-		bigger.cap = s->cap ? s->cap * 2 : 4096;
-		if (!(bigger.slots = malloc(bigger.cap * OB_ID_BYTES)) || !(bigger.used = calloc(bigger.cap, 1))) {
-			free(bigger.slots);
-			return ob_err_nomem();
-		}
-		for (i = 0; i < s->cap; i++)
-			if (s->used[i])
-				idset_add(&bigger, s->slots[i]);
-		free(s->slots);
-		free(s->used);
-		*s = bigger;
-	}
-	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (memcmp(s->slots[i], id, OB_ID_BYTES) == 0)
-			return 0;
-	memcpy(s->slots[i], id, OB_ID_BYTES);
-	s->used[i] = 1;
-	s->count++;
-	return 1;
-}
-
-static int idset_has(const idset *s, const uint8_t *id)
-{
-	size_t i;
-
-	if (!s->cap)
-		return 0;
-	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (memcmp(s->slots[i], id, OB_ID_BYTES) == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- the pipeline's state ---- */
 
 typedef struct dirnode dirnode;
@@ -315,7 +261,7 @@ typedef struct state {
 	int scan_done;
 	int workers_active;
 
-	idset known;
+	ob_idset known;
 	ob_packer packer[2];          /* data, trees */
 	pack_out *uploads, *uploads_tail;
 	size_t uploads_queued;
@@ -357,13 +303,13 @@ static int claim_blob(state *s, const uint8_t *id)
 {
 	int found = 0;
 
-	if (idset_has(&s->known, id))
+	if (ob_idset_has(&s->known, id))
 		return 0;
 	sqlite3_reset(s->has_chunk);
 	sqlite3_bind_blob(s->has_chunk, 1, id, OB_ID_BYTES, SQLITE_STATIC);
 	found = sqlite3_step(s->has_chunk) == SQLITE_ROW;
 	sqlite3_reset(s->has_chunk);
-	if (idset_add(&s->known, id) < 0)
+	if (ob_idset_add(&s->known, id) < 0)
 		return -1;
 	return !found;
 }
@@ -1424,7 +1370,7 @@ static int recover_orphans(state *s)
 {
 	ob_repo *repo = s->prm->repo;
 	ob_name_list l = { 0 };
-	idset known = { 0 };
+	ob_idset known = OB_IDSET_INIT;
 	sqlite3_stmt *q = NULL, *ins = NULL;
 	char prefix[96];
 	size_t i, j;
@@ -1437,7 +1383,7 @@ static int recover_orphans(state *s)
 		goto done;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW)
-		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && idset_add(&known, sqlite3_column_blob(q, 0)) < 0) {
+		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && ob_idset_add(&known, sqlite3_column_blob(q, 0)) < 0) {
 			error = OB_ENOMEM;
 			goto done;
 		}
@@ -1454,7 +1400,7 @@ static int recover_orphans(state *s)
 		char name[200];
 		ob_pack_entry *e = NULL;
 		size_t n = 0;
-		if (ob_id_parse(id, l.v[i]) < 0 || idset_has(&known, id))
+		if (ob_id_parse(id, l.v[i]) < 0 || ob_idset_has(&known, id))
 			continue;
 		ob_repo_pack_name(name, sizeof(name), repo, id);
 		if (repo->vc.be->get(&data, &len, repo->vc.be, name, 0, 0) < 0) {
@@ -1485,8 +1431,7 @@ static int recover_orphans(state *s)
 done:
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
-	free(known.slots);
-	free(known.used);
+	ob_idset_dispose(&known);
 	ob_name_list_dispose(&l);
 	return error;
 }
@@ -1868,8 +1813,7 @@ cleanup:
 	while (s.npool)
 		free(s.pool[--s.npool]);
 	free_cache_updates(&s);
-	free(s.known.slots);
-	free(s.known.used);
+	ob_idset_dispose(&s.known);
 	sqlite3_finalize(s.has_chunk);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.queue_cond);

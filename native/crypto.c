@@ -2,6 +2,7 @@
 #include "crypto.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,20 @@ int ob_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const vo
 	}
 	if (EVP_MAC_update(t->mac, data, len) != 1 || EVP_MAC_final(t->mac, out, &olen, 32) != 1)
 		return crypto_fail("HMAC-SHA-256");
+	return 0;
+}
+
+int ob_guid_new(char out[37])
+{
+	uint8_t b[16];
+	int error;
+
+	if ((error = ob_random(b, sizeof(b))) < 0)
+		return error;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
 }
 

@@ -56,6 +56,9 @@ int ob_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const void *msg, size_t l
 void ob_sha256(uint8_t out[32], const void *data, size_t len);
 int ob_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const void *data, size_t len);
 
+/** A random (version 4) GUID in its text form, 36 characters and a NUL. */
+int ob_guid_new(char out[37]);
+
 /** Constant-time comparison: 0 when equal. */
 int ob_ct_compare(const void *a, const void *b, size_t len);
 

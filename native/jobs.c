@@ -282,17 +282,6 @@ int ob_job_failed_files(char **out, ob_agent *agent, const char *job_id)
 
 /* ---- starting a job ---- */
 
-static void make_guid(char out[37])
-{
-	uint8_t r[16];
-
-	ob_random(r, sizeof(r));
-	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
-}
-
 static int worker_path(char **out)
 {
 	char *dir = NULL;
@@ -488,7 +477,7 @@ static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, in
 			goto done;
 	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
-	make_guid(id);
+	ob_guid_new(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
 		"retain_until, params) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
 		error = ob_catalog_fail(agent->cat, "Cannot record the job");
@@ -794,7 +783,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 
 	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
-	make_guid(id);
+	ob_guid_new(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
 		"params, recovery_point) VALUES (?1, 2, 1, ?2, 'Estimating size of backup items...', ?3, ?4, ?5)",
 		-1, &st, NULL) != SQLITE_OK) {

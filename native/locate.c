@@ -240,5 +240,15 @@ int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const
 	*out = NULL;
 	if ((error = ob_locator_find(&loc, l, id)) < 0)
 		return error;
-	return ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
+	error = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
+	if (error == OB_ECORRUPT && l->agent && !l->synced) {
+		/* The cache may be older than the vault (maintenance repacked it): ask the vault's index once more. */
+		int saved = error;
+		l->synced = 1;
+		if (ob_catalog_exec(l->agent->cat, "DELETE FROM chunk WHERE indexed = 1") == 0 &&
+		    ob_locator_sync_catalog(l->agent, l->repo) == 0 && ob_locator_find(&loc, l, id) == 0)
+			return ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
+		error = saved;
+	}
+	return error;
 }

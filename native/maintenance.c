@@ -9,6 +9,7 @@
 #include "agent_internal.h"
 #include "env.h"
 #include "error.h"
+#include "idset.h"
 #include "jobs_internal.h"
 #include "locate.h"
 #include "restore.h"
@@ -22,65 +23,9 @@
 
 #define UNCLEAN_KEY "backup.running"
 
-typedef struct idset {
-	uint8_t (*v)[OB_ID_BYTES];
-	uint8_t *used;
-	size_t cap, n;
-} idset;
-
-static int set_add(idset *s, const uint8_t *id)
-{
-	size_t i;
-	uint64_t h;
-
-	if ((s->n + 1) * 4 > s->cap * 3) {
-		idset b = { 0 };
-		b.cap = s->cap ? s->cap * 2 : 4096;
-		if (!(b.v = malloc(b.cap * OB_ID_BYTES)) || !(b.used = calloc(b.cap, 1))) {
-			free(b.v);
-			return ob_err_nomem();
-		}
-		for (i = 0; i < s->cap; i++)
-			if (s->used[i])
-				set_add(&b, s->v[i]);
-		free(s->v);
-		free(s->used);
-		*s = b;
-	}
-	memcpy(&h, id, 8);
-	for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!memcmp(s->v[i], id, OB_ID_BYTES))
-			return 0;
-	memcpy(s->v[i], id, OB_ID_BYTES);
-	s->used[i] = 1;
-	s->n++;
-	return 1;
-}
-
-static int set_has(const idset *s, const uint8_t *id)
-{
-	size_t i;
-	uint64_t h;
-
-	if (!s->cap)
-		return 0;
-	memcpy(&h, id, 8);
-	for (i = h & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!memcmp(s->v[i], id, OB_ID_BYTES))
-			return 1;
-	return 0;
-}
-
-static void set_free(idset *s)
-{
-	free(s->v);
-	free(s->used);
-	memset(s, 0, sizeof(*s));
-}
-
 typedef struct walk {
 	ob_locator *loc;
-	idset *live;
+	ob_idset *live;
 	int error;
 } walk;
 
@@ -93,12 +38,12 @@ static int mark_cb(const ob_entry *e, void *payload)
 
 	if (e->type == OB_TREE_FILE) {
 		for (i = 0; i < e->chunk_count; i++)
-			if (set_add(w->live, e->chunks + 32 * i) < 0) {
+			if (ob_idset_add(w->live, e->chunks + 32 * i) < 0) {
 				w->error = OB_ENOMEM;
 				return 1;
 			}
 	} else if (e->type == OB_TREE_DIR) {
-		int fresh = set_add(w->live, e->subtree);
+		int fresh = ob_idset_add(w->live, e->subtree);
 		if (fresh < 0 || (fresh && (w->error = mark_tree(w, e->subtree)) < 0))
 			return 1;
 	}
@@ -119,6 +64,27 @@ static int mark_tree(walk *w, const uint8_t *id)
 	error = ob_tree_parse(tree, len, mark_cb, w);
 	free(tree);
 	return w->error < 0 ? w->error : error;
+}
+
+/*
+ * Before anything is deleted, the agent forgets where blobs are (and which files
+ * it saw): a run killed after deleting would otherwise leave a cache that names
+ * packs gone. Readers refill the chunk cache from the vault's index on a miss.
+ */
+static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
+{
+	char key[128];
+	int error;
+
+	if (*forgotten)
+		return 0;
+	snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", r->vc.id, r->server_id);
+	if ((error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0 ||
+	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache")) < 0 ||
+	    (error = ob_catalog_setting_delete(agent->cat, key)) < 0)
+		return error;
+	*forgotten = 1;
+	return 0;
 }
 
 typedef struct pack_stat {
@@ -186,7 +152,7 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_options *opts, ob_maintenance_report *rep)
 {
 	ob_locator loc;
-	idset live = { 0 }, indexed_packs = { 0 }, repacked = { 0 };
+	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 }, repacked = { 0 };
 	ob_recovery_point **pts = NULL;
 	ob_index_entry *all = NULL, *out = NULL;
 	ob_name_list idx = { 0 }, packs = { 0 }, marks = { 0 };
@@ -194,7 +160,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	char prefix[96], name[200];
 	int64_t grace = opts->grace_seconds < 0 ? 3600 : opts->grace_seconds;
 	unsigned int threshold = opts->repack_percent ? opts->repack_percent : 25;
-	int error, changed = 0;
+	int error, changed = 0, forgotten = 0;
 
 	/* Everything every remaining point (soft-deleted ones too, until purged) needs is live. */
 	if ((error = ob_locator_memory(&loc, r)) < 0)
@@ -214,7 +180,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			snprintf(key, sizeof(key), "ds%lld_tree", (long long)k);
 			if (ob_id_parse(root, ob_kv_get(&kv, key)) < 0)
 				error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Recovery point '%s' is damaged: maintenance stopped.", pts[i]->id);
-			else if ((error = set_add(&live, root)) == 1)
+			else if ((error = ob_idset_add(&live, root)) == 1)
 				error = mark_tree(&w, root);
 			else if (error == 0)
 				error = 0;
@@ -248,11 +214,11 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		uint64_t total = 0, used = 0;
 		while (end < n && !memcmp(all[end].pack, all[i].pack, OB_ID_BYTES)) {
 			total += all[end].blob.length;
-			if (set_has(&live, all[end].blob.id))
+			if (ob_idset_has(&live, all[end].blob.id))
 				used += all[end].blob.length;
 			end++;
 		}
-		if ((error = set_add(&indexed_packs, all[i].pack)) < 0)
+		if ((error = ob_idset_add(&indexed_packs, all[i].pack)) < 0)
 			break;
 		error = 0;
 		if (used == total) {
@@ -266,7 +232,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			for (j = i; j < end && error == 0; j++) {
 				void *sealed = NULL;
 				size_t slen;
-				if (!set_has(&live, all[j].blob.id))
+				if (!ob_idset_has(&live, all[j].blob.id))
 					continue;
 				ob_repo_pack_name(pname, sizeof(pname), r, all[j].pack);
 				if ((error = r->vc.be->get(&sealed, &slen, r->vc.be, pname, all[j].blob.offset, all[j].blob.length)) == 0)
@@ -287,14 +253,14 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				nout++;
 			}
 			if (error == 0) {
-				set_add(&repacked, all[i].pack);
+				ob_idset_add(&repacked, all[i].pack);
 				rep->packs_repacked++;
 				changed = 1;
 			}
 			ob_packer_dispose(&pk);
 		} else {
 			for (j = i; j < end; j++)
-				if (set_has(&live, all[j].blob.id))
+				if (ob_idset_has(&live, all[j].blob.id))
 					out[nout++] = all[j];
 			if (used < total)
 				changed = 1;
@@ -310,10 +276,10 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if (changed) {
 		/* The new index first, then the old index objects, and only then (below, and in later runs) packs. */
 		size_t at;
-		idset out_ids = { 0 };
+		ob_idset out_ids = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
-			if (set_add(&out_ids, out[i].blob.id) < 0) {
-				set_free(&out_ids);
+			if (ob_idset_add(&out_ids, out[i].blob.id) < 0) {
+				ob_idset_dispose(&out_ids);
 				error = OB_ENOMEM;
 				goto done;
 			}
@@ -321,6 +287,10 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			error = ob_index_write(r, out + at, nout - at < 65536 ? nout - at : 65536, NULL);
 		if (error < 0)
 			goto done;
+		if ((error = forget_caches(agent, r, &forgotten)) < 0) {
+			ob_idset_dispose(&out_ids);
+			goto done;
+		}
 		for (i = 0; i < idx.n && error == 0; i++) {
 			ob_index_entry *e = NULL;
 			size_t en = 0, k;
@@ -329,7 +299,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			if (ob_index_read(&e, &en, r, idx.v[i]) == 0) {
 				obsolete = 1;
 				for (k = 0; k < en && obsolete; k++)
-					if (set_has(&live, e[k].blob.id) && !set_has(&out_ids, e[k].blob.id))
+					if (ob_idset_has(&live, e[k].blob.id) && !ob_idset_has(&out_ids, e[k].blob.id))
 						obsolete = 0;
 				free(e);
 			}
@@ -337,13 +307,13 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			if (obsolete)
 				error = remove_object(r, idx.v[i], &rep->bytes_reclaimed);
 		}
-		set_free(&out_ids);
+		ob_idset_dispose(&out_ids);
 		if (error < 0)
 			goto done;
 		/* Repacked packs are named by no index now. */
 		for (i = 0; i < repacked.cap && error == 0; i++)
 			if (repacked.used[i]) {
-				ob_repo_pack_name(name, sizeof(name), r, repacked.v[i]);
+				ob_repo_pack_name(name, sizeof(name), r, repacked.ids[i]);
 				error = remove_object(r, name, &rep->bytes_reclaimed);
 			}
 		if (error < 0)
@@ -355,10 +325,10 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if ((error = ob_vault_list_names(&packs, r->vc.be, prefix, strlen(prefix) + 3)) < 0)
 		goto done;
 	{
-		idset in_new = { 0 };
+		ob_idset in_new = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
-			if (set_add(&in_new, out[i].pack) < 0) {
-				set_free(&in_new);
+			if (ob_idset_add(&in_new, out[i].pack) < 0) {
+				ob_idset_dispose(&in_new);
 				error = OB_ENOMEM;
 				goto done;
 			}
@@ -366,9 +336,9 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		for (i = 0; i < packs.n && error == 0; i++) {
 			uint8_t id[OB_ID_BYTES];
 			ob_buf rec = OB_BUF_INIT;
-			if (ob_id_parse(id, packs.v[i]) < 0 || set_has(&in_new, id) || set_has(&repacked, id))
+			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id) || ob_idset_has(&repacked, id))
 				continue;
-			if (!changed && set_has(&indexed_packs, id)) {
+			if (!changed && ob_idset_has(&indexed_packs, id)) {
 				/* Nothing was rewritten: a pack the index names is still needed. */
 				continue;
 			}
@@ -400,12 +370,14 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				}
 				free(text);
 				ob_error_clear();
-				if (set_has(&in_new, id)) {
+				if (ob_idset_has(&in_new, id)) {
 					error = remove_object(r, name, NULL);  /* used again: unmark */
 					continue;
 				}
 				if (now < marked + grace)
 					continue;
+				if ((error = forget_caches(agent, r, &forgotten)) < 0)
+					break;
 				{
 					char pname[200];
 					ob_repo_pack_name(pname, sizeof(pname), r, id);
@@ -415,28 +387,23 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				}
 			}
 		}
-		set_free(&in_new);
+		ob_idset_dispose(&in_new);
 	}
 	if (error < 0)
 		goto done;
 
-	/* The agent's caches follow the vault: the chunk cache is rebuilt from the new index, and
-	 * the file cache forgotten when blobs went away (a cached file might name one). */
-	if (changed || rep->packs_deleted) {
-		if ((error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0 ||
-		    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache")) < 0 ||
-		    (error = ob_locator_sync_catalog(agent, r)) < 0)
-			goto done;
-	}
+	/* The chunk cache, forgotten before the first deletion, is filled again from the new index. */
+	if (forgotten && (error = ob_locator_sync_catalog(agent, r)) < 0)
+		goto done;
 done:
 	ob_name_list_dispose(&idx);
 	ob_name_list_dispose(&packs);
 	ob_name_list_dispose(&marks);
 	free(all);
 	free(out);
-	set_free(&live);
-	set_free(&indexed_packs);
-	set_free(&repacked);
+	ob_idset_dispose(&live);
+	ob_idset_dispose(&indexed_packs);
+	ob_idset_dispose(&repacked);
 	ob_recovery_points_free(pts, npts);
 	ob_locator_dispose(&loc);
 	return error;

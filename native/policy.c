@@ -585,17 +585,6 @@ static int items_group(spec_item *items, size_t count)
 	return 0;
 }
 
-static void make_guid(char out[37], const uint8_t r[16])
-{
-	uint8_t b[16];
-
-	memcpy(b, r, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 /*
  * The id of the FileFolder data source named name. A new one is derived from the
  * server and the mount point (positive, 62 bits), so that an agent rebuilt after
@@ -669,7 +658,6 @@ static int commit_rows(ob_agent *agent, const spec_item *items, size_t count, in
 	sqlite3_stmt *st = NULL;
 	int64_t *ids = NULL;
 	char guid[37];
-	uint8_t rnd[16];
 	size_t i;
 	int error;
 
@@ -708,9 +696,8 @@ static int commit_rows(ob_agent *agent, const spec_item *items, size_t count, in
 	sqlite3_finalize(st);
 	st = NULL;
 	/* The name is made once; a later commit keeps it (and the state). */
-	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+	if ((error = ob_guid_new(guid)) < 0)
 		goto done;
-	make_guid(guid, rnd);
 	if ((error = prepare(&st, agent,
 		"INSERT INTO policy (kind, name, state, created_at, modified_at) VALUES (?1, ?2, 0, ?3, ?3) "
 		"ON CONFLICT (kind) DO UPDATE SET modified_at = excluded.modified_at",

@@ -4,6 +4,7 @@
 #include "agent_internal.h"
 #include "env.h"
 #include "error.h"
+#include "idset.h"
 #include "locate.h"
 #include "repo.h"
 #include "restore.h"
@@ -886,46 +887,8 @@ typedef struct test_ctx {
 	char *folder;
 	int damaged;
 	int error;
-	/* chunks already checked */
-	uint8_t (*seen)[OB_ID_BYTES];
-	uint8_t *used;
-	size_t cap, count;
+	ob_idset seen;       /* blobs already checked */
 } test_ctx;
-
-static int seen_add(test_ctx *t, const uint8_t *id)
-{
-	size_t i;
-	uint64_t h;
-
-	if ((t->count + 1) * 4 > t->cap * 3) {
-		test_ctx bigger;
-		memset(&bigger, 0, sizeof(bigger));
-		bigger.cap = t->cap ? t->cap * 2 : 4096;
-		bigger.seen = malloc(bigger.cap * OB_ID_BYTES);
-		bigger.used = calloc(bigger.cap, 1);
-		if (!bigger.seen || !bigger.used) {
-			free(bigger.seen);
-			free(bigger.used);
-			return -1;
-		}
-		for (i = 0; i < t->cap; i++)
-			if (t->used[i])
-				seen_add(&bigger, t->seen[i]);
-		free(t->seen);
-		free(t->used);
-		t->seen = bigger.seen;
-		t->used = bigger.used;
-		t->cap = bigger.cap;
-	}
-	memcpy(&h, id, 8);
-	for (i = h & (t->cap - 1); t->used[i]; i = (i + 1) & (t->cap - 1))
-		if (memcmp(t->seen[i], id, OB_ID_BYTES) == 0)
-			return 0;
-	memcpy(t->seen[i], id, OB_ID_BYTES);
-	t->used[i] = 1;
-	t->count++;
-	return 1;
-}
 
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where);
 
@@ -944,7 +907,7 @@ static int test_cb(const ob_entry *e, void *payload)
 		for (i = 0; i < e->chunk_count; i++) {
 			uint8_t *data = NULL;
 			size_t len;
-			int fresh = seen_add(t, e->chunks + 32 * i), rc;
+			int fresh = ob_idset_add(&t->seen, e->chunks + 32 * i), rc;
 			if (fresh < 0) {
 				t->error = ob_err_nomem();
 				break;
@@ -967,7 +930,7 @@ static int test_cb(const ob_entry *e, void *payload)
 	} else if (e->type == OB_TREE_DIR) {
 		char *saved = t->folder;
 		t->folder = path;
-		if (seen_add(t, e->subtree) == 1) {
+		if (ob_idset_add(&t->seen, e->subtree) == 1) {
 			int rc = test_tree(t, e->subtree, path);
 			if (rc < 0)
 				t->error = rc;
@@ -1032,8 +995,7 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		free(name);
 	}
 	ob_kv_dispose(&kv);
-	free(t.seen);
-	free(t.used);
+	ob_idset_dispose(&t.seen);
 	if (out_objects)
 		*out_objects = t.objects;
 	if (error < 0) {

@@ -99,14 +99,9 @@ static int64_t policy_modified_at(ob_agent *agent, const char *kind)
 static void record_refused(ob_agent *agent, int64_t now, const char *message)
 {
 	sqlite3_stmt *st;
-	uint8_t r[16];
 	char id[37];
 
-	ob_random(r, sizeof(r));
-	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-	snprintf(id, sizeof(id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	ob_guid_new(id);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, end_time, phase, "
 		"error_code, error_message) VALUES (?1, 1, 4, ?2, ?2, 'Job failed.', ?3, ?4)", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

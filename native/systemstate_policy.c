@@ -12,17 +12,6 @@
 
 #define KIND "SystemState"
 
-static void new_guid(char out[37])
-{
-	uint8_t b[16];
-
-	ob_random(b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 int ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_schedule *schedule, const ob_retention *retention)
 {
 	ob_registration *reg = NULL;
@@ -49,7 +38,7 @@ int ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_sche
 	if (retention && ((error = ob_retention_validate(retention, schedule ? &sched : NULL)) < 0 ||
 		(error = ob_retention_to_string(&rtext, retention)) < 0))
 		goto done;
-	new_guid(guid);
+	ob_guid_new(guid);
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
 		"INSERT INTO policy (kind, name, state, schedule, retention, created_at, modified_at) "
 		"VALUES ('" KIND "', ?1, 0, ?2, ?3, ?4, ?4) ON CONFLICT (kind) DO UPDATE SET schedule = excluded.schedule, "

@@ -20,17 +20,6 @@ struct ob_vault {
 	int access_days;        /* Azure: validity of the access tokens handed to agents */
 };
 
-static void make_uuid(char out[37], const uint8_t r[16])
-{
-	uint8_t b[16];
-
-	memcpy(b, r, 16);
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 static int name_valid(const char *name)
 {
 	size_t len = name ? strlen(name) : 0, i;
@@ -578,14 +567,13 @@ int ob_vault_open(ob_vault **out, const char *path)
 /* Write a new vault's owner key and config into an empty back end: the key first, the config last. */
 static int write_new_vault(ob_backend *be, const char *name, const char *storage, const char *location, int64_t now)
 {
-	uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES], rnd[16];
+	uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES];
 	char uuid[37], *priv64 = NULL, *pub64 = NULL;
 	ob_buf keyrec = OB_BUF_INIT, config = OB_BUF_INIT;
 	int error;
 
-	if ((error = ob_sign_keygen(priv, pub)) < 0 || (error = ob_random(rnd, sizeof(rnd))) < 0)
+	if ((error = ob_sign_keygen(priv, pub)) < 0 || (error = ob_guid_new(uuid)) < 0)
 		goto done;
-	make_uuid(uuid, rnd);
 	if (!(pub64 = ob_base64_encode(pub, sizeof(pub)))) {
 		error = OB_ENOMEM;
 		goto done;
