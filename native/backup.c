@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const ob_backup_phase_text[] = {
@@ -1445,10 +1446,15 @@ static int write_snapshot(char **out_point, state *s, int64_t now)
 	size_t i;
 	int error;
 
+	struct timespec ts;
+
 	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
 		return error;
 	ob_hex_encode(rnd_hex, rnd, sizeof(rnd));
-	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%s", s->repo->prefix, (long long)now, rnd_hex);
+	/* Time, then the real clock's nanoseconds: points of the same second still list newest first. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%09ld-%s", s->repo->prefix, (long long)now, (long)ts.tv_nsec,
+		rnd_hex);
 	if ((error = ob_kv_begin(&rec, "snapshot", 1)) < 0 ||
 	    (error = ob_kv_add_i64(&rec, "time", now)) < 0 ||
 	    (error = ob_kv_add(&rec, "server", s->repo->server_name)) < 0 ||

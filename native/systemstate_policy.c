@@ -99,10 +99,29 @@ int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *secu
 	if (!p || !*p)
 		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
 			"Deleting backups needs a security PIN. Get one from the vault owner (New-OBSecurityPin) and pass it with -SecurityPin.");
-	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_clock_now(&now)) < 0)
 		return error;
-	if ((error = ob_vault_pin_check(&repo.vc, security_pin, now)) < 0)
-		goto done;
+	{
+		/* The PIN first: it needs only the vault, not this server's key. */
+		ob_registration *reg = NULL;
+		ob_vault_conn vc;
+		if ((error = ob_agent_registration(&reg, agent)) < 0)
+			return error;
+		if ((error = ob_vault_conn_open(&vc, reg->vault_location)) == 0) {
+			error = ob_vault_pin_check(&vc, security_pin, now);
+			ob_vault_conn_dispose(&vc);
+		}
+		ob_registration_free(reg);
+		if (error < 0)
+			return error;
+	}
+	if ((error = ob_repo_open(&repo, agent, NULL)) < 0) {
+		if (error == OB_ENOKEY) {
+			ob_error_clear();
+			return 0;  /* no passphrase was ever set: there are no backups to delete */
+		}
+		return error;
+	}
 	if ((error = ob_repo_list_points(&pts, &n, &repo, 0)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++)

@@ -48,6 +48,14 @@
         'Start-OBRecovery'
         'Get-OBAlternateBackupServer'
         'Test-OBRecoveryPoint'
+        'Add-OBSystemState'
+        'Set-OBSystemStatePolicy'
+        'Get-OBSystemStatePolicy'
+        'Remove-OBSystemStatePolicy'
+        'Start-OBSystemStateBackup'
+        'Remove-OBRecoveryPoint'
+        'Restore-OBDeletedRecoveryPoint'
+        'Start-OBVaultMaintenance'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

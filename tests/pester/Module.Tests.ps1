@@ -7,7 +7,9 @@ BeforeAll {
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     )
 }
 
@@ -49,7 +51,9 @@ Describe 'OBAgent module' {
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     ) {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
@@ -64,7 +68,9 @@ Describe 'OBAgent module' {
         'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin', 'New-OBVault',
         'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint'
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     ) {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         $params = (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }
@@ -103,6 +109,24 @@ Describe 'OBAgent module' {
         $attr.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::Medium)
     }
 
+    It '<_> prompts by default: SupportsShouldProcess, ConfirmImpact High' -ForEach @(
+        'Set-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Remove-OBRecoveryPoint', 'Start-OBVaultMaintenance', 'Remove-OBPolicy'
+    ) {
+        $attr = (Get-Command $_).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $attr.SupportsShouldProcess | Should -BeTrue
+        $attr.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::High)
+    }
+
+    It '<_> names a vault by -Path or by an Azure container' -ForEach @(
+        'New-OBVault', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin', 'Restore-OBDeletedRecoveryPoint'
+    ) {
+        $cmd = Get-Command $_
+        @($cmd.ParameterSets.Name) | Should -Contain 'Path'
+        @($cmd.ParameterSets.Name) | Should -Contain 'Azure'
+        $cmd.DefaultParameterSet | Should -Be 'Path'
+        foreach ($p in 'StorageAccountName', 'StorageAccountKey', 'ContainerName', 'Endpoint') { $cmd.Parameters.Keys | Should -Contain $p }
+    }
+
     It 'Set-OBMachineSetting has the five MSOnlineBackup parameter sets' {
         $sets = (Get-Command Set-OBMachineSetting).ParameterSets
         $sets.Count | Should -Be 5
@@ -120,7 +144,7 @@ Describe 'OBAgent module' {
             'OBAgent.OBFileSpec', 'OBAgent.OBDataSource', 'OBAgent.OBJob', 'OBAgent.OBBackupInfo', 'OBAgent.OBMachineUsage',
             'OBAgent.OBBackupServer', 'OBAgent.OBRecoverableSource', 'OBAgent.OBRecoverableItem', 'OBAgent.OBRecoveryOption',
             'OBAgent.OBPagingContext', 'OBAgent.OBRecoveryPointTest', 'OBAgent.OBRecoveryDamage',
-            'OBAgent.OBSchedule', 'OBAgent.OBRetentionPolicy', 'OBAgent.OBLTRSchedule') {
+            'OBAgent.OBSchedule', 'OBAgent.OBRetentionPolicy', 'OBAgent.OBLTRSchedule', 'OBAgent.OBMaintenanceReport') {
             Get-FormatData -TypeName $t | Should -Not -BeNullOrEmpty
         }
     }

@@ -145,9 +145,14 @@ Describe 'The policy journey' {
         $d = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false
         $d.PolicyName | Should -Not -Be $c.PolicyName
         $d.DsList[0].DatasourceId | Should -Be $c.DsList[0].DatasourceId
-        $warn = $null
-        Get-OBPolicy | Remove-OBPolicy -DeleteBackup -SecurityPin ' ' -Confirm:$false -WarningVariable warn -WarningAction SilentlyContinue
-        @($warn).Count | Should -Be 1
+        # -DeleteBackup needs the vault owner's PIN; without one the policy stays (Maintenance.Tests.ps1 covers the deletion).
+        $err = Get-ErrorRecord { Get-OBPolicy | Remove-OBPolicy -DeleteBackup -SecurityPin ' ' -Confirm:$false }
+        $err.FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,OBAgent.Commands.RemoveOBPolicyCommand'
+        Get-OBPolicy | Should -Not -BeNullOrEmpty
+        # The engine opens the server's backups to delete them, which needs its passphrase to be set.
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Policy-Test-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        $pin = New-OBSecurityPin -Path $ctx.Vault
+        Get-OBPolicy | Remove-OBPolicy -DeleteBackup -SecurityPin $pin -Confirm:$false
         Get-OBPolicy | Should -BeNullOrEmpty
     }
 

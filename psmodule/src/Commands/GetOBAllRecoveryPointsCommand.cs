@@ -4,25 +4,40 @@ using OBAgent.Interop;
 
 namespace OBAgent.Commands
 {
-    /// <summary>Get-OBAllRecoveryPoints: one OBBackupInfo per recovery point of this server, newest first.</summary>
+    /// <summary>
+    /// Get-OBAllRecoveryPoints: one OBBackupInfo per recovery point of this server, newest first. A
+    /// System State point shows "System State" in DataSources. -IncludeDeleted (obagent's own) lists
+    /// the soft-deleted points too, with DeletedTime and PurgeAfter.
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "OBAllRecoveryPoints")]
     [OutputType(typeof(OBBackupInfo))]
     public sealed class GetOBAllRecoveryPointsCommand : OBCmdletBase
     {
+        [Parameter]
+        public SwitchParameter IncludeDeleted { get; set; }
+
+        private static DateTime? Local(long seconds)
+        {
+            return seconds == 0 ? (DateTime?)null : DateTimeOffset.FromUnixTimeSeconds(seconds).LocalDateTime;
+        }
+
         protected override void Execute()
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                foreach (RecoveryPointInfo p in Native.RecoveryPoints(agent))
+                var points = IncludeDeleted.IsPresent ? Native.RecoveryPointsAll(agent) : Native.RecoveryPoints(agent);
+                foreach (RecoveryPointInfo p in points)
                 {
                     WriteObject(new OBBackupInfo
                     {
                         BackupTime = DateTimeOffset.FromUnixTimeSeconds(p.BackupTime).LocalDateTime,
                         DataSources = p.Kind == "SystemState" ? new[] { "System State" } : p.Datasources,
                         RecoveryPointId = p.Id,
-                        RetainUntil = p.RetainUntil == 0 ? (DateTime?)null : DateTimeOffset.FromUnixTimeSeconds(p.RetainUntil).LocalDateTime,
+                        RetainUntil = Local(p.RetainUntil),
                         FileCount = p.Files,
                         Size = p.Bytes,
+                        DeletedTime = Local(p.DeletedAt),
+                        PurgeAfter = Local(p.PurgeAfter),
                     });
                 }
             }

@@ -3,23 +3,14 @@ using OBAgent.Interop;
 
 namespace OBAgent.Commands
 {
-    /// <summary>Get-OBVault: open the vault in a local folder and describe it.</summary>
-    [Cmdlet(VerbsCommon.Get, "OBVault")]
+    /// <summary>Get-OBVault: open a vault (a local folder, or an Azure Blob Storage container) and describe it.</summary>
+    [Cmdlet(VerbsCommon.Get, "OBVault", DefaultParameterSetName = AzureVault.PathSet)]
     [OutputType(typeof(OBVault))]
-    public sealed class GetOBVaultCommand : OBCmdletBase
+    public sealed class GetOBVaultCommand : OBVaultCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
-
-        protected override object ErrorTarget
-        {
-            get { return Path; }
-        }
-
         protected override void Execute()
         {
-            using (VaultHandle vault = Native.VaultOpen(TrimSeparator(ResolvePath(Path))))
+            using (VaultHandle vault = OpenVault())
             {
                 WriteObject(ToOBVault(vault));
             }

@@ -6,17 +6,15 @@ namespace OBAgent.Commands
 {
     /// <summary>
     /// Get-OBVaultCredentials: issue a vault credentials file (&lt;VaultName&gt;_&lt;yyyy-MM-dd&gt;.VaultCredentials)
-    /// into a folder. Issuing supersedes every file issued before.
+    /// into a folder, for a local vault (-Path) or a vault on Azure (the file then carries a container
+    /// access token, never the account key). Issuing supersedes every file issued before.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "OBVaultCredentials")]
+    [Cmdlet(VerbsCommon.Get, "OBVaultCredentials", DefaultParameterSetName = AzureVault.PathSet)]
     [OutputType(typeof(FileInfo))]
-    public sealed class GetOBVaultCredentialsCommand : OBCmdletBase
+    public sealed class GetOBVaultCredentialsCommand : OBVaultCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
-
-        [Parameter(Mandatory = true, Position = 1)]
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = AzureVault.PathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = AzureVault.AzureSet)]
         [ValidateNotNullOrEmpty]
         public string OutputPath { get; set; }
 
@@ -24,16 +22,10 @@ namespace OBAgent.Commands
         [ValidateRange(1, 10)]
         public int ValidityDays { get; set; } = 10;
 
-        protected override object ErrorTarget
-        {
-            get { return Path; }
-        }
-
         protected override void Execute()
         {
-            string vaultPath = TrimSeparator(ResolvePath(Path));
             string outputPath = TrimSeparator(ResolvePath(OutputPath));
-            using (VaultHandle vault = Native.VaultOpen(vaultPath))
+            using (VaultHandle vault = OpenVault())
             {
                 string file = Native.VaultCredentialsIssue(vault, outputPath, ValidityDays);
                 WriteObject(new FileInfo(file));

@@ -4,23 +4,14 @@ using OBAgent.Interop;
 
 namespace OBAgent.Commands
 {
-    /// <summary>New-OBSecurityPin: issue a security PIN (8 digits, valid 5 minutes) from a vault.</summary>
-    [Cmdlet(VerbsCommon.New, "OBSecurityPin")]
+    /// <summary>New-OBSecurityPin: issue a security PIN (8 digits, valid 5 minutes) from a vault, local or on Azure.</summary>
+    [Cmdlet(VerbsCommon.New, "OBSecurityPin", DefaultParameterSetName = AzureVault.PathSet)]
     [OutputType(typeof(OBSecurityPin))]
-    public sealed class NewOBSecurityPinCommand : OBCmdletBase
+    public sealed class NewOBSecurityPinCommand : OBVaultCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
-
-        protected override object ErrorTarget
-        {
-            get { return Path; }
-        }
-
         protected override void Execute()
         {
-            using (VaultHandle vault = Native.VaultOpen(TrimSeparator(ResolvePath(Path))))
+            using (VaultHandle vault = OpenVault())
             {
                 DateTimeOffset expires;
                 string pin = Native.VaultSecurityPinNew(vault, out expires);

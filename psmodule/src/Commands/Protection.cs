@@ -226,6 +226,27 @@ namespace OBAgent.Commands
             target.RetentionPolicy = r == null ? null : FromInfo(r, target.PolicyName, PolicyObjectState.Existing);
         }
 
+        /// <summary>A committed System State policy as an OBPolicy: schedule, retention and the "System State" data source.</summary>
+        internal static OBPolicy ToSystemStatePolicy(PolicyHandle policy)
+        {
+            OBPolicy p = OBCmdletBase.ToOBPolicy(policy);
+            p.MarkSystemState(SystemStateDatasourceId);
+            Fill(p, policy);
+            return p;
+        }
+
+        /// <summary>OB_SYSTEMSTATE_DATASOURCE_ID (policy.h).</summary>
+        internal const long SystemStateDatasourceId = 1;
+
+        /// <summary>The committed System State policy, or null when there is none.</summary>
+        internal static OBPolicy CommittedSystemState(AgentHandle agent)
+        {
+            using (PolicyHandle policy = Native.SystemStatePolicyGet(agent))
+            {
+                return policy == null ? null : ToSystemStatePolicy(policy);
+            }
+        }
+
         /// <summary>The committed policy with its schedule and retention, or null when there is none.</summary>
         internal static OBPolicy Committed(AgentHandle agent)
         {

@@ -5,7 +5,11 @@ namespace OBAgent.Commands
 {
     /// <summary>
     /// Remove-OBPolicy: stop protecting this server's files and folders. The backups stay in the
-    /// vault; -DeleteBackup records the request to delete them, which vault maintenance carries out.
+    /// vault; with -DeleteBackup every file and folder recovery point is soft-deleted too
+    /// (ob_policy_delete_backups), which needs a security PIN from the vault owner (New-OBSecurityPin).
+    /// The PIN is checked first: a missing, wrong or expired PIN fails with the engine's error and
+    /// leaves the policy in place, so that the command can be run again with a good PIN (the same
+    /// order as ob_systemstate_policy_remove).
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "OBPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     public sealed class RemoveOBPolicyCommand : OBCmdletBase
@@ -17,23 +21,23 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter DeleteBackup { get; set; }
 
-        /// <summary>Accepted for compatibility with MSOnlineBackup scripts; deletion is vault maintenance here.</summary>
+        /// <summary>The vault owner's security PIN, needed with -DeleteBackup.</summary>
         [Parameter]
         public string SecurityPin { get; set; }
 
         protected override void Execute()
         {
             string action = DeleteBackup.IsPresent
-                ? "Remove the backup policy and request deletion of this server's backups"
+                ? "Remove the backup policy and delete this server's file and folder backups"
                 : "Remove the backup policy (protection stops; the backups stay in the vault)";
             if (!ShouldProcess(Policy.ToString(), action))
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                Native.PolicyRemove(agent, DeleteBackup.IsPresent);
+                if (DeleteBackup.IsPresent)
+                    Native.PolicyDeleteBackups(agent, "FileFolder", SecurityPin);
+                Native.PolicyRemove(agent, false);
             }
-            if (DeleteBackup.IsPresent)
-                WriteWarning("The request to delete this server's backups is recorded; vault maintenance deletes them.");
         }
     }
 }

@@ -110,6 +110,29 @@ namespace OBAgent.Interop
         internal ulong Bytes;
         internal long RetainUntil;
         internal string JobId;
+        internal long DeletedAt;
+        internal long PurgeAfter;
+    }
+
+    /// <summary>Where a vault on Azure Blob Storage is (ob_vault_azure_options); AccountKey is the owner's secret.</summary>
+    internal sealed class AzureVaultInfo
+    {
+        internal string Endpoint;
+        internal string Account;
+        internal string AccountKey;
+        internal string Container;
+        internal int AccessDays;
+    }
+
+    /// <summary>What ob_maintenance_report holds.</summary>
+    internal sealed class MaintenanceReportInfo
+    {
+        internal ulong PointsPurged;
+        internal ulong PacksMarked;
+        internal ulong PacksDeleted;
+        internal ulong PacksRepacked;
+        internal ulong BytesReclaimed;
+        internal ulong BytesInUse;
     }
 
     /// <summary>What ob_backup_server holds, copied out of native memory.</summary>
@@ -313,6 +336,72 @@ namespace OBAgent.Interop
             }
             expires = FromUnix(when);
             return Utf8.TakeOwned(pin);
+        }
+
+        /// <summary>Open (name null) or create a vault on Azure Blob Storage; the key lives in unmanaged memory only for the call.</summary>
+        private static VaultHandle VaultAzure(string name, AzureVaultInfo azure)
+        {
+            var allocated = new List<IntPtr>();
+            IntPtr key = IntPtr.Zero;
+            int keyLength = 0;
+            try
+            {
+                byte[] keyBytes = Utf8.ToNative(azure.AccountKey);
+                if (keyBytes != null)
+                {
+                    keyLength = keyBytes.Length;
+                    key = Marshal.AllocHGlobal(keyLength);
+                    Marshal.Copy(keyBytes, 0, key, keyLength);
+                    Array.Clear(keyBytes, 0, keyBytes.Length);
+                }
+                var raw = new ObVaultAzureOptionsNative
+                {
+                    version = 1,
+                    endpoint = Unmanaged(azure.Endpoint, allocated),
+                    account = Unmanaged(azure.Account, allocated),
+                    account_key = key,
+                    container = Unmanaged(azure.Container, allocated),
+                    access_days = azure.AccessDays,
+                    ca_file = IntPtr.Zero,
+                };
+                VaultHandle vault;
+                int rc = name == null
+                    ? NativeMethods.ob_vault_open_azure(out vault, ref raw)
+                    : NativeMethods.ob_vault_create_azure(out vault, Utf8.ToNative(name), ref raw);
+                if (rc < 0)
+                {
+                    OBAgentException failure = Failure(rc);
+                    vault.Dispose();
+                    throw failure;
+                }
+                return vault;
+            }
+            finally
+            {
+                if (key != IntPtr.Zero)
+                {
+                    Marshal.Copy(new byte[keyLength], 0, key, keyLength);
+                    Marshal.FreeHGlobal(key);
+                }
+                foreach (IntPtr a in allocated)
+                    Marshal.FreeHGlobal(a);
+            }
+        }
+
+        internal static VaultHandle VaultCreateAzure(string name, AzureVaultInfo azure)
+        {
+            return VaultAzure(name ?? "", azure);
+        }
+
+        internal static VaultHandle VaultOpenAzure(AzureVaultInfo azure)
+        {
+            return VaultAzure(null, azure);
+        }
+
+        /// <summary>Undelete a soft-deleted recovery point of a server (the vault owner's right).</summary>
+        internal static void VaultUndelete(VaultHandle vault, string serverName, string pointId)
+        {
+            Check(NativeMethods.ob_vault_undelete(vault, Utf8.ToNative(serverName), Utf8.ToNative(pointId)));
         }
 
         // agent.h
@@ -550,6 +639,55 @@ namespace OBAgent.Interop
         internal static void PolicyRemove(AgentHandle agent, bool deleteBackup)
         {
             Check(NativeMethods.ob_policy_remove(agent, deleteBackup ? 1 : 0));
+        }
+
+        /// <summary>Soft-delete every recovery point of a kind ("FileFolder", "SystemState") after checking the PIN.</summary>
+        internal static void PolicyDeleteBackups(AgentHandle agent, string kind, string securityPin)
+        {
+            Check(NativeMethods.ob_policy_delete_backups(agent, Utf8.ToNative(kind), Utf8.ToNative(securityPin)));
+        }
+
+        /// <summary>Commit the System State policy with a schedule and a retention (null leaves that part out).</summary>
+        internal static PolicyHandle SystemStatePolicyCommit(AgentHandle agent, ScheduleInfo schedule, RetentionInfo retention)
+        {
+            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
+            using (var r = StructBuffer<ObRetentionNative>.Of(retention == null ? (ObRetentionNative?)null : ToNative(retention)))
+            {
+                PolicyHandle policy;
+                int rc = NativeMethods.ob_systemstate_policy_commit(out policy, agent, s.Pointer, r.Pointer);
+                if (rc < 0)
+                {
+                    OBAgentException failure = Failure(rc);
+                    policy.Dispose();
+                    throw failure;
+                }
+                return policy;
+            }
+        }
+
+        /// <summary>The committed System State policy, or null when there is none.</summary>
+        internal static PolicyHandle SystemStatePolicyGet(AgentHandle agent)
+        {
+            PolicyHandle policy;
+            int rc = NativeMethods.ob_systemstate_policy_get(out policy, agent);
+            if (rc == NotFound)
+            {
+                policy.Dispose();
+                NativeMethods.ob_error_clear();
+                return null;
+            }
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                policy.Dispose();
+                throw failure;
+            }
+            return policy;
+        }
+
+        internal static void SystemStatePolicyRemove(AgentHandle agent, bool deleteBackup, string securityPin)
+        {
+            Check(NativeMethods.ob_systemstate_policy_remove(agent, deleteBackup ? 1 : 0, Utf8.ToNative(securityPin)));
         }
 
         internal static string PolicyName(PolicyHandle policy)
@@ -847,6 +985,14 @@ namespace OBAgent.Interop
             return TakeJob(rc, p);
         }
 
+        /// <summary>Start a System State backup job (capture, then back up the capture).</summary>
+        internal static JobInfo SystemStateBackupStart(AgentHandle agent)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_systemstate_backup_start(out p, agent);
+            return TakeJob(rc, p);
+        }
+
         internal static JobInfo JobGet(AgentHandle agent, string jobId)
         {
             IntPtr p;
@@ -934,6 +1080,63 @@ namespace OBAgent.Interop
             return TakePoints(rc, list, count);
         }
 
+        /// <summary>This server's recovery points with the soft-deleted ones (DeletedAt set).</summary>
+        internal static List<RecoveryPointInfo> RecoveryPointsAll(AgentHandle agent)
+        {
+            IntPtr list;
+            UIntPtr count;
+            int rc = NativeMethods.ob_recovery_points_all(out list, out count, agent);
+            return TakePoints(rc, list, count);
+        }
+
+        /// <summary>Soft-delete a recovery point of this server.</summary>
+        internal static void RecoveryPointDelete(AgentHandle agent, string pointId, string reason)
+        {
+            Check(NativeMethods.ob_recovery_point_delete(agent, Utf8.ToNative(pointId), Utf8.ToNative(reason)));
+        }
+
+        /// <summary>Run vault maintenance; graceSeconds -1 for the engine's default, ownerKey for an Azure vault.</summary>
+        internal static MaintenanceReportInfo MaintenanceRun(AgentHandle agent, long graceSeconds, string ownerKey)
+        {
+            var allocated = new List<IntPtr>();
+            IntPtr report = IntPtr.Zero;
+            try
+            {
+                var opts = new ObMaintenanceOptionsNative
+                {
+                    version = 1,
+                    grace_seconds = graceSeconds,
+                    repack_percent = 0,
+                    owner_key = Unmanaged(ownerKey, allocated),
+                };
+                int rc = NativeMethods.ob_maintenance_run(out report, agent, ref opts);
+                if (rc < 0)
+                    throw Failure(rc);
+                var raw = (ObMaintenanceReportNative)Marshal.PtrToStructure(report, typeof(ObMaintenanceReportNative));
+                return new MaintenanceReportInfo
+                {
+                    PointsPurged = raw.points_purged,
+                    PacksMarked = raw.packs_marked,
+                    PacksDeleted = raw.packs_deleted,
+                    PacksRepacked = raw.packs_repacked,
+                    BytesReclaimed = raw.bytes_reclaimed,
+                    BytesInUse = raw.bytes_in_use,
+                };
+            }
+            finally
+            {
+                if (report != IntPtr.Zero)
+                    NativeMethods.ob_str_free(report);
+                foreach (IntPtr a in allocated)
+                {
+                    int n = 0;
+                    while (Marshal.ReadByte(a, n) != 0)
+                        Marshal.WriteByte(a, n++, 0);
+                    Marshal.FreeHGlobal(a);
+                }
+            }
+        }
+
         /// <summary>Read (then free) an array from ob_recovery_points or ob_recovery_list_points.</summary>
         private static List<RecoveryPointInfo> TakePoints(int rc, IntPtr list, UIntPtr count)
         {
@@ -969,6 +1172,8 @@ namespace OBAgent.Interop
                         Bytes = raw.bytes,
                         RetainUntil = raw.retain_until,
                         JobId = Utf8.FromNative(raw.job_id),
+                        DeletedAt = raw.deleted_at,
+                        PurgeAfter = raw.purge_after,
                     });
                 }
                 return points;

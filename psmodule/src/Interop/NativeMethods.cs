@@ -78,6 +78,15 @@ namespace OBAgent.Interop
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_vault_security_pin_new(out IntPtr pin, out long expires, VaultHandle vault);
 
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_create_azure(out VaultHandle vault, byte[] name, ref ObVaultAzureOptionsNative options);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_open_azure(out VaultHandle vault, ref ObVaultAzureOptionsNative options);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_vault_undelete(VaultHandle vault, byte[] serverName, byte[] pointId);
+
         // agent.h
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_agent_open(out AgentHandle agent, byte[] home);
@@ -138,6 +147,18 @@ namespace OBAgent.Interop
         internal static extern int ob_policy_remove(AgentHandle agent, int deleteBackup);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_delete_backups(AgentHandle agent, byte[] kind, byte[] securityPin);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_systemstate_policy_commit(out PolicyHandle policy, AgentHandle agent, IntPtr schedule, IntPtr retention);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_systemstate_policy_get(out PolicyHandle policy, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_systemstate_policy_remove(AgentHandle agent, int deleteBackup, byte[] securityPin);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ob_policy_free(IntPtr policy);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -194,6 +215,9 @@ namespace OBAgent.Interop
         internal static extern int ob_backup_start(out IntPtr info, AgentHandle agent, long retainUntil);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_systemstate_backup_start(out IntPtr info, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_get(out IntPtr info, AgentHandle agent, byte[] jobId);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -217,6 +241,16 @@ namespace OBAgent.Interop
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_machine_usage(out ulong bytes, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_points_all(out IntPtr list, out UIntPtr count, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_point_delete(AgentHandle agent, byte[] pointId, byte[] reason);
+
+        // The report is freed with free(); ob_str_free is free() (init.c).
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_maintenance_run(out IntPtr report, AgentHandle agent, ref ObMaintenanceOptionsNative options);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_backup_servers(out IntPtr list, out UIntPtr count, AgentHandle agent);
@@ -350,6 +384,47 @@ namespace OBAgent.Interop
         internal ulong bytes;
         internal long retain_until;
         internal IntPtr job_id;
+        internal long deleted_at;
+        internal long purge_after;
+    }
+
+    /// <summary>
+    /// struct ob_vault_azure_options (vault.h), version OB_VAULT_AZURE_OPTIONS_VERSION. Every pointer
+    /// is unmanaged memory owned by the wrapper for the duration of the call (the key is zeroed after).
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObVaultAzureOptionsNative
+    {
+        internal uint version;
+        internal IntPtr endpoint;
+        internal IntPtr account;
+        internal IntPtr account_key;
+        internal IntPtr container;
+        internal int access_days;
+        internal IntPtr ca_file;
+    }
+
+    /// <summary>struct ob_maintenance_options (recovery.h), version OB_MAINTENANCE_OPTIONS_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObMaintenanceOptionsNative
+    {
+        internal uint version;
+        internal long grace_seconds;
+        internal uint repack_percent;
+        internal IntPtr owner_key;
+    }
+
+    /// <summary>struct ob_maintenance_report (recovery.h), version OB_MAINTENANCE_REPORT_VERSION.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObMaintenanceReportNative
+    {
+        internal uint version;
+        internal ulong points_purged;
+        internal ulong packs_marked;
+        internal ulong packs_deleted;
+        internal ulong packs_repacked;
+        internal ulong bytes_reclaimed;
+        internal ulong bytes_in_use;
     }
 
     /// <summary>struct ob_backup_server (recovery.h), version OB_BACKUP_SERVER_VERSION.</summary>

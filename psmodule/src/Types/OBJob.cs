@@ -183,9 +183,40 @@ namespace OBAgent
 
         public ulong Size { get; internal set; }
 
+        /// <summary>obagent: when the point was soft-deleted (local time), or null; filled by -IncludeDeleted.</summary>
+        public DateTime? DeletedTime { get; internal set; }
+
+        /// <summary>obagent: after this (local time) vault maintenance reclaims a soft-deleted point's space, or null.</summary>
+        public DateTime? PurgeAfter { get; internal set; }
+
         public override string ToString()
         {
             return BackupTime.ToString("u");
+        }
+    }
+
+    /// <summary>What a run of Start-OBVaultMaintenance did (obagent's own; MARS maintains its vaults in Azure).</summary>
+    public sealed class OBMaintenanceReport
+    {
+        /// <summary>Soft-deleted points whose 14 days were over, removed.</summary>
+        public ulong PointsPurged { get; internal set; }
+
+        /// <summary>Unused packs marked, deleted by a later run after the grace period.</summary>
+        public ulong PacksMarked { get; internal set; }
+
+        public ulong PacksDeleted { get; internal set; }
+
+        public ulong PacksRepacked { get; internal set; }
+
+        public ulong BytesReclaimed { get; internal set; }
+
+        /// <summary>What this server stores in the vault after the run.</summary>
+        public ulong BytesInUse { get; internal set; }
+
+        public override string ToString()
+        {
+            return string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "{0} point(s) purged, {1} byte(s) reclaimed, {2} byte(s) in use", PointsPurged, BytesReclaimed, BytesInUse);
         }
     }
 }

@@ -66,6 +66,28 @@ namespace OBAgent
 
         public List<OBFileSpec> FileSpec { get; internal set; }
 
+        /// <summary>The VSS writer of a System State data source (as MARS and Windows Admin Center read it); null otherwise.</summary>
+        public Guid? WriterId { get; internal set; }
+
+        /// <summary>The application id of a System State data source (as MARS and Windows Admin Center read it); null otherwise.</summary>
+        public Guid? ApplicationId { get; internal set; }
+
+        internal static readonly Guid SystemStateWriterId = new Guid("DA57A531-E7E7-4346-9A68-B511F551DEB6");
+        internal static readonly Guid SystemStateApplicationId = new Guid("8C3D00F9-3CE9-4563-B373-19837BC2835E");
+
+        /// <summary>The System State data source ("System State", id 1 once committed: OB_SYSTEMSTATE_DATASOURCE_ID).</summary>
+        internal static OBDataSource SystemState(long id)
+        {
+            return new OBDataSource
+            {
+                DatasourceId = id,
+                DataSourceName = "System State",
+                FileSpec = new List<OBFileSpec>(),
+                WriterId = SystemStateWriterId,
+                ApplicationId = SystemStateApplicationId,
+            };
+        }
+
         public override string ToString()
         {
             return DataSourceName;
@@ -102,6 +124,17 @@ namespace OBAgent
 
         /// <summary>Which recovery points are kept (Set-OBRetentionPolicy); committed by Set-OBPolicy.</summary>
         public OBRetentionPolicy RetentionPolicy { get; internal set; }
+
+        /// <summary>True for a System State policy (Add-OBSystemState, Get-OBSystemStatePolicy).</summary>
+        internal bool IsSystemState { get; private set; }
+
+        /// <summary>Make this a System State policy: its only data source is "System State".</summary>
+        internal void MarkSystemState(long datasourceId)
+        {
+            IsSystemState = true;
+            specs.Clear();
+            DsList = new List<OBDataSource> { OBDataSource.SystemState(datasourceId) };
+        }
 
         /// <summary>The file specs in the user's order.</summary>
         internal IList<OBFileSpec> Specs

@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using OBAgent.Interop;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// Remove-OBSystemStatePolicy: stop the scheduled System State backups of this server. The
+    /// recovery points stay; with -DeleteBackup they are soft-deleted too, which needs a security PIN
+    /// from the vault owner (New-OBSecurityPin). A missing, wrong or expired PIN removes nothing.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Remove, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    public sealed class RemoveOBSystemStatePolicyCommand : OBCmdletBase
+    {
+        /// <summary>The policy from Get-OBSystemStatePolicy (optional: there is one per server).</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true)]
+        public OBPolicy Policy { get; set; }
+
+        [Parameter]
+        public SwitchParameter DeleteBackup { get; set; }
+
+        [Parameter]
+        public string SecurityPin { get; set; }
+
+        protected override void Execute()
+        {
+            string action = DeleteBackup.IsPresent
+                ? "Remove the System State policy and delete this server's System State backups"
+                : "Remove the System State policy (its backups stay in the vault)";
+            if (!ShouldProcess(Policy != null ? Policy.ToString() : ServerNameHint(), action))
+                return;
+            using (AgentHandle agent = Native.AgentOpen(null))
+            {
+                Native.SystemStatePolicyRemove(agent, DeleteBackup.IsPresent, SecurityPin);
+            }
+        }
+    }
+}

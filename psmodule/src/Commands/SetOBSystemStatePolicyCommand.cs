@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using OBAgent.Interop;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// Set-OBSystemStatePolicy: commit a policy object made by Add-OBSystemState as this server's
+    /// System State policy, with its BackupSchedule and RetentionPolicy (ob_systemstate_policy_commit).
+    /// The schedule runs at most once a day: the engine refuses two or more times of day. Returns the
+    /// committed policy (State Existing).
+    ///
+    /// Refusals made here: NotSystemStatePolicy (InvalidArgument), a policy not passed through Add-OBSystemState.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(OBPolicy))]
+    public sealed class SetOBSystemStatePolicyCommand : OBCmdletBase
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public OBPolicy Policy { get; set; }
+
+        protected override void Execute()
+        {
+            if (!Policy.IsSystemState)
+            {
+                ThrowError("This policy has no System State data source. Make a System State policy with "
+                    + "New-OBPolicy | Add-OBSystemState, then commit it with Set-OBSystemStatePolicy.",
+                    "NotSystemStatePolicy", ErrorCategory.InvalidArgument, Policy);
+                return;
+            }
+            ScheduleInfo schedule;
+            RetentionInfo retention;
+            try
+            {
+                schedule = Protection.ToInfo(Policy.BackupSchedule);
+                retention = Protection.ToInfo(Policy.RetentionPolicy);
+            }
+            catch (Protection.Refusal ex)
+            {
+                ThrowError(ex.Message, ex.ErrorId, ErrorCategory.InvalidArgument, null);
+                return;
+            }
+            if (schedule != null)
+                schedule.SystemState = true;
+            if (!ShouldProcess(ServerNameHint(), "Replace the System State backup policy of this server"))
+                return;
+            using (AgentHandle agent = Native.AgentOpen(null))
+            using (PolicyHandle policy = Native.SystemStatePolicyCommit(agent, schedule, retention))
+            {
+                WriteObject(Protection.ToSystemStatePolicy(policy));
+            }
+        }
+    }
+}
