@@ -18,6 +18,8 @@
 #define SECRET_VAULT_ACCESS "vault-access"
 
 static int restore_vault_access(ob_agent *agent);
+static int apply_proxy(ob_agent *agent, const char *location);
+static int reapply_proxy(ob_agent *agent);
 
 int ob_agent_open(ob_agent **out, const char *home)
 {
@@ -225,6 +227,8 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 			cred.container)) == 0 && (error = ob_buf_printf(&access, "sas:%s", cred.access_token)) == 0)
 			error = ob_vault_access_set(location, access.data);
 		ob_buf_dispose(&access);
+		if (error == 0)
+			error = apply_proxy(agent, location);
 		if (error < 0)
 			goto done;
 	} else if (strcmp(cred.resource_type, "Local") != 0) {
@@ -761,7 +765,9 @@ int ob_agent_set_proxy(ob_agent *agent, const char *server, int32_t port, const 
 		else
 			error = secret_remove(agent, SECRET_PROXY_PASSWORD);
 	}
-	return finish(agent, error);
+	if ((error = finish(agent, error)) < 0)
+		return error;
+	return reapply_proxy(agent);
 }
 
 int ob_agent_set_no_proxy(ob_agent *agent)
@@ -774,7 +780,9 @@ int ob_agent_set_no_proxy(ob_agent *agent)
 	    (error = ob_catalog_setting_delete(agent->cat, S_PROXY_PORT)) == 0 &&
 	    (error = ob_catalog_setting_delete(agent->cat, S_PROXY_USER)) == 0)
 		error = secret_remove(agent, SECRET_PROXY_PASSWORD);
-	return finish(agent, error);
+	if ((error = finish(agent, error)) < 0)
+		return error;
+	return reapply_proxy(agent);
 }
 
 int ob_agent_set_throttle(ob_agent *agent, uint32_t work_days, int32_t start_minute, int32_t end_minute,
@@ -833,6 +841,56 @@ int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, co
 	return local_key_load(master, agent, reg);
 }
 
+/*
+ * The agent's proxy setting (Set-OBMachineSetting -ProxyServer) for the requests
+ * to an Azure location made by this process; no setting: a direct connection.
+ */
+static int apply_proxy(ob_agent *agent, const char *location)
+{
+	char *server = NULL, *user = NULL, *password = NULL;
+	size_t password_len = 0;
+	int64_t port = setting_i64(agent, S_PROXY_PORT, 0);
+	int error = ob_catalog_setting_get(&server, agent->cat, S_PROXY_SERVER);
+
+	if (error == OB_ENOTFOUND) {
+		ob_error_clear();
+		return ob_vault_proxy_set(location, NULL, 0, NULL, NULL, 0);
+	}
+	if (error < 0)
+		return error;
+	if (ob_catalog_setting_get(&user, agent->cat, S_PROXY_USER) < 0)
+		user = NULL;
+	if (secret_read(&password, &password_len, agent, SECRET_PROXY_PASSWORD) < 0) {
+		password = NULL;
+		password_len = 0;
+	}
+	ob_error_clear();
+	error = ob_vault_proxy_set(location, server, (unsigned int)port, user, (const uint8_t *)password, password_len);
+	if (password) {
+		ob_wipe(password, password_len);
+		free(password);
+	}
+	free(server);
+	free(user);
+	return error;
+}
+
+/* The proxy setting changed: a registered Azure vault is reached the new way from now on. */
+static int reapply_proxy(ob_agent *agent)
+{
+	ob_registration *reg = NULL;
+	int error = ob_agent_registration(&reg, agent);
+
+	if (error < 0 || !ob_vault_location_is_azure(reg->vault_location)) {
+		ob_registration_free(reg);
+		ob_error_clear();
+		return 0;
+	}
+	error = apply_proxy(agent, reg->vault_location);
+	ob_registration_free(reg);
+	return error;
+}
+
 /* A server registered to an Azure vault: make its access token known to this process. */
 static int restore_vault_access(ob_agent *agent)
 {
@@ -854,6 +912,8 @@ static int restore_vault_access(ob_agent *agent)
 	} else if ((error = ob_buf_printf(&access, "sas:%s", token)) == 0) {
 		error = ob_vault_access_set(reg->vault_location, access.data);
 	}
+	if (error == 0)
+		error = apply_proxy(agent, reg->vault_location);
 	if (token) {
 		ob_wipe(token, len);
 		free(token);

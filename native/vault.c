@@ -159,11 +159,97 @@ char *ob_vault_access_get(const char *location)
 	return copy;
 }
 
+/* The proxy an agent's settings name for a location (Set-OBMachineSetting -ProxyServer). */
+typedef struct proxy_entry {
+	char *location;
+	char *host;
+	unsigned int port;
+	char *user;
+	uint8_t *password;
+	size_t password_len;
+	struct proxy_entry *next;
+} proxy_entry;
+
+static proxy_entry *proxies;
+
+static void proxy_entry_free(proxy_entry *e)
+{
+	if (!e)
+		return;
+	if (e->password) {
+		ob_wipe(e->password, e->password_len);
+		free(e->password);
+	}
+	free(e->location);
+	free(e->host);
+	free(e->user);
+	free(e);
+}
+
+int ob_vault_proxy_set(const char *location, const char *host, unsigned int port, const char *user,
+	const uint8_t *password, size_t password_len)
+{
+	proxy_entry *e = NULL, *old, **pe;
+
+	if (host && *host) {
+		if (!(e = calloc(1, sizeof(*e))) || !(e->location = strdup(location)) || !(e->host = strdup(host)) ||
+		    (user && *user && !(e->user = strdup(user))) ||
+		    (password && password_len && !(e->password = malloc(password_len)))) {
+			proxy_entry_free(e);
+			return ob_err_nomem();
+		}
+		e->port = port;
+		if (e->password) {
+			memcpy(e->password, password, password_len);
+			e->password_len = password_len;
+		}
+	}
+	pthread_mutex_lock(&access_lock);
+	for (pe = &proxies; (old = *pe) != NULL; pe = &old->next)
+		if (strcmp(old->location, location) == 0) {
+			*pe = old->next;
+			break;
+		}
+	if (e) {
+		e->next = proxies;
+		proxies = e;
+	}
+	pthread_mutex_unlock(&access_lock);
+	proxy_entry_free(old);
+	return 0;
+}
+
+/* A copy of the proxy entry for a location, or NULL: free it with proxy_entry_free. */
+static proxy_entry *proxy_get(const char *location)
+{
+	proxy_entry *e, *copy = NULL;
+
+	pthread_mutex_lock(&access_lock);
+	for (e = proxies; e; e = e->next)
+		if (strcmp(e->location, location) == 0)
+			break;
+	if (e && (copy = calloc(1, sizeof(*copy))) != NULL) {
+		copy->port = e->port;
+		if (!(copy->location = strdup(e->location)) || !(copy->host = strdup(e->host)) ||
+		    (e->user && !(copy->user = strdup(e->user))) ||
+		    (e->password && !(copy->password = malloc(e->password_len)))) {
+			proxy_entry_free(copy);
+			copy = NULL;
+		} else if (e->password) {
+			memcpy(copy->password, e->password, e->password_len);
+			copy->password_len = e->password_len;
+		}
+	}
+	pthread_mutex_unlock(&access_lock);
+	return copy;
+}
+
 static int open_azure(ob_vault_conn *c, const char *location)
 {
 	ob_azure_options o = OB_AZURE_OPTIONS_INIT;
 	char *spec = ob_strdup(location + strlen(AZURE_PREFIX)), *access = ob_vault_access_get(location), *account, *container;
 	ob_buf disp = OB_BUF_INIT;
+	proxy_entry *proxy;
 	int error;
 
 	if (!spec)
@@ -189,7 +275,16 @@ static int open_azure(ob_vault_conn *c, const char *location)
 		o.account_key = access + 4;
 	else if (strncmp(access, "sas:", 4) == 0)
 		o.sas = access + 4;
-	if ((error = ob_backend_azure_new(&c->be, &o)) < 0)
+	if ((proxy = proxy_get(location)) != NULL) {
+		o.proxy_host = proxy->host;
+		o.proxy_port = proxy->port;
+		o.proxy_user = proxy->user;
+		o.proxy_password = (const char *)proxy->password;
+		o.proxy_password_len = proxy->password_len;
+	}
+	error = ob_backend_azure_new(&c->be, &o);
+	proxy_entry_free(proxy);
+	if (error < 0)
 		goto done;
 	c->azure = 1;
 	if ((error = ob_buf_printf(&disp, "%s/%s", *spec ? spec : "(default endpoint)", container)) < 0 ||

@@ -40,6 +40,13 @@ int ob_vault_conn_open(ob_vault_conn *c, const char *location);
 int ob_vault_access_set(const char *location, const char *access);
 /** The access known for a location (malloc'd; wipe and free), or NULL. */
 char *ob_vault_access_get(const char *location);
+/**
+ * Remember, for this process, the HTTP proxy through which to reach a location
+ * (host NULL: none; libcurl's proxy variables are never used). The password is
+ * copied and wiped when replaced.
+ */
+int ob_vault_proxy_set(const char *location, const char *host, unsigned int port, const char *user,
+	const uint8_t *password, size_t password_len);
 /** The location string of an Azure vault. */
 int ob_vault_azure_location(char **out, const char *endpoint, const char *account, const char *container);
 /** Whether a location is on Azure. */

@@ -4,6 +4,7 @@
  * credentials file that carries only an access token; three servers back up at
  * the same time; every point restores byte for byte; another server's data
  * restores with its passphrase; and an agent's delete is refused by the storage.
+ * An agent behind an HTTP proxy reaches the vault through it, and only through it.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -17,6 +18,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 
 #define DEV_ACCOUNT "devstoreaccount1"
 #define DEV_KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -307,10 +313,245 @@ static void test_journey(void **state)
 	}
 }
 
+/*
+ * A forwarding HTTP proxy on loopback: it relays each connection to Azurite byte
+ * for byte and notes what a proxy sees of the agent's requests.
+ */
+typedef struct {
+	int listen_fd;
+	unsigned short target_port;
+	pthread_mutex_t lock;
+	int connections, absolute_form, authorized;
+} relay;
+
+typedef struct {
+	relay *r;
+	int fd;
+} relay_conn;
+
+static void *relay_pump(void *arg)
+{
+	relay_conn *rc = arg;
+	relay *r = rc->r;
+	struct sockaddr_in to = { 0 };
+	struct pollfd pf[2];
+	char buf[65536];
+	int up = socket(AF_INET, SOCK_STREAM, 0), first = 1;
+
+	to.sin_family = AF_INET;
+	to.sin_port = htons(r->target_port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (up < 0 || connect(up, (struct sockaddr *)&to, sizeof(to)) < 0)
+		goto done;
+	pf[0].fd = rc->fd;
+	pf[1].fd = up;
+	pf[0].events = pf[1].events = POLLIN;
+	for (;;) {
+		int i;
+		if (poll(pf, 2, 30000) <= 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			ssize_t n, off = 0;
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if ((n = read(pf[i].fd, buf, sizeof(buf) - 1)) <= 0)
+				goto done;
+			if (i == 0 && first) {
+				buf[n] = '\0';
+				pthread_mutex_lock(&r->lock);
+				if (strstr(buf, " http://127.0.0.1:") && strstr(buf, " http://") < strstr(buf, "\r\n"))
+					r->absolute_form++;
+				if (strstr(buf, "\r\nProxy-Authorization: Basic "))
+					r->authorized++;
+				pthread_mutex_unlock(&r->lock);
+				first = 0;
+			}
+			while (off < n) {
+				ssize_t w = write(pf[1 - i].fd, buf + off, (size_t)(n - off));
+				if (w <= 0)
+					goto done;
+				off += w;
+			}
+		}
+	}
+done:
+	if (up >= 0)
+		close(up);
+	close(rc->fd);
+	free(rc);
+	return NULL;
+}
+
+static void *relay_accept(void *arg)
+{
+	relay *r = arg;
+	int fd;
+
+	while ((fd = accept(r->listen_fd, NULL, NULL)) >= 0) {
+		relay_conn *rc = malloc(sizeof(*rc));
+		pthread_t t;
+		rc->r = r;
+		rc->fd = fd;
+		pthread_mutex_lock(&r->lock);
+		r->connections++;
+		pthread_mutex_unlock(&r->lock);
+		if (pthread_create(&t, NULL, relay_pump, rc) != 0) {
+			close(fd);
+			free(rc);
+		} else {
+			pthread_detach(t);
+		}
+	}
+	return NULL;
+}
+
+/* A loopback port that nothing listens on (bound, then closed). */
+static unsigned short listen_port(int *out_fd)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	if (out_fd) {
+		assert_int_equal(listen(fd, 16), 0);
+		*out_fd = fd;
+	} else {
+		close(fd);
+	}
+	return ntohs(a.sin_port);
+}
+
+static int relay_count(relay *r, int *absolute_form, int *authorized)
+{
+	int n;
+	pthread_mutex_lock(&r->lock);
+	n = r->connections;
+	if (absolute_form)
+		*absolute_form = r->absolute_form;
+	if (authorized)
+		*authorized = r->authorized;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+static void test_proxy(void **state)
+{
+	ob_vault *v = NULL;
+	ob_vault_azure_options o;
+	ob_agent *a = NULL;
+	relay r = { 0 };
+	pthread_t acceptor;
+	char pcontainer[80], *cred = NULL, *creds, *home, *data, *out, cmd[4096];
+	const char *port_text;
+	unsigned short dead, proxy_port;
+	ob_filespec_input spec;
+	ob_policy *p = NULL;
+	ob_job_info *j = NULL;
+	ob_recovery_point **pts = NULL;
+	ob_restore_options ro = OB_RESTORE_OPTIONS_INIT;
+	char *failed = NULL;
+	size_t n = 0;
+	int before, absolute_form, authorized, i;
+
+	(void)state;
+	if (!endpoint)
+		skip();
+	port_text = strrchr(endpoint, ':');
+	assert_non_null(port_text);
+	r.target_port = (unsigned short)atoi(port_text + 1);
+	pthread_mutex_init(&r.lock, NULL);
+	proxy_port = listen_port(&r.listen_fd);
+	assert_int_equal(pthread_create(&acceptor, NULL, relay_accept, &r), 0);
+
+	snprintf(pcontainer, sizeof(pcontainer), "%s-proxy", container);
+	o = owner_opts();
+	o.container = pcontainer;
+	creds = ob_test_path(dir, "proxy-creds");
+	assert_ok(ob_vault_create_azure(&v, "ProxyJourney", &o));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+	home = ob_test_path(dir, "home-proxy");
+	data = ob_test_path(dir, "data-proxy");
+	out = ob_test_path(dir, "out-proxy");
+	make_data(data, 11);
+	ob_env_set("OBAGENT_SERVER_NAME", "az-proxy");
+	assert_ok(ob_agent_open(&a, home));
+
+	/* A proxy that does not answer: registration fails, saying to check the proxy. */
+	dead = listen_port(NULL);
+	assert_ok(ob_agent_set_proxy(a, "127.0.0.1", dead, NULL, NULL, 0));
+	assert_ob(OB_EIO, ob_agent_register(NULL, a, cred));
+	assert_non_null(strstr(ob_error_last(), "proxy"));
+	assert_int_equal(relay_count(&r, NULL, NULL), 0);
+
+	/* Through the relay, with proxy credentials: registration and a backup by the worker process. */
+	assert_ok(ob_agent_set_proxy(a, "127.0.0.1", proxy_port, "proxyuser", (const uint8_t *)"proxy secret", 12));
+	assert_ok(ob_agent_register(NULL, a, cred));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)PP, strlen(PP), NULL));
+	spec.spec = data;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&p, a, &spec, 1));
+	assert_ok(ob_backup_start(&j, a, 0));
+	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+		char *id = strdup(j->job_id);
+		ob_job_info_free(j);
+		usleep(20000);
+		assert_ok(ob_job_get(&j, a, id));
+		free(id);
+	}
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	before = relay_count(&r, &absolute_form, &authorized);
+	assert_true(before > 0);
+	assert_int_equal(absolute_form, before);   /* every connection spoke to a proxy */
+	assert_int_equal(authorized, before);      /* with the proxy credentials */
+	ob_agent_free(a);
+
+	/* Without the proxy, the next process connects directly: the relay sees nothing more. */
+	assert_ok(ob_agent_open(&a, home));
+	assert_ok(ob_agent_set_no_proxy(a));
+	assert_ok(ob_recovery_points(&pts, &n, a));
+	assert_int_equal(n, 1);
+	ro.point_id = pts[0]->id;
+	ro.item = data + 1;
+	ro.destination = out;
+	assert_ok(ob_restore(&failed, a, &ro));
+	snprintf(cmd, sizeof(cmd), "diff -r '%s' '%s/%s'", data, out, data + 1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(relay_count(&r, NULL, NULL), before);
+
+	shutdown(r.listen_fd, SHUT_RDWR);
+	close(r.listen_fd);
+	pthread_join(acceptor, NULL);
+	ob_recovery_points_free(pts, n);
+	ob_job_info_free(j);
+	ob_policy_free(p);
+	ob_agent_free(a);
+	ob_vault_free(v);
+	ob_str_free(cred);
+	free(creds);
+	free(home);
+	free(data);
+	free(out);
+	{
+		ob_azure_options ao = OB_AZURE_OPTIONS_INIT;
+		ao.endpoint = endpoint;
+		ao.account = DEV_ACCOUNT;
+		ao.account_key = DEV_KEY;
+		ao.container = pcontainer;
+		ob_azure_container_delete(&ao);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journey),
+		cmocka_unit_test(test_proxy),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
