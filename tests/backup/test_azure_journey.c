@@ -5,6 +5,7 @@
  * the same time; every point restores byte for byte; another server's data
  * restores with its passphrase; and an agent's delete is refused by the storage.
  * An agent behind an HTTP proxy reaches the vault through it, and only through it.
+ * A backup rides out an outage of the storage service and its point restores.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -547,11 +548,123 @@ static void test_proxy(void **state)
 	}
 }
 
+static int azurite_sh(const char *action, int port, const char *run)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "OBAGENT_AZURITE_RUN='%s' bash '%s' %s %d >/dev/null", run, OBAGENT_AZURITE_SH, action, port);
+	return system(cmd);
+}
+
+/*
+ * The storage service stops in the middle of a backup (its process ends; its
+ * data stays) and comes back a few seconds later: the job's requests retry,
+ * the job completes, and its point restores byte for byte.
+ */
+static void test_outage(void **state)
+{
+	char *run = ob_test_tempdir("azurite-outage"), url[128], ocontainer[80], cmd[4096], path[1024];
+	char *cred = NULL, *creds, *home, *data, *out, *failed = NULL;
+	int port = listen_port(NULL), i, paused = 0;
+	ob_vault *v = NULL;
+	ob_vault_azure_options o;
+	ob_agent *a = NULL;
+	ob_filespec_input spec;
+	ob_policy *p = NULL;
+	ob_job_info *j = NULL;
+	ob_recovery_point **pts = NULL;
+	ob_restore_options ro = OB_RESTORE_OPTIONS_INIT;
+	size_t n = 0;
+	uint8_t *buf;
+	FILE *f;
+
+	(void)state;
+	if (!endpoint)
+		skip();
+	if (azurite_sh("start", port, run) != 0)
+		fail_msg("could not start a second Azurite on port %d", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/" DEV_ACCOUNT, port);
+	snprintf(ocontainer, sizeof(ocontainer), "%s-outage", container);
+	o = owner_opts();
+	o.endpoint = url;
+	o.container = ocontainer;
+	creds = ob_test_path(dir, "outage-creds");
+	home = ob_test_path(dir, "home-outage");
+	data = ob_test_path(dir, "data-outage");
+	out = ob_test_path(dir, "out-outage");
+	assert_ok(ob_vault_create_azure(&v, "OutageJourney", &o));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+
+	/* 32 MiB that neither compresses nor repeats, sent at 4 MiB/s: the job lasts about 8 s. */
+	mkdir(data, 0755);
+	buf = malloc(2u << 20);
+	assert_non_null(f = fopen("/dev/urandom", "rb"));
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(fread(buf, 1, 2u << 20, f), 2u << 20);
+		snprintf(path, sizeof(path), "%s/part%02d.bin", data, i);
+		ob_test_write(path, buf, 2u << 20);
+	}
+	fclose(f);
+	free(buf);
+
+	ob_env_set("OBAGENT_SERVER_NAME", "az-outage");
+	assert_ok(ob_agent_open(&a, home));
+	assert_ok(ob_agent_register(NULL, a, cred));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)PP, strlen(PP), NULL));
+	assert_ok(ob_agent_set_throttle(a, 0x7f, 0, 1439, 4u << 20, 4u << 20));
+	spec.spec = data;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&p, a, &spec, 1));
+	assert_ok(ob_backup_start(&j, a, 0));
+	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+		char *id = strdup(j->job_id);
+		if (!paused && j->bytes_uploaded >= (4u << 20)) {
+			/* Some of the data is in the vault: the service goes away for 3 s. */
+			assert_int_equal(azurite_sh("pause", port, run), 0);
+			sleep(3);
+			assert_int_equal(azurite_sh("resume", port, run), 0);
+			paused = 1;
+		}
+		ob_job_info_free(j);
+		usleep(20000);
+		assert_ok(ob_job_get(&j, a, id));
+		free(id);
+	}
+	if (j->state != OB_JOB_COMPLETED)
+		fail_msg("job %s: %s", ob_job_state_name(j->state), j->error_message ? j->error_message : "");
+	assert_true(paused);   /* the outage happened while the job ran */
+
+	assert_ok(ob_recovery_points(&pts, &n, a));
+	assert_int_equal(n, 1);
+	ro.point_id = pts[0]->id;
+	ro.item = data + 1;
+	ro.destination = out;
+	assert_ok(ob_restore(&failed, a, &ro));
+	snprintf(cmd, sizeof(cmd), "diff -r '%s' '%s/%s'", data, out, data + 1);
+	assert_int_equal(system(cmd), 0);
+
+	ob_recovery_points_free(pts, n);
+	ob_job_info_free(j);
+	ob_policy_free(p);
+	ob_agent_free(a);
+	ob_vault_free(v);
+	ob_str_free(cred);
+	free(creds);
+	free(home);
+	free(data);
+	free(out);
+	azurite_sh("stop", port, run);
+	ob_test_rmtree(run);
+	free(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journey),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_outage),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
