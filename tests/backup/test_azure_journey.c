@@ -3,7 +3,8 @@
  * the owner creates the vault with the account key; agents register with a
  * credentials file that carries only an access token; three servers back up at
  * the same time; every point restores byte for byte; another server's data
- * restores with its passphrase; and an agent's delete is refused by the storage.
+ * restores with its passphrase; an agent's delete is refused by the storage; and the
+ * owner's maintenance of one server runs while two others back up again.
  * An agent behind an HTTP proxy reaches the vault through it, and only through it.
  * A backup rides out an outage of the storage service and its point restores.
  */
@@ -112,6 +113,39 @@ static int run_server(const char *name, const char *cred, const char *data)
 	}
 	ob_job_info_free(j);
 	ob_policy_free(p);
+	ob_agent_free(a);
+	return 0;
+}
+
+/* A registered server backs up its folder again (a child process of the test). */
+static int backup_again(const char *name, const char *data)
+{
+	char home[1024], path[1024];
+	ob_agent *a = NULL;
+	ob_job_info *j = NULL;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/added-later.txt", data);
+	ob_test_write(path, name, strlen(name));
+	snprintf(home, sizeof(home), "%s/home-%s", dir, name);
+	ob_env_set("OBAGENT_SERVER_NAME", name);
+	if (ob_agent_open(&a, home) < 0 || ob_backup_start(&j, a, 0) < 0) {
+		fprintf(stderr, "%s: %s\n", name, ob_error_last());
+		return 1;
+	}
+	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+		char *id = strdup(j->job_id);
+		ob_job_info_free(j);
+		usleep(20000);
+		if (ob_job_get(&j, a, id) < 0)
+			return 2;
+		free(id);
+	}
+	if (j->state != OB_JOB_COMPLETED) {
+		fprintf(stderr, "%s: job %s: %s\n", name, ob_job_state_name(j->state), j->error_message ? j->error_message : "");
+		return 3;
+	}
+	ob_job_info_free(j);
 	ob_agent_free(a);
 	return 0;
 }
@@ -271,8 +305,21 @@ static void test_journey(void **state)
 		assert_non_null(strstr(ob_error_last(), "storage account key"));
 		mo.owner_key = DEV_KEY;
 		mo.grace_seconds = 0;
+		/* It runs while the two other servers back up again into the same vault. */
+		for (i = 1; i < 3; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0)
+				_exit(backup_again(names[i], data[i]));
+		}
 		assert_ok(ob_maintenance_run(&rep, a, &mo));
 		free(rep);
+		for (i = 1; i < 3; i++) {
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		ob_env_set("OBAGENT_SERVER_NAME", names[0]);
 		/* The agent's own access is back, and the point still lists and tests healthy. */
 		assert_ok(ob_recovery_points(&pts, &n, a));
 		assert_int_equal(n, 1);
@@ -285,6 +332,30 @@ static void test_journey(void **state)
 			ob_str_free(report);
 			ob_recovery_free(rec);
 		}
+		ob_recovery_points_free(pts, n);
+		ob_agent_free(a);
+	}
+	/* The backups made during maintenance restore whole, with the file added since. */
+	for (i = 1; i < 3; i++) {
+		char home[1024], out[1024], cmd[4096];
+		ob_agent *a = NULL;
+		ob_recovery_point **pts = NULL;
+		size_t n = 0;
+		ob_restore_options ro = OB_RESTORE_OPTIONS_INIT;
+		char *failed = NULL;
+		snprintf(home, sizeof(home), "%s/home-%s", dir, names[i]);
+		snprintf(out, sizeof(out), "%s/out-again-%s", dir, names[i]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[i]);
+		assert_ok(ob_agent_open(&a, home));
+		assert_ok(ob_recovery_points(&pts, &n, a));
+		assert_int_equal(n, 2);
+		assert_true(pts[0]->backup_time >= pts[1]->backup_time);   /* newest first */
+		ro.point_id = pts[0]->id;
+		ro.item = data[i] + 1;
+		ro.destination = out;
+		assert_ok(ob_restore(&failed, a, &ro));
+		snprintf(cmd, sizeof(cmd), "diff -r '%s' '%s/%s'", data[i], out, data[i] + 1);
+		assert_int_equal(system(cmd), 0);
 		ob_recovery_points_free(pts, n);
 		ob_agent_free(a);
 	}
