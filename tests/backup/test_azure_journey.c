@@ -628,15 +628,46 @@ static int azurite_sh(const char *action, int port, const char *run)
 }
 
 /*
+ * Run a backup; once bytes_at are uploaded, stop the storage service and start
+ * it again after seconds (-1: leave it stopped). Returns the ended job.
+ */
+static ob_job_info *backup_with_outage(ob_agent *a, uint64_t bytes_at, int seconds, int port, const char *run, int *paused)
+{
+	ob_job_info *j = NULL;
+	int i;
+
+	*paused = 0;
+	assert_ok(ob_backup_start(&j, a, 0));
+	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+		char *id = strdup(j->job_id);
+		if (!*paused && j->bytes_uploaded >= bytes_at) {
+			assert_int_equal(azurite_sh("pause", port, run), 0);
+			if (seconds >= 0) {
+				sleep((unsigned int)seconds);
+				assert_int_equal(azurite_sh("resume", port, run), 0);
+			}
+			*paused = 1;
+		}
+		ob_job_info_free(j);
+		usleep(20000);
+		assert_ok(ob_job_get(&j, a, id));
+		free(id);
+	}
+	return j;
+}
+
+/*
  * The storage service stops in the middle of a backup (its process ends; its
- * data stays) and comes back a few seconds later: the job's requests retry,
- * the job completes, and its point restores byte for byte.
+ * data stays): the job fails with a network error. The next run uploads only
+ * what is not stored yet, rides out a short outage (its requests retry), and
+ * its point restores byte for byte.
  */
 static void test_outage(void **state)
 {
 	char *run = ob_test_tempdir("azurite-outage"), url[128], ocontainer[80], cmd[4096], path[1024];
 	char *cred = NULL, *creds, *home, *data, *out, *failed = NULL;
 	int port = listen_port(NULL), i, paused = 0;
+	uint64_t uploaded_first;
 	ob_vault *v = NULL;
 	ob_vault_azure_options o;
 	ob_agent *a = NULL;
@@ -687,24 +718,27 @@ static void test_outage(void **state)
 	spec.is_exclude = 0;
 	spec.is_recursive = 1;
 	assert_ok(ob_policy_commit(&p, a, &spec, 1));
-	assert_ok(ob_backup_start(&j, a, 0));
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
-		char *id = strdup(j->job_id);
-		if (!paused && j->bytes_uploaded >= (4u << 20)) {
-			/* Some of the data is in the vault: the service goes away for 3 s. */
-			assert_int_equal(azurite_sh("pause", port, run), 0);
-			sleep(3);
-			assert_int_equal(azurite_sh("resume", port, run), 0);
-			paused = 1;
-		}
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, a, id));
-		free(id);
-	}
+
+	/* The service goes away for good once 8 MiB are in the vault: the job fails, saying why. */
+	j = backup_with_outage(a, 8u << 20, -1, port, run, &paused);
+	assert_true(paused);
+	assert_int_equal(j->state, OB_JOB_FAILED);
+	assert_non_null(j->error_message);
+	assert_non_null(strstr(j->error_message, "Cannot reach the vault"));
+	uploaded_first = j->bytes_uploaded;
+	assert_true(uploaded_first >= (8u << 20));
+	ob_job_info_free(j);
+	assert_int_equal(azurite_sh("resume", port, run), 0);
+
+	/*
+	 * The next run sends only what is not stored yet, and rides out a 3 s outage
+	 * of the service on the way.
+	 */
+	j = backup_with_outage(a, 4u << 20, 3, port, run, &paused);
 	if (j->state != OB_JOB_COMPLETED)
 		fail_msg("job %s: %s", ob_job_state_name(j->state), j->error_message ? j->error_message : "");
 	assert_true(paused);   /* the outage happened while the job ran */
+	assert_true(uploaded_first + j->bytes_uploaded <= (32u << 20) + (1u << 20));
 
 	assert_ok(ob_recovery_points(&pts, &n, a));
 	assert_int_equal(n, 1);
