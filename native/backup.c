@@ -36,7 +36,8 @@ const char *const ob_backup_phase_text[] = {
 #define WORKERS 2
 #define INFLIGHT_BYTES (16u << 20)
 #define INFLIGHT_ITEMS 512
-#define UPLOAD_QUEUE 1
+#define UPLOAD_QUEUE 1         /* packs queued or being sent, per uploader */
+#define REMOTE_UPLOADERS 3     /* a remote vault takes packs over several connections at once */
 #define READ_WINDOW (6u << 20)
 #define PACK_CAP (OB_PACK_TARGET + OB_CHUNK_MAX + (2u << 20))   /* a full pack, its last blob, a header */
 #define POOL_MAX 3
@@ -267,6 +268,7 @@ typedef struct state {
 	pack_out *uploads, *uploads_tail;
 	size_t uploads_queued;
 	int uploader_done;
+	int uploaders, uploaders_active;   /* upload threads, and those still running */
 	pack_out *written, *written_tail;  /* stored, waiting for a sync before being recorded */
 	size_t nwritten;
 	int writer_done;
@@ -326,7 +328,7 @@ static int queue_pack(state *s, int which)
 		return ob_err_nomem();
 	po->p = s->packer[which];
 	memset(&s->packer[which], 0, sizeof(s->packer[which]));
-	while (s->uploads_queued >= UPLOAD_QUEUE && !s->error)
+	while (s->uploads_queued >= (size_t)UPLOAD_QUEUE * (size_t)s->uploaders && !s->error)
 		pthread_cond_wait(&s->upload_cond, &s->lock);
 	if (s->uploads_tail)
 		s->uploads_tail->next = po;
@@ -702,8 +704,10 @@ static void *uploader_main(void *arg)
 		s->nwritten++;
 		pthread_cond_signal(&s->sync_cond);
 	}
-	s->writer_done = 1;
-	pthread_cond_signal(&s->sync_cond);
+	if (--s->uploaders_active == 0) {
+		s->writer_done = 1;   /* the last uploader out: the syncer may finish */
+		pthread_cond_signal(&s->sync_cond);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
@@ -1647,7 +1651,7 @@ done:
 int ob_backup_run(char **out_point, const ob_backup_params *prm)
 {
 	state s;
-	pthread_t workers[WORKERS], uploader, syncer;
+	pthread_t workers[WORKERS], uploaders[REMOTE_UPLOADERS], syncer;
 	int started = 0, up_started = 0, sync_started = 0, error = 0, i;
 	size_t k;
 	int64_t now;
@@ -1723,16 +1727,32 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		goto cleanup;
 	}
 	sync_started = 1;
-	if (pthread_create(&uploader, NULL, uploader_main, &s) != 0) {
-		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the upload thread.");
+	/* A local vault is a disk that one writer keeps busy; a remote one answers each request after a round trip. */
+	s.uploaders = s.repo->vc.azure ? REMOTE_UPLOADERS : 1;
+	s.uploaders_active = s.uploaders;
+	for (i = 0; i < s.uploaders; i++) {
+		if (pthread_create(&uploaders[i], NULL, uploader_main, &s) != 0)
+			break;
+		up_started++;
+	}
+	if (up_started < s.uploaders) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the upload threads.");
 		pthread_mutex_lock(&s.lock);
-		s.writer_done = 1;
-		pthread_cond_signal(&s.sync_cond);
+		s.uploaders_active -= s.uploaders - up_started;   /* those never started */
+		s.uploader_done = 1;
+		fail(&s, error);
+		pthread_cond_broadcast(&s.upload_cond);
+		if (up_started == 0) {
+			s.writer_done = 1;
+			pthread_cond_signal(&s.sync_cond);
+		}
 		pthread_mutex_unlock(&s.lock);
+		for (i = 0; i < up_started; i++)
+			pthread_join(uploaders[i], NULL);
 		pthread_join(syncer, NULL);
+		up_started = 0;
 		goto cleanup;
 	}
-	up_started = 1;
 	for (i = 0; i < WORKERS; i++) {
 		if (pthread_create(&workers[i], NULL, worker_main, &s) != 0)
 			break;
@@ -1764,8 +1784,8 @@ stop:
 	s.uploader_done = 1;
 	pthread_cond_broadcast(&s.upload_cond);
 	pthread_mutex_unlock(&s.lock);
-	if (up_started)
-		pthread_join(uploader, NULL);
+	for (i = 0; i < up_started; i++)
+		pthread_join(uploaders[i], NULL);
 	if (sync_started && up_started)
 		pthread_join(syncer, NULL);
 
