@@ -81,6 +81,25 @@ static void make_data(const char *root, int seed)
 	free(buf);
 }
 
+/* Poll a job every 20 ms until it ends (at most 2 minutes); *j is then its last state. */
+static int wait_job(ob_job_info **j, ob_agent *a)
+{
+	int i;
+
+	for (i = 0; i < 6000 && (*j)->state == OB_JOB_INPROGRESS; i++) {
+		char *id = strdup((*j)->job_id);
+		int error;
+		ob_job_info_free(*j);
+		*j = NULL;
+		usleep(20000);
+		error = ob_job_get(j, a, id);
+		free(id);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
 /* One server: register with the credentials file, set the passphrase, back up its folder. */
 static int run_server(const char *name, const char *cred, const char *data)
 {
@@ -89,7 +108,6 @@ static int run_server(const char *name, const char *cred, const char *data)
 	ob_filespec_input spec = { data, 0, 1 };
 	ob_policy *p = NULL;
 	ob_job_info *j = NULL;
-	int i;
 
 	snprintf(home, sizeof(home), "%s/home-%s", dir, name);
 	ob_env_set("OBAGENT_SERVER_NAME", name);
@@ -99,14 +117,8 @@ static int run_server(const char *name, const char *cred, const char *data)
 		fprintf(stderr, "%s: %s\n", name, ob_error_last());
 		return 1;
 	}
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
-		char *id = strdup(j->job_id);
-		ob_job_info_free(j);
-		usleep(20000);
-		if (ob_job_get(&j, a, id) < 0)
-			return 2;
-		free(id);
-	}
+	if (wait_job(&j, a) < 0)
+		return 2;
 	if (j->state != OB_JOB_COMPLETED) {
 		fprintf(stderr, "%s: job %s: %s\n", name, ob_job_state_name(j->state), j->error_message ? j->error_message : "");
 		return 3;
@@ -123,7 +135,6 @@ static int backup_again(const char *name, const char *data)
 	char home[1024], path[1024];
 	ob_agent *a = NULL;
 	ob_job_info *j = NULL;
-	int i;
 
 	snprintf(path, sizeof(path), "%s/added-later.txt", data);
 	ob_test_write(path, name, strlen(name));
@@ -133,14 +144,8 @@ static int backup_again(const char *name, const char *data)
 		fprintf(stderr, "%s: %s\n", name, ob_error_last());
 		return 1;
 	}
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
-		char *id = strdup(j->job_id);
-		ob_job_info_free(j);
-		usleep(20000);
-		if (ob_job_get(&j, a, id) < 0)
-			return 2;
-		free(id);
-	}
+	if (wait_job(&j, a) < 0)
+		return 2;
 	if (j->state != OB_JOB_COMPLETED) {
 		fprintf(stderr, "%s: job %s: %s\n", name, ob_job_state_name(j->state), j->error_message ? j->error_message : "");
 		return 3;
@@ -528,7 +533,7 @@ static void test_proxy(void **state)
 	ob_restore_options ro = OB_RESTORE_OPTIONS_INIT;
 	char *failed = NULL;
 	size_t n = 0;
-	int before, absolute_form, authorized, i;
+	int before, absolute_form, authorized;
 
 	(void)state;
 	if (!endpoint)
@@ -569,13 +574,7 @@ static void test_proxy(void **state)
 	spec.is_recursive = 1;
 	assert_ok(ob_policy_commit(&p, a, &spec, 1));
 	assert_ok(ob_backup_start(&j, a, 0));
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
-		char *id = strdup(j->job_id);
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, a, id));
-		free(id);
-	}
+	assert_ok(wait_job(&j, a));
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	before = relay_count(&r, &absolute_form, &authorized);
 	assert_true(before > 0);
