@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define WORKERS 2
+#define REMOTE_WORKERS 4   /* a remote vault answers each ranged get after a round trip: keep more in flight */
 #define QUEUE_MAX 64
 #define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
 
@@ -825,8 +826,8 @@ int ob_restore_execute(const ob_restore_run *run)
 	rstate s;
 	ob_kv kv = { 0 };
 	uint8_t root[OB_ID_BYTES];
-	pthread_t threads[WORKERS];
-	int started = 0, destfd = -1, error, i;
+	pthread_t threads[REMOTE_WORKERS];
+	int started = 0, destfd = -1, error, i, nworkers = run->repo->vc.azure ? REMOTE_WORKERS : WORKERS;
 	char *dest = NULL;
 	size_t k;
 
@@ -853,7 +854,7 @@ int ob_restore_execute(const ob_restore_run *run)
 	}
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cond, NULL);
-	for (i = 0; i < WORKERS; i++)
+	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&threads[i], NULL, worker, &s) == 0)
 			started++;
 	if (!started) {

@@ -306,7 +306,7 @@ done:
 int ob_vault_conn_open(ob_vault_conn *c, const char *location)
 {
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	ob_kv kv = { 0 };
 	uint8_t *pub = NULL;
 	size_t pub_len;
@@ -451,7 +451,7 @@ int ob_vault_latest_seq(int64_t *out, ob_vault_conn *c, const char *prefix)
 int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const char *kind)
 {
 	char *text;
-	size_t len;
+	size_t len = 0;
 	int error;
 
 	memset(kv, 0, sizeof(*kv));

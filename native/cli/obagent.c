@@ -19,7 +19,10 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: obagent <command> [options]\n"
 		"  vault-create --name NAME --path DIR     create a local vault\n"
+		"  vault-create --name NAME --account A --container C [--endpoint URL]\n"
+		"                                          create a vault on Azure Blob Storage (key: OBAGENT_OWNER_KEY)\n"
 		"  credentials --vault DIR --out DIR [--days N]\n"
+		"  credentials --account A --container C [--endpoint URL] --out DIR [--days N]\n"
 		"                                          issue a vault credentials file\n"
 		"  register FILE                           register this server (absolute path)\n"
 		"  passphrase [--pin PIN]                  set the passphrase (from OBAGENT_PASSPHRASE or stdin)\n"
@@ -65,6 +68,27 @@ static int flag(int argc, char **argv, const char *name)
 		if (strcmp(argv[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * A vault on Azure Blob Storage named by --account and --container (and --endpoint
+ * for Azurite or a sovereign cloud). The owner's key comes from OBAGENT_OWNER_KEY,
+ * never from the command line, where other users could read it. 1 when given,
+ * 0 when not, -1 when the key is missing.
+ */
+static int azure_options(ob_vault_azure_options *o, int argc, char **argv)
+{
+	o->account = opt(argc, argv, "--account");
+	o->container = opt(argc, argv, "--container");
+	o->endpoint = opt(argc, argv, "--endpoint");
+	o->account_key = getenv("OBAGENT_OWNER_KEY");
+	if (!o->account && !o->container)
+		return 0;
+	if (!o->account || !o->container || !o->account_key || !*o->account_key) {
+		fprintf(stderr, "obagent: an Azure vault needs --account, --container and the account key in OBAGENT_OWNER_KEY\n");
+		return -1;
+	}
+	return 1;
 }
 
 static ob_agent *open_agent(void)
@@ -277,9 +301,11 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "vault-create")) {
 		ob_vault *v = NULL;
 		const char *name = opt(argc, argv, "--name"), *path = opt(argc, argv, "--path");
-		if (!name || !path)
+		ob_vault_azure_options az = OB_VAULT_AZURE_OPTIONS_INIT;
+		int azure = azure_options(&az, argc, argv);
+		if (!name || (!path && !azure) || azure < 0)
 			return usage();
-		if ((rc = ob_vault_create(&v, path, name)) < 0)
+		if ((rc = azure ? ob_vault_create_azure(&v, name, &az) : ob_vault_create(&v, path, name)) < 0)
 			return fail("cannot create the vault", rc);
 		printf("%s %s\n", ob_vault_id(v), ob_vault_location(v));
 		ob_vault_free(v);
@@ -289,9 +315,11 @@ int main(int argc, char **argv)
 		ob_vault *v = NULL;
 		char *path = NULL;
 		const char *vault = opt(argc, argv, "--vault"), *out = opt(argc, argv, "--out"), *days = opt(argc, argv, "--days");
-		if (!vault || !out)
+		ob_vault_azure_options az = OB_VAULT_AZURE_OPTIONS_INIT;
+		int azure = azure_options(&az, argc, argv);
+		if ((!vault && !azure) || !out || azure < 0)
 			return usage();
-		if ((rc = ob_vault_open(&v, vault)) < 0)
+		if ((rc = azure ? ob_vault_open_azure(&v, &az) : ob_vault_open(&v, vault)) < 0)
 			return fail("cannot open the vault", rc);
 		if ((rc = ob_vault_credentials_issue(&path, v, out, days ? atoi(days) : 10)) < 0)
 			return fail("cannot issue credentials", rc);
