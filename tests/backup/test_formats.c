@@ -89,6 +89,44 @@ static void test_incompressible_blob_is_stored_raw(void **state)
 	ob_compressor_dispose(&c);
 }
 
+/* Small chunks (one per small file): random ones are stored raw without deflating, the others compress. */
+static void test_small_blobs_compress_unless_random(void **state)
+{
+	ob_compressor c = { 0 };
+	size_t sizes[] = { 100, 600, 4096, 16384, 60000 }, k, i, sealed_len, back_len;
+	uint8_t *data = malloc(60000), *sealed = malloc(60000 + OB_BLOB_OVERHEAD), id[32], *back;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		int kind;
+		for (kind = 0; kind < 3; kind++) {
+			if (kind == 0) {
+				assert_ok(ob_random(data, n));                    /* random: raw */
+			} else if (kind == 1) {
+				for (i = 0; i < n; i++)                           /* log-like text */
+					data[i] = (uint8_t)"2026-11-25T10:00:00Z INFO [api-3] GET /api/v1/orders 200 12ms\n"[i % 62];
+			} else {
+				assert_ok(ob_random(data, n));                    /* binary with few distinct bytes */
+				for (i = 0; i < n; i++)
+					data[i] &= 0x0f;
+			}
+			ob_repo_blob_id(id, &repo, data, n);
+			assert_ok(ob_blob_seal(sealed, &sealed_len, &repo, &c, OB_BLOB_DATA, id, data, n));
+			if (kind == 0)
+				assert_int_equal(sealed_len, n + OB_BLOB_OVERHEAD);
+			else if (n >= 512)                                    /* below that, deflate's tables cost too much */
+				assert_true(sealed_len < n * 3 / 4 + OB_BLOB_OVERHEAD);
+			assert_ok(ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, n));
+			assert_memory_equal(back, data, n);
+			free(back);
+		}
+	}
+	free(data);
+	free(sealed);
+	ob_compressor_dispose(&c);
+}
+
 static int remember_name(const char *nm, uint64_t size, void *payload)
 {
 	(void)size;
@@ -289,6 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blob_round_trip_and_tamper),
 		cmocka_unit_test(test_incompressible_blob_is_stored_raw),
+		cmocka_unit_test(test_small_blobs_compress_unless_random),
 		cmocka_unit_test(test_pack_and_index_round_trip),
 		cmocka_unit_test(test_damaged_pack_and_index_are_refused),
 		cmocka_unit_test(test_tree_round_trip_sorted),
