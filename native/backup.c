@@ -570,6 +570,55 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static void free_cache_list(cache_update *u)
+{
+	cache_update *next;
+
+	for (; u; u = next) {
+		next = u->next;
+		free(u->dir);
+		free(u->name);
+		free(u->entry);
+		free(u);
+	}
+}
+
+/*
+ * File cache rows wait in file_cache_stage until the point is committed, so that
+ * memory does not grow with the number of files: the syncer moves the rows of
+ * finished files there with each batch of packs it records (in its transaction).
+ * The list is taken from s under s->lock; this frees it.
+ */
+static int stage_cache(state *s, sqlite3_stmt *ins, cache_update *list)
+{
+	cache_update *u, *next;
+	int error = 0;
+
+	for (u = list; u; u = next) {
+		next = u->next;
+		if (error == 0) {
+			sqlite3_reset(ins);
+			sqlite3_bind_int64(ins, 1, u->ds);
+			sqlite3_bind_text(ins, 2, u->dir, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 3, u->name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 4, (int64_t)u->size);
+			sqlite3_bind_int64(ins, 5, u->mtime_ns);
+			sqlite3_bind_int64(ins, 6, u->ctime_ns);
+			sqlite3_bind_int64(ins, 7, (int64_t)u->inode);
+			sqlite3_bind_blob(ins, 8, u->entry, (int)u->entry_len, SQLITE_STATIC);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+			sqlite3_reset(ins);
+		}
+		u->next = NULL;
+		free_cache_list(u);
+	}
+	return error;
+}
+
+#define STAGE_SQL "INSERT OR REPLACE INTO file_cache_stage (datasource_id, dir, name, size, mtime_ns, " \
+	"ctime_ns, inode, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+
 typedef struct recorded {
 	const ob_pack_entry *e;
 	const uint8_t *pack;
@@ -580,20 +629,23 @@ static int recorded_cmp(const void *a, const void *b)
 	return memcmp(((const recorded *)a)->e->id, ((const recorded *)b)->e->id, OB_ID_BYTES);
 }
 
-/* Record the blobs of stored (and synced) packs in the chunk cache. */
-static int record_packs(state *s, sqlite3_stmt *ins, pack_out *list)
+/*
+ * Record the blobs of stored (and synced) packs in the chunk cache, and stage the
+ * file cache rows of the files finished so far, in one transaction. Frees files.
+ */
+static int record_packs(state *s, sqlite3_stmt *ins, sqlite3_stmt *stage, pack_out *list, cache_update *files)
 {
 	pack_out *po;
-	size_t i;
-	int error = 0;
-
-	size_t n = 0, k;
 	recorded *v;
+	size_t n = 0, i, k;
+	int error = 0;
 
 	for (po = list; po; po = po->next)
 		n += po->p.count;
-	if (!(v = malloc((n ? n : 1) * sizeof(*v))))
+	if (!(v = malloc((n ? n : 1) * sizeof(*v)))) {
+		free_cache_list(files);
 		return ob_err_nomem();
+	}
 	n = 0;
 	for (po = list; po; po = po->next)
 		for (i = 0; i < po->p.count; i++) {
@@ -604,6 +656,7 @@ static int record_packs(state *s, sqlite3_stmt *ins, pack_out *list)
 	qsort(v, n, sizeof(*v), recorded_cmp);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		free(v);
+		free_cache_list(files);
 		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 	}
 	for (k = 0; k < n && error == 0; k++) {
@@ -619,6 +672,10 @@ static int record_packs(state *s, sqlite3_stmt *ins, pack_out *list)
 			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 	}
 	free(v);
+	if (error == 0)
+		error = stage_cache(s, stage, files);
+	else
+		free_cache_list(files);
 	if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 	return error;
@@ -632,11 +689,12 @@ static int record_packs(state *s, sqlite3_stmt *ins, pack_out *list)
 static void *syncer_main(void *arg)
 {
 	state *s = arg;
-	sqlite3_stmt *ins = NULL;
+	sqlite3_stmt *ins = NULL, *stage = NULL;
 	ob_backend *be = s->repo->vc.be;
 
 	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK) {
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, STAGE_SQL, -1, &stage, NULL) != SQLITE_OK) {
 		pthread_mutex_lock(&s->lock);
 		ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 		fail(s, OB_ERROR);
@@ -645,6 +703,7 @@ static void *syncer_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		pack_out *batch, *po, *next;
+		cache_update *files;
 		uint64_t bytes = 0;
 		int error = 0;
 
@@ -655,16 +714,21 @@ static void *syncer_main(void *arg)
 		batch = s->written;
 		s->written = s->written_tail = NULL;
 		s->nwritten = 0;
+		files = s->cache_updates;     /* the rows of the files finished so far go with this batch */
+		s->cache_updates = NULL;
 		pthread_mutex_unlock(&s->lock);
 
 		if (s->error)
 			error = s->error;
 		else if (be->sync && (error = be->sync(be)) < 0)
 			;
-		else if (!ins)
+		else if (!ins || !stage)
 			error = OB_ERROR;
-		else
-			error = record_packs(s, ins, batch);
+		else {
+			error = record_packs(s, ins, stage, batch, files);
+			files = NULL;
+		}
+		free_cache_list(files);
 		for (po = batch; po; po = po->next)
 			bytes += po->size;
 		if (error == 0)
@@ -681,6 +745,7 @@ static void *syncer_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->lock);
 	sqlite3_finalize(ins);
+	sqlite3_finalize(stage);
 	return NULL;
 }
 
@@ -1586,45 +1651,36 @@ int ob_backup_flush_index(ob_agent *agent, ob_repo *repo)
 	return error;
 }
 
+/* The point is committed: the rows of the files it read become the file cache, in one transaction. */
 static int write_cache(state *s)
 {
 	sqlite3_stmt *ins = NULL;
-	cache_update *u;
-	int error = 0;
+	cache_update *rest = s->cache_updates;
+	int error;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO file_cache (datasource_id, dir, name, size, mtime_ns, "
-		"ctime_ns, inode, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &ins, NULL) != SQLITE_OK)
+	s->cache_updates = NULL;
+	if (sqlite3_prepare_v2(s->db, STAGE_SQL, -1, &ins, NULL) != SQLITE_OK) {
+		s->cache_updates = rest;
 		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	for (u = s->cache_updates; u && error == 0; u = u->next) {
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, u->ds);
-		sqlite3_bind_text(ins, 2, u->dir, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, u->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 4, (int64_t)u->size);
-		sqlite3_bind_int64(ins, 5, u->mtime_ns);
-		sqlite3_bind_int64(ins, 6, u->ctime_ns);
-		sqlite3_bind_int64(ins, 7, (int64_t)u->inode);
-		sqlite3_bind_blob(ins, 8, u->entry, (int)u->entry_len, SQLITE_STATIC);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
 	}
-	sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		s->cache_updates = rest;
+		sqlite3_finalize(ins);
+		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	}
+	error = stage_cache(s, ins, rest);
 	sqlite3_finalize(ins);
+	if (error == 0 && sqlite3_exec(s->db, "INSERT OR REPLACE INTO file_cache SELECT * FROM file_cache_stage; "
+		"DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK)
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && error == 0)
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
 	return error;
 }
 
 static void free_cache_updates(state *s)
 {
-	cache_update *u, *next;
-
-	for (u = s->cache_updates; u; u = next) {
-		next = u->next;
-		free(u->dir);
-		free(u->name);
-		free(u->entry);
-		free(u);
-	}
+	free_cache_list(s->cache_updates);
 	s->cache_updates = NULL;
 }
 
@@ -1757,6 +1813,11 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		if (sqlite3_prepare_v2(s.db, "SELECT 1 FROM chunk LIMIT 1", -1, &any, NULL) == SQLITE_OK)
 			s.cache_empty = sqlite3_step(any) == SQLITE_DONE;
 		sqlite3_finalize(any);
+	}
+	/* Rows staged by a run that did not commit its point are not to be trusted. */
+	if (sqlite3_exec(s.db, "DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK) {
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot prepare the file cache: %s.", sqlite3_errmsg(s.db));
+		goto cleanup;
 	}
 
 	atomic_store(&s.pg->phase, OB_PHASE_TRANSFER);

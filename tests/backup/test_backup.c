@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "backup.h"
+#include "agent_internal.h"
+#include "catalog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -363,6 +365,46 @@ static void test_changed_file_is_backed_up(void **state)
 	ob_job_info_free(j);
 }
 
+/*
+ * A run killed before its point leaves file cache rows in the staging table. The
+ * next run must not trust them: here a staged row claims small.txt, with its real
+ * size, times and inode, and a forged entry naming a chunk that does not exist.
+ */
+static void test_rows_staged_by_an_unfinished_run_are_not_trusted(void **state)
+{
+	ob_job_info *j;
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *st;
+	struct stat sb;
+	char *p = ob_test_path(src, "small.txt");
+	const uint8_t forged[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	int i;
+
+	(void)state;
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO file_cache_stage (datasource_id, dir, name, "
+		"size, mtime_ns, ctime_ns, inode, entry) SELECT datasource_id, dir, name, size, mtime_ns, ctime_ns, inode, ?1 "
+		"FROM file_cache WHERE name = 'small.txt'", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, forged, sizeof(forged), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_changes(db), 1);
+	for (i = 0; i < 2; i++) {
+		j = backup_now();
+		assert_int_equal(j->state, OB_JOB_COMPLETED);
+		restore_and_compare(j->recovery_point, i ? "restore-staged-2" : "restore-staged-1");
+		ob_job_info_free(j);
+	}
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM file_cache_stage), "
+		"(SELECT count(*) FROM file_cache WHERE entry = ?1)", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, forged, sizeof(forged), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	assert_int_equal(sqlite3_column_int(st, 1), 0);
+	sqlite3_finalize(st);
+	free(p);
+}
+
 static void test_second_backup_is_refused_while_one_runs(void **state)
 {
 	ob_job_info *j = NULL, *k = NULL;
@@ -472,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_every_byte_and_field),
 		cmocka_unit_test(test_unchanged_tree_is_not_read_again),
 		cmocka_unit_test(test_changed_file_is_backed_up),
+		cmocka_unit_test(test_rows_staged_by_an_unfinished_run_are_not_trusted),
 		cmocka_unit_test(test_second_backup_is_refused_while_one_runs),
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
 	};
