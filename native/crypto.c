@@ -173,6 +173,41 @@ static int aead(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
 	return aead2(enc, out, key, nonce, aad, aad_len, in, body, NULL, 0, enc ? NULL : in + body);
 }
 
+int ob_aead_open2(uint8_t *out1, size_t len1, uint8_t *out2, const uint8_t key[OB_AEAD_KEY_BYTES],
+	const uint8_t nonce[OB_AEAD_NONCE_BYTES], const void *aad, size_t aad_len, const uint8_t *in, size_t len)
+{
+	EVP_CIPHER_CTX *ctx;
+	thread_ctx *t = this_thread();
+	size_t len2;
+	int n;
+
+	if (len < OB_AEAD_TAG_BYTES + len1)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Sealed data is truncated.");
+	len2 = len - OB_AEAD_TAG_BYTES - len1;
+	if (!t)
+		return ob_err_nomem();
+	if (!aes_gcm)
+		return crypto_fail("Loading AES-256-GCM");
+	if (!t->cipher && !(t->cipher = EVP_CIPHER_CTX_new()))
+		return crypto_fail("AES-GCM");
+	ctx = t->cipher;
+	if (len1 > INT32_MAX || len2 > INT32_MAX || aad_len > INT32_MAX)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to open.");
+	if (EVP_CipherInit_ex2(ctx, aes_gcm, key, nonce, 0, NULL) != 1 ||
+	    (aad_len && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+	    (len1 && EVP_CipherUpdate(ctx, out1, &n, in, (int)len1) != 1) ||
+	    (len2 && EVP_CipherUpdate(ctx, out2, &n, in + len1, (int)len2) != 1))
+		return crypto_fail("AES-GCM");
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)(in + len1 + len2)) != 1 ||
+	    EVP_CipherFinal_ex(ctx, out2 + len2, &n) != 1) {
+		ERR_clear_error();
+		ob_wipe(out1, len1);
+		ob_wipe(out2, len2);
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Authentication failed: the data was changed or the key is wrong.");
+	}
+	return 0;
+}
+
 int ob_aead_seal2(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
 {

@@ -45,6 +45,9 @@ int ob_aead_seal(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8
 int ob_aead_seal2(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
 /** Open: in is len bytes of ciphertext and tag; out receives len - tag. OB_ECORRUPT on mismatch. */
+/** Open into two places: the first len1 plaintext bytes to out1, the rest (len - len1 - tag) to out2. */
+int ob_aead_open2(uint8_t *out1, size_t len1, uint8_t *out2, const uint8_t key[OB_AEAD_KEY_BYTES],
+	const uint8_t nonce[OB_AEAD_NONCE_BYTES], const void *aad, size_t aad_len, const uint8_t *in, size_t len);
 int ob_aead_open(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *in, size_t len);
 

@@ -288,36 +288,42 @@ int ob_blob_seal(uint8_t *out, size_t *out_len, const ob_repo *r, ob_compressor 
 int ob_blob_open(uint8_t **out, size_t *out_len, const ob_repo *r, int type, const uint8_t id[OB_ID_BYTES],
 	const uint8_t *sealed, size_t sealed_len, size_t raw_len)
 {
-	uint8_t aad[1 + OB_ID_BYTES], *plain = NULL, *data = NULL, check[OB_ID_BYTES];
+	uint8_t aad[1 + OB_ID_BYTES], flag = 0xff, *zbuf = NULL, *data = NULL, check[OB_ID_BYTES];
 	size_t plen;
 	char hex[65];
-	int error;
+	int error, raw;
 
 	*out = NULL;
 	*out_len = 0;
 	ob_id_hex(hex, id);
 	if (sealed_len < OB_BLOB_OVERHEAD)
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s is truncated.", hex);
-	plen = sealed_len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
-	if (!(plain = malloc(plen)) || !(data = malloc(raw_len ? raw_len : 1))) {
+	plen = sealed_len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES - 1;   /* the payload, after the flag */
+	if (plen > raw_len)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s has the wrong size.", hex);
+	/*
+	 * A payload as long as the data is stored raw (the writer compresses only when
+	 * it saves): it is decrypted straight into the result, with no copy.
+	 */
+	raw = plen == raw_len;
+	if (!(data = malloc(raw_len ? raw_len : 1)) || (!raw && !(zbuf = malloc(plen ? plen : 1)))) {
 		error = ob_err_nomem();
 		goto done;
 	}
 	blob_aad(aad, type, id);
-	if (ob_aead_open(plain, r->enc_key, sealed, aad, sizeof(aad), sealed + OB_AEAD_NONCE_BYTES,
-		sealed_len - OB_AEAD_NONCE_BYTES) < 0) {
+	if (ob_aead_open2(&flag, 1, raw ? data : zbuf, r->enc_key, sealed, aad, sizeof(aad),
+		sealed + OB_AEAD_NONCE_BYTES, sealed_len - OB_AEAD_NONCE_BYTES) < 0) {
 		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s fails authentication: the vault data was changed or damaged.", hex);
 		goto done;
 	}
-	if (plain[0] == BLOB_RAW) {
-		if (plen - 1 != raw_len) {
+	if (flag == BLOB_RAW) {
+		if (!raw) {
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s has the wrong size.", hex);
 			goto done;
 		}
-		memcpy(data, plain + 1, raw_len);
-	} else if (plain[0] == BLOB_ZLIB) {
+	} else if (flag == BLOB_ZLIB && !raw) {
 		uLongf dlen = (uLongf)raw_len;
-		if (uncompress(data, &dlen, plain + 1, (uLong)(plen - 1)) != Z_OK || dlen != raw_len) {
+		if (uncompress(data, &dlen, zbuf, (uLong)plen) != Z_OK || dlen != raw_len) {
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s does not decompress.", hex);
 			goto done;
 		}
@@ -335,7 +341,7 @@ int ob_blob_open(uint8_t **out, size_t *out_len, const ob_repo *r, int type, con
 	data = NULL;
 	error = 0;
 done:
-	free(plain);
+	free(zbuf);
 	free(data);
 	return error;
 }

@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 #include "repo.h"
+#include "crypto.h"
 #include "tree.h"
 
 #include <stdio.h>
@@ -125,6 +126,37 @@ static void test_small_blobs_compress_unless_random(void **state)
 	free(data);
 	free(sealed);
 	ob_compressor_dispose(&c);
+}
+
+/* Blobs that break the size rule of their flag are refused, even when sealed with the right key. */
+static void test_blob_flag_and_size_must_agree(void **state)
+{
+	uint8_t data[200], id[32], aad[33], sealed[300], flag;
+	size_t sealed_len = OB_AEAD_NONCE_BYTES + 1 + sizeof(data) + OB_AEAD_TAG_BYTES;
+	uint8_t *back;
+	size_t back_len;
+	int f;
+
+	(void)state;
+	memset(data, 'x', sizeof(data));
+	ob_repo_blob_id(id, &repo, data, sizeof(data));
+	aad[0] = OB_BLOB_DATA;
+	memcpy(aad + 1, id, 32);
+	for (f = 0; f < 3; f++) {
+		flag = (uint8_t)(f == 0 ? 0 : f == 1 ? 1 : 7);   /* raw (fine), zlib as long as the data, unknown */
+		assert_ok(ob_random(sealed, OB_AEAD_NONCE_BYTES));
+		assert_ok(ob_aead_seal2(sealed + OB_AEAD_NONCE_BYTES, repo.enc_key, sealed, aad, sizeof(aad), &flag, 1,
+			data, sizeof(data)));
+		if (f == 0) {
+			assert_ok(ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, sizeof(data)));
+			assert_memory_equal(back, data, sizeof(data));
+			free(back);
+		} else {
+			assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, sizeof(data)));
+		}
+		/* The index claiming a raw length shorter than the payload: refused too. */
+		assert_ob(OB_ECORRUPT, ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, sizeof(data) - 1));
+	}
 }
 
 static int remember_name(const char *nm, uint64_t size, void *payload)
@@ -328,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_blob_round_trip_and_tamper),
 		cmocka_unit_test(test_incompressible_blob_is_stored_raw),
 		cmocka_unit_test(test_small_blobs_compress_unless_random),
+		cmocka_unit_test(test_blob_flag_and_size_must_agree),
 		cmocka_unit_test(test_pack_and_index_round_trip),
 		cmocka_unit_test(test_damaged_pack_and_index_are_refused),
 		cmocka_unit_test(test_tree_round_trip_sorted),
