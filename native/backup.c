@@ -352,10 +352,15 @@ static int packer_ready(state *s, int type)
 
 	if (type != OB_BLOB_DATA || p->data.data)
 		return 0;
-	if (s->npool)
+	if (s->npool) {
 		p->data.data = (char *)s->pool[--s->npool];
-	else if (!(p->data.data = malloc(PACK_CAP)))
-		return ob_err_nomem();
+	} else {
+		/* Page-aligned: a local vault writes whole pages of it straight to the disk. */
+		void *buf = NULL;
+		if (posix_memalign(&buf, 4096, PACK_CAP) != 0)
+			return ob_err_nomem();
+		p->data.data = buf;
+	}
 	p->data.cap = PACK_CAP;
 	p->data.len = 0;
 	p->data.data[0] = '\0';
