@@ -45,6 +45,7 @@ const char *const ob_backup_phase_text[] = {
 #define BATCH_ITEMS 64
 #define BATCH_BYTES (4u << 20)
 #define POP_MAX 16
+#define INDEX_EVERY 16384      /* the syncer writes an index object once this many blobs are recorded */
 
 /* ---- selection rules ---- */
 
@@ -286,6 +287,7 @@ typedef struct state {
 
 	sqlite3_stmt *has_chunk;
 	int cache_empty;              /* the chunk cache held nothing when the run started */
+	size_t unindexed;             /* blobs the syncer recorded since the last index object */
 } state;
 
 static void fail(state *s, int code)
@@ -730,8 +732,16 @@ static void *syncer_main(void *arg)
 		else if (!ins || !stage)
 			error = OB_ERROR;
 		else {
+			size_t recorded_now = 0;
+			for (po = batch; po; po = po->next)
+				recorded_now += po->p.count;
 			error = record_packs(s, ins, stage, batch, files);
 			files = NULL;
+			/* Index objects as the blobs add up, not all at the end: the end is the part no thread overlaps. */
+			if (error == 0 && (s->unindexed += recorded_now) >= INDEX_EVERY) {
+				error = ob_backup_flush_index(s->prm->agent, s->repo);
+				s->unindexed = 0;
+			}
 		}
 		free_cache_list(files);
 		for (po = batch; po; po = po->next)
@@ -1675,9 +1685,21 @@ static int write_cache(state *s)
 	}
 	error = stage_cache(s, ins, rest);
 	sqlite3_finalize(ins);
-	if (error == 0 && sqlite3_exec(s->db, "INSERT OR REPLACE INTO file_cache SELECT * FROM file_cache_stage; "
-		"DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK)
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	if (error == 0) {
+		/*
+		 * An empty file cache (a first backup) becomes the staged table, renamed,
+		 * rather than a copy of every row; otherwise the staged rows are merged in.
+		 */
+		sqlite3_stmt *any = NULL;
+		int empty = sqlite3_prepare_v2(s->db, "SELECT 1 FROM file_cache LIMIT 1", -1, &any, NULL) == SQLITE_OK &&
+			sqlite3_step(any) == SQLITE_DONE;
+		sqlite3_finalize(any);
+		if (sqlite3_exec(s->db, empty ? "DROP TABLE file_cache; ALTER TABLE file_cache_stage RENAME TO file_cache; "
+			"CREATE TABLE file_cache_stage (" FILE_CACHE_COLUMNS ") WITHOUT ROWID"
+			: "INSERT OR REPLACE INTO file_cache SELECT * FROM file_cache_stage; DELETE FROM file_cache_stage",
+			NULL, NULL, NULL) != SQLITE_OK)
+			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
+	}
 	if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && error == 0)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(s->db));
 	return error;

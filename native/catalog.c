@@ -72,11 +72,7 @@ static const char *const migrations[] = {
 	"  inode INTEGER NOT NULL, entry BLOB NOT NULL,"
 	"  PRIMARY KEY (datasource_id, dir, name)) WITHOUT ROWID;",
 	/* 5: file cache rows of the backup in progress, moved into file_cache when its point is committed */
-	"CREATE TABLE file_cache_stage ("
-	"  datasource_id INTEGER NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,"
-	"  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
-	"  inode INTEGER NOT NULL, entry BLOB NOT NULL,"
-	"  PRIMARY KEY (datasource_id, dir, name)) WITHOUT ROWID;",
+	"CREATE TABLE file_cache_stage (" FILE_CACHE_COLUMNS ") WITHOUT ROWID;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -9,6 +9,16 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+/*
+ * The columns of file_cache and of file_cache_stage, which must stay alike: a
+ * first backup turns the staged table into the file cache by renaming it.
+ */
+#define FILE_CACHE_COLUMNS \
+	"datasource_id INTEGER NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL," \
+	" size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL," \
+	" inode INTEGER NOT NULL, entry BLOB NOT NULL," \
+	" PRIMARY KEY (datasource_id, dir, name)"
+
 typedef struct ob_catalog ob_catalog;
 
 /** The schema version this build writes. */

@@ -405,6 +405,36 @@ static void test_rows_staged_by_an_unfinished_run_are_not_trusted(void **state)
 	free(p);
 }
 
+/*
+ * A backup of more blobs than one index object's worth written during the run
+ * (16,384): with the chunk cache emptied, a restore finds every blob through the
+ * index objects in the vault alone, so the ones written mid-run are complete.
+ */
+static void test_index_objects_written_during_the_run_name_every_blob(void **state)
+{
+	ob_job_info *j;
+	char *many = ob_test_path(src, "many"), name[64], body[64];
+	int i, n;
+
+	(void)state;
+	assert_int_equal(mkdir(many, 0755), 0);
+	for (i = 0; i < 17000; i++) {
+		char *p;
+		snprintf(name, sizeof(name), "f%05d", i);
+		n = snprintf(body, sizeof(body), "small file number %d\n", i);
+		p = ob_test_path(many, name);
+		ob_test_write(p, body, (size_t)n);
+		free(p);
+	}
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	assert_ok(ob_catalog_exec(agent->cat, "DELETE FROM chunk"));
+	restore_and_compare(j->recovery_point, "restore-indexed");
+	ob_job_info_free(j);
+	ob_test_rmtree(many);
+	free(many);
+}
+
 static void test_second_backup_is_refused_while_one_runs(void **state)
 {
 	ob_job_info *j = NULL, *k = NULL;
@@ -517,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_rows_staged_by_an_unfinished_run_are_not_trusted),
 		cmocka_unit_test(test_second_backup_is_refused_while_one_runs),
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
+		cmocka_unit_test(test_index_objects_written_during_the_run_name_every_blob),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
