@@ -1166,7 +1166,8 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	f->e.xattr_count = f->xattr_count;
 	f->cacheable = 1;
 	f->pending = 1;  /* held while reading */
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if ((uint64_t)st.st_size > OB_CHUNK_MIN)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);   /* read ahead further; a small file is one read */
 
 	pthread_mutex_lock(&s->lock);
 	d->pending++;
