@@ -1140,7 +1140,8 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	size_t have = 0, start = 0;
 	int fd, eof = 0, error = 0, changed = 0;
 
-	fd = open_noatime(dirfd, name, O_RDONLY);
+	/* Non-blocking: a FIFO put in the file's place since the scan must not hang the backup (it is refused below). */
+	fd = open_noatime(dirfd, name, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return report_failed(sc, path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
@@ -158,10 +160,7 @@ void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data
 
 void ob_compressor_dispose(ob_compressor *c)
 {
-	if (c->ready)
-		deflateEnd(&c->z);
-	if (c->small_ready)
-		deflateEnd(&c->small);
+	libdeflate_free_compressor(c->z);
 	free(c->scratch);
 	memset(c, 0, sizeof(*c));
 }
@@ -187,79 +186,40 @@ static int looks_random(const uint8_t *data, size_t len)
 	return sum * 128 < (uint64_t)len * len;
 }
 
-/* Compress into c->scratch; returns the compressed size, or 0 when it does not pay. */
+static int scratch_reserve(ob_compressor *c, size_t need)
+{
+	if (need <= c->scratch_cap)
+		return 0;
+	free(c->scratch);
+	if (!(c->scratch = malloc(need))) {
+		c->scratch_cap = 0;
+		return -1;
+	}
+	c->scratch_cap = need;
+	return 0;
+}
+
+/*
+ * Compress into c->scratch; returns the compressed size, or 0 when it does not pay:
+ * when it would not save 1/32 (the output would not fit in that much room), or
+ * when the bytes look random (small chunks) or a 16 KiB probe of the start does
+ * not shrink by 1/16 (large ones: random or already compressed data).
+ */
 static size_t try_compress(ob_compressor *c, const uint8_t *data, size_t len)
 {
 	const size_t probe = 16384;
-	size_t bound;
 
 	if (len < 64)
 		return 0;
 	if (len <= 4 * probe && looks_random(data, len))
 		return 0;
-	if (len <= 16384) {
-		/*
-		 * Small files: a 16 KiB window, reset for each file at little cost. The hash
-		 * keeps zlib's default size: a smaller one (memLevel 4) made deflate 2.5x slower.
-		 */
-		z_stream *zs = &c->small;
-		if (!c->small_ready) {
-			if (deflateInit2(zs, 1, Z_DEFLATED, 14, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-				return 0;
-			c->small_ready = 1;
-		}
-		bound = deflateBound(zs, (uLong)len);
-		if (bound > c->scratch_cap) {
-			free(c->scratch);
-			if (!(c->scratch = malloc(bound > 65536 ? bound : 65536))) {
-				c->scratch_cap = 0;
-				return 0;
-			}
-			c->scratch_cap = bound > 65536 ? bound : 65536;
-		}
-		deflateReset(zs);
-		zs->next_in = (Bytef *)data;
-		zs->avail_in = (uInt)len;
-		zs->next_out = c->scratch;
-		zs->avail_out = (uInt)c->scratch_cap;
-		if (deflate(zs, Z_FINISH) != Z_STREAM_END || zs->total_out >= len - len / 32)
-			return 0;
-		return zs->total_out;
-	}
-	if (!c->ready) {
-		if (deflateInit(&c->z, 1) != Z_OK)
-			return 0;
-		c->ready = 1;
-	}
-	bound = deflateBound(&c->z, (uLong)len);
-	if (bound > c->scratch_cap) {
-		free(c->scratch);
-		if (!(c->scratch = malloc(bound))) {
-			c->scratch_cap = 0;
-			return 0;
-		}
-		c->scratch_cap = bound;
-	}
-	/* Compressed or random data: a probe of the start tells, for 1/64 of the cost. */
-	if (len > 4 * probe) {
-		deflateReset(&c->z);
-		c->z.next_in = (Bytef *)data;
-		c->z.avail_in = (uInt)probe;
-		c->z.next_out = c->scratch;
-		c->z.avail_out = (uInt)c->scratch_cap;
-		if (deflate(&c->z, Z_FINISH) != Z_STREAM_END || c->z.total_out > probe * 15 / 16)
-			return 0;
-	}
-	deflateReset(&c->z);
-	c->z.next_in = (Bytef *)data;
-	c->z.avail_in = (uInt)len;
-	c->z.next_out = c->scratch;
-	c->z.avail_out = (uInt)c->scratch_cap;
-	if (deflate(&c->z, Z_FINISH) != Z_STREAM_END)
+	if (!c->z && !(c->z = libdeflate_alloc_compressor(1)))
 		return 0;
-	if (c->z.total_out >= len - len / 32)
+	if (scratch_reserve(c, len < 65536 ? 65536 : len) < 0)
 		return 0;
-	return c->z.total_out;
+	if (len > 4 * probe && libdeflate_zlib_compress(c->z, data, probe, c->scratch, probe * 15 / 16) == 0)
+		return 0;
+	return libdeflate_zlib_compress(c->z, data, len, c->scratch, len - len / 32 - 1);
 }
 
 static void blob_aad(uint8_t aad[1 + OB_ID_BYTES], int type, const uint8_t id[OB_ID_BYTES])
@@ -322,8 +282,16 @@ int ob_blob_open(uint8_t **out, size_t *out_len, const ob_repo *r, int type, con
 			goto done;
 		}
 	} else if (flag == BLOB_ZLIB && !raw) {
-		uLongf dlen = (uLongf)raw_len;
-		if (uncompress(data, &dlen, zbuf, (uLong)plen) != Z_OK || dlen != raw_len) {
+		struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+		size_t got = 0;
+		enum libdeflate_result res;
+		if (!d) {
+			error = ob_err_nomem();
+			goto done;
+		}
+		res = libdeflate_zlib_decompress(d, zbuf, plen, data, raw_len, &got);
+		libdeflate_free_decompressor(d);
+		if (res != LIBDEFLATE_SUCCESS || got != raw_len) {
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Blob %.16s does not decompress.", hex);
 			goto done;
 		}

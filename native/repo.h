@@ -7,7 +7,6 @@
 #ifndef OB_NATIVE_REPO_H
 #define OB_NATIVE_REPO_H
 
-#include <zlib.h>
 
 #include "agent_internal.h"
 #include "chunker.h"
@@ -39,12 +38,13 @@ void ob_repo_dispose(ob_repo *r);
 /** The id of a blob: HMAC-SHA-256 of its plaintext under the server's id key. */
 void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data, size_t len);
 
-/** A per-thread compressor (zlib level 1 with a compressibility test). */
+/**
+ * A per-thread compressor: zlib streams (RFC 1950) at level 1, made by libdeflate,
+ * which compresses whole buffers (our chunks) faster than zlib and a little
+ * smaller; any zlib reader can read them. Zero-initialise; ob_compressor_dispose.
+ */
 typedef struct ob_compressor {
-	z_stream z;
-	int ready;
-	z_stream small;         /* for small inputs: a small window and hash, far cheaper to reset */
-	int small_ready;
+	struct libdeflate_compressor *z;
 	uint8_t *scratch;
 	size_t scratch_cap;
 } ob_compressor;
