@@ -379,6 +379,18 @@ static void pack_release(state *s, ob_packer *p)
 	ob_packer_dispose(p);
 }
 
+/* Add a sealed blob to its packer; a full pack goes to the upload queue (s->lock held). */
+static int add_sealed(state *s, int type, const uint8_t *id, const uint8_t *sealed, size_t sealed_len, size_t len)
+{
+	int error = packer_ready(s, type);
+
+	if (error == 0)
+		error = ob_packer_add(&s->packer[type], type, id, sealed, sealed_len, len);
+	if (error == 0 && s->packer[type].data.len >= OB_PACK_TARGET)
+		error = queue_pack(s, type);
+	return error;
+}
+
 /* Seal a blob and add it to its packer (s->lock held for the packer part). */
 static int store_blob(state *s, ob_compressor *c, int type, const uint8_t *id, const uint8_t *data, size_t len, int locked)
 {
@@ -393,11 +405,7 @@ static int store_blob(state *s, ob_compressor *c, int type, const uint8_t *id, c
 	error = ob_blob_seal(sealed, &sealed_len, s->repo, c, type, id, data, len);
 	pthread_mutex_lock(&s->lock);
 	if (error == 0)
-		error = packer_ready(s, type);
-	if (error == 0)
-		error = ob_packer_add(&s->packer[type], type, id, sealed, sealed_len, len);
-	if (error == 0 && s->packer[type].data.len >= OB_PACK_TARGET)
-		error = queue_pack(s, type);
+		error = add_sealed(s, type, id, sealed, sealed_len, len);
 	if (!locked)
 		pthread_mutex_unlock(&s->lock);
 	free(sealed);
@@ -509,66 +517,85 @@ static int finish_file(state *s, ob_compressor *c, filejob *f)
 	return 0;
 }
 
+/*
+ * A worker takes up to POP_MAX chunks at a time and goes through the lock twice
+ * for all of them, not twice per chunk: hash them all, claim the new ids under the
+ * lock, seal the new ones outside it, then add them to the pack and finish files
+ * under the lock. With many small files, waiting for the lock was most of the time.
+ */
 static void *worker_main(void *arg)
 {
 	state *s = arg;
 	ob_compressor c = { 0 };
-	item *local = NULL;
+	item *batch[POP_MAX];
+	uint8_t ids[POP_MAX][OB_ID_BYTES], *sealed[POP_MAX];
+	size_t sealed_len[POP_MAX];
+	int is_new[POP_MAX];
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		item *it;
-		uint8_t id[OB_ID_BYTES];
-		int error = 0, is_new;
+		size_t n = 0, i, taken = 0;
+		int error = 0;
 
-		while (!local && !s->head && !s->scan_done)
+		while (!s->head && !s->scan_done)
 			pthread_cond_wait(&s->queue_cond, &s->lock);
-		if (!local) {
-			/* Take a few items at once: fewer trips through the lock. */
-			int k;
-			item **end = &local;
-			size_t taken = 0;
-			for (k = 0; k < POP_MAX && s->head && taken < (512u << 10); k++) {
-				item *x = s->head;
-				taken += x->len;
-				s->head = x->next;
-				x->next = NULL;
-				*end = x;
-				end = &x->next;
-				s->queued_items--;
-				s->queued_bytes -= x->len;
-			}
-			if (!s->head)
-				s->tail = NULL;
-			if (local)
-				pthread_cond_broadcast(&s->space_cond);
+		while (n < POP_MAX && s->head && taken < (512u << 10)) {
+			item *x = s->head;
+			taken += x->len;
+			s->head = x->next;
+			x->next = NULL;
+			batch[n++] = x;
+			s->queued_items--;
+			s->queued_bytes -= x->len;
 		}
-		if (!local)
+		if (!s->head)
+			s->tail = NULL;
+		if (!n)
 			break;
-		it = local;
-		local = it->next;
+		pthread_cond_broadcast(&s->space_cond);
+		if (s->error)
+			goto release;
+		pthread_mutex_unlock(&s->lock);
 
-		if (!s->error) {
-			pthread_mutex_unlock(&s->lock);
-			ob_repo_blob_id(id, s->repo, it->data, it->len);
-			pthread_mutex_lock(&s->lock);
-			is_new = claim_blob(s, id);
-			if (is_new < 0)
+		for (i = 0; i < n; i++)
+			ob_repo_blob_id(ids[i], s->repo, batch[i]->data, batch[i]->len);
+		pthread_mutex_lock(&s->lock);
+		for (i = 0; i < n; i++)
+			if ((is_new[i] = claim_blob(s, ids[i])) < 0)
 				error = OB_ENOMEM;
-			else if (is_new)
-				error = store_blob(s, &c, OB_BLOB_DATA, id, it->data, it->len, 1);
+		pthread_mutex_unlock(&s->lock);
+
+		for (i = 0; i < n; i++) {
+			sealed[i] = NULL;
+			if (error == 0 && is_new[i] > 0) {
+				if (!(sealed[i] = malloc(batch[i]->len + OB_BLOB_OVERHEAD)))
+					error = ob_err_nomem();
+				else
+					error = ob_blob_seal(sealed[i], &sealed_len[i], s->repo, &c, OB_BLOB_DATA, ids[i],
+						batch[i]->data, batch[i]->len);
+			}
+		}
+		pthread_mutex_lock(&s->lock);
+		for (i = 0; i < n && error == 0; i++) {
+			filejob *f = batch[i]->file;
+			if (sealed[i])
+				error = add_sealed(s, OB_BLOB_DATA, ids[i], sealed[i], sealed_len[i], batch[i]->len);
 			if (error == 0) {
-				filejob *f = it->file;
-				memcpy(f->ids + it->index * OB_ID_BYTES, id, OB_ID_BYTES);
-				atomic_fetch_add(&s->pg->bytes_done, it->len);
+				memcpy(f->ids + batch[i]->index * OB_ID_BYTES, ids[i], OB_ID_BYTES);
+				atomic_fetch_add(&s->pg->bytes_done, batch[i]->len);
 				if (--f->pending == 0)
 					error = finish_file(s, &c, f);
 			}
-			if (error < 0)
-				fail(s, error);
 		}
-		free(it->data);
-		free(it);
+		if (error < 0)
+			fail(s, error);
+		for (i = 0; i < n; i++)
+			free(sealed[i]);
+release:
+		for (i = 0; i < n; i++) {
+			free(batch[i]->data);
+			free(batch[i]);
+		}
 	}
 	s->workers_active--;
 	pthread_cond_broadcast(&s->queue_cond);
@@ -1110,6 +1137,7 @@ typedef struct scanner {
 	namecache nm;
 	uint8_t *window;
 	sqlite3_stmt *cache_q;
+	int cache_none;          /* the file cache holds nothing for this data source: nothing to look up */
 	ob_compressor c;
 } scanner;
 
@@ -1458,7 +1486,10 @@ static int scan_dir(scanner *sc, dirnode *d, int fd, ob_buf *path)
 	closedir(dir);
 	if (n > 1)
 		qsort(names, n, sizeof(char *), name_cmp);
-	dircache_load(&dc, sc->cache_q, sc->src->id, path->data);
+	if (sc->cache_none)
+		memset(&dc, 0, sizeof(dc));
+	else
+		dircache_load(&dc, sc->cache_q, sc->src->id, path->data);
 	for (i = 0; i < n && error == 0 && !cancelled(s); i++)
 		error = scan_entry(sc, d, fd, names[i], path, &dc);
 	dircache_dispose(&dc);
@@ -1737,6 +1768,16 @@ static int scan_source(state *s, size_t index)
 		"WHERE datasource_id = ?1 AND dir = ?2", -1, &sc.cache_q, NULL) != SQLITE_OK) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the file cache: %s.", sqlite3_errmsg(s->db));
 		goto done;
+	}
+	{
+		/* A first backup of this source: no query per folder (each waits for the catalog while the syncer writes). */
+		sqlite3_stmt *any = NULL;
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM file_cache WHERE datasource_id = ?1 LIMIT 1", -1, &any,
+			NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(any, 1, src->id);
+			sc.cache_none = sqlite3_step(any) == SQLITE_DONE;
+		}
+		sqlite3_finalize(any);
 	}
 	fd = open(src->root ? src->root : src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
