@@ -159,6 +159,32 @@ static void test_blob_flag_and_size_must_agree(void **state)
 	}
 }
 
+/* A chunk compressed by zlib itself (as obagent wrote them before libdeflate) still opens. */
+static void test_blob_written_by_zlib_opens(void **state)
+{
+	/* zlib.compress(line * 10, 1), line = the 62-byte log line below */
+	static const uint8_t z[] = "\x78\x01\x33\x32\x30\x32\xd3\x35\x34\xd4\x35\x32\x0d\x31\x34\xb0\x32\x00\xa1\x28"
+		"\x05\x4f\x3f\x37\x7f\x85\xe8\xc4\x82\x4c\x5d\xe3\x58\x05\x77\xd7\x10\x05\x7d\x20\x5b\xbf\xcc\x50"
+		"\x3f\xbf\x28\x25\xb5\xa8\x58\xc1\xc8\xc0\x40\xc1\xd0\x28\xb7\x98\xcb\x68\x54\xf7\x68\xa8\x11\x9d"
+		"\x5a\x00\xda\x4e\xa1\xa5";
+	const char *line = "2026-11-25T10:00:00Z INFO [api-3] GET /api/v1/orders 200 12ms\n";
+	uint8_t raw[620], id[32], aad[33], sealed[200], flag = 1, *back;
+	size_t i, back_len, zlen = sizeof(z) - 1, sealed_len = OB_AEAD_NONCE_BYTES + 1 + zlen + OB_AEAD_TAG_BYTES;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		memcpy(raw + i * 62, line, 62);
+	ob_repo_blob_id(id, &repo, raw, sizeof(raw));
+	aad[0] = OB_BLOB_DATA;
+	memcpy(aad + 1, id, 32);
+	assert_ok(ob_random(sealed, OB_AEAD_NONCE_BYTES));
+	assert_ok(ob_aead_seal2(sealed + OB_AEAD_NONCE_BYTES, repo.enc_key, sealed, aad, sizeof(aad), &flag, 1, z, zlen));
+	assert_ok(ob_blob_open(&back, &back_len, &repo, OB_BLOB_DATA, id, sealed, sealed_len, sizeof(raw)));
+	assert_int_equal(back_len, sizeof(raw));
+	assert_memory_equal(back, raw, sizeof(raw));
+	free(back);
+}
+
 static int remember_name(const char *nm, uint64_t size, void *payload)
 {
 	(void)size;
@@ -361,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_incompressible_blob_is_stored_raw),
 		cmocka_unit_test(test_small_blobs_compress_unless_random),
 		cmocka_unit_test(test_blob_flag_and_size_must_agree),
+		cmocka_unit_test(test_blob_written_by_zlib_opens),
 		cmocka_unit_test(test_pack_and_index_round_trip),
 		cmocka_unit_test(test_damaged_pack_and_index_are_refused),
 		cmocka_unit_test(test_tree_round_trip_sorted),
