@@ -290,6 +290,21 @@ typedef struct state {
 	size_t unindexed;             /* blobs the syncer recorded since the last index object */
 } state;
 
+/* 1 when the query (with ?1 bound to arg, if it has it) returns no row; 0 when it does, or fails. */
+static int no_rows(sqlite3 *db, const char *sql, int64_t arg)
+{
+	sqlite3_stmt *q = NULL;
+	int none = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_bind_parameter_count(q) > 0)
+			sqlite3_bind_int64(q, 1, arg);
+		none = sqlite3_step(q) == SQLITE_DONE;
+	}
+	sqlite3_finalize(q);
+	return none;
+}
+
 static void fail(state *s, int code)
 {
 	if (!s->error) {
@@ -1723,10 +1738,7 @@ static int write_cache(state *s)
 		 * An empty file cache (a first backup) becomes the staged table, renamed,
 		 * rather than a copy of every row; otherwise the staged rows are merged in.
 		 */
-		sqlite3_stmt *any = NULL;
-		int empty = sqlite3_prepare_v2(s->db, "SELECT 1 FROM file_cache LIMIT 1", -1, &any, NULL) == SQLITE_OK &&
-			sqlite3_step(any) == SQLITE_DONE;
-		sqlite3_finalize(any);
+		int empty = no_rows(s->db, "SELECT 1 FROM file_cache LIMIT 1", 0);
 		if (sqlite3_exec(s->db, empty ? "DROP TABLE file_cache; ALTER TABLE file_cache_stage RENAME TO file_cache; "
 			"CREATE TABLE file_cache_stage (" FILE_CACHE_COLUMNS ") WITHOUT ROWID"
 			: "INSERT OR REPLACE INTO file_cache SELECT * FROM file_cache_stage; DELETE FROM file_cache_stage",
@@ -1769,16 +1781,8 @@ static int scan_source(state *s, size_t index)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the file cache: %s.", sqlite3_errmsg(s->db));
 		goto done;
 	}
-	{
-		/* A first backup of this source: no query per folder (each waits for the catalog while the syncer writes). */
-		sqlite3_stmt *any = NULL;
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM file_cache WHERE datasource_id = ?1 LIMIT 1", -1, &any,
-			NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(any, 1, src->id);
-			sc.cache_none = sqlite3_step(any) == SQLITE_DONE;
-		}
-		sqlite3_finalize(any);
-	}
+	/* A first backup of this source: no query per folder (each waits for the catalog while the syncer writes). */
+	sc.cache_none = no_rows(s->db, "SELECT 1 FROM file_cache WHERE datasource_id = ?1 LIMIT 1", src->id);
 	fd = open(src->root ? src->root : src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		error = ob_err_os(errno, "Cannot open the data source", src->root ? src->root : src->name);
@@ -1877,13 +1881,8 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the chunk cache: %s.", sqlite3_errmsg(s.db));
 		goto cleanup;
 	}
-	{
-		/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */
-		sqlite3_stmt *any = NULL;
-		if (sqlite3_prepare_v2(s.db, "SELECT 1 FROM chunk LIMIT 1", -1, &any, NULL) == SQLITE_OK)
-			s.cache_empty = sqlite3_step(any) == SQLITE_DONE;
-		sqlite3_finalize(any);
-	}
+	/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */
+	s.cache_empty = no_rows(s.db, "SELECT 1 FROM chunk LIMIT 1", 0);
 	/* Rows staged by a run that did not commit its point are not to be trusted. */
 	if (sqlite3_exec(s.db, "DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot prepare the file cache: %s.", sqlite3_errmsg(s.db));

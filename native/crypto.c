@@ -128,9 +128,13 @@ int ob_kdf_scrypt(uint8_t *out, size_t out_len, const uint8_t *secret, size_t se
 	return error;
 }
 
-/* AES-256-GCM over the concatenation of up to two input pieces (a header byte and a payload, say). */
-static int aead2(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce, const void *aad, size_t aad_len,
-	const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2, const uint8_t *tag_in)
+/*
+ * AES-256-GCM over the concatenation of up to two pieces (a header byte and a
+ * payload, say), each written to its own place: out1 takes len1 bytes, out2 len2
+ * (sealing writes the tag after out2's bytes; opening checks tag_in).
+ */
+static int aead2(int enc, uint8_t *out1, uint8_t *out2, const uint8_t *key, const uint8_t *nonce, const void *aad,
+	size_t aad_len, const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2, const uint8_t *tag_in)
 {
 	EVP_CIPHER_CTX *ctx;
 	thread_ctx *t = this_thread();
@@ -144,21 +148,22 @@ static int aead2(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce
 		return crypto_fail("AES-GCM");
 	ctx = t->cipher;
 	if (len1 > INT32_MAX || len2 > INT32_MAX || aad_len > INT32_MAX)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to seal.");
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to seal or open.");
 	if (EVP_CipherInit_ex2(ctx, aes_gcm, key, nonce, enc, NULL) != 1 ||
 	    (aad_len && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
-	    (len1 && EVP_CipherUpdate(ctx, out, &n, in1, (int)len1) != 1) ||
-	    (len2 && EVP_CipherUpdate(ctx, out + len1, &n, in2, (int)len2) != 1))
+	    (len1 && EVP_CipherUpdate(ctx, out1, &n, in1, (int)len1) != 1) ||
+	    (len2 && EVP_CipherUpdate(ctx, out2, &n, in2, (int)len2) != 1))
 		return crypto_fail("AES-GCM");
 	if (enc) {
-		if (EVP_CipherFinal_ex(ctx, out + len1 + len2, &n) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OB_AEAD_TAG_BYTES, out + len1 + len2) != 1)
+		if (EVP_CipherFinal_ex(ctx, out2 + len2, &n) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OB_AEAD_TAG_BYTES, out2 + len2) != 1)
 			error = crypto_fail("AES-GCM");
 	} else {
 		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)tag_in) != 1 ||
-		    EVP_CipherFinal_ex(ctx, out + len1 + len2, &n) != 1) {
+		    EVP_CipherFinal_ex(ctx, out2 + len2, &n) != 1) {
 			ERR_clear_error();
-			ob_wipe(out, len1 + len2);
+			ob_wipe(out1, len1);
+			ob_wipe(out2, len2);
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Authentication failed: the data was changed or the key is wrong.");
 		}
 	}
@@ -170,48 +175,24 @@ static int aead(int enc, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
 {
 	size_t body = enc ? len : len - OB_AEAD_TAG_BYTES;
 
-	return aead2(enc, out, key, nonce, aad, aad_len, in, body, NULL, 0, enc ? NULL : in + body);
+	return aead2(enc, out, out, key, nonce, aad, aad_len, NULL, 0, in, body, enc ? NULL : in + body);
 }
 
 int ob_aead_open2(uint8_t *out1, size_t len1, uint8_t *out2, const uint8_t key[OB_AEAD_KEY_BYTES],
 	const uint8_t nonce[OB_AEAD_NONCE_BYTES], const void *aad, size_t aad_len, const uint8_t *in, size_t len)
 {
-	EVP_CIPHER_CTX *ctx;
-	thread_ctx *t = this_thread();
 	size_t len2;
-	int n;
 
 	if (len < OB_AEAD_TAG_BYTES + len1)
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Sealed data is truncated.");
 	len2 = len - OB_AEAD_TAG_BYTES - len1;
-	if (!t)
-		return ob_err_nomem();
-	if (!aes_gcm)
-		return crypto_fail("Loading AES-256-GCM");
-	if (!t->cipher && !(t->cipher = EVP_CIPHER_CTX_new()))
-		return crypto_fail("AES-GCM");
-	ctx = t->cipher;
-	if (len1 > INT32_MAX || len2 > INT32_MAX || aad_len > INT32_MAX)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_CRYPTO, "Object too large to open.");
-	if (EVP_CipherInit_ex2(ctx, aes_gcm, key, nonce, 0, NULL) != 1 ||
-	    (aad_len && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
-	    (len1 && EVP_CipherUpdate(ctx, out1, &n, in, (int)len1) != 1) ||
-	    (len2 && EVP_CipherUpdate(ctx, out2, &n, in + len1, (int)len2) != 1))
-		return crypto_fail("AES-GCM");
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OB_AEAD_TAG_BYTES, (void *)(in + len1 + len2)) != 1 ||
-	    EVP_CipherFinal_ex(ctx, out2 + len2, &n) != 1) {
-		ERR_clear_error();
-		ob_wipe(out1, len1);
-		ob_wipe(out2, len2);
-		return ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "Authentication failed: the data was changed or the key is wrong.");
-	}
-	return 0;
+	return aead2(0, out1, out2, key, nonce, aad, aad_len, in, len1, in + len1, len2, in + len1 + len2);
 }
 
 int ob_aead_seal2(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
 	const void *aad, size_t aad_len, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
 {
-	return aead2(1, out, key, nonce, aad, aad_len, a, a_len, b, b_len, NULL);
+	return aead2(1, out, out + a_len, key, nonce, aad, aad_len, a, a_len, b, b_len, NULL);
 }
 
 int ob_aead_seal(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8_t nonce[OB_AEAD_NONCE_BYTES],
