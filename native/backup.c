@@ -125,12 +125,14 @@ static int selected(const ruleset *rs, const char *p, size_t n, int is_dir)
 	int found = 0, verdict = 0;
 	const char *name = p + (pl == 1 ? 1 : pl + 1);
 
-	(void)is_dir;
 	for (i = 0; i < rs->n; i++) {
 		const rule *r = &rs->r[i];
 		size_t score;
 		if (r->pattern) {
 			int in_dir = pl == r->base_len && memcmp(p, r->base, pl) == 0;
+			/* An inclusion's pattern names files (as MARS's C:\dir\*.*): folders are only walked through. */
+			if (is_dir && !r->exclude)
+				continue;
 			if (!(in_dir || (r->recursive && under(p, pl, r->base, r->base_len))))
 				continue;
 			if (fnmatch(r->pattern, name, FNM_PERIOD) != 0)
@@ -155,14 +157,51 @@ static int selected(const ruleset *rs, const char *p, size_t n, int is_dir)
 	return found && verdict;
 }
 
-/* Whether some inclusion lies strictly below folder p: walk into it to reach that. */
+/*
+ * Whether an exclusion keeps folder p (length n) out although the wildcard
+ * inclusion r matches file names below it: a recursive exclusion of p or of a
+ * folder above it that is more specific than r (selected's scores), or a
+ * wildcard exclusion that names p and is at least as specific (as a folder that
+ * an exclusion names is not walked into).
+ */
+static int excluded_below(const ruleset *rs, const rule *r, const char *p, size_t n)
+{
+	size_t i, pl = parent_len(p, n);
+	const char *name = p + (pl == 1 ? 1 : pl + 1);
+
+	for (i = 0; i < rs->n; i++) {
+		const rule *e = &rs->r[i];
+		if (!e->exclude)
+			continue;
+		if (e->pattern) {
+			int in_dir = pl == e->base_len && memcmp(p, e->base, pl) == 0;
+			if ((in_dir || (e->recursive && under(p, pl, e->base, e->base_len))) && e->base_len >= r->base_len &&
+			    fnmatch(e->pattern, name, FNM_PERIOD) == 0)
+				return 1;
+		} else if (e->recursive && e->base_len > r->base_len && under(p, n, e->base, e->base_len)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether folder p can hold a file that an inclusion selects: some inclusion
+ * lies strictly below it, or p is the folder of a wildcard inclusion (or, when
+ * that one is recursive, one of its subfolders) and no exclusion keeps p's files out.
+ */
 static int leads_to_inclusion(const ruleset *rs, const char *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < rs->n; i++) {
 		const rule *r = &rs->r[i];
-		if (!r->exclude && r->base_len > n && under(r->base, r->base_len, p, n))
+		if (r->exclude)
+			continue;
+		if (r->base_len > n && under(r->base, r->base_len, p, n))
+			return 1;
+		if (r->pattern && ((n == r->base_len && memcmp(p, r->base, n) == 0) ||
+		    (r->recursive && under(p, n, r->base, r->base_len))) && !excluded_below(rs, r, p, n))
 			return 1;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 #include "restore.h"
 #include "obagent/systemstate.h"
 #include "jobs_internal.h"
+#include "policy_internal.h"
 #include "platform/platform.h"
 
 #include <errno.h>
@@ -646,6 +647,55 @@ done:
 	return error;
 }
 
+/*
+ * A folder the policy protects that cannot be backed up now (a volume not
+ * mounted, a deleted folder or share) is listed in the job's failed items, so
+ * the job ends CompletedWithWarning; a data source left with no inclusion is not
+ * scanned. When none is left, nothing is backed up and the job fails (OB_ENOTFOUND)
+ * naming them. sources[0..*out_kept) are those to back up, in order.
+ */
+static int drop_missing(ob_backup_source *sources, size_t *out_kept, size_t n, failed_ctx *fc)
+{
+	ob_buf names = OB_BUF_INIT;
+	size_t i, j, kept = 0, missing = 0;
+	char *why = NULL, *first_why = NULL;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++) {
+		size_t present = 0;
+		for (j = 0; j < sources[i].spec_count && error == 0; j++) {
+			const ob_filespec_input *sp = &sources[i].specs[j];
+			if (sp->is_exclude)
+				continue;
+			if ((error = ob_policy_inclusion_missing(&why, sources[i].name, sp->spec)) < 0)
+				break;
+			if (!why) {
+				present++;
+				continue;
+			}
+			record_failed(sp->spec, why, fc);
+			if (missing++ < 3)
+				error = ob_buf_printf(&names, "%s'%s'", missing > 1 ? ", " : "", sp->spec);
+			if (!first_why) {
+				first_why = why;
+				why = NULL;
+			}
+			free(why);
+			why = NULL;
+		}
+		if (present)
+			sources[kept++] = sources[i];
+	}
+	if (error == 0 && kept == 0)
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
+			"Nothing was backed up: no folder that the policy protects can be read now (%s%s). %s",
+			names.data ? names.data : "", missing > 3 ? ", ..." : "", first_why ? first_why : "");
+	*out_kept = kept;
+	free(first_why);
+	ob_buf_dispose(&names);
+	return error;
+}
+
 static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until, ob_backup_progress *pg,
 	failed_ctx *fc, char **out_point)
 {
@@ -653,7 +703,7 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 	ob_policy *policy = NULL;
 	ob_backup_source *sources = NULL;
 	ob_filespec_input **specs = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, kept = 0;
 	ob_backup_params prm;
 	int error;
 
@@ -681,11 +731,13 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 		sources[i].specs = specs[i];
 		sources[i].spec_count = count;
 	}
+	if ((error = drop_missing(sources, &kept, n, fc)) < 0)
+		goto done;
 	memset(&prm, 0, sizeof(prm));
 	prm.agent = agent;
 	prm.repo = &repo;
 	prm.sources = sources;
-	prm.source_count = n;
+	prm.source_count = kept;
 	prm.job_id = job_id;
 	prm.kind = "FileFolder";
 	prm.retain_until = retain_until;

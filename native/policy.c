@@ -211,6 +211,42 @@ int ob_policy_volume_of(char **out, const char *path)
 	return 0;
 }
 
+int ob_policy_inclusion_missing(char **out_missing, const char *volume, const char *spec)
+{
+	const char *last = strrchr(spec, '/');
+	int wild = last && has_wildcard(last + 1, strlen(last + 1));
+	char *base = wild ? parent_of(spec) : ob_strdup(spec), *vol = NULL;
+	ob_buf b = OB_BUF_INIT;
+	struct stat st;
+	int error;
+
+	*out_missing = NULL;
+	if (!base)
+		return OB_ENOMEM;
+	if ((error = ob_policy_volume_of(&vol, base)) < 0)
+		goto done;
+	if (strcmp(vol, volume) != 0 && ob_policy_path_within(volume, vol))
+		error = ob_buf_printf(&b, "The volume '%s' that holds it is not mounted (or its mount point is gone): "
+			"mount it, or remove '%s' from the policy (Set-OBPolicy).", volume, spec);
+	else if (strcmp(vol, volume) != 0)
+		error = ob_buf_printf(&b, "It is on another volume now ('%s'), which this policy does not back up: "
+			"commit the policy again (Get-OBPolicy | Set-OBPolicy).", vol);
+	else if (lstat(base, &st) != 0)
+		error = errno == ENOENT || errno == ENOTDIR
+			? ob_buf_printf(&b, "%s does not exist (deleted, or a share or volume that is gone): "
+				"restore it, or remove '%s' from the policy (Set-OBPolicy).", wild ? "Its folder" : "It", spec)
+			: ob_buf_printf(&b, "It cannot be looked at: %s.", strerror(errno));
+	else if (wild && !S_ISDIR(st.st_mode))
+		error = ob_buf_printf(&b, "'%s' is not a folder any more.", base);
+	if (error == 0 && b.len)
+		*out_missing = ob_buf_detach(&b);
+done:
+	ob_buf_dispose(&b);
+	free(vol);
+	free(base);
+	return error;
+}
+
 /* ---- the policy handle ---- */
 
 void ob_policy_free(ob_policy *policy)
@@ -435,6 +471,11 @@ done:
 	return 0;
 }
 
+/*
+ * An inclusion that does not exist is accepted, as MARS does (a volume mounted
+ * later, a share that is back tomorrow): the module warns, and a backup that
+ * finds it missing ends CompletedWithWarning and lists it.
+ */
 static int check_inclusion_exists(const spec_item *it)
 {
 	struct stat st;
@@ -442,12 +483,7 @@ static int check_inclusion_exists(const spec_item *it)
 	if (stat(it->wild ? it->base : it->path, &st) != 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			return ob_err_os(errno, "Cannot look at the inclusion", it->path);
-		if (it->wild)
-			return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
-				"The folder '%s' of the inclusion '%s' does not exist. Check the path, or remove it from the policy.",
-				it->base, it->path);
-		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
-			"The inclusion '%s' does not exist. Check the path, or remove it from the policy.", it->path);
+		return 0;
 	}
 	if (it->wild && !S_ISDIR(st.st_mode))
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,

@@ -14,6 +14,14 @@
  */
 int ob_policy_volume_of(char **out, const char *path);
 
+/**
+ * Whether the inclusion spec (normalised) of the data source volume can be
+ * backed up now: *out_missing is NULL when it can, else a malloc'd sentence
+ * saying why not and what to do (the volume is not mounted, the folder does not
+ * exist, it is on another volume now...). < 0 only for an allocation failure.
+ */
+int ob_policy_inclusion_missing(char **out_missing, const char *volume, const char *spec);
+
 /** Whether path is base itself or lies below it (both normalised). */
 int ob_policy_path_within(const char *path, const char *base);
 

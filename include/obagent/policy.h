@@ -42,11 +42,16 @@ OB_EXTERN(int) ob_filespec_check(char **out_normalized, const char *spec, int is
 
 /**
  * Commit this server's file and folder policy, replacing the previous one.
- * Refusals (OB_EINVALID unless said): an inclusion that does not exist
- * (OB_ENOTFOUND), a relative path, an exclusion outside every inclusion, a
- * policy with no inclusion, an inclusion that holds the agent's state folder
- * or the vault. Needs a registration (OB_ENOTREG). A policy keeps its name and
- * its data sources keep their ids across commits.
+ * Refusals (OB_EINVALID): a relative path, an exclusion outside every
+ * inclusion, a policy with no inclusion, an inclusion that holds the agent's
+ * state folder or the vault, a wildcard inclusion whose folder is a file. An
+ * inclusion that does not exist is accepted, as in MARS (a volume mounted
+ * later): a backup that finds an inclusion missing lists it in the job's
+ * failed items and ends CompletedWithWarning, or Failed when none is left.
+ * A wildcard inclusion (a last component such as '*.log') selects the files whose names match
+ * in its folder and, when recursive, in every subfolder. Needs a registration
+ * (OB_ENOTREG). A policy keeps its name and its data sources keep their ids
+ * across commits.
  */
 OB_EXTERN(int) ob_policy_commit(ob_policy **out, ob_agent *agent, const ob_filespec_input *specs, size_t count);
 

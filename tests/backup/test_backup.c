@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -139,6 +140,11 @@ static int teardown(void **state)
 {
 	(void)state;
 	ob_agent_free(agent);
+	{
+		char *vol = ob_test_path(dir, "vol");
+		umount2(vol, MNT_DETACH);   /* test_unmounted_volume_is_reported, when it failed half-way */
+		free(vol);
+	}
 	ob_test_rmtree(dir);
 	free(dir);
 	free(src);
@@ -538,6 +544,258 @@ static void test_unreadable_file_gives_a_warning(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+
+/* ---- what the policy names, and what a backup does when it is not there ---- */
+
+/* Commit a policy; *out_ds receives the data source id and volume of its first data source. */
+static void commit(const ob_filespec_input *specs, size_t n, int64_t *out_ds, char **out_volume)
+{
+	ob_policy *p = NULL;
+
+	assert_ok(ob_policy_commit(&p, agent, specs, n));
+	if (out_ds)
+		*out_ds = ob_policy_datasource_id(p, 0);
+	if (out_volume)
+		*out_volume = strdup(ob_policy_datasource_name(p, 0));
+	ob_policy_free(p);
+}
+
+/* The setup's policy again, for the tests that follow. */
+static void commit_setup_policy(void)
+{
+	ob_filespec_input spec = { src, 0, 1 };
+
+	commit(&spec, 1, NULL, NULL);
+}
+
+/* Restore folder (absolute) of point into a new folder tag; returns the restored copy's path (free). */
+static char *restore_folder(const char *point, int64_t ds, const char *volume, const char *folder, const char *tag)
+{
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	char *out = ob_test_path(dir, tag), *failed = NULL, *copy;
+	const char *item = folder + strlen(volume);
+
+	while (*item == '/')
+		item++;
+	o.point_id = point;
+	o.datasource_id = ds;
+	o.item = item;
+	o.destination = out;
+	assert_ob(0, ob_restore(&failed, agent, &o));
+	assert_null(failed);
+	copy = ob_test_path(out, item);
+	free(out);
+	return copy;
+}
+
+static int present(const char *folder, const char *rel)
+{
+	char *p = ob_test_path(folder, rel);
+	struct stat st;
+	int yes = lstat(p, &st) == 0;
+
+	free(p);
+	return yes;
+}
+
+static void write_in(const char *folder, const char *rel, const char *text)
+{
+	char *p = ob_test_path(folder, rel);
+
+	ob_test_write(p, text, strlen(text));
+	free(p);
+}
+
+static void mkdir_in(const char *folder, const char *rel)
+{
+	char *p = ob_test_path(folder, rel);
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+}
+
+static void test_wildcard_inclusion_backs_up_matching_files(void **state)
+{
+	char *wild = ob_test_path(dir, "wild"), *pattern, *skip, *volume = NULL, *copy;
+	ob_filespec_input specs[2];
+	ob_job_info *j;
+	int64_t ds;
+
+	(void)state;
+	assert_int_equal(mkdir(wild, 0755), 0);
+	write_in(wild, "a.log", "a");
+	write_in(wild, "b.txt", "b");
+	mkdir_in(wild, "sub");
+	write_in(wild, "sub/c.log", "c");
+	write_in(wild, "sub/d.txt", "d");
+	mkdir_in(wild, "sub/deeper");
+	write_in(wild, "sub/deeper/e.log", "e");
+	mkdir_in(wild, "skip");
+	write_in(wild, "skip/f.log", "f");
+	mkdir_in(wild, "x.log");            /* a folder whose name matches: the pattern names files */
+	write_in(wild, "x.log/g.txt", "g");
+	write_in(wild, "x.log/h.log", "h");
+	pattern = ob_test_path(wild, "*.log");
+	skip = ob_test_path(wild, "skip");
+
+	/* Recursive (the default): the matching files of the folder and of every subfolder, less the exclusion. */
+	specs[0].spec = pattern;
+	specs[0].is_exclude = 0;
+	specs[0].is_recursive = 1;
+	specs[1].spec = skip;
+	specs[1].is_exclude = 1;
+	specs[1].is_recursive = 1;
+	commit(specs, 2, &ds, &volume);
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	assert_int_equal(j->files_scanned, 4);
+	copy = restore_folder(j->recovery_point, ds, volume, wild, "wild-recursive");
+	assert_true(present(copy, "a.log"));
+	assert_true(present(copy, "sub/c.log"));
+	assert_true(present(copy, "sub/deeper/e.log"));
+	assert_true(present(copy, "x.log/h.log"));
+	assert_false(present(copy, "b.txt"));
+	assert_false(present(copy, "sub/d.txt"));
+	assert_false(present(copy, "skip"));
+	assert_false(present(copy, "x.log/g.txt"));
+	free(copy);
+	ob_job_info_free(j);
+
+	/* -NonRecursive: the folder's own matching files only. */
+	specs[0].is_recursive = 0;
+	commit(specs, 1, &ds, NULL);
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	assert_int_equal(j->files_scanned, 1);
+	copy = restore_folder(j->recovery_point, ds, volume, wild, "wild-flat");
+	assert_true(present(copy, "a.log"));
+	assert_false(present(copy, "b.txt"));
+	assert_false(present(copy, "sub"));
+	assert_false(present(copy, "x.log"));
+	free(copy);
+	ob_job_info_free(j);
+
+	commit_setup_policy();
+	free(volume);
+	free(pattern);
+	free(skip);
+	free(wild);
+}
+
+static int point_count(void)
+{
+	ob_recovery_point **pts = NULL;
+	size_t n = 0;
+
+	assert_ok(ob_recovery_points(&pts, &n, agent));
+	ob_recovery_points_free(pts, n);
+	return (int)n;
+}
+
+static char *failed_items(const ob_job_info *j)
+{
+	char *failed = NULL;
+
+	assert_ok(ob_job_failed_files(&failed, agent, j->job_id));
+	assert_non_null(failed);
+	return failed;
+}
+
+static void test_missing_folder_warns_and_none_left_fails(void **state)
+{
+	char *kept = ob_test_path(dir, "kept"), *gone = ob_test_path(dir, "gone"), *volume = NULL, *copy, *failed;
+	ob_filespec_input specs[2];
+	ob_job_info *j;
+	int64_t ds;
+	int points;
+
+	(void)state;
+	assert_int_equal(mkdir(kept, 0755), 0);
+	assert_int_equal(mkdir(gone, 0755), 0);
+	write_in(kept, "k", "kept");
+	write_in(gone, "g", "gone");
+	specs[0].spec = kept;
+	specs[1].spec = gone;
+	specs[0].is_exclude = specs[1].is_exclude = 0;
+	specs[0].is_recursive = specs[1].is_recursive = 1;
+	commit(specs, 2, &ds, &volume);
+	ob_test_rmtree(gone);
+
+	/* One of two is gone: the job says so, names it, and the point holds the other one. */
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+	assert_int_equal(j->files_failed, 1);
+	failed = failed_items(j);
+	assert_non_null(strstr(failed, gone));
+	assert_non_null(strstr(failed, "does not exist"));
+	assert_null(strstr(failed, kept));
+	ob_str_free(failed);
+	copy = restore_folder(j->recovery_point, ds, volume, kept, "kept-restored");
+	assert_true(present(copy, "k"));
+	free(copy);
+	ob_job_info_free(j);
+
+	/* None is left: the job fails, names them, and makes no point. */
+	ob_test_rmtree(kept);
+	points = point_count();
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_FAILED);
+	assert_int_equal(j->error_code, OB_ENOTFOUND);
+	assert_non_null(j->error_message);
+	assert_non_null(strstr(j->error_message, "Nothing was backed up"));
+	assert_non_null(strstr(j->error_message, kept));
+	assert_null(j->recovery_point);
+	failed = failed_items(j);
+	assert_non_null(strstr(failed, kept));
+	assert_non_null(strstr(failed, gone));
+	ob_str_free(failed);
+	assert_int_equal(point_count(), points);
+	ob_job_info_free(j);
+
+	commit_setup_policy();
+	free(volume);
+	free(kept);
+	free(gone);
+}
+
+static void test_unmounted_volume_is_reported(void **state)
+{
+	char *vol = ob_test_path(dir, "vol"), *data = ob_test_path(vol, "data"), *failed;
+	ob_filespec_input specs[2];
+	ob_job_info *j;
+
+	(void)state;
+	assert_int_equal(mkdir(vol, 0755), 0);
+	if (mount("obagent-test", vol, "tmpfs", 0, "size=1m") != 0) {
+		free(data);
+		free(vol);
+		skip();   /* no right to mount here */
+	}
+	assert_int_equal(mkdir(data, 0755), 0);
+	write_in(data, "on-the-volume", "v");
+	specs[0].spec = src;
+	specs[1].spec = data;
+	specs[0].is_exclude = specs[1].is_exclude = 0;
+	specs[0].is_recursive = specs[1].is_recursive = 1;
+	commit(specs, 2, NULL, NULL);
+	assert_int_equal(umount(vol), 0);
+	/* What is left in the bare mount point is not the volume's data. */
+	assert_int_equal(mkdir(data, 0755), 0);
+	write_in(data, "stale", "s");
+
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+	failed = failed_items(j);
+	assert_non_null(strstr(failed, data));
+	assert_non_null(strstr(failed, "not mounted"));
+	ob_str_free(failed);
+	ob_job_info_free(j);
+
+	commit_setup_policy();
+	free(data);
+	free(vol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +806,9 @@ int main(void)
 		cmocka_unit_test(test_second_backup_is_refused_while_one_runs),
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
 		cmocka_unit_test(test_index_objects_written_during_the_run_name_every_blob),
+		cmocka_unit_test(test_wildcard_inclusion_backs_up_matching_files),
+		cmocka_unit_test(test_missing_folder_warns_and_none_left_fails),
+		cmocka_unit_test(test_unmounted_volume_is_reported),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -177,14 +177,6 @@ Describe 'Set-OBPolicy refusals' {
     }
     AfterEach { Remove-TestContext $ctx }
 
-    It 'refuses an inclusion that does not exist (NotFound)' {
-        $err = Get-ErrorRecord { Set-TestPolicy -Include "$data/absent" }
-        $err.FullyQualifiedErrorId | Should -Be 'NotFound,OBAgent.Commands.SetOBPolicyCommand'
-        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $err.Exception.Message | Should -Match 'does not exist'
-        Get-OBPolicy | Should -BeNullOrEmpty
-    }
-
     It 'refuses an exclusion outside every inclusion' {
         $err = Get-ErrorRecord { Set-TestPolicy -Include "$data/docs" -Exclude "$data/cache" }
         $err.FullyQualifiedErrorId | Should -Be 'InvalidInput,OBAgent.Commands.SetOBPolicyCommand'
