@@ -119,6 +119,78 @@ Describe 'Start-OBBackup' {
     }
 }
 
+Describe 'What the policy protects, and what is missing' {
+    BeforeEach {
+        $ctx = New-TestContext
+        $data = Initialize-BackupServer $ctx
+        function Set-Inclusions {
+            param([string[]] $Path, [switch] $NonRecursive)
+            New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $Path -NonRecursive:$NonRecursive) |
+                Set-OBPolicy -Confirm:$false | Out-Null
+        }
+        # The names of the files of the newest recovery point under a folder.
+        function Get-BackedUpNames {
+            param([string] $Folder)
+            $src = @(Get-OBRecoverableSource)[0]
+            $rp = @(Get-OBRecoverableItem -Source $src)[0]
+            @(Get-OBRecoverableItem -RecoveryPoint $rp -Location $Folder -SearchString '*' | Where-Object { -not $_.IsDir }).Name
+        }
+    }
+    AfterEach { Wait-NoJob; Remove-TestContext $ctx }
+
+    It 'backs up the files a wildcard inclusion names, in subfolders too unless -NonRecursive' {
+        $logs = Join-Path $data 'logs'
+        New-Item -ItemType Directory -Path (Join-Path $logs 'sub') -Force | Out-Null
+        foreach ($f in 'a.log', 'b.txt', 'sub/c.log', 'sub/d.txt') { Set-Content -LiteralPath (Join-Path $logs $f) -Value $f }
+        Set-Inclusions "$logs/*.log"
+        (Get-OBPolicy | Start-OBBackup | Select-Object -Last 1) | Should -Be 'The backup operation completed successfully.'
+        $job = Get-OBJob -Previous 1
+        $job.JobStatus.JobState | Should -Be 'Completed'
+        $job.FilesScanned | Should -Be 2
+        @(Get-BackedUpNames $logs | Sort-Object) | Should -Be @('a.log', 'c.log')
+        Set-Inclusions "$logs/*.log" -NonRecursive
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        (Get-OBJob -Previous 1).FilesScanned | Should -Be 1
+        @(Get-BackedUpNames $logs) | Should -Be @('a.log')
+    }
+
+    It 'completes with a warning naming a protected folder that is gone; Get-OBJob shows it' {
+        $gone = Join-Path $ctx.Root 'share'
+        New-Item -ItemType Directory -Path $gone | Out-Null
+        Set-Content -LiteralPath (Join-Path $gone 'x.txt') -Value 'x'
+        Set-Inclusions $data, $gone
+        Remove-Item -LiteralPath $gone -Recurse -Force
+        $warn = $null
+        $out = @(Get-OBPolicy | Start-OBBackup -WarningVariable warn -WarningAction SilentlyContinue)
+        $? | Should -BeTrue
+        $out[-1] | Should -Match 'completed with warnings'
+        ($warn -join "`n") | Should -Match ([regex]::Escape($gone))
+        ($warn -join "`n") | Should -Match 'does not exist'
+        $job = Get-OBJob -Previous 1
+        $job.JobStatus.JobState | Should -Be 'CompletedWithWarning'
+        $job.FailedFileCount | Should -Be 1
+        $job.GetFailedFiles()[0].Path | Should -Be $gone
+        (Get-OBJob -Previous 1 -Status Successful).JobId | Should -Be $job.JobId   # as in MARS: a warning is no failure
+        Get-BackedUpNames (Join-Path $data 'docs') | Should -Contain 'file1.txt'
+    }
+
+    It 'fails when nothing the policy protects is left: $? is false, -ErrorAction Stop throws, no point is made' {
+        Set-Inclusions (Join-Path $data 'docs')
+        Remove-Item -LiteralPath (Join-Path $data 'docs') -Recurse -Force
+        $points = @(Get-OBAllRecoveryPoints).Count
+        Get-OBPolicy | Start-OBBackup -ErrorVariable failure -ErrorAction SilentlyContinue | Out-Null
+        $? | Should -BeFalse
+        $failure[0].Exception.Message | Should -Match 'Nothing was backed up'
+        $failure[0].Exception.Message | Should -Match ([regex]::Escape((Join-Path $data 'docs')))
+        $failure[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        { Get-OBPolicy | Start-OBBackup -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Nothing was backed up*'
+        $job = Get-OBJob -Previous 1
+        $job.JobStatus.JobState | Should -Be 'Failed'
+        $job.GetFailedFiles()[0].Path | Should -Be (Join-Path $data 'docs')
+        @(Get-OBAllRecoveryPoints).Count | Should -Be $points
+    }
+}
+
 Describe 'One job at a time, and Stop-OBJob' {
     BeforeEach { $ctx = New-TestContext; $data = Initialize-BackupServer $ctx -BigFiles 16 }
     AfterEach { Wait-NoJob; Remove-TestContext $ctx }

@@ -65,6 +65,17 @@ Describe 'New-OBPolicy and New-OBFileSpec' {
         $err.Exception.Message | Should -Match 'absolute'
     }
 
+    It 'New-OBFileSpec refuses a path with a NUL character, which would cut it short (PathContainsNul)' {
+        $err = Get-ErrorRecord { New-OBFileSpec -FileSpec "$data/docs`0/etc" }
+        $err.FullyQualifiedErrorId | Should -Be 'PathContainsNul,OBAgent.Commands.NewOBFileSpecCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception | Should -BeOfType [System.ArgumentException]
+        $err.Exception.Message | Should -Match 'NUL'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$data/docs\0/etc"))
+        $err = Get-ErrorRecord { New-OBFileSpec -FileSpec "$data/docs", "$data/a`0.txt" -Exclude }
+        $err.FullyQualifiedErrorId | Should -Be 'PathContainsNul,OBAgent.Commands.NewOBFileSpecCommand'
+    }
+
     It 'New-OBFileSpec refuses .. components and wildcards before the last component' {
         (Get-ErrorRecord { New-OBFileSpec -FileSpec "$data/../etc" }).FullyQualifiedErrorId | Should -Be 'InvalidInput,OBAgent.Commands.NewOBFileSpecCommand'
         (Get-ErrorRecord { New-OBFileSpec -FileSpec "$data/*/x" }).Exception.Message | Should -Match 'last component'
@@ -176,6 +187,25 @@ Describe 'Set-OBPolicy refusals' {
         }
     }
     AfterEach { Remove-TestContext $ctx }
+
+    It 'commits an inclusion that does not exist, as MARS does, with a warning from Add-OBFileSpec and Set-OBPolicy' {
+        $addWarn = $null
+        $setWarn = $null
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec "$data/absent", "$data/gone/*.log", "$data/docs") -WarningVariable addWarn -WarningAction SilentlyContinue
+        @($addWarn).Count | Should -Be 2
+        ($addWarn -join "`n") | Should -Match ([regex]::Escape("'$data/absent' does not exist"))
+        ($addWarn -join "`n") | Should -Match ([regex]::Escape("'$data/gone/*.log' does not exist"))
+        ($addWarn -join "`n") | Should -Not -Match ([regex]::Escape("'$data/docs'"))
+        $committed = $p | Set-OBPolicy -Confirm:$false -WarningVariable setWarn -WarningAction SilentlyContinue
+        @($setWarn).Count | Should -Be 2
+        ($setWarn -join "`n") | Should -Match ([regex]::Escape("'$data/absent' does not exist"))
+        $committed.State | Should -Be 'Existing'
+        @(Get-OBPolicy | Get-OBFileSpec).FileSpec | Should -Contain "$data/absent"
+        # An exclusion that does not exist is no cause for a warning.
+        $exWarn = $null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec "$data/docs/absent" -Exclude) -WarningVariable exWarn -WarningAction SilentlyContinue | Out-Null
+        @($exWarn).Count | Should -Be 0
+    }
 
     It 'refuses an exclusion outside every inclusion' {
         $err = Get-ErrorRecord { Set-TestPolicy -Include "$data/docs" -Exclude "$data/cache" }

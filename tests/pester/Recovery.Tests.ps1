@@ -659,3 +659,24 @@ Describe 'Recovery cmdlet metadata' {
         }
     }
 }
+
+Describe 'A NUL character in a path' {
+    BeforeEach { $ctx = New-TestContext }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'New-OBRecoveryOption refuses a -DestinationPath with a NUL, which would cut it short (PathContainsNul)' {
+        $err = Get-ErrorRecord { New-OBRecoveryOption -DestinationPath "$($ctx.Root)/restore`0/etc" }
+        $err.FullyQualifiedErrorId | Should -Be 'PathContainsNul,OBAgent.Commands.NewOBRecoveryOptionCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception | Should -BeOfType [System.ArgumentException]
+        $err.Exception.Message | Should -Match ([regex]::Escape("$($ctx.Root)/restore\0/etc"))
+        Join-Path $ctx.Root 'restore' | Should -Not -Exist
+    }
+
+    It 'no text with a NUL reaches the library, whatever the cmdlet (InvalidInput)' {
+        $err = Get-ErrorRecord { Start-OBRegistration -VaultCredentials "$($ctx.Root)/x.VaultCredentials`0.old" -Confirm:$false }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidInput,OBAgent.Commands.StartOBRegistrationCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'NUL'
+    }
+}

@@ -5,7 +5,8 @@ namespace OBAgent.Commands
 {
     /// <summary>
     /// Add-OBFileSpec: add inclusions and exclusions to a policy object (committed by Set-OBPolicy).
-    /// Returns the policy once, after all the specs of the pipeline are added.
+    /// Returns the policy once, after all the specs of the pipeline are added. An inclusion that does
+    /// not exist now is added with a warning: backups list it as missing until it exists.
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "OBFileSpec", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(OBPolicy))]
@@ -26,7 +27,10 @@ namespace OBAgent.Commands
             foreach (OBFileSpec spec in FileSpec)
             {
                 if (spec != null && ShouldProcess(Policy.ToString(), "Add " + spec))
+                {
                     Policy.Add(spec);
+                    WarnIfMissing(spec);
+                }
             }
             if (!touched.Contains(Policy))
                 touched.Add(Policy);

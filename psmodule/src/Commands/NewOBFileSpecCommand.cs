@@ -7,7 +7,8 @@ namespace OBAgent.Commands
     /// New-OBFileSpec: one inclusion (or, with -Exclude, exclusion) per path. As in MARS scripts the
     /// paths are absolute; '*' and '?' may appear in the last component.
     ///
-    /// Refusal made here: FileSpecPathNotAbsolute (InvalidArgument), a relative path.
+    /// Refusals made here: FileSpecPathNotAbsolute (InvalidArgument), a relative path;
+    /// PathContainsNul (InvalidArgument), a path with a NUL character, which would cut it short.
     /// </summary>
     [Cmdlet(VerbsCommon.New, "OBFileSpec")]
     [OutputType(typeof(OBFileSpec))]
@@ -35,6 +36,7 @@ namespace OBAgent.Commands
             foreach (string path in FileSpec)
             {
                 current = path;
+                RefuseNul(path, "The file spec");
                 if (!IsFullyQualified(path))
                 {
                     ThrowError(string.Format(

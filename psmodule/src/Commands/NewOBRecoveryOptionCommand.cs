@@ -7,6 +7,8 @@ namespace OBAgent.Commands
     /// when no -DestinationPath is given), what it does with items that exist there (-OverwriteType,
     /// CreateCopy by default) and whether it restores owners, ACLs and extended attributes. A
     /// relative -DestinationPath is resolved against the current PowerShell location now.
+    ///
+    /// Refusal made here: PathContainsNul (InvalidArgument), a -DestinationPath with a NUL character.
     /// </summary>
     [Cmdlet(VerbsCommon.New, "OBRecoveryOption")]
     [OutputType(typeof(OBRecoveryOption))]
@@ -25,6 +27,7 @@ namespace OBAgent.Commands
 
         protected override void Execute()
         {
+            RefuseNul(DestinationPath, "The destination path");
             WriteObject(new OBRecoveryOption
             {
                 DestinationPath = string.IsNullOrEmpty(DestinationPath) ? null : TrimSeparator(ResolvePath(DestinationPath)),

@@ -13,6 +13,7 @@ namespace OBAgent.Commands
     ///
     /// Refusals made in managed code, with their stable ErrorIds:
     ///   VaultCredentialsPathNotAbsolute  InvalidArgument    Start-OBRegistration, relative path
+    ///   PathContainsNul                  InvalidArgument    New-OBFileSpec, New-OBRecoveryOption: a NUL in a path
     ///   NativeLibraryNotLoaded           ResourceUnavailable libobagent missing or incompatible
     /// </summary>
     public abstract class OBCmdletBase : PSCmdlet
@@ -75,6 +76,45 @@ namespace OBAgent.Commands
         protected void ThrowError(string message, string errorId, ErrorCategory category, object target)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, category, target));
+        }
+
+        /// <summary>
+        /// Refuse a path with a NUL character in it (PathContainsNul, InvalidArgument): the library
+        /// takes C strings, where the path would silently end at the NUL.
+        /// </summary>
+        protected void RefuseNul(string path, string what)
+        {
+            int nul = path == null ? -1 : path.IndexOf('\0');
+            if (nul < 0)
+                return;
+            ThrowError(string.Format(
+                "{0} '{1}' contains a NUL character (shown as \\0), which would cut it short at '{2}'. Remove it and try again.",
+                what, path.Replace("\0", "\\0"), path.Substring(0, nul)), "PathContainsNul", ErrorCategory.InvalidArgument, path);
+        }
+
+        /// <summary>
+        /// Warn about an inclusion that does not exist now: the policy keeps it (as MARS does), and
+        /// every backup reports it missing until it exists again.
+        /// </summary>
+        internal void WarnIfMissing(OBFileSpec spec)
+        {
+            if (spec == null || spec.IsExclude)
+                return;
+            string path = spec.NormalizedPath ?? spec.FileSpec;
+            if (string.IsNullOrEmpty(path))
+                return;
+            int slash = path.LastIndexOf('/');
+            string last = slash < 0 ? path : path.Substring(slash + 1);
+            bool exists;
+            if (last.IndexOfAny(new[] { '*', '?' }) >= 0)
+                exists = Directory.Exists(slash <= 0 ? "/" : path.Substring(0, slash));
+            else
+                exists = Directory.Exists(path) || File.Exists(path);
+            if (!exists)
+                WriteWarning(string.Format(
+                    "The inclusion '{0}' does not exist now{1}. The policy keeps it, but each backup lists it as "
+                    + "missing (CompletedWithWarning, or Failed when nothing else is left) until it exists: check the "
+                    + "path, or mount its volume.", path, last.IndexOfAny(new[] { '*', '?' }) >= 0 ? " (its folder is missing)" : ""));
         }
 
         /// <summary>This server's name as the library will see it, for ShouldProcess targets.</summary>

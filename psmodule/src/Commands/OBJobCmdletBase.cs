@@ -11,7 +11,8 @@ namespace OBAgent.Commands
     /// <summary>
     /// What Start-OBBackup and Start-OBRecovery do with the job they started when -Async is not
     /// given: poll it, show a progress bar and one line per step, then end with the success line,
-    /// a warning listing the files that failed, or a terminating error carrying the job's error.
+    /// a warning listing the files that failed, or an error carrying the job's error (terminating,
+    /// or non-terminating for a Failed job when the cmdlet's texts say so, as Start-OBBackup's do).
     /// Ctrl+C (StopProcessing) asks the job to stop; it ends Aborted and keeps what it did.
     /// </summary>
     public abstract class OBJobCmdletBase : OBCmdletBase
@@ -42,6 +43,12 @@ namespace OBAgent.Commands
 
             /// <summary>The error of a failed job that gave no message of its own.</summary>
             internal string Failed;
+
+            /// <summary>
+            /// A Failed job is a non-terminating error (WriteError: $? is false, -ErrorAction Stop
+            /// throws, a script goes on to its next command) rather than a terminating one.
+            /// </summary>
+            internal bool FailedIsNonTerminating;
         }
 
         /// <summary>
@@ -108,7 +115,13 @@ namespace OBAgent.Commands
                 code = job.State == Aborted ? -9 : -1;
             if (string.IsNullOrEmpty(message))
                 message = job.State == Aborted ? texts.Aborted : texts.Failed;
-            ThrowTerminatingError(ErrorMap.ToErrorRecord(JobFailure(code, message), job.JobId));
+            ErrorRecord record = ErrorMap.ToErrorRecord(JobFailure(code, message), job.JobId);
+            if (job.State != Aborted && texts.FailedIsNonTerminating)
+            {
+                WriteError(record);
+                return;
+            }
+            ThrowTerminatingError(record);
         }
 
         /// <summary>The exception for a job that ended Failed or Aborted; a cmdlet may word it better.</summary>

@@ -10,7 +10,8 @@ namespace OBAgent.Commands
     /// policy object's PolicyState (Set-OBPolicyState), BackupSchedule (Set-OBSchedule) and
     /// RetentionPolicy (Set-OBRetentionPolicy) are committed with it (ob_policy_set_protection; a
     /// part that is $null is removed). Both are validated first (ob_schedule_validate,
-    /// ob_retention_validate against the schedule): a refusal commits nothing.
+    /// ob_retention_validate against the schedule): a refusal commits nothing. An inclusion that does
+    /// not exist now is committed with a warning (as MARS does): backups list it as missing.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "OBPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(OBPolicy))]
@@ -26,6 +27,8 @@ namespace OBAgent.Commands
             if (!ShouldProcess(ServerNameHint(), action))
                 return;
             var specs = new List<PolicyFileSpecInfo>();
+            foreach (OBFileSpec s in Policy.Specs)
+                WarnIfMissing(s);
             foreach (OBFileSpec s in Policy.Specs)
                 specs.Add(new PolicyFileSpecInfo { Spec = s.NormalizedPath ?? s.FileSpec, IsExclude = s.IsExclude, IsRecursive = s.IsRecursive });
 

@@ -7,7 +7,8 @@ namespace OBAgent.Commands
     /// <summary>
     /// Start-OBBackup: back up now, with the committed policy. Without -Async it follows the job:
     /// progress bar, one line per step, then "The backup operation completed successfully." (or a
-    /// warning listing files it could not read, or the job's error). Ctrl+C stops the job. With
+    /// warning listing files and folders it could not back up, or the job's error: for a Failed job a
+    /// non-terminating error, so that $? is false and -ErrorAction Stop throws). Ctrl+C stops the job. With
     /// -Async it returns the OBJob at once; the job goes on without this session.
     ///
     /// Refusals made here: PolicyNotCommitted (InvalidOperation), a -Policy that Set-OBPolicy has
@@ -77,6 +78,7 @@ namespace OBAgent.Commands
             WarningHeader = "{0} file(s) could not be backed up:",
             Aborted = "The backup was stopped before it finished. What it stored is kept; the next backup goes on from there.",
             Failed = "The backup failed. Get-OBJob -Previous 1 shows the job.",
+            FailedIsNonTerminating = true,
         };
     }
 }

@@ -9,11 +9,19 @@ namespace OBAgent.Interop
     {
         private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
 
-        /// <summary>A NUL-terminated UTF-8 copy of s, or null for a null s (passed as NULL).</summary>
+        /// <summary>
+        /// A NUL-terminated UTF-8 copy of s, or null for a null s (passed as NULL). A NUL inside s is
+        /// refused (OB_EINVALID): the library would read the text only up to it.
+        /// </summary>
         internal static byte[] ToNative(string s)
         {
             if (s == null)
                 return null;
+            int nul = s.IndexOf('\0');
+            if (nul >= 0)
+                throw ErrorMap.FromNative(-2, string.Format(
+                    "The text '{0}' contains a NUL character (shown as \\0), which would cut it short at '{1}'. Remove it and try again.",
+                    s.Replace("\0", "\\0"), s.Substring(0, nul)));
             int n = Strict.GetByteCount(s);
             byte[] bytes = new byte[n + 1];
             Strict.GetBytes(s, 0, s.Length, bytes, 0);
