@@ -139,6 +139,57 @@ static void test_path_helpers(void **state)
 	}
 }
 
+/* What a backup asks of each inclusion before it scans: is it there, on the volume the policy names? */
+static void test_inclusion_missing(void **state)
+{
+	char *d = ob_test_tempdir("missing"), *file = ob_test_path(d, "file"), *gone = ob_test_path(d, "gone"),
+		*wild_gone = ob_test_path(d, "gone/*.log"), *wild_file = ob_test_path(d, "file/*.log"),
+		*wild = ob_test_path(d, "*.log"), *vol = NULL, *why = NULL;
+
+	(void)state;
+	ob_test_write(file, "x", 1);
+	assert_ok(ob_policy_volume_of(&vol, d));
+	assert_ok(ob_policy_inclusion_missing(&why, vol, d));
+	assert_null(why);
+	assert_ok(ob_policy_inclusion_missing(&why, vol, file));
+	assert_null(why);
+	assert_ok(ob_policy_inclusion_missing(&why, vol, wild));
+	assert_null(why);
+	assert_ok(ob_policy_inclusion_missing(&why, vol, gone));
+	assert_non_null(why);
+	assert_non_null(strstr(why, "does not exist"));
+	assert_non_null(strstr(why, gone));
+	ob_str_free(why);
+	assert_ok(ob_policy_inclusion_missing(&why, vol, wild_gone));
+	assert_non_null(strstr(why, "Its folder does not exist"));
+	ob_str_free(why);
+	assert_ok(ob_policy_inclusion_missing(&why, vol, wild_file));
+	assert_non_null(strstr(why, "is not a folder"));   /* its folder is a file */
+	ob_str_free(why);
+	/* The policy's volume is not in the mount table any more. */
+	{
+		char *unmounted = ob_test_path(d, "volume");
+		assert_ok(ob_policy_inclusion_missing(&why, unmounted, file));
+		assert_non_null(strstr(why, "not mounted"));
+		ob_str_free(why);
+		free(unmounted);
+	}
+	/* The path is on another mount now than the one the policy names. */
+	if (ob_platform_exists("/proc/self/mountinfo") == 1) {
+		assert_ok(ob_policy_inclusion_missing(&why, "/", "/proc/self"));
+		assert_non_null(strstr(why, "another volume now ('/proc')"));
+		ob_str_free(why);
+	}
+	ob_str_free(vol);
+	ob_test_rmtree(d);
+	free(d);
+	free(file);
+	free(gone);
+	free(wild_gone);
+	free(wild_file);
+	free(wild);
+}
+
 static void test_commit_and_read_back(void **state)
 {
 	fixture *f = *state;
@@ -359,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filespec_check),
 		cmocka_unit_test(test_path_helpers),
+		cmocka_unit_test(test_inclusion_missing),
 		cmocka_unit_test_setup_teardown(test_commit_and_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_and_ids_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
