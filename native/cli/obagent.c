@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,8 +169,14 @@ static int cmd_backup(int argc, char **argv)
 	state = j->state;
 	if (state == OB_JOB_COMPLETED)
 		printf("The backup operation completed successfully.\n");
-	else if (state == OB_JOB_COMPLETED_WITH_WARNING)
+	else if (state == OB_JOB_COMPLETED_WITH_WARNING) {
+		char *failed = NULL;
 		printf("The backup operation completed with warnings.\n");
+		/* What was not backed up, and why (path<TAB>reason lines): a missing folder is named here. */
+		if (ob_job_failed_files(&failed, a, j->job_id) == 0 && failed)
+			fprintf(stderr, "%s", failed);
+		ob_str_free(failed);
+	}
 	ob_job_info_free(j);
 	free(id);
 	ob_agent_free(a);
@@ -225,6 +232,18 @@ static int cmd_policy(int argc, char **argv)
 		exclude = 0;
 	}
 	rc = ob_policy_commit(&p, a, specs, n);
+	if (rc == 0)
+		for (i = 0; (size_t)i < n; i++) {
+			/* Committed, as in MARS; say so when it is not there now (a wildcard's folder for a wildcard). */
+			const char *slash = strrchr(specs[i].spec, '/');
+			char folder[4096];
+			struct stat st;
+			snprintf(folder, sizeof(folder), "%.*s", slash && strpbrk(slash, "*?") ? (int)(slash - specs[i].spec) : 4095,
+				specs[i].spec);
+			if (!specs[i].is_exclude && lstat(folder[0] ? folder : "/", &st) != 0)
+				fprintf(stderr, "warning: the inclusion '%s' does not exist now: each backup lists it as missing "
+					"until it exists.\n", specs[i].spec);
+		}
 	free(specs);
 	if (rc < 0)
 		return fail("cannot commit the policy", rc);
