@@ -99,6 +99,25 @@ static int rules_build(ruleset *rs, const ob_backup_source *src)
 	return 0;
 }
 
+/*
+ * Whether a file name matches a rule's pattern, with MARS's (Windows's) reading:
+ * '*' matches a leading dot too, and a pattern ending in ".*" also matches the
+ * name without an extension, so "*.*" is every file and "report.*" takes "report".
+ */
+static int name_matches(const char *pattern, const char *name)
+{
+	size_t pl = strlen(pattern);
+	char stem[256]; /* one path component */
+
+	if (fnmatch(pattern, name, 0) == 0)
+		return 1;
+	if (pl < 2 || pattern[pl - 2] != '.' || pattern[pl - 1] != '*' || pl - 2 >= sizeof(stem) || strchr(name, '.'))
+		return 0;
+	memcpy(stem, pattern, pl - 2);
+	stem[pl - 2] = '\0';
+	return fnmatch(stem, name, 0) == 0;
+}
+
 /* Is path p (length n) equal to or below folder base? */
 static int under(const char *p, size_t n, const char *base, size_t bl)
 {
@@ -135,7 +154,7 @@ static int selected(const ruleset *rs, const char *p, size_t n, int is_dir)
 				continue;
 			if (!(in_dir || (r->recursive && under(p, pl, r->base, r->base_len))))
 				continue;
-			if (fnmatch(r->pattern, name, FNM_PERIOD) != 0)
+			if (!name_matches(r->pattern, name))
 				continue;
 			score = 2 * r->base_len + 1;
 		} else if (n == r->base_len && memcmp(p, r->base, n) == 0) {
@@ -176,7 +195,7 @@ static int excluded_below(const ruleset *rs, const rule *r, const char *p, size_
 		if (e->pattern) {
 			int in_dir = pl == e->base_len && memcmp(p, e->base, pl) == 0;
 			if ((in_dir || (e->recursive && under(p, pl, e->base, e->base_len))) && e->base_len >= r->base_len &&
-			    fnmatch(e->pattern, name, FNM_PERIOD) == 0)
+			    name_matches(e->pattern, name))
 				return 1;
 		} else if (e->recursive && e->base_len > r->base_len && under(p, n, e->base, e->base_len)) {
 			return 1;

@@ -675,6 +675,26 @@ static void test_wildcard_inclusion_backs_up_matching_files(void **state)
 	free(copy);
 	ob_job_info_free(j);
 
+	/* MARS's own form, *.*: every file (as on Windows: with or without an extension, a leading dot too). */
+	free(pattern);
+	pattern = ob_test_path(wild, "*.*");
+	write_in(wild, "README", "r");
+	write_in(wild, ".hidden", "i");
+	specs[0].spec = pattern;
+	specs[0].is_recursive = 0;
+	commit(specs, 1, &ds, NULL);
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	assert_int_equal(j->files_scanned, 4);
+	copy = restore_folder(j->recovery_point, ds, volume, wild, "wild-star-dot-star");
+	assert_true(present(copy, "a.log"));
+	assert_true(present(copy, "b.txt"));
+	assert_true(present(copy, "README"));
+	assert_true(present(copy, ".hidden"));
+	assert_false(present(copy, "sub"));
+	free(copy);
+	ob_job_info_free(j);
+
 	commit_setup_policy();
 	free(volume);
 	free(pattern);
