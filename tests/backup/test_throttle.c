@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void test_rate_follows_work_hours(void **state)
@@ -49,7 +51,7 @@ static void test_small_limit_holds(void **state)
 	free(data);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	elapsed = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	/* 4 MiB through a 1 MiB/s link: the first MiB goes at once, the other three wait their turn. */
+	/* 4 MiB through a 1 MiB/s link: the first slice goes at once, the rest wait their turn. */
 	assert_true(elapsed >= 2.9);
 	be->free(be);
 	ob_test_rmtree(dir);
@@ -57,11 +59,159 @@ static void test_small_limit_holds(void **state)
 	free(buf);
 }
 
+/*
+ * A fake clock: sleeping moves it on. Before each move it notes how many bytes the
+ * vault folder holds, so the bytes written by every moment of the fake time are
+ * known without any wall-clock measurement.
+ */
+#define MAX_SAMPLES 4096
+typedef struct {
+	double now;
+	const char *dir;
+	size_t n;
+	double at[MAX_SAMPLES];
+	uint64_t bytes[MAX_SAMPLES];
+	double longest_sleep;
+	int sleeps;
+} fake_clock;
+
+static uint64_t walked;
+
+static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type == FTW_F)
+		walked += (uint64_t)st->st_size;
+	return 0;
+}
+
+static uint64_t bytes_in(const char *dir)
+{
+	walked = 0;
+	assert_int_equal(nftw(dir, add_size, 16, FTW_PHYS), 0);
+	return walked;
+}
+
+static void sample(fake_clock *c)
+{
+	assert_true(c->n < MAX_SAMPLES);
+	c->at[c->n] = c->now;
+	c->bytes[c->n] = bytes_in(c->dir);
+	c->n++;
+}
+
+static double fake_now(void *payload)
+{
+	return ((fake_clock *)payload)->now;
+}
+
+static void fake_sleep(void *payload, double seconds)
+{
+	fake_clock *c = payload;
+
+	if (c->dir)
+		sample(c);
+	if (seconds > c->longest_sleep)
+		c->longest_sleep = seconds;
+	c->sleeps++;
+	c->now += seconds;
+}
+
+/* Bytes on disk by the end of moments before t (the last sample before t). */
+static uint64_t written_before(const fake_clock *c, double t)
+{
+	uint64_t b = 0;
+	size_t i;
+
+	for (i = 0; i < c->n && c->at[i] < t; i++)
+		b = c->bytes[i];
+	return b;
+}
+
+/*
+ * A pack of 8 MiB through a 1 MiB/s limit: the bytes written within every second
+ * of the transfer are the rate (give or take one slice of an eighth of it), not
+ * the whole pack at once and then nothing (as it went before, when the local back
+ * end wrote whole packs after the throttle's wait). Reading it back is paced too.
+ */
+static void test_local_writes_follow_the_rate_each_second(void **state)
+{
+	const uint32_t rate = 1u << 20;
+	ob_throttle_settings s = { 0x7f, 0, 24 * 60, rate, rate };
+	const size_t len = 8u << 20, slice = ob_throttle_slice(rate);
+	fake_clock *c = calloc(1, sizeof(*c));
+	char *dir = ob_test_tempdir("throttle-smooth");
+	ob_throttle_clock clock = { fake_now, fake_sleep, c };
+	ob_backend *be;
+	uint8_t *buf;
+	void *data;
+	size_t got, i;
+	double end, t0;
+	int w;
+
+	(void)state;
+	assert_int_equal(slice, rate / 8);
+	assert_int_equal(posix_memalign((void **)&buf, 4096, len), 0);  /* page-aligned: the O_DIRECT path */
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + i / 4096);
+	c->now = 1000.0;
+	c->dir = dir;
+	assert_ok(ob_backend_local_new(&be, dir));
+	assert_ok(ob_backend_throttle_wrap_clock(&be, &s, &clock));
+	t0 = c->now;
+	assert_ok(be->put_nosync(be, "pack-a", buf, len));
+	sample(c);
+	end = c->now;
+	/* The last slice goes after (len - slice) / rate seconds. */
+	assert_true(end - t0 > (double)(len - slice) / rate - 0.01);
+	assert_true(end - t0 < (double)len / rate + 0.01);
+	for (w = 0; t0 + w < end; w++) {
+		uint64_t in_window = written_before(c, t0 + w + 1) - written_before(c, t0 + w);
+		print_message("second %d: %llu bytes\n", w, (unsigned long long)in_window);
+		assert_true(in_window <= rate + slice);
+		if (t0 + w + 1 <= end)
+			assert_true(in_window >= rate - slice);
+	}
+	assert_ok(be->sync(be));
+	assert_int_equal(bytes_in(dir), len);
+
+	/* A durable put goes the same way. */
+	c->n = 0;
+	sample(c);     /* what is there already */
+	c->now += 0.001;
+	t0 = c->now;
+	assert_ok(be->put(be, "pack-b", buf, len / 2));
+	sample(c);
+	for (w = 0; t0 + w < c->now; w++)
+		assert_true(written_before(c, t0 + w + 1) - written_before(c, t0 + w) <= rate + slice);
+	assert_true(c->now - t0 > (double)(len / 2) / rate - 0.2);
+
+	/* Reading: never more than a slice's wait at a time, the whole read at the rate. */
+	c->dir = NULL;
+	c->longest_sleep = 0;
+	c->sleeps = 0;
+	t0 = c->now;
+	assert_ok(be->get(&data, &got, be, "pack-a", 0, 0));
+	assert_int_equal(got, len);
+	assert_memory_equal(data, buf, len);
+	free(data);
+	assert_true(c->sleeps >= (int)(len / slice) - 2);
+	assert_true(c->longest_sleep <= (double)slice / rate + 0.01);
+	assert_true(c->now - t0 > (double)(len - 2 * slice) / rate);
+	be->free(be);
+	ob_test_rmtree(dir);
+	free(dir);
+	free(buf);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_follows_work_hours),
 		cmocka_unit_test(test_small_limit_holds),
+		cmocka_unit_test(test_local_writes_follow_the_rate_each_second),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
