@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void test_rate_follows_work_hours(void **state)
 {
@@ -206,12 +207,144 @@ static void test_local_writes_follow_the_rate_each_second(void **state)
 	free(c);
 }
 
+static void test_percent_of_a_job(void **state)
+{
+	ob_job_info j;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	j.state = OB_JOB_INPROGRESS;
+	assert_int_equal(ob_job_percent_complete(NULL), -1);
+	assert_int_equal(ob_job_percent_complete(&j), -1);          /* nothing found yet */
+	j.bytes_scanned = 1000;
+	j.bytes_done = 250;
+	assert_int_equal(ob_job_percent_complete(&j), 25);
+	j.bytes_done = 1000;
+	assert_int_equal(ob_job_percent_complete(&j), 99);          /* the point is not written yet */
+	j.state = OB_JOB_COMPLETED;
+	assert_int_equal(ob_job_percent_complete(&j), 100);
+	j.state = OB_JOB_FAILED;
+	j.bytes_done = 400;
+	assert_int_equal(ob_job_percent_complete(&j), 40);
+}
+
+/* Incompressible bytes (xorshift), so that what is uploaded is what is read. */
+static void random_file(const char *path, size_t len, uint64_t seed)
+{
+	uint64_t *buf = malloc(len), x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = x;
+	}
+	ob_test_write(path, buf, len);
+	free(buf);
+}
+
+/*
+ * A throttled backup reads its 36 MiB well ahead of the vault (a pack is read in
+ * a moment, and stored in two seconds at 8 MiB/s). Its percentage must follow what
+ * reached the vault: it never runs more than 10 points ahead of the share of the
+ * bytes uploaded so far. It used to count the bytes read, and stood at 44 % and
+ * more while nothing was stored, then at 99 % for most of the run.
+ */
+static void test_backup_percent_follows_the_vault(void **state)
+{
+	enum { MAX = 20000 };
+	char *dir = ob_test_tempdir("throttle-percent"), *src = ob_test_path(dir, "src"), *vault = ob_test_path(dir, "vault");
+	char *home = ob_test_path(dir, "home"), *creds = ob_test_path(dir, "creds"), *cred = NULL, *id, name[32];
+	int *pct = calloc(MAX, sizeof(int));
+	uint64_t *up = calloc(MAX, sizeof(uint64_t)), final_up;
+	ob_filespec_input spec;
+	ob_policy *policy = NULL;
+	ob_job_info *j = NULL;
+	ob_agent *a = NULL;
+	ob_vault *v = NULL;
+	size_t n = 0, i, ahead = 0, midway = 0;
+	int k;
+
+	(void)state;
+	assert_int_equal(mkdir(src, 0755), 0);
+	for (k = 0; k < 3; k++) {
+		char *p;
+		snprintf(name, sizeof(name), "part%d.bin", k);
+		p = ob_test_path(src, name);
+		random_file(p, 12u << 20, 0x9e3779b97f4a7c15ull * (uint64_t)(k + 1));
+		free(p);
+	}
+	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
+	ob_env_set("OBAGENT_SERVER_NAME", "throttle-test");
+	ob_env_set("OBAGENT_NOW", NULL);
+	assert_ok(ob_vault_create(&v, vault, "ThrottleTest"));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+	assert_ok(ob_agent_open(&a, home));
+	assert_ok(ob_agent_register(NULL, a, cred));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)"throttle test passphrase", 24, NULL));
+	assert_ok(ob_agent_set_throttle(a, 0x7f, 0, 24 * 60, 8u << 20, 8u << 20));
+	spec.spec = src;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&policy, a, &spec, 1));
+
+	assert_ok(ob_backup_start(&j, a, 0));
+	id = strdup(j->job_id);
+	for (k = 0; k < 60000 && j->state == OB_JOB_INPROGRESS; k++) {   /* up to 20 minutes */
+		if (j->bytes_scanned && n < MAX) {
+			pct[n] = ob_job_percent_complete(j);
+			up[n] = j->bytes_uploaded;
+			n++;
+		}
+		ob_job_info_free(j);
+		usleep(20000);
+		assert_ok(ob_job_get(&j, a, id));
+	}
+	if (j->state != OB_JOB_COMPLETED)
+		fail_msg("the backup ended %s: %s", ob_job_state_name(j->state), j->error_message ? j->error_message : "");
+	assert_int_equal(ob_job_percent_complete(j), 100);
+	final_up = j->bytes_uploaded;
+	assert_true(final_up >= (36u << 20));
+	assert_true(n >= 3);
+	for (i = 0; i < n; i++) {
+		int stored = (int)(up[i] * 100 / final_up);
+		if (pct[i] > stored + 10) {
+			print_error("sample %zu: %d %% shown with %d %% of the bytes uploaded\n", i, pct[i], stored);
+			ahead++;
+		}
+		if (pct[i] >= 20 && pct[i] <= 90)
+			midway++;
+	}
+	print_message("%zu samples of a throttled backup, none more than 10 points ahead of the upload\n", n);
+	assert_int_equal(ahead, 0);
+	assert_true(midway > 0);   /* it moved while the packs went, not from 0 to 100 at the end */
+	assert_int_equal(j->bytes_done, j->bytes_scanned);   /* all of it stored in the end */
+
+	ob_job_info_free(j);
+	free(id);
+	ob_policy_free(policy);
+	ob_agent_free(a);
+	ob_vault_free(v);
+	ob_str_free(cred);
+	ob_test_rmtree(dir);
+	free(dir);
+	free(src);
+	free(vault);
+	free(home);
+	free(creds);
+	free(pct);
+	free(up);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_follows_work_hours),
 		cmocka_unit_test(test_small_limit_holds),
 		cmocka_unit_test(test_local_writes_follow_the_rate_each_second),
+		cmocka_unit_test(test_percent_of_a_job),
+		cmocka_unit_test(test_backup_percent_follows_the_vault),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
