@@ -93,6 +93,7 @@ typedef struct az_response {
 	char curl_text[CURL_ERROR_SIZE];
 	unsigned int attempts;
 	int maybe_applied;        /* an earlier attempt may have reached the service */
+	int proxy_refused;        /* the proxy answered 407: it wants credentials, or refused ours */
 } az_response;
 
 unsigned int ob_azure_list_page_size = 5000;
@@ -363,6 +364,7 @@ static int attempt(az_backend *ab, CURL *h, const az_request *rq, az_response *r
 	int error = 0;
 
 	rs->status = 0;
+	rs->proxy_refused = 0;
 	rs->curl = CURLE_OK;
 	rs->curl_text[0] = '\0';
 	rs->body.len = 0;
@@ -470,6 +472,13 @@ static int attempt(az_backend *ab, CURL *h, const az_request *rq, az_response *r
 		snprintf(rs->curl_text, sizeof(rs->curl_text), "the response is larger than the %zu bytes expected", rs->body_max);
 	else if (!rs->curl_text[0])
 		snprintf(rs->curl_text, sizeof(rs->curl_text), "%s", curl_easy_strerror(rs->curl));
+	if (ab->proxy_host) {
+		/* 407 from the proxy: the answer to a request (http), or to the CONNECT of a tunnel (https). */
+		long tunnel = 0;
+		if (rs->curl != CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+		rs->proxy_refused = rs->status == 407 || tunnel == 407;
+	}
 done:
 	curl_slist_free_all(list);
 	ob_buf_dispose(&url);
@@ -526,6 +535,8 @@ static int perform(az_backend *ab, const az_request *rq, az_response *rs)
 		rs->attempts++;
 		if (rs->curl == CURLE_OK ? !retryable_status(rs->status) : !retryable_curl(rs->curl))
 			break;
+		if (rs->proxy_refused)
+			break;   /* the same credentials are refused the same way again */
 		if (rs->attempts >= ab->max_attempts)
 			break;
 		shift = rs->attempts - 1 < 16 ? rs->attempts - 1 : 16;
@@ -578,6 +589,18 @@ static int fail(az_backend *ab, const az_request *rq, az_response *rs)
 {
 	char svc[512];
 
+	if (rs->proxy_refused) {
+		if (ab->proxy_user)
+			return ob_err(OB_EAUTH, OB_ERRCLASS_CREDENTIALS,
+				"The proxy %s:%ld refused the proxy credentials of user '%s' (HTTP 407 Proxy Authentication "
+				"Required) while %s. Check the proxy user name and password: Set-OBMachineSetting -ProxyServer "
+				"%s -ProxyPort %ld -ProxyUsername <user> -ProxyPassword <password>.", ab->proxy_host, ab->proxy_port,
+				ab->proxy_user, rq->what, ab->proxy_host, ab->proxy_port);
+		return ob_err(OB_EAUTH, OB_ERRCLASS_CREDENTIALS,
+			"The proxy %s:%ld requires credentials (HTTP 407 Proxy Authentication Required) while %s, and none "
+			"are set. Give them: Set-OBMachineSetting -ProxyServer %s -ProxyPort %ld -ProxyUsername <user> "
+			"-ProxyPassword <password>.", ab->proxy_host, ab->proxy_port, rq->what, ab->proxy_host, ab->proxy_port);
+	}
 	if (rs->curl != CURLE_OK) {
 		if (rs->curl == CURLE_PEER_FAILED_VERIFICATION || rs->curl == CURLE_SSL_CACERT_BADFILE ||
 		    rs->curl == CURLE_SSL_CERTPROBLEM || rs->curl == CURLE_SSL_ISSUER_ERROR)

@@ -19,6 +19,8 @@ typedef struct {
 	pthread_mutex_t lock;     /* the paths stored but not yet synced */
 	char **unsynced;
 	size_t nunsynced, cap;
+	ob_backend_pace_cb pace;  /* set before any transfer (set_pacer); NULL: objects go at once */
+	void *pace_payload;
 } local_backend;
 
 #define OB_NAME_MAX 1024
@@ -78,8 +80,7 @@ static int put_impl(ob_backend *be, const char *name, const void *data, size_t l
 	error = ob_platform_mkdir_p(path, 0700);
 	*slash = '/';
 	if (error == 0)
-		error = durable ? ob_platform_write_file(path, data, len, 0600, 0)
-				: ob_platform_write_file_nosync(path, data, len, 0600);
+		error = ob_platform_write_file_paced(path, data, len, 0600, durable, lb->pace, lb->pace_payload);
 	if (error == OB_EEXISTS)
 		error = ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "Object '%s' exists already.", name);
 	if (error == 0 && !durable) {
@@ -170,7 +171,14 @@ static int local_get(void **out, size_t *out_len, ob_backend *be, const char *na
 		goto done;
 	}
 	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(offset + got));
+		size_t want = len - got;
+		ssize_t n;
+		if (lb->pace) {
+			size_t grant = lb->pace(lb->pace_payload, want);
+			if (grant && grant < want)
+				want = grant;
+		}
+		n = pread(fd, buf + got, want, (off_t)(offset + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -352,6 +360,14 @@ static unsigned int local_capabilities(ob_backend *be)
 	return OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET | OB_BACKEND_CAP_LOCAL;
 }
 
+static void local_set_pacer(ob_backend *be, ob_backend_pace_cb pace, void *payload)
+{
+	local_backend *lb = (local_backend *)be;
+
+	lb->pace = pace;
+	lb->pace_payload = payload;
+}
+
 static void local_free(ob_backend *be)
 {
 	local_backend *lb = (local_backend *)be;
@@ -395,6 +411,7 @@ int ob_backend_local_new(ob_backend **out, const char *root)
 	lb->parent.put_nosync = local_put_nosync;
 	lb->parent.sync = local_sync;
 	lb->parent.cleanup = local_cleanup;
+	lb->parent.set_pacer = local_set_pacer;
 	pthread_mutex_init(&lb->lock, NULL);
 	*out = &lb->parent;
 	return 0;

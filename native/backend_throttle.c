@@ -18,16 +18,30 @@ typedef struct throttle {
 	ob_backend parent;
 	ob_backend *inner;
 	ob_throttle_settings settings;
+	ob_throttle_clock clock;
+	int paced;              /* the inner back end moves objects in the pieces we grant */
 	pthread_mutex_t lock;
 	double next_free;       /* monotonic seconds when the link is free again */
 } throttle;
 
-static double mono_now(void)
+static double mono_now(void *payload)
 {
 	struct timespec ts;
 
+	(void)payload;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void mono_sleep(void *payload, double seconds)
+{
+	struct timespec ts;
+
+	(void)payload;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }
 
 uint32_t ob_throttle_rate_at(const ob_throttle_settings *s, int64_t t)
@@ -43,38 +57,69 @@ uint32_t ob_throttle_rate_at(const ob_throttle_settings *s, int64_t t)
 	return s->non_work_bandwidth;
 }
 
-/* Take len bytes of the link: wait until the bytes before them have gone at the rate in force. */
-static void take(throttle *t, size_t len)
+/* The rate in force now: bytes per second, 0 for no limit. */
+static uint32_t rate_now(throttle *t)
 {
 	int64_t now = 0;
-	uint32_t rate;
-	double start, wait;
 
 	ob_clock_now(&now);
-	rate = ob_throttle_rate_at(&t->settings, now);
+	return ob_throttle_rate_at(&t->settings, now);
+}
+
+/* Take len bytes of the link: wait until the bytes before them have gone at rate. */
+static void take(throttle *t, uint32_t rate, size_t len)
+{
+	double start, wait;
+
 	if (!rate)
 		return;
 	pthread_mutex_lock(&t->lock);
-	start = mono_now();
+	start = t->clock.now(t->clock.payload);
 	if (t->next_free < start)
 		t->next_free = start;
 	wait = t->next_free - start;
 	t->next_free += (double)len / (double)rate;
 	pthread_mutex_unlock(&t->lock);
-	if (wait > 0) {
-		struct timespec ts;
-		ts.tv_sec = (time_t)wait;
-		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
-		while (nanosleep(&ts, &ts) != 0)
-			;
-	}
+	if (wait > 0)
+		t->clock.sleep(t->clock.payload, wait);
+}
+
+/* A whole object's bytes, for a back end that cannot move it in pieces. */
+static void take_whole(throttle *t, size_t len)
+{
+	if (!t->paced)
+		take(t, rate_now(t), len);
+}
+
+size_t ob_throttle_slice(uint32_t rate)
+{
+	size_t slice = (size_t)(rate / OB_THROTTLE_SLICES_PER_SECOND) & ~(size_t)4095;
+
+	return slice ? slice : 4096;
+}
+
+/*
+ * The inner back end's pacer: an eighth of a second's worth of bytes (whole pages)
+ * at a time, so that the link carries the rate within every second, not a pack
+ * at once and then nothing while the bucket refills.
+ */
+static size_t pace(void *payload, size_t want)
+{
+	throttle *t = payload;
+	uint32_t rate = rate_now(t);
+	size_t n = want;
+
+	if (rate && want > ob_throttle_slice(rate))
+		n = ob_throttle_slice(rate);
+	take(t, rate, n);
+	return n;
 }
 
 static int t_put(ob_backend *be, const char *name, const void *data, size_t len)
 {
 	throttle *t = (throttle *)be;
 
-	take(t, len);
+	take_whole(t, len);
 	return t->inner->put(t->inner, name, data, len);
 }
 
@@ -82,7 +127,7 @@ static int t_put_nosync(ob_backend *be, const char *name, const void *data, size
 {
 	throttle *t = (throttle *)be;
 
-	take(t, len);
+	take_whole(t, len);
 	return t->inner->put_nosync(t->inner, name, data, len);
 }
 
@@ -106,7 +151,7 @@ static int t_get(void **out, size_t *out_len, ob_backend *be, const char *name, 
 	int error = t->inner->get(out, out_len, t->inner, name, offset, len);
 
 	if (error == 0)
-		take(t, *out_len);
+		take_whole(t, *out_len);
 	return error;
 }
 
@@ -151,6 +196,11 @@ static void t_free(ob_backend *be)
 
 int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settings)
 {
+	return ob_backend_throttle_wrap_clock(be, settings, NULL);
+}
+
+int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *settings, const ob_throttle_clock *clock)
+{
 	throttle *t;
 
 	if (!settings->work_days && !settings->work_bandwidth && !settings->non_work_bandwidth)
@@ -159,6 +209,9 @@ int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settin
 		return ob_err_nomem();
 	t->inner = *be;
 	t->settings = *settings;
+	t->clock.now = clock && clock->now ? clock->now : mono_now;
+	t->clock.sleep = clock && clock->sleep ? clock->sleep : mono_sleep;
+	t->clock.payload = clock ? clock->payload : NULL;
 	pthread_mutex_init(&t->lock, NULL);
 	t->parent.version = OB_BACKEND_VERSION;
 	t->parent.put = t_put;
@@ -171,6 +224,11 @@ int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settin
 	t->parent.put_nosync = (*be)->put_nosync ? t_put_nosync : NULL;
 	t->parent.sync = (*be)->sync ? t_sync : NULL;
 	t->parent.cleanup = (*be)->cleanup ? t_cleanup : NULL;
+	t->parent.set_pacer = NULL;   /* this wrapper paces; nothing above it does */
+	if (t->inner->version >= 2 && t->inner->set_pacer) {
+		t->inner->set_pacer(t->inner, pace, t);
+		t->paced = 1;
+	}
 	*be = &t->parent;
 	return 0;
 }

@@ -13,7 +13,26 @@ typedef struct ob_throttle_settings {
 /** The rate in force at time t (local time): bytes per second, 0 for no limit. */
 uint32_t ob_throttle_rate_at(const ob_throttle_settings *s, int64_t t);
 
-/** Wrap *be (replaced by the wrapper, which owns it) when the settings throttle. */
+/**
+ * Wrap *be (replaced by the wrapper, which owns it) when the settings throttle. A
+ * back end with set_pacer (the local one) moves each object in slices of an
+ * eighth of a second's bytes with the bucket in between; the others take an
+ * object's bytes from the bucket before moving it.
+ */
 int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settings);
+
+/** The clock of a throttle: monotonic seconds, and a wait. Tests pass a fake one. */
+typedef struct ob_throttle_clock {
+	double (*now)(void *payload);
+	void (*sleep)(void *payload, double seconds);
+	void *payload;
+} ob_throttle_clock;
+
+/** ob_backend_throttle_wrap with another clock (NULL or NULL members: the real one). */
+int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *settings, const ob_throttle_clock *clock);
+
+#define OB_THROTTLE_SLICES_PER_SECOND 8
+/** The most bytes a paced back end moves at once at rate (bytes/s): rate/8 in whole pages, 4096 at least. */
+size_t ob_throttle_slice(uint32_t rate);
 
 #endif

@@ -651,8 +651,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		for (i = 0; i < n && error == 0; i++) {
 			filejob *f = batch[i]->file;
-			if (sealed[i])
-				error = add_sealed(s, OB_BLOB_DATA, ids[i], sealed[i], sealed_len[i], batch[i]->len);
+			if (sealed[i] && (error = add_sealed(s, OB_BLOB_DATA, ids[i], sealed[i], sealed_len[i], batch[i]->len)) == 0)
+				atomic_fetch_add(&s->pg->bytes_unstored, batch[i]->len);   /* done once its pack is stored */
 			if (error == 0) {
 				memcpy(f->ids + batch[i]->index * OB_ID_BYTES, ids[i], OB_ID_BYTES);
 				atomic_fetch_add(&s->pg->bytes_done, batch[i]->len);
@@ -788,6 +788,19 @@ static int record_packs(state *s, sqlite3_stmt *ins, sqlite3_stmt *stage, pack_o
 	return error;
 }
 
+/* The file bytes of the data blobs in a batch of packs (before compression). */
+static uint64_t data_bytes(const pack_out *batch)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (; batch; batch = batch->next)
+		for (i = 0; i < batch->p.count; i++)
+			if (batch->p.entries[i].type == OB_BLOB_DATA)
+				n += batch->p.entries[i].raw_length;
+	return n;
+}
+
 /*
  * The syncer: makes written packs durable in batches, then records their blobs.
  * A blob is recorded only once its pack is durable, so that neither a crash nor
@@ -846,8 +859,10 @@ static void *syncer_main(void *arg)
 		free_cache_list(files);
 		for (po = batch; po; po = po->next)
 			bytes += po->size;
-		if (error == 0)
+		if (error == 0) {
 			atomic_fetch_add(&s->pg->bytes_uploaded, bytes);
+			atomic_fetch_sub(&s->pg->bytes_unstored, data_bytes(batch));
+		}
 
 		pthread_mutex_lock(&s->lock);
 		if (error < 0)

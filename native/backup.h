@@ -25,6 +25,7 @@ typedef struct ob_backup_progress {
 	atomic_uint_fast64_t files_scanned, files_done, files_failed;
 	atomic_uint_fast64_t bytes_scanned, bytes_done, bytes_uploaded;
 	atomic_uint_fast64_t files_cached;   /* unchanged since the last backup: not read */
+	atomic_uint_fast64_t bytes_unstored; /* of bytes_done, those in new blobs not yet stored in the vault */
 	atomic_int_fast64_t datasource_id;
 	atomic_int cancel;            /* set to stop the backup */
 	atomic_int phase;             /* index into ob_backup_phase_text */

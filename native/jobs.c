@@ -40,6 +40,22 @@ const char *ob_job_state_name(int state)
 	}
 }
 
+int ob_job_percent_complete(const ob_job_info *j)
+{
+	uint64_t pct;
+
+	if (!j)
+		return -1;
+	if (j->state == OB_JOB_COMPLETED || j->state == OB_JOB_COMPLETED_WITH_WARNING)
+		return 100;
+	if (!j->bytes_scanned)
+		return -1;
+	pct = j->bytes_done >= j->bytes_scanned ? 100 : j->bytes_done * 100 / j->bytes_scanned;
+	if (j->state == OB_JOB_INPROGRESS && pct > 99)
+		pct = 99;   /* the point's metadata and its check are still to come */
+	return (int)pct;
+}
+
 void ob_job_info_free(ob_job_info *j)
 {
 	if (!j)
@@ -537,7 +553,11 @@ static void monitor_tick(monitor *m)
 	sqlite3_bind_int64(st, 3, (int64_t)atomic_load(&m->pg->files_done));
 	sqlite3_bind_int64(st, 4, (int64_t)atomic_load(&m->pg->files_failed));
 	sqlite3_bind_int64(st, 5, (int64_t)atomic_load(&m->pg->bytes_scanned));
-	sqlite3_bind_int64(st, 6, (int64_t)atomic_load(&m->pg->bytes_done));
+	{
+		/* Done is what the vault holds: a block read but waiting in a pack to be stored is not done yet. */
+		uint64_t unstored = atomic_load(&m->pg->bytes_unstored), done = atomic_load(&m->pg->bytes_done);
+		sqlite3_bind_int64(st, 6, (int64_t)(done > unstored ? done - unstored : 0));
+	}
 	sqlite3_bind_int64(st, 7, (int64_t)atomic_load(&m->pg->bytes_uploaded));
 	sqlite3_bind_int64(st, 8, (int64_t)atomic_load(&m->pg->datasource_id));
 	sqlite3_bind_text(st, 9, ob_backup_phase_text[phase], -1, SQLITE_STATIC);

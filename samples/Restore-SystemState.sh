@@ -14,18 +14,23 @@
 #   --include-storage    also /etc/fstab, /etc/crypttab, /etc/mdadm
 #   --include-accounts   also /etc/passwd, group, shadow, gshadow, subuid, subgid
 #   --delete-extra       with --apply: remove /etc files the capture does not have
+#   --remove-extra-packages  with --apply: remove packages the capture does not have
 #   --no-packages | --no-etc | --no-units   leave that part alone
 #   --force              apply even when the distribution or its version differs
 #
 # Exit status: 0 when the comparison (and the changes, with --apply) succeeded,
 # 1 on an error, 2 on bad usage. The last line is "No changes." when this
 # machine already matches the capture. Running --apply twice changes nothing
-# the second time.
+# the second time. A package counts as installed in every dpkg state but
+# not-installed and config-files (half-configured, triggers-pending, held ...
+# are installed), on both sides; extra packages are removed only when asked.
+# DPKG_ADMINDIR (as dpkg reads it) compares with another dpkg database; --apply
+# of packages then refuses, since apt-get would change this machine's.
 set -euo pipefail
 export LC_ALL=C
 
 MODE=dry-run
-FORCE=0 INC_IDENTITY=0 INC_STORAGE=0 INC_ACCOUNTS=0 DELETE_EXTRA=0
+FORCE=0 INC_IDENTITY=0 INC_STORAGE=0 INC_ACCOUNTS=0 DELETE_EXTRA=0 REMOVE_PACKAGES=0
 DO_PACKAGES=1 DO_ETC=1 DO_UNITS=1
 CAPTURE=""
 CHANGES=0
@@ -44,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--include-storage) INC_STORAGE=1 ;;
 	--include-accounts) INC_ACCOUNTS=1 ;;
 	--delete-extra) DELETE_EXTRA=1 ;;
+	--remove-extra-packages) REMOVE_PACKAGES=1 ;;
 	--no-packages) DO_PACKAGES=0 ;;
 	--no-etc) DO_ETC=0 ;;
 	--no-units) DO_UNITS=0 ;;
@@ -61,6 +67,9 @@ grep -q '"format": "obagent-systemstate"' "$MANIFEST" || die "'$MANIFEST' is not
 grep -q '"format_version": 1,' "$MANIFEST" || die "'$MANIFEST' has a format version this script does not know (it knows 1)."
 if [ "$MODE" = apply ] && [ "$(id -u)" != 0 ]; then
 	die "--apply changes packages, /etc and systemd: run it as root."
+fi
+if [ "$MODE" = apply ] && [ "$DO_PACKAGES" = 1 ] && [ -n "${DPKG_ADMINDIR:-}" ]; then
+	die "DPKG_ADMINDIR is set: packages were compared with '$DPKG_ADMINDIR', not with what apt-get would change. Unset it, or pass --no-packages."
 fi
 [ "$(id -u)" = 0 ] || warn "not root: files only root may read are compared as far as they can be."
 
@@ -114,25 +123,31 @@ elif [ -f "$CAPTURE/packages/rpm.tsv" ]; then
 fi
 
 # "key<TAB>version" of installed packages, sorted; key = name:arch (dpkg) or name.arch (rpm).
+# A dpkg package is installed in every status (the second letter of db:Status-Abbrev,
+# "ii ", "iF ", "it ", "hi "...) but n (not-installed) and c (config-files): one in the
+# middle of its configuration or with triggers pending is there, so that a capture
+# taken then matches the machine a moment later.
 captured_packages() {
 	case $PKG_TOOL in
-	dpkg) awk -F'\t' '$4 ~ /^ii/ { print $1 ":" $3 "\t" $2 }' "$CAPTURE/packages/dpkg.tsv" ;;
+	dpkg) awk -F'\t' '{ s = substr($4, 2, 1) } s != "" && s != "n" && s != "c" { print $1 ":" $3 "\t" $2 }' "$CAPTURE/packages/dpkg.tsv" ;;
 	rpm) awk -F'\t' '{ print $1 "." $3 "\t" $2 }' "$CAPTURE/packages/rpm.tsv" ;;
 	esac | sort -u -t "$(printf '\t')" -k1,1
 }
 current_packages() {
 	case $PKG_TOOL in
-	dpkg) dpkg-query -W --showformat='${Package}:${Architecture}\t${Version}\t${db:Status-Abbrev}\n' |
-		awk -F'\t' '$3 ~ /^ii/ { print $1 "\t" $2 }' ;;
+	dpkg) dpkg-query -W --showformat='${Package}:${Architecture}\t${Version}\t${db:Status-Abbrev}\n' >"$WORK/dpkg.cur"
+		awk -F'\t' '{ s = substr($3, 2, 1) } s != "" && s != "n" && s != "c" { print $1 "\t" $2 }' "$WORK/dpkg.cur" ;;
 	rpm) rpm -qa --qf '%{NAME}.%{ARCH}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n' ;;
 	esac | sort -u -t "$(printf '\t')" -k1,1
 }
 
-# "install|remove|version<TAB>key<TAB>captured version<TAB>current version"
+# "install|remove|extra|version<TAB>key<TAB>captured version<TAB>current version"
+# A package this machine has and the capture lacks is "extra" (left alone) unless
+# --remove-extra-packages makes it "remove".
 package_plan() {
 	captured_packages >"$WORK/pkg.cap"
 	current_packages >"$WORK/pkg.cur"
-	awk -F'\t' -v OFS='\t' '
+	awk -F'\t' -v OFS='\t' -v extra="$([ "$REMOVE_PACKAGES" = 1 ] && echo remove || echo extra)" '
 		NR == FNR { cap[$1] = $2; next }
 		{ cur[$1] = $2 }
 		END {
@@ -140,7 +155,7 @@ package_plan() {
 				if (!(k in cur)) print "install", k, cap[k], "-"
 				else if (cur[k] != cap[k]) print "version", k, cap[k], cur[k]
 			}
-			for (k in cur) if (!(k in cap)) print "remove", k, "-", cur[k]
+			for (k in cur) if (!(k in cap)) print extra, k, "-", cur[k]
 		}' "$WORK/pkg.cap" "$WORK/pkg.cur" | sort -t "$(printf '\t')" -k1,1 -k2,2
 }
 
@@ -154,10 +169,13 @@ mark_plan() {
 	[ "$PKG_TOOL" = dpkg ] && [ -f "$CAPTURE/packages/apt-manual.txt" ] && command -v apt-mark >/dev/null || return 0
 	sort -u "$CAPTURE/packages/apt-manual.txt" >"$WORK/manual.cap"
 	apt-mark showmanual | sort -u >"$WORK/manual.cur"
-	# Only packages installed here are marked; the rest are installs above.
+	# Only packages installed here are marked; the rest are installs above. Only packages
+	# the capture has become automatic: an extra one marked so would go with the next
+	# "apt-get autoremove", a removal nobody asked for.
 	awk -F'\t' '{ k = $1; sub(/:[^:]*$/, "", k); print k; print $1 }' "$WORK/pkg.cur" | sort -u >"$WORK/installed"
+	awk -F'\t' '{ k = $1; sub(/:[^:]*$/, "", k); print k; print $1 }' "$WORK/pkg.cap" | sort -u >"$WORK/captured"
 	comm -23 "$WORK/manual.cap" "$WORK/manual.cur" | comm -12 - "$WORK/installed" | sed 's/^/manual\t/'
-	comm -13 "$WORK/manual.cap" "$WORK/manual.cur" | sed 's/^/auto\t/'
+	comm -13 "$WORK/manual.cap" "$WORK/manual.cur" | comm -12 - "$WORK/captured" | sed 's/^/auto\t/'
 }
 
 apply_packages() {
@@ -343,16 +361,27 @@ if [ "$DO_PACKAGES" = 1 ] && [ "$PKG_TOOL" != none ]; then
 	echo "Packages ($PKG_TOOL):"
 	package_plan >"$WORK/pkg.plan"
 	before=$CHANGES
+	left=""
 	while IFS=$'\t' read -r kind key cap cur; do
 		case $kind in
 		install) change install "$key $cap" ;;
 		remove) change remove "$key $cur" ;;
+		extra) left="$left    extra package $key $cur (not in the capture; --remove-extra-packages)"$'\n' ;;
 		version) change version "$key $cur -> $cap" ;;
 		esac
 	done <"$WORK/pkg.plan"
 	mark_plan >"$WORK/mark.plan"
 	while IFS=$'\t' read -r kind key; do change "mark $kind" "$key"; done <"$WORK/mark.plan"
 	[ "$CHANGES" -gt "$before" ] || echo "  (match the capture)"
+	[ -z "$left" ] || printf 'Left alone (differ, but excluded):\n%s' "$left"
+	if [ "$PKG_TOOL" = dpkg ]; then
+		# Counted as installed, but dpkg has not finished with them.
+		awk -F'\t' -v OFS='\t' '{ s = substr($3, 2, 1) }
+			(s != "" && s != "n" && s != "c" && s != "i") || substr($3, 3, 1) == "R" { sub(/ +$/, "", $3); print $1, $3 }' \
+			"$WORK/dpkg.cur" | while IFS=$'\t' read -r key st; do
+			warn "$key is not fully installed on this machine (dpkg status '$st'): 'dpkg --configure -a' finishes it."
+		done
+	fi
 elif [ "$DO_PACKAGES" = 1 ]; then
 	echo "Packages: the capture lists none (no packages/dpkg.tsv or packages/rpm.tsv)."
 fi

@@ -45,7 +45,7 @@ typedef struct ob_job_info {
 	uint64_t files_done;
 	uint64_t files_failed;
 	uint64_t bytes_scanned;  /**< bytes of the files looked at */
-	uint64_t bytes_done;     /**< bytes read and processed */
+	uint64_t bytes_done;     /**< bytes read and in the vault (a backup's new blocks count once their pack is stored) */
 	uint64_t bytes_uploaded; /**< bytes written to the vault */
 	int64_t datasource_id;   /**< the data source being worked on (0: none) */
 	char *datasources;       /**< data source names, newline-separated */
@@ -53,6 +53,14 @@ typedef struct ob_job_info {
 } ob_job_info;
 
 #define OB_JOB_INFO_VERSION 1
+
+/**
+ * How far a job is, 0 to 100, or -1 while nothing is known yet: bytes_done of
+ * bytes_scanned, so that a backup's share grows as its data reaches the vault,
+ * not as it is read (a throttled backup reads far ahead of what it has stored).
+ * At most 99 while the job runs; 100 once it completed.
+ */
+OB_EXTERN(int) ob_job_percent_complete(const ob_job_info *info);
 
 OB_EXTERN(void) ob_job_info_free(ob_job_info *info);
 /** Free an array from ob_job_list. */

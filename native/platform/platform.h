@@ -32,6 +32,14 @@ int ob_platform_exists(const char *path);
 int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace);
 /** The same without syncing anything (the caller syncs later with ob_platform_sync_paths). */
 int ob_platform_write_file_nosync(const char *path, const void *data, size_t len, unsigned int mode);
+/** Paces a write (the back end's ob_backend_pace_cb): how many of want bytes may go now. */
+typedef size_t (*ob_platform_pace_cb)(void *payload, size_t want);
+/**
+ * ob_platform_write_file create-only (replace = 0), synced when durable, written
+ * in the pieces that pace grants (pace NULL: at once).
+ */
+int ob_platform_write_file_paced(const char *path, const void *data, size_t len, unsigned int mode, int durable,
+	ob_platform_pace_cb pace, void *payload);
 /** Make files durable: each file, then each distinct parent folder. */
 int ob_platform_sync_paths(char *const *paths, size_t count);
 /** Read a whole file of at most max bytes (OB_EINVALID if larger). *out malloc'd, NUL-terminated. */

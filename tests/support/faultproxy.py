@@ -8,7 +8,14 @@ passes, answers 503 (twice in a row), answers 500 with Retry-After: 1, drops the
 connection before forwarding, or forwards and then drops the connection without
 answering (for a GET with a body: after half the response). Faults are logged
 on stderr as "fault <kind> <method> <path>". Standard library only.
+
+  faultproxy.py [--auth USER:PASSWORD] [port]
+
+With --auth it injects no faults but asks for proxy credentials: a request (or
+a CONNECT) without "Proxy-Authorization: Basic" of USER:PASSWORD is answered
+407, logged as "fault 407 <method> <target>".
 """
+import base64
 import socket
 import sys
 import threading
@@ -17,6 +24,7 @@ PATTERN = {3: "503", 4: "503", 7: "drop-before", 11: "drop-after", 14: "500-retr
 CYCLE = 16
 lock = threading.Lock()
 counter = 0
+auth = None   # the expected Proxy-Authorization value, with --auth
 
 
 def log(*args):
@@ -48,7 +56,7 @@ def handle(client):
             return
         lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
         method, target, version = lines[0].split(" ", 2)
-        length, kept = 0, []
+        length, kept, given = 0, [], None
         for line in lines[1:]:
             if not line:
                 continue
@@ -56,6 +64,8 @@ def handle(client):
             lname = name.strip().lower()
             if lname == "content-length":
                 length = int(value.strip())
+            if lname == "proxy-authorization":
+                given = value.strip()
             if lname in ("connection", "proxy-connection", "keep-alive", "proxy-authorization"):
                 continue
             kept.append(line)
@@ -65,6 +75,10 @@ def handle(client):
                 return
             buf.extend(chunk)
         body = bytes(buf[end:end + length])
+        if auth is not None and given != auth:
+            log("fault", "407", method, target)
+            answer(client, "407 Proxy Authentication Required", 'Proxy-Authenticate: Basic realm="obagent-test"\r\n')
+            return
         if not target.startswith("http://"):
             answer(client, "400 Bad Request")
             return
@@ -75,7 +89,7 @@ def handle(client):
             return
         with lock:
             counter += 1
-            fault = PATTERN.get(counter % CYCLE)
+            fault = PATTERN.get(counter % CYCLE) if auth is None else None
         if fault:
             log("fault", fault, method, "/" + path)
         if fault == "503":
@@ -118,9 +132,14 @@ def handle(client):
 
 
 def main():
+    global auth
+    args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == "--auth":
+        auth = "Basic " + base64.b64encode(args[1].encode()).decode()
+        args = args[2:]
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    srv.bind(("127.0.0.1", int(args[0]) if args else 0))
     srv.listen(64)
     print("PORT %d" % srv.getsockname()[1], flush=True)
     while True:

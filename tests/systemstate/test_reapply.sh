@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Capture this machine, then Restore-SystemState.sh must find nothing to change
 # (dry run, and --apply as root does nothing); on an edited copy of the capture
-# it must list exactly the edits; a capture of another distribution is refused.
+# it must list exactly the edits; packages in a transient dpkg state (half-configured,
+# triggers-pending) are installed on either side, and an extra package is removed
+# only with --remove-extra-packages; a capture of another distribution is refused.
 #   test_reapply.sh <test_systemstate binary> <Restore-SystemState.sh>
 set -euo pipefail
 BIN=$1 SCRIPT=$2
@@ -21,6 +23,58 @@ if [ "$(id -u)" = 0 ]; then
 	echo "== --apply with nothing to change"
 	bash "$SCRIPT" --apply "$T/cap" >"$T/out" 2>"$T/err" || { cat "$T/out" "$T/err"; fail "apply exited $?"; }
 	[ "$(tail -n 1 "$T/out")" = "No changes." ] || { cat "$T/out"; fail "apply changed something"; }
+fi
+
+if [ -f "$T/cap/packages/dpkg.tsv" ] && [ -f /var/lib/dpkg/status ]; then
+	echo "== packages in a transient dpkg state count as installed, on either side"
+	# Two installed packages of this machine, put half-configured and triggers-pending
+	# in a copy of its dpkg database (DPKG_ADMINDIR), the way an apt run leaves them.
+	pkgs=$(awk -F'\t' '$4 == "ii " { print $1 }' "$T/cap/packages/dpkg.tsv" | sort -u | head -n 2)
+	[ "$(echo "$pkgs" | wc -l)" = 2 ] || fail "the capture lists fewer than two installed dpkg packages"
+	p1=$(echo "$pkgs" | sed -n 1p) p2=$(echo "$pkgs" | sed -n 2p)
+	mkdir -p "$T/dpkg/updates" "$T/dpkg/info"
+	awk -v p1="$p1" -v p2="$p2" '
+		/^Package: / { pkg = substr($0, 10) }
+		/^$/ { pkg = "" }
+		pkg == p1 && $0 == "Status: install ok installed" { print "Status: install ok half-configured"; next }
+		pkg == p2 && $0 == "Status: install ok installed" { print "Status: install ok triggers-pending"; print "Triggers-Pending: obagent-test"; next }
+		{ print }' /var/lib/dpkg/status >"$T/dpkg/status"
+	st=$(DPKG_ADMINDIR="$T/dpkg" dpkg-query -W --showformat='${db:Status-Abbrev}\n' "$p1" "$p2" | sort -u | tr '\n' ,)
+	[ "$st" = "iF ,it ," ] || fail "the copy of the dpkg database does not hold the transient states ($st)"
+	# This machine transient, the capture not.
+	DPKG_ADMINDIR="$T/dpkg" bash "$SCRIPT" --dry-run --no-etc --no-units "$T/cap" >"$T/out" 2>"$T/err" ||
+		{ cat "$T/out" "$T/err"; fail "dry run against the transient database exited $?"; }
+	[ "$(tail -n 1 "$T/out")" = "No changes." ] || { cat "$T/out"; fail "a package being configured here counts as missing"; }
+	grep -qF "$p1:" "$T/err" && grep -q "not fully installed.*dpkg --configure -a" "$T/err" ||
+		{ cat "$T/err"; fail "no warning about the half-configured $p1"; }
+	# The capture transient (taken during an apt run), this machine not.
+	cp -a "$T/cap" "$T/tr"
+	awk -F'\t' -v OFS='\t' -v p1="$p1" -v p2="$p2" '$1 == p1 { $4 = "iF " } $1 == p2 { $4 = "it " } { print }' \
+		"$T/cap/packages/dpkg.tsv" >"$T/tr/packages/dpkg.tsv"
+	bash "$SCRIPT" --dry-run --no-etc --no-units "$T/tr" >"$T/out" 2>"$T/err" ||
+		{ cat "$T/out" "$T/err"; fail "dry run of the transient capture exited $?"; }
+	[ "$(tail -n 1 "$T/out")" = "No changes." ] || { cat "$T/out"; fail "a package captured while being configured is planned for removal"; }
+
+	echo "== an extra package is removed only with --remove-extra-packages"
+	printf '\nPackage: obagent-extra-pkg\nStatus: install ok installed\nPriority: optional\nSection: misc\nMaintainer: obagent tests\nArchitecture: all\nVersion: 1.0-1\nDescription: obagent test package\n' >>"$T/dpkg/status"
+	DPKG_ADMINDIR="$T/dpkg" bash "$SCRIPT" --dry-run --no-etc --no-units "$T/cap" >"$T/out" 2>"$T/err" ||
+		{ cat "$T/out" "$T/err"; fail "dry run with an extra package exited $?"; }
+	cat "$T/out"
+	[ "$(tail -n 1 "$T/out")" = "No changes." ] || fail "an extra package is planned for removal without --remove-extra-packages"
+	grep -qF "extra package obagent-extra-pkg:all 1.0-1 (not in the capture; --remove-extra-packages)" "$T/out" ||
+		fail "the extra package is not listed as left alone"
+	DPKG_ADMINDIR="$T/dpkg" bash "$SCRIPT" --dry-run --remove-extra-packages --no-etc --no-units "$T/cap" >"$T/out" 2>"$T/err" ||
+		{ cat "$T/out" "$T/err"; fail "dry run with --remove-extra-packages exited $?"; }
+	cat "$T/out"
+	grep -qF "  remove     obagent-extra-pkg:all 1.0-1" "$T/out" || fail "--remove-extra-packages does not plan the removal"
+	[ "$(grep -c '^  remove ' "$T/out")" = 1 ] || fail "--remove-extra-packages plans more than the extra package"
+	[ "$(tail -n 1 "$T/out")" = "1 change(s) would be made. Run with --apply to make them." ] || fail "wrong summary line"
+	if [ "$(id -u)" = 0 ]; then
+		if DPKG_ADMINDIR="$T/dpkg" bash "$SCRIPT" --apply "$T/cap" >"$T/out" 2>"$T/err"; then
+			fail "--apply of packages compared with another dpkg database was not refused"
+		fi
+		grep -qF "DPKG_ADMINDIR is set" "$T/err" || { cat "$T/err"; fail "no clear refusal of DPKG_ADMINDIR with --apply"; }
+	fi
 fi
 
 echo "== an edited copy of the capture (the machine is not touched: dry run)"

@@ -388,7 +388,8 @@ static void test_service_goes_away(void **state)
 	free(run);
 }
 
-static pid_t start_proxy(int *port, const char *log)
+/* The fault proxy (auth NULL), or with auth "user:password" a proxy that wants those credentials. */
+static pid_t start_proxy(int *port, const char *log, const char *auth)
 {
 	int fds[2];
 	pid_t pid;
@@ -404,7 +405,10 @@ static pid_t start_proxy(int *port, const char *log)
 		if (err >= 0)
 			dup2(err, 2);
 		close(fds[0]);
-		execlp("python3", "python3", OBAGENT_FAULTPROXY_PY, (char *)NULL);
+		if (auth)
+			execlp("python3", "python3", OBAGENT_FAULTPROXY_PY, "--auth", auth, (char *)NULL);
+		else
+			execlp("python3", "python3", OBAGENT_FAULTPROXY_PY, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -436,7 +440,7 @@ static void test_through_faults(void **state)
 	size_t big = 20u << 20, len, i;
 	uint8_t *buf = malloc(big);
 	int port, status, faults;
-	pid_t pid = start_proxy(&port, log);
+	pid_t pid = start_proxy(&port, log, NULL);
 	ob_azure_options o = owner_options(fx->container);
 	ob_backend *owner, *agent;
 	char *sas = agent_sas(fx->container, "rcl", 0, (int64_t)time(NULL) + 3600);
@@ -494,6 +498,91 @@ static void test_through_faults(void **state)
 	free(buf);
 }
 
+/*
+ * A proxy that wants credentials and answers 407: the error says the proxy refused
+ * the credentials (or that none are set) and which setting to check, not "HTTP 407
+ * no error code"; a 407 is not retried; the right credentials pass.
+ */
+static void test_proxy_refuses_credentials(void **state)
+{
+	fixture *fx = *state;
+	char *dir = ob_test_tempdir("authproxy"), *log = ob_test_path(dir, "proxy.log");
+	int port, status, before;
+	pid_t pid = start_proxy(&port, log, "obagent:proxy secret");
+	ob_azure_options o = owner_options(fx->container);
+	ob_backend *be;
+	void *data;
+	size_t len;
+
+	o.proxy_host = "127.0.0.1";
+	o.proxy_port = (unsigned int)port;
+	o.retry_base_ms = 50;
+
+	/* Wrong password. */
+	o.proxy_user = "obagent";
+	o.proxy_password = "wrong";
+	o.proxy_password_len = 5;
+	assert_ok(ob_backend_azure_new(&be, &o));
+	before = count_lines(log, "fault 407");
+	assert_ob(OB_EAUTH, be->get(&data, &len, be, "config", 0, 0));
+	print_message("wrong proxy password: %s\n", ob_error_last());
+	assert_non_null(strstr(ob_error_last(), "refused the proxy credentials of user 'obagent'"));
+	assert_non_null(strstr(ob_error_last(), "HTTP 407"));
+	assert_non_null(strstr(ob_error_last(), "reading object 'config'"));
+	assert_non_null(strstr(ob_error_last(), "-ProxyUsername"));
+	assert_null(strstr(ob_error_last(), "no error code"));
+	assert_int_equal(ob_error_last_class(), OB_ERRCLASS_CREDENTIALS);
+	assert_int_equal(count_lines(log, "fault 407") - before, 1);   /* asked once, not retried */
+	assert_ob(OB_EAUTH, be->put(be, "x", "x", 1));
+	be->free(be);
+
+	/* No credentials at all. */
+	o.proxy_user = NULL;
+	o.proxy_password = NULL;
+	o.proxy_password_len = 0;
+	assert_ok(ob_backend_azure_new(&be, &o));
+	assert_ob(OB_EAUTH, be->stat(&len, be, "config"));
+	print_message("no proxy credentials: %s\n", ob_error_last());
+	assert_non_null(strstr(ob_error_last(), "requires credentials"));
+	assert_non_null(strstr(ob_error_last(), "none are set"));
+	assert_non_null(strstr(ob_error_last(), "Set-OBMachineSetting"));
+	be->free(be);
+
+	/* An https endpoint: the proxy refuses the tunnel (CONNECT) with a 407. */
+	o.endpoint = "https://127.0.0.1:9/" DEV_ACCOUNT;
+	o.proxy_user = "obagent";
+	o.proxy_password = "wrong";
+	o.proxy_password_len = 5;
+	assert_ok(ob_backend_azure_new(&be, &o));
+	assert_ob(OB_EAUTH, be->get(&data, &len, be, "config", 0, 0));
+	print_message("wrong proxy password, https: %s\n", ob_error_last());
+	assert_non_null(strstr(ob_error_last(), "refused the proxy credentials of user 'obagent'"));
+	assert_true(count_lines(log, "fault 407 CONNECT") >= 1);
+	be->free(be);
+
+	/* The right ones: through the proxy to the service. */
+	o = owner_options(fx->container);
+	o.proxy_host = "127.0.0.1";
+	o.proxy_port = (unsigned int)port;
+	o.proxy_user = "obagent";
+	o.proxy_password = "proxy secret";
+	o.proxy_password_len = 12;
+	assert_ok(ob_backend_azure_new(&be, &o));
+	assert_ok(be->put(be, "through", "proxy", 5));
+	assert_ok(be->get(&data, &len, be, "through", 0, 0));
+	assert_int_equal(len, 5);
+	assert_memory_equal(data, "proxy", 5);
+	free(data);
+	be->free(be);
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	proxy_pid = 0;
+	ob_test_rmtree(dir);
+	free(dir);
+	free(log);
+}
+
 static void skipped(void **state)
 {
 	(void)state;
@@ -514,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_blocks_and_bandwidth, setup, teardown),
 		cmocka_unit_test(test_service_goes_away),
 		cmocka_unit_test_setup_teardown(test_through_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_refuses_credentials, setup, teardown),
 	};
 	const struct CMUnitTest skip_tests[] = { cmocka_unit_test(skipped) };
 	int failures = 0;

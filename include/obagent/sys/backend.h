@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define OB_BACKEND_VERSION 1
+#define OB_BACKEND_VERSION 2   /**< 2: set_pacer */
 
 /** What a back end can do (capabilities bit set). */
 #define OB_BACKEND_CAP_DELETE      0x1u  /**< remove works with these credentials */
@@ -28,6 +28,14 @@ typedef struct ob_backend ob_backend;
 
 /** Called once per listed object; return non-zero to stop (list returns that value). */
 typedef int (*ob_backend_list_cb)(const char *name, uint64_t size, void *payload);
+
+/**
+ * Paces the bytes a back end moves (see set_pacer). Called before each piece of
+ * an object goes, with the bytes still to go (want >= 1); waits as long as the
+ * link needs, then returns how many may go now: want, or fewer, and then a
+ * multiple of 4096. Called from any thread that transfers.
+ */
+typedef size_t (*ob_backend_pace_cb)(void *payload, size_t want);
 
 struct ob_backend {
 	unsigned int version;  /**< OB_BACKEND_VERSION */
@@ -73,6 +81,15 @@ struct ob_backend {
 	 * files). The caller guarantees that no put is under way there.
 	 */
 	int (*cleanup)(ob_backend *be, const char *prefix);
+
+	/*
+	 * Optional, version 2 and later: from now on, put, put_nosync and get move
+	 * each object in the pieces that pace grants (pace NULL: at once again).
+	 * A throttling wrapper sets it before any transfer, so that a large object
+	 * goes at the rate over its whole transfer instead of in one burst followed
+	 * by a wait. payload is borrowed and outlives the back end's use of it.
+	 */
+	void (*set_pacer)(ob_backend *be, ob_backend_pace_cb pace, void *payload);
 };
 
 /**

@@ -74,7 +74,7 @@ namespace OBAgent.Commands
                 progress.StatusDescription = string.Format(CultureInfo.InvariantCulture,
                     "{0} of {1} files, {2:F1} MB done, {3:F1} MB/s", job.FilesDone, job.FilesScanned,
                     job.BytesDone / 1048576.0, job.BytesDone / 1048576.0 / seconds);
-                progress.PercentComplete = job.BytesScanned > 0 ? (int)Math.Min(100, job.BytesDone * 100 / job.BytesScanned) : -1;
+                progress.PercentComplete = job.PercentComplete;   // what reached the vault, not what was read
                 if (!string.IsNullOrEmpty(job.Phase))
                     progress.CurrentOperation = job.Phase;
                 WriteProgress(progress);

@@ -92,6 +92,8 @@ namespace OBAgent.Interop
         internal ulong BytesScanned;
         internal ulong BytesDone;
         internal ulong BytesUploaded;
+        /// <summary>0 to 100 (ob_job_percent_complete: bytes in the vault of bytes found), -1 unknown.</summary>
+        internal int PercentComplete;
         internal long DatasourceId;
         internal string[] Datasources;
         internal string RecoveryPoint;
@@ -953,6 +955,7 @@ namespace OBAgent.Interop
                 BytesScanned = raw.bytes_scanned,
                 BytesDone = raw.bytes_done,
                 BytesUploaded = raw.bytes_uploaded,
+                PercentComplete = NativeMethods.ob_job_percent_complete(p),
                 DatasourceId = raw.datasource_id,
                 Datasources = Lines(Utf8.FromNative(raw.datasources)),
                 RecoveryPoint = Utf8.FromNative(raw.recovery_point),

@@ -206,6 +206,9 @@ namespace OBAgent.Interop
         internal static extern IntPtr ob_job_state_name(int state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_percent_complete(IntPtr info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ob_job_info_free(IntPtr info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
