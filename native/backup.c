@@ -1181,6 +1181,7 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	filejob *f;
 	struct stat st;
 	size_t have = 0, start = 0;
+	uint64_t limit, rpos = 0, stored = 0;   /* the size at open, where reading is, what the chunks hold */
 	int fd, eof = 0, error = 0, changed = 0;
 
 	/* Non-blocking: a FIFO put in the file's place since the scan must not hang the backup (it is refused below). */
@@ -1217,7 +1218,13 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	d->pending++;
 	pthread_mutex_unlock(&s->lock);
 
-	if ((uint64_t)st.st_size <= OB_CHUNK_MIN) {
+	/*
+	 * The copy is the file's first st_size bytes as read, no more: a log that grows
+	 * while it is read gives the prefix it had at open (reading on could never end),
+	 * one that shrinks gives what was there. The entry records what the chunks hold.
+	 */
+	limit = (uint64_t)st.st_size;
+	if (limit <= OB_CHUNK_MIN) {
 		/* Small files are one chunk: read them whole, no copy. */
 		size_t want = (size_t)st.st_size, got = 0;
 		uint8_t *buf = malloc(want ? want : 1);
@@ -1237,6 +1244,7 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 			}
 			if (error == 0 && got < want)
 				changed = 1;
+			stored = got;
 			if (error == 0 && got > 0)
 				error = submit(s, f, buf, got);
 			else
@@ -1252,7 +1260,15 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 					start = 0;
 				}
 				while (have < READ_WINDOW) {
-					ssize_t n = read(fd, sc->window + have, READ_WINDOW - have);
+					size_t want = READ_WINDOW - have;
+					ssize_t n;
+					if (rpos >= limit) {
+						eof = 1;
+						break;
+					}
+					if (want > limit - rpos)
+						want = (size_t)(limit - rpos);
+					n = read(fd, sc->window + have, want);
 					if (n < 0 && errno == EINTR)
 						continue;
 					if (n < 0) {
@@ -1264,6 +1280,7 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 						break;
 					}
 					have += (size_t)n;
+					rpos += (uint64_t)n;
 				}
 				if (error)
 					break;
@@ -1280,11 +1297,14 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 			}
 			memcpy(copy, sc->window + start, cut);
 			start += cut;
+			stored += cut;
 			error = submit(s, f, copy, cut);
 		}
 	}
 	if (error == 0) {
 		struct stat after;
+		if (stored != limit && !cancelled(s))
+			changed = 1;   /* it shrank while being read */
 		if (fstat(fd, &after) == 0 &&
 		    (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
 		     after.st_mtim.tv_nsec != st.st_mtim.tv_nsec))
@@ -1314,8 +1334,9 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 		report_failed(sc, path, "changed while being read; the backed-up copy may be inconsistent");
 		pthread_mutex_lock(&s->lock);
 	}
+	f->e.size = stored;
 	sc->s->files_total++;
-	sc->s->bytes_total += (uint64_t)st.st_size;
+	sc->s->bytes_total += stored;
 	if (--f->pending == 0)
 		error = finish_file(s, &sc->c, f);
 	pthread_mutex_unlock(&s->lock);

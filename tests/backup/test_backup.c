@@ -1,7 +1,8 @@
 /*
  * Backups end to end through the public API (a real worker process, a real
  * vault): every byte and metadata field of a tricky tree comes back; an
- * unchanged tree is not read again; an unreadable file gives a warning.
+ * unchanged tree is not read again; an unreadable file gives a warning; a file
+ * that changes while it is read comes back as it was read.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -538,6 +541,202 @@ static void test_unreadable_file_gives_a_warning(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ---- files that change while they are read ---- */
+
+#define CHANGING_SIZE (20u << 20)
+
+static uint8_t pattern_at(uint64_t i)
+{
+	return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static void write_pattern(int fd, uint64_t off, size_t len)
+{
+	uint8_t buf[65536];
+	size_t done = 0, i, n;
+
+	while (done < len) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = pattern_at(off + done + i);
+		if (pwrite(fd, buf, n, (off_t)(off + done)) != (ssize_t)n)
+			_exit(20);
+		done += n;
+	}
+}
+
+/*
+ * A child that waits until someone opens path (the backup), then keeps it
+ * changing until killed: growing by 64 KiB steps up to 64 MiB, or shrinking by
+ * 128 KiB steps down to 1 MiB. Returns once the child watches the file.
+ */
+static pid_t start_writer(const char *path, int grow)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char ev[4096];
+		int in = inotify_init1(IN_CLOEXEC), fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (in < 0 || fd < 0 || inotify_add_watch(in, path, IN_OPEN) < 0)
+			_exit(21);
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(22);
+		if (read(in, ev, sizeof(ev)) <= 0)
+			_exit(23);
+		for (;;) {
+			struct stat st;
+			if (fstat(fd, &st) != 0)
+				_exit(24);
+			if (grow && st.st_size < (64 << 20))
+				write_pattern(fd, (uint64_t)st.st_size, 65536);
+			else if (!grow && st.st_size > (1 << 20) && ftruncate(fd, st.st_size - (128 << 10)) != 0)
+				_exit(25);
+			usleep(200);
+		}
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+static void stop_writer(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));  /* it ran until killed: no write of it failed */
+}
+
+/* The restored file is the pattern's first `size` bytes. */
+static void assert_pattern_prefix(const char *path, uint64_t size)
+{
+	size_t len, i;
+	uint8_t *data = (uint8_t *)ob_test_read(path, &len);
+
+	assert_int_equal(len, size);
+	for (i = 0; i < len; i++)
+		if (data[i] != pattern_at(i))
+			fail_msg("%s differs from what was read at byte %zu", path, i);
+	free(data);
+}
+
+/*
+ * A log that grows and a file that shrinks while the backup reads them: the
+ * job warns, and the point holds a copy that tests healthy and restores, the
+ * size the entry records being the bytes its chunks hold (for the growing one
+ * its size at open, for the shrinking one what was left to read).
+ */
+static void test_file_changing_while_read_restores_what_was_read(void **state)
+{
+	char *changing = ob_test_path(src, "changing"), *grow = ob_test_path(changing, "grow.log"),
+		*shrink = ob_test_path(changing, "shrink.bin"), item[4096];
+	int trial, warned_grow = 0, warned_shrink = 0;
+
+	(void)state;
+	snprintf(item, sizeof(item), "%s/changing", src + 1);
+	assert_int_equal(mkdir(changing, 0755), 0);
+	for (trial = 0; trial < 10 && !(warned_grow && warned_shrink); trial++) {
+		ob_job_info *j;
+		ob_recovery *rec = NULL;
+		ob_recoverable_item **items = NULL;
+		ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+		char *report = NULL, *failed = NULL, tag[32], *out, *restored, *p;
+		uint64_t objects = 0, grow_size = 0, shrink_size = 0;
+		size_t n = 0, i;
+		int64_t ds;
+		pid_t wg, ws;
+		int fd;
+
+		unlink(grow);
+		unlink(shrink);
+		fd = open(grow, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		write_pattern(fd, 0, CHANGING_SIZE);
+		close(fd);
+		fd = open(shrink, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		write_pattern(fd, 0, CHANGING_SIZE);
+		close(fd);
+		wg = start_writer(grow, 1);
+		ws = start_writer(shrink, 0);
+		j = backup_now();
+		stop_writer(wg);
+		stop_writer(ws);
+		assert_true(j->state == OB_JOB_COMPLETED || j->state == OB_JOB_COMPLETED_WITH_WARNING);
+		assert_ok(ob_job_failed_files(&failed, agent, j->job_id));
+		for (p = failed; p && (p = strstr(p, "changed while being read")) != NULL; p++) {
+			const char *line = p;
+			while (line > failed && line[-1] != '\n')
+				line--;
+			if (!strncmp(line, grow, strlen(grow)))
+				warned_grow = 1;
+			if (!strncmp(line, shrink, strlen(shrink)))
+				warned_shrink = 1;
+		}
+		ob_str_free(failed);
+		failed = NULL;
+
+		/* The point tests healthy and records the sizes of what was read. */
+		assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
+		assert_ok(ob_recovery_test(&report, &objects, rec, j->recovery_point));
+		assert_string_equal(report, "");
+		ob_str_free(report);
+		{
+			ob_recovery_point **pts = NULL;
+			size_t np = 0;
+			assert_ok(ob_recovery_points(&pts, &np, agent));
+			assert_true(np >= 1);
+			ds = strtoll(pts[0]->datasource_ids, NULL, 10);
+			ob_recovery_points_free(pts, np);
+		}
+		assert_ok(ob_recovery_browse(&items, &n, rec, j->recovery_point, ds, item));
+		for (i = 0; i < n; i++) {
+			if (!strcmp(items[i]->name, "grow.log"))
+				grow_size = items[i]->size;
+			if (!strcmp(items[i]->name, "shrink.bin"))
+				shrink_size = items[i]->size;
+		}
+		ob_recoverable_items_free(items, n);
+		ob_recovery_free(rec);
+		assert_true(grow_size >= CHANGING_SIZE);   /* its size when the backup opened it */
+		assert_true(shrink_size <= CHANGING_SIZE);
+
+		/* Both restore, each the size recorded and a prefix of the file's content. */
+		snprintf(tag, sizeof(tag), "out-changing-%d", trial);
+		out = ob_test_path(dir, tag);
+		o.point_id = j->recovery_point;
+		o.datasource_id = ds;
+		o.item = item;
+		o.destination = out;
+		assert_ob(0, ob_restore(&failed, agent, &o));
+		assert_null(failed);
+		restored = ob_test_path(out, item);
+		p = ob_test_path(restored, "grow.log");
+		assert_pattern_prefix(p, grow_size);
+		free(p);
+		p = ob_test_path(restored, "shrink.bin");
+		assert_pattern_prefix(p, shrink_size);
+		free(p);
+		ob_test_rmtree(out);
+		free(restored);
+		free(out);
+		ob_job_info_free(j);
+	}
+	/* The writers did change both files while they were read, in some run. */
+	assert_true(warned_grow);
+	assert_true(warned_shrink);
+	ob_test_rmtree(changing);
+	free(grow);
+	free(shrink);
+	free(changing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_second_backup_is_refused_while_one_runs),
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
 		cmocka_unit_test(test_index_objects_written_during_the_run_name_every_blob),
+		cmocka_unit_test(test_file_changing_while_read_restores_what_was_read),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
