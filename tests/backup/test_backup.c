@@ -2,13 +2,17 @@
  * Backups end to end through the public API (a real worker process, a real
  * vault): every byte and metadata field of a tricky tree comes back; an
  * unchanged tree is not read again; an unreadable file gives a warning; a file
- * that changes while it is read comes back as it was read.
+ * that changes while it is read comes back as it was read; the holes of a
+ * sparse file are not read.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "backup.h"
 #include "agent_internal.h"
 #include "catalog.h"
+#include "locate.h"
+#include "restore.h"
+#include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -737,6 +741,254 @@ static void test_file_changing_while_read_restores_what_was_read(void **state)
 	free(changing);
 }
 
+/* ---- sparse files ---- */
+
+/* Bytes this process has read through read(2) and pread(2), disk or page cache. */
+static uint64_t bytes_read_by_me(void)
+{
+	char buf[1024], *at;
+	size_t len;
+	FILE *f = fopen("/proc/self/io", "r");
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	at = strstr(buf, "rchar: ");
+	assert_non_null(at);
+	return strtoull(at + 7, NULL, 10);
+}
+
+/* A backup of one folder, in this process; returns its point (free it). */
+static char *backup_folder_here(const char *folder)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	ob_backup_source source = { 0 };
+	ob_filespec_input spec = { folder, 0, 1 };
+	ob_backup_params prm;
+	ob_policy *policy;
+	char *point = NULL;
+
+	assert_ok(ob_policy_get(&policy, agent));
+	assert_ok(ob_repo_open(&repo, agent, NULL));
+	memset(&pg, 0, sizeof(pg));
+	source.id = ob_policy_datasource_id(policy, 0);
+	source.name = ob_policy_datasource_name(policy, 0);
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = agent;
+	prm.repo = &repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.kind = "FileFolder";
+	prm.progress = &pg;
+	assert_ok(ob_backup_run(&point, &prm));
+	assert_int_equal(atomic_load(&pg.files_failed), 0);
+	ob_repo_dispose(&repo);
+	ob_policy_free(policy);
+	return point;
+}
+
+typedef struct find_ctx {
+	const char *name;
+	size_t name_len;
+	ob_entry found;
+	uint8_t *chunks;         /* a copy: the entry points into its tree blob */
+	int hit;
+} find_ctx;
+
+static int find_cb(const ob_entry *e, void *payload)
+{
+	find_ctx *c = payload;
+
+	if (e->name_len != c->name_len || memcmp(e->name, c->name, c->name_len))
+		return 0;
+	c->found = *e;
+	c->hit = 1;
+	if (e->type == OB_TREE_FILE) {
+		c->chunks = malloc(e->chunk_count * 32 + 1);
+		memcpy(c->chunks, e->chunks, e->chunk_count * 32);
+	} else if (e->type == OB_TREE_DIR) {
+		c->chunks = malloc(32);
+		memcpy(c->chunks, e->subtree, 32);
+	}
+	return 1;
+}
+
+/* The chunk ids of the file at path (from the data source's root) in a point: *count of them (free the result). */
+static uint8_t *file_chunks(size_t *count, const char *point, const char *path)
+{
+	ob_repo repo;
+	ob_locator loc;
+	ob_kv kv;
+	uint8_t id[32], *tree = NULL;
+	size_t len;
+	const char *at = path;
+
+	assert_ok(ob_repo_open(&repo, agent, NULL));
+	assert_ok(ob_locator_catalog(&loc, agent, &repo));
+	assert_ok(ob_snapshot_read(&kv, &repo, point));
+	assert_ok(ob_snapshot_root(id, NULL, &kv, 0));
+	ob_kv_dispose(&kv);
+	for (;;) {
+		const char *slash = strchr(at, '/');
+		find_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.name = at;
+		c.name_len = slash ? (size_t)(slash - at) : strlen(at);
+		assert_ok(ob_fetch_blob(&tree, &len, &loc, OB_BLOB_TREE, id));
+		assert_true(ob_tree_parse(tree, len, find_cb, &c) >= 0);
+		free(tree);
+		assert_true(c.hit);
+		if (!slash) {
+			assert_int_equal(c.found.type, OB_TREE_FILE);
+			*count = c.found.chunk_count;
+			ob_locator_dispose(&loc);
+			ob_repo_dispose(&repo);
+			return c.chunks;
+		}
+		assert_int_equal(c.found.type, OB_TREE_DIR);
+		memcpy(id, c.chunks, 32);
+		free(c.chunks);
+		at = slash + 1;
+	}
+}
+
+/* Two files hold the same bytes: compared over every data extent of either (holes read as zeros). */
+static void assert_same_bytes(const char *pa, const char *pb)
+{
+	int fa = open(pa, O_RDONLY), fb = open(pb, O_RDONLY), k;
+	struct stat sa, sb;
+	uint8_t *ba = malloc(1u << 20), *bb = malloc(1u << 20);
+
+	assert_true(fa >= 0 && fb >= 0);
+	assert_int_equal(fstat(fa, &sa), 0);
+	assert_int_equal(fstat(fb, &sb), 0);
+	assert_int_equal(sa.st_size, sb.st_size);
+	for (k = 0; k < 2; k++) {
+		int fd = k ? fb : fa;
+		off_t pos = 0, d, h;
+		while ((d = lseek(fd, pos, SEEK_DATA)) >= 0) {
+			h = lseek(fd, d, SEEK_HOLE);
+			assert_true(h > d);
+			for (pos = d; pos < h;) {
+				size_t n = (size_t)(h - pos) < (1u << 20) ? (size_t)(h - pos) : (1u << 20);
+				assert_int_equal(pread(fa, ba, n, pos), (ssize_t)n);
+				assert_int_equal(pread(fb, bb, n, pos), (ssize_t)n);
+				if (memcmp(ba, bb, n))
+					fail_msg("%s and %s differ near byte %lld", pa, pb, (long long)pos);
+				pos += (off_t)n;
+			}
+		}
+	}
+	close(fa);
+	close(fb);
+	free(ba);
+	free(bb);
+}
+
+/* Write len random bytes at off. */
+static void island(int fd, uint64_t off, size_t len)
+{
+	uint8_t *data = malloc(len);
+
+	assert_ok(ob_random(data, len));
+	assert_int_equal(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
+	free(data);
+}
+
+/*
+ * A 10 GiB sparse file with three islands of data is backed up without reading
+ * its holes (the process reads about its data, not 10 GiB) and restores
+ * byte for byte; a sparse file and a dense copy of it give the same chunk ids.
+ */
+static void test_sparse_file_holes_are_not_read(void **state)
+{
+	char *folder = ob_test_path(src, "sparse10g"), *huge = ob_test_path(folder, "huge.img"),
+		*twins = ob_test_path(src, "twins"), *ts = ob_test_path(twins, "sparse.img"), *td = ob_test_path(twins, "dense.img"),
+		*point, *failed = NULL, *out = ob_test_path(dir, "out-sparse"), *restored, item[4096], rel[4096];
+	const uint64_t huge_size = 10ull << 30, twin_size = 48u << 20;
+	uint8_t *ids_s, *ids_d, *zeros;
+	size_t ns, nd;
+	uint64_t before, read_bytes;
+	struct stat st;
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkdir(folder, 0755), 0);
+	fd = open(huge, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)huge_size), 0);
+	island(fd, 0, 1u << 20);
+	island(fd, (5ull << 30) + 12345, 300000);
+	island(fd, huge_size - 101000, 100000);
+	close(fd);
+	assert_int_equal(stat(huge, &st), 0);
+	if ((uint64_t)st.st_blocks * 512 > (64u << 20)) {
+		ob_test_rmtree(folder);
+		skip();   /* this file system does not keep holes */
+	}
+
+	/* The holes are not read: the process reads its 1.4 MB of data and some catalog pages. */
+	before = bytes_read_by_me();
+	point = backup_folder_here(folder);
+	read_bytes = bytes_read_by_me() - before;
+	if (read_bytes > (64u << 20))
+		fail_msg("the backup read %llu bytes of a 10 GiB file holding 1.4 MB of data", (unsigned long long)read_bytes);
+	snprintf(item, sizeof(item), "%s", folder + 1);
+	o.point_id = point;
+	o.datasource_id = 0;
+	o.item = item;
+	o.destination = out;
+	assert_ob(0, ob_restore(&failed, agent, &o));
+	assert_null(failed);
+	restored = ob_test_path(out, src + 1);
+	{
+		char *p = ob_test_path(restored, "sparse10g/huge.img");
+		assert_same_bytes(huge, p);
+		free(p);
+	}
+	ob_test_rmtree(out);
+	ob_test_rmtree(folder);
+	free(restored);
+	free(point);
+
+	/* A sparse file (a hole first, last and between) and a dense copy: the same chunks. */
+	assert_int_equal(mkdir(twins, 0755), 0);
+	fd = open(ts, O_RDWR | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)twin_size), 0);
+	island(fd, (3u << 20) + 5, 100000);
+	island(fd, (13u << 20) + 777, 200000);
+	island(fd, 47u << 20, 300000);
+	zeros = malloc(twin_size);
+	assert_int_equal(pread(fd, zeros, twin_size, 0), (ssize_t)twin_size);
+	close(fd);
+	ob_test_write(td, zeros, twin_size);
+	free(zeros);
+	point = backup_folder_here(twins);
+	snprintf(rel, sizeof(rel), "%s/sparse.img", twins + 1);
+	ids_s = file_chunks(&ns, point, rel);
+	snprintf(rel, sizeof(rel), "%s/dense.img", twins + 1);
+	ids_d = file_chunks(&nd, point, rel);
+	assert_true(ns >= 8);   /* several chunks of the hole's zeros */
+	assert_int_equal(ns, nd);
+	assert_memory_equal(ids_s, ids_d, ns * 32);
+	free(ids_s);
+	free(ids_d);
+	free(point);
+	ob_test_rmtree(twins);
+	free(folder);
+	free(huge);
+	free(twins);
+	free(ts);
+	free(td);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
 		cmocka_unit_test(test_index_objects_written_during_the_run_name_every_blob),
 		cmocka_unit_test(test_file_changing_while_read_restores_what_was_read),
+		cmocka_unit_test(test_sparse_file_holes_are_not_read),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
