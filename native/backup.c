@@ -281,7 +281,7 @@ struct filejob {
 typedef struct item {
 	filejob *file;
 	size_t index;
-	uint8_t *data;
+	uint8_t *data;           /* NULL: the all-zero chunk (state's zeros, zero_len bytes) */
 	size_t len;
 	struct item *next;
 } item;
@@ -346,6 +346,11 @@ typedef struct state {
 	sqlite3_stmt *has_chunk;
 	int cache_empty;              /* the chunk cache held nothing when the run started */
 	size_t unindexed;             /* blobs the syncer recorded since the last index object */
+
+	/* The chunk a run of zeros at a chunk's start gives (a sparse file's holes), made once. */
+	uint8_t *zeros;               /* OB_CHUNK_MAX zero bytes */
+	size_t zero_len;              /* its length (the chunker's cut in zeros); 0 until made */
+	uint8_t zero_id[OB_ID_BYTES];
 } state;
 
 /* 1 when the query (with ?1 bound to arg, if it has it) returns no row; 0 when it does, or fails. */
@@ -630,8 +635,12 @@ static void *worker_main(void *arg)
 			goto release;
 		pthread_mutex_unlock(&s->lock);
 
-		for (i = 0; i < n; i++)
-			ob_repo_blob_id(ids[i], s->repo, batch[i]->data, batch[i]->len);
+		for (i = 0; i < n; i++) {
+			if (batch[i]->data)
+				ob_repo_blob_id(ids[i], s->repo, batch[i]->data, batch[i]->len);
+			else
+				memcpy(ids[i], s->zero_id, OB_ID_BYTES);
+		}
 		pthread_mutex_lock(&s->lock);
 		for (i = 0; i < n; i++)
 			if ((is_new[i] = claim_blob(s, ids[i])) < 0)
@@ -645,7 +654,7 @@ static void *worker_main(void *arg)
 					error = ob_err_nomem();
 				else
 					error = ob_blob_seal(sealed[i], &sealed_len[i], s->repo, &c, OB_BLOB_DATA, ids[i],
-						batch[i]->data, batch[i]->len);
+						batch[i]->data ? batch[i]->data : s->zeros, batch[i]->len);
 			}
 		}
 		pthread_mutex_lock(&s->lock);
@@ -960,7 +969,7 @@ static void flush_batch(state *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Hand a chunk to the workers, through the scanner's batch. */
+/* Hand a chunk to the workers, through the scanner's batch (data NULL: the all-zero chunk). */
 static int submit(state *s, filejob *f, uint8_t *data, size_t len)
 {
 	item *it = malloc(sizeof(*it));
@@ -1246,6 +1255,65 @@ static int open_noatime(int dirfd, const char *name, int flags)
 	return fd;
 }
 
+/*
+ * Holes. A chunk that starts in a hole reaching at least zero_len bytes further
+ * is the chunk reading those zeros would give (the Gear hash of a chunk skips its
+ * first OB_CHUNK_MIN bytes and then sees only zeros), so it is handed on by its
+ * id, made once per run, without reading, chunking or hashing 4 MiB of zeros.
+ * Other bytes of a hole are zeros in the window, never read from the disk. The
+ * chunks and their ids are those of reading the file: nothing in the vault changes.
+ */
+static int zero_chunk_init(state *s)
+{
+	size_t len;
+
+	if (s->zero_len)
+		return 0;
+	if (!(s->zeros = calloc(1, OB_CHUNK_MAX)))
+		return ob_err_nomem();
+	len = ob_chunker_cut(&s->repo->chunker, s->zeros, OB_CHUNK_MAX, 0);   /* never 0: max bytes are there */
+	ob_repo_blob_id(s->zero_id, s->repo, s->zeros, len);
+	s->zero_len = len;
+	return 0;
+}
+
+/*
+ * What the file holds at pos: data or a hole (*hole), up to *end (at most limit,
+ * and past pos). 1 when the file now ends at pos (it shrank), -errno. Where the
+ * file system cannot tell (no SEEK_DATA), all of it is data.
+ */
+static int next_extent(int fd, uint64_t pos, uint64_t limit, uint64_t *end, int *hole)
+{
+	off_t d = lseek(fd, (off_t)pos, SEEK_DATA), h;
+	struct stat st;
+
+	*hole = 0;
+	*end = limit;
+	if (d < 0) {
+		if (errno != ENXIO)
+			return 0;
+		/* No data from pos on: a hole to the end of the file, or the end itself. */
+		if (fstat(fd, &st) != 0)
+			return -errno;
+		if ((uint64_t)st.st_size <= pos)
+			return 1;
+		*hole = 1;
+		if ((uint64_t)st.st_size < limit)
+			*end = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((uint64_t)d > pos) {
+		*hole = 1;
+		if ((uint64_t)d < limit)
+			*end = (uint64_t)d;
+		return 0;
+	}
+	h = lseek(fd, (off_t)pos, SEEK_HOLE);
+	if (h > (off_t)pos && (uint64_t)h < limit)
+		*end = (uint64_t)h;
+	return 0;
+}
+
 /* Read a regular file into chunks. The file job owns the entry; the folder waits on it. */
 static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const char *path, const char *dirpath,
 	const struct stat *st0)
@@ -1254,7 +1322,9 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	filejob *f;
 	struct stat st;
 	size_t have = 0, start = 0;
-	int fd, eof = 0, error = 0, changed = 0;
+	uint64_t limit, rpos = 0, stored = 0;   /* the size at open, where reading is, what the chunks hold */
+	uint64_t ext_end = 0, hole_lo = 0, hole_hi = 0;   /* the extent rpos is in; the last hole met */
+	int fd, eof = 0, error = 0, rerr = 0, changed = 0, in_hole = 0;   /* rerr: a read's errno */
 
 	/* Non-blocking: a FIFO put in the file's place since the scan must not hang the backup (it is refused below). */
 	fd = open_noatime(dirfd, name, O_RDONLY | O_NONBLOCK);
@@ -1290,7 +1360,13 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	d->pending++;
 	pthread_mutex_unlock(&s->lock);
 
-	if ((uint64_t)st.st_size <= OB_CHUNK_MIN) {
+	/*
+	 * The copy is the file's first st_size bytes as read, no more: a log that grows
+	 * while it is read gives the prefix it had at open (reading on could never end),
+	 * one that shrinks gives what was there. The entry records what the chunks hold.
+	 */
+	limit = (uint64_t)st.st_size;
+	if (limit <= OB_CHUNK_MIN) {
 		/* Small files are one chunk: read them whole, no copy. */
 		size_t want = (size_t)st.st_size, got = 0;
 		uint8_t *buf = malloc(want ? want : 1);
@@ -1303,14 +1379,15 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 					continue;
 				if (n <= 0) {
 					if (n < 0)
-						error = -errno;
+						rerr = errno;
 					break;
 				}
 				got += (size_t)n;
 			}
-			if (error == 0 && got < want)
+			if (!rerr && got < want)
 				changed = 1;
-			if (error == 0 && got > 0)
+			stored = got;
+			if (!rerr && got > 0)
 				error = submit(s, f, buf, got);
 			else
 				free(buf);
@@ -1318,6 +1395,20 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	} else {
 		while (error == 0 && !cancelled(s)) {
 			size_t cut;
+			uint64_t off = rpos - (have - start);   /* where the next chunk starts */
+			if (s->zero_len && off >= hole_lo && off + s->zero_len <= hole_hi) {
+				/* A chunk of the hole's zeros (hole_hi is at most limit). */
+				if ((error = submit(s, f, NULL, s->zero_len)) < 0)
+					break;
+				stored += s->zero_len;
+				if (have - start >= s->zero_len) {
+					start += s->zero_len;
+				} else {
+					rpos = off + s->zero_len;   /* still in the hole, the extent rpos was in */
+					have = start = 0;
+				}
+				continue;
+			}
 			if (!eof && have - start < OB_CHUNK_MAX) {
 				if (start > 0) {
 					memmove(sc->window, sc->window + start, have - start);
@@ -1325,11 +1416,40 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 					start = 0;
 				}
 				while (have < READ_WINDOW) {
-					ssize_t n = read(fd, sc->window + have, READ_WINDOW - have);
+					size_t want = READ_WINDOW - have;
+					ssize_t n;
+					if (rpos >= limit) {
+						eof = 1;
+						break;
+					}
+					if (rpos >= ext_end) {
+						int rc = next_extent(fd, rpos, limit, &ext_end, &in_hole);
+						if (rc != 0) {
+							if (rc < 0)
+								rerr = -rc;
+							else
+								eof = 1;
+							break;
+						}
+						if (in_hole) {
+							hole_lo = rpos;
+							hole_hi = ext_end;
+							if (ext_end - rpos > OB_CHUNK_MIN && (error = zero_chunk_init(s)) < 0)
+								break;
+						}
+					}
+					if (want > ext_end - rpos)
+						want = (size_t)(ext_end - rpos);
+					if (in_hole) {
+						memset(sc->window + have, 0, want);
+						n = (ssize_t)want;
+					} else {
+						n = pread(fd, sc->window + have, want, (off_t)rpos);
+					}
 					if (n < 0 && errno == EINTR)
 						continue;
 					if (n < 0) {
-						error = -errno;
+						rerr = errno;
 						break;
 					}
 					if (n == 0) {
@@ -1337,8 +1457,9 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 						break;
 					}
 					have += (size_t)n;
+					rpos += (uint64_t)n;
 				}
-				if (error)
+				if (error || rerr)
 					break;
 			}
 			if (have == start)
@@ -1353,11 +1474,14 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 			}
 			memcpy(copy, sc->window + start, cut);
 			start += cut;
+			stored += cut;
 			error = submit(s, f, copy, cut);
 		}
 	}
-	if (error == 0) {
+	if (error == 0 && !rerr) {
 		struct stat after;
+		if (stored != limit && !cancelled(s))
+			changed = 1;   /* it shrank while being read */
 		if (fstat(fd, &after) == 0 &&
 		    (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
 		     after.st_mtim.tv_nsec != st.st_mtim.tv_nsec))
@@ -1367,30 +1491,29 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 	atomic_fetch_add(&s->pg->bytes_scanned, (uint64_t)st.st_size);
 
 	pthread_mutex_lock(&s->lock);
-	if (error < 0 && error > -4096) {
+	if (rerr) {
 		/* A read error: the file is listed as failed and left out; its chunks are discarded. */
-		int err = -error;
 		f->cacheable = 0;
-		pthread_mutex_unlock(&s->lock);
-		report_failed(sc, path, strerror(err));
-		pthread_mutex_lock(&s->lock);
-		error = 0;
 		f->dropped = 1;
-		if (--f->pending == 0)
-			error = finish_file(s, &sc->c, f);
 		pthread_mutex_unlock(&s->lock);
-		return error;
-	}
-	if (changed) {
-		f->cacheable = 0;
-		pthread_mutex_unlock(&s->lock);
-		report_failed(sc, path, "changed while being read; the backed-up copy may be inconsistent");
+		report_failed(sc, path, strerror(rerr));
 		pthread_mutex_lock(&s->lock);
+	} else {
+		if (changed) {
+			f->cacheable = 0;
+			pthread_mutex_unlock(&s->lock);
+			report_failed(sc, path, "changed while being read; the backed-up copy may be inconsistent");
+			pthread_mutex_lock(&s->lock);
+		}
+		f->e.size = stored;
+		sc->s->files_total++;
+		sc->s->bytes_total += stored;
 	}
-	sc->s->files_total++;
-	sc->s->bytes_total += (uint64_t)st.st_size;
-	if (--f->pending == 0)
-		error = finish_file(s, &sc->c, f);
+	if (--f->pending == 0) {
+		int finished = finish_file(s, &sc->c, f);
+		if (error == 0)
+			error = finished;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return error;
 }
@@ -2079,6 +2202,7 @@ cleanup:
 	ob_packer_dispose(&s.packer[1]);
 	while (s.npool)
 		free(s.pool[--s.npool]);
+	free(s.zeros);
 	free_cache_updates(&s);
 	ob_idset_dispose(&s.known);
 	sqlite3_finalize(s.has_chunk);

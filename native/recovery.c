@@ -892,6 +892,33 @@ typedef struct test_ctx {
 
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where);
 
+/*
+ * A file's chunks must hold exactly its recorded size, or its restore fails.
+ * Chunks that no index names are left to the chunk check (they are damage of
+ * their own). 1 when the file is reported, 0 when it adds up, OB_ENOMEM.
+ */
+static int test_file_size(test_ctx *t, const ob_entry *e, const char *path)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < e->chunk_count; i++) {
+		ob_blob_loc loc;
+		if (ob_locator_find(&loc, &t->rec->locator, e->chunks + 32 * i) < 0) {
+			ob_error_clear();
+			return 0;
+		}
+		total += loc.raw_length;
+	}
+	if (total == e->size)
+		return 0;
+	t->damaged = 1;
+	if (ob_buf_printf(&t->report, "%s\tits chunks hold %llu bytes, but the file's recorded size is %llu: it cannot be restored\n",
+		path, (unsigned long long)total, (unsigned long long)e->size) < 0)
+		return ob_err_nomem();
+	return 1;
+}
+
 static int test_cb(const ob_entry *e, void *payload)
 {
 	test_ctx *t = payload;
@@ -904,7 +931,10 @@ static int test_cb(const ob_entry *e, void *payload)
 	}
 	sprintf(path, "%s/%.*s", t->folder, (int)e->name_len, e->name);
 	if (e->type == OB_TREE_FILE) {
-		for (i = 0; i < e->chunk_count; i++) {
+		int short_or_long = test_file_size(t, e, path);   /* reported: its chunks are checked with other files */
+		if (short_or_long < 0)
+			t->error = short_or_long;
+		for (i = 0; i < e->chunk_count && short_or_long == 0; i++) {
 			uint8_t *data = NULL;
 			size_t len;
 			int fresh = ob_idset_add(&t->seen, e->chunks + 32 * i), rc;

@@ -1,13 +1,18 @@
 /*
  * Backups end to end through the public API (a real worker process, a real
  * vault): every byte and metadata field of a tricky tree comes back; an
- * unchanged tree is not read again; an unreadable file gives a warning.
+ * unchanged tree is not read again; an unreadable file gives a warning; a file
+ * that changes while it is read comes back as it was read; the holes of a
+ * sparse file are not read.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "backup.h"
 #include "agent_internal.h"
 #include "catalog.h"
+#include "locate.h"
+#include "restore.h"
+#include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -816,6 +823,450 @@ static void test_unmounted_volume_is_reported(void **state)
 	free(vol);
 }
 
+/* ---- files that change while they are read ---- */
+
+#define CHANGING_SIZE (20u << 20)
+
+static uint8_t pattern_at(uint64_t i)
+{
+	return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static void write_pattern(int fd, uint64_t off, size_t len)
+{
+	uint8_t buf[65536];
+	size_t done = 0, i, n;
+
+	while (done < len) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = pattern_at(off + done + i);
+		if (pwrite(fd, buf, n, (off_t)(off + done)) != (ssize_t)n)
+			_exit(20);
+		done += n;
+	}
+}
+
+/*
+ * A child that waits until someone opens path (the backup), then keeps it
+ * changing until killed: growing by 64 KiB steps up to 64 MiB, or shrinking by
+ * 128 KiB steps down to 1 MiB. Returns once the child watches the file.
+ */
+static pid_t start_writer(const char *path, int grow)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char ev[4096];
+		int in = inotify_init1(IN_CLOEXEC), fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (in < 0 || fd < 0 || inotify_add_watch(in, path, IN_OPEN) < 0)
+			_exit(21);
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(22);
+		if (read(in, ev, sizeof(ev)) <= 0)
+			_exit(23);
+		for (;;) {
+			struct stat st;
+			if (fstat(fd, &st) != 0)
+				_exit(24);
+			if (grow && st.st_size < (64 << 20))
+				write_pattern(fd, (uint64_t)st.st_size, 65536);
+			else if (!grow && st.st_size > (1 << 20) && ftruncate(fd, st.st_size - (128 << 10)) != 0)
+				_exit(25);
+			usleep(200);
+		}
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+static void stop_writer(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));  /* it ran until killed: no write of it failed */
+}
+
+/* The restored file is the pattern's first `size` bytes. */
+static void assert_pattern_prefix(const char *path, uint64_t size)
+{
+	size_t len, i;
+	uint8_t *data = (uint8_t *)ob_test_read(path, &len);
+
+	assert_int_equal(len, size);
+	for (i = 0; i < len; i++)
+		if (data[i] != pattern_at(i))
+			fail_msg("%s differs from what was read at byte %zu", path, i);
+	free(data);
+}
+
+/*
+ * A log that grows and a file that shrinks while the backup reads them: the
+ * job warns, and the point holds a copy that tests healthy and restores, the
+ * size the entry records being the bytes its chunks hold (for the growing one
+ * its size at open, for the shrinking one what was left to read).
+ */
+static void test_file_changing_while_read_restores_what_was_read(void **state)
+{
+	char *changing = ob_test_path(src, "changing"), *grow = ob_test_path(changing, "grow.log"),
+		*shrink = ob_test_path(changing, "shrink.bin"), item[4096];
+	int trial, warned_grow = 0, warned_shrink = 0;
+
+	(void)state;
+	snprintf(item, sizeof(item), "%s/changing", src + 1);
+	assert_int_equal(mkdir(changing, 0755), 0);
+	for (trial = 0; trial < 10 && !(warned_grow && warned_shrink); trial++) {
+		ob_job_info *j;
+		ob_recovery *rec = NULL;
+		ob_recoverable_item **items = NULL;
+		ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+		char *report = NULL, *failed = NULL, tag[32], *out, *restored, *p;
+		uint64_t objects = 0, grow_size = 0, shrink_size = 0;
+		size_t n = 0, i;
+		int64_t ds;
+		pid_t wg, ws;
+		int fd;
+
+		unlink(grow);
+		unlink(shrink);
+		fd = open(grow, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		write_pattern(fd, 0, CHANGING_SIZE);
+		close(fd);
+		fd = open(shrink, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		write_pattern(fd, 0, CHANGING_SIZE);
+		close(fd);
+		wg = start_writer(grow, 1);
+		ws = start_writer(shrink, 0);
+		j = backup_now();
+		stop_writer(wg);
+		stop_writer(ws);
+		assert_true(j->state == OB_JOB_COMPLETED || j->state == OB_JOB_COMPLETED_WITH_WARNING);
+		assert_ok(ob_job_failed_files(&failed, agent, j->job_id));
+		for (p = failed; p && (p = strstr(p, "changed while being read")) != NULL; p++) {
+			const char *line = p;
+			while (line > failed && line[-1] != '\n')
+				line--;
+			if (!strncmp(line, grow, strlen(grow)))
+				warned_grow = 1;
+			if (!strncmp(line, shrink, strlen(shrink)))
+				warned_shrink = 1;
+		}
+		ob_str_free(failed);
+		failed = NULL;
+
+		/* The point tests healthy and records the sizes of what was read. */
+		assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
+		assert_ok(ob_recovery_test(&report, &objects, rec, j->recovery_point));
+		assert_string_equal(report, "");
+		ob_str_free(report);
+		{
+			ob_recovery_point **pts = NULL;
+			size_t np = 0;
+			assert_ok(ob_recovery_points(&pts, &np, agent));
+			assert_true(np >= 1);
+			ds = strtoll(pts[0]->datasource_ids, NULL, 10);
+			ob_recovery_points_free(pts, np);
+		}
+		assert_ok(ob_recovery_browse(&items, &n, rec, j->recovery_point, ds, item));
+		for (i = 0; i < n; i++) {
+			if (!strcmp(items[i]->name, "grow.log"))
+				grow_size = items[i]->size;
+			if (!strcmp(items[i]->name, "shrink.bin"))
+				shrink_size = items[i]->size;
+		}
+		ob_recoverable_items_free(items, n);
+		ob_recovery_free(rec);
+		assert_true(grow_size >= CHANGING_SIZE);   /* its size when the backup opened it */
+		assert_true(shrink_size <= CHANGING_SIZE);
+
+		/* Both restore, each the size recorded and a prefix of the file's content. */
+		snprintf(tag, sizeof(tag), "out-changing-%d", trial);
+		out = ob_test_path(dir, tag);
+		o.point_id = j->recovery_point;
+		o.datasource_id = ds;
+		o.item = item;
+		o.destination = out;
+		assert_ob(0, ob_restore(&failed, agent, &o));
+		assert_null(failed);
+		restored = ob_test_path(out, item);
+		p = ob_test_path(restored, "grow.log");
+		assert_pattern_prefix(p, grow_size);
+		free(p);
+		p = ob_test_path(restored, "shrink.bin");
+		assert_pattern_prefix(p, shrink_size);
+		free(p);
+		ob_test_rmtree(out);
+		free(restored);
+		free(out);
+		ob_job_info_free(j);
+	}
+	/* The writers did change both files while they were read, in some run. */
+	assert_true(warned_grow);
+	assert_true(warned_shrink);
+	ob_test_rmtree(changing);
+	free(grow);
+	free(shrink);
+	free(changing);
+}
+
+/* ---- sparse files ---- */
+
+/* Bytes this process has read through read(2) and pread(2), disk or page cache. */
+static uint64_t bytes_read_by_me(void)
+{
+	char buf[1024], *at;
+	size_t len;
+	FILE *f = fopen("/proc/self/io", "r");
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	at = strstr(buf, "rchar: ");
+	assert_non_null(at);
+	return strtoull(at + 7, NULL, 10);
+}
+
+/* A backup of one folder, in this process; returns its point (free it). */
+static char *backup_folder_here(const char *folder)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	ob_backup_source source = { 0 };
+	ob_filespec_input spec = { folder, 0, 1 };
+	ob_backup_params prm;
+	ob_policy *policy;
+	char *point = NULL;
+
+	assert_ok(ob_policy_get(&policy, agent));
+	assert_ok(ob_repo_open(&repo, agent, NULL));
+	memset(&pg, 0, sizeof(pg));
+	source.id = ob_policy_datasource_id(policy, 0);
+	source.name = ob_policy_datasource_name(policy, 0);
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = agent;
+	prm.repo = &repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.kind = "FileFolder";
+	prm.progress = &pg;
+	assert_ok(ob_backup_run(&point, &prm));
+	assert_int_equal(atomic_load(&pg.files_failed), 0);
+	ob_repo_dispose(&repo);
+	ob_policy_free(policy);
+	return point;
+}
+
+typedef struct find_ctx {
+	const char *name;
+	size_t name_len;
+	ob_entry found;
+	uint8_t *chunks;         /* a copy: the entry points into its tree blob */
+	int hit;
+} find_ctx;
+
+static int find_cb(const ob_entry *e, void *payload)
+{
+	find_ctx *c = payload;
+
+	if (e->name_len != c->name_len || memcmp(e->name, c->name, c->name_len))
+		return 0;
+	c->found = *e;
+	c->hit = 1;
+	if (e->type == OB_TREE_FILE) {
+		c->chunks = malloc(e->chunk_count * 32 + 1);
+		memcpy(c->chunks, e->chunks, e->chunk_count * 32);
+	} else if (e->type == OB_TREE_DIR) {
+		c->chunks = malloc(32);
+		memcpy(c->chunks, e->subtree, 32);
+	}
+	return 1;
+}
+
+/* The chunk ids of the file at path (from the data source's root) in a point: *count of them (free the result). */
+static uint8_t *file_chunks(size_t *count, const char *point, const char *path)
+{
+	ob_repo repo;
+	ob_locator loc;
+	ob_kv kv;
+	uint8_t id[32], *tree = NULL;
+	size_t len;
+	const char *at = path;
+
+	assert_ok(ob_repo_open(&repo, agent, NULL));
+	assert_ok(ob_locator_catalog(&loc, agent, &repo));
+	assert_ok(ob_snapshot_read(&kv, &repo, point));
+	assert_ok(ob_snapshot_root(id, NULL, &kv, 0));
+	ob_kv_dispose(&kv);
+	for (;;) {
+		const char *slash = strchr(at, '/');
+		find_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.name = at;
+		c.name_len = slash ? (size_t)(slash - at) : strlen(at);
+		assert_ok(ob_fetch_blob(&tree, &len, &loc, OB_BLOB_TREE, id));
+		assert_true(ob_tree_parse(tree, len, find_cb, &c) >= 0);
+		free(tree);
+		assert_true(c.hit);
+		if (!slash) {
+			assert_int_equal(c.found.type, OB_TREE_FILE);
+			*count = c.found.chunk_count;
+			ob_locator_dispose(&loc);
+			ob_repo_dispose(&repo);
+			return c.chunks;
+		}
+		assert_int_equal(c.found.type, OB_TREE_DIR);
+		memcpy(id, c.chunks, 32);
+		free(c.chunks);
+		at = slash + 1;
+	}
+}
+
+/* Two files hold the same bytes: compared over every data extent of either (holes read as zeros). */
+static void assert_same_bytes(const char *pa, const char *pb)
+{
+	int fa = open(pa, O_RDONLY), fb = open(pb, O_RDONLY), k;
+	struct stat sa, sb;
+	uint8_t *ba = malloc(1u << 20), *bb = malloc(1u << 20);
+
+	assert_true(fa >= 0 && fb >= 0);
+	assert_int_equal(fstat(fa, &sa), 0);
+	assert_int_equal(fstat(fb, &sb), 0);
+	assert_int_equal(sa.st_size, sb.st_size);
+	for (k = 0; k < 2; k++) {
+		int fd = k ? fb : fa;
+		off_t pos = 0, d, h;
+		while ((d = lseek(fd, pos, SEEK_DATA)) >= 0) {
+			h = lseek(fd, d, SEEK_HOLE);
+			assert_true(h > d);
+			for (pos = d; pos < h;) {
+				size_t n = (size_t)(h - pos) < (1u << 20) ? (size_t)(h - pos) : (1u << 20);
+				assert_int_equal(pread(fa, ba, n, pos), (ssize_t)n);
+				assert_int_equal(pread(fb, bb, n, pos), (ssize_t)n);
+				if (memcmp(ba, bb, n))
+					fail_msg("%s and %s differ near byte %lld", pa, pb, (long long)pos);
+				pos += (off_t)n;
+			}
+		}
+	}
+	close(fa);
+	close(fb);
+	free(ba);
+	free(bb);
+}
+
+/* Write len random bytes at off. */
+static void island(int fd, uint64_t off, size_t len)
+{
+	uint8_t *data = malloc(len);
+
+	assert_ok(ob_random(data, len));
+	assert_int_equal(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
+	free(data);
+}
+
+/*
+ * A 10 GiB sparse file with three islands of data is backed up without reading
+ * its holes (the process reads about its data, not 10 GiB) and restores
+ * byte for byte; a sparse file and a dense copy of it give the same chunk ids.
+ */
+static void test_sparse_file_holes_are_not_read(void **state)
+{
+	char *folder = ob_test_path(src, "sparse10g"), *huge = ob_test_path(folder, "huge.img"),
+		*twins = ob_test_path(src, "twins"), *ts = ob_test_path(twins, "sparse.img"), *td = ob_test_path(twins, "dense.img"),
+		*point, *failed = NULL, *out = ob_test_path(dir, "out-sparse"), *restored, item[4096], rel[4096];
+	const uint64_t huge_size = 10ull << 30, twin_size = 48u << 20;
+	uint8_t *ids_s, *ids_d, *zeros;
+	size_t ns, nd;
+	uint64_t before, read_bytes;
+	struct stat st;
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkdir(folder, 0755), 0);
+	fd = open(huge, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)huge_size), 0);
+	island(fd, 0, 1u << 20);
+	island(fd, (5ull << 30) + 12345, 300000);
+	island(fd, huge_size - 101000, 100000);
+	close(fd);
+	assert_int_equal(stat(huge, &st), 0);
+	if ((uint64_t)st.st_blocks * 512 > (64u << 20)) {
+		ob_test_rmtree(folder);
+		skip();   /* this file system does not keep holes */
+	}
+
+	/* The holes are not read: the process reads its 1.4 MB of data and some catalog pages. */
+	before = bytes_read_by_me();
+	point = backup_folder_here(folder);
+	read_bytes = bytes_read_by_me() - before;
+	if (read_bytes > (64u << 20))
+		fail_msg("the backup read %llu bytes of a 10 GiB file holding 1.4 MB of data", (unsigned long long)read_bytes);
+	snprintf(item, sizeof(item), "%s", folder + 1);
+	o.point_id = point;
+	o.datasource_id = 0;
+	o.item = item;
+	o.destination = out;
+	assert_ob(0, ob_restore(&failed, agent, &o));
+	assert_null(failed);
+	restored = ob_test_path(out, src + 1);
+	{
+		char *p = ob_test_path(restored, "sparse10g/huge.img");
+		assert_same_bytes(huge, p);
+		free(p);
+	}
+	ob_test_rmtree(out);
+	ob_test_rmtree(folder);
+	free(restored);
+	free(point);
+
+	/* A sparse file (a hole first, last and between) and a dense copy: the same chunks. */
+	assert_int_equal(mkdir(twins, 0755), 0);
+	fd = open(ts, O_RDWR | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)twin_size), 0);
+	island(fd, (3u << 20) + 5, 100000);
+	island(fd, (13u << 20) + 777, 200000);
+	island(fd, 47u << 20, 300000);
+	zeros = malloc(twin_size);
+	assert_int_equal(pread(fd, zeros, twin_size, 0), (ssize_t)twin_size);
+	close(fd);
+	ob_test_write(td, zeros, twin_size);
+	free(zeros);
+	point = backup_folder_here(twins);
+	snprintf(rel, sizeof(rel), "%s/sparse.img", twins + 1);
+	ids_s = file_chunks(&ns, point, rel);
+	snprintf(rel, sizeof(rel), "%s/dense.img", twins + 1);
+	ids_d = file_chunks(&nd, point, rel);
+	assert_true(ns >= 8);   /* several chunks of the hole's zeros */
+	assert_int_equal(ns, nd);
+	assert_memory_equal(ids_s, ids_d, ns * 32);
+	free(ids_s);
+	free(ids_d);
+	free(point);
+	ob_test_rmtree(twins);
+	free(folder);
+	free(huge);
+	free(twins);
+	free(ts);
+	free(td);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +1280,8 @@ int main(void)
 		cmocka_unit_test(test_wildcard_inclusion_backs_up_matching_files),
 		cmocka_unit_test(test_missing_folder_warns_and_none_left_fails),
 		cmocka_unit_test(test_unmounted_volume_is_reported),
+		cmocka_unit_test(test_file_changing_while_read_restores_what_was_read),
+		cmocka_unit_test(test_sparse_file_holes_are_not_read),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,8 @@
 /*
  * Recovery through the public API: browsing and searching, a damaged vault
  * (only the files that need the damage fail), another server's backups with
- * its passphrase, a lost cache folder, and names crafted to escape the
- * destination (they never do).
+ * its passphrase, a lost cache folder, names crafted to escape the
+ * destination (they never do), and file sizes the chunks do not add up to.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -492,6 +492,118 @@ static void test_crafted_names_never_escape(void **state)
 	free(jail);
 }
 
+/*
+ * Store a point "000000000002-<tag>" of data source 78 whose root holds one file
+ * per name, each made of the chunk "x" (1 byte) and recording sizes[i].
+ */
+static char *forge_point(const char *tag, const char *const *names, const uint64_t *sizes, size_t n)
+{
+	ob_repo repo;
+	ob_registration *reg = NULL;
+	ob_tree_builder tb = { 0 };
+	ob_buf tree = OB_BUF_INIT, enc = OB_BUF_INIT, rec = OB_BUF_INIT, sealed = OB_BUF_INIT;
+	ob_packer pk = { 0 };
+	uint8_t chunk_id[32], tree_id[32], pack_id[32], sealed_blob[256], *sb;
+	size_t sealed_len, i;
+	ob_index_entry ie[2];
+	char packname[200], snapname[200], hex[65], aad[256], *point = malloc(64);
+
+	snprintf(point, 64, "000000000002-%s", tag);
+	assert_ok(ob_repo_open(&repo, agent, &reg));
+	ob_repo_blob_id(chunk_id, &repo, "x", 1);
+	assert_ok(ob_blob_seal(sealed_blob, &sealed_len, &repo, NULL, OB_BLOB_DATA, chunk_id, (const uint8_t *)"x", 1));
+	assert_ok(ob_packer_add(&pk, OB_BLOB_DATA, chunk_id, sealed_blob, sealed_len, 1));
+	for (i = 0; i < n; i++) {
+		ob_entry e;
+		memset(&e, 0, sizeof(e));
+		e.type = OB_TREE_FILE;
+		e.name = names[i];
+		e.name_len = strlen(names[i]);
+		e.mode = 0100644;
+		e.size = sizes[i];
+		e.chunks = chunk_id;
+		e.chunk_count = 1;
+		enc.len = 0;
+		assert_ok(ob_entry_encode(&enc, &e));
+		assert_ok(ob_tree_builder_add(&tb, (uint8_t *)enc.data, enc.len));
+	}
+	assert_ok(ob_tree_builder_finish(&tree, &tb));
+	ob_repo_blob_id(tree_id, &repo, tree.data, tree.len);
+	sb = malloc(tree.len + OB_BLOB_OVERHEAD);
+	assert_ok(ob_blob_seal(sb, &sealed_len, &repo, NULL, OB_BLOB_TREE, tree_id, (uint8_t *)tree.data, tree.len));
+	assert_ok(ob_packer_add(&pk, OB_BLOB_TREE, tree_id, sb, sealed_len, tree.len));
+	free(sb);
+	assert_ok(ob_packer_finish(&pk, &repo, pack_id));
+	ob_repo_pack_name(packname, sizeof(packname), &repo, pack_id);
+	assert_ok(repo.vc.be->put(repo.vc.be, packname, pk.data.data, pk.data.len));
+	for (i = 0; i < 2; i++) {
+		ie[i].blob = pk.entries[i];
+		memcpy(ie[i].pack, pack_id, 32);
+	}
+	assert_ok(ob_index_write(&repo, ie, 2, NULL));
+	ob_id_hex(hex, tree_id);
+	assert_ok(ob_kv_begin(&rec, "snapshot", 1));
+	assert_ok(ob_kv_add_i64(&rec, "time", 2));
+	assert_ok(ob_kv_add_i64(&rec, "datasources", 1));
+	assert_ok(ob_kv_add_i64(&rec, "ds0_id", 78));
+	assert_ok(ob_kv_add(&rec, "ds0_name", "/"));
+	assert_ok(ob_kv_add(&rec, "ds0_tree", hex));
+	snprintf(aad, sizeof(aad), "obagent-snapshot-v1|%s", point);
+	assert_ok(ob_object_seal(&sealed, &repo, aad, rec.data, rec.len));
+	snprintf(snapname, sizeof(snapname), "%ssnapshots/%s", repo.prefix, point);
+	assert_ok(repo.vc.be->put(repo.vc.be, snapname, sealed.data, sealed.len));
+	ob_packer_dispose(&pk);
+	ob_tree_builder_dispose(&tb);
+	ob_buf_dispose(&tree);
+	ob_buf_dispose(&enc);
+	ob_buf_dispose(&rec);
+	ob_buf_dispose(&sealed);
+	ob_registration_free(reg);
+	ob_repo_dispose(&repo);
+	return point;
+}
+
+/*
+ * A file entry whose chunks do not add up to its recorded size cannot be
+ * restored: testing the point says it is damaged and names that file only
+ * (every chunk is there and authentic, so only the sizes tell).
+ */
+static void test_chunks_that_do_not_add_up_are_damage(void **state)
+{
+	const char *names[] = { "grew.log", "right.txt", "shrank.log" };
+	const uint64_t sizes[] = { 5, 1, 0 };
+	char *point, *report = NULL, *failed = NULL, *out = ob_test_path(dir, "out-sizes"), *p;
+	ob_recovery *rec = NULL;
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	uint64_t objects = 0;
+	struct stat st;
+
+	(void)state;
+	point = forge_point("sizes", names, sizes, 3);
+	assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
+	assert_ob(OB_ECORRUPT, ob_recovery_test(&report, &objects, rec, point));
+	assert_non_null(strstr(report, "/grew.log\tits chunks hold 1 bytes, but the file's recorded size is 5"));
+	assert_non_null(strstr(report, "/shrank.log\tits chunks hold 1 bytes, but the file's recorded size is 0"));
+	assert_null(strstr(report, "right.txt"));
+	ob_str_free(report);
+	/* What the test says is what a restore finds: the two fail, the right one comes back. */
+	o.point_id = point;
+	o.datasource_id = 78;
+	o.destination = out;
+	assert_ob(OB_ECORRUPT, ob_restore(&failed, agent, &o));
+	assert_non_null(strstr(failed, "grew.log"));
+	assert_non_null(strstr(failed, "shrank.log"));
+	assert_null(strstr(failed, "right.txt"));
+	p = ob_test_path(out, "right.txt");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 1);
+	free(p);
+	ob_str_free(failed);
+	ob_recovery_free(rec);
+	free(point);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_alternate_server),
 		cmocka_unit_test(test_lost_cache_folder),
 		cmocka_unit_test(test_crafted_names_never_escape),
+		cmocka_unit_test(test_chunks_that_do_not_add_up_are_damage),
 		cmocka_unit_test(test_damage_fails_only_what_needs_it),
 	};
 	ob_init();
