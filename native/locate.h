@@ -33,6 +33,12 @@ int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo);
 int ob_locator_memory(ob_locator *l, ob_repo *repo);
 void ob_locator_dispose(ob_locator *l);
 
+/**
+ * Memory mode: the nth copy of a blob the index objects name (a blob stored
+ * again after damage has two); OB_ENOTFOUND past the last, or in catalog mode.
+ */
+int ob_locator_copy(ob_blob_loc *out, const ob_locator *l, const uint8_t id[OB_ID_BYTES], size_t nth);
+
 /** Where a blob is: OB_ECORRUPT when no index names it. */
 int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTES]);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "obagent/recovery.h"
 #include "agent_internal.h"
+#include "damage.h"
 #include "env.h"
 #include "error.h"
 #include "idset.h"
@@ -880,23 +881,139 @@ int ob_recovery_search(ob_recoverable_item ***out, size_t *out_count, ob_recover
 
 /* ---- testing a point ---- */
 
+/*
+ * The walk reads every tree and every chunk a point needs, each blob once, and
+ * names every item a damaged blob hits: a file that needs a damaged chunk (even
+ * when another file found that chunk first), a folder whose own listing is
+ * damaged (nothing under it can be restored from this point). A subtree is
+ * skipped when met again only if nothing under it was damaged, so that every
+ * path to damage is named. On this server, each damaged copy is recorded in the
+ * catalog (native/damage.h), so that the next backup stores it again.
+ */
+
+typedef struct bad_blob {
+	uint8_t id[OB_ID_BYTES];
+	char *problem;
+} bad_blob;
+
 typedef struct test_ctx {
 	ob_recovery *rec;
 	ob_buf report;
 	uint64_t objects;
+	size_t damaged;      /* items named so far */
 	char *folder;
-	int damaged;
 	int error;
-	ob_idset seen;       /* blobs already checked */
+	ob_idset seen;       /* blobs checked (sound or not) */
+	ob_idset clean;      /* trees with nothing damaged at or under them */
+	ob_idset bad_ids;    /* blobs found damaged ... */
+	bad_blob *bad;       /* ... and what was wrong with each */
+	size_t nbad, capbad;
 } test_ctx;
 
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where);
+
+/* Name a damaged item. */
+static int test_report(test_ctx *t, const char *path, const char *problem)
+{
+	t->damaged++;
+	return ob_buf_printf(&t->report, "%s\t%s\n", path, problem);
+}
+
+static const char *bad_problem(const test_ctx *t, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nbad; i++)
+		if (!memcmp(t->bad[i].id, id, OB_ID_BYTES))
+			return t->bad[i].problem;
+	return "damaged";
+}
+
+/* On this server, remember the damaged copy and the item that needs it (native/damage.h). */
+static void test_record(test_ctx *t, int type, const uint8_t *id, const char *path, const char *problem)
+{
+	ob_blob_loc loc;
+
+	if (!t->rec->this_server || !t->rec->locator.agent || ob_locator_find(&loc, &t->rec->locator, id) < 0 ||
+	    ob_damage_record(t->rec->agent, id, type, loc.pack, path, problem) < 0)
+		ob_error_clear();  /* the report is the result; the record only helps the next backup */
+}
+
+/*
+ * Check one blob: 0 when sound, 1 when damaged (*problem, borrowed from t),
+ * < 0 when the vault cannot be read at all. out: the blob (trees), else NULL.
+ */
+static int test_blob(const char **problem, test_ctx *t, int type, const uint8_t *id, const char *path,
+	uint8_t **out, size_t *out_len)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	int fresh, rc;
+
+	if (out)
+		*out = NULL;
+	if (ob_idset_has(&t->bad_ids, id)) {
+		*problem = bad_problem(t, id);
+		test_record(t, type, id, path, *problem);
+		return 1;
+	}
+	if ((fresh = ob_idset_add(&t->seen, id)) < 0)
+		return ob_err_nomem();
+	if (!fresh && !out)
+		return 0;
+	if (fresh)
+		t->objects++;
+	rc = ob_fetch_blob(&data, &len, &t->rec->locator, type, id);
+	if (rc == OB_ECORRUPT) {
+		bad_blob *v = t->bad;
+		if (t->nbad == t->capbad) {
+			size_t cap = t->capbad ? t->capbad * 2 : 16;
+			if (!(v = realloc(t->bad, cap * sizeof(*v))))
+				return ob_err_nomem();
+			t->bad = v;
+			t->capbad = cap;
+		}
+		memcpy(v[t->nbad].id, id, OB_ID_BYTES);
+		if (!(v[t->nbad].problem = strdup(ob_error_last())) || ob_idset_add(&t->bad_ids, id) < 0) {
+			free(v[t->nbad].problem);
+			return ob_err_nomem();
+		}
+		*problem = v[t->nbad++].problem;
+		ob_error_clear();
+		test_record(t, type, id, path, *problem);
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	if (out) {
+		*out = data;
+		*out_len = len;
+	} else {
+		free(data);
+	}
+	return 0;
+}
+
+/* A file: every chunk it needs. Named once, with the first damaged chunk's problem. */
+static int test_file(test_ctx *t, const ob_entry *e, const char *path)
+{
+	const char *problem;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->chunk_count; i++) {
+		if ((rc = test_blob(&problem, t, OB_BLOB_DATA, e->chunks + 32 * i, path, NULL, NULL)) < 0)
+			return rc;
+		if (rc == 1)
+			return test_report(t, path, problem);
+	}
+	return 0;
+}
 
 static int test_cb(const ob_entry *e, void *payload)
 {
 	test_ctx *t = payload;
 	char *path = malloc(strlen(t->folder) + e->name_len + 2);
-	size_t i;
 
 	if (!path) {
 		t->error = ob_err_nomem();
@@ -904,37 +1021,15 @@ static int test_cb(const ob_entry *e, void *payload)
 	}
 	sprintf(path, "%s/%.*s", t->folder, (int)e->name_len, e->name);
 	if (e->type == OB_TREE_FILE) {
-		for (i = 0; i < e->chunk_count; i++) {
-			uint8_t *data = NULL;
-			size_t len;
-			int fresh = ob_idset_add(&t->seen, e->chunks + 32 * i), rc;
-			if (fresh < 0) {
-				t->error = ob_err_nomem();
-				break;
-			}
-			if (!fresh)
-				continue;
-			t->objects++;
-			rc = ob_fetch_blob(&data, &len, &t->rec->locator, OB_BLOB_DATA, e->chunks + 32 * i);
-			free(data);
-			if (rc == OB_ECORRUPT) {
-				t->damaged = 1;
-				ob_buf_printf(&t->report, "%s\t%s\n", path, ob_error_last());
-				break;
-			}
-			if (rc < 0) {
-				t->error = rc;
-				break;
-			}
-		}
+		int rc = test_file(t, e, path);
+		if (rc < 0)
+			t->error = rc;
 	} else if (e->type == OB_TREE_DIR) {
 		char *saved = t->folder;
+		int rc;
 		t->folder = path;
-		if (ob_idset_add(&t->seen, e->subtree) == 1) {
-			int rc = test_tree(t, e->subtree, path);
-			if (rc < 0)
-				t->error = rc;
-		}
+		if ((rc = test_tree(t, e->subtree, path)) < 0)
+			t->error = rc;
 		t->folder = saved;
 	}
 	free(path);
@@ -944,23 +1039,42 @@ static int test_cb(const ob_entry *e, void *payload)
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where)
 {
 	uint8_t *tree = NULL;
-	size_t len;
+	size_t len, before = t->damaged;
+	const char *problem;
 	int rc;
 
-	t->objects++;
-	rc = ob_fetch_blob(&tree, &len, &t->rec->locator, OB_BLOB_TREE, tree_id);
-	if (rc == 0) {
-		rc = ob_tree_parse(tree, len, test_cb, t);
-		if (t->error < 0)
-			rc = t->error;
-	}
-	free(tree);
-	if (rc == OB_ECORRUPT) {
-		t->damaged = 1;
-		ob_buf_printf(&t->report, "%s\t%s\n", where, ob_error_last());
+	if (ob_idset_has(&t->clean, tree_id))
 		return 0;
+	if ((rc = test_blob(&problem, t, OB_BLOB_TREE, tree_id, where, &tree, &len)) < 0)
+		return rc;
+	if (rc == 1) {
+		ob_buf msg = OB_BUF_INIT;
+		rc = ob_buf_printf(&msg, "the folder's listing is damaged (%s): nothing under it can be restored from this point",
+			problem);
+		if (rc == 0)
+			rc = test_report(t, where, msg.data);
+		ob_buf_dispose(&msg);
+		return rc;
 	}
-	return rc;
+	rc = ob_tree_parse(tree, len, test_cb, t);
+	free(tree);
+	if (t->error < 0)
+		return t->error;
+	if (rc == OB_ECORRUPT) {
+		ob_buf msg = OB_BUF_INIT;
+		rc = ob_buf_printf(&msg, "the folder's listing cannot be decoded (%s): what follows the damage in it cannot be "
+			"restored from this point", ob_error_last());
+		ob_error_clear();
+		if (rc == 0)
+			rc = test_report(t, where, msg.data);
+		ob_buf_dispose(&msg);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (t->damaged == before && ob_idset_add(&t->clean, tree_id) < 0)
+		return ob_err_nomem();
+	return 0;
 }
 
 int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id)
@@ -969,6 +1083,7 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 	ob_kv kv;
 	int64_t count = 0, i, dsid;
 	char key[32];
+	size_t k;
 	int error;
 
 	if (out_report)
@@ -977,7 +1092,19 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		*out_objects = 0;
 	memset(&t, 0, sizeof(t));
 	t.rec = rec;
-	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) < 0)
+	t.objects = 1;  /* the point's record */
+	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) == OB_ECORRUPT) {
+		/* A point whose record is damaged or forged: nothing in it can be found, so nothing can be restored. */
+		ob_buf msg = OB_BUF_INIT;
+		if ((error = ob_buf_printf(&msg, "the recovery point's record cannot be read (%s): nothing can be restored from "
+			"this point", ob_error_last())) == 0)
+			error = test_report(&t, "(recovery point)", msg.data);
+		ob_buf_dispose(&msg);
+		ob_error_clear();
+		if (error == 0)
+			goto report;
+	}
+	if (error < 0)
 		return error;
 	ob_kv_get_i64(&count, &kv, "datasources");
 	for (i = 0; i < count && error == 0; i++) {
@@ -985,9 +1112,8 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		char *name = NULL;
 		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
 		if (ob_kv_get_i64(&dsid, &kv, key) < 0 || ob_snapshot_root(root, &name, &kv, dsid) < 0) {
-			t.damaged = 1;
-			ob_buf_printf(&t.report, "(recovery point)\t%s\n", "the point's record is damaged");
 			ob_error_clear();
+			error = test_report(&t, "(recovery point)", "the point's record is damaged");
 			continue;
 		}
 		t.folder = name && strcmp(name, "/") ? name : (char *)"";
@@ -995,7 +1121,13 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		free(name);
 	}
 	ob_kv_dispose(&kv);
+report:
 	ob_idset_dispose(&t.seen);
+	ob_idset_dispose(&t.clean);
+	ob_idset_dispose(&t.bad_ids);
+	for (k = 0; k < t.nbad; k++)
+		free(t.bad[k].problem);
+	free(t.bad);
 	if (out_objects)
 		*out_objects = t.objects;
 	if (error < 0) {

@@ -166,8 +166,11 @@ OB_EXTERN(int) ob_recovery_search(ob_recoverable_item ***out, size_t *out_count,
 /**
  * Read and authenticate every object a point needs (trees, chunks), writing
  * nothing. *out_report (ob_str_free) lists damage, one "path<TAB>what" line per
- * damaged file or folder; empty when healthy. Returns 0 when healthy,
- * OB_ECORRUPT when damaged.
+ * item a damaged blob hits: every file that needs a damaged chunk, every folder
+ * whose tree is damaged, "(recovery point)" when the point's record itself
+ * cannot be read; empty when healthy. Returns 0 when healthy, OB_ECORRUPT when
+ * damaged. On this server, damaged copies are recorded so that the next backup
+ * stores them again (docs/FORMAT.md, "Damage and healing").
  */
 OB_EXTERN(int) ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id);
 

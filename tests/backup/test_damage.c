@@ -1,0 +1,306 @@
+/*
+ * Damage and healing: a flipped byte in a pack shared by four files makes
+ * Test-OBRecoveryPoint (ob_recovery_test) name all four; the next backup stores
+ * the damaged blob again from the source, so its point tests healthy and the old
+ * point, which names the same blob id, tests healthy and restores too; data the
+ * source no longer has is reported once as not healed.
+ */
+#define _GNU_SOURCE
+#include "testutil.h"
+#include "repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dir, *src, *vault_path, *creds;
+static ob_agent *agent, *other;
+static const char *PP = "damage test passphrase";
+static uint8_t *shared;
+#define SHARED_BYTES (2u << 20)
+
+static void put(const char *rel, const void *data, size_t len)
+{
+	char *p = ob_test_path(src, rel);
+	ob_test_write(p, data, len);
+	free(p);
+}
+
+static void make_dir(const char *rel)
+{
+	char *p = ob_test_path(src, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+}
+
+static ob_job_info *backup(void)
+{
+	ob_job_info *j = NULL;
+	char *id;
+	int i;
+
+	assert_ok(ob_backup_start(&j, agent, 0));
+	id = strdup(j->job_id);
+	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+		ob_job_info_free(j);
+		usleep(20000);
+		assert_ok(ob_job_get(&j, agent, id));
+	}
+	free(id);
+	return j;
+}
+
+/* A backup that must end in state; returns its point (malloc'd). */
+static char *backup_point(int state)
+{
+	ob_job_info *j = backup();
+	char *point;
+
+	if ((int)j->state != state)
+		print_error("job %s ended %d: %s\n", j->job_id, (int)j->state, j->error_message ? j->error_message : "");
+	assert_int_equal(j->state, state);
+	point = strdup(j->recovery_point);
+	ob_job_info_free(j);
+	return point;
+}
+
+/* Flip one byte in the middle of the largest pack of the vault; its path is left in damaged_pack. */
+static char damaged_pack[4096];
+
+static void flip_largest_pack(void)
+{
+	char cmd[4096];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls -S %s/servers/*/packs/*/* | head -n 1", vault_path);
+	assert_non_null(f = popen(cmd, "r"));
+	assert_non_null(fgets(damaged_pack, sizeof(damaged_pack), f));
+	pclose(f);
+	damaged_pack[strcspn(damaged_pack, "\n")] = '\0';
+	snprintf(cmd, sizeof(cmd), "f=$(ls -S %s/servers/*/packs/*/* | head -n 1) && s=$(stat -c %%s \"$f\") && "
+		"b=$(dd if=\"$f\" bs=1 skip=$((s / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
+		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=$((s / 2)) conv=notrunc 2>/dev/null",
+		vault_path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Test a point (through another server's agent when a is not NULL): its return code, and the report (malloc'd). */
+static int test_point_as(ob_agent *a, const char *point, char **report)
+{
+	ob_recovery *rec = NULL;
+	uint64_t objects = 0;
+	int rc;
+
+	if (a)
+		assert_ok(ob_recovery_open(&rec, a, "damage-server", (const uint8_t *)PP, strlen(PP)));
+	else
+		assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
+	rc = ob_recovery_test(report, &objects, rec, point);
+	assert_true(objects > 0);
+	ob_recovery_free(rec);
+	return rc;
+}
+
+static int test_point(const char *point, char **report)
+{
+	return test_point_as(NULL, point, report);
+}
+
+/* A second server of the vault: it reads this server's points from the vault's index objects alone. */
+static ob_agent *other_server(void)
+{
+	ob_vault *v;
+	char *cred = NULL, *home = ob_test_path(dir, "home-other");
+
+	if (other)
+		return other;
+	assert_ok(ob_vault_open(&v, vault_path));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+	ob_env_set("OBAGENT_SERVER_NAME", "other-server");
+	assert_ok(ob_agent_open(&other, home));
+	ob_env_set("OBAGENT_SERVER_NAME", "damage-server");
+	assert_ok(ob_agent_register(NULL, other, cred));
+	ob_str_free(cred);
+	ob_vault_free(v);
+	free(home);
+	return other;
+}
+
+static int setup(void **state)
+{
+	ob_vault *v;
+	char *cred, *home;
+	ob_filespec_input spec;
+	ob_policy *policy;
+
+	(void)state;
+	dir = ob_test_tempdir("damage");
+	src = ob_test_path(dir, "src");
+	vault_path = ob_test_path(dir, "vault");
+	creds = ob_test_path(dir, "creds");
+	home = ob_test_path(dir, "home");
+	assert_int_equal(mkdir(src, 0755), 0);
+	shared = malloc(SHARED_BYTES);
+	assert_ok(ob_random(shared, SHARED_BYTES));
+	/* Four files, in three folders, with the same data: one set of blobs in one pack. */
+	make_dir("a");
+	make_dir("b");
+	make_dir("b/c");
+	put("a/one.bin", shared, SHARED_BYTES);
+	put("a/two.bin", shared, SHARED_BYTES);
+	put("b/three.bin", shared, SHARED_BYTES);
+	put("b/c/four.bin", shared, SHARED_BYTES);
+	put("other.txt", "other\n", 6);
+	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
+	ob_env_set("OBAGENT_SERVER_NAME", "damage-server");
+	ob_env_set("OBAGENT_NOW", NULL);
+	assert_ok(ob_vault_create(&v, vault_path, "DamageTest"));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+	assert_ok(ob_agent_open(&agent, home));
+	assert_ok(ob_agent_register(NULL, agent, cred));
+	assert_ok(ob_agent_set_passphrase(agent, (const uint8_t *)PP, strlen(PP), NULL));
+	spec.spec = src;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&policy, agent, &spec, 1));
+	ob_policy_free(policy);
+	ob_str_free(cred);
+	ob_vault_free(v);
+	free(home);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ob_agent_free(agent);
+	ob_agent_free(other);
+	ob_test_rmtree(dir);
+	free(creds);
+	free(dir);
+	free(src);
+	free(vault_path);
+	free(shared);
+	return 0;
+}
+
+static void test_every_file_named_then_healed(void **state)
+{
+	char *p1, *p2, *report = NULL, *out = ob_test_path(dir, "out"), *restored, *data;
+	const char *names[] = { "a/one.bin", "a/two.bin", "b/three.bin", "b/c/four.bin" };
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	char *failed = NULL, item[4096];
+	size_t i, len = 0;
+
+	(void)state;
+	p1 = backup_point(OB_JOB_COMPLETED);
+	assert_ok(test_point(p1, &report));
+	assert_string_equal(report, "");
+	ob_str_free(report);
+
+	flip_largest_pack();
+	assert_ob(OB_ECORRUPT, test_point(p1, &report));
+	for (i = 0; i < 4; i++) {
+		char *p = ob_test_path(src, names[i]);
+		if (!strstr(report, p))
+			print_error("%s is not named in:\n%s", p, report);
+		assert_non_null(strstr(report, p));
+		free(p);
+	}
+	assert_null(strstr(report, "other.txt"));
+	ob_str_free(report);
+
+	/* The next backup stores the damaged blob again from the source: nothing is left unhealed. */
+	p2 = backup_point(OB_JOB_COMPLETED);
+	assert_ok(test_point(p2, &report));
+	assert_string_equal(report, "");
+	ob_str_free(report);
+	/* The old point names the same blob id: it finds the new copy. */
+	assert_ok(test_point(p1, &report));
+	assert_string_equal(report, "");
+	ob_str_free(report);
+	snprintf(item, sizeof(item), "%s/b/c/four.bin", src + 1);
+	o.point_id = p1;
+	o.item = item;
+	o.destination = out;
+	assert_ok(ob_restore(&failed, agent, &o));
+	assert_null(failed);
+	restored = malloc(strlen(out) + strlen(item) + 2);
+	sprintf(restored, "%s/%s", out, item);
+	data = ob_test_read(restored, &len);
+	assert_int_equal(len, SHARED_BYTES);
+	assert_memory_equal(data, shared, SHARED_BYTES);
+	free(data);
+	/* Another server reads the index, which names both copies: it finds the sound one. */
+	assert_ok(test_point_as(other_server(), p1, &report));
+	ob_str_free(report);
+	/* Maintenance drops the damaged copy and keeps the sound one. */
+	{
+		ob_maintenance_options mo = OB_MAINTENANCE_OPTIONS_INIT;
+		ob_maintenance_report *r = NULL;
+		mo.grace_seconds = 0;
+		for (i = 0; i < 2; i++) {
+			assert_ok(ob_maintenance_run(&r, agent, &mo));
+			free(r);
+			r = NULL;
+		}
+	}
+	assert_int_not_equal(access(damaged_pack, F_OK), 0);
+	assert_ok(test_point(p1, &report));
+	ob_str_free(report);
+	assert_ok(test_point_as(other_server(), p1, &report));
+	ob_str_free(report);
+	free(restored);
+	free(out);
+	free(p1);
+	free(p2);
+}
+
+static void test_what_the_source_lost_is_reported_once(void **state)
+{
+	uint8_t *gone = malloc(3u << 20);
+	char *p3, *p4, *p5, *report = NULL, *files = NULL, *path = ob_test_path(src, "gone.bin");
+	ob_job_info *j;
+
+	(void)state;
+	assert_ok(ob_random(gone, 3u << 20));
+	put("gone.bin", gone, 3u << 20);
+	p3 = backup_point(OB_JOB_COMPLETED);
+	assert_int_equal(unlink(path), 0);
+	flip_largest_pack();
+	assert_ob(OB_ECORRUPT, test_point(p3, &report));
+	assert_non_null(strstr(report, path));
+	ob_str_free(report);
+
+	/* The source no longer has the data: the backup says so, and its own point is healthy. */
+	j = backup();
+	assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+	assert_ok(ob_job_failed_files(&files, agent, j->job_id));
+	assert_non_null(strstr(files, path));
+	assert_non_null(strstr(files, "not healed"));
+	p4 = strdup(j->recovery_point);
+	ob_job_info_free(j);
+	ob_str_free(files);
+	assert_ok(test_point(p4, &report));
+	ob_str_free(report);
+	assert_ob(OB_ECORRUPT, test_point(p3, &report));
+	ob_str_free(report);
+	/* Said once. */
+	p5 = backup_point(OB_JOB_COMPLETED);
+	free(p3);
+	free(p4);
+	free(p5);
+	free(path);
+	free(gone);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_file_named_then_healed),
+		cmocka_unit_test(test_what_the_source_lost_is_reported_once),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
