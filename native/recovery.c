@@ -226,10 +226,18 @@ int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const ch
 
 int ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason)
 {
+	/* Without a PIN, the PIN on deleting a policy's backups could be sidestepped point by point. */
+	return ob_recovery_point_remove(agent, point_id, reason, NULL);
+}
+
+int ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *reason, const char *security_pin)
+{
 	ob_repo repo;
 	int64_t now;
 	int error;
 
+	if ((error = ob_agent_pin_check(agent, security_pin, "Deleting a recovery point")) < 0)
+		return error;
 	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);

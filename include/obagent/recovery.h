@@ -47,9 +47,19 @@ OB_EXTERN(void) ob_recovery_points_free(ob_recovery_point **list, size_t count);
 OB_EXTERN(int) ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
 
 /**
- * Soft-delete a recovery point of this server: it leaves the listings, stays
- * restorable, and its space is reclaimed by vault maintenance after
- * OB_SOFT_DELETE_DAYS days unless the vault owner undeletes it (ob_vault_undelete).
+ * Soft-delete a recovery point of this server, after checking a security PIN
+ * from the vault owner (as ob_policy_delete_backups does): it leaves the
+ * listings, stays restorable, and its space is reclaimed by vault maintenance
+ * after OB_SOFT_DELETE_DAYS days unless the vault owner undeletes it
+ * (ob_vault_undelete). A missing, wrong or expired PIN deletes nothing
+ * (OB_EAUTH, OB_EEXPIRED).
+ */
+OB_EXTERN(int) ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *reason,
+	const char *security_pin);
+
+/**
+ * Deprecated: ob_recovery_point_remove without a PIN, so it always refuses
+ * (OB_EAUTH). Kept for the ABI.
  */
 OB_EXTERN(int) ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason);
 

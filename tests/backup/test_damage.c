@@ -302,5 +302,6 @@ int main(void)
 		cmocka_unit_test(test_every_file_named_then_healed),
 		cmocka_unit_test(test_what_the_source_lost_is_reported_once),
 	};
+	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1089,10 +1089,11 @@ namespace OBAgent.Interop
             return TakePoints(rc, list, count);
         }
 
-        /// <summary>Soft-delete a recovery point of this server.</summary>
-        internal static void RecoveryPointDelete(AgentHandle agent, string pointId, string reason)
+        /// <summary>Soft-delete a recovery point of this server, after the engine checks the security PIN.</summary>
+        internal static void RecoveryPointRemove(AgentHandle agent, string pointId, string reason, string securityPin)
         {
-            Check(NativeMethods.ob_recovery_point_delete(agent, Utf8.ToNative(pointId), Utf8.ToNative(reason)));
+            Check(NativeMethods.ob_recovery_point_remove(agent, Utf8.ToNative(pointId), Utf8.ToNative(reason),
+                Utf8.ToNative(securityPin)));
         }
 
         /// <summary>Run vault maintenance; graceSeconds -1 for the engine's default, ownerKey for an Azure vault.</summary>
