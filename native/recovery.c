@@ -39,6 +39,7 @@ void ob_recovery_points_free_one(ob_recovery_point *p)
 	free(p->datasources);
 	free(p->datasource_ids);
 	free(p->job_id);
+	free(p->problem);
 	free(p);
 }
 
@@ -48,18 +49,8 @@ void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 
 	if (!list)
 		return;
-	for (i = 0; i < count; i++) {
-		ob_recovery_point *p = list[i];
-		if (!p)
-			continue;
-		free(p->id);
-		free(p->server_name);
-		free(p->kind);
-		free(p->datasources);
-		free(p->datasource_ids);
-		free(p->job_id);
-		free(p);
-	}
+	for (i = 0; i < count; i++)
+		ob_recovery_points_free_one(list[i]);
 	free(list);
 }
 
@@ -109,6 +100,32 @@ static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *i
 	return 0;
 }
 
+/* A point whose record cannot be read: what its name and the area tell (names start with the time). */
+static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const char *id, const char *problem)
+{
+	ob_recovery_point *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return ob_err_nomem();
+	p->version = OB_RECOVERY_POINT_VERSION;
+	p->backup_time = strtoll(id, NULL, 10);
+	p->damaged = 1;
+	p->id = strdup(id);
+	p->server_name = strdup(repo->server_name ? repo->server_name : "");
+	p->kind = strdup("");
+	p->job_id = strdup("");
+	p->datasources = strdup("");
+	p->datasource_ids = strdup("");
+	p->problem = strdup(problem);
+	if (!p->id || !p->server_name || !p->kind || !p->job_id || !p->datasources || !p->datasource_ids || !p->problem) {
+		ob_recovery_points_free_one(p);
+		return ob_err_nomem();
+	}
+	*out = p;
+	return 0;
+}
+
 /* Read a point's deletion marker, if any: 1 and the times when it has one. */
 static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *deleted_at, int64_t *purge_after)
 {
@@ -131,8 +148,8 @@ static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *d
 	return found;
 }
 
-/* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
-int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int include_deleted)
+/* The recovery points in a server's area, newest first; a damaged one only with OB_POINTS_DAMAGED. */
+int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags)
 {
 	ob_name_list l = { 0 }, dl = { 0 };
 	char prefix[96];
@@ -159,14 +176,28 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 		int deleted = 0;
 		for (j = 0; j < dl.n && !deleted; j++)
 			deleted = strcmp(dl.v[j], l.v[i]) == 0;
-		if (deleted && !include_deleted)
+		if (deleted && !(flags & OB_POINTS_DELETED))
 			continue;
-		if (ob_snapshot_read(&kv, repo, l.v[i]) < 0) {
-			ob_error_clear();
+		if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
+			ob_error_clear();  /* purged since the listing */
+			error = 0;
 			continue;
 		}
-		error = point_from_kv(&v[n], &kv, l.v[i]);
-		ob_kv_dispose(&kv);
+		if (error == OB_ECORRUPT || error == OB_EINVALID) {
+			/* Damaged or forged: listed as damaged when asked (internal walks leave it out). */
+			if (!(flags & OB_POINTS_DAMAGED)) {
+				ob_error_clear();
+				error = 0;
+				continue;
+			}
+			if ((error = damaged_point(&v[n], repo, l.v[i], ob_error_last())) == 0)
+				ob_error_clear();
+		} else if (error < 0) {
+			goto done;
+		} else {
+			error = point_from_kv(&v[n], &kv, l.v[i]);
+			ob_kv_dispose(&kv);
+		}
 		if (error < 0)
 			goto done;
 		if (deleted)
@@ -192,7 +223,7 @@ int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent
 	*out_count = 0;
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = ob_repo_list_points(out, out_count, &repo, 1);
+	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DELETED | OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -254,7 +285,7 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 	*out_count = 0;
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = ob_repo_list_points(out, out_count, &repo, 0);
+	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -631,7 +662,7 @@ void ob_recovery_free(ob_recovery *rec)
 
 int ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec)
 {
-	return ob_repo_list_points(out, out_count, &rec->repo, 0);
+	return ob_repo_list_points(out, out_count, &rec->repo, OB_POINTS_DAMAGED);
 }
 
 /* ---- browsing and searching ---- */

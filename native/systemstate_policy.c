@@ -102,10 +102,10 @@ int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *secu
 		}
 		return error;
 	}
-	if ((error = ob_repo_list_points(&pts, &n, &repo, 0)) < 0)
+	if ((error = ob_repo_list_points(&pts, &n, &repo, OB_POINTS_DAMAGED)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++)
-		if (!kind || strcmp(pts[i]->kind, kind) == 0)
+		if (!kind || strcmp(pts[i]->kind, kind) == 0 || pts[i]->damaged)
 			error = ob_recovery_point_mark_deleted(&repo, pts[i]->id,
 				"deleted with the policy (Remove-OBPolicy -DeleteBackup)", now);
 done:

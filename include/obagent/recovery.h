@@ -29,13 +29,18 @@ typedef struct ob_recovery_point {
 	char *job_id;           /**< the job that made it */
 	int64_t deleted_at;     /**< soft-deleted at (0: not deleted) */
 	int64_t purge_after;    /**< a soft-deleted point's space is reclaimed after this */
+	/* version 2 */
+	int damaged;            /**< 1: the point's record cannot be read (damaged or forged); only id,
+	                             backup_time (from its name) and server_name are then known */
+	char *problem;          /**< why, when damaged; else NULL */
 } ob_recovery_point;
 
-#define OB_RECOVERY_POINT_VERSION 1
+#define OB_RECOVERY_POINT_VERSION 2
 
 /**
  * This server's recovery points, newest first. *out is an array of count
- * pointers: ob_recovery_points_free.
+ * pointers: ob_recovery_points_free. A point whose record cannot be read is
+ * listed too, with damaged set (nothing can be restored from it; callers warn).
  */
 OB_EXTERN(int) ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
 OB_EXTERN(void) ob_recovery_points_free(ob_recovery_point **list, size_t count);

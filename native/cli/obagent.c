@@ -397,6 +397,12 @@ int main(int argc, char **argv)
 			char when[32];
 			time_t t = (time_t)pts[i]->backup_time;
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			if (pts[i]->damaged) {
+				printf("%s  %s  DAMAGED: %s\n", pts[i]->id, when, pts[i]->problem);
+				fprintf(stderr, "obagent: warning: recovery point %s is damaged (%s): nothing can be restored from it; "
+					"test-point %s reports it\n", pts[i]->id, pts[i]->problem, pts[i]->id);
+				continue;
+			}
 			printf("%s  %s  %llu files  %llu bytes  [%s] ids [%s]\n", pts[i]->id, when,
 				(unsigned long long)pts[i]->files, (unsigned long long)pts[i]->bytes, pts[i]->datasources,
 				pts[i]->datasource_ids);

@@ -296,11 +296,58 @@ static void test_what_the_source_lost_is_reported_once(void **state)
 	free(gone);
 }
 
+/* A point whose record is damaged is listed, marked damaged, and fails its test clearly. */
+static void test_damaged_point_is_listed_and_fails_its_test(void **state)
+{
+	ob_recovery_point **pts = NULL;
+	ob_recovery *rec = NULL;
+	char *point, *report = NULL, cmd[4096];
+	uint64_t objects = 0;
+	size_t n = 0, i;
+	int found = 0;
+
+	(void)state;
+	point = backup_point(OB_JOB_COMPLETED);
+	snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/snapshots/%s) && printf '\\001' | dd of=\"$f\" bs=1 seek=20 conv=notrunc "
+		"2>/dev/null", vault_path, point);
+	assert_int_equal(system(cmd), 0);
+	assert_ok(ob_recovery_points(&pts, &n, agent));
+	for (i = 0; i < n; i++)
+		if (!strcmp(pts[i]->id, point)) {
+			found = 1;
+			assert_int_equal(pts[i]->version, OB_RECOVERY_POINT_VERSION);
+			assert_int_equal(pts[i]->damaged, 1);
+			assert_non_null(pts[i]->problem);
+			assert_true(pts[i]->backup_time > 0);
+			assert_string_equal(pts[i]->server_name, "damage-server");
+		} else {
+			assert_int_equal(pts[i]->damaged, 0);
+			assert_null(pts[i]->problem);
+		}
+	assert_true(found);
+	ob_recovery_points_free(pts, n);
+	found = 0;
+	assert_ok(ob_recovery_points_all(&pts, &n, agent));
+	for (i = 0; i < n; i++)
+		found |= !strcmp(pts[i]->id, point) && pts[i]->damaged;
+	assert_true(found);
+	ob_recovery_points_free(pts, n);
+	assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
+	assert_ob(OB_ECORRUPT, ob_recovery_test(&report, &objects, rec, point));
+	assert_int_equal(objects, 1);
+	assert_non_null(strstr(report, "(recovery point)\t"));
+	assert_non_null(strstr(report, "nothing can be restored"));
+	ob_str_free(report);
+	ob_recovery_free(rec);
+	free(point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_file_named_then_healed),
 		cmocka_unit_test(test_what_the_source_lost_is_reported_once),
+		cmocka_unit_test(test_damaged_point_is_listed_and_fails_its_test),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -112,6 +112,9 @@ namespace OBAgent.Interop
         internal string JobId;
         internal long DeletedAt;
         internal long PurgeAfter;
+        /// <summary>The point's record cannot be read (damaged or forged): only Id, BackupTime and ServerName are known.</summary>
+        internal bool Damaged;
+        internal string Problem;
     }
 
     /// <summary>Where a vault on Azure Blob Storage is (ob_vault_azure_options); AccountKey is the owner's secret.</summary>
@@ -1175,6 +1178,8 @@ namespace OBAgent.Interop
                         JobId = Utf8.FromNative(raw.job_id),
                         DeletedAt = raw.deleted_at,
                         PurgeAfter = raw.purge_after,
+                        Damaged = raw.version >= 2 && raw.damaged != 0,
+                        Problem = raw.version >= 2 ? Utf8.FromNative(raw.problem) : null,
                     });
                 }
                 return points;

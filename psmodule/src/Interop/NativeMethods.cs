@@ -386,6 +386,8 @@ namespace OBAgent.Interop
         internal IntPtr job_id;
         internal long deleted_at;
         internal long purge_after;
+        internal int damaged;       // version 2
+        internal IntPtr problem;
     }
 
     /// <summary>
