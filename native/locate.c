@@ -257,6 +257,26 @@ int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blo
 	return error;
 }
 
+int ob_fetch_blob_other(uint8_t **out, size_t *out_len, const ob_locator *l, const ob_blob_loc *failed, int type,
+	const uint8_t id[OB_ID_BYTES])
+{
+	ob_blob_loc loc;
+	size_t nth;
+	int error = OB_ECORRUPT;
+
+	/* The index may name another copy (stored again after this one was found damaged). */
+	for (nth = 0; error == OB_ECORRUPT && ob_locator_copy(&loc, l, id, nth) == 0; nth++) {
+		int again;
+		if (!memcmp(loc.pack, failed->pack, OB_ID_BYTES) && loc.offset == failed->offset)
+			continue;
+		if ((again = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id)) == 0)
+			ob_error_clear();
+		if (again != OB_ECORRUPT)
+			error = again;
+	}
+	return error;
+}
+
 int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const uint8_t id[OB_ID_BYTES])
 {
 	ob_blob_loc loc;
@@ -266,17 +286,8 @@ int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const
 	if ((error = ob_locator_find(&loc, l, id)) < 0)
 		return error;
 	error = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
-	if (error == OB_ECORRUPT && !l->agent) {
-		/* The index may name another copy (stored again after this one was found damaged). */
-		size_t nth;
-		for (nth = 1; error == OB_ECORRUPT && ob_locator_copy(&loc, l, id, nth) == 0; nth++) {
-			int again = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
-			if (again == 0)
-				ob_error_clear();
-			if (again != OB_ECORRUPT)
-				error = again;
-		}
-	}
+	if (error == OB_ECORRUPT && !l->agent)
+		error = ob_fetch_blob_other(out, out_len, l, &loc, type, id);
 	if (error == OB_ECORRUPT && l->agent) {
 		/* Remember the damaged copy: a re-read of the index then prefers another, and backups store it again. */
 		int saved = error;

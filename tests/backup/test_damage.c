@@ -194,7 +194,7 @@ static int teardown(void **state)
 
 static void test_every_file_named_then_healed(void **state)
 {
-	char *p1, *p2, *report = NULL, *out = ob_test_path(dir, "out"), *restored, *data;
+	char *p1, *p2, *report = NULL, *out = ob_test_path(dir, "out"), *restored, *restored2, *data;
 	const char *names[] = { "a/one.bin", "a/two.bin", "b/three.bin", "b/c/four.bin" };
 	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
 	char *failed = NULL, item[4096];
@@ -239,9 +239,51 @@ static void test_every_file_named_then_healed(void **state)
 	assert_int_equal(len, SHARED_BYTES);
 	assert_memory_equal(data, shared, SHARED_BYTES);
 	free(data);
-	/* Another server reads the index, which names both copies: it finds the sound one. */
+	/* Another server reads the index, which names both copies: it finds the sound one, to test and to restore. */
 	assert_ok(test_point_as(other_server(), p1, &report));
 	ob_str_free(report);
+	{
+		ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+		ob_recovery *rec = NULL;
+		ob_recovery_point **pts = NULL;
+		ob_job_info *j = NULL;
+		const char *items[1] = { item };
+		char *alt = ob_test_path(dir, "out-other"), *id;
+		size_t n = 0, k;
+		assert_ok(ob_recovery_open(&rec, other, "damage-server", (const uint8_t *)PP, strlen(PP)));
+		assert_ok(ob_recovery_list_points(&pts, &n, rec));
+		for (k = 0; k < n && strcmp(pts[k]->id, p1); k++)
+			;
+		assert_true(k < n);
+		req.server_name = "damage-server";
+		req.passphrase = (const uint8_t *)PP;
+		req.passphrase_len = strlen(PP);
+		req.point_id = p1;
+		req.datasource_id = strtoll(pts[k]->datasource_ids, NULL, 10);
+		req.items = items;
+		req.item_count = 1;
+		req.destination = alt;
+		assert_ok(ob_recovery_start(&j, other, &req));
+		id = strdup(j->job_id);
+		for (k = 0; k < 6000 && j->state == OB_JOB_INPROGRESS; k++) {
+			ob_job_info_free(j);
+			usleep(20000);
+			assert_ok(ob_job_get(&j, other, id));
+		}
+		assert_int_equal(j->state, OB_JOB_COMPLETED);
+		ob_job_info_free(j);
+		free(id);
+		restored2 = malloc(strlen(alt) + strlen(item) + 2);
+		sprintf(restored2, "%s/%s", alt, item);
+		data = ob_test_read(restored2, &len);
+		assert_int_equal(len, SHARED_BYTES);
+		assert_memory_equal(data, shared, SHARED_BYTES);
+		free(data);
+		free(restored2);
+		ob_recovery_points_free(pts, n);
+		ob_recovery_free(rec);
+		free(alt);
+	}
 	/* Maintenance drops the damaged copy and keeps the sound one. */
 	{
 		ob_maintenance_options mo = OB_MAINTENANCE_OPTIONS_INIT;
