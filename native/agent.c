@@ -548,6 +548,29 @@ static int pin_blank(const char *pin)
 	return 1;
 }
 
+int ob_agent_pin_check(ob_agent *agent, const char *security_pin, const char *what)
+{
+	ob_registration *reg = NULL;
+	ob_vault_conn vc;
+	int64_t now;
+	int error;
+
+	if (pin_blank(security_pin))
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"%s needs a security PIN. Get one from the vault owner (New-OBSecurityPin) and pass it with -SecurityPin.", what);
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	/* The PIN needs only the vault, not this server's key. */
+	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) == 0) {
+		while (*security_pin == ' ')
+			security_pin++;
+		error = ob_vault_pin_check(&vc, security_pin, now);
+		ob_vault_conn_dispose(&vc);
+	}
+	ob_registration_free(reg);
+	return error;
+}
+
 int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t passphrase_len, const char *security_pin)
 {
 	ob_registration *reg = NULL;

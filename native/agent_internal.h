@@ -16,4 +16,11 @@ struct ob_agent {
 /** This server's master key, from the agent's key file (OB_ENOKEY when none). */
 int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg);
 
+/**
+ * Check a security PIN from the vault owner for a sensitive operation (what:
+ * "Deleting backups", named in the message when the PIN is missing). 0 when the
+ * PIN is valid; OB_EAUTH missing, malformed or wrong; OB_EEXPIRED expired.
+ */
+int ob_agent_pin_check(ob_agent *agent, const char *security_pin, const char *what);
+
 #endif

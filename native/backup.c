@@ -1,6 +1,7 @@
 /* The backup pipeline: scan, chunk, deduplicate, compress, seal, pack, upload; then index and point. */
 #define _GNU_SOURCE
 #include "backup.h"
+#include "damage.h"
 #include "env.h"
 #include "error.h"
 #include "idset.h"
@@ -344,6 +345,7 @@ typedef struct state {
 	cache_update *cache_updates;
 
 	sqlite3_stmt *has_chunk;
+	ob_idset damaged;             /* blobs whose cached copy is damaged: stored again (native/damage.h) */
 	int cache_empty;              /* the chunk cache held nothing when the run started */
 	size_t unindexed;             /* blobs the syncer recorded since the last index object */
 
@@ -395,7 +397,7 @@ static int claim_blob(state *s, const uint8_t *id)
 	}
 	sqlite3_reset(s->has_chunk);
 	sqlite3_bind_blob(s->has_chunk, 1, id, OB_ID_BYTES, SQLITE_STATIC);
-	found = sqlite3_step(s->has_chunk) == SQLITE_ROW;
+	found = sqlite3_step(s->has_chunk) == SQLITE_ROW && !ob_idset_has(&s->damaged, id);
 	sqlite3_reset(s->has_chunk);
 	if (ob_idset_add(&s->known, id) < 0)
 		return -1;
@@ -821,8 +823,7 @@ static void *syncer_main(void *arg)
 	sqlite3_stmt *ins = NULL, *stage = NULL;
 	ob_backend *be = s->repo->vc.be;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(s->db, OB_DAMAGE_CHUNK_UPSERT("0"), -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, STAGE_SQL, -1, &stage, NULL) != SQLITE_OK) {
 		pthread_mutex_lock(&s->lock);
 		ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
@@ -2079,6 +2080,8 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	}
 	/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */
 	s.cache_empty = no_rows(s.db, "SELECT 1 FROM chunk LIMIT 1", 0);
+	if ((error = ob_damage_prepare_backup(&s.damaged, prm->agent)) < 0)
+		goto cleanup;
 	/* Rows staged by a run that did not commit its point are not to be trusted. */
 	if (sqlite3_exec(s.db, "DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot prepare the file cache: %s.", sqlite3_errmsg(s.db));
@@ -2175,6 +2178,12 @@ stop:
 		goto cleanup;
 	if ((error = write_cache(&s)) < 0)
 		goto cleanup;
+	{
+		uint64_t unhealed = 0;
+		if ((error = ob_damage_report_unhealed(&unhealed, prm->agent, prm->on_failed, prm->payload)) < 0)
+			goto cleanup;
+		atomic_fetch_add(&s.pg->files_failed, unhealed);
+	}
 	atomic_store(&s.pg->phase, OB_PHASE_DONE);
 	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
@@ -2205,6 +2214,7 @@ cleanup:
 	free(s.zeros);
 	free_cache_updates(&s);
 	ob_idset_dispose(&s.known);
+	ob_idset_dispose(&s.damaged);
 	sqlite3_finalize(s.has_chunk);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.queue_cond);

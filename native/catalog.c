@@ -73,6 +73,14 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (datasource_id, dir, name)) WITHOUT ROWID;",
 	/* 5: file cache rows of the backup in progress, moved into file_cache when its point is committed */
 	"CREATE TABLE file_cache_stage (" FILE_CACHE_COLUMNS ") WITHOUT ROWID;",
+	/* 6: blobs found damaged in the vault (which copy, when, what), and the items a test found needing them */
+	"CREATE TABLE damaged_blob ("
+	"  id BLOB NOT NULL, pack BLOB NOT NULL, type INTEGER NOT NULL,"
+	"  found_at INTEGER NOT NULL, problem TEXT NOT NULL,"
+	"  PRIMARY KEY (id, pack)) WITHOUT ROWID;"
+	"CREATE TABLE damaged_item ("
+	"  id BLOB NOT NULL, path TEXT NOT NULL, reported INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (id, path)) WITHOUT ROWID;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,5 +1,6 @@
 /* Finding blobs: the catalog's chunk cache for this server, index objects for others. */
 #include "locate.h"
+#include "damage.h"
 #include "error.h"
 
 #include <stdio.h>
@@ -63,8 +64,16 @@ int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo)
 	char key[128];
 	int error;
 
+	/*
+	 * A blob the index names twice (a damaged copy, and the one a backup stored again):
+	 * a cached copy known damaged gives way to the other (native/damage.h).
+	 */
+#define CACHED_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = chunk.id AND d.pack = chunk.pack)"
+#define NEW_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = excluded.id AND d.pack = excluded.pack)"
+#define TAKE(col) col " = CASE WHEN " CACHED_DAMAGED " AND NOT " NEW_DAMAGED " THEN excluded." col " ELSE chunk." col " END"
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO chunk (id, type, pack, offset, length, raw_length, "
-		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET indexed = 1", -1, &ins, NULL) != SQLITE_OK)
+		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET "
+		TAKE("offset") ", " TAKE("length") ", " TAKE("raw_length") ", " TAKE("pack") ", indexed = 1", -1, &ins, NULL) != SQLITE_OK)
 		return ob_catalog_fail(agent->cat, "Cannot fill the chunk cache");
 	error = each_index(repo, insert_cb, ins);
 	sqlite3_finalize(ins);
@@ -122,8 +131,10 @@ static int mem_put(ob_locator *l, const uint8_t *id, const ob_blob_loc *loc)
 		l->used = bigger.used;
 		l->cap = bigger.cap;
 	}
+	/* Every copy is kept (a blob stored again after damage has two); the same copy once. */
 	for (i = id_hash(id) & (l->cap - 1); l->used[i]; i = (i + 1) & (l->cap - 1))
-		if (memcmp(l->ids[i], id, OB_ID_BYTES) == 0)
+		if (memcmp(l->ids[i], id, OB_ID_BYTES) == 0 && !memcmp(l->locs[i].pack, loc->pack, OB_ID_BYTES) &&
+		    l->locs[i].offset == loc->offset)
 			return 0;
 	memcpy(l->ids[i], id, OB_ID_BYTES);
 	l->locs[i] = *loc;
@@ -169,6 +180,20 @@ void ob_locator_dispose(ob_locator *l)
 	free(l->locs);
 	free(l->used);
 	memset(l, 0, sizeof(*l));
+}
+
+int ob_locator_copy(ob_blob_loc *out, const ob_locator *l, const uint8_t id[OB_ID_BYTES], size_t nth)
+{
+	size_t i;
+
+	if (l->agent || !l->cap)
+		return OB_ENOTFOUND;
+	for (i = id_hash(id) & (l->cap - 1); l->used[i]; i = (i + 1) & (l->cap - 1))
+		if (memcmp(l->ids[i], id, OB_ID_BYTES) == 0 && nth-- == 0) {
+			*out = l->locs[i];
+			return 0;
+		}
+	return OB_ENOTFOUND;
 }
 
 int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTES])
@@ -232,6 +257,26 @@ int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blo
 	return error;
 }
 
+int ob_fetch_blob_other(uint8_t **out, size_t *out_len, const ob_locator *l, const ob_blob_loc *failed, int type,
+	const uint8_t id[OB_ID_BYTES])
+{
+	ob_blob_loc loc;
+	size_t nth;
+	int error = OB_ECORRUPT;
+
+	/* The index may name another copy (stored again after this one was found damaged). */
+	for (nth = 0; error == OB_ECORRUPT && ob_locator_copy(&loc, l, id, nth) == 0; nth++) {
+		int again;
+		if (!memcmp(loc.pack, failed->pack, OB_ID_BYTES) && loc.offset == failed->offset)
+			continue;
+		if ((again = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id)) == 0)
+			ob_error_clear();
+		if (again != OB_ECORRUPT)
+			error = again;
+	}
+	return error;
+}
+
 int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const uint8_t id[OB_ID_BYTES])
 {
 	ob_blob_loc loc;
@@ -241,6 +286,18 @@ int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const
 	if ((error = ob_locator_find(&loc, l, id)) < 0)
 		return error;
 	error = ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
+	if (error == OB_ECORRUPT && !l->agent)
+		error = ob_fetch_blob_other(out, out_len, l, &loc, type, id);
+	if (error == OB_ECORRUPT && l->agent) {
+		/* Remember the damaged copy: a re-read of the index then prefers another, and backups store it again. */
+		int saved = error;
+		ob_buf why = OB_BUF_INIT;
+		if (ob_buf_puts(&why, ob_error_last()) == 0 && ob_damage_record(l->agent, id, type, loc.pack, NULL, why.data) < 0)
+			ob_error_clear();
+		if (why.data)
+			ob_err(saved, OB_ERRCLASS_VAULT, "%s", why.data);
+		ob_buf_dispose(&why);
+	}
 	if (error == OB_ECORRUPT && l->agent && !l->synced) {
 		/* The cache may be older than the vault (maintenance repacked it): ask the vault's index once more. */
 		int saved = error;

@@ -33,11 +33,25 @@ int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo);
 int ob_locator_memory(ob_locator *l, ob_repo *repo);
 void ob_locator_dispose(ob_locator *l);
 
+/**
+ * Memory mode: the nth copy of a blob the index objects name (a blob stored
+ * again after damage has two); OB_ENOTFOUND past the last, or in catalog mode.
+ */
+int ob_locator_copy(ob_blob_loc *out, const ob_locator *l, const uint8_t id[OB_ID_BYTES], size_t nth);
+
 /** Where a blob is: OB_ECORRUPT when no index names it. */
 int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTES]);
 
 /** Read, open and check a blob. */
 int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const uint8_t id[OB_ID_BYTES]);
+/**
+ * After the copy at failed did not authenticate (OB_ECORRUPT): read another copy
+ * the index objects name, if any (memory mode; read-only, so any thread may call).
+ * OB_ECORRUPT when no other copy reads.
+ */
+int ob_fetch_blob_other(uint8_t **out, size_t *out_len, const ob_locator *l, const ob_blob_loc *failed, int type,
+	const uint8_t id[OB_ID_BYTES]);
+
 /** The same with a known location (threads share no statement). */
 int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blob_loc *loc, int type,
 	const uint8_t id[OB_ID_BYTES]);

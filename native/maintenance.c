@@ -9,6 +9,7 @@
 #include "agent_internal.h"
 #include "env.h"
 #include "error.h"
+#include "damage.h"
 #include "idset.h"
 #include "jobs_internal.h"
 #include "locate.h"
@@ -87,6 +88,33 @@ static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
 	return 0;
 }
 
+/*
+ * Copies known damaged (native/damage.h): such a copy is not live when the index
+ * names another copy of its blob that is not known damaged (a backup stored it
+ * again), so that maintenance drops it and keeps the sound one.
+ */
+typedef struct damaged_copies {
+	ob_idset ids;
+	uint8_t (*list)[64];
+	size_t count;
+	const ob_locator *loc;
+} damaged_copies;
+
+static int copy_live(const damaged_copies *d, const ob_idset *live, const ob_index_entry *e)
+{
+	ob_blob_loc other;
+	size_t nth;
+
+	if (!ob_idset_has(live, e->blob.id))
+		return 0;
+	if (!ob_idset_has(&d->ids, e->blob.id) || !ob_damage_has(d->list, d->count, e->blob.id, e->pack))
+		return 1;
+	for (nth = 0; ob_locator_copy(&other, d->loc, e->blob.id, nth) == 0; nth++)
+		if (memcmp(other.pack, e->pack, OB_ID_BYTES) && !ob_damage_has(d->list, d->count, e->blob.id, other.pack))
+			return 0;
+	return 1;  /* the only copy: kept, damaged as it is */
+}
+
 typedef struct pack_stat {
 	uint8_t id[OB_ID_BYTES];
 	uint64_t total, live;
@@ -153,6 +181,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 {
 	ob_locator loc;
 	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 }, repacked = { 0 };
+	damaged_copies dmg = { OB_IDSET_INIT, NULL, 0, NULL };
 	ob_recovery_point **pts = NULL;
 	ob_index_entry *all = NULL, *out = NULL;
 	ob_name_list idx = { 0 }, packs = { 0 }, marks = { 0 };
@@ -207,6 +236,14 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			j++;
 		}
 	qsort(all, n, sizeof(*all), by_pack);
+	dmg.loc = &loc;
+	if ((error = ob_damage_list(&dmg.list, &dmg.count, agent)) < 0)
+		goto done;
+	for (i = 0; i < dmg.count; i++)
+		if (ob_idset_add(&dmg.ids, dmg.list[i]) < 0) {
+			error = ob_err_nomem();
+			goto done;
+		}
 
 	/* Per pack: keep it, repack its live blobs, or leave it to the marks. */
 	for (i = 0; i < n && error == 0; ) {
@@ -214,7 +251,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		uint64_t total = 0, used = 0;
 		while (end < n && !memcmp(all[end].pack, all[i].pack, OB_ID_BYTES)) {
 			total += all[end].blob.length;
-			if (ob_idset_has(&live, all[end].blob.id))
+			if (copy_live(&dmg, &live, &all[end]))
 				used += all[end].blob.length;
 			end++;
 		}
@@ -232,7 +269,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			for (j = i; j < end && error == 0; j++) {
 				void *sealed = NULL;
 				size_t slen;
-				if (!ob_idset_has(&live, all[j].blob.id))
+				if (!copy_live(&dmg, &live, &all[j]))
 					continue;
 				ob_repo_pack_name(pname, sizeof(pname), r, all[j].pack);
 				if ((error = r->vc.be->get(&sealed, &slen, r->vc.be, pname, all[j].blob.offset, all[j].blob.length)) == 0)
@@ -260,7 +297,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			ob_packer_dispose(&pk);
 		} else {
 			for (j = i; j < end; j++)
-				if (ob_idset_has(&live, all[j].blob.id))
+				if (copy_live(&dmg, &live, &all[j]))
 					out[nout++] = all[j];
 			if (used < total)
 				changed = 1;
@@ -402,6 +439,8 @@ done:
 	free(all);
 	free(out);
 	ob_idset_dispose(&live);
+	ob_idset_dispose(&dmg.ids);
+	free(dmg.list);
 	ob_idset_dispose(&indexed_packs);
 	ob_idset_dispose(&repacked);
 	ob_recovery_points_free(pts, npts);

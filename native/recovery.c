@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "obagent/recovery.h"
 #include "agent_internal.h"
+#include "damage.h"
 #include "env.h"
 #include "error.h"
 #include "idset.h"
@@ -38,6 +39,7 @@ void ob_recovery_points_free_one(ob_recovery_point *p)
 	free(p->datasources);
 	free(p->datasource_ids);
 	free(p->job_id);
+	free(p->problem);
 	free(p);
 }
 
@@ -47,18 +49,8 @@ void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 
 	if (!list)
 		return;
-	for (i = 0; i < count; i++) {
-		ob_recovery_point *p = list[i];
-		if (!p)
-			continue;
-		free(p->id);
-		free(p->server_name);
-		free(p->kind);
-		free(p->datasources);
-		free(p->datasource_ids);
-		free(p->job_id);
-		free(p);
-	}
+	for (i = 0; i < count; i++)
+		ob_recovery_points_free_one(list[i]);
 	free(list);
 }
 
@@ -108,6 +100,32 @@ static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *i
 	return 0;
 }
 
+/* A point whose record cannot be read: what its name and the area tell (names start with the time). */
+static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const char *id, const char *problem)
+{
+	ob_recovery_point *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return ob_err_nomem();
+	p->version = OB_RECOVERY_POINT_VERSION;
+	p->backup_time = strtoll(id, NULL, 10);
+	p->damaged = 1;
+	p->id = strdup(id);
+	p->server_name = strdup(repo->server_name ? repo->server_name : "");
+	p->kind = strdup("");
+	p->job_id = strdup("");
+	p->datasources = strdup("");
+	p->datasource_ids = strdup("");
+	p->problem = strdup(problem);
+	if (!p->id || !p->server_name || !p->kind || !p->job_id || !p->datasources || !p->datasource_ids || !p->problem) {
+		ob_recovery_points_free_one(p);
+		return ob_err_nomem();
+	}
+	*out = p;
+	return 0;
+}
+
 /* Read a point's deletion marker, if any: 1 and the times when it has one. */
 static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *deleted_at, int64_t *purge_after)
 {
@@ -130,8 +148,8 @@ static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *d
 	return found;
 }
 
-/* The recovery points in a server's area, newest first; a damaged one is left out of the list. */
-int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int include_deleted)
+/* The recovery points in a server's area, newest first; a damaged one only with OB_POINTS_DAMAGED. */
+int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags)
 {
 	ob_name_list l = { 0 }, dl = { 0 };
 	char prefix[96];
@@ -158,14 +176,28 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 		int deleted = 0;
 		for (j = 0; j < dl.n && !deleted; j++)
 			deleted = strcmp(dl.v[j], l.v[i]) == 0;
-		if (deleted && !include_deleted)
+		if (deleted && !(flags & OB_POINTS_DELETED))
 			continue;
-		if (ob_snapshot_read(&kv, repo, l.v[i]) < 0) {
-			ob_error_clear();
+		if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
+			ob_error_clear();  /* purged since the listing */
+			error = 0;
 			continue;
 		}
-		error = point_from_kv(&v[n], &kv, l.v[i]);
-		ob_kv_dispose(&kv);
+		if (error == OB_ECORRUPT || error == OB_EINVALID) {
+			/* Damaged or forged: listed as damaged when asked (internal walks leave it out). */
+			if (!(flags & OB_POINTS_DAMAGED)) {
+				ob_error_clear();
+				error = 0;
+				continue;
+			}
+			if ((error = damaged_point(&v[n], repo, l.v[i], ob_error_last())) == 0)
+				ob_error_clear();
+		} else if (error < 0) {
+			goto done;
+		} else {
+			error = point_from_kv(&v[n], &kv, l.v[i]);
+			ob_kv_dispose(&kv);
+		}
 		if (error < 0)
 			goto done;
 		if (deleted)
@@ -191,7 +223,7 @@ int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent
 	*out_count = 0;
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = ob_repo_list_points(out, out_count, &repo, 1);
+	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DELETED | OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -225,10 +257,18 @@ int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const ch
 
 int ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason)
 {
+	/* Without a PIN, the PIN on deleting a policy's backups could be sidestepped point by point. */
+	return ob_recovery_point_remove(agent, point_id, reason, NULL);
+}
+
+int ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *reason, const char *security_pin)
+{
 	ob_repo repo;
 	int64_t now;
 	int error;
 
+	if ((error = ob_agent_pin_check(agent, security_pin, "Deleting a recovery point")) < 0)
+		return error;
 	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);
@@ -245,7 +285,7 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 	*out_count = 0;
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = ob_repo_list_points(out, out_count, &repo, 0);
+	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
 	return error;
 }
@@ -622,7 +662,7 @@ void ob_recovery_free(ob_recovery *rec)
 
 int ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec)
 {
-	return ob_repo_list_points(out, out_count, &rec->repo, 0);
+	return ob_repo_list_points(out, out_count, &rec->repo, OB_POINTS_DAMAGED);
 }
 
 /* ---- browsing and searching ---- */
@@ -880,14 +920,33 @@ int ob_recovery_search(ob_recoverable_item ***out, size_t *out_count, ob_recover
 
 /* ---- testing a point ---- */
 
+/*
+ * The walk reads every tree and every chunk a point needs, each blob once, and
+ * names every item a damaged blob hits: a file that needs a damaged chunk (even
+ * when another file found that chunk first), a folder whose own listing is
+ * damaged (nothing under it can be restored from this point). A subtree is
+ * skipped when met again only if nothing under it was damaged, so that every
+ * path to damage is named. On this server, each damaged copy is recorded in the
+ * catalog (native/damage.h), so that the next backup stores it again.
+ */
+
+typedef struct bad_blob {
+	uint8_t id[OB_ID_BYTES];
+	char *problem;
+} bad_blob;
+
 typedef struct test_ctx {
 	ob_recovery *rec;
 	ob_buf report;
 	uint64_t objects;
+	size_t damaged;      /* items named so far */
 	char *folder;
-	int damaged;
 	int error;
-	ob_idset seen;       /* blobs already checked */
+	ob_idset seen;       /* blobs checked (sound or not) */
+	ob_idset clean;      /* trees with nothing damaged at or under them */
+	ob_idset bad_ids;    /* blobs found damaged ... */
+	bad_blob *bad;       /* ... and what was wrong with each */
+	size_t nbad, capbad;
 } test_ctx;
 
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where);
@@ -912,18 +971,115 @@ static int test_file_size(test_ctx *t, const ob_entry *e, const char *path)
 	}
 	if (total == e->size)
 		return 0;
-	t->damaged = 1;
 	if (ob_buf_printf(&t->report, "%s\tits chunks hold %llu bytes, but the file's recorded size is %llu: it cannot be restored\n",
 		path, (unsigned long long)total, (unsigned long long)e->size) < 0)
 		return ob_err_nomem();
+	t->damaged++;
 	return 1;
+}
+
+/* Name a damaged item. */
+static int test_report(test_ctx *t, const char *path, const char *problem)
+{
+	t->damaged++;
+	return ob_buf_printf(&t->report, "%s\t%s\n", path, problem);
+}
+
+static const char *bad_problem(const test_ctx *t, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nbad; i++)
+		if (!memcmp(t->bad[i].id, id, OB_ID_BYTES))
+			return t->bad[i].problem;
+	return "damaged";
+}
+
+/* On this server, remember the damaged copy and the item that needs it (native/damage.h). */
+static void test_record(test_ctx *t, int type, const uint8_t *id, const char *path, const char *problem)
+{
+	ob_blob_loc loc;
+
+	if (!t->rec->this_server || !t->rec->locator.agent || ob_locator_find(&loc, &t->rec->locator, id) < 0 ||
+	    ob_damage_record(t->rec->agent, id, type, loc.pack, path, problem) < 0)
+		ob_error_clear();  /* the report is the result; the record only helps the next backup */
+}
+
+/*
+ * Check one blob: 0 when sound, 1 when damaged (*problem, borrowed from t),
+ * < 0 when the vault cannot be read at all. out: the blob (trees), else NULL.
+ */
+static int test_blob(const char **problem, test_ctx *t, int type, const uint8_t *id, const char *path,
+	uint8_t **out, size_t *out_len)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	int fresh, rc;
+
+	if (out)
+		*out = NULL;
+	if (ob_idset_has(&t->bad_ids, id)) {
+		*problem = bad_problem(t, id);
+		test_record(t, type, id, path, *problem);
+		return 1;
+	}
+	if ((fresh = ob_idset_add(&t->seen, id)) < 0)
+		return ob_err_nomem();
+	if (!fresh && !out)
+		return 0;
+	if (fresh)
+		t->objects++;
+	rc = ob_fetch_blob(&data, &len, &t->rec->locator, type, id);
+	if (rc == OB_ECORRUPT) {
+		bad_blob *v = t->bad;
+		if (t->nbad == t->capbad) {
+			size_t cap = t->capbad ? t->capbad * 2 : 16;
+			if (!(v = realloc(t->bad, cap * sizeof(*v))))
+				return ob_err_nomem();
+			t->bad = v;
+			t->capbad = cap;
+		}
+		memcpy(v[t->nbad].id, id, OB_ID_BYTES);
+		if (!(v[t->nbad].problem = strdup(ob_error_last())) || ob_idset_add(&t->bad_ids, id) < 0) {
+			free(v[t->nbad].problem);
+			return ob_err_nomem();
+		}
+		*problem = v[t->nbad++].problem;
+		ob_error_clear();
+		test_record(t, type, id, path, *problem);
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	if (out) {
+		*out = data;
+		*out_len = len;
+	} else {
+		free(data);
+	}
+	return 0;
+}
+
+/* A file: every chunk it needs. Named once, with the first damaged chunk's problem. */
+static int test_file(test_ctx *t, const ob_entry *e, const char *path)
+{
+	const char *problem;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->chunk_count; i++) {
+		if ((rc = test_blob(&problem, t, OB_BLOB_DATA, e->chunks + 32 * i, path, NULL, NULL)) < 0)
+			return rc;
+		if (rc == 1)
+			return test_report(t, path, problem);
+	}
+	return 0;
 }
 
 static int test_cb(const ob_entry *e, void *payload)
 {
 	test_ctx *t = payload;
 	char *path = malloc(strlen(t->folder) + e->name_len + 2);
-	size_t i;
 
 	if (!path) {
 		t->error = ob_err_nomem();
@@ -931,40 +1087,18 @@ static int test_cb(const ob_entry *e, void *payload)
 	}
 	sprintf(path, "%s/%.*s", t->folder, (int)e->name_len, e->name);
 	if (e->type == OB_TREE_FILE) {
-		int short_or_long = test_file_size(t, e, path);   /* reported: its chunks are checked with other files */
-		if (short_or_long < 0)
-			t->error = short_or_long;
-		for (i = 0; i < e->chunk_count && short_or_long == 0; i++) {
-			uint8_t *data = NULL;
-			size_t len;
-			int fresh = ob_idset_add(&t->seen, e->chunks + 32 * i), rc;
-			if (fresh < 0) {
-				t->error = ob_err_nomem();
-				break;
-			}
-			if (!fresh)
-				continue;
-			t->objects++;
-			rc = ob_fetch_blob(&data, &len, &t->rec->locator, OB_BLOB_DATA, e->chunks + 32 * i);
-			free(data);
-			if (rc == OB_ECORRUPT) {
-				t->damaged = 1;
-				ob_buf_printf(&t->report, "%s\t%s\n", path, ob_error_last());
-				break;
-			}
-			if (rc < 0) {
-				t->error = rc;
-				break;
-			}
-		}
+		/* A file whose chunks do not add up is reported once; its chunks are checked with other files'. */
+		int rc = test_file_size(t, e, path);
+		if (rc == 0)
+			rc = test_file(t, e, path);
+		if (rc < 0)
+			t->error = rc;
 	} else if (e->type == OB_TREE_DIR) {
 		char *saved = t->folder;
+		int rc;
 		t->folder = path;
-		if (ob_idset_add(&t->seen, e->subtree) == 1) {
-			int rc = test_tree(t, e->subtree, path);
-			if (rc < 0)
-				t->error = rc;
-		}
+		if ((rc = test_tree(t, e->subtree, path)) < 0)
+			t->error = rc;
 		t->folder = saved;
 	}
 	free(path);
@@ -974,23 +1108,42 @@ static int test_cb(const ob_entry *e, void *payload)
 static int test_tree(test_ctx *t, const uint8_t *tree_id, const char *where)
 {
 	uint8_t *tree = NULL;
-	size_t len;
+	size_t len, before = t->damaged;
+	const char *problem;
 	int rc;
 
-	t->objects++;
-	rc = ob_fetch_blob(&tree, &len, &t->rec->locator, OB_BLOB_TREE, tree_id);
-	if (rc == 0) {
-		rc = ob_tree_parse(tree, len, test_cb, t);
-		if (t->error < 0)
-			rc = t->error;
-	}
-	free(tree);
-	if (rc == OB_ECORRUPT) {
-		t->damaged = 1;
-		ob_buf_printf(&t->report, "%s\t%s\n", where, ob_error_last());
+	if (ob_idset_has(&t->clean, tree_id))
 		return 0;
+	if ((rc = test_blob(&problem, t, OB_BLOB_TREE, tree_id, where, &tree, &len)) < 0)
+		return rc;
+	if (rc == 1) {
+		ob_buf msg = OB_BUF_INIT;
+		rc = ob_buf_printf(&msg, "the folder's listing is damaged (%s): nothing under it can be restored from this point",
+			problem);
+		if (rc == 0)
+			rc = test_report(t, where, msg.data);
+		ob_buf_dispose(&msg);
+		return rc;
 	}
-	return rc;
+	rc = ob_tree_parse(tree, len, test_cb, t);
+	free(tree);
+	if (t->error < 0)
+		return t->error;
+	if (rc == OB_ECORRUPT) {
+		ob_buf msg = OB_BUF_INIT;
+		rc = ob_buf_printf(&msg, "the folder's listing cannot be decoded (%s): what follows the damage in it cannot be "
+			"restored from this point", ob_error_last());
+		ob_error_clear();
+		if (rc == 0)
+			rc = test_report(t, where, msg.data);
+		ob_buf_dispose(&msg);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (t->damaged == before && ob_idset_add(&t->clean, tree_id) < 0)
+		return ob_err_nomem();
+	return 0;
 }
 
 int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id)
@@ -999,6 +1152,7 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 	ob_kv kv;
 	int64_t count = 0, i, dsid;
 	char key[32];
+	size_t k;
 	int error;
 
 	if (out_report)
@@ -1007,7 +1161,19 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		*out_objects = 0;
 	memset(&t, 0, sizeof(t));
 	t.rec = rec;
-	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) < 0)
+	t.objects = 1;  /* the point's record */
+	if ((error = ob_snapshot_read(&kv, &rec->repo, point_id)) == OB_ECORRUPT) {
+		/* A point whose record is damaged or forged: nothing in it can be found, so nothing can be restored. */
+		ob_buf msg = OB_BUF_INIT;
+		if ((error = ob_buf_printf(&msg, "the recovery point's record cannot be read (%s): nothing can be restored from "
+			"this point", ob_error_last())) == 0)
+			error = test_report(&t, "(recovery point)", msg.data);
+		ob_buf_dispose(&msg);
+		ob_error_clear();
+		if (error == 0)
+			goto report;
+	}
+	if (error < 0)
 		return error;
 	ob_kv_get_i64(&count, &kv, "datasources");
 	for (i = 0; i < count && error == 0; i++) {
@@ -1015,9 +1181,8 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		char *name = NULL;
 		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
 		if (ob_kv_get_i64(&dsid, &kv, key) < 0 || ob_snapshot_root(root, &name, &kv, dsid) < 0) {
-			t.damaged = 1;
-			ob_buf_printf(&t.report, "(recovery point)\t%s\n", "the point's record is damaged");
 			ob_error_clear();
+			error = test_report(&t, "(recovery point)", "the point's record is damaged");
 			continue;
 		}
 		t.folder = name && strcmp(name, "/") ? name : (char *)"";
@@ -1025,7 +1190,13 @@ int ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec,
 		free(name);
 	}
 	ob_kv_dispose(&kv);
+report:
 	ob_idset_dispose(&t.seen);
+	ob_idset_dispose(&t.clean);
+	ob_idset_dispose(&t.bad_ids);
+	for (k = 0; k < t.nbad; k++)
+		free(t.bad[k].problem);
+	free(t.bad);
 	if (out_objects)
 		*out_objects = t.objects;
 	if (error < 0) {

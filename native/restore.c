@@ -354,6 +354,8 @@ static void *worker(void *arg)
 		if (!f->failed && !cancelled(s)) {
 			pthread_mutex_unlock(&s->lock);
 			error = ob_fetch_blob_at(&data, &len, s->run->repo, &t->loc, OB_BLOB_DATA, t->id);
+			if (error == OB_ECORRUPT && ob_fetch_blob_other(&data, &len, s->run->locator, &t->loc, OB_BLOB_DATA, t->id) == 0)
+				error = 0;  /* a sound copy (docs/FORMAT.md, "Damage and healing") */
 			if (error == 0 && !(f->sparse && is_zero(data, len))) {
 				size_t off = 0;
 				while (off < len) {

@@ -44,8 +44,12 @@ int ob_snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id);
 /** The root tree of a data source in a point (datasource_id 0: the only one). */
 int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv, int64_t datasource_id);
 
-/** The points of a server's area, newest first (soft-deleted ones only when asked). */
-int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int include_deleted);
+/* What ob_repo_list_points lists besides the sound, undeleted points. */
+#define OB_POINTS_DELETED 1   /* soft-deleted points, deleted_at set */
+#define OB_POINTS_DAMAGED 2   /* points whose record cannot be read, damaged set */
+
+/** The points of a server's area, newest first; flags: OB_POINTS_*. */
+int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags);
 /** Write a point's deletion marker (soft delete). */
 int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now);
 

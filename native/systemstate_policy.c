@@ -92,29 +92,9 @@ int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *secu
 	size_t n = 0, i;
 	int64_t now;
 	int error;
-	const char *p = security_pin;
 
-	while (p && *p == ' ')
-		p++;
-	if (!p || !*p)
-		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
-			"Deleting backups needs a security PIN. Get one from the vault owner (New-OBSecurityPin) and pass it with -SecurityPin.");
-	if ((error = ob_clock_now(&now)) < 0)
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_pin_check(agent, security_pin, "Deleting backups")) < 0)
 		return error;
-	{
-		/* The PIN first: it needs only the vault, not this server's key. */
-		ob_registration *reg = NULL;
-		ob_vault_conn vc;
-		if ((error = ob_agent_registration(&reg, agent)) < 0)
-			return error;
-		if ((error = ob_vault_conn_open(&vc, reg->vault_location)) == 0) {
-			error = ob_vault_pin_check(&vc, security_pin, now);
-			ob_vault_conn_dispose(&vc);
-		}
-		ob_registration_free(reg);
-		if (error < 0)
-			return error;
-	}
 	if ((error = ob_repo_open(&repo, agent, NULL)) < 0) {
 		if (error == OB_ENOKEY) {
 			ob_error_clear();
@@ -122,10 +102,10 @@ int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *secu
 		}
 		return error;
 	}
-	if ((error = ob_repo_list_points(&pts, &n, &repo, 0)) < 0)
+	if ((error = ob_repo_list_points(&pts, &n, &repo, OB_POINTS_DAMAGED)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++)
-		if (!kind || strcmp(pts[i]->kind, kind) == 0)
+		if (!kind || strcmp(pts[i]->kind, kind) == 0 || pts[i]->damaged)
 			error = ob_recovery_point_mark_deleted(&repo, pts[i]->id,
 				"deleted with the policy (Remove-OBPolicy -DeleteBackup)", now);
 done:

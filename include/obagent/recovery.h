@@ -29,13 +29,18 @@ typedef struct ob_recovery_point {
 	char *job_id;           /**< the job that made it */
 	int64_t deleted_at;     /**< soft-deleted at (0: not deleted) */
 	int64_t purge_after;    /**< a soft-deleted point's space is reclaimed after this */
+	/* version 2 */
+	int damaged;            /**< 1: the point's record cannot be read (damaged or forged); only id,
+	                             backup_time (from its name) and server_name are then known */
+	char *problem;          /**< why, when damaged; else NULL */
 } ob_recovery_point;
 
-#define OB_RECOVERY_POINT_VERSION 1
+#define OB_RECOVERY_POINT_VERSION 2
 
 /**
  * This server's recovery points, newest first. *out is an array of count
- * pointers: ob_recovery_points_free.
+ * pointers: ob_recovery_points_free. A point whose record cannot be read is
+ * listed too, with damaged set (nothing can be restored from it; callers warn).
  */
 OB_EXTERN(int) ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
 OB_EXTERN(void) ob_recovery_points_free(ob_recovery_point **list, size_t count);
@@ -47,9 +52,19 @@ OB_EXTERN(void) ob_recovery_points_free(ob_recovery_point **list, size_t count);
 OB_EXTERN(int) ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent *agent);
 
 /**
- * Soft-delete a recovery point of this server: it leaves the listings, stays
- * restorable, and its space is reclaimed by vault maintenance after
- * OB_SOFT_DELETE_DAYS days unless the vault owner undeletes it (ob_vault_undelete).
+ * Soft-delete a recovery point of this server, after checking a security PIN
+ * from the vault owner (as ob_policy_delete_backups does): it leaves the
+ * listings, stays restorable, and its space is reclaimed by vault maintenance
+ * after OB_SOFT_DELETE_DAYS days unless the vault owner undeletes it
+ * (ob_vault_undelete). A missing, wrong or expired PIN deletes nothing
+ * (OB_EAUTH, OB_EEXPIRED).
+ */
+OB_EXTERN(int) ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *reason,
+	const char *security_pin);
+
+/**
+ * Deprecated: ob_recovery_point_remove without a PIN, so it always refuses
+ * (OB_EAUTH). Kept for the ABI.
  */
 OB_EXTERN(int) ob_recovery_point_delete(ob_agent *agent, const char *point_id, const char *reason);
 
@@ -166,8 +181,11 @@ OB_EXTERN(int) ob_recovery_search(ob_recoverable_item ***out, size_t *out_count,
 /**
  * Read and authenticate every object a point needs (trees, chunks), writing
  * nothing. *out_report (ob_str_free) lists damage, one "path<TAB>what" line per
- * damaged file or folder; empty when healthy. Returns 0 when healthy,
- * OB_ECORRUPT when damaged.
+ * item a damaged blob hits: every file that needs a damaged chunk, every folder
+ * whose tree is damaged, "(recovery point)" when the point's record itself
+ * cannot be read; empty when healthy. Returns 0 when healthy, OB_ECORRUPT when
+ * damaged. On this server, damaged copies are recorded so that the next backup
+ * stores them again (docs/FORMAT.md, "Damage and healing").
  */
 OB_EXTERN(int) ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id);
 

@@ -25,6 +25,8 @@ static int usage(void)
 		"  credentials --vault DIR --out DIR [--days N]\n"
 		"  credentials --account A --container C [--endpoint URL] --out DIR [--days N]\n"
 		"                                          issue a vault credentials file\n"
+		"  pin --vault DIR | --account A --container C [--endpoint URL]\n"
+		"                                          issue a security PIN (valid 5 minutes) as the vault owner\n"
 		"  register FILE                           register this server (absolute path)\n"
 		"  passphrase [--pin PIN]                  set the passphrase (from OBAGENT_PASSPHRASE or stdin)\n"
 		"  policy [--exclude] PATH...              commit a file policy (--exclude applies to the next path)\n"
@@ -34,7 +36,8 @@ static int usage(void)
 		"  points                                  list recovery points, newest first\n"
 		"  usage                                   bytes stored by this server\n"
 		"  test-point ID                           read and check every object of a recovery point\n"
-		"  delete-point ID                         soft-delete a recovery point (14 days before maintenance purges it)\n"
+		"  delete-point ID --pin PIN               soft-delete a recovery point (14 days before maintenance purges it);\n"
+		"                                          the PIN comes from the vault owner (pin)\n"
 		"  maintenance [--grace SECONDS]           purge, prune and repack this server's data\n"
 		"                                          (an Azure vault needs OBAGENT_OWNER_KEY)\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
@@ -347,6 +350,24 @@ int main(int argc, char **argv)
 		ob_vault_free(v);
 		return 0;
 	}
+	if (!strcmp(cmd, "pin")) {
+		ob_vault *v = NULL;
+		char *pin = NULL;
+		int64_t expires = 0;
+		const char *vault = opt(argc, argv, "--vault");
+		ob_vault_azure_options az = OB_VAULT_AZURE_OPTIONS_INIT;
+		int azure = azure_options(&az, argc, argv);
+		if ((!vault && !azure) || azure < 0)
+			return usage();
+		if ((rc = azure ? ob_vault_open_azure(&v, &az) : ob_vault_open(&v, vault)) < 0)
+			return fail("cannot open the vault", rc);
+		if ((rc = ob_vault_security_pin_new(&pin, &expires, v)) < 0)
+			return fail("cannot issue a security PIN", rc);
+		printf("%s\n", pin);
+		ob_str_free(pin);
+		ob_vault_free(v);
+		return 0;
+	}
 	if (!strcmp(cmd, "register")) {
 		ob_agent *a;
 		ob_registration *r = NULL;
@@ -395,6 +416,12 @@ int main(int argc, char **argv)
 			char when[32];
 			time_t t = (time_t)pts[i]->backup_time;
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			if (pts[i]->damaged) {
+				printf("%s  %s  DAMAGED: %s\n", pts[i]->id, when, pts[i]->problem);
+				fprintf(stderr, "obagent: warning: recovery point %s is damaged (%s): nothing can be restored from it; "
+					"test-point %s reports it\n", pts[i]->id, pts[i]->problem, pts[i]->id);
+				continue;
+			}
 			printf("%s  %s  %llu files  %llu bytes  [%s] ids [%s]\n", pts[i]->id, when,
 				(unsigned long long)pts[i]->files, (unsigned long long)pts[i]->bytes, pts[i]->datasources,
 				pts[i]->datasource_ids);
@@ -473,9 +500,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "delete-point")) {
 		ob_agent *a = open_agent();
-		if (argc < 1)
+		const char *point = NULL;
+		int i;
+		for (i = 0; i < argc && !point; i++) {
+			if (!strcmp(argv[i], "--pin"))
+				i++;
+			else
+				point = argv[i];
+		}
+		if (!point)
 			return usage();
-		if ((rc = ob_recovery_point_delete(a, argv[0], "deleted by the administrator")) < 0)
+		if ((rc = ob_recovery_point_remove(a, point, "deleted by the administrator", opt(argc, argv, "--pin"))) < 0)
 			return fail("cannot delete the recovery point", rc);
 		ob_agent_free(a);
 		return 0;

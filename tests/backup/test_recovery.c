@@ -604,6 +604,42 @@ static void test_chunks_that_do_not_add_up_are_damage(void **state)
 	free(out);
 }
 
+/* Deleting a point needs the vault owner's PIN, as deleting a policy's backups does. */
+static void test_delete_point_needs_a_pin(void **state)
+{
+	ob_recovery_point **pts = NULL;
+	ob_vault *v = NULL;
+	char *point, *pin = NULL;
+	int64_t ds, expires = 0;
+	size_t n = 0, i;
+	int deleted = 0;
+
+	(void)state;
+	newest_point(agent, &point, &ds);
+	assert_ob(OB_EAUTH, ob_recovery_point_delete(agent, point, "test"));
+	assert_non_null(strstr(ob_error_last(), "needs a security PIN"));
+	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", NULL));
+	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", " "));
+	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", "12345678"));
+	assert_non_null(strstr(ob_error_last(), "incorrect"));
+	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", "1234"));
+	assert_ok(ob_recovery_points(&pts, &n, agent));
+	assert_true(n >= 1 && !strcmp(pts[0]->id, point));
+	ob_recovery_points_free(pts, n);
+	assert_ok(ob_vault_open(&v, vault_path));
+	assert_ok(ob_vault_security_pin_new(&pin, &expires, v));
+	assert_ok(ob_recovery_point_remove(agent, point, "test", pin));
+	assert_ok(ob_recovery_points_all(&pts, &n, agent));
+	for (i = 0; i < n; i++)
+		if (!strcmp(pts[i]->id, point))
+			deleted = pts[i]->deleted_at > 0;
+	assert_true(deleted);
+	ob_recovery_points_free(pts, n);
+	ob_str_free(pin);
+	ob_vault_free(v);
+	free(point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_crafted_names_never_escape),
 		cmocka_unit_test(test_chunks_that_do_not_add_up_are_damage),
 		cmocka_unit_test(test_damage_fails_only_what_needs_it),
+		cmocka_unit_test(test_delete_point_needs_a_pin),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

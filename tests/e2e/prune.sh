@@ -30,8 +30,13 @@ for k in 1 2 3 4 5; do
 done
 mapfile -t points < <("$OB" points | awk '{print $1}')   # newest first: 5 4 3 2 1
 before=$("$OB" usage)
+# Deleting a point needs a security PIN from the vault owner: refused without one or with a wrong one.
+if "$OB" delete-point "${points[4]}" 2>/dev/null; then echo "FAIL: a point was deleted without a PIN"; exit 1; fi
+if "$OB" delete-point "${points[4]}" --pin 12345678 2>/dev/null; then echo "FAIL: a point was deleted with a wrong PIN"; exit 1; fi
+[ "$("$OB" points | wc -l)" -eq 5 ] || { echo "FAIL: a refused delete-point deleted a point"; exit 1; }
+pin=$("$OB" pin --vault "$work/vault")
 # Delete the three oldest; 15 days later maintenance may purge them.
-for p in "${points[@]:2}"; do "$OB" delete-point "$p"; done
+for p in "${points[@]:2}"; do "$OB" delete-point "$p" --pin "$pin"; done
 export OBAGENT_NOW=$(at $((now + 15 * 86400)))
 
 check_kept() {

@@ -85,7 +85,7 @@ Describe 'Vaults on Azure Blob Storage' -Skip:(-not $script:AzuriteUp) {
 
     It 'Restore-OBDeletedRecoveryPoint undeletes with the Azure parameters' {
         $point = @(Get-OBRecoverableSource | Get-OBRecoverableItem)[0]
-        $point | Remove-OBRecoveryPoint -Confirm:$false
+        $point | Remove-OBRecoveryPoint -SecurityPin (New-OBSecurityPin @script:Az).SecurityPin -Confirm:$false
         @(Get-OBAllRecoveryPoints).Count | Should -Be 0
         Restore-OBDeletedRecoveryPoint @script:Az -ServerName $script:Ctx.ServerName -RecoveryPointId $point.RecoveryPointId -Confirm:$false
         @(Get-OBAllRecoveryPoints).Count | Should -Be 1

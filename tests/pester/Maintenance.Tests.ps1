@@ -70,8 +70,29 @@ Describe 'Soft delete and vault maintenance' {
         Remove-TestContext $script:Ctx
     }
 
+    It 'Remove-OBRecoveryPoint without a security PIN deletes nothing' {
+        $err = Get-ErrorRecord { $script:Old | Remove-OBRecoveryPoint -Confirm:$false }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -Match '^AuthenticationFailed'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -Match 'needs a security PIN'
+        @(Get-OBAllRecoveryPoints).RecoveryPointId | Should -Contain $script:Old.RecoveryPointId
+    }
+
+    It 'Remove-OBRecoveryPoint with a wrong security PIN deletes nothing' {
+        $err = Get-ErrorRecord { $script:Old | Remove-OBRecoveryPoint -SecurityPin '00000000' -Confirm:$false }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -Match '^AuthenticationFailed'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -Match 'PIN is incorrect'
+        $err = Get-ErrorRecord { $script:Old | Remove-OBRecoveryPoint -SecurityPin 'not-a-pin' -Confirm:$false }
+        $err.FullyQualifiedErrorId | Should -Match '^AuthenticationFailed'
+        @(Get-OBAllRecoveryPoints -IncludeDeleted | Where-Object DeletedTime).Count | Should -Be 0
+    }
+
     It 'Remove-OBRecoveryPoint hides the point; -IncludeDeleted shows it' {
-        $script:Old | Remove-OBRecoveryPoint -Confirm:$false
+        $pin = New-OBSecurityPin -Path $script:Ctx.Vault
+        $script:Old | Remove-OBRecoveryPoint -SecurityPin $pin.SecurityPin -Confirm:$false
         @(Get-OBAllRecoveryPoints).RecoveryPointId | Should -Not -Contain $script:Old.RecoveryPointId
         @(Get-OBAllRecoveryPoints).RecoveryPointId | Should -Contain $script:New.RecoveryPointId
         $all = @(Get-OBAllRecoveryPoints -IncludeDeleted)
@@ -98,7 +119,8 @@ Describe 'Soft delete and vault maintenance' {
     }
 
     It 'Start-OBVaultMaintenance keeps a deleted point within its 14 days' {
-        $script:Old | Remove-OBRecoveryPoint -Confirm:$false
+        $pin = New-OBSecurityPin -Path $script:Ctx.Vault
+        $script:Old | Remove-OBRecoveryPoint -SecurityPin $pin.SecurityPin -Confirm:$false
         $r = Start-OBVaultMaintenance -GracePeriod 0 -Confirm:$false
         $r | Should -BeOfType ([OBAgent.OBMaintenanceReport])
         $r.PointsPurged | Should -Be 0

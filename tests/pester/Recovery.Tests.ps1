@@ -589,6 +589,45 @@ Describe 'Damaged vault data' {
         Assert-SameTree (Join-Path $data 'docs') (Get-RestoredPath $dest (Join-Path $data 'docs') $src.FriendlyName)
         @(Get-ChildItem -LiteralPath $dest -Recurse -Force -File | Where-Object Name -like '.obagent-restore-*').Count | Should -Be 0
     }
+
+    It 'the next backup stores the damaged data again: its point and the old one test healthy' {
+        Invoke-TestBackup
+        $new = @(Get-OBRecoverableItem -Source $src)[0]
+        $new.RecoveryPointId | Should -Not -Be $rp.RecoveryPointId
+        (Test-OBRecoveryPoint $new).Healthy | Should -BeTrue
+        $t = Test-OBRecoveryPoint $rp
+        $t.Healthy | Should -BeTrue
+        @($t.Damaged).Count | Should -Be 0
+    }
+
+    It 'a point whose record is damaged is listed as Damaged with a warning, and Test-OBRecoveryPoint fails it' {
+        $snap = Get-ChildItem -Path (Join-Path $ctx.Vault "servers/*/snapshots/$($rp.RecoveryPointId)") -File
+        $snap | Should -Not -BeNullOrEmpty
+        $bytes = [IO.File]::ReadAllBytes($snap.FullName)
+        $bytes[20] = $bytes[20] -bxor 0x01
+        [IO.File]::WriteAllBytes($snap.FullName, $bytes)
+
+        $warn = $null
+        $items = @(Get-OBRecoverableItem -Source $src -WarningVariable warn -WarningAction SilentlyContinue)
+        $bad = $items | Where-Object RecoveryPointId -eq $rp.RecoveryPointId
+        $bad | Should -Not -BeNullOrEmpty
+        $bad.State | Should -Be 'Damaged'
+        @($items | Where-Object RecoveryPointId -ne $rp.RecoveryPointId).State | Should -Be 'Available'
+        ($warn -join "`n") | Should -Match ([regex]::Escape($rp.RecoveryPointId) + '.*is damaged')
+
+        $warn = $null
+        $all = @(Get-OBAllRecoveryPoints -WarningVariable warn -WarningAction SilentlyContinue)
+        ($all | Where-Object RecoveryPointId -eq $rp.RecoveryPointId).State | Should -Be 'Damaged'
+        ($all | Where-Object RecoveryPointId -eq $rp.RecoveryPointId).Problem | Should -Not -BeNullOrEmpty
+        ($warn -join "`n") | Should -Match 'Nothing can be restored from it'
+
+        $t = Test-OBRecoveryPoint $bad
+        $t.Healthy | Should -BeFalse
+        $t.ObjectsChecked | Should -Be 1
+        @($t.Damaged).Count | Should -Be 1
+        $t.Damaged[0].Path | Should -Be '(recovery point)'
+        $t.Damaged[0].Problem | Should -Match 'nothing can be restored'
+    }
 }
 
 Describe 'Stop-OBJob during a big recovery' {

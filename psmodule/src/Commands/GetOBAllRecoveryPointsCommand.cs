@@ -28,6 +28,8 @@ namespace OBAgent.Commands
                 var points = IncludeDeleted.IsPresent ? Native.RecoveryPointsAll(agent) : Native.RecoveryPoints(agent);
                 foreach (RecoveryPointInfo p in points)
                 {
+                    if (p.Damaged)
+                        WriteWarning(RecoveryItems.DamagedPointWarning(p));
                     WriteObject(new OBBackupInfo
                     {
                         BackupTime = DateTimeOffset.FromUnixTimeSeconds(p.BackupTime).LocalDateTime,
@@ -38,6 +40,8 @@ namespace OBAgent.Commands
                         Size = p.Bytes,
                         DeletedTime = Local(p.DeletedAt),
                         PurgeAfter = Local(p.PurgeAfter),
+                        State = p.Damaged ? "Damaged" : p.DeletedAt != 0 ? "Deleted" : "Available",
+                        Problem = p.Problem,
                     });
                 }
             }

@@ -84,8 +84,16 @@ namespace OBAgent.Commands
             {
                 foreach (RecoveryPointInfo p in Native.RecoveryListPoints(rec))
                 {
-                    if (Array.IndexOf(p.DatasourceIds, Source.DatasourceId) >= 0)
+                    if (p.Damaged)
+                    {
+                        // Its data sources are inside the unreadable record: listed under every source, never hidden.
+                        WriteWarning(RecoveryItems.DamagedPointWarning(p));
                         WriteObject(RecoveryItems.PointItem(p, Source.FriendlyName, Source.DatasourceId, Source.OtherServer));
+                    }
+                    else if (Array.IndexOf(p.DatasourceIds, Source.DatasourceId) >= 0)
+                    {
+                        WriteObject(RecoveryItems.PointItem(p, Source.FriendlyName, Source.DatasourceId, Source.OtherServer));
+                    }
                 }
             }
         }

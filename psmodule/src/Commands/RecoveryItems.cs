@@ -116,6 +116,14 @@ namespace OBAgent.Commands
             return string.Join("/", parts.ToArray());
         }
 
+        /// <summary>The warning for a point whose record cannot be read.</summary>
+        internal static string DamagedPointWarning(RecoveryPointInfo point)
+        {
+            return string.Format(CultureInfo.InvariantCulture,
+                "Recovery point {0} ({1:u}) is damaged: {2} Nothing can be restored from it; Test-OBRecoveryPoint reports it.",
+                point.Id, DateTimeOffset.FromUnixTimeSeconds(point.BackupTime).UtcDateTime, point.Problem);
+        }
+
         /// <summary>A recovery point of one data source, as Get-OBRecoverableItem -Source returns it.</summary>
         internal static OBRecoverableItem PointItem(RecoveryPointInfo point, string source, long datasourceId, string otherServer)
         {
@@ -139,6 +147,7 @@ namespace OBAgent.Commands
                 RecoveryPointId = point.Id,
                 RelativePath = "",
                 OtherServer = otherServer,
+                State = point.Damaged ? "Damaged" : "Available",
             };
         }
 

@@ -8,7 +8,9 @@ namespace OBAgent.Commands
     /// Remove-OBRecoveryPoint (obagent's own): soft-delete a recovery point of this server, given as
     /// the point item from Get-OBRecoverableItem -Source. It leaves the listings, stays restorable by
     /// the vault owner (Restore-OBDeletedRecoveryPoint) and its space is reclaimed by
-    /// Start-OBVaultMaintenance after 14 days.
+    /// Start-OBVaultMaintenance after 14 days. Deleting needs a security PIN from the vault owner
+    /// (New-OBSecurityPin), checked by the engine (ob_recovery_point_remove) as for
+    /// Remove-OBPolicy -DeleteBackup: a missing, wrong or expired PIN deletes nothing.
     ///
     /// Refusals made here: NotARecoveryPoint (InvalidArgument), an item that is a file or folder
     /// inside a point; NotThisServer (InvalidArgument), a point of another server.
@@ -19,6 +21,10 @@ namespace OBAgent.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [ValidateNotNull]
         public OBRecoverableItem RecoverableItem { get; set; }
+
+        /// <summary>The vault owner's security PIN (New-OBSecurityPin).</summary>
+        [Parameter]
+        public string SecurityPin { get; set; }
 
         protected override object ErrorTarget
         {
@@ -46,7 +52,7 @@ namespace OBAgent.Commands
                 string target = string.Format("{0} ({1:u})", RecoverableItem.RecoveryPointId, RecoverableItem.PointInTime);
                 if (!ShouldProcess(target, "Delete the recovery point (soft delete: the vault owner can restore it for 14 days)"))
                     return;
-                Native.RecoveryPointDelete(agent, RecoverableItem.RecoveryPointId, "Remove-OBRecoveryPoint");
+                Native.RecoveryPointRemove(agent, RecoverableItem.RecoveryPointId, "Remove-OBRecoveryPoint", SecurityPin);
             }
         }
     }

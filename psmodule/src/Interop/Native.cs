@@ -114,6 +114,9 @@ namespace OBAgent.Interop
         internal string JobId;
         internal long DeletedAt;
         internal long PurgeAfter;
+        /// <summary>The point's record cannot be read (damaged or forged): only Id, BackupTime and ServerName are known.</summary>
+        internal bool Damaged;
+        internal string Problem;
     }
 
     /// <summary>Where a vault on Azure Blob Storage is (ob_vault_azure_options); AccountKey is the owner's secret.</summary>
@@ -1092,10 +1095,11 @@ namespace OBAgent.Interop
             return TakePoints(rc, list, count);
         }
 
-        /// <summary>Soft-delete a recovery point of this server.</summary>
-        internal static void RecoveryPointDelete(AgentHandle agent, string pointId, string reason)
+        /// <summary>Soft-delete a recovery point of this server, after the engine checks the security PIN.</summary>
+        internal static void RecoveryPointRemove(AgentHandle agent, string pointId, string reason, string securityPin)
         {
-            Check(NativeMethods.ob_recovery_point_delete(agent, Utf8.ToNative(pointId), Utf8.ToNative(reason)));
+            Check(NativeMethods.ob_recovery_point_remove(agent, Utf8.ToNative(pointId), Utf8.ToNative(reason),
+                Utf8.ToNative(securityPin)));
         }
 
         /// <summary>Run vault maintenance; graceSeconds -1 for the engine's default, ownerKey for an Azure vault.</summary>
@@ -1177,6 +1181,8 @@ namespace OBAgent.Interop
                         JobId = Utf8.FromNative(raw.job_id),
                         DeletedAt = raw.deleted_at,
                         PurgeAfter = raw.purge_after,
+                        Damaged = raw.version >= 2 && raw.damaged != 0,
+                        Problem = raw.version >= 2 ? Utf8.FromNative(raw.problem) : null,
                     });
                 }
                 return points;

@@ -249,7 +249,7 @@ namespace OBAgent.Interop
         internal static extern int ob_recovery_points_all(out IntPtr list, out UIntPtr count, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ob_recovery_point_delete(AgentHandle agent, byte[] pointId, byte[] reason);
+        internal static extern int ob_recovery_point_remove(AgentHandle agent, byte[] pointId, byte[] reason, byte[] securityPin);
 
         // The report is freed with free(); ob_str_free is free() (init.c).
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -389,6 +389,8 @@ namespace OBAgent.Interop
         internal IntPtr job_id;
         internal long deleted_at;
         internal long purge_after;
+        internal int damaged;       // version 2
+        internal IntPtr problem;
     }
 
     /// <summary>

@@ -189,6 +189,15 @@ namespace OBAgent
         /// <summary>obagent: after this (local time) vault maintenance reclaims a soft-deleted point's space, or null.</summary>
         public DateTime? PurgeAfter { get; internal set; }
 
+        /// <summary>
+        /// obagent: "Available", "Deleted" (soft-deleted, with -IncludeDeleted) or "Damaged": the point's record
+        /// cannot be read, so nothing can be restored from it (Problem says why; Test-OBRecoveryPoint reports it).
+        /// </summary>
+        public string State { get; internal set; }
+
+        /// <summary>obagent: why a Damaged point cannot be read, else null.</summary>
+        public string Problem { get; internal set; }
+
         public override string ToString()
         {
             return BackupTime.ToString("u");

@@ -98,6 +98,12 @@ namespace OBAgent
         /// <summary>True when this item is a recovery point (the whole data source).</summary>
         public bool IsRecoveryPoint { get; internal set; }
 
+        /// <summary>
+        /// obagent: for a recovery point, "Available" or "Damaged" (its record cannot be read: nothing can be
+        /// restored from it; Test-OBRecoveryPoint reports it); null for a file or folder.
+        /// </summary>
+        public string State { get; internal set; }
+
         /// <summary>The path relative to the data source's root, '/'-separated ("" for a point).</summary>
         internal string RelativePath { get; set; }
 
