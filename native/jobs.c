@@ -902,8 +902,9 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	run.payload = fc;
 	atomic_store(&pg->phase, OB_PHASE_RECOVER);
 	error = ob_restore_execute(&run);
-	/* Items that failed are listed in the job: the job completes with a warning. */
-	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0) {
+	/* Items that failed are listed in the job: it completes with a warning when anything else
+	 * was restored, and fails when nothing was. */
+	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0 && atomic_load(&pg->files_done) > 0) {
 		ob_error_clear();
 		error = 0;
 	}
