@@ -252,6 +252,17 @@ static gid_t owner_gid(const ob_entry *e)
 	return (gid_t)e->gid;
 }
 
+/* Give an entry its owner back: 1 when it has it ((uid_t)-1 would make chown succeed and change nothing). */
+static int give_owner(const ob_entry *e, int fd, int dirfd, const char *name)
+{
+	uid_t uid = owner_uid(e);
+	gid_t gid = owner_gid(e);
+
+	if (uid == (uid_t)-1 || gid == (gid_t)-1)
+		return 0;
+	return (name ? fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) : fchown(fd, uid, gid)) == 0;
+}
+
 /*
  * The permission bits to give an entry. Set-user-id and set-group-id bits are kept only when
  * its owner was restored: a file owned by nobody must never come back as a set-id file of the
@@ -272,7 +283,7 @@ static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, int fd)
 
 	/* Not root, or skipped: the restoring user stays owner, and the set-id bits go. */
 	if (!run->skip_security)
-		owned = fchown(fd, owner_uid(e), owner_gid(e)) == 0;
+		owned = give_owner(e, fd, -1, NULL);
 	fchmod(fd, restored_mode(e, owned));
 	if (!run->skip_security) {
 		size_t pos = 0, nl, vl;
@@ -298,7 +309,7 @@ static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, int dirf
 	int owned = 0;
 
 	if (!run->skip_security)
-		owned = fchownat(dirfd, name, owner_uid(e), owner_gid(e), AT_SYMLINK_NOFOLLOW) == 0;
+		owned = give_owner(e, -1, dirfd, name);
 	if (e->type != OB_TREE_SYMLINK)
 		fchmodat(dirfd, name, restored_mode(e, owned), 0);
 	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
