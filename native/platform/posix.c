@@ -7,6 +7,11 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <sys/file.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
+#include <poll.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -502,6 +507,56 @@ int ob_platform_spawn_detached(const char *const *argv, const char *const *envp,
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return ob_err(OB_EIO, OB_ERRCLASS_OS, "Cannot start the job process '%s'.", argv[0]);
 	return 0;
+}
+
+int ob_platform_watch_open(int *out, const char *path)
+{
+	*out = -1;
+#ifdef __linux__
+	{
+		int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (fd >= 0 && inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_DELETE_SELF) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		*out = fd;
+	}
+#else
+	(void)path;
+#endif
+	return 0;
+}
+
+int ob_platform_watch_wait(int watch, int timeout_ms)
+{
+	struct pollfd p;
+	char buf[4096];
+	int n;
+
+	if (watch < 0) {
+		/* Nothing to watch: look again soon. */
+		struct timespec ts = { 0, (long)(timeout_ms < 50 ? timeout_ms : 50) * 1000000L };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		return 1;
+	}
+	p.fd = watch;
+	p.events = POLLIN;
+	p.revents = 0;
+	do {
+		n = poll(&p, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? 1 : 0;
+	while (read(watch, buf, sizeof(buf)) > 0)
+		;  /* drain: one look at the job answers them all */
+	return 1;
+}
+
+void ob_platform_watch_close(int watch)
+{
+	if (watch >= 0)
+		close(watch);
 }
 
 int ob_platform_process_alive(int64_t pid)
