@@ -570,8 +570,16 @@ static int walk_cb(const ob_entry *e, void *payload)
 	if (cancelled(w->s))
 		return 1;
 	if ((error = restore_entry(w->s, w->dir, w->dirfd, w->dirpath, e)) < 0) {
-		w->error = error;
-		return 1;
+		if (fatal_error(error)) {
+			w->error = error;
+			return 1;
+		}
+		/* Whatever else kept this entry from being restored fails it alone. */
+		{
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%.*s", w->dirpath, (int)e->name_len, e->name);
+			report(w->s, path, ob_error_last(), error == OB_ECORRUPT);
+		}
 	}
 	return 0;
 }

@@ -912,6 +912,56 @@ static void test_job_wait_returns_at_the_end(void **state)
 	free(point);
 }
 
+/* An entry that cannot be given a name (every copy name taken) fails alone; the rest restores. */
+static void test_entry_without_a_name_fails_alone(void **state)
+{
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	char *point, *failed = NULL, *out = ob_test_path(dir, "out-copies"), *restored = ob_test_path(out, src + 1);
+	char *docs = ob_test_path(restored, "docs"), *p, name[512], stamp[32];
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL), t;
+	int m, k;
+
+	(void)state;
+	point = backup_point();
+	assert_ok(ob_platform_mkdir_p(docs, 0755));
+	p = ob_test_path(docs, "report.txt");
+	ob_test_write(p, "local", 5);
+	free(p);
+	/* Every copy name of report.txt for this minute and the next (the restore stamps its start). */
+	for (m = 0; m < 2; m++) {
+		t = now + 60 * m;
+		localtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H-%M", &tm);
+		for (k = 1; k < 1000; k++) {
+			if (k == 1)
+				snprintf(name, sizeof(name), "%s/%s Copy of report.txt", docs, stamp);
+			else
+				snprintf(name, sizeof(name), "%s/%s Copy (%d) of report.txt", docs, stamp, k);
+			ob_test_write(name, "", 0);
+		}
+	}
+	o.point_id = point;
+	o.item = src + 1;
+	o.destination = out;
+	o.overwrite = OB_OVERWRITE_CREATE_COPY;
+	assert_ob(OB_EIO, ob_restore(&failed, agent, &o));
+	assert_non_null(failed);
+	assert_non_null(strstr(failed, "report.txt"));
+	assert_null(strstr(failed, "notes.txt"));
+	ob_str_free(failed);
+	/* What comes after it in the point was restored. */
+	p = ob_test_path(restored, "notes.txt");
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	ob_test_rmtree(out);
+	free(docs);
+	free(restored);
+	free(out);
+	free(point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -925,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_file_stays_sparse),
 		cmocka_unit_test(test_unreadable_folder_tree_fails_only_that_folder),
 		cmocka_unit_test(test_stale_temporaries_go),
+		cmocka_unit_test(test_entry_without_a_name_fails_alone),
 		cmocka_unit_test(test_damage_fails_only_what_needs_it),
 	};
 	ob_init();
