@@ -141,7 +141,7 @@ typedef struct rstate {
 	int fatal;
 	int destfd;               /* the destination, opened when the first item is found */
 	char *dest;               /* its real path */
-	int item_failed;          /* the last item could not be looked up: a failed item, not the job's end */
+	int dest_failed;          /* the destination could not be made or opened */
 } rstate;
 
 static int cancelled(rstate *s)
@@ -875,16 +875,20 @@ static int open_dest_path(int *out_fd, int base, const char *rel, size_t len)
 static int open_destination(rstate *s)
 {
 	const char *want = s->run->destination;
-	int existed = ob_platform_exists(want), error;
+	int existed, error;
 
 	if (s->destfd >= 0)
 		return 0;
+	s->dest_failed = 1;  /* until it is open: nothing else can be restored either */
+	existed = ob_platform_exists(want);
 	if ((error = ob_platform_mkdir_p(want, 0755)) < 0)
 		return error;
+	free(s->dest);
 	if (!(s->dest = realpath(want, NULL)))
 		return ob_err_os(errno, "Cannot open the destination", want);
 	if ((s->destfd = open(s->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return ob_err_os(errno, "Cannot open the destination", s->dest);
+	s->dest_failed = 0;
 	if (existed)
 		sweep_stale(s, s->destfd);
 	return 0;
@@ -892,8 +896,8 @@ static int open_destination(rstate *s)
 
 /*
  * Find an item by its relative path and restore it under the same relative path below the
- * destination. An item that is not in the point, or whose folders cannot be read, sets
- * s->item_failed: nothing is made for it, the destination included.
+ * destination. Nothing is made for an item that is not in the point, or whose folders cannot be
+ * read, the destination included.
  */
 static int restore_item(rstate *s, const uint8_t *root, const char *item)
 {
@@ -903,7 +907,6 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 	char *parent_path = NULL;
 	int parentfd = -1, error = 0;
 
-	s->item_failed = 0;
 	while (*item == '/')
 		item++;
 	if (!*item) {
@@ -923,7 +926,6 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 		f.len = end - at;
 		free(tree);
 		tree = NULL;
-		s->item_failed = 1;
 		if ((error = ob_fetch_blob(&tree, &len, s->run->locator, OB_BLOB_TREE, cur)) < 0)
 			goto done;
 		if ((error = ob_tree_parse(tree, len, find_cb, &f)) < 0 && !f.hit)
@@ -946,7 +948,6 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 		memcpy(cur, hit.subtree, OB_ID_BYTES);
 		at = end;
 	}
-	s->item_failed = 0;
 	if ((error = open_destination(s)) < 0 || (error = open_dest_path(&parentfd, s->destfd, item, last)) < 0)
 		goto done;
 	if (!(parent_path = malloc(strlen(s->dest) + last + 2))) {
@@ -957,8 +958,6 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 	sweep_stale(s, parentfd);
 	error = restore_entry(s, NULL, parentfd, parent_path, &hit);
 done:
-	if (fatal_error(error))
-		s->item_failed = 0;
 	free(parent_path);
 	free(tree);
 	if (parentfd >= 0)
@@ -1027,8 +1026,8 @@ int ob_restore_execute(const ob_restore_run *run)
 	} else {
 		for (k = 0; k < (run->item_count ? run->item_count : 1) && error == 0 && !cancelled(&s); k++) {
 			error = restore_item(&s, root, run->item_count ? run->items[k] : "");
-			if (error < 0 && s.item_failed && run->item_count > 1) {
-				/* One item among several missing, or its folders unreadable: report it and go on. */
+			if (error < 0 && run->item_count > 1 && !fatal_error(error) && !s.dest_failed) {
+				/* One item among several missing, its folders unreadable, ...: report it and go on. */
 				report(&s, run->items[k], ob_error_last(), error == OB_ECORRUPT);
 				error = 0;
 			}

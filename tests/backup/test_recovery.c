@@ -753,6 +753,32 @@ static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
 		free(bad_item);
 		free(out2);
 	}
+	/* Two items, one below the unreadable tree: that one fails, the other restores. */
+	packs_unreadable(old_packs, 1);
+	{
+		ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+		char *bad_file = ob_test_path(src + 1, "w2/bad/f0.txt"), *good_file = ob_test_path(src + 1, "w2/good/new0.txt");
+		char *out3 = ob_test_path(dir, "out-w2-two"), *got = ob_test_path(out3, good_file);
+		const char *items[2];
+		items[0] = bad_file;
+		items[1] = good_file;
+		req.point_id = point;
+		req.items = items;
+		req.item_count = 2;
+		req.destination = out3;
+		j = NULL;
+		assert_ok(ob_recovery_start(&j, agent, &req));
+		j = wait_job(agent, j);
+		packs_unreadable(old_packs, 0);
+		assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+		assert_int_equal(j->files_failed, 1);
+		assert_int_equal(stat(got, &st), 0);
+		ob_job_info_free(j);
+		free(bad_file);
+		free(good_file);
+		free(out3);
+		free(got);
+	}
 	ob_test_rmtree(w2);
 	ob_str_free(old_packs);
 	free(w2);
