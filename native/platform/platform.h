@@ -60,7 +60,7 @@ int ob_platform_lock_try(int *out_fd, const char *path);
 int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, const int *keep_fds, size_t keep_count,
 	const char *log_path);
 
-/** Whether a process is alive. */
+/** Whether a process is alive (a zombie, dead but not reaped, is not). */
 int ob_platform_process_alive(int64_t pid);
 
 /**

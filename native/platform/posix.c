@@ -563,7 +563,29 @@ int ob_platform_process_alive(int64_t pid)
 {
 	if (pid <= 0)
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return 0;
+#ifdef __linux__
+	{
+		/* A zombie (killed, not yet reaped by a parent or an init that may never reap it) acts no more. */
+		char path[64], buf[512], *close_paren;
+		int fd;
+		ssize_t n;
+		snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0) {
+				buf[n] = '\0';
+				/* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
+				if ((close_paren = strrchr(buf, ')')) != NULL && close_paren[1] == ' ' &&
+				    (close_paren[2] == 'Z' || close_paren[2] == 'X'))
+					return 0;
+			}
+		}
+	}
+#endif
+	return 1;
 }
 
 int ob_platform_library_dir(char **out)

@@ -805,12 +805,12 @@ static void test_stale_temporaries_go(void **state)
 {
 	char *point, *out = ob_test_path(dir, "out-stale"), *restored = ob_test_path(out, src + 1), *docs, *p;
 	char name[128];
-	const char *gone[4], *kept[4];
+	const char *gone[5], *kept[4];
 	size_t ngone = 0, nkept = 0, i;
 	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
 	char *failed = NULL;
 	struct stat st;
-	pid_t dead;
+	pid_t dead, zombie;
 	int status;
 
 	(void)state;
@@ -820,6 +820,15 @@ static void test_stale_temporaries_go(void **state)
 	if (dead == 0)
 		_exit(0);
 	assert_int_equal(waitpid(dead, &status, 0), dead);
+	/* And one killed but not reaped yet (a zombie: its parent, or an init that never reaps, has not waited). */
+	zombie = fork();
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	{
+		siginfo_t info;
+		assert_int_equal(waitid(P_PID, (id_t)zombie, &info, WEXITED | WNOWAIT), 0);  /* exited, left unreaped */
+	}
 	point = backup_point();
 	docs = ob_test_path(restored, "docs");
 	assert_ok(ob_platform_mkdir_p(docs, 0755));
@@ -829,6 +838,8 @@ static void test_stale_temporaries_go(void **state)
 	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-ba9876543210", docs, (int)dead);
 	gone[ngone++] = strdup(name);
 	snprintf(name, sizeof(name), "%s/.obagent-restore-00112233aabb", docs);
+	gone[ngone++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-00112233aabb", docs, (int)zombie);
 	gone[ngone++] = strdup(name);
 	/* ... and what must stay: a live restore's, a fresh one of the older form, a name not ours. */
 	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-0123456789ab", docs, (int)getppid());
@@ -857,6 +868,7 @@ static void test_stale_temporaries_go(void **state)
 			fail_msg("'%s' was removed", kept[i]);
 		free((char *)kept[i]);
 	}
+	assert_int_equal(waitpid(zombie, &status, 0), zombie);
 	p = ob_test_path(restored, "notes.txt");
 	assert_int_equal(stat(p, &st), 0);
 	free(p);
