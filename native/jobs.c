@@ -202,6 +202,45 @@ int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
 	return error;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ob_job_wait(ob_job_info **out, ob_agent *agent, const char *job_id, unsigned int timeout_ms)
+{
+	char *path;
+	int watch = -1, error;
+	int64_t deadline = now_ms() + timeout_ms;
+
+	*out = NULL;
+	/* A job whose process is gone is marked first; the watch starts after (reaping opens the lock). */
+	reap_stale(agent);
+	if (!(path = lock_path(agent)))
+		return ob_err_nomem();
+	ob_platform_watch_open(&watch, path);
+	free(path);
+	for (;;) {
+		int64_t left;
+		if ((error = query_one(out, agent, "id = ?1", job_id)) < 0)
+			break;
+		left = deadline - now_ms();
+		if ((*out)->state != OB_JOB_INPROGRESS || left <= 0)
+			break;
+		ob_job_info_free(*out);
+		*out = NULL;
+		/* The worker closes the lock right after it records the job's end. */
+		ob_platform_watch_wait(watch, (int)left);
+	}
+	ob_platform_watch_close(watch);
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s'.", job_id ? job_id : "");
+	return error;
+}
+
 int ob_job_current(ob_job_info **out, ob_agent *agent)
 {
 	int error;
@@ -974,8 +1013,9 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	run.payload = fc;
 	atomic_store(&pg->phase, OB_PHASE_RECOVER);
 	error = ob_restore_execute(&run);
-	/* Items that failed are listed in the job: the job completes with a warning. */
-	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0) {
+	/* Items that failed are listed in the job: it completes with a warning when anything else
+	 * was restored, and fails when nothing was. */
+	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0 && atomic_load(&pg->files_done) > 0) {
 		ob_error_clear();
 		error = 0;
 	}

@@ -6,6 +6,7 @@
 #include "tree.h"
 #include "platform/platform.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -23,6 +24,8 @@
 #define REMOTE_WORKERS 4   /* a remote vault answers each ranged get after a round trip: keep more in flight */
 #define QUEUE_MAX 64
 #define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
+#define HOLE_MIN 512        /* the smallest and largest block a hole is made of */
+#define HOLE_MAX 65536
 
 int ob_snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id)
 {
@@ -92,13 +95,14 @@ typedef struct rfile {
 	rdir *dir;              /* its folder, or NULL at the top */
 	int dirfd;
 	int fd;
-	char tmp[40];
+	char tmp[64];
 	char *final;            /* name in its folder */
 	char *path;             /* full path, for messages and links */
 	uint8_t *meta;          /* the encoded entry, for its metadata */
 	size_t meta_len;
 	uint64_t size;
-	int sparse;
+	int sparse;             /* the source was sparse: zero blocks stay holes */
+	size_t blksize;         /* the file system's block, for holes */
 	size_t pending;
 	int failed;
 	int code;               /* the failure's code: OB_ECORRUPT is damage in the vault */
@@ -135,6 +139,9 @@ typedef struct rstate {
 	struct { uint64_t dev, ino; char *path; } *firsts;
 	size_t nfirsts, firsts_cap;
 	int fatal;
+	int destfd;               /* the destination, opened when the first item is found */
+	char *dest;               /* its real path */
+	int dest_failed;          /* the destination could not be made or opened */
 } rstate;
 
 static int cancelled(rstate *s)
@@ -154,6 +161,58 @@ static int report(rstate *s, const char *path, const char *reason, int corrupt)
 		s->run->on_failed(path, reason, s->run->payload);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+/* Errors after which nothing else can be restored either; any other fails one item. */
+static int fatal_error(int error)
+{
+	return error == OB_ENOMEM || error == OB_ECANCELLED || error == OB_ENOSPC;
+}
+
+#define TMP_PREFIX ".obagent-restore-"
+
+/*
+ * Remove the temporaries that restores which ended before finishing (killed, crashed, the
+ * machine stopped) left in a folder. Only obagent's names, only regular files, and only ones no
+ * live restore owns: a temporary's name carries the id of the process writing it
+ * (".obagent-restore-<pid>-<random>"), and it is stale once that process is gone; this process's
+ * own are never touched. A name of the older form without a process id is stale once it has not
+ * been written for a day.
+ */
+static void sweep_stale(rstate *s, int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d;
+	struct dirent *de;
+	size_t plen = strlen(TMP_PREFIX);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *rest = de->d_name + plen, *p;
+		char *end;
+		struct stat st;
+		long long pid;
+		int stale = 0;
+		if (strncmp(de->d_name, TMP_PREFIX, plen) != 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		pid = strtoll(rest, &end, 10);
+		if (end != rest && *end == '-' && strspn(end + 1, "0123456789abcdef") == 12 && end[13] == '\0') {
+			stale = pid > 0 && pid != (long long)getpid() && !ob_platform_process_alive(pid);
+		} else {
+			for (p = rest; *p && strchr("0123456789abcdef", *p); p++)
+				;
+			stale = p - rest == 12 && !*p && (int64_t)st.st_mtime < s->now - 86400;
+		}
+		if (stale)
+			unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
 }
 
 static int safe_name(const char *name, size_t len)
@@ -193,15 +252,39 @@ static gid_t owner_gid(const ob_entry *e)
 	return (gid_t)e->gid;
 }
 
+/* Give an entry its owner back: 1 when it has it ((uid_t)-1 would make chown succeed and change nothing). */
+static int give_owner(const ob_entry *e, int fd, int dirfd, const char *name)
+{
+	uid_t uid = owner_uid(e);
+	gid_t gid = owner_gid(e);
+
+	if (uid == (uid_t)-1 || gid == (gid_t)-1)
+		return 0;
+	return (name ? fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) : fchown(fd, uid, gid)) == 0;
+}
+
+/*
+ * The permission bits to give an entry. Set-user-id and set-group-id bits are kept only when
+ * its owner was restored: a file owned by nobody must never come back as a set-id file of the
+ * user who restores it (as `tar --no-same-owner` does).
+ */
+static mode_t restored_mode(const ob_entry *e, int owner_restored)
+{
+	mode_t mode = (mode_t)(e->mode & 07777);
+
+	return owner_restored ? mode : mode & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
 /* Owner, mode, extended attributes (ACLs), times: in that order, so that none undoes another. */
 static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, int fd)
 {
 	struct timespec ts[2];
+	int owned = 0;
 
-	if (!run->skip_security && fchown(fd, owner_uid(e), owner_gid(e)) != 0) {
-		/* Not root: the restoring user stays owner. */
-	}
-	fchmod(fd, (mode_t)(e->mode & 07777));
+	/* Not root, or skipped: the restoring user stays owner, and the set-id bits go. */
+	if (!run->skip_security)
+		owned = give_owner(e, fd, -1, NULL);
+	fchmod(fd, restored_mode(e, owned));
 	if (!run->skip_security) {
 		size_t pos = 0, nl, vl;
 		const char *n;
@@ -223,12 +306,12 @@ static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, int fd)
 static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, int dirfd, const char *name)
 {
 	struct timespec ts[2];
+	int owned = 0;
 
-	if (!run->skip_security && fchownat(dirfd, name, owner_uid(e), owner_gid(e), AT_SYMLINK_NOFOLLOW) != 0) {
-		/* Not root: the restoring user stays owner. */
-	}
+	if (!run->skip_security)
+		owned = give_owner(e, -1, dirfd, name);
 	if (e->type != OB_TREE_SYMLINK)
-		fchmodat(dirfd, name, (mode_t)(e->mode & 07777), 0);
+		fchmodat(dirfd, name, restored_mode(e, owned), 0);
 	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
 	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
 	ts[1] = ts[0];
@@ -263,14 +346,50 @@ static int target_name(char **out, rstate *s, int dirfd, const char *name, int i
 	return ob_err(OB_EEXISTS, OB_ERRCLASS_JOB, "Too many copies of '%s' exist already.", name);
 }
 
-static int is_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
+static const uint8_t zero_block[HOLE_MAX];
 
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
+/* Write all of a span at an offset of a restored file. */
+static int write_span(rfile *f, const uint8_t *p, size_t len, uint64_t offset)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pwrite(f->fd, p + off, len - off, (off_t)(offset + off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ob_err_os(errno, "Cannot write", f->path);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Write a chunk at its offset. The file is always a temporary made for this restore, so what is
+ * never written reads as zeros: in a file that was sparse, every file-system block of the chunk
+ * that holds only zeros is left unwritten and stays a hole (the tail is made by ftruncate). A
+ * file system without holes fills them with zeros itself; the bytes are the same either way.
+ */
+static int write_chunk(rfile *f, const uint8_t *data, size_t len, uint64_t offset)
+{
+	size_t at = 0, run = 0;   /* [run, at) is data still to write */
+	int error;
+
+	if (!f->sparse)
+		return write_span(f, data, len, offset);
+	while (at < len) {
+		/* One block of the file, or the part of it that this chunk holds. */
+		size_t end = at + (f->blksize - (size_t)((offset + at) % f->blksize));
+		if (end > len)
+			end = len;
+		if (memcmp(data + at, zero_block, end - at) == 0) {
+			if (at > run && (error = write_span(f, data + run, at - run, offset + run)) < 0)
+				return error;
+			run = end;
+		}
+		at = end;
+	}
+	return at > run ? write_span(f, data + run, at - run, offset + run) : 0;
 }
 
 /* Drop one hold on a folder (s->lock held); the last one applies its metadata. */
@@ -356,19 +475,8 @@ static void *worker(void *arg)
 			error = ob_fetch_blob_at(&data, &len, s->run->repo, &t->loc, OB_BLOB_DATA, t->id);
 			if (error == OB_ECORRUPT && ob_fetch_blob_other(&data, &len, s->run->locator, &t->loc, OB_BLOB_DATA, t->id) == 0)
 				error = 0;  /* a sound copy (docs/FORMAT.md, "Damage and healing") */
-			if (error == 0 && !(f->sparse && is_zero(data, len))) {
-				size_t off = 0;
-				while (off < len) {
-					ssize_t n = pwrite(f->fd, data + off, len - off, (off_t)(t->offset + off));
-					if (n < 0 && errno == EINTR)
-						continue;
-					if (n < 0) {
-						error = ob_err_os(errno, "Cannot write", f->path);
-						break;
-					}
-					off += (size_t)n;
-				}
-			}
+			if (error == 0)
+				error = write_chunk(f, data, len, t->offset);
 			if (error == 0)
 				atomic_fetch_add(&s->run->progress->bytes_done, len);
 			free(data);
@@ -442,6 +550,7 @@ static int defer_link(rstate *s, rdir *dir, int dirfd, const char *name, const c
 	d->next = s->links;
 	s->links = d;
 	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&s->run->progress->files_scanned, 1);
 	return 0;
 }
 
@@ -463,12 +572,21 @@ static int walk_cb(const ob_entry *e, void *payload)
 	if (cancelled(w->s))
 		return 1;
 	if ((error = restore_entry(w->s, w->dir, w->dirfd, w->dirpath, e)) < 0) {
-		w->error = error;
-		return 1;
+		if (fatal_error(error)) {
+			w->error = error;
+			return 1;
+		}
+		/* Whatever else kept this entry from being restored fails it alone. */
+		{
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%.*s", w->dirpath, (int)e->name_len, e->name);
+			report(w->s, path, ob_error_last(), error == OB_ECORRUPT);
+		}
 	}
 	return 0;
 }
 
+/* Restore a folder's entries; 1 when its tree could not be read (a failed item, reported). */
 static int restore_tree(rstate *s, rdir *dir, int dirfd, const char *dirpath, const uint8_t *tree_id)
 {
 	uint8_t *tree = NULL;
@@ -477,9 +595,11 @@ static int restore_tree(rstate *s, rdir *dir, int dirfd, const char *dirpath, co
 	int error;
 
 	if ((error = ob_fetch_blob(&tree, &len, s->run->locator, OB_BLOB_TREE, tree_id)) < 0) {
-		if (error == OB_ECORRUPT)
-			return report(s, dirpath, ob_error_last(), 1);
-		return error;
+		/* The folder fails, whatever kept its tree from being read; the rest goes on. */
+		if (fatal_error(error))
+			return error;
+		report(s, dirpath, ob_error_last(), error == OB_ECORRUPT);
+		return 1;
 	}
 	error = ob_tree_parse(tree, len, walk_cb, &w);
 	free(tree);
@@ -542,12 +662,18 @@ static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath,
 	f->meta = (uint8_t *)ob_buf_detach(&enc);
 	ob_random(rnd, sizeof(rnd));
 	ob_hex_encode(rhex, rnd, sizeof(rnd));
-	snprintf(f->tmp, sizeof(f->tmp), ".obagent-restore-%s", rhex);
+	snprintf(f->tmp, sizeof(f->tmp), TMP_PREFIX "%lld-%s", (long long)getpid(), rhex);
 	if ((f->dirfd = dup(dirfd)) < 0 ||
 	    (f->fd = openat(dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		report(s, f->path, strerror(errno), 0);
 		rfile_free(f);
 		return 0;
+	}
+	if (f->sparse) {
+		struct stat st;
+		f->blksize = fstat(f->fd, &st) == 0 ? (size_t)st.st_blksize : 4096;
+		if (f->blksize < HOLE_MIN || f->blksize > HOLE_MAX || (f->blksize & (f->blksize - 1)))
+			f->blksize = 4096;
 	}
 	atomic_fetch_add(&s->run->progress->bytes_scanned, e->size);
 	atomic_fetch_add(&s->run->progress->files_scanned, 1);
@@ -607,10 +733,13 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 	sprintf(path, "%s/%s", dirpath, target);
 	switch (e->type) {
 	case OB_TREE_DIR: {
-		int fd;
-		if (mkdirat(dirfd, target, 0700) != 0 && errno != EEXIST) {
-			error = report(s, path, strerror(errno), 0);
-			break;
+		int fd, existed = 0;
+		if (mkdirat(dirfd, target, 0700) != 0) {
+			if (errno != EEXIST) {
+				error = report(s, path, strerror(errno), 0);
+				break;
+			}
+			existed = 1;
 		}
 		fd = openat(dirfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
@@ -632,10 +761,18 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			d->meta_len = enc.len;
 			d->meta = (uint8_t *)ob_buf_detach(&enc);
 			d->pending = 1;  /* held while its tree is walked */
+			if (existed)
+				sweep_stale(s, fd);
 			error = restore_tree(s, d, fd, path, e->subtree);
 			pthread_mutex_lock(&s->lock);
 			rdir_release(s, d);
 			pthread_mutex_unlock(&s->lock);
+			if (error == 1) {
+				/* Its tree could not be read: a folder made for it goes again (it is empty). */
+				if (!existed)
+					unlinkat(dirfd, target, AT_REMOVEDIR);
+				error = 0;
+			}
 		}
 		break;
 	}
@@ -663,7 +800,7 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			: e->type == OB_TREE_BLOCKDEV ? S_IFBLK : S_IFSOCK;
 		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
 			unlinkat(dirfd, target, 0);
-		if (mknodat(dirfd, target, kind | (e->mode & 07777), (dev_t)e->rdev) != 0) {
+		if (mknodat(dirfd, target, kind | (e->mode & 0777), (dev_t)e->rdev) != 0) {
 			error = report(s, path, strerror(errno), 0);
 			break;
 		}
@@ -736,8 +873,35 @@ static int open_dest_path(int *out_fd, int base, const char *rel, size_t len)
 	return 0;
 }
 
-/* Find an item by its relative path and restore it under the same relative path below the destination. */
-static int restore_item(rstate *s, const uint8_t *root, int destfd, const char *dest, const char *item)
+/* Make and open the destination folder, once something is to be restored into it. */
+static int open_destination(rstate *s)
+{
+	const char *want = s->run->destination;
+	int existed, error;
+
+	if (s->destfd >= 0)
+		return 0;
+	s->dest_failed = 1;  /* until it is open: nothing else can be restored either */
+	existed = ob_platform_exists(want);
+	if ((error = ob_platform_mkdir_p(want, 0755)) < 0)
+		return error;
+	free(s->dest);
+	if (!(s->dest = realpath(want, NULL)))
+		return ob_err_os(errno, "Cannot open the destination", want);
+	if ((s->destfd = open(s->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return ob_err_os(errno, "Cannot open the destination", s->dest);
+	s->dest_failed = 0;
+	if (existed)
+		sweep_stale(s, s->destfd);
+	return 0;
+}
+
+/*
+ * Find an item by its relative path and restore it under the same relative path below the
+ * destination. Nothing is made for an item that is not in the point, or whose folders cannot be
+ * read, the destination included.
+ */
+static int restore_item(rstate *s, const uint8_t *root, const char *item)
 {
 	uint8_t cur[OB_ID_BYTES], *tree = NULL;
 	ob_entry hit;
@@ -747,8 +911,12 @@ static int restore_item(rstate *s, const uint8_t *root, int destfd, const char *
 
 	while (*item == '/')
 		item++;
-	if (!*item)
-		return restore_tree(s, NULL, destfd, dest, root);
+	if (!*item) {
+		if ((error = open_destination(s)) < 0)
+			return error;
+		error = restore_tree(s, NULL, s->destfd, s->dest, root);
+		return error == 1 ? 0 : error;
+	}
 	memcpy(cur, root, OB_ID_BYTES);
 	for (;;) {
 		find_ctx f;
@@ -782,13 +950,14 @@ static int restore_item(rstate *s, const uint8_t *root, int destfd, const char *
 		memcpy(cur, hit.subtree, OB_ID_BYTES);
 		at = end;
 	}
-	if ((error = open_dest_path(&parentfd, destfd, item, last)) < 0)
+	if ((error = open_destination(s)) < 0 || (error = open_dest_path(&parentfd, s->destfd, item, last)) < 0)
 		goto done;
-	if (!(parent_path = malloc(strlen(dest) + last + 2))) {
+	if (!(parent_path = malloc(strlen(s->dest) + last + 2))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	sprintf(parent_path, "%s%s%.*s", dest, last ? "/" : "", (int)(last ? last - 1 : 0), item);
+	sprintf(parent_path, "%s%s%.*s", s->dest, last ? "/" : "", (int)(last ? last - 1 : 0), item);
+	sweep_stale(s, parentfd);
 	error = restore_entry(s, NULL, parentfd, parent_path, &hit);
 done:
 	free(parent_path);
@@ -810,6 +979,10 @@ static void finish_deferred(rstate *s)
 			if (!(err == EEXIST && s->run->overwrite == OB_OVERWRITE_OVERWRITE && unlinkat(d->dirfd, d->name, 0) == 0 &&
 			      linkat(AT_FDCWD, d->target, d->dirfd, d->name, 0) == 0))
 				report(s, d->path, strerror(err), 0);
+			else
+				atomic_fetch_add(&s->run->progress->files_done, 1);
+		} else if (!cancelled(s)) {
+			atomic_fetch_add(&s->run->progress->files_done, 1);
 		}
 		pthread_mutex_lock(&s->lock);
 		rdir_release(s, d->dir);
@@ -829,12 +1002,12 @@ int ob_restore_execute(const ob_restore_run *run)
 	ob_kv kv = { 0 };
 	uint8_t root[OB_ID_BYTES];
 	pthread_t threads[REMOTE_WORKERS];
-	int started = 0, destfd = -1, error, i, nworkers = run->repo->vc.azure ? REMOTE_WORKERS : WORKERS;
-	char *dest = NULL;
+	int started = 0, error, i, nworkers = run->repo->vc.azure ? REMOTE_WORKERS : WORKERS;
 	size_t k;
 
 	memset(&s, 0, sizeof(s));
 	s.run = run;
+	s.destfd = -1;
 	if (!run->destination || run->destination[0] != '/')
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The destination must be an absolute path.");
 	if ((error = ob_clock_now(&s.now)) < 0)
@@ -845,15 +1018,6 @@ int ob_restore_execute(const ob_restore_run *run)
 	ob_kv_dispose(&kv);
 	if (error < 0)
 		return error;
-	if ((error = ob_platform_mkdir_p(run->destination, 0755)) < 0)
-		return error;
-	if (!(dest = realpath(run->destination, NULL)))
-		return ob_err_os(errno, "Cannot open the destination", run->destination);
-	if ((destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		error = ob_err_os(errno, "Cannot open the destination", dest);
-		free(dest);
-		return error;
-	}
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cond, NULL);
 	for (i = 0; i < nworkers; i++)
@@ -863,10 +1027,10 @@ int ob_restore_execute(const ob_restore_run *run)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the restore threads.");
 	} else {
 		for (k = 0; k < (run->item_count ? run->item_count : 1) && error == 0 && !cancelled(&s); k++) {
-			error = restore_item(&s, root, destfd, dest, run->item_count ? run->items[k] : "");
-			if (error == OB_ENOTFOUND && run->item_count > 1) {
-				/* One missing item among several: report it and go on. */
-				report(&s, run->items[k], ob_error_last(), 0);
+			error = restore_item(&s, root, run->item_count ? run->items[k] : "");
+			if (error < 0 && run->item_count > 1 && !fatal_error(error) && !s.dest_failed) {
+				/* One item among several missing, its folders unreadable, ...: report it and go on. */
+				report(&s, run->items[k], ob_error_last(), error == OB_ECORRUPT);
 				error = 0;
 			}
 		}
@@ -883,14 +1047,18 @@ int ob_restore_execute(const ob_restore_run *run)
 	free(s.firsts);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.cond);
-	close(destfd);
-	free(dest);
+	if (s.destfd >= 0)
+		close(s.destfd);
+	free(s.dest);
 	if (error < 0)
 		return error;
 	if (s.fatal)
 		return ob_err(s.fatal, OB_ERRCLASS_OS, "The destination ran out of space. Free some space and restore again.");
 	if (cancelled(&s))
 		return ob_err(OB_ECANCELLED, OB_ERRCLASS_JOB, "The recovery was stopped. The files restored so far stay.");
+	if (s.failures && !atomic_load(&run->progress->files_done))
+		return ob_err(s.corrupt ? OB_ECORRUPT : OB_EIO, OB_ERRCLASS_JOB,
+			"Nothing could be restored: %d item(s) failed (the job's failed items say why).", s.failures);
 	if (s.failures)
 		return ob_err(s.corrupt ? OB_ECORRUPT : OB_EIO, OB_ERRCLASS_JOB,
 			"%d item(s) could not be restored; the others were.", s.failures);

@@ -85,6 +85,14 @@ OB_EXTERN(int) ob_systemstate_backup_start(ob_job_info **out, ob_agent *agent);
 /** A job by id (OB_ENOTFOUND). */
 OB_EXTERN(int) ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id);
 
+/**
+ * A job by id once it has ended, or as it stands after timeout_ms: returns as soon as the
+ * worker records the job's end (it waits on the job's lock being released, not on a fixed
+ * sleep), so a caller following a job with it sees the end at once and its progress every
+ * timeout_ms. *out is the caller's (ob_job_info_free). Any thread; it blocks the caller.
+ */
+OB_EXTERN(int) ob_job_wait(ob_job_info **out, ob_agent *agent, const char *job_id, unsigned int timeout_ms);
+
 /** The job in progress, or OB_ENOTFOUND. */
 OB_EXTERN(int) ob_job_current(ob_job_info **out, ob_agent *agent);
 

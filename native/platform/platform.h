@@ -68,8 +68,19 @@ int ob_platform_lock_try(int *out_fd, const char *path);
 int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, const int *keep_fds, size_t keep_count,
 	const char *log_path);
 
-/** Whether a process is alive. */
+/** Whether a process is alive (a zombie, dead but not reaped, is not). */
 int ob_platform_process_alive(int64_t pid);
+
+/**
+ * Watch a file for being closed after a write (inotify where there is one): the job lock is
+ * closed by its worker once the job's end is recorded. *out is -1 where nothing can watch; waits
+ * on it then sleep a short while instead.
+ */
+int ob_platform_watch_open(int *out, const char *path);
+/** Wait for the watched event or timeout_ms: 1 when it came (or may have), 0 on time-out. */
+int ob_platform_watch_wait(int watch, int timeout_ms);
+/** Stop watching (accepts -1). */
+void ob_platform_watch_close(int watch);
 
 /** The folder of the file that holds this library's code (malloc'd). */
 int ob_platform_library_dir(char **out);

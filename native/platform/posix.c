@@ -7,6 +7,11 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <sys/file.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
+#include <poll.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -529,11 +534,83 @@ int ob_platform_spawn_detached(const char *const *argv, const char *const *envp,
 	return 0;
 }
 
+int ob_platform_watch_open(int *out, const char *path)
+{
+	*out = -1;
+#ifdef __linux__
+	{
+		int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (fd >= 0 && inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_DELETE_SELF) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		*out = fd;
+	}
+#else
+	(void)path;
+#endif
+	return 0;
+}
+
+int ob_platform_watch_wait(int watch, int timeout_ms)
+{
+	struct pollfd p;
+	char buf[4096];
+	int n;
+
+	if (watch < 0) {
+		/* Nothing to watch: look again soon. */
+		struct timespec ts = { 0, (long)(timeout_ms < 50 ? timeout_ms : 50) * 1000000L };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		return 1;
+	}
+	p.fd = watch;
+	p.events = POLLIN;
+	p.revents = 0;
+	do {
+		n = poll(&p, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? 1 : 0;
+	while (read(watch, buf, sizeof(buf)) > 0)
+		;  /* drain: one look at the job answers them all */
+	return 1;
+}
+
+void ob_platform_watch_close(int watch)
+{
+	if (watch >= 0)
+		close(watch);
+}
+
 int ob_platform_process_alive(int64_t pid)
 {
 	if (pid <= 0)
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return 0;
+#ifdef __linux__
+	{
+		/* A zombie (killed, not yet reaped by a parent or an init that may never reap it) acts no more. */
+		char path[64], buf[512], *close_paren;
+		int fd;
+		ssize_t n;
+		snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0) {
+				buf[n] = '\0';
+				/* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
+				if ((close_paren = strrchr(buf, ')')) != NULL && close_paren[1] == ' ' &&
+				    (close_paren[2] == 'Z' || close_paren[2] == 'X'))
+					return 0;
+			}
+		}
+	}
+#endif
+	return 1;
 }
 
 int ob_platform_library_dir(char **out)

@@ -2,12 +2,16 @@
  * Recovery through the public API: browsing and searching, a damaged vault
  * (only the files that need the damage fail), another server's backups with
  * its passphrase, a lost cache folder, names crafted to escape the
- * destination (they never do), and file sizes the chunks do not add up to.
+ * destination (they never do), set-id bits without their owner, sparse
+ * files, a folder whose tree cannot be read, stale temporaries of an
+ * interrupted restore, an item that is not in the point, and file sizes the
+ * chunks do not add up to.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "repo.h"
 #include "tree.h"
+#include "platform/platform.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *dir, *src, *vault_path, *creds;
@@ -640,6 +647,508 @@ static void test_delete_point_needs_a_pin(void **state)
 	free(point);
 }
 
+
+/* A backup of src now: its point. */
+static char *backup_point(void)
+{
+	ob_job_info *j = backup(agent);
+	char *point;
+
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	point = strdup(j->recovery_point);  /* points made in the same second list in any order */
+	ob_job_info_free(j);
+	return point;
+}
+
+/* Restore one item of a point as a job; the finished job. */
+static ob_job_info *restore_job(const char *point, const char *item, const char *dest, int skip_security)
+{
+	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+	ob_job_info *j = NULL;
+	const char *items[1];
+
+	items[0] = item;
+	req.point_id = point;
+	req.datasource_id = 0;
+	req.items = items;
+	req.item_count = 1;
+	req.destination = dest;
+	req.overwrite = OB_OVERWRITE_OVERWRITE;
+	req.skip_security = skip_security;
+	assert_ok(ob_recovery_start(&j, agent, &req));
+	return wait_job(agent, j);
+}
+
+static void test_set_id_bits_need_their_owner(void **state)
+{
+	char *folder = ob_test_path(src, "setid"), *file = ob_test_path(folder, "tool"), *point;
+	char *out = ob_test_path(dir, "out-setid"), *restored = NULL, *item = ob_test_path(src + 1, "setid/tool");
+	ob_job_info *j;
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("not root: a file of another owner cannot be made; skipped\n");
+		skip();
+	}
+	assert_int_equal(mkdir(folder, 0755), 0);
+	ob_test_write(file, "#!/bin/sh\n", 10);
+	assert_int_equal(chown(file, 65534, 65534), 0);
+	assert_int_equal(chmod(file, 06755), 0);
+	point = backup_point();
+	restored = ob_test_path(out, item);
+
+	/* Without its owner: never a set-id file of the restoring user. */
+	j = restore_job(point, item, out, 1);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	assert_int_equal(lstat(restored, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_mode & 07777, 0755);
+
+	/* With its owner (root may give it back): the bits come back too. */
+	j = restore_job(point, item, out, 0);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	assert_int_equal(lstat(restored, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_mode & 07777, 06755);
+
+	ob_test_rmtree(folder);
+	free(folder);
+	free(file);
+	free(out);
+	free(restored);
+	free(item);
+	free(point);
+}
+
+static void test_sparse_file_stays_sparse(void **state)
+{
+	char *folder = ob_test_path(src, "sparse"), *file = ob_test_path(folder, "holes.bin"), *point;
+	char *out = ob_test_path(dir, "out-sparse"), *restored, *item = ob_test_path(src + 1, "sparse");
+	char *a, *b;
+	uint8_t data[4096];
+	size_t la, lb;
+	ob_job_info *j;
+	struct stat ss, rs;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkdir(folder, 0755), 0);
+	/* 50 MiB with 8 KiB of data: 4 KiB at 1 MiB, 4 KiB at 30 MiB. */
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 50 << 20), 0);
+	assert_ok(ob_random(data, sizeof(data)));
+	assert_int_equal(pwrite(fd, data, sizeof(data), 1 << 20), (ssize_t)sizeof(data));
+	assert_ok(ob_random(data, sizeof(data)));
+	assert_int_equal(pwrite(fd, data, sizeof(data), 30 << 20), (ssize_t)sizeof(data));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(file, &ss), 0);
+	if ((uint64_t)ss.st_blocks * 512 >= (1u << 20)) {
+		print_message("the test folder's file system has no holes; skipped\n");
+		ob_test_rmtree(folder);
+		skip();
+	}
+	point = backup_point();
+	j = restore_job(point, item, out, 0);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+
+	restored = ob_test_path(out, src + 1);
+	{
+		char *p = ob_test_path(restored, "sparse/holes.bin");
+		free(restored);
+		restored = p;
+	}
+	assert_int_equal(stat(restored, &rs), 0);
+	assert_int_equal(rs.st_size, ss.st_size);
+	/* As few blocks as the source (a block or two more at most), the same bytes. */
+	print_message("allocated: source %lld bytes, restored %lld bytes\n", (long long)ss.st_blocks * 512,
+		(long long)rs.st_blocks * 512);
+	assert_true((uint64_t)rs.st_blocks * 512 <= (uint64_t)ss.st_blocks * 512 + 65536);
+	a = ob_test_read(file, &la);
+	b = ob_test_read(restored, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+
+	/* Over an existing dense file of the same name: the bytes are the source's, holes and all. */
+	{
+		uint8_t *ones = malloc(4u << 20);
+		memset(ones, 0xff, 4u << 20);
+		ob_test_write(restored, ones, 4u << 20);
+		free(ones);
+	}
+	j = restore_job(point, item, out, 0);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	a = ob_test_read(file, &la);
+	b = ob_test_read(restored, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+	assert_int_equal(stat(restored, &rs), 0);
+	assert_true((uint64_t)rs.st_blocks * 512 <= (uint64_t)ss.st_blocks * 512 + 65536);
+
+	ob_test_rmtree(folder);
+	free(folder);
+	free(file);
+	free(out);
+	free(restored);
+	free(item);
+	free(point);
+}
+
+/* Every pack file of the vault, one per line. */
+static char *list_packs(void)
+{
+	char cmd[4096], *text;
+	size_t len;
+	char *listing = ob_test_path(dir, "packs.txt");
+
+	snprintf(cmd, sizeof(cmd), "ls -d %s/servers/*/packs/*/* > %s", vault_path, listing);
+	assert_int_equal(system(cmd), 0);
+	text = ob_test_read(listing, &len);
+	unlink(listing);
+	free(listing);
+	return text;
+}
+
+/* Make every pack named in a listing unreadable (a folder in its place), or put them back. */
+static void packs_unreadable(const char *listing, int unreadable)
+{
+	char *copy = strdup(listing), *line, *save = NULL, saved[4200];
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		snprintf(saved, sizeof(saved), "%s.saved", line);
+		if (unreadable) {
+			assert_int_equal(rename(line, saved), 0);
+			assert_int_equal(mkdir(line, 0755), 0);
+		} else {
+			assert_int_equal(rmdir(line), 0);
+			assert_int_equal(rename(saved, line), 0);
+		}
+	}
+	free(copy);
+}
+
+static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
+{
+	char *w2 = ob_test_path(src, "w2"), *bad = ob_test_path(src, "w2/bad"), *good = ob_test_path(src, "w2/good");
+	char *out = ob_test_path(dir, "out-w2"), *item = ob_test_path(src + 1, "w2"), *restored = ob_test_path(out, item);
+	char *point, *old_packs, *failed = NULL, *p;
+	ob_job_info *j;
+	struct stat st;
+	int i;
+
+	(void)state;
+	assert_int_equal(mkdir(w2, 0755), 0);
+	assert_int_equal(mkdir(bad, 0755), 0);
+	assert_int_equal(mkdir(good, 0755), 0);
+	for (i = 0; i < 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "w2/bad/f%d.txt", i);
+		put(name, "in a folder whose tree will be unreadable\n");
+	}
+	put("w2/good/old.txt", "old\n");
+	free(backup_point());
+	/* The next point shares w2/bad's tree with this one, and has new trees for w2 and w2/good. */
+	old_packs = list_packs();
+	p = ob_test_path(good, "old.txt");
+	unlink(p);
+	free(p);
+	for (i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "w2/good/new%d.txt", i);
+		put(name, "new in the second point\n");
+	}
+	point = backup_point();
+	/* Every pack of the first points cannot be read any more: w2/bad's tree is in one of them. */
+	packs_unreadable(old_packs, 1);
+	j = restore_job(point, item, out, 0);
+	packs_unreadable(old_packs, 0);
+	assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+	assert_int_equal(j->files_done, 3);
+	assert_ok(ob_job_failed_files(&failed, agent, j->job_id));
+	assert_non_null(strstr(failed, "w2/bad"));
+	assert_null(strstr(failed, "good"));
+	ob_str_free(failed);
+	ob_job_info_free(j);
+	for (i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "good/new%d.txt", i);
+		p = ob_test_path(restored, name);
+		assert_int_equal(stat(p, &st), 0);
+		free(p);
+	}
+	/* The folder that failed is not left behind empty. */
+	p = ob_test_path(restored, "bad");
+	assert_int_not_equal(stat(p, &st), 0);
+	free(p);
+
+	/* Nothing restorable at all: the job fails. */
+	packs_unreadable(old_packs, 1);
+	{
+		char *bad_item = ob_test_path(src + 1, "w2/bad");
+		char *out2 = ob_test_path(dir, "out-w2-bad");
+		j = restore_job(point, bad_item, out2, 0);
+		packs_unreadable(old_packs, 0);
+		assert_int_equal(j->state, OB_JOB_FAILED);
+		ob_job_info_free(j);
+		free(bad_item);
+		free(out2);
+	}
+	/* Two items, one below the unreadable tree: that one fails, the other restores. */
+	packs_unreadable(old_packs, 1);
+	{
+		ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+		char *bad_file = ob_test_path(src + 1, "w2/bad/f0.txt"), *good_file = ob_test_path(src + 1, "w2/good/new0.txt");
+		char *out3 = ob_test_path(dir, "out-w2-two"), *got = ob_test_path(out3, good_file);
+		const char *items[2];
+		items[0] = bad_file;
+		items[1] = good_file;
+		req.point_id = point;
+		req.items = items;
+		req.item_count = 2;
+		req.destination = out3;
+		j = NULL;
+		assert_ok(ob_recovery_start(&j, agent, &req));
+		j = wait_job(agent, j);
+		packs_unreadable(old_packs, 0);
+		assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+		assert_int_equal(j->files_failed, 1);
+		assert_int_equal(stat(got, &st), 0);
+		ob_job_info_free(j);
+		free(bad_file);
+		free(good_file);
+		free(out3);
+		free(got);
+	}
+	ob_test_rmtree(w2);
+	ob_str_free(old_packs);
+	free(w2);
+	free(bad);
+	free(good);
+	free(out);
+	free(item);
+	free(restored);
+	free(point);
+}
+
+static void make_file_aged(const char *path, int64_t age)
+{
+	struct timeval tv[2];
+
+	ob_test_write(path, "partial", 7);
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= (time_t)age;
+	tv[1] = tv[0];
+	assert_int_equal(utimes(path, tv), 0);
+}
+
+static void test_stale_temporaries_go(void **state)
+{
+	char *point, *out = ob_test_path(dir, "out-stale"), *restored = ob_test_path(out, src + 1), *docs, *p;
+	char name[128];
+	const char *gone[5], *kept[4];
+	size_t ngone = 0, nkept = 0, i;
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	char *failed = NULL;
+	struct stat st;
+	pid_t dead, zombie;
+	int status;
+
+	(void)state;
+	/* A process that is gone: the one an interrupted restore ran in. */
+	dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, &status, 0), dead);
+	/* And one killed but not reaped yet (a zombie: its parent, or an init that never reaps, has not waited). */
+	zombie = fork();
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	{
+		siginfo_t info;
+		assert_int_equal(waitid(P_PID, (id_t)zombie, &info, WEXITED | WNOWAIT), 0);  /* exited, left unreaped */
+	}
+	point = backup_point();
+	docs = ob_test_path(restored, "docs");
+	assert_ok(ob_platform_mkdir_p(docs, 0755));
+	/* What an interrupted restore leaves (its process gone, or an older agent's names a day old) ... */
+	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-0123456789ab", restored, (int)dead);
+	gone[ngone++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-ba9876543210", docs, (int)dead);
+	gone[ngone++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-00112233aabb", docs);
+	gone[ngone++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-00112233aabb", docs, (int)zombie);
+	gone[ngone++] = strdup(name);
+	/* ... and what must stay: a live restore's, a fresh one of the older form, a name not ours. */
+	snprintf(name, sizeof(name), "%s/.obagent-restore-%d-0123456789ab", docs, (int)getppid());
+	kept[nkept++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-ccddeeff0011", docs);
+	kept[nkept++] = strdup(name);
+	snprintf(name, sizeof(name), "%s/.obagent-restore-notes.txt", restored);
+	kept[nkept++] = strdup(name);
+	for (i = 0; i < ngone; i++)
+		make_file_aged(gone[i], i == 2 ? 3 * 86400 : 0);
+	for (i = 0; i < nkept; i++)
+		make_file_aged(kept[i], 3 * 86400 * (i != 1));
+	o.point_id = point;
+	o.item = src + 1;
+	o.destination = out;
+	o.overwrite = OB_OVERWRITE_OVERWRITE;
+	assert_ok(ob_restore(&failed, agent, &o));
+	assert_null(failed);
+	for (i = 0; i < ngone; i++) {
+		if (stat(gone[i], &st) == 0)
+			fail_msg("'%s' is still there", gone[i]);
+		free((char *)gone[i]);
+	}
+	for (i = 0; i < nkept; i++) {
+		if (stat(kept[i], &st) != 0)
+			fail_msg("'%s' was removed", kept[i]);
+		free((char *)kept[i]);
+	}
+	assert_int_equal(waitpid(zombie, &status, 0), zombie);
+	p = ob_test_path(restored, "notes.txt");
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+
+	/* An item that is not in the point makes nothing, not even the destination. */
+	free(out);
+	out = ob_test_path(dir, "out-not-found");
+	o.item = "no/such/item";
+	o.destination = out;
+	assert_ob(OB_ENOTFOUND, ob_restore(&failed, agent, &o));
+	ob_str_free(failed);
+	assert_int_not_equal(stat(out, &st), 0);
+	{
+		/* Through a job, with two items that are both missing: it fails, nothing is made. */
+		ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+		const char *items[2] = { "no/such/item", "nor/this" };
+		ob_job_info *j = NULL;
+		req.point_id = point;
+		req.items = items;
+		req.item_count = 2;
+		req.destination = out;
+		assert_ok(ob_recovery_start(&j, agent, &req));
+		j = wait_job(agent, j);
+		assert_int_equal(j->state, OB_JOB_FAILED);
+		assert_int_equal(j->files_failed, 2);
+		ob_job_info_free(j);
+		assert_int_not_equal(stat(out, &st), 0);
+	}
+	free(docs);
+	free(restored);
+	free(out);
+	free(point);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ob_job_wait returns with the job ended, long before its time-out; a job that ended returns at once. */
+static void test_job_wait_returns_at_the_end(void **state)
+{
+	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+	ob_job_info *j = NULL, *w = NULL;
+	char *point, *out = ob_test_path(dir, "out-wait"), *item = ob_test_path(src + 1, "notes.txt");
+	const char *items[1];
+	int64_t ds, t0;
+
+	(void)state;
+	newest_point(agent, &point, &ds);
+	items[0] = item;
+	req.point_id = point;
+	req.datasource_id = ds;
+	req.items = items;
+	req.item_count = 1;
+	req.destination = out;
+	assert_ok(ob_recovery_start(&j, agent, &req));
+	t0 = mono_ms();
+	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
+	assert_int_not_equal(w->state, OB_JOB_INPROGRESS);
+	assert_int_equal(w->state, OB_JOB_COMPLETED);
+	assert_int_equal(w->files_done, 1);
+	/* The job took far less than the time-out: the wait ended with it (a generous bound). */
+	assert_true(mono_ms() - t0 < 60000);
+	ob_job_info_free(w);
+	t0 = mono_ms();
+	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
+	assert_int_equal(w->state, OB_JOB_COMPLETED);
+	assert_true(mono_ms() - t0 < 60000);
+	ob_job_info_free(w);
+	assert_ob(OB_ENOTFOUND, ob_job_wait(&w, agent, "no-such-job", 10));
+	assert_null(w);
+	ob_job_info_free(j);
+	free(out);
+	free(item);
+	free(point);
+}
+
+/* An entry that cannot be given a name (every copy name taken) fails alone; the rest restores. */
+static void test_entry_without_a_name_fails_alone(void **state)
+{
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	char *point, *failed = NULL, *out = ob_test_path(dir, "out-copies"), *restored = ob_test_path(out, src + 1);
+	char *docs = ob_test_path(restored, "docs"), *p, name[512], stamp[32];
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL), t;
+	int m, k;
+
+	(void)state;
+	point = backup_point();
+	assert_ok(ob_platform_mkdir_p(docs, 0755));
+	p = ob_test_path(docs, "report.txt");
+	ob_test_write(p, "local", 5);
+	free(p);
+	/* Every copy name of report.txt for this minute and the next (the restore stamps its start). */
+	for (m = 0; m < 2; m++) {
+		t = now + 60 * m;
+		localtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H-%M", &tm);
+		for (k = 1; k < 1000; k++) {
+			if (k == 1)
+				snprintf(name, sizeof(name), "%s/%s Copy of report.txt", docs, stamp);
+			else
+				snprintf(name, sizeof(name), "%s/%s Copy (%d) of report.txt", docs, stamp, k);
+			ob_test_write(name, "", 0);
+		}
+	}
+	o.point_id = point;
+	o.item = src + 1;
+	o.destination = out;
+	o.overwrite = OB_OVERWRITE_CREATE_COPY;
+	assert_ob(OB_EIO, ob_restore(&failed, agent, &o));
+	assert_non_null(failed);
+	assert_non_null(strstr(failed, "report.txt"));
+	assert_null(strstr(failed, "notes.txt"));
+	ob_str_free(failed);
+	/* What comes after it in the point was restored. */
+	p = ob_test_path(restored, "notes.txt");
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	ob_test_rmtree(out);
+	free(docs);
+	free(restored);
+	free(out);
+	free(point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +1157,12 @@ int main(void)
 		cmocka_unit_test(test_alternate_server),
 		cmocka_unit_test(test_lost_cache_folder),
 		cmocka_unit_test(test_crafted_names_never_escape),
+		cmocka_unit_test(test_job_wait_returns_at_the_end),
+		cmocka_unit_test(test_set_id_bits_need_their_owner),
+		cmocka_unit_test(test_sparse_file_stays_sparse),
+		cmocka_unit_test(test_unreadable_folder_tree_fails_only_that_folder),
+		cmocka_unit_test(test_stale_temporaries_go),
+		cmocka_unit_test(test_entry_without_a_name_fails_alone),
 		cmocka_unit_test(test_chunks_that_do_not_add_up_are_damage),
 		cmocka_unit_test(test_damage_fails_only_what_needs_it),
 		cmocka_unit_test(test_delete_point_needs_a_pin),

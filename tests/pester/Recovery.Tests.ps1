@@ -1,7 +1,8 @@
 # Recovery through the cmdlets: Get-OBRecoverableSource, Get-OBRecoverableItem (points, browse,
 # search, paging), New-OBRecoverableItem, New-OBRecoveryOption, Start-OBRecovery (sync, -Async,
 # overwrite types, security, Stop-OBJob), Get-OBAlternateBackupServer and another server's
-# backups, a lost cache folder, damaged vault data and Test-OBRecoveryPoint.
+# backups, a lost cache folder, damaged vault data and Test-OBRecoveryPoint; restores as safe as
+# the source (set-id bits, stale temporaries, an item not in the point, the progress counts).
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -655,6 +656,128 @@ Describe 'Stop-OBJob during a big recovery' {
         $kept.Count | Should -BeLessThan 6
         foreach ($f in $kept) { (Get-FileHash $f.FullName).Hash | Should -Be (Get-FileHash (Join-Path $data "bin/$($f.Name)")).Hash }
         (Get-OBJob -Previous 1 -Status Failed).JobId | Should -Be $job.JobId
+    }
+}
+
+Describe 'Restores as safe as the source' {
+    BeforeAll {
+        $ctx = New-TestContext
+        $data = Initialize-RecoveryServer $ctx -RandomFiles 1
+        $tool = Join-Path $data 'setid/tool'
+        New-Item -ItemType Directory -Path (Split-Path $tool) | Out-Null
+        Set-Content -LiteralPath $tool -Value '#!/bin/sh'
+        $root = (id -u) -eq '0'
+        if ($root) {
+            chown 65534:65534 $tool
+            chmod 6755 $tool
+        }
+        Invoke-TestBackup
+        $src = @(Get-OBRecoverableSource)[0]
+        $rp = @(Get-OBRecoverableItem -Source $src)[0]
+        function New-Destination { Join-Path $ctx.Root ('restore-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) }
+        function New-TestItem { param([string] $Path, [bool] $IsDir) New-OBRecoverableItem $rp (Get-SourceRelative $Path $src.FriendlyName) $IsDir }
+    }
+    AfterAll { Wait-NoJob; Remove-TestContext $ctx }
+
+    It 'gives set-id bits back only with the owner: -SkipRestoreSecurity clears them' {
+        if (-not $root) { Set-ItResult -Skipped -Because 'a file of another owner needs root'; return }
+        (stat -c '%a %u' $tool) | Should -Be '6755 65534'
+        $item = New-TestItem $tool $false
+        $without = New-Destination
+        (Start-OBRecovery $item (New-OBRecoveryOption $without -SkipRestoreSecurity) | Select-Object -Last 1) | Should -Be $script:Done
+        $restored = Get-RestoredPath $without $tool $src.FriendlyName
+        (stat -c '%a %u' $restored) | Should -Be '755 0'
+        $with = New-Destination
+        (Start-OBRecovery $item (New-OBRecoveryOption $with) | Select-Object -Last 1) | Should -Be $script:Done
+        (stat -c '%a %u' (Get-RestoredPath $with $tool $src.FriendlyName)) | Should -Be '6755 65534'
+    }
+
+    It 'removes the temporaries of a restore whose process is gone, and only those' {
+        $dest = New-Destination
+        $docs = Get-RestoredPath $dest (Join-Path $data 'docs') $src.FriendlyName
+        New-Item -ItemType Directory -Path $docs -Force | Out-Null
+        # No process has an id above the kernel's pid_max (at most 4194304): that restore is gone.
+        $stale = Join-Path $docs '.obagent-restore-2147483000-0123456789ab'
+        $live = Join-Path $docs ".obagent-restore-$PID-0123456789ab"
+        $other = Join-Path $docs '.obagent-restore-my-notes'
+        foreach ($f in $stale, $live, $other) { Set-Content -LiteralPath $f -Value 'partial' }
+        (Start-OBRecovery (New-TestItem (Join-Path $data 'docs') $true) (New-OBRecoveryOption $dest) | Select-Object -Last 1) | Should -Be $script:Done
+        $stale | Should -Not -Exist
+        $live | Should -Exist
+        $other | Should -Exist
+        Assert-SameTree (Join-Path $data 'docs') $docs
+    }
+
+    It 'makes nothing for an item that is not in the point, not even the destination' {
+        $dest = New-Destination
+        $err = Get-ErrorRecord { Start-OBRecovery (New-OBRecoverableItem $rp 'no/such/file.txt' $false) (New-OBRecoveryOption $dest) }
+        $err | Should -Not -BeNullOrEmpty
+        $err.Exception.Message | Should -Match 'not in recovery point'
+        $dest | Should -Not -Exist
+        (Get-OBJob -Previous 1).JobStatus.JobState | Should -Be 'Failed'
+    }
+
+    It 'a short recovery shows its final counts, never "0 of 0 files" at the end' {
+        $dest = New-Destination
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript({
+                param($Module, $PointTime, $Path, $Dest)
+                Import-Module (Join-Path $Module 'OBAgent.psd1')
+                $src = @(Get-OBRecoverableSource)[0]
+                $point = @(Get-OBRecoverableItem -Source $src) | Where-Object PointInTime -eq $PointTime | Select-Object -First 1
+                Start-OBRecovery (New-OBRecoverableItem $point $Path $true) (New-OBRecoveryOption $Dest)
+            }).AddArgument($env:OBAGENT_TEST_MODULE).AddArgument($rp.PointInTime).AddArgument(
+                (Get-SourceRelative (Join-Path $data 'docs') $src.FriendlyName)).AddArgument($dest)
+            $out = @($ps.Invoke())
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $out[-1] | Should -Be $script:Done
+            $records = @($ps.Streams.Progress | Where-Object Activity -eq 'Recovering')
+            $records.Count | Should -BeGreaterThan 0
+            $last = $records[-1].StatusDescription
+            $last | Should -Match '^5 of 5 files'
+            @($records | Where-Object { $_.StatusDescription -like '0 of 0 files*' }).Count | Should -Be 0
+        } finally {
+            $ps.Dispose()
+        }
+    }
+}
+
+Describe 'A restore that was killed' {
+    BeforeAll {
+        $ctx = New-TestContext
+        $data = Initialize-RecoveryServer $ctx -RandomFiles 6 -RandomSize 64MB
+        Invoke-TestBackup
+        $src = @(Get-OBRecoverableSource)[0]
+        $rp = @(Get-OBRecoverableItem -Source $src)[0]
+    }
+    AfterAll { Wait-NoJob; Remove-TestContext $ctx }
+
+    It 'leaves temporaries that the next restore into the same place removes' {
+        $dest = Join-Path $ctx.Root 'restore'
+        $item = New-OBRecoverableItem $rp (Get-SourceRelative (Join-Path $data 'bin') $src.FriendlyName) $true
+        $bin = Get-RestoredPath $dest (Join-Path $data 'bin') $src.FriendlyName
+        $job = Start-OBRecovery $item (New-OBRecoveryOption $dest) -Async
+        $worker = $null
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not $worker -and [DateTime]::UtcNow -lt $deadline) { $worker = pgrep -f -- "run-job --job $($job.JobId)"; Start-Sleep -Milliseconds 10 }
+        $worker | Should -Not -BeNullOrEmpty
+        $temps = @()
+        while ($temps.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) {
+            $temps = @(Get-ChildItem -LiteralPath $bin -Force -File -ErrorAction SilentlyContinue | Where-Object Name -like '.obagent-restore-*')
+            if ($temps.Count -eq 0) { Start-Sleep -Milliseconds 2 }
+        }
+        kill -9 ([int]$worker) 2>$null
+        Wait-NoJob   # Get-OBJob marks the job of a killed worker Failed
+        $state = (Get-OBJob -Previous 1).JobStatus.JobState
+        if ($state -eq 'Completed') { Set-ItResult -Inconclusive -Because 'the restore ended before the kill'; return }
+        $state | Should -Be 'Failed'
+        $left = @(Get-ChildItem -LiteralPath $bin -Force -File | Where-Object Name -like '.obagent-restore-*')
+        if ($left.Count -eq 0) { Set-ItResult -Inconclusive -Because 'the kill came between two files: no temporary was left'; return }
+
+        (Start-OBRecovery $item (New-OBRecoveryOption $dest Overwrite) | Select-Object -Last 1) | Should -Be $script:Done
+        @(Get-ChildItem -LiteralPath $dest -Recurse -Force -File | Where-Object Name -like '.obagent-restore-*').Count | Should -Be 0
+        Assert-SameTree (Join-Path $data 'bin') $bin
     }
 }
 

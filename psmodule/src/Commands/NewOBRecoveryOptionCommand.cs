@@ -5,7 +5,8 @@ namespace OBAgent.Commands
     /// <summary>
     /// New-OBRecoveryOption: where Start-OBRecovery restores (a folder, or the original location
     /// when no -DestinationPath is given), what it does with items that exist there (-OverwriteType,
-    /// CreateCopy by default) and whether it restores owners, ACLs and extended attributes. A
+    /// CreateCopy by default) and whether it restores owners, ACLs and extended attributes (without
+    /// them, set-user-id and set-group-id bits are not restored either). A
     /// relative -DestinationPath is resolved against the current PowerShell location now.
     ///
     /// Refusal made here: PathContainsNul (InvalidArgument), a -DestinationPath with a NUL character.

@@ -10,7 +10,8 @@ namespace OBAgent.Commands
 {
     /// <summary>
     /// What Start-OBBackup and Start-OBRecovery do with the job they started when -Async is not
-    /// given: poll it, show a progress bar and one line per step, then end with the success line,
+    /// given: wait on it (ob_job_wait returns at the job's end, or after the progress interval),
+    /// show a progress bar and one line per step, then end with the success line,
     /// a warning listing the files that failed, or an error carrying the job's error (terminating,
     /// or non-terminating for a Failed job when the cmdlet's texts say so, as Start-OBBackup's do).
     /// Ctrl+C (StopProcessing) asks the job to stop; it ends Aborted and keeps what it did.
@@ -70,22 +71,38 @@ namespace OBAgent.Commands
                 }
                 if (job.State != InProgress)
                     break;
-                double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-                progress.StatusDescription = string.Format(CultureInfo.InvariantCulture,
-                    "{0} of {1} files, {2:F1} MB done, {3:F1} MB/s", job.FilesDone, job.FilesScanned,
-                    job.BytesDone / 1048576.0, job.BytesDone / 1048576.0 / seconds);
-                progress.PercentComplete = job.PercentComplete;   // what reached the vault, not what was read
-                if (!string.IsNullOrEmpty(job.Phase))
-                    progress.CurrentOperation = job.Phase;
-                WriteProgress(progress);
-                if (stopping.WaitOne(300))
+                ShowProgress(progress, job, clock);
+                if (stopping.WaitOne(0))
                     return;
-                job = Native.JobGet(agent, job.JobId);
+                // Returns as soon as the job ends, else after the interval for the next progress line.
+                job = Native.JobWait(agent, job.JobId, ProgressIntervalMs);
+                if (stopping.WaitOne(0))
+                    return;
             }
             runningJob = null;
+            // A job shorter than one interval shows its final counts, not the "0 of 0 files" it started with.
+            if (job.FilesScanned > 0 || job.FilesDone > 0)
+                ShowProgress(progress, job, clock);
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             FinishJob(agent, job, texts);
+        }
+
+        private const int ProgressIntervalMs = 300;
+
+        private void ShowProgress(ProgressRecord progress, JobInfo job, Stopwatch clock)
+        {
+            double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            if (job.FilesScanned == 0 && job.FilesDone == 0 && job.State == InProgress)
+                progress.StatusDescription = string.IsNullOrEmpty(job.Phase) ? "Starting" : job.Phase;  // nothing counted yet
+            else
+                progress.StatusDescription = string.Format(CultureInfo.InvariantCulture,
+                    "{0} of {1} files, {2:F1} MB done, {3:F1} MB/s", job.FilesDone, Math.Max(job.FilesScanned, job.FilesDone),
+                    job.BytesDone / 1048576.0, job.BytesDone / 1048576.0 / seconds);
+            progress.PercentComplete = job.PercentComplete;   // what reached the vault, not what was read
+            if (!string.IsNullOrEmpty(job.Phase))
+                progress.CurrentOperation = job.Phase;
+            WriteProgress(progress);
         }
 
         private void FinishJob(AgentHandle agent, JobInfo job, JobTexts texts)

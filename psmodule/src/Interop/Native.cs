@@ -1006,6 +1006,14 @@ namespace OBAgent.Interop
             return TakeJob(rc, p);
         }
 
+        /// <summary>The job once it has ended, or as it stands after timeoutMs (it returns at the job's end, not after a fixed sleep).</summary>
+        internal static JobInfo JobWait(AgentHandle agent, string jobId, int timeoutMs)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_job_wait(out p, agent, Utf8.ToNative(jobId), (uint)Math.Max(0, timeoutMs));
+            return TakeJob(rc, p);
+        }
+
         /// <summary>The job in progress, or null when none is.</summary>
         internal static JobInfo JobCurrent(AgentHandle agent)
         {

@@ -224,6 +224,9 @@ namespace OBAgent.Interop
         internal static extern int ob_job_get(out IntPtr info, AgentHandle agent, byte[] jobId);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_wait(out IntPtr info, AgentHandle agent, byte[] jobId, uint timeoutMs);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_current(out IntPtr info, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
