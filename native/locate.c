@@ -1,6 +1,7 @@
 /* Finding blobs: the catalog's chunk cache for this server, index objects for others. */
 #include "locate.h"
 #include "error.h"
+#include "tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,19 +61,195 @@ static int insert_cb(const ob_index_entry *e, size_t n, void *payload)
 int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo)
 {
 	sqlite3_stmt *ins = NULL;
-	char key[128];
 	int error;
 
+	/* Where the index says a blob is wins: maintenance may have moved it to another pack. */
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO chunk (id, type, pack, offset, length, raw_length, "
-		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET indexed = 1", -1, &ins, NULL) != SQLITE_OK)
+		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET type = excluded.type, "
+		"pack = excluded.pack, offset = excluded.offset, length = excluded.length, "
+		"raw_length = excluded.raw_length, indexed = 1", -1, &ins, NULL) != SQLITE_OK)
 		return ob_catalog_fail(agent->cat, "Cannot fill the chunk cache");
 	error = each_index(repo, insert_cb, ins);
 	sqlite3_finalize(ins);
-	if (error == 0) {
-		snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", repo->vc.id, repo->server_id);
-		error = ob_catalog_setting_set(agent->cat, key, "1");
-	}
 	return error;
+}
+
+void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
+{
+	snprintf(out, size, "chunk_cache.generation.%s.%s", repo->vc.id, repo->server_id);
+}
+
+/*
+ * Rows the index no longer names (indexed = 2 here) or never named (0): kept,
+ * as not yet indexed, when their pack is still in the vault; dropped otherwise.
+ */
+static int check_unnamed(ob_agent *agent, ob_repo *repo)
+{
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *q = NULL, *del = NULL, *keep = NULL;
+	uint8_t (*packs)[OB_ID_BYTES] = NULL;
+	size_t n = 0, cap = 0, i;
+	int error = 0, rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT pack FROM chunk WHERE indexed != 1", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM chunk WHERE pack = ?1 AND indexed != 1", -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE chunk SET indexed = 0 WHERE pack = ?1 AND indexed = 2", -1, &keep, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
+		goto done;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *v = realloc(packs, ncap * OB_ID_BYTES);
+			if (!v) {
+				error = ob_err_nomem();
+				goto done;
+			}
+			packs = v;
+			cap = ncap;
+		}
+		memcpy(packs[n++], sqlite3_column_blob(q, 0), OB_ID_BYTES);
+	}
+	if (rc != SQLITE_DONE) {
+		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
+		goto done;
+	}
+	for (i = 0; i < n && error == 0; i++) {
+		char name[160];
+		uint64_t size;
+		sqlite3_stmt *st;
+		ob_repo_pack_name(name, sizeof(name), repo, packs[i]);
+		error = repo->vc.be->stat(&size, repo->vc.be, name);
+		if (error == OB_ENOTFOUND) {
+			ob_error_clear();
+			st = del;
+			error = 0;
+		} else if (error == 0) {
+			st = keep;
+		} else {
+			break;
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, packs[i], OB_ID_BYTES, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			error = ob_catalog_fail(agent->cat, "Cannot update the chunk cache");
+	}
+	/* A row left at 2 (a bad pack id) must not pass for indexed. */
+	if (error == 0)
+		error = ob_catalog_exec(agent->cat, "DELETE FROM chunk WHERE indexed = 2");
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(del);
+	sqlite3_finalize(keep);
+	free(packs);
+	return error;
+}
+
+/* Drop the file cache rows whose entry names a blob the chunk cache no longer has. */
+static int check_file_cache(ob_agent *agent)
+{
+	sqlite3 *db = ob_catalog_db(agent->cat);
+	sqlite3_stmt *q = NULL, *has = NULL, *del = NULL;
+	int error = 0, rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT datasource_id, dir, name, entry FROM file_cache", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM chunk WHERE id = ?1", -1, &has, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM file_cache WHERE datasource_id = ?1 AND dir = ?2 AND name = ?3",
+		-1, &del, NULL) != SQLITE_OK) {
+		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
+		goto done;
+	}
+	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ob_entry e;
+		size_t i;
+		int bad = ob_entry_decode(&e, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3)) < 0;
+		ob_error_clear();
+		for (i = 0; !bad && e.type == OB_TREE_FILE && i < e.chunk_count; i++) {
+			sqlite3_reset(has);
+			sqlite3_bind_blob(has, 1, e.chunks + OB_ID_BYTES * i, OB_ID_BYTES, SQLITE_STATIC);
+			bad = sqlite3_step(has) != SQLITE_ROW;
+		}
+		sqlite3_reset(has);
+		if (!bad)
+			continue;
+		/* Deleting the row the query stands on is allowed in SQLite; the query goes on with the next. */
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(q, 0));
+		sqlite3_bind_text(del, 2, (const char *)sqlite3_column_text(q, 1), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(del, 3, (const char *)sqlite3_column_text(q, 2), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(del) != SQLITE_DONE) {
+			error = ob_catalog_fail(agent->cat, "Cannot update the file cache");
+			break;
+		}
+	}
+	if (error == 0 && rc != SQLITE_DONE)
+		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
+	sqlite3_reset(q);
+	if (error == 0)
+		error = ob_catalog_exec(agent->cat, "COMMIT");
+	else
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+done:
+	sqlite3_finalize(q);
+	sqlite3_finalize(has);
+	sqlite3_finalize(del);
+	return error;
+}
+
+int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
+{
+	char key[160], value[32];
+	uint64_t gen = 0;
+	int error;
+
+	/*
+	 * The recorded generation goes first, durably: a run that stops half-way
+	 * leaves no mark that the caches were checked, so the next one checks again.
+	 * The generation is read before the index, so that a maintenance run that
+	 * starts meanwhile leaves a newer number than the one recorded here.
+	 */
+	ob_cache_generation_key(key, sizeof(key), repo);
+	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
+	    (error = ob_repo_generation(&gen, repo)) < 0 ||
+	    (error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 2 WHERE indexed = 1")) < 0 ||
+	    (error = ob_locator_sync_catalog(agent, repo)) < 0 ||
+	    (error = check_unnamed(agent, repo)) < 0 ||
+	    (error = check_file_cache(agent)) < 0 ||
+	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache_stage")) < 0)
+		return error;
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)gen);
+	if ((error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
+		return error;
+	if (out_generation)
+		*out_generation = gen;
+	return 0;
+}
+
+int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
+{
+	char key[160], *recorded = NULL;
+	uint64_t gen = 0;
+	int error;
+
+	ob_cache_generation_key(key, sizeof(key), repo);
+	if ((error = ob_repo_generation(&gen, repo)) < 0)
+		return error;
+	error = ob_catalog_setting_get(&recorded, agent->cat, key);
+	if (error < 0 && error != OB_ENOTFOUND)
+		return error;
+	ob_error_clear();
+	if (error == 0 && strtoull(recorded, NULL, 10) == gen && *recorded) {
+		free(recorded);
+		if (out_generation)
+			*out_generation = gen;
+		return 0;
+	}
+	free(recorded);
+	return ob_cache_validate(agent, repo, out_generation);
 }
 
 int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo)

@@ -67,21 +67,22 @@ static int mark_tree(walk *w, const uint8_t *id)
 }
 
 /*
- * Before anything is deleted, the agent forgets where blobs are (and which files
- * it saw): a run killed after deleting would otherwise leave a cache that names
- * packs gone. Readers refill the chunk cache from the vault's index on a miss.
+ * Before anything is deleted, the agent forgets where blobs are: a run killed
+ * after deleting would otherwise leave a cache that names packs gone, and
+ * restores trust it (readers refill it from the vault's index on a miss). The
+ * file cache stays: the generation this run took tells the next backup to check
+ * it, and the end of this run checks it against the new index.
  */
 static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
 {
-	char key[128];
+	char key[160];
 	int error;
 
 	if (*forgotten)
 		return 0;
-	snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", r->vc.id, r->server_id);
-	if ((error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0 ||
-	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache")) < 0 ||
-	    (error = ob_catalog_setting_delete(agent->cat, key)) < 0)
+	ob_cache_generation_key(key, sizeof(key), r);
+	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
+	    (error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0)
 		return error;
 	*forgotten = 1;
 	return 0;
@@ -392,8 +393,8 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if (error < 0)
 		goto done;
 
-	/* The chunk cache, forgotten before the first deletion, is filled again from the new index. */
-	if (forgotten && (error = ob_locator_sync_catalog(agent, r)) < 0)
+	/* The caches are checked against the new index (the chunk cache, forgotten before the first deletion, is filled again). */
+	if ((error = ob_cache_validate(agent, r, NULL)) < 0)
 		goto done;
 done:
 	ob_name_list_dispose(&idx);
@@ -423,6 +424,7 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	ob_registration *reg = NULL;
 	ob_repo repo;
 	char *unclean = NULL, *saved_access = NULL;
+	uint64_t generation = 0;
 	int64_t now;
 	int lock_fd = -1, error, repo_open = 0, overridden = 0;
 
@@ -463,8 +465,16 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 			"Maintenance deletes data, which this server's access token cannot do: give the vault owner's storage account key.");
 		goto done;
 	}
-	if ((error = ob_backup_flush_index(agent, &repo)) < 0 || (error = purge_points(&repo, now, rep)) < 0 ||
-	    (error = prune(agent, &repo, now, opts, rep)) < 0)
+	/*
+	 * The caches are checked first (a rolled-back state folder must not index
+	 * packs that are gone); then a new generation is taken before anything is
+	 * read or deleted: every backup that checked its caches at an older one
+	 * checks them again, and one that committed its point before this number
+	 * existed has its point seen by the listing below.
+	 */
+	if ((error = ob_cache_check(agent, &repo, NULL)) < 0 || (error = ob_backup_flush_index(agent, &repo)) < 0 ||
+	    (error = ob_repo_generation_bump(&generation, &repo, now)) < 0 ||
+	    (error = purge_points(&repo, now, rep)) < 0 || (error = prune(agent, &repo, now, opts, rep)) < 0)
 		goto done;
 	{
 		uint64_t total = 0;

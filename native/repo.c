@@ -616,3 +616,90 @@ int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t 
 	*out = e;
 	return 0;
 }
+
+/* ---- the vault generation ---- */
+
+static int generation_names(ob_name_list *l, const ob_repo *r, char *prefix, size_t size)
+{
+	snprintf(prefix, size, "%sgeneration/", r->prefix);
+	return ob_vault_list_names(l, r->vc.be, prefix, strlen(prefix));
+}
+
+/* The number a generation object's name holds: ten digits, nothing else; -1 for anything else. */
+static int64_t generation_number(const char *name)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; name[i]; i++) {
+		if (name[i] < '0' || name[i] > '9' || i >= 18)
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return i == 10 ? v : -1;
+}
+
+int ob_repo_generation(uint64_t *out, const ob_repo *r)
+{
+	ob_name_list l = { 0 };
+	char prefix[96];
+	size_t i;
+	int error;
+
+	*out = 0;
+	if ((error = generation_names(&l, r, prefix, sizeof(prefix))) < 0)
+		return error;
+	for (i = 0; i < l.n; i++) {
+		int64_t v = generation_number(l.v[i]);
+		if (v > 0 && (uint64_t)v > *out)
+			*out = (uint64_t)v;
+	}
+	ob_name_list_dispose(&l);
+	return 0;
+}
+
+int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, int64_t now)
+{
+	ob_name_list l = { 0 };
+	char prefix[96], name[160];
+	uint64_t cur = 0;
+	size_t i;
+	int error = 0, attempt;
+
+	*out = 0;
+	/* Create-only: two runs bumping at once cannot both take a number; the later one takes the next. */
+	for (attempt = 0; attempt < 16; attempt++) {
+		ob_buf rec = OB_BUF_INIT;
+		if ((error = ob_repo_generation(&cur, r)) < 0)
+			return error;
+		snprintf(name, sizeof(name), "%sgeneration/%010llu", r->prefix, (unsigned long long)(cur + 1));
+		if ((error = ob_kv_begin(&rec, "generation", 1)) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "generation", (int64_t)(cur + 1))) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "at", now)) == 0)
+			error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+		ob_buf_dispose(&rec);
+		if (error != OB_EEXISTS)
+			break;
+		ob_error_clear();
+	}
+	if (error == OB_EEXISTS)
+		error = ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
+			"Cannot start vault maintenance: other runs keep changing this server's data. Try again later.");
+	if (error < 0)
+		return error;
+	*out = cur + 1;
+	/* Only the newest number matters: the older objects go (the caller may delete). */
+	if ((r->vc.be->capabilities(r->vc.be) & OB_BACKEND_CAP_DELETE) &&
+	    generation_names(&l, r, prefix, sizeof(prefix)) == 0) {
+		for (i = 0; i < l.n; i++) {
+			int64_t v = generation_number(l.v[i]);
+			if (v >= 0 && (uint64_t)v < cur + 1) {
+				snprintf(name, sizeof(name), "%s%s", prefix, l.v[i]);
+				r->vc.be->remove(r->vc.be, name);
+			}
+		}
+		ob_name_list_dispose(&l);
+	}
+	ob_error_clear();
+	return 0;
+}

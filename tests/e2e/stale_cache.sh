@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A stale chunk cache must never make a backup point at data that maintenance deleted.
+#  (a) the state folder is rolled back (a VM snapshot revert, a restored /var/lib/obagent) after
+#      maintenance purged a point and deleted its packs; the next backup of the same files;
+#  (b) two agents under one server name: one purges and runs maintenance, the other backs up.
+# In both, the new point must test healthy and restore byte for byte, both for files the old file
+# cache still describes (same inode, size, times) and for files rewritten with the old content.
+#   usage: stale_cache.sh /path/to/obagent
+set -euo pipefail
+OB=$1
+work=$(mktemp -d /tmp/obagent-stale-XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export OBAGENT_SERVER_NAME=stale-test
+now=$(date -u +%s)
+at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+pass='stale cache passphrase 12345'
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$OB" vault-create --name Stale --path "$work/vault" >/dev/null
+creds=$("$OB" credentials --vault "$work/vault" --out "$work/creds")
+setup_home() {  # home
+  OBAGENT_HOME=$1 "$OB" register "$creds" >/dev/null
+  OBAGENT_HOME=$1 OBAGENT_PASSPHRASE=$pass "$OB" passphrase >/dev/null
+}
+# data/kept: files left untouched (the file cache still knows them); data/again: rewritten later
+# with the same bytes (new inodes: only the chunk cache can dedup them); data/other: new data.
+gen_old() {  # dir
+  mkdir -p "$1/kept" "$1/again"
+  for i in 1 2 3; do head -c $((1024 * 1024 + i * 4099)) /dev/urandom > "$1/kept/k$i.bin"; done
+  for i in 1 2; do head -c $((700 * 1024 + i * 333)) /dev/urandom > "$1/again/a$i.bin"; done
+  seq 1 90000 > "$1/again/text.log"
+  cp -a "$1/again" "$work/again.$(basename "$1")"
+}
+gen_other() {  # dir
+  mkdir -p "$1/other"
+  head -c $((1500 * 1024)) /dev/urandom > "$1/other/o.bin"
+}
+newest() { OBAGENT_HOME=$1 "$OB" points | awk 'NR == 1 {print $1}'; }
+check_point() {  # home point data-dir what
+  local out=$work/out.$RANDOM
+  OBAGENT_HOME=$1 "$OB" test-point "$2" > "$work/test.txt" 2>&1 || { cat "$work/test.txt"; fail "$4: the new point is damaged"; }
+  OBAGENT_HOME=$1 "$OB" restore --point "$2" --dest "$out" --item "${3#/}" > "$work/restore.txt" 2>&1 ||
+    { cat "$work/restore.txt"; fail "$4: the new point does not restore"; }
+  diff -r "$3" "$out/${3#/}" >/dev/null || fail "$4: the new point restores differently"
+  rm -rf "$out"
+}
+purge() {  # home point: soft-delete it, then maintenance 15 days later deletes its packs
+  local before after
+  OBAGENT_HOME=$1 "$OB" delete-point "$2" >/dev/null
+  before=$(find "$work/vault" -path '*/packs/*' -type f | wc -l)
+  OBAGENT_HOME=$1 OBAGENT_NOW=$(at $((now + 15 * 86400))) "$OB" maintenance --grace 0 >/dev/null
+  OBAGENT_HOME=$1 OBAGENT_NOW=$(at $((now + 15 * 86400 + 10))) "$OB" maintenance --grace 0 >/dev/null
+  after=$(find "$work/vault" -path '*/packs/*' -type f | wc -l)
+  [ "$after" -lt "$before" ] || fail "maintenance deleted no pack ($before before, $after after): the test proves nothing"
+}
+
+# ---- (a) the state folder rolled back ----
+A=$work/homeA
+setup_home "$A"
+da=$work/data-a
+gen_old "$da"
+OBAGENT_HOME=$A "$OB" policy "$da" >/dev/null
+OBAGENT_HOME=$A OBAGENT_NOW=$(at "$now") "$OB" backup >/dev/null
+p1=$(newest "$A")
+cp -a "$A" "$work/homeA.saved"                     # the snapshot of the state folder
+# Then: the old files leave the policy, a point of other data, the old point purged.
+gen_other "$da"
+OBAGENT_HOME=$A "$OB" policy "$da/other" >/dev/null
+OBAGENT_HOME=$A OBAGENT_NOW=$(at $((now + 60))) "$OB" backup >/dev/null
+purge "$A" "$p1"
+# The state folder comes back from the snapshot: its caches name the purged blobs.
+rm -rf "$A" && cp -a "$work/homeA.saved" "$A"
+rm -rf "$da/other" "$da/again" && cp -a "$work/again.data-a" "$da/again"
+OBAGENT_HOME=$A OBAGENT_NOW=$(at $((now + 16 * 86400))) "$OB" backup > "$work/backup.txt" 2>&1 ||
+  { cat "$work/backup.txt"; fail "(a) the backup after the rollback failed"; }
+check_point "$A" "$(newest "$A")" "$da" "(a) rolled-back state folder"
+echo "(a) passed"
+
+# ---- (b) two agents under one server name ----
+export OBAGENT_SERVER_NAME=stale-twin
+B1=$work/homeB1 B2=$work/homeB2
+setup_home "$B1"
+setup_home "$B2"
+db=$work/data-b
+gen_old "$db"
+OBAGENT_HOME=$B2 "$OB" policy "$db" >/dev/null
+OBAGENT_HOME=$B2 OBAGENT_NOW=$(at "$now") "$OB" backup >/dev/null
+q1=$(newest "$B2")
+# The first agent backs up other data (and so learns the vault's index), purges the second's point
+# and runs maintenance.
+gen_other "$work/data-b1"
+OBAGENT_HOME=$B1 "$OB" policy "$work/data-b1" >/dev/null
+OBAGENT_HOME=$B1 OBAGENT_NOW=$(at $((now + 60))) "$OB" backup >/dev/null
+purge "$B1" "$q1"
+# The second agent backs up the same files again.
+rm -rf "$db/again" && cp -a "$work/again.data-b" "$db/again"
+OBAGENT_HOME=$B2 OBAGENT_NOW=$(at $((now + 16 * 86400))) "$OB" backup > "$work/backup.txt" 2>&1 ||
+  { cat "$work/backup.txt"; fail "(b) the second agent's backup after maintenance failed"; }
+q2=$(newest "$B2")
+check_point "$B2" "$q2" "$db" "(b) second agent"
+check_point "$B1" "$q2" "$db" "(b) second agent's point, read by the first"
+echo "(b) passed"
+echo "2 passed, 0 failed"
