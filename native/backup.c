@@ -1654,11 +1654,11 @@ static int walk_tree(point_walk *w, const uint8_t *id)
 
 /*
  * Vault maintenance by another agent of this server may have run while this
- * backup did (the generation changed): it may have deleted packs the run reused,
- * or index objects that named the run's own new packs. The caches are checked
- * against the index as it is now (the run's packs still stored are indexed
- * again), and every blob the point is to name must be found there; otherwise
- * nothing is committed.
+ * backup did (the generation changed): it may have deleted packs the run reused
+ * or stored, or index objects that named the run's own new packs. Before the
+ * run's last index object, the caches are checked against the vault as it is
+ * now (the run's packs still stored stay, to be indexed next), and every blob
+ * the point is to name must be found there; otherwise nothing is committed.
  */
 static int check_generation(state *s)
 {
@@ -1673,8 +1673,7 @@ static int check_generation(state *s)
 		return error;
 	if (gen == s->generation)
 		return 0;
-	if ((error = ob_cache_validate(agent, s->repo, &s->generation)) < 0 ||
-	    (error = ob_backup_flush_index(agent, s->repo)) < 0)
+	if ((error = ob_cache_validate(agent, s->repo, &s->generation)) < 0)
 		return error;
 	if ((error = ob_locator_catalog(&loc, agent, s->repo)) < 0)
 		return error;
@@ -2065,7 +2064,7 @@ stop:
 			goto cleanup;
 		}
 	atomic_store(&s.pg->phase, OB_PHASE_METADATA);
-	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 || (error = check_generation(&s)) < 0 ||
+	if ((error = check_generation(&s)) < 0 || (error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 ||
 	    (error = write_snapshot(out_point, &s, now)) < 0)
 		goto cleanup;
 	if ((error = write_cache(&s)) < 0)

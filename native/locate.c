@@ -1,6 +1,7 @@
 /* Finding blobs: the catalog's chunk cache for this server, index objects for others. */
 #include "locate.h"
 #include "error.h"
+#include "idset.h"
 #include "tree.h"
 
 #include <stdio.h>
@@ -34,14 +35,22 @@ static int each_index(ob_repo *repo, index_cb cb, void *payload)
 	return error;
 }
 
+typedef struct fill {
+	sqlite3_stmt *ins;
+	const ob_idset *stored;   /* when non-NULL: entries whose pack is not in it are skipped */
+} fill;
+
 static int insert_cb(const ob_index_entry *e, size_t n, void *payload)
 {
-	sqlite3_stmt *ins = payload;
+	fill *f = payload;
+	sqlite3_stmt *ins = f->ins;
 	sqlite3 *db = sqlite3_db_handle(ins);
 	size_t j;
 
 	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (j = 0; j < n; j++) {
+		if (f->stored && !ob_idset_has(f->stored, e[j].pack))
+			continue;
 		sqlite3_reset(ins);
 		sqlite3_bind_blob(ins, 1, e[j].blob.id, OB_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int(ins, 2, e[j].blob.type);
@@ -58,20 +67,55 @@ static int insert_cb(const ob_index_entry *e, size_t n, void *payload)
 	return 0;
 }
 
-int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo)
+static int sync_catalog(ob_agent *agent, ob_repo *repo, const ob_idset *stored)
 {
-	sqlite3_stmt *ins = NULL;
+	fill f = { NULL, stored };
 	int error;
 
 	/* Where the index says a blob is wins: maintenance may have moved it to another pack. */
 	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO chunk (id, type, pack, offset, length, raw_length, "
 		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET type = excluded.type, "
 		"pack = excluded.pack, offset = excluded.offset, length = excluded.length, "
-		"raw_length = excluded.raw_length, indexed = 1", -1, &ins, NULL) != SQLITE_OK)
+		"raw_length = excluded.raw_length, indexed = 1", -1, &f.ins, NULL) != SQLITE_OK)
 		return ob_catalog_fail(agent->cat, "Cannot fill the chunk cache");
-	error = each_index(repo, insert_cb, ins);
-	sqlite3_finalize(ins);
+	error = each_index(repo, insert_cb, &f);
+	sqlite3_finalize(f.ins);
 	return error;
+}
+
+int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo)
+{
+	return sync_catalog(agent, repo, NULL);
+}
+
+typedef struct pack_list {
+	ob_idset *set;
+	int error;
+} pack_list;
+
+static int pack_cb(const char *name, uint64_t size, void *payload)
+{
+	pack_list *pl = payload;
+	const char *base = strrchr(name, '/');
+	uint8_t id[OB_ID_BYTES];
+
+	(void)size;
+	if (base && ob_id_parse(id, base + 1) == 0 && ob_idset_add(pl->set, id) < 0)
+		return pl->error = OB_ENOMEM;
+	ob_error_clear();
+	return 0;
+}
+
+/* The packs stored in this server's area now: one listing. */
+static int stored_packs(ob_idset *out, ob_repo *repo)
+{
+	pack_list pl = { out, 0 };
+	char prefix[96];
+	int error;
+
+	snprintf(prefix, sizeof(prefix), "%spacks/", repo->prefix);
+	error = repo->vc.be->list(repo->vc.be, prefix, pack_cb, &pl);
+	return pl.error < 0 ? pl.error : error;
 }
 
 void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
@@ -80,70 +124,65 @@ void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
 }
 
 /*
- * Rows the index no longer names (indexed = 2 here) or never named (0): kept,
- * as not yet indexed, when their pack is still in the vault; dropped otherwise.
+ * Every row whose pack is not stored goes, whatever named it (an index object
+ * written for a pack that maintenance deleted meanwhile too); rows the index no
+ * longer names (indexed = 2 here) whose pack is stored stay, as not yet indexed.
  */
-static int check_unnamed(ob_agent *agent, ob_repo *repo)
+static int check_stored(ob_agent *agent, const ob_idset *stored)
 {
 	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *q = NULL, *del = NULL, *keep = NULL;
-	uint8_t (*packs)[OB_ID_BYTES] = NULL;
+	sqlite3_stmt *q = NULL, *del = NULL;
+	uint8_t (*gone)[OB_ID_BYTES] = NULL;
 	size_t n = 0, cap = 0, i;
 	int error = 0, rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT pack FROM chunk WHERE indexed != 1", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "DELETE FROM chunk WHERE pack = ?1 AND indexed != 1", -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE chunk SET indexed = 0 WHERE pack = ?1 AND indexed = 2", -1, &keep, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT pack FROM chunk", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM chunk WHERE pack = ?1", -1, &del, NULL) != SQLITE_OK) {
 		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
 		goto done;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES)
+		const void *pack = sqlite3_column_blob(q, 0);
+		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && ob_idset_has(stored, pack))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
-			void *v = realloc(packs, ncap * OB_ID_BYTES);
+			void *v = realloc(gone, ncap * OB_ID_BYTES);
 			if (!v) {
 				error = ob_err_nomem();
 				goto done;
 			}
-			packs = v;
+			gone = v;
 			cap = ncap;
 		}
-		memcpy(packs[n++], sqlite3_column_blob(q, 0), OB_ID_BYTES);
+		memset(gone[n], 0, OB_ID_BYTES);
+		memcpy(gone[n++], pack, sqlite3_column_bytes(q, 0) < OB_ID_BYTES ? (size_t)sqlite3_column_bytes(q, 0) : OB_ID_BYTES);
 	}
 	if (rc != SQLITE_DONE) {
 		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
 		goto done;
 	}
+	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+		goto done;
 	for (i = 0; i < n && error == 0; i++) {
-		char name[160];
-		uint64_t size;
-		sqlite3_stmt *st;
-		ob_repo_pack_name(name, sizeof(name), repo, packs[i]);
-		error = repo->vc.be->stat(&size, repo->vc.be, name);
-		if (error == OB_ENOTFOUND) {
-			ob_error_clear();
-			st = del;
-			error = 0;
-		} else if (error == 0) {
-			st = keep;
-		} else {
-			break;
-		}
-		sqlite3_reset(st);
-		sqlite3_bind_blob(st, 1, packs[i], OB_ID_BYTES, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		sqlite3_reset(del);
+		sqlite3_bind_blob(del, 1, gone[i], OB_ID_BYTES, SQLITE_STATIC);
+		if (sqlite3_step(del) != SQLITE_DONE)
 			error = ob_catalog_fail(agent->cat, "Cannot update the chunk cache");
 	}
-	/* A row left at 2 (a bad pack id) must not pass for indexed. */
+	/* Ids of another length (none are written) are dropped with the rest of the unknown. */
 	if (error == 0)
-		error = ob_catalog_exec(agent->cat, "DELETE FROM chunk WHERE indexed = 2");
+		error = ob_catalog_exec(agent->cat, "DELETE FROM chunk WHERE length(pack) != 32");
+	if (error == 0)
+		error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 0 WHERE indexed = 2");
+	if (error == 0)
+		error = ob_catalog_exec(agent->cat, "COMMIT");
+	else
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 done:
 	sqlite3_finalize(q);
 	sqlite3_finalize(del);
-	sqlite3_finalize(keep);
-	free(packs);
+	free(gone);
 	return error;
 }
 
@@ -203,6 +242,7 @@ done:
 int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
 {
 	char key[160], value[32];
+	ob_idset stored = OB_IDSET_INIT;
 	uint64_t gen = 0;
 	int error;
 
@@ -215,18 +255,21 @@ int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
 	ob_cache_generation_key(key, sizeof(key), repo);
 	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
 	    (error = ob_repo_generation(&gen, repo)) < 0 ||
+	    (error = stored_packs(&stored, repo)) < 0 ||
 	    (error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 2 WHERE indexed = 1")) < 0 ||
-	    (error = ob_locator_sync_catalog(agent, repo)) < 0 ||
-	    (error = check_unnamed(agent, repo)) < 0 ||
+	    (error = sync_catalog(agent, repo, &stored)) < 0 ||
+	    (error = check_stored(agent, &stored)) < 0 ||
 	    (error = check_file_cache(agent)) < 0 ||
 	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache_stage")) < 0)
-		return error;
+		goto done;
 	snprintf(value, sizeof(value), "%llu", (unsigned long long)gen);
 	if ((error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
-		return error;
+		goto done;
 	if (out_generation)
 		*out_generation = gen;
-	return 0;
+done:
+	ob_idset_dispose(&stored);
+	return error;
 }
 
 int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)

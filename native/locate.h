@@ -51,10 +51,12 @@ int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo);
 
 /**
  * Check the caches against the vault (docs/CATALOG.md, "The vault is the truth"):
- * the chunk cache is filled from the current index objects; a row no index names
- * is kept (as not yet indexed) only when its pack is stored; file cache rows that
- * name a blob no longer in the chunk cache are dropped. Records the vault
- * generation read before the index (*out_generation, may be NULL).
+ * the packs stored are listed once; the chunk cache is filled from the current
+ * index objects (entries whose pack is not stored are skipped); every row whose
+ * pack is not stored is dropped, and a row no index names whose pack is stored is
+ * kept as not yet indexed; file cache rows that name a blob no longer in the
+ * chunk cache are dropped. Records the vault generation read before anything
+ * else (*out_generation, may be NULL).
  */
 int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation);
 /** ob_cache_validate, unless the caches were checked at the vault's current generation already. */

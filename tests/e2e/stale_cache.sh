@@ -2,7 +2,8 @@
 # A stale chunk cache must never make a backup point at data that maintenance deleted.
 #  (a) the state folder is rolled back (a VM snapshot revert, a restored /var/lib/obagent) after
 #      maintenance purged a point and deleted its packs; the next backup of the same files;
-#  (b) two agents under one server name: one purges and runs maintenance, the other backs up.
+#  (b) two agents under one server name: one purges and runs maintenance, the other backs up;
+#  (c) the same while the other agent's backup is running.
 # In both, the new point must test healthy and restore byte for byte, both for files the old file
 # cache still describes (same inode, size, times) and for files rewritten with the old content.
 #   usage: stale_cache.sh /path/to/obagent
@@ -100,4 +101,49 @@ q2=$(newest "$B2")
 check_point "$B2" "$q2" "$db" "(b) second agent"
 check_point "$B1" "$q2" "$db" "(b) second agent's point, read by the first"
 echo "(b) passed"
-echo "2 passed, 0 failed"
+
+# ---- (c) maintenance of one agent runs while the other backs up ----
+# The second agent's state knows the blobs of a point that is soft-deleted before its backup starts
+# (a soft delete is no maintenance: its caches stay trusted). Its backup is throttled, so that it is
+# still running when the first agent's maintenance purges that point and deletes the packs. Whatever
+# the order, no Completed backup may leave a damaged point: the run either commits a healthy point or
+# fails saying to run it again, and the run after is healthy.
+export OBAGENT_SERVER_NAME=stale-race
+C1=$work/homeC1 C2=$work/homeC2
+setup_home "$C1"
+setup_home "$C2"
+dc=$work/data-c
+gen_old "$dc"
+OBAGENT_HOME=$C2 "$OB" policy "$dc" >/dev/null
+OBAGENT_HOME=$C2 OBAGENT_NOW=$(at "$now") "$OB" backup >/dev/null
+r1=$(newest "$C2")
+OBAGENT_HOME=$C1 "$OB" delete-point "$r1" >/dev/null
+head -c $((3 * 1024 * 1024)) /dev/urandom > "$dc/new.bin"     # about 12 s at 256 KiB/s
+sqlite3 "$C2/catalog.db" "INSERT OR REPLACE INTO settings (name, value) VALUES
+  ('throttle.work_days', '127'), ('throttle.start_minute', '0'), ('throttle.end_minute', '1440'),
+  ('throttle.work_bandwidth', '262144'), ('throttle.non_work_bandwidth', '262144')"
+line=$(OBAGENT_HOME=$C2 OBAGENT_NOW=$(at $((now + 60))) "$OB" backup --async)
+job=${line%% *}
+OBAGENT_HOME=$C1 OBAGENT_NOW=$(at $((now + 15 * 86400))) "$OB" maintenance --grace 0 >/dev/null
+raced=0
+OBAGENT_HOME=$C2 "$OB" jobs 1 | grep -q InProgress && raced=1
+for _ in $(seq 1 1200); do                                    # up to 10 minutes on a busy machine
+  OBAGENT_HOME=$C2 "$OB" jobs 1 | grep -q InProgress || break
+  sleep 0.5
+done
+sqlite3 "$C2/catalog.db" "DELETE FROM settings WHERE name LIKE 'throttle.%'"
+state=$(OBAGENT_HOME=$C2 "$OB" jobs 1 | head -n 1)
+echo "the throttled backup ${raced:+(still running when maintenance ended: $raced)}: $state"
+case "$state" in
+  *" Completed "*)
+    check_point "$C2" "$(newest "$C2")" "$dc" "(c) backup during maintenance" ;;
+  *Failed*)
+    grep -q "ran during this backup" "$C2/worker.log" || OBAGENT_HOME=$C2 "$OB" jobs 1 | grep -q "ran during this backup" ||
+      { OBAGENT_HOME=$C2 "$OB" jobs 1; tail -5 "$C2/worker.log"; fail "(c) the backup failed for another reason"; } ;;
+  *) fail "(c) the backup ended neither Completed nor Failed: $state" ;;
+esac
+OBAGENT_HOME=$C2 OBAGENT_NOW=$(at $((now + 16 * 86400))) "$OB" backup > "$work/backup.txt" 2>&1 ||
+  { cat "$work/backup.txt"; fail "(c) the backup after the race failed"; }
+check_point "$C2" "$(newest "$C2")" "$dc" "(c) the backup after the race"
+echo "(c) passed"
+echo "3 passed, 0 failed"
