@@ -1687,7 +1687,7 @@ static int check_generation(state *s)
 	if (error == OB_ECORRUPT)
 		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB,
 			"Vault maintenance of this server (from another agent) ran during this backup and deleted data the backup "
-			"reused (%s): no recovery point was made. Run the backup again: it uploads what is missing.", w.missing);
+			"reused or stored (%s): no recovery point was made. Run the backup again: it uploads what is missing.", w.missing);
 	return error;
 }
 

@@ -143,8 +143,8 @@ static int check_stored(ob_agent *agent, const ob_idset *stored)
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const void *pack = sqlite3_column_blob(q, 0);
-		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && ob_idset_has(stored, pack))
-			continue;
+		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES || ob_idset_has(stored, pack))
+			continue;   /* stored; or a malformed id, dropped below */
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			void *v = realloc(gone, ncap * OB_ID_BYTES);
@@ -155,8 +155,7 @@ static int check_stored(ob_agent *agent, const ob_idset *stored)
 			gone = v;
 			cap = ncap;
 		}
-		memset(gone[n], 0, OB_ID_BYTES);
-		memcpy(gone[n++], pack, sqlite3_column_bytes(q, 0) < OB_ID_BYTES ? (size_t)sqlite3_column_bytes(q, 0) : OB_ID_BYTES);
+		memcpy(gone[n++], pack, OB_ID_BYTES);
 	}
 	if (rc != SQLITE_DONE) {
 		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
@@ -170,7 +169,7 @@ static int check_stored(ob_agent *agent, const ob_idset *stored)
 		if (sqlite3_step(del) != SQLITE_DONE)
 			error = ob_catalog_fail(agent->cat, "Cannot update the chunk cache");
 	}
-	/* Ids of another length (none are written) are dropped with the rest of the unknown. */
+	/* Pack ids of another length (none are written) name nothing stored either. */
 	if (error == 0)
 		error = ob_catalog_exec(agent->cat, "DELETE FROM chunk WHERE length(pack) != 32");
 	if (error == 0)
@@ -186,11 +185,18 @@ done:
 	return error;
 }
 
+typedef struct fc_key {
+	int64_t ds;
+	char *dir, *name;
+} fc_key;
+
 /* Drop the file cache rows whose entry names a blob the chunk cache no longer has. */
 static int check_file_cache(ob_agent *agent)
 {
 	sqlite3 *db = ob_catalog_db(agent->cat);
 	sqlite3_stmt *q = NULL, *has = NULL, *del = NULL;
+	fc_key *bad = NULL;
+	size_t n = 0, cap = 0, i;
 	int error = 0, rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT datasource_id, dir, name, entry FROM file_cache", -1, &q, NULL) != SQLITE_OK ||
@@ -200,39 +206,67 @@ static int check_file_cache(ob_agent *agent)
 		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
 		goto done;
 	}
-	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
-		goto done;
+	/* First the rows to drop (a table is not changed while a query reads it), then one transaction. */
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		ob_entry e;
-		size_t i;
-		int bad = ob_entry_decode(&e, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3)) < 0;
+		size_t k;
+		int drop = ob_entry_decode(&e, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3)) < 0;
 		ob_error_clear();
-		for (i = 0; !bad && e.type == OB_TREE_FILE && i < e.chunk_count; i++) {
+		for (k = 0; !drop && e.type == OB_TREE_FILE && k < e.chunk_count; k++) {
 			sqlite3_reset(has);
-			sqlite3_bind_blob(has, 1, e.chunks + OB_ID_BYTES * i, OB_ID_BYTES, SQLITE_STATIC);
-			bad = sqlite3_step(has) != SQLITE_ROW;
+			sqlite3_bind_blob(has, 1, e.chunks + OB_ID_BYTES * k, OB_ID_BYTES, SQLITE_STATIC);
+			drop = sqlite3_step(has) != SQLITE_ROW;
 		}
 		sqlite3_reset(has);
-		if (!bad)
+		if (!drop)
 			continue;
-		/* Deleting the row the query stands on is allowed in SQLite; the query goes on with the next. */
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, sqlite3_column_int64(q, 0));
-		sqlite3_bind_text(del, 2, (const char *)sqlite3_column_text(q, 1), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(del, 3, (const char *)sqlite3_column_text(q, 2), -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(del) != SQLITE_DONE) {
-			error = ob_catalog_fail(agent->cat, "Cannot update the file cache");
-			break;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			fc_key *v = realloc(bad, ncap * sizeof(*v));
+			if (!v) {
+				error = ob_err_nomem();
+				goto done;
+			}
+			bad = v;
+			cap = ncap;
 		}
+		bad[n].ds = sqlite3_column_int64(q, 0);
+		bad[n].dir = ob_strdup((const char *)sqlite3_column_text(q, 1));
+		bad[n].name = ob_strdup((const char *)sqlite3_column_text(q, 2));
+		if (!bad[n].dir || !bad[n].name) {
+			free(bad[n].dir);
+			free(bad[n].name);
+			error = ob_err_nomem();
+			goto done;
+		}
+		n++;
 	}
-	if (error == 0 && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
+		goto done;
+	}
 	sqlite3_reset(q);
+	if (n == 0 || (error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+		goto done;
+	for (i = 0; i < n && error == 0; i++) {
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, bad[i].ds);
+		sqlite3_bind_text(del, 2, bad[i].dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 3, bad[i].name, -1, SQLITE_STATIC);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			error = ob_catalog_fail(agent->cat, "Cannot update the file cache");
+	}
+	sqlite3_reset(del);
 	if (error == 0)
 		error = ob_catalog_exec(agent->cat, "COMMIT");
 	else
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 done:
+	for (i = 0; i < n; i++) {
+		free(bad[i].dir);
+		free(bad[i].name);
+	}
+	free(bad);
 	sqlite3_finalize(q);
 	sqlite3_finalize(has);
 	sqlite3_finalize(del);

@@ -114,6 +114,43 @@ static int remove_object(ob_repo *r, const char *name, uint64_t *bytes)
 	return error;
 }
 
+/*
+ * Before a marked pack goes: does it hold a blob a point needs that the new index
+ * does not name? A backup of another agent of this server that reused a blob
+ * while a run left it out (or whose index object a run removed) makes such a
+ * point. Those blobs are indexed again from the pack's own header: 1 (keep the
+ * pack), 0 (nothing needed: delete it), or an error. A damaged header says
+ * nothing can be read from the pack anyway: 0.
+ */
+static int still_needed(ob_repo *r, const uint8_t pack[OB_ID_BYTES], const ob_idset *live, const ob_idset *indexed)
+{
+	ob_pack_entry *pe = NULL;
+	ob_index_entry *keep = NULL;
+	size_t pn = 0, nkeep = 0, k;
+	int error;
+
+	if ((error = ob_pack_read_header(&pe, &pn, r, pack)) < 0) {
+		if (error != OB_ECORRUPT && error != OB_ENOTFOUND)
+			return error;
+		ob_error_clear();
+		return 0;
+	}
+	if (!(keep = malloc((pn ? pn : 1) * sizeof(*keep)))) {
+		free(pe);
+		return ob_err_nomem();
+	}
+	for (k = 0; k < pn; k++)
+		if (ob_idset_has(live, pe[k].id) && !ob_idset_has(indexed, pe[k].id)) {
+			keep[nkeep].blob = pe[k];
+			memcpy(keep[nkeep].pack, pack, OB_ID_BYTES);
+			nkeep++;
+		}
+	error = nkeep ? ob_index_write(r, keep, nkeep, NULL) : 0;
+	free(pe);
+	free(keep);
+	return error < 0 ? error : nkeep > 0;
+}
+
 static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 {
 	ob_name_list marks = { 0 };
@@ -153,7 +190,7 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_options *opts, ob_maintenance_report *rep)
 {
 	ob_locator loc;
-	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 }, repacked = { 0 };
+	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 };
 	ob_recovery_point **pts = NULL;
 	ob_index_entry *all = NULL, *out = NULL;
 	ob_name_list idx = { 0 }, packs = { 0 }, marks = { 0 };
@@ -163,10 +200,18 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	unsigned int threshold = opts->repack_percent ? opts->repack_percent : 25;
 	int error, changed = 0, forgotten = 0;
 
-	/* Everything every remaining point (soft-deleted ones too, until purged) needs is live. */
-	if ((error = ob_locator_memory(&loc, r)) < 0)
-		return error;
-	if ((error = ob_repo_list_points(&pts, &npts, r, 1)) < 0)
+	/*
+	 * Everything every remaining point (soft-deleted ones too, until purged) needs
+	 * is live. The points are listed first, then the index objects, then read: a
+	 * point listed here had its index objects written before it, so they are read
+	 * too; and only index objects listed here can be removed below, never one that
+	 * a backup of another agent wrote while this run went on.
+	 */
+	memset(&loc, 0, sizeof(loc));
+	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
+	if ((error = ob_repo_list_points(&pts, &npts, r, 1)) < 0 ||
+	    (error = ob_vault_list_names(&idx, r->vc.be, prefix, 0)) < 0 ||
+	    (error = ob_locator_memory(&loc, r)) < 0)
 		goto done;
 	for (i = 0; i < npts && error == 0; i++) {
 		ob_kv kv;
@@ -254,7 +299,6 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				nout++;
 			}
 			if (error == 0) {
-				ob_idset_add(&repacked, all[i].pack);
 				rep->packs_repacked++;
 				changed = 1;
 			}
@@ -271,9 +315,6 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if (error < 0)
 		goto done;
 
-	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
-	if ((error = ob_vault_list_names(&idx, r->vc.be, prefix, 0)) < 0)
-		goto done;
 	if (changed) {
 		/* The new index first, then the old index objects, and only then (below, and in later runs) packs. */
 		size_t at;
@@ -311,14 +352,11 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		ob_idset_dispose(&out_ids);
 		if (error < 0)
 			goto done;
-		/* Repacked packs are named by no index now. */
-		for (i = 0; i < repacked.cap && error == 0; i++)
-			if (repacked.used[i]) {
-				ob_repo_pack_name(name, sizeof(name), r, repacked.ids[i]);
-				error = remove_object(r, name, &rep->bytes_reclaimed);
-			}
-		if (error < 0)
-			goto done;
+		/*
+		 * Repacked packs are named by no index now: they are marked below like
+		 * unused ones and deleted after the grace, not at once, because a backup
+		 * of another agent of this server may be reusing a blob this run left out.
+		 */
 	}
 
 	/* Packs no index names any more (unused, or orphans of interrupted runs): marked now, deleted after the grace. */
@@ -326,10 +364,11 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if ((error = ob_vault_list_names(&packs, r->vc.be, prefix, strlen(prefix) + 3)) < 0)
 		goto done;
 	{
-		ob_idset in_new = OB_IDSET_INIT;
+		ob_idset in_new = OB_IDSET_INIT, in_new_blobs = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
-			if (ob_idset_add(&in_new, out[i].pack) < 0) {
+			if (ob_idset_add(&in_new, out[i].pack) < 0 || ob_idset_add(&in_new_blobs, out[i].blob.id) < 0) {
 				ob_idset_dispose(&in_new);
+				ob_idset_dispose(&in_new_blobs);
 				error = OB_ENOMEM;
 				goto done;
 			}
@@ -337,7 +376,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		for (i = 0; i < packs.n && error == 0; i++) {
 			uint8_t id[OB_ID_BYTES];
 			ob_buf rec = OB_BUF_INIT;
-			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id) || ob_idset_has(&repacked, id))
+			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id))
 				continue;
 			if (!changed && ob_idset_has(&indexed_packs, id)) {
 				/* Nothing was rewritten: a pack the index names is still needed. */
@@ -377,6 +416,12 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				}
 				if (now < marked + grace)
 					continue;
+				if ((error = still_needed(r, id, &live, &in_new_blobs)) != 0) {
+					/* A blob a point needs, in no index: indexed again, the pack unmarked. */
+					if (error > 0)
+						error = remove_object(r, name, NULL);
+					continue;
+				}
 				if ((error = forget_caches(agent, r, &forgotten)) < 0)
 					break;
 				{
@@ -389,6 +434,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			}
 		}
 		ob_idset_dispose(&in_new);
+		ob_idset_dispose(&in_new_blobs);
 	}
 	if (error < 0)
 		goto done;
@@ -404,7 +450,6 @@ done:
 	free(out);
 	ob_idset_dispose(&live);
 	ob_idset_dispose(&indexed_packs);
-	ob_idset_dispose(&repacked);
 	ob_recovery_points_free(pts, npts);
 	ob_locator_dispose(&loc);
 	return error;
