@@ -37,6 +37,15 @@ gen_other() {  # dir
   mkdir -p "$1/other"
   head -c $((1500 * 1024)) /dev/urandom > "$1/other/o.bin"
 }
+# Wait until a job of this home has got past its start (its cache check): it has done a file, or
+# ended. Maintenance starting while a backup checks its caches is not covered (docs/FORMAT.md).
+started() {  # home
+  for _ in $(seq 1 1200); do
+    OBAGENT_HOME=$1 "$OB" jobs 1 | head -n 1 | grep -q "InProgress.*files [1-9]" && return 0
+    OBAGENT_HOME=$1 "$OB" jobs 1 | head -n 1 | grep -q InProgress || return 0
+    sleep 0.1
+  done
+}
 newest() { OBAGENT_HOME=$1 "$OB" points | awk 'NR == 1 {print $1}'; }
 check_point() {  # home point data-dir what
   local out=$work/out.$RANDOM
@@ -123,8 +132,8 @@ head -c $((3 * 1024 * 1024)) /dev/urandom > "$dc/new.bin"     # about 12 s at 25
 sqlite3 "$C2/catalog.db" "INSERT OR REPLACE INTO settings (name, value) VALUES
   ('throttle.work_days', '127'), ('throttle.start_minute', '0'), ('throttle.end_minute', '1440'),
   ('throttle.work_bandwidth', '262144'), ('throttle.non_work_bandwidth', '262144')"
-line=$(OBAGENT_HOME=$C2 OBAGENT_NOW=$(at $((now + 60))) "$OB" backup --async)
-job=${line%% *}
+OBAGENT_HOME=$C2 OBAGENT_NOW=$(at $((now + 60))) "$OB" backup --async >/dev/null
+started "$C2"
 OBAGENT_HOME=$C1 OBAGENT_NOW=$(at $((now + 15 * 86400))) "$OB" maintenance --grace 0 >/dev/null
 raced=0
 OBAGENT_HOME=$C2 "$OB" jobs 1 | grep -q InProgress && raced=1
@@ -174,6 +183,7 @@ sqlite3 "$D2/catalog.db" "INSERT OR REPLACE INTO settings (name, value) VALUES
   ('throttle.work_days', '127'), ('throttle.start_minute', '0'), ('throttle.end_minute', '1440'),
   ('throttle.work_bandwidth', '262144'), ('throttle.non_work_bandwidth', '262144')"
 OBAGENT_HOME=$D2 OBAGENT_NOW=$(at $((now + 15 * 86400))) "$OB" backup --async >/dev/null
+started "$D2"
 OBAGENT_HOME=$D1 OBAGENT_NOW=$(at $((now + 15 * 86400))) "$OB" maintenance > "$work/maint.txt"
 grep -q "repacked [1-9]" "$work/maint.txt" ||
   { cat "$work/maint.txt"; fail "(d) maintenance repacked nothing: the test proves nothing"; }
