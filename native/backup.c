@@ -288,6 +288,7 @@ typedef struct state {
 	sqlite3_stmt *has_chunk;
 	int cache_empty;              /* the chunk cache held nothing when the run started */
 	uint64_t generation;          /* the vault generation the caches were checked at */
+	int generation_open;          /* ... while the maintenance run that took it may have been deleting */
 	size_t unindexed;             /* blobs the syncer recorded since the last index object */
 } state;
 
@@ -1667,13 +1668,24 @@ static int check_generation(state *s)
 	point_walk w;
 	uint64_t gen = 0;
 	size_t k;
-	int error;
+	int error, ended = 0, waited;
 
-	if ((error = ob_repo_generation(&gen, s->repo)) < 0)
+	if ((error = ob_cache_generation(&gen, &ended, agent, s->repo)) < 0)
 		return error;
-	if (gen == s->generation)
+	if (gen == s->generation && !s->generation_open)
 		return 0;
-	if ((error = ob_cache_validate(agent, s->repo, &s->generation)) < 0)
+	/* A run that is still deleting could delete what a check finds now: wait for its end (10 minutes at most). */
+	for (waited = 0; !ended && waited < 600 && !cancelled(s); waited++) {
+		sleep(1);
+		if ((error = ob_cache_generation(&gen, &ended, agent, s->repo)) < 0)
+			return error;
+	}
+	if (!ended)
+		return ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
+			"Vault maintenance of this server by another agent has not ended (generation %llu): no recovery point was "
+			"made. Run the backup again when it has ended; a maintenance run that was stopped is finished by the next one.",
+			(unsigned long long)gen);
+	if ((error = ob_cache_validate(agent, s->repo, &s->generation, &s->generation_open)) < 0)
 		return error;
 	if ((error = ob_locator_catalog(&loc, agent, s->repo)) < 0)
 		return error;
@@ -1930,7 +1942,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	 * checked, or they were never checked (a lost or rolled-back state folder, a
 	 * second agent), they are checked against the current index first.
 	 */
-	if ((error = ob_cache_check(prm->agent, prm->repo, &s.generation)) < 0)
+	if ((error = ob_cache_check(prm->agent, prm->repo, &s.generation, &s.generation_open)) < 0)
 		goto cleanup;
 	/* A run that did not end (killed, crashed, power loss) may have stored packs it never recorded. */
 	{

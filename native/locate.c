@@ -123,6 +123,27 @@ void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
 	snprintf(out, size, "chunk_cache.generation.%s.%s", repo->vc.id, repo->server_id);
 }
 
+void ob_cache_own_generation_key(char *out, size_t size, const ob_repo *repo)
+{
+	snprintf(out, size, "maintenance.generation.%s.%s", repo->vc.id, repo->server_id);
+}
+
+int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_repo *repo)
+{
+	char key[160], *own = NULL;
+	int error;
+
+	if ((error = ob_repo_generation(out, ended, repo)) < 0 || *ended)
+		return error;
+	/* Taken by this agent's own maintenance: the caller holds the job lock, so that run is over. */
+	ob_cache_own_generation_key(key, sizeof(key), repo);
+	if (ob_catalog_setting_get(&own, agent->cat, key) == 0 && strtoull(own, NULL, 10) == *out)
+		*ended = 1;
+	free(own);
+	ob_error_clear();
+	return 0;
+}
+
 /*
  * Every row whose pack is not stored goes, whatever named it (an index object
  * written for a pack that maintenance deleted meanwhile too); rows the index no
@@ -273,12 +294,12 @@ done:
 	return error;
 }
 
-int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
+int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open)
 {
 	char key[160], value[32];
 	ob_idset stored = OB_IDSET_INIT;
 	uint64_t gen = 0;
-	int error;
+	int error, ended = 0;
 
 	/*
 	 * The recorded generation goes first, durably: a run that stops half-way
@@ -288,7 +309,7 @@ int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
 	 */
 	ob_cache_generation_key(key, sizeof(key), repo);
 	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
-	    (error = ob_repo_generation(&gen, repo)) < 0 ||
+	    (error = ob_cache_generation(&gen, &ended, agent, repo)) < 0 ||
 	    (error = stored_packs(&stored, repo)) < 0 ||
 	    (error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 2 WHERE indexed = 1")) < 0 ||
 	    (error = sync_catalog(agent, repo, &stored)) < 0 ||
@@ -296,24 +317,29 @@ int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
 	    (error = check_file_cache(agent)) < 0 ||
 	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache_stage")) < 0)
 		goto done;
+	/* A check made while a run of another agent may still be deleting is not recorded: the next one checks again. */
 	snprintf(value, sizeof(value), "%llu", (unsigned long long)gen);
-	if ((error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
+	if (ended && (error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
 		goto done;
 	if (out_generation)
 		*out_generation = gen;
+	if (out_open)
+		*out_open = !ended;
 done:
 	ob_idset_dispose(&stored);
 	return error;
 }
 
-int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
+int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open)
 {
 	char key[160], *recorded = NULL;
 	uint64_t gen = 0;
 	int error;
 
+	if (out_open)
+		*out_open = 0;
 	ob_cache_generation_key(key, sizeof(key), repo);
-	if ((error = ob_repo_generation(&gen, repo)) < 0)
+	if ((error = ob_repo_generation(&gen, NULL, repo)) < 0)
 		return error;
 	error = ob_catalog_setting_get(&recorded, agent->cat, key);
 	if (error < 0 && error != OB_ENOTFOUND)
@@ -326,7 +352,7 @@ int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation)
 		return 0;
 	}
 	free(recorded);
-	return ob_cache_validate(agent, repo, out_generation);
+	return ob_cache_validate(agent, repo, out_generation, out_open);
 }
 
 int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo)

@@ -58,10 +58,19 @@ int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo);
  * chunk cache are dropped. Records the vault generation read before anything
  * else (*out_generation, may be NULL).
  */
-int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation);
+int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open);
 /** ob_cache_validate, unless the caches were checked at the vault's current generation already. */
-int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation);
+int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open);
+/*
+ * (*out_open, may be NULL: 1 when the maintenance run that took the generation
+ * may still be deleting; the check is then not recorded, and a backup checks
+ * again before its point.)
+ */
+/** The vault generation, and whether its run has ended (or was this agent's own, now over). */
+int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_repo *repo);
 /** The setting that records the generation the caches were checked at. */
 void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo);
+/** The setting that records the generation this agent's maintenance took last. */
+void ob_cache_own_generation_key(char *out, size_t size, const ob_repo *repo);
 
 #endif

@@ -440,7 +440,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		goto done;
 
 	/* The caches are checked against the new index (the chunk cache, forgotten before the first deletion, is filled again). */
-	if ((error = ob_cache_validate(agent, r, NULL)) < 0)
+	if ((error = ob_cache_validate(agent, r, NULL, NULL)) < 0)
 		goto done;
 done:
 	ob_name_list_dispose(&idx);
@@ -517,9 +517,27 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	 * checks them again, and one that committed its point before this number
 	 * existed has its point seen by the listing below.
 	 */
-	if ((error = ob_cache_check(agent, &repo, NULL)) < 0 || (error = ob_backup_flush_index(agent, &repo)) < 0 ||
-	    (error = ob_repo_generation_bump(&generation, &repo, now)) < 0 ||
-	    (error = purge_points(&repo, now, rep)) < 0 || (error = prune(agent, &repo, now, opts, rep)) < 0)
+	if ((error = ob_cache_check(agent, &repo, NULL, NULL)) < 0 || (error = ob_backup_flush_index(agent, &repo)) < 0 ||
+	    (error = ob_repo_generation_bump(&generation, &repo, now)) < 0)
+		goto done;
+	{
+		/* This agent's own: its backups (which wait for the job lock) know this run is over. */
+		char key[160], value[32];
+		ob_cache_own_generation_key(key, sizeof(key), &repo);
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)generation);
+		if ((error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
+			goto done;
+	}
+	error = purge_points(&repo, now, rep);
+	if (error == 0)
+		error = prune(agent, &repo, now, opts, rep);
+	/* Whatever happened, this run deletes nothing more: backups that waited may go on. */
+	{
+		int end = ob_repo_generation_end(&repo, generation, now);
+		if (error == 0)
+			error = end;
+	}
+	if (error < 0)
 		goto done;
 	{
 		uint64_t total = 0;
