@@ -347,6 +347,8 @@ typedef struct state {
 	sqlite3_stmt *has_chunk;
 	ob_idset damaged;             /* blobs whose cached copy is damaged: stored again (native/damage.h) */
 	int cache_empty;              /* the chunk cache held nothing when the run started */
+	uint64_t generation;          /* the vault generation the caches were checked at */
+	int generation_open;          /* ... while the maintenance run that took it may have been deleting */
 	size_t unindexed;             /* blobs the syncer recorded since the last index object */
 
 	/* The chunk a run of zeros at a chunk's start gives (a sparse file's holes), made once. */
@@ -1797,6 +1799,107 @@ done:
 	return error;
 }
 
+typedef struct point_walk {
+	ob_locator *loc;
+	ob_idset seen;
+	int error;
+	char missing[96];
+} point_walk;
+
+static int walk_tree(point_walk *w, const uint8_t *id);
+
+static int walk_cb(const ob_entry *e, void *payload)
+{
+	point_walk *w = payload;
+	ob_blob_loc where;
+	size_t i;
+
+	if (e->type == OB_TREE_FILE) {
+		for (i = 0; i < e->chunk_count; i++)
+			if (ob_locator_find(&where, w->loc, e->chunks + OB_ID_BYTES * i) < 0) {
+				w->error = OB_ECORRUPT;
+				snprintf(w->missing, sizeof(w->missing), "%.*s", (int)(e->name_len < 80 ? e->name_len : 80), e->name);
+				return 1;
+			}
+	} else if (e->type == OB_TREE_DIR) {
+		int fresh = ob_idset_add(&w->seen, e->subtree);
+		if (fresh < 0) {
+			w->error = OB_ENOMEM;
+			return 1;
+		}
+		if (fresh && walk_tree(w, e->subtree) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int walk_tree(point_walk *w, const uint8_t *id)
+{
+	uint8_t *tree = NULL;
+	size_t len;
+	int error;
+
+	if ((error = ob_fetch_blob(&tree, &len, w->loc, OB_BLOB_TREE, id)) < 0) {
+		snprintf(w->missing, sizeof(w->missing), "a folder");
+		return w->error = error;
+	}
+	error = ob_tree_parse(tree, len, walk_cb, w);
+	free(tree);
+	if (w->error < 0)
+		return w->error;
+	return error < 0 ? (w->error = error) : 0;
+}
+
+/*
+ * Vault maintenance by another agent of this server may have run while this
+ * backup did (the generation changed): it may have deleted packs the run reused
+ * or stored, or index objects that named the run's own new packs. Before the
+ * run's last index object, the caches are checked against the vault as it is
+ * now (the run's packs still stored stay, to be indexed next), and every blob
+ * the point is to name must be found there; otherwise nothing is committed.
+ */
+static int check_generation(state *s)
+{
+	ob_agent *agent = s->prm->agent;
+	ob_locator loc;
+	point_walk w;
+	uint64_t gen = 0;
+	size_t k;
+	int error, ended = 0, waited;
+
+	if ((error = ob_cache_generation(&gen, &ended, agent, s->repo)) < 0)
+		return error;
+	if (gen == s->generation && !s->generation_open)
+		return 0;
+	/* A run that is still deleting could delete what a check finds now: wait for its end (10 minutes at most). */
+	for (waited = 0; !ended && waited < 600 && !cancelled(s); waited++) {
+		sleep(1);
+		if ((error = ob_cache_generation(&gen, &ended, agent, s->repo)) < 0)
+			return error;
+	}
+	if (!ended)
+		return ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
+			"Vault maintenance of this server by another agent has not ended (generation %llu): no recovery point was "
+			"made. Run the backup again when it has ended; a maintenance run that was stopped is finished by the next one.",
+			(unsigned long long)gen);
+	if ((error = ob_cache_validate(agent, s->repo, &s->generation, &s->generation_open)) < 0)
+		return error;
+	if ((error = ob_locator_catalog(&loc, agent, s->repo)) < 0)
+		return error;
+	loc.synced = 1;   /* the cache was just filled from the index: a miss is a miss */
+	memset(&w, 0, sizeof(w));
+	w.loc = &loc;
+	for (k = 0; k < s->prm->source_count && error == 0; k++)
+		error = walk_tree(&w, s->roots[k]);
+	ob_idset_dispose(&w.seen);
+	ob_locator_dispose(&loc);
+	if (error == OB_ECORRUPT)
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB,
+			"Vault maintenance of this server (from another agent) ran during this backup and deleted data the backup "
+			"reused or stored (%s): no recovery point was made. Run the backup again: it uploads what is missing.", w.missing);
+	return error;
+}
+
 static int write_snapshot(char **out_point, state *s, int64_t now)
 {
 	const ob_backup_params *prm = s->prm;
@@ -2030,16 +2133,14 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	if ((error = ob_clock_now(&now)) < 0)
 		goto cleanup;
 	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
-	/* A lost cache folder, or another agent of this server: learn what the vault holds, so nothing is sent twice. */
-	{
-		char key[128], *synced = NULL;
-		snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", prm->repo->vc.id, prm->repo->server_id);
-		if (ob_catalog_setting_get(&synced, prm->agent->cat, key) == OB_ENOTFOUND &&
-		    (error = ob_locator_sync_catalog(prm->agent, prm->repo)) < 0)
-			goto cleanup;
-		free(synced);
-		ob_error_clear();
-	}
+	/*
+	 * Nothing is deduplicated against a cache the vault has not confirmed: when
+	 * maintenance (of any agent of this server) deleted data since the caches were
+	 * checked, or they were never checked (a lost or rolled-back state folder, a
+	 * second agent), they are checked against the current index first.
+	 */
+	if ((error = ob_cache_check(prm->agent, prm->repo, &s.generation, &s.generation_open)) < 0)
+		goto cleanup;
 	/* A run that did not end (killed, crashed, power loss) may have stored packs it never recorded. */
 	{
 		char *unclean = NULL;
@@ -2174,7 +2275,8 @@ stop:
 			goto cleanup;
 		}
 	atomic_store(&s.pg->phase, OB_PHASE_METADATA);
-	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 || (error = write_snapshot(out_point, &s, now)) < 0)
+	if ((error = check_generation(&s)) < 0 || (error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 ||
+	    (error = write_snapshot(out_point, &s, now)) < 0)
 		goto cleanup;
 	if ((error = write_cache(&s)) < 0)
 		goto cleanup;

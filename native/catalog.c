@@ -2,6 +2,7 @@
 #include "catalog.h"
 #include "error.h"
 #include "util.h"
+#include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +180,7 @@ done:
 int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version)
 {
 	ob_catalog *cat;
-	int rc, error;
+	int rc, error, fresh;
 
 	*out = NULL;
 	if (target_version < 0 || target_version > MIGRATION_COUNT)
@@ -188,6 +189,7 @@ int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version)
 		free(cat);
 		return ob_err_nomem();
 	}
+	fresh = !ob_platform_exists(path);
 	rc = sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		error = cat->db ? ob_catalog_fail(cat, "Cannot open the catalog")
@@ -196,11 +198,20 @@ int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version)
 	}
 	chmod(path, 0600);
 	sqlite3_busy_timeout(cat->db, 30000);
+	/*
+	 * FULL: a commit is on the disk when it returns (the WAL is synced at each
+	 * commit, not only at checkpoints), so a power loss cannot take back what the
+	 * agent recorded, such as the vault generation its caches were checked at
+	 * (docs/CATALOG.md, "Durability").
+	 */
 	if ((error = ob_catalog_exec(cat, "PRAGMA journal_mode = WAL")) < 0 ||
-	    (error = ob_catalog_exec(cat, "PRAGMA synchronous = NORMAL")) < 0 ||
+	    (error = ob_catalog_exec(cat, "PRAGMA synchronous = FULL")) < 0 ||
 	    (error = ob_catalog_exec(cat, "PRAGMA foreign_keys = ON")) < 0)
 		goto fail;
 	if ((error = migrate(cat, target_version)) < 0)
+		goto fail;
+	/* A new catalog's files are durable once the state folder's entries for them are. */
+	if (fresh && (error = ob_platform_sync_parent(path)) < 0)
 		goto fail;
 	*out = cat;
 	return 0;

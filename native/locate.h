@@ -58,9 +58,33 @@ int ob_fetch_blob_at(uint8_t **out, size_t *out_len, ob_repo *repo, const ob_blo
 
 /**
  * Make the catalog's chunk cache hold every blob the vault's index objects name
- * for this server (after a lost cache folder, or a second agent of the same
- * server). Marks the cache as synced for this vault and server.
+ * for this server, where they name it (after a lost cache folder, or a second
+ * agent of the same server). Adds and corrects rows; removes none.
  */
 int ob_locator_sync_catalog(ob_agent *agent, ob_repo *repo);
+
+/**
+ * Check the caches against the vault (docs/CATALOG.md, "The vault is the truth"):
+ * the packs stored are listed once; the chunk cache is filled from the current
+ * index objects (entries whose pack is not stored are skipped); every row whose
+ * pack is not stored is dropped, and a row no index names whose pack is stored is
+ * kept as not yet indexed; file cache rows that name a blob no longer in the
+ * chunk cache are dropped. Records the vault generation read before anything
+ * else (*out_generation, may be NULL).
+ */
+int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open);
+/** ob_cache_validate, unless the caches were checked at the vault's current generation already. */
+int ob_cache_check(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open);
+/*
+ * (*out_open, may be NULL: 1 when the maintenance run that took the generation
+ * may still be deleting; the check is then not recorded, and a backup checks
+ * again before its point.)
+ */
+/** The vault generation, and whether its run has ended (or was this agent's own, now over). */
+int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_repo *repo);
+/** The setting that records the generation the caches were checked at. */
+void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo);
+/** The setting that records the generation this agent's maintenance took last. */
+void ob_cache_own_generation_key(char *out, size_t size, const ob_repo *repo);
 
 #endif

@@ -68,21 +68,22 @@ static int mark_tree(walk *w, const uint8_t *id)
 }
 
 /*
- * Before anything is deleted, the agent forgets where blobs are (and which files
- * it saw): a run killed after deleting would otherwise leave a cache that names
- * packs gone. Readers refill the chunk cache from the vault's index on a miss.
+ * Before anything is deleted, the agent forgets where blobs are: a run killed
+ * after deleting would otherwise leave a cache that names packs gone, and
+ * restores trust it (readers refill it from the vault's index on a miss). The
+ * file cache stays: the generation this run took tells the next backup to check
+ * it, and the end of this run checks it against the new index.
  */
 static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
 {
-	char key[128];
+	char key[160];
 	int error;
 
 	if (*forgotten)
 		return 0;
-	snprintf(key, sizeof(key), "chunk_cache.synced.%s.%s", r->vc.id, r->server_id);
-	if ((error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0 ||
-	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache")) < 0 ||
-	    (error = ob_catalog_setting_delete(agent->cat, key)) < 0)
+	ob_cache_generation_key(key, sizeof(key), r);
+	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
+	    (error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0)
 		return error;
 	*forgotten = 1;
 	return 0;
@@ -141,6 +142,43 @@ static int remove_object(ob_repo *r, const char *name, uint64_t *bytes)
 	return error;
 }
 
+/*
+ * Before a marked pack goes: does it hold a blob a point needs that the new index
+ * does not name? A backup of another agent of this server that reused a blob
+ * while a run left it out (or whose index object a run removed) makes such a
+ * point. Those blobs are indexed again from the pack's own header: 1 (keep the
+ * pack), 0 (nothing needed: delete it), or an error. A damaged header says
+ * nothing can be read from the pack anyway: 0.
+ */
+static int still_needed(ob_repo *r, const uint8_t pack[OB_ID_BYTES], const ob_idset *live, const ob_idset *indexed)
+{
+	ob_pack_entry *pe = NULL;
+	ob_index_entry *keep = NULL;
+	size_t pn = 0, nkeep = 0, k;
+	int error;
+
+	if ((error = ob_pack_read_header(&pe, &pn, r, pack)) < 0) {
+		if (error != OB_ECORRUPT && error != OB_ENOTFOUND)
+			return error;
+		ob_error_clear();
+		return 0;
+	}
+	if (!(keep = malloc((pn ? pn : 1) * sizeof(*keep)))) {
+		free(pe);
+		return ob_err_nomem();
+	}
+	for (k = 0; k < pn; k++)
+		if (ob_idset_has(live, pe[k].id) && !ob_idset_has(indexed, pe[k].id)) {
+			keep[nkeep].blob = pe[k];
+			memcpy(keep[nkeep].pack, pack, OB_ID_BYTES);
+			nkeep++;
+		}
+	error = nkeep ? ob_index_write(r, keep, nkeep, NULL) : 0;
+	free(pe);
+	free(keep);
+	return error < 0 ? error : nkeep > 0;
+}
+
 static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 {
 	ob_name_list marks = { 0 };
@@ -180,7 +218,7 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_options *opts, ob_maintenance_report *rep)
 {
 	ob_locator loc;
-	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 }, repacked = { 0 };
+	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 };
 	damaged_copies dmg = { OB_IDSET_INIT, NULL, 0, NULL };
 	ob_recovery_point **pts = NULL;
 	ob_index_entry *all = NULL, *out = NULL;
@@ -191,10 +229,18 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	unsigned int threshold = opts->repack_percent ? opts->repack_percent : 25;
 	int error, changed = 0, forgotten = 0;
 
-	/* Everything every remaining point (soft-deleted ones too, until purged) needs is live. */
-	if ((error = ob_locator_memory(&loc, r)) < 0)
-		return error;
-	if ((error = ob_repo_list_points(&pts, &npts, r, 1)) < 0)
+	/*
+	 * Everything every remaining point (soft-deleted ones too, until purged) needs
+	 * is live. The points are listed first, then the index objects, then read: a
+	 * point listed here had its index objects written before it, so they are read
+	 * too; and only index objects listed here can be removed below, never one that
+	 * a backup of another agent wrote while this run went on.
+	 */
+	memset(&loc, 0, sizeof(loc));
+	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
+	if ((error = ob_repo_list_points(&pts, &npts, r, 1)) < 0 ||
+	    (error = ob_vault_list_names(&idx, r->vc.be, prefix, 0)) < 0 ||
+	    (error = ob_locator_memory(&loc, r)) < 0)
 		goto done;
 	for (i = 0; i < npts && error == 0; i++) {
 		ob_kv kv;
@@ -290,7 +336,6 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				nout++;
 			}
 			if (error == 0) {
-				ob_idset_add(&repacked, all[i].pack);
 				rep->packs_repacked++;
 				changed = 1;
 			}
@@ -307,9 +352,6 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if (error < 0)
 		goto done;
 
-	snprintf(prefix, sizeof(prefix), "%sindex/", r->prefix);
-	if ((error = ob_vault_list_names(&idx, r->vc.be, prefix, 0)) < 0)
-		goto done;
 	if (changed) {
 		/* The new index first, then the old index objects, and only then (below, and in later runs) packs. */
 		size_t at;
@@ -347,14 +389,11 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		ob_idset_dispose(&out_ids);
 		if (error < 0)
 			goto done;
-		/* Repacked packs are named by no index now. */
-		for (i = 0; i < repacked.cap && error == 0; i++)
-			if (repacked.used[i]) {
-				ob_repo_pack_name(name, sizeof(name), r, repacked.ids[i]);
-				error = remove_object(r, name, &rep->bytes_reclaimed);
-			}
-		if (error < 0)
-			goto done;
+		/*
+		 * Repacked packs are named by no index now: they are marked below like
+		 * unused ones and deleted after the grace, not at once, because a backup
+		 * of another agent of this server may be reusing a blob this run left out.
+		 */
 	}
 
 	/* Packs no index names any more (unused, or orphans of interrupted runs): marked now, deleted after the grace. */
@@ -362,10 +401,11 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if ((error = ob_vault_list_names(&packs, r->vc.be, prefix, strlen(prefix) + 3)) < 0)
 		goto done;
 	{
-		ob_idset in_new = OB_IDSET_INIT;
+		ob_idset in_new = OB_IDSET_INIT, in_new_blobs = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
-			if (ob_idset_add(&in_new, out[i].pack) < 0) {
+			if (ob_idset_add(&in_new, out[i].pack) < 0 || ob_idset_add(&in_new_blobs, out[i].blob.id) < 0) {
 				ob_idset_dispose(&in_new);
+				ob_idset_dispose(&in_new_blobs);
 				error = OB_ENOMEM;
 				goto done;
 			}
@@ -373,7 +413,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		for (i = 0; i < packs.n && error == 0; i++) {
 			uint8_t id[OB_ID_BYTES];
 			ob_buf rec = OB_BUF_INIT;
-			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id) || ob_idset_has(&repacked, id))
+			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id))
 				continue;
 			if (!changed && ob_idset_has(&indexed_packs, id)) {
 				/* Nothing was rewritten: a pack the index names is still needed. */
@@ -413,6 +453,12 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				}
 				if (now < marked + grace)
 					continue;
+				if ((error = still_needed(r, id, &live, &in_new_blobs)) != 0) {
+					/* A blob a point needs, in no index: indexed again, the pack unmarked. */
+					if (error > 0)
+						error = remove_object(r, name, NULL);
+					continue;
+				}
 				if ((error = forget_caches(agent, r, &forgotten)) < 0)
 					break;
 				{
@@ -425,12 +471,13 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			}
 		}
 		ob_idset_dispose(&in_new);
+		ob_idset_dispose(&in_new_blobs);
 	}
 	if (error < 0)
 		goto done;
 
-	/* The chunk cache, forgotten before the first deletion, is filled again from the new index. */
-	if (forgotten && (error = ob_locator_sync_catalog(agent, r)) < 0)
+	/* The caches are checked against the new index (the chunk cache, forgotten before the first deletion, is filled again). */
+	if ((error = ob_cache_validate(agent, r, NULL, NULL)) < 0)
 		goto done;
 done:
 	ob_name_list_dispose(&idx);
@@ -442,7 +489,6 @@ done:
 	ob_idset_dispose(&dmg.ids);
 	free(dmg.list);
 	ob_idset_dispose(&indexed_packs);
-	ob_idset_dispose(&repacked);
 	ob_recovery_points_free(pts, npts);
 	ob_locator_dispose(&loc);
 	return error;
@@ -462,6 +508,7 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	ob_registration *reg = NULL;
 	ob_repo repo;
 	char *unclean = NULL, *saved_access = NULL;
+	uint64_t generation = 0;
 	int64_t now;
 	int lock_fd = -1, error, repo_open = 0, overridden = 0;
 
@@ -502,8 +549,34 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 			"Maintenance deletes data, which this server's access token cannot do: give the vault owner's storage account key.");
 		goto done;
 	}
-	if ((error = ob_backup_flush_index(agent, &repo)) < 0 || (error = purge_points(&repo, now, rep)) < 0 ||
-	    (error = prune(agent, &repo, now, opts, rep)) < 0)
+	/*
+	 * The caches are checked first (a rolled-back state folder must not index
+	 * packs that are gone); then a new generation is taken before anything is
+	 * read or deleted: every backup that checked its caches at an older one
+	 * checks them again, and one that committed its point before this number
+	 * existed has its point seen by the listing below.
+	 */
+	if ((error = ob_cache_check(agent, &repo, NULL, NULL)) < 0 || (error = ob_backup_flush_index(agent, &repo)) < 0 ||
+	    (error = ob_repo_generation_bump(&generation, &repo, now)) < 0)
+		goto done;
+	{
+		/* This agent's own: its backups (which wait for the job lock) know this run is over. */
+		char key[160], value[32];
+		ob_cache_own_generation_key(key, sizeof(key), &repo);
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)generation);
+		if ((error = ob_catalog_setting_set(agent->cat, key, value)) < 0)
+			goto done;
+	}
+	error = purge_points(&repo, now, rep);
+	if (error == 0)
+		error = prune(agent, &repo, now, opts, rep);
+	/* Whatever happened, this run deletes nothing more: backups that waited may go on. */
+	{
+		int end = ob_repo_generation_end(&repo, generation, now);
+		if (error == 0)
+			error = end;
+	}
+	if (error < 0)
 		goto done;
 	{
 		uint64_t total = 0;

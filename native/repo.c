@@ -616,3 +616,120 @@ int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t 
 	*out = e;
 	return 0;
 }
+
+/* ---- the vault generation ---- */
+
+static int generation_names(ob_name_list *l, const ob_repo *r, char *prefix, size_t size)
+{
+	snprintf(prefix, size, "%sgeneration/", r->prefix);
+	return ob_vault_list_names(l, r->vc.be, prefix, strlen(prefix));
+}
+
+/*
+ * The number a generation object's name holds (ten digits, "<N>" or "<N>.end");
+ * -1 for anything else. *end (may be NULL) says which of the two.
+ */
+static int64_t generation_number(const char *name, int *end)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 10; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	if (name[10] != '\0' && strcmp(name + 10, ".end") != 0)
+		return -1;
+	if (end)
+		*end = name[10] != '\0';
+	return v;
+}
+
+int ob_repo_generation(uint64_t *out, int *ended, const ob_repo *r)
+{
+	ob_name_list l = { 0 };
+	char prefix[96];
+	uint64_t max_end = 0;
+	size_t i;
+	int error;
+
+	*out = 0;
+	if ((error = generation_names(&l, r, prefix, sizeof(prefix))) < 0)
+		return error;
+	for (i = 0; i < l.n; i++) {
+		int end = 0;
+		int64_t v = generation_number(l.v[i], &end);
+		if (v <= 0)
+			continue;
+		if (end && (uint64_t)v > max_end)
+			max_end = (uint64_t)v;
+		if (!end && (uint64_t)v > *out)
+			*out = (uint64_t)v;
+	}
+	ob_name_list_dispose(&l);
+	if (ended)
+		*ended = *out == 0 || max_end >= *out;
+	return 0;
+}
+
+int ob_repo_generation_end(const ob_repo *r, uint64_t generation, int64_t now)
+{
+	ob_buf rec = OB_BUF_INIT;
+	char name[160];
+	int error;
+
+	snprintf(name, sizeof(name), "%sgeneration/%010llu.end", r->prefix, (unsigned long long)generation);
+	if ((error = ob_kv_begin(&rec, "generation-end", 1)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "generation", (int64_t)generation)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "at", now)) == 0)
+		error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+	return error == OB_EEXISTS ? 0 : error;   /* the message of an error the caller reports stays */
+}
+
+int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, int64_t now)
+{
+	ob_name_list l = { 0 };
+	char prefix[96], name[160];
+	uint64_t cur = 0;
+	size_t i;
+	int error = 0, attempt;
+
+	*out = 0;
+	/* Create-only: two runs bumping at once cannot both take a number; the later one takes the next. */
+	for (attempt = 0; attempt < 16; attempt++) {
+		ob_buf rec = OB_BUF_INIT;
+		if ((error = ob_repo_generation(&cur, NULL, r)) < 0)
+			return error;
+		snprintf(name, sizeof(name), "%sgeneration/%010llu", r->prefix, (unsigned long long)(cur + 1));
+		if ((error = ob_kv_begin(&rec, "generation", 1)) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "generation", (int64_t)(cur + 1))) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "at", now)) == 0)
+			error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+		ob_buf_dispose(&rec);
+		if (error != OB_EEXISTS)
+			break;
+		ob_error_clear();
+	}
+	if (error == OB_EEXISTS)
+		error = ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
+			"Cannot start vault maintenance: other runs keep changing this server's data. Try again later.");
+	if (error < 0)
+		return error;
+	*out = cur + 1;
+	/* Only the newest number matters: the older objects go (the caller may delete). */
+	if ((r->vc.be->capabilities(r->vc.be) & OB_BACKEND_CAP_DELETE) &&
+	    generation_names(&l, r, prefix, sizeof(prefix)) == 0) {
+		for (i = 0; i < l.n; i++) {
+			int64_t v = generation_number(l.v[i], NULL);
+			if (v >= 0 && (uint64_t)v < cur + 1) {
+				snprintf(name, sizeof(name), "%s%s", prefix, l.v[i]);
+				r->vc.be->remove(r->vc.be, name);
+			}
+		}
+		ob_name_list_dispose(&l);
+	}
+	ob_error_clear();
+	return 0;
+}

@@ -114,6 +114,25 @@ int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t 
 /** Read one index object by name. */
 int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name);
 
+/* ---- the vault generation ---- */
+
+/**
+ * The generation of this server's area (docs/FORMAT.md, "Generation"): the
+ * highest N of the objects generation/<N %010d>, 0 when there is none. Every
+ * maintenance run takes a new one before it deletes anything, so a chunk cache
+ * checked against the index at generation N names nothing deleted while the
+ * generation is still N.
+ */
+int ob_repo_generation(uint64_t *out, int *ended, const ob_repo *r);
+/** Take the next generation (create-only; the number taken in *out) and remove the older objects. */
+int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, int64_t now);
+/**
+ * Say that the run that took this generation deletes nothing more
+ * (generation/<N>.end); ob_repo_generation's *ended (may be NULL) is 1 once
+ * the newest generation has it, or when there is none.
+ */
+int ob_repo_generation_end(const ob_repo *r, uint64_t generation, int64_t now);
+
 /** Hex helpers for ids. */
 void ob_id_hex(char out[65], const uint8_t id[OB_ID_BYTES]);
 int ob_id_parse(uint8_t id[OB_ID_BYTES], const char *hex);

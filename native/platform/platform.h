@@ -18,7 +18,10 @@ int ob_platform_default_home(char **out);
 int ob_platform_path_is_absolute(const char *path);
 /** Make the absolute, normalised form of an existing folder (malloc'd). */
 int ob_platform_realpath(char **out, const char *path);
-/** Create a folder and its parents; mode applies to folders it creates. */
+/**
+ * Create a folder and its parents; mode applies to folders it creates, and the
+ * parent of each folder it creates is synced (a power loss cannot lose it).
+ */
 int ob_platform_mkdir_p(const char *path, unsigned int mode);
 /** 1 if the folder exists and is empty, 0 if not empty, OB_ENOTFOUND if absent. */
 int ob_platform_dir_is_empty(const char *path);
@@ -40,6 +43,8 @@ typedef size_t (*ob_platform_pace_cb)(void *payload, size_t want);
  */
 int ob_platform_write_file_paced(const char *path, const void *data, size_t len, unsigned int mode, int durable,
 	ob_platform_pace_cb pace, void *payload);
+/** Sync the folder that holds path (its new or renamed entries become durable). */
+int ob_platform_sync_parent(const char *path);
 /** Make files durable: each file, then each distinct parent folder. */
 int ob_platform_sync_paths(char *const *paths, size_t count);
 /** Read a whole file of at most max bytes (OB_EINVALID if larger). *out malloc'd, NUL-terminated. */

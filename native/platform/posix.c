@@ -76,6 +76,8 @@ int ob_platform_realpath(char **out, const char *path)
 	return 0;
 }
 
+static int sync_parent(const char *path);
+
 int ob_platform_mkdir_p(const char *path, unsigned int mode)
 {
 	char *copy = ob_strdup(path), *p;
@@ -87,7 +89,11 @@ int ob_platform_mkdir_p(const char *path, unsigned int mode)
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 			*p = '\0';
-			if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST) {
+			if (mkdir(copy, (mode_t)mode) == 0) {
+				/* A new folder is durable once its parent is: files synced into it are not reachable before. */
+				if ((error = sync_parent(copy)) < 0)
+					break;
+			} else if (errno != EEXIST) {
 				error = ob_err_os(errno, "Cannot create the folder", copy);
 				break;
 			}
@@ -170,6 +176,11 @@ static int sync_parent(const char *path)
 		close(fd);
 	free(copy);
 	return error;
+}
+
+int ob_platform_sync_parent(const char *path)
+{
+	return sync_parent(path);
 }
 
 static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable,

@@ -102,6 +102,29 @@ static void test_garbage_file_is_refused(void **state)
 	free(dir);
 }
 
+/* Commits are durable: WAL with synchronous=FULL (2), so a power loss cannot take back a commit. */
+static void test_commits_are_durable(void **state)
+{
+	char *dir = ob_test_tempdir("catalog"), *path = ob_test_path(dir, "catalog.db");
+	ob_catalog *cat;
+	sqlite3_stmt *st;
+
+	(void)state;
+	assert_ok(ob_catalog_open(&cat, path));
+	assert_int_equal(sqlite3_prepare_v2(ob_catalog_db(cat), "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(ob_catalog_db(cat), "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	ob_catalog_free(cat);
+	ob_test_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 static void test_settings(void **state)
 {
 	char *dir = ob_test_tempdir("catalog"), *path = ob_test_path(dir, "catalog.db");
@@ -132,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_newer_catalog_is_refused),
 		cmocka_unit_test(test_garbage_file_is_refused),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_commits_are_durable),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
