@@ -587,6 +587,20 @@ static int record_failed(const char *path, const char *reason, void *payload)
 	return 0;
 }
 
+/*
+ * Retention runs after the point is committed: if it fails, the job warns (the
+ * point is there and healthy, so the job is not Failed; the next backup expires
+ * what this one did not).
+ */
+static int retention_warns(int error, failed_ctx *fc)
+{
+	if (error < 0) {
+		record_failed("retention", ob_error_last(), fc);
+		ob_error_clear();
+	}
+	return 0;
+}
+
 /* Capture the system's state into the staging folder, then back that up as the System State data source. */
 static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup_progress *pg, failed_ctx *fc,
 	char **out_point)
@@ -637,7 +651,7 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 	if (error == 0) {
 		int64_t now = 0;
 		ob_clock_now(&now);
-		error = ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL);
+		error = retention_warns(ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL), fc);
 	}
 	ob_repo_dispose(&repo);
 done:
@@ -697,7 +711,7 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 		/* After each backup, what the retention policy no longer keeps expires (soft delete). */
 		int64_t now = 0;
 		ob_clock_now(&now);
-		error = ob_retention_apply(agent, &repo, now, NULL);
+		error = retention_warns(ob_retention_apply(agent, &repo, now, NULL), fc);
 	}
 done:
 	if (specs)
