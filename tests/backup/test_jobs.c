@@ -13,9 +13,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,6 +342,52 @@ static void test_failed_backup_counts_what_it_wrote(void **state)
 	free(p);
 }
 
+static void *release_later(void *arg)
+{
+	usleep(500000);
+	close(*(int *)arg);
+	return NULL;
+}
+
+/*
+ * A worker records its job's end, then exits, freeing the job lock: a backup
+ * started in between (a script's next Start-OBBackup) waits for the exit instead
+ * of failing with "another job is in progress". Here this process holds the lock,
+ * with no job recorded in progress, and lets it go half a second later.
+ */
+static void test_start_right_after_a_job_ended_waits_for_its_exit(void **state)
+{
+	ob_job_info *j = NULL;
+	pthread_t t;
+	char *lock = ob_test_path(dir, "home/job.lock");
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	(void)state;
+	write_version(1);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(pthread_create(&t, NULL, release_later, &fd), 0);
+	assert_ok(ob_backup_start(&j, agent, 0));
+	pthread_join(t, NULL);
+	ob_job_info_free(j);
+	j = NULL;
+	/* Let that job end, then check it completed. */
+	{
+		ob_job_info **list = NULL;
+		size_t n = 0;
+		int i;
+		for (i = 0; i < 30000 && n == 0; i++) {
+			ob_job_list_free(list, n);
+			usleep(20000);
+			assert_ok(ob_job_list(&list, &n, agent, 1, OB_JOB_FILTER_ALL));
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(list[0]->state, OB_JOB_COMPLETED);
+		ob_job_list_free(list, n);
+	}
+	free(lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_backup_reports_its_upload_and_does_not_block_maintenance, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_failed_backup_counts_what_it_wrote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_right_after_a_job_ended_waits_for_its_exit, setup, teardown),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
