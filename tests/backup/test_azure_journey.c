@@ -87,7 +87,7 @@ static int wait_job(ob_job_info **j, ob_agent *a)
 {
 	int i;
 
-	for (i = 0; i < 6000 && (*j)->state == OB_JOB_INPROGRESS; i++) {
+	for (i = 0; i < 30000 && (*j)->state == OB_JOB_INPROGRESS; i++) {
 		char *id = strdup((*j)->job_id);
 		int error;
 		ob_job_info_free(*j);
@@ -253,7 +253,7 @@ static void test_journey(void **state)
 		req.item_count = 1;
 		req.destination = out;
 		assert_ok(ob_recovery_start(&j, a, &req));
-		for (i = 0; i < 3000 && j->state == OB_JOB_INPROGRESS; i++) {
+		for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 			char *id = strdup(j->job_id);
 			ob_job_info_free(j);
 			usleep(20000);
