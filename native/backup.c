@@ -1707,7 +1707,9 @@ static int write_snapshot(char **out_point, state *s, int64_t now)
 	 * job then warns instead of failing. A put that failed and left no whole point
 	 * fails the job, and what it left is removed, so no point of a Failed job lists.
 	 */
-	if (put_error < 0 && error == 0) {
+	if (put_error == OB_EEXISTS && error == 0) {
+		ob_error_clear();  /* a retried put found its own first attempt: the name holds 64 random bits */
+	} else if (put_error < 0 && error == 0) {
 		char what[128];
 		ob_buf reason = OB_BUF_INIT;
 		snprintf(what, sizeof(what), "recovery point %s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
