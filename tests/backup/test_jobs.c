@@ -61,14 +61,12 @@ static int setup(void **state)
 	return 0;
 }
 
+static void uninject(void);
+
 static int teardown(void **state)
 {
 	(void)state;
-	unsetenv("LD_PRELOAD");
-	unsetenv("OBFAULT_FSYNC_DIR");
-	unsetenv("OBFAULT_FSYNC_FILE");
-	unsetenv("OBFAULT_CREATE");
-	unsetenv("OBFAULT_CREATE_AFTER");
+	uninject();
 	ob_env_set("OBAGENT_NOW", NULL);
 	ob_agent_free(agent);
 	ob_test_rmtree(dir);
@@ -89,6 +87,16 @@ static void inject(const char *name, const char *value)
 	setenv("ASAN_OPTIONS", opts, 1);
 	setenv("LD_PRELOAD", OBAGENT_FAULTFS_PATH, 1);
 	setenv(name, value, 1);
+}
+
+/* Later workers start without faults. */
+static void uninject(void)
+{
+	unsetenv("LD_PRELOAD");
+	unsetenv("OBFAULT_FSYNC_DIR");
+	unsetenv("OBFAULT_FSYNC_FILE");
+	unsetenv("OBFAULT_CREATE");
+	unsetenv("OBFAULT_CREATE_AFTER");
 }
 
 /* Run a backup job to its end (polling, with a bound no loaded machine reaches); returns its final info. */
@@ -231,7 +239,7 @@ static void test_point_committed_when_folder_sync_fails_is_not_a_failed_job(void
 	write_version(1);
 	inject("OBFAULT_FSYNC_DIR", "/snapshots");
 	j = backup_now();
-	unsetenv("LD_PRELOAD");
+	uninject();
 	assert_ok(ob_recovery_points(&pts, &n, agent));
 	assert_int_equal(n, 1);
 	if (j->state != OB_JOB_COMPLETED_WITH_WARNING)
@@ -300,7 +308,7 @@ static void test_failed_backup_reports_its_upload_and_does_not_block_maintenance
 	inject("OBFAULT_CREATE", "/packs/");
 	setenv("OBFAULT_CREATE_AFTER", "2", 1);
 	j = backup_now();
-	unsetenv("LD_PRELOAD");
+	uninject();
 	assert_int_equal(j->state, OB_JOB_FAILED);
 	assert_non_null(strstr(j->error_message, "No space left"));
 	stored = vault_pack_bytes();
@@ -311,6 +319,8 @@ static void test_failed_backup_reports_its_upload_and_does_not_block_maintenance
 	free(rep);
 
 	k = backup_now();
+	if (k->state != OB_JOB_COMPLETED)
+		print_error("job %s: %s\n", ob_job_state_name(k->state), k->error_message ? k->error_message : "");
 	assert_int_equal(k->state, OB_JOB_COMPLETED);
 	p = restored_version(k->recovery_point, "out");
 	assert_string_equal(p, "version 1\n");
@@ -337,7 +347,7 @@ static void test_failed_backup_counts_what_it_wrote(void **state)
 	ob_test_write(p, data, 24u << 20);
 	inject("OBFAULT_FSYNC_FILE", "/packs/");
 	j = backup_now();
-	unsetenv("LD_PRELOAD");
+	uninject();
 	assert_int_equal(j->state, OB_JOB_FAILED);
 	assert_non_null(strstr(j->error_message, "Cannot sync the file"));
 	stored = vault_pack_bytes();
