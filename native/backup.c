@@ -836,7 +836,6 @@ static void *syncer_main(void *arg)
 	for (;;) {
 		pack_out *batch, *po, *next;
 		cache_update *files;
-		uint64_t bytes = 0;
 		int error = 0;
 
 		while (s->nwritten < SYNC_BATCH && !s->writer_done)
@@ -869,12 +868,9 @@ static void *syncer_main(void *arg)
 			}
 		}
 		free_cache_list(files);
-		for (po = batch; po; po = po->next)
-			bytes += po->size;
-		if (error == 0) {
-			atomic_fetch_add(&s->pg->bytes_uploaded, bytes);
+		/* Bytes uploaded count as each pack is stored (the uploader); progress counts new data once it is synced. */
+		if (error == 0)
 			atomic_fetch_sub(&s->pg->bytes_unstored, data_bytes(batch));
-		}
 
 		pthread_mutex_lock(&s->lock);
 		if (error < 0)
@@ -921,6 +917,9 @@ static void *uploader_main(void *arg)
 			if (error == OB_EEXISTS) {
 				ob_error_clear();
 				error = 0;  /* the same bytes are there already */
+			} else if (error == 0) {
+				/* Counted once stored, even if the run fails later: a failed job says what it uploaded. */
+				atomic_fetch_add(&s->pg->bytes_uploaded, po->size);
 			}
 		}
 
@@ -1900,24 +1899,69 @@ static int check_generation(state *s)
 	return error;
 }
 
+/*
+ * The time in a point's name: when it is committed, seconds and nanoseconds from
+ * one clock reading, so that names sort in commit order and "the newest point" is
+ * the last one committed. A clock that stands still (OBAGENT_NOW) or steps back
+ * still names the point after every point in the vault: one nanosecond after the
+ * newest (a name of the older form, time-random, is passed by a whole second).
+ */
+static int point_time(int64_t *out_sec, long *out_nsec, state *s)
+{
+	ob_name_list l = { 0 };
+	char prefix[96], mine[32];
+	const char *newest = NULL;
+	size_t i, k;
+	int error;
+
+	if ((error = ob_clock_now_ns(out_sec, out_nsec)) < 0)
+		return error;
+	snprintf(prefix, sizeof(prefix), "%ssnapshots/", s->repo->prefix);
+	if ((error = ob_vault_list_names(&l, s->repo->vc.be, prefix, strlen(prefix))) < 0)
+		return error;
+	for (i = 0; i < l.n; i++) {
+		for (k = 0; k < 12 && l.v[i][k] >= '0' && l.v[i][k] <= '9'; k++)
+			;
+		if (k == 12 && (!newest || strcmp(l.v[i], newest) > 0))
+			newest = l.v[i];
+	}
+	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
+	if (newest && strncmp(mine, newest, strlen(mine)) <= 0) {
+		int64_t sec = strtoll(newest, NULL, 10);
+		long nsec = -1;
+		for (k = 13; k < 22 && newest[12] == '-' && newest[k] >= '0' && newest[k] <= '9'; k++)
+			;
+		if (k == 22 && newest[22] == '-')
+			nsec = strtol(newest + 13, NULL, 10);
+		if (nsec < 0 || nsec >= 999999999L) {
+			sec++;
+			nsec = 0;
+		} else {
+			nsec++;
+		}
+		*out_sec = sec;
+		*out_nsec = nsec;
+	}
+	ob_name_list_dispose(&l);
+	return 0;
+}
+
 static int write_snapshot(char **out_point, state *s, int64_t now)
 {
 	const ob_backup_params *prm = s->prm;
 	ob_buf rec = OB_BUF_INIT, sealed = OB_BUF_INIT;
 	char name[200], key[32], hex[65], aad[256], rnd_hex[17];
 	uint8_t rnd[8];
+	char put_text[1024] = "";
+	int64_t sec;
+	long nsec;
 	size_t i;
-	int error;
+	int error, put_error;
 
-	struct timespec ts;
-
-	if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+	if ((error = ob_random(rnd, sizeof(rnd))) < 0 || (error = point_time(&sec, &nsec, s)) < 0)
 		return error;
 	ob_hex_encode(rnd_hex, rnd, sizeof(rnd));
-	/* Time, then the real clock's nanoseconds: points of the same second still list newest first. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%09ld-%s", s->repo->prefix, (long long)now, (long)ts.tv_nsec,
-		rnd_hex);
+	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%09ld-%s", s->repo->prefix, (long long)sec, nsec, rnd_hex);
 	if ((error = ob_kv_begin(&rec, "snapshot", 1)) < 0 ||
 	    (error = ob_kv_add_i64(&rec, "time", now)) < 0 ||
 	    (error = ob_kv_add(&rec, "server", s->repo->server_name)) < 0 ||
@@ -1941,10 +1985,11 @@ static int write_snapshot(char **out_point, state *s, int64_t now)
 			goto done;
 	}
 	snprintf(aad, sizeof(aad), "obagent-snapshot-v1|%s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
-	if ((error = ob_object_seal(&sealed, s->repo, aad, rec.data, rec.len)) < 0 ||
-	    (error = s->repo->vc.be->put(s->repo->vc.be, name, sealed.data, sealed.len)) < 0)
+	if ((error = ob_object_seal(&sealed, s->repo, aad, rec.data, rec.len)) < 0)
 		goto done;
-	atomic_fetch_add(&s->pg->bytes_uploaded, sealed.len);
+	put_error = s->repo->vc.be->put(s->repo->vc.be, name, sealed.data, sealed.len);
+	if (put_error < 0)
+		snprintf(put_text, sizeof(put_text), "%s", ob_error_last());
 	/* Verify: the point reads back and opens. */
 	atomic_store(&s->pg->phase, OB_PHASE_VERIFY);
 	{
@@ -1956,9 +2001,35 @@ static int write_snapshot(char **out_point, state *s, int64_t now)
 			error = ob_object_open(&plain, &plen, s->repo, aad, back, back_len);
 		free(back);
 		free(plain);
-		if (error < 0)
-			goto done;
 	}
+	/*
+	 * One truth: a point that reads back whole is committed, whatever the put said
+	 * (it can fail after the object is in place, e.g. syncing its folder); the
+	 * job then warns instead of failing. A put that failed and left no whole point
+	 * fails the job, and what it left is removed, so no point of a Failed job lists.
+	 */
+	if (put_error == OB_EEXISTS && error == 0) {
+		ob_error_clear();  /* a retried put found its own first attempt: the name holds 64 random bits */
+	} else if (put_error < 0 && error == 0) {
+		char what[128];
+		ob_buf reason = OB_BUF_INIT;
+		snprintf(what, sizeof(what), "recovery point %s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
+		if (ob_buf_printf(&reason, "%s The point was written and reads back whole, but the vault did not confirm it "
+			"is stored durably: check the vault's disk or storage.", put_text) == 0 && prm->on_failed)
+			prm->on_failed(what, reason.data, prm->payload);
+		ob_buf_dispose(&reason);
+		ob_error_clear();
+	} else if (put_error < 0 || error < 0) {
+		if (put_error == 0) {
+			put_error = error;
+			snprintf(put_text, sizeof(put_text), "%s", ob_error_last());
+		}
+		if (put_error != OB_EEXISTS && s->repo->vc.be->remove)
+			s->repo->vc.be->remove(s->repo->vc.be, name);
+		error = ob_err(put_error, OB_ERRCLASS_VAULT, "%s", put_text);
+		goto done;
+	}
+	atomic_fetch_add(&s->pg->bytes_uploaded, sealed.len);
 	if (!(*out_point = ob_strdup(name + strlen(s->repo->prefix) + strlen("snapshots/"))))
 		error = OB_ENOMEM;
 done:
@@ -2113,7 +2184,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 {
 	state s;
 	pthread_t workers[WORKERS], uploaders[REMOTE_UPLOADERS], syncer;
-	int started = 0, up_started = 0, sync_started = 0, error = 0, i;
+	int started = 0, up_started = 0, sync_started = 0, unclean_set = 0, error = 0, i;
 	size_t k;
 	int64_t now;
 
@@ -2153,6 +2224,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		ob_error_clear();
 		if ((error = ob_catalog_setting_set(prm->agent->cat, UNCLEAN_KEY, "1")) < 0)
 			goto cleanup;
+		unclean_set = 1;
 	}
 	/* Chunks stored by an interrupted run are named by no index yet: index them first. */
 	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0)
@@ -2278,18 +2350,40 @@ stop:
 	if ((error = check_generation(&s)) < 0 || (error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 ||
 	    (error = write_snapshot(out_point, &s, now)) < 0)
 		goto cleanup;
-	if ((error = write_cache(&s)) < 0)
-		goto cleanup;
+	/* The point is committed: what fails now is a warning, never a Failed job beside a healthy point. */
+	if ((error = write_cache(&s)) < 0) {
+		if (prm->on_failed)
+			prm->on_failed("file cache", ob_error_last(), prm->payload);
+		ob_error_clear();
+		error = 0;
+	}
 	{
+		/* Blobs known damaged that the source no longer has: named once (native/damage.h). */
 		uint64_t unhealed = 0;
-		if ((error = ob_damage_report_unhealed(&unhealed, prm->agent, prm->on_failed, prm->payload)) < 0)
-			goto cleanup;
+		if (ob_damage_report_unhealed(&unhealed, prm->agent, prm->on_failed, prm->payload) < 0) {
+			if (prm->on_failed)
+				prm->on_failed("damaged blobs", ob_error_last(), prm->payload);
+			ob_error_clear();
+		}
 		atomic_fetch_add(&s.pg->files_failed, unhealed);
 	}
 	atomic_store(&s.pg->phase, OB_PHASE_DONE);
 	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
 cleanup:
+	/*
+	 * A run that failed (rather than being killed) records the packs it stored and
+	 * did not record, so that it leaves nothing for the next run to recover and
+	 * vault maintenance need not wait for another backup. Its error stays the job's.
+	 */
+	if (error < 0 && error != OB_ECANCELLED && unclean_set) {
+		char text[1024];
+		int klass = ob_error_last_class();
+		snprintf(text, sizeof(text), "%s", ob_error_last());
+		if (recover_orphans(&s) == 0)
+			ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
+		ob_err(error, (ob_error_class)klass, "%s", text);
+	}
 	/* Leftovers after a failure: queued items, packers. */
 	while (s.head) {
 		item *it = s.head;

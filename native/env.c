@@ -76,3 +76,19 @@ int ob_clock_now(int64_t *out)
 	*out = (int64_t)time(NULL);
 	return 0;
 }
+
+int ob_clock_now_ns(int64_t *out_sec, long *out_nsec)
+{
+	char *pinned = ob_env_get("OBAGENT_NOW");
+	struct timespec ts;
+
+	if (pinned) {
+		free(pinned);
+		*out_nsec = 0;
+		return ob_clock_now(out_sec);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*out_sec = (int64_t)ts.tv_sec;
+	*out_nsec = ts.tv_nsec;
+	return 0;
+}

@@ -17,4 +17,10 @@ char *ob_env_get(const char *name);
  */
 int ob_clock_now(int64_t *out);
 
+/**
+ * The same clock, read once with its nanoseconds (0 while OBAGENT_NOW pins it):
+ * for names that must sort in the order things happened.
+ */
+int ob_clock_now_ns(int64_t *out_sec, long *out_nsec);
+
 #endif

@@ -467,17 +467,39 @@ static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 }
 
-/* Take this server's job lock, or say which job holds it. */
+/* 1 when the catalog records a job in progress. */
+static int job_recorded_running(ob_agent *agent)
+{
+	ob_job_info *cur = NULL;
+	int running = query_one(&cur, agent, "state = 1", NULL) == 0;
+
+	ob_job_info_free(cur);
+	ob_error_clear();
+	return running;
+}
+
+/*
+ * Take this server's job lock, or say which job holds it. A worker records the
+ * end of its job and then exits, which frees the lock: a start right after a job
+ * ended (a script's next Start-OBBackup, on a loaded machine) waits up to 10 s
+ * for that exit instead of failing. While a job is recorded in progress, a start
+ * is refused at once.
+ */
 int ob_job_lock_take(int *out_fd, ob_agent *agent)
 {
 	char *path;
-	int error;
+	int error, i;
 
 	*out_fd = -1;
 	reap_stale(agent);
 	if (!(path = lock_path(agent)))
 		return ob_err_nomem();
-	error = ob_platform_lock_try(out_fd, path);
+	for (i = 0; (error = ob_platform_lock_try(out_fd, path)) == OB_ELOCKED && i < 200; i++) {
+		if (job_recorded_running(agent))
+			break;
+		ob_error_clear();
+		usleep(50000);
+	}
 	free(path);
 	if (error == OB_ELOCKED)
 		error = busy_error(agent);
@@ -647,6 +669,20 @@ static int record_failed(const char *path, const char *reason, void *payload)
 	return 0;
 }
 
+/*
+ * Retention runs after the point is committed: if it fails, the job warns (the
+ * point is there and healthy, so the job is not Failed; the next backup expires
+ * what this one did not).
+ */
+static int retention_warns(int error, failed_ctx *fc)
+{
+	if (error < 0) {
+		record_failed("retention", ob_error_last(), fc);
+		ob_error_clear();
+	}
+	return 0;
+}
+
 /* Capture the system's state into the staging folder, then back that up as the System State data source. */
 static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup_progress *pg, failed_ctx *fc,
 	char **out_point)
@@ -697,7 +733,7 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 	if (error == 0) {
 		int64_t now = 0;
 		ob_clock_now(&now);
-		error = ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL);
+		error = retention_warns(ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL), fc);
 	}
 	ob_repo_dispose(&repo);
 done:
@@ -808,7 +844,7 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 		/* After each backup, what the retention policy no longer keeps expires (soft delete). */
 		int64_t now = 0;
 		ob_clock_now(&now);
-		error = ob_retention_apply(agent, &repo, now, NULL);
+		error = retention_warns(ob_retention_apply(agent, &repo, now, NULL), fc);
 	}
 done:
 	if (specs)

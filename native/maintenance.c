@@ -526,7 +526,8 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 		goto done;
 	if (ob_catalog_setting_get(&unclean, agent->cat, UNCLEAN_KEY) == 0) {
 		error = ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
-			"A backup of this server was interrupted: run a backup first (it resumes where it stopped), then maintenance.");
+			"A backup of this server was interrupted before it could record what it stored: run a backup first "
+			"(it resumes where it stopped), then maintenance.");
 		goto done;
 	}
 	ob_error_clear();

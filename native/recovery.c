@@ -166,7 +166,8 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 	if ((error = ob_vault_list_names(&dl, repo->vc.be, prefix, strlen(prefix))) < 0)
 		goto done;
 	/* Names start with the time: newest first is reverse name order. */
-	qsort(l.v, l.n, sizeof(char *), by_name_desc);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(char *), by_name_desc);
 	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
 		error = ob_err_nomem();
 		goto done;

@@ -168,7 +168,7 @@ static ob_job_info *backup_now(void)
 
 	assert_ok(ob_backup_start(&j, agent, 0));
 	id = strdup(j->job_id);
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 		ob_job_info_free(j);
 		usleep(20000);
 		assert_ok(ob_job_get(&j, agent, id));
@@ -531,7 +531,7 @@ static void test_unreadable_file_gives_a_warning(void **state)
 		spec.is_recursive = 1;
 		if (ob_policy_commit(&pol, a, &spec, 1) < 0 || ob_backup_start(&j, a, 0) < 0)
 			_exit(12);
-		for (i = 0; i < 3000 && j->state == OB_JOB_INPROGRESS; i++) {
+		for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 			char *id = strdup(j->job_id);
 			ob_job_info_free(j);
 			usleep(20000);

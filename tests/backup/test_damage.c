@@ -118,10 +118,11 @@ static int test_point(const char *point, char **report)
 static ob_agent *other_server(void)
 {
 	ob_vault *v;
-	char *cred = NULL, *home = ob_test_path(dir, "home-other");
+	char *cred = NULL, *home;
 
 	if (other)
 		return other;
+	home = ob_test_path(dir, "home-other");
 	assert_ok(ob_vault_open(&v, vault_path));
 	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
 	ob_env_set("OBAGENT_SERVER_NAME", "other-server");

@@ -40,7 +40,7 @@ static ob_job_info *wait_job(ob_agent *a, ob_job_info *j)
 	char *id = strdup(j->job_id);
 	int i;
 
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 		ob_job_info_free(j);
 		usleep(20000);
 		assert_ok(ob_job_get(&j, a, id));

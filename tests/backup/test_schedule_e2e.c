@@ -43,7 +43,7 @@ static int tick(void)
 	assert_ok(ob_schedule_run_due(&j, &next, agent));
 	if (!j)
 		return 0;
-	for (i = 0; i < 3000 && j->state == OB_JOB_INPROGRESS; i++) {
+	for (i = 0; i < 60000 && j->state == OB_JOB_INPROGRESS; i++) {
 		char *id = strdup(j->job_id);
 		ob_job_info_free(j);
 		usleep(10000);
@@ -61,7 +61,7 @@ static int tick(void)
 	{
 		char *lock = ob_test_path(home_dir, "job.lock");
 		int fd = open(lock, O_RDWR);
-		for (i = 0; fd >= 0 && i < 3000 && flock(fd, LOCK_EX | LOCK_NB) != 0; i++)
+		for (i = 0; fd >= 0 && i < 60000 && flock(fd, LOCK_EX | LOCK_NB) != 0; i++)
 			usleep(10000);
 		if (fd >= 0)
 			close(fd);

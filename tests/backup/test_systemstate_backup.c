@@ -17,7 +17,7 @@ static ob_job_info *wait_job(ob_agent *a, ob_job_info *j)
 {
 	int i;
 
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
+	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 		char *id = strdup(j->job_id);
 		ob_job_info_free(j);
 		usleep(20000);

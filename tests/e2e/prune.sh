@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Maintenance end to end: soft-deleted points are purged after 14 days, their space comes
 # back, and maintenance killed with -9 at 20 random moments never loses a kept point:
-# every kept point still restores byte for byte.
+# every kept point still restores byte for byte. No step depends on the machine's speed.
 #   usage: prune.sh /path/to/obagent
 set -euo pipefail
 OB=$1
 RANDOM=7
 work=$(mktemp -d /tmp/obagent-prune-XXXXXX)
-trap 'pkill -9 -f "$work/home" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+pid=""
+# Only the maintenance run we started, by its process id.
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 export OBAGENT_HOME=$work/home OBAGENT_SERVER_NAME=prune-test
 now=$(date -u +%s)
 at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
@@ -54,21 +57,38 @@ check_kept() {
 # every kill lands somewhere inside real work: purging, repacking, rewriting the index, deleting.
 cp -a "$work/vault" "$work/vault.template"
 cp -a "$OBAGENT_HOME" "$work/home.template"
+# A kill lands at a random moment within the time the last whole run took (the first
+# round runs whole to measure it), so kills land however fast or loaded the machine is.
 kills=0
-for round in $(seq 1 60); do
+whole_ms=0
+for round in $(seq 1 200); do
   [ "$kills" -ge 20 ] && break
   rm -rf "$work/vault" "$OBAGENT_HOME"
   cp -a "$work/vault.template" "$work/vault"
   cp -a "$work/home.template" "$OBAGENT_HOME"
+  started=$(now_ms)
   "$OB" maintenance --grace 0 >/dev/null 2>&1 &
   pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 400)))"
-  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
-  wait "$pid" 2>/dev/null || true
+  if [ "$whole_ms" -gt 0 ]; then
+    delay=$(( (RANDOM * 32768 + RANDOM) % whole_ms ))
+    while kill -0 "$pid" 2>/dev/null && [ $(( $(now_ms) - started )) -lt "$delay" ]; do sleep 0.005; done
+    kill -9 "$pid" 2>/dev/null || true
+    rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    # Counted only when the kill ended it (a run that had finished is a zombie that kill -9 'succeeds' on).
+    [ "$rc" -eq 137 ] && kills=$((kills + 1))
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 137 ] || { echo "FAIL: maintenance failed ($rc)"; exit 1; }
+  else
+    wait "$pid" || { echo "FAIL: maintenance failed"; exit 1; }
+    whole_ms=$(( $(now_ms) - started ))
+  fi
+  pid=""
   check_kept                          # right after the kill
   "$OB" maintenance --grace 0 >/dev/null
   check_kept                          # and once a later run has finished the work
 done
+echo "killed maintenance $kills times in $round rounds"
+[ "$kills" -ge 20 ] || { echo "FAIL: only $kills kills landed"; exit 1; }
 "$OB" maintenance --grace 0
 "$OB" maintenance --grace 0
 check_kept
