@@ -316,17 +316,52 @@ static void test_round_trip_every_byte_and_field(void **state)
 	ob_job_info_free(j);
 }
 
+/* A backup of one folder, in this process; returns its point (free it). *pg receives its counters. */
+static char *backup_folder_here_counted(const char *folder, ob_backup_progress *pg)
+{
+	ob_repo repo;
+	ob_backup_source source = { 0 };
+	ob_filespec_input spec = { folder, 0, 1 };
+	ob_backup_params prm;
+	ob_policy *policy;
+	char *point = NULL;
+
+	assert_ok(ob_policy_get(&policy, agent));
+	assert_ok(ob_repo_open(&repo, agent, NULL));
+	memset(pg, 0, sizeof(*pg));
+	source.id = ob_policy_datasource_id(policy, 0);
+	source.name = ob_policy_datasource_name(policy, 0);
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = agent;
+	prm.repo = &repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.kind = "FileFolder";
+	prm.progress = pg;
+	assert_ok(ob_backup_run(&point, &prm));
+	ob_repo_dispose(&repo);
+	ob_policy_free(policy);
+	return point;
+}
+
+/* The same, for a backup that must read every file. */
+static char *backup_folder_here(const char *folder)
+{
+	ob_backup_progress pg;
+	char *point = backup_folder_here_counted(folder, &pg);
+
+	assert_int_equal(atomic_load(&pg.files_failed), 0);
+	return point;
+}
+
 static void test_unchanged_tree_is_not_read_again(void **state)
 {
 	ob_job_info *j1, *j2;
 	uint64_t before, after;
-	ob_repo repo;
 	ob_backup_progress pg;
-	ob_backup_source source = { 0 };
-	ob_filespec_input spec = { src, 0, 1 };
-	ob_backup_params prm;
-	ob_policy *policy;
-	char *point = NULL;
+	char *point;
 
 	(void)state;
 	j1 = backup_now();
@@ -341,25 +376,9 @@ static void test_unchanged_tree_is_not_read_again(void **state)
 	restore_and_compare(j2->recovery_point, "restore2");
 
 	/* In-process, the counters show every file came from the cache: one stat, no read. */
-	assert_ok(ob_policy_get(&policy, agent));
-	assert_ok(ob_repo_open(&repo, agent, NULL));
-	memset(&pg, 0, sizeof(pg));
-	source.id = ob_policy_datasource_id(policy, 0);
-	source.name = ob_policy_datasource_name(policy, 0);
-	source.specs = &spec;
-	source.spec_count = 1;
-	memset(&prm, 0, sizeof(prm));
-	prm.agent = agent;
-	prm.repo = &repo;
-	prm.sources = &source;
-	prm.source_count = 1;
-	prm.kind = "FileFolder";
-	prm.progress = &pg;
-	assert_ok(ob_backup_run(&point, &prm));
+	point = backup_folder_here_counted(src, &pg);
 	assert_int_equal(atomic_load(&pg.files_cached), 11);  /* every regular file of build_tree */
 	free(point);
-	ob_repo_dispose(&repo);
-	ob_policy_free(policy);
 	ob_job_info_free(j1);
 	ob_job_info_free(j2);
 }
@@ -1035,38 +1054,6 @@ static uint64_t bytes_read_by_me(void)
 	at = strstr(buf, "rchar: ");
 	assert_non_null(at);
 	return strtoull(at + 7, NULL, 10);
-}
-
-/* A backup of one folder, in this process; returns its point (free it). */
-static char *backup_folder_here(const char *folder)
-{
-	ob_repo repo;
-	ob_backup_progress pg;
-	ob_backup_source source = { 0 };
-	ob_filespec_input spec = { folder, 0, 1 };
-	ob_backup_params prm;
-	ob_policy *policy;
-	char *point = NULL;
-
-	assert_ok(ob_policy_get(&policy, agent));
-	assert_ok(ob_repo_open(&repo, agent, NULL));
-	memset(&pg, 0, sizeof(pg));
-	source.id = ob_policy_datasource_id(policy, 0);
-	source.name = ob_policy_datasource_name(policy, 0);
-	source.specs = &spec;
-	source.spec_count = 1;
-	memset(&prm, 0, sizeof(prm));
-	prm.agent = agent;
-	prm.repo = &repo;
-	prm.sources = &source;
-	prm.source_count = 1;
-	prm.kind = "FileFolder";
-	prm.progress = &pg;
-	assert_ok(ob_backup_run(&point, &prm));
-	assert_int_equal(atomic_load(&pg.files_failed), 0);
-	ob_repo_dispose(&repo);
-	ob_policy_free(policy);
-	return point;
 }
 
 typedef struct find_ctx {
