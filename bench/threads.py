@@ -7,7 +7,7 @@ Like reap.c it makes itself a child subreaper, so the worker is re-parented to i
 (and waited for). Prints a once-a-second timeline (client phase, worker RSS, CPU % per thread, read
 and written bytes) and then each thread's total user+sys CPU time. Threads are numbered in creation order (t1 is the
 process's main thread); which engine thread is which follows from the code of the revision
-measured (native/jobs.c, backup.c, restore.c): a thread with mostly system time writes or reads.
+measured (native/jobs/jobs.c, backup.c, restore.c): a thread with mostly system time writes or reads.
 """
 import ctypes, os, subprocess, sys, threading, time
 

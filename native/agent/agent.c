@@ -1,9 +1,9 @@
 /* The agent of one server: state folder, registration, passphrase, machine settings. */
-#include "agent_internal.h"
-#include "credentials.h"
-#include "env.h"
-#include "error.h"
-#include "vault_internal.h"
+#include "agent/agent_internal.h"
+#include "vault/credentials.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "vault/vault_internal.h"
 #include "platform/platform.h"
 
 #include <ctype.h>

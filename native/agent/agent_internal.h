@@ -3,8 +3,8 @@
 #define OB_NATIVE_AGENT_INTERNAL_H
 
 #include "obagent/agent.h"
-#include "catalog.h"
-#include "crypto.h"
+#include "catalog/catalog.h"
+#include "vault/crypto.h"
 
 struct ob_agent {
 	char *home;

@@ -1,7 +1,7 @@
 /* Blobs known to be damaged: recorded by tests and readers, stored again by backups. */
-#include "damage.h"
-#include "env.h"
-#include "error.h"
+#include "agent/damage.h"
+#include "util/env.h"
+#include "util/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,8 +10,8 @@
 #ifndef OB_NATIVE_DAMAGE_H
 #define OB_NATIVE_DAMAGE_H
 
-#include "agent_internal.h"
-#include "idset.h"
+#include "agent/agent_internal.h"
+#include "util/idset.h"
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* Library initialisation and version. */
 #include "obagent/common.h"
-#include "util.h"
+#include "util/util.h"
 
 #include <pthread.h>
 #include <stdlib.h>

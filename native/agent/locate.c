@@ -1,9 +1,9 @@
 /* Finding blobs: the catalog's chunk cache for this server, index objects for others. */
-#include "locate.h"
-#include "damage.h"
-#include "error.h"
-#include "idset.h"
-#include "tree.h"
+#include "agent/locate.h"
+#include "agent/damage.h"
+#include "util/error.h"
+#include "util/idset.h"
+#include "vault/tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +76,7 @@ static int sync_catalog(ob_agent *agent, ob_repo *repo, const ob_idset *stored)
 	/*
 	 * Where the index says a blob is wins (maintenance may have moved it to another pack),
 	 * but a copy known damaged never replaces a sound one: a blob the index names twice
-	 * (a damaged copy, and the one a backup stored again) keeps the sound copy (native/damage.h).
+	 * (a damaged copy, and the one a backup stored again) keeps the sound copy (native/agent/damage.h).
 	 */
 #define CACHED_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = chunk.id AND d.pack = chunk.pack)"
 #define NEW_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = excluded.id AND d.pack = excluded.pack)"

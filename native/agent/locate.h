@@ -7,7 +7,7 @@
 #ifndef OB_NATIVE_LOCATE_H
 #define OB_NATIVE_LOCATE_H
 
-#include "repo.h"
+#include "vault/repo.h"
 
 typedef struct ob_blob_loc {
 	uint8_t pack[OB_ID_BYTES];

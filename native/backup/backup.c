@@ -1,12 +1,12 @@
 /* The backup pipeline: scan, chunk, deduplicate, compress, seal, pack, upload; then index and point. */
 #define _GNU_SOURCE
-#include "backup.h"
-#include "damage.h"
-#include "env.h"
-#include "error.h"
-#include "idset.h"
-#include "locate.h"
-#include "tree.h"
+#include "backup/backup.h"
+#include "agent/damage.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "util/idset.h"
+#include "agent/locate.h"
+#include "vault/tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -345,7 +345,7 @@ typedef struct state {
 	cache_update *cache_updates;
 
 	sqlite3_stmt *has_chunk;
-	ob_idset damaged;             /* blobs whose cached copy is damaged: stored again (native/damage.h) */
+	ob_idset damaged;             /* blobs whose cached copy is damaged: stored again (native/agent/damage.h) */
 	int cache_empty;              /* the chunk cache held nothing when the run started */
 	uint64_t generation;          /* the vault generation the caches were checked at */
 	int generation_open;          /* ... while the maintenance run that took it may have been deleting */
@@ -2358,7 +2358,7 @@ stop:
 		error = 0;
 	}
 	{
-		/* Blobs known damaged that the source no longer has: named once (native/damage.h). */
+		/* Blobs known damaged that the source no longer has: named once (native/agent/damage.h). */
 		uint64_t unhealed = 0;
 		if (ob_damage_report_unhealed(&unhealed, prm->agent, prm->on_failed, prm->payload) < 0) {
 			if (prm->on_failed)

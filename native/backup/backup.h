@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 
 #include "obagent/policy.h"
-#include "repo.h"
+#include "vault/repo.h"
 
 typedef struct ob_backup_source {
 	int64_t id;

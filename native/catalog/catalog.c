@@ -1,7 +1,7 @@
 /* The agent's catalog: SQLite, versioned migrations, settings. */
-#include "catalog.h"
-#include "error.h"
-#include "util.h"
+#include "catalog/catalog.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "platform/platform.h"
 
 #include <stdio.h>

@@ -2,15 +2,15 @@
 /* Jobs: records in the catalog, one at a time per server, run by a detached worker process. */
 #include "obagent/job.h"
 #include "obagent/policy.h"
-#include "agent_internal.h"
-#include "backup.h"
-#include "env.h"
-#include "error.h"
-#include "repo.h"
-#include "restore.h"
+#include "agent/agent_internal.h"
+#include "backup/backup.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "vault/repo.h"
+#include "restore/restore.h"
 #include "obagent/systemstate.h"
-#include "jobs_internal.h"
-#include "policy_internal.h"
+#include "jobs/jobs_internal.h"
+#include "policy/policy_internal.h"
 #include "platform/platform.h"
 
 #include <errno.h>

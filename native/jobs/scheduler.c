@@ -1,10 +1,10 @@
 /* The scheduler's step, and retention: which recovery points expire after a backup. */
 #include "obagent/job.h"
 #include "obagent/policy.h"
-#include "agent_internal.h"
-#include "env.h"
-#include "error.h"
-#include "restore.h"
+#include "agent/agent_internal.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "restore/restore.h"
 
 #include <stdio.h>
 #include <stdlib.h>

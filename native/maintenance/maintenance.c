@@ -6,16 +6,16 @@
  * at any moment leaves every kept point restorable.
  */
 #include "obagent/recovery.h"
-#include "agent_internal.h"
-#include "env.h"
-#include "error.h"
-#include "damage.h"
-#include "idset.h"
-#include "jobs_internal.h"
-#include "locate.h"
-#include "restore.h"
-#include "tree.h"
-#include "vault_internal.h"
+#include "agent/agent_internal.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "agent/damage.h"
+#include "util/idset.h"
+#include "jobs/jobs_internal.h"
+#include "agent/locate.h"
+#include "restore/restore.h"
+#include "vault/tree.h"
+#include "vault/vault_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +90,7 @@ static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
 }
 
 /*
- * Copies known damaged (native/damage.h): such a copy is not live when the index
+ * Copies known damaged (native/agent/damage.h): such a copy is not live when the index
  * names another copy of its blob that is not known damaged (a backup stored it
  * again), so that maintenance drops it and keeps the sound one.
  */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../util.h"
+#include "util/util.h"
 
 /** The host name into a malloc'd string. */
 int ob_platform_hostname(char **out);

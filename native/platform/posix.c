@@ -1,7 +1,7 @@
 /* The platform layer for Linux and other POSIX systems. */
 #define _GNU_SOURCE
-#include "platform.h"
-#include "../error.h"
+#include "platform/platform.h"
+#include "util/error.h"
 
 #include <dirent.h>
 #include <dlfcn.h>

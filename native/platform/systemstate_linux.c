@@ -9,9 +9,9 @@
  * changing is copied as read and listed in the report.
  */
 #define _GNU_SOURCE
-#include "../systemstate_internal.h"
-#include "../error.h"
-#include "platform.h"
+#include "systemstate/systemstate_internal.h"
+#include "util/error.h"
+#include "platform/platform.h"
 
 #include <dirent.h>
 #include <errno.h>

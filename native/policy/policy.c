@@ -3,13 +3,13 @@
  * exclusions), grouped by data source (the volume that holds them), kept in
  * the catalog (tables policy, datasource, filespec, policy_removal; migration 3).
  */
-#include "policy_internal.h"
-#include "agent_internal.h"
-#include "crypto.h"
-#include "env.h"
-#include "error.h"
-#include "vault_internal.h"
-#include "util.h"
+#include "policy/policy_internal.h"
+#include "agent/agent_internal.h"
+#include "vault/crypto.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "vault/vault_internal.h"
+#include "util/util.h"
 #include "platform/platform.h"
 
 #include <errno.h>

@@ -21,8 +21,8 @@
  *     frequency does not thin them out.
  *  The flags of all rules that keep a point are or'ed; 0 means prune.
  */
-#include "schedule_internal.h"
-#include "error.h"
+#include "policy/schedule_internal.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

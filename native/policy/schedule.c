@@ -4,8 +4,8 @@
  * form. Also the calendar and local-time helpers that retention.c shares
  * (schedule_internal.h).
  */
-#include "schedule_internal.h"
-#include "error.h"
+#include "policy/schedule_internal.h"
+#include "util/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

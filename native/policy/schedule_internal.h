@@ -10,7 +10,7 @@
 #define OB_NATIVE_SCHEDULE_INTERNAL_H
 
 #include "obagent/schedule.h"
-#include "util.h"
+#include "util/util.h"
 
 #include <stdint.h>
 

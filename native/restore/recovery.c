@@ -1,15 +1,15 @@
 /* Recovery points: listing, usage, and restoring items into a folder. */
 #define _GNU_SOURCE
 #include "obagent/recovery.h"
-#include "agent_internal.h"
-#include "damage.h"
-#include "env.h"
-#include "error.h"
-#include "idset.h"
-#include "locate.h"
-#include "repo.h"
-#include "restore.h"
-#include "tree.h"
+#include "agent/agent_internal.h"
+#include "agent/damage.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "util/idset.h"
+#include "agent/locate.h"
+#include "vault/repo.h"
+#include "restore/restore.h"
+#include "vault/tree.h"
 #include "platform/platform.h"
 
 #include <errno.h>
@@ -928,7 +928,7 @@ int ob_recovery_search(ob_recoverable_item ***out, size_t *out_count, ob_recover
  * damaged (nothing under it can be restored from this point). A subtree is
  * skipped when met again only if nothing under it was damaged, so that every
  * path to damage is named. On this server, each damaged copy is recorded in the
- * catalog (native/damage.h), so that the next backup stores it again.
+ * catalog (native/agent/damage.h), so that the next backup stores it again.
  */
 
 typedef struct bad_blob {
@@ -996,7 +996,7 @@ static const char *bad_problem(const test_ctx *t, const uint8_t *id)
 	return "damaged";
 }
 
-/* On this server, remember the damaged copy and the item that needs it (native/damage.h). */
+/* On this server, remember the damaged copy and the item that needs it (native/agent/damage.h). */
 static void test_record(test_ctx *t, int type, const uint8_t *id, const char *path, const char *problem)
 {
 	ob_blob_loc loc;

@@ -1,9 +1,9 @@
 /* Restoring items of a recovery point: a tree walker and worker threads writing chunks in place. */
 #define _GNU_SOURCE
-#include "restore.h"
-#include "env.h"
-#include "error.h"
-#include "tree.h"
+#include "restore/restore.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "vault/tree.h"
 #include "platform/platform.h"
 
 #include <dirent.h>

@@ -9,8 +9,8 @@
 #define OB_NATIVE_RESTORE_H
 
 #include "obagent/recovery.h"
-#include "backup.h"
-#include "locate.h"
+#include "backup/backup.h"
+#include "agent/locate.h"
 
 /* The job's live counters (bytes_scanned counts the bytes to restore as they are found). */
 typedef ob_backup_progress ob_restore_progress;
@@ -53,7 +53,7 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 /** Write a point's deletion marker (soft delete). */
 int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now);
 
-/** Soft-delete the points the retention policy no longer keeps (native/service.c). */
+/** Soft-delete the points the retention policy no longer keeps (native/jobs/scheduler.c). */
 int ob_retention_apply(ob_agent *agent, ob_repo *repo, int64_t now, size_t *out_expired);
 int ob_retention_apply_kind(ob_agent *agent, ob_repo *repo, const char *kind, int64_t now, size_t *out_expired);
 /** Free one recovery point record. */

@@ -4,11 +4,11 @@
  * decisions (create-only puts, blocks, retries, error mapping, leases).
  */
 #include "obagent/sys/azure.h"
-#include "azure_sign.h"
-#include "azure_xml.h"
-#include "env.h"
-#include "error.h"
-#include "util.h"
+#include "storage/azure_sign.h"
+#include "storage/azure_xml.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <pthread.h>

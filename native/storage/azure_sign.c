@@ -1,6 +1,6 @@
 /* Azure Blob SharedKey signing, service SAS and URL encoding (no I/O). */
-#include "azure_sign.h"
-#include "error.h"
+#include "storage/azure_sign.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

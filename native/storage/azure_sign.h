@@ -1,12 +1,12 @@
 /*
  * Internal: Azure Blob request signing (SharedKey), service SAS and URL encoding.
  * Pure functions with no I/O, so that the golden vectors that Azurite accepted
- * (design reference storage.md) test them offline (tests/vault/test_azure_sign.c).
+ * (design reference storage.md) test them offline (tests/storage/test_azure_sign.c).
  */
 #ifndef OB_NATIVE_AZURE_SIGN_H
 #define OB_NATIVE_AZURE_SIGN_H
 
-#include "util.h"
+#include "util/util.h"
 
 #include <stddef.h>
 #include <stdint.h>

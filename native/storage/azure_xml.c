@@ -1,7 +1,7 @@
 /* A strict, small XML tokenizer for Azure Blob's enumeration results and error bodies. */
-#include "azure_xml.h"
-#include "error.h"
-#include "util.h"
+#include "storage/azure_xml.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>

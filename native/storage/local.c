@@ -1,7 +1,7 @@
 /* The local-directory storage back end: one file per object, create-only puts. */
 #include "obagent/sys/backend.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "platform/platform.h"
 
 #include <dirent.h>

@@ -5,9 +5,9 @@
  * local time, so it switches at the work-hour boundaries. Retry and throttling
  * wrap a back end instead of living inside it.
  */
-#include "backend_throttle.h"
-#include "env.h"
-#include "error.h"
+#include "storage/throttle.h"
+#include "util/env.h"
+#include "util/error.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Internal: bandwidth throttling as a back end wrapper (native/backend_throttle.c). */
+/* Internal: bandwidth throttling as a back end wrapper (native/storage/throttle.c). */
 #ifndef OB_NATIVE_BACKEND_THROTTLE_H
 #define OB_NATIVE_BACKEND_THROTTLE_H
 

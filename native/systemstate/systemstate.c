@@ -4,9 +4,9 @@
  * (platform/systemstate_linux.c). docs/SYSTEMSTATE.md.
  */
 #include "obagent/systemstate.h"
-#include "systemstate_internal.h"
-#include "error.h"
-#include "env.h"
+#include "systemstate/systemstate_internal.h"
+#include "util/error.h"
+#include "util/env.h"
 #include "platform/platform.h"
 
 #include <errno.h>

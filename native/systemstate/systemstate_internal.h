@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "util/util.h"
 
 /** One capture in progress. */
 typedef struct ob_ss {

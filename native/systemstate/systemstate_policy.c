@@ -1,10 +1,10 @@
 /* The System State policy: a policy of its own (kind SystemState), with a schedule and a retention. */
 #include "obagent/policy.h"
-#include "agent_internal.h"
-#include "env.h"
-#include "error.h"
-#include "restore.h"
-#include "vault_internal.h"
+#include "agent/agent_internal.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "restore/restore.h"
+#include "vault/vault_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The library's environment variables, with host overrides, and its clock. */
-#include "env.h"
-#include "error.h"
-#include "util.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #include <pthread.h>
 #include <stdlib.h>

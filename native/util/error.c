@@ -1,5 +1,5 @@
 /* The thread-local last error and the names of the pinned codes. */
-#include "error.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <stdarg.h>

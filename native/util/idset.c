@@ -1,6 +1,6 @@
 /* A set of 32-byte ids. Ids are keyed hashes or SHA-256 values: their first bytes are the hash. */
-#include "idset.h"
-#include "error.h"
+#include "util/idset.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Strings, growable buffers, encodings, times and the key=value record format. */
-#include "util.h"
-#include "error.h"
+#include "util/util.h"
+#include "util/error.h"
 
 #include <ctype.h>
 #include <errno.h>

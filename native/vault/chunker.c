@@ -1,6 +1,6 @@
 /* Content-defined chunking with a keyed Gear table and normalised masks. */
-#include "chunker.h"
-#include "crypto.h"
+#include "vault/chunker.h"
+#include "vault/crypto.h"
 
 #include <string.h>
 

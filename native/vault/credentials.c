@@ -1,6 +1,6 @@
 /* Vault credentials files: a strict reader and a writer for one flat XML shape. */
-#include "credentials.h"
-#include "error.h"
+#include "vault/credentials.h"
+#include "util/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

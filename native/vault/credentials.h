@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "crypto.h"
-#include "util.h"
+#include "vault/crypto.h"
+#include "util/util.h"
 
 #define OB_CREDENTIALS_VERSION 1
 #define OB_CREDENTIALS_EXTENSION ".VaultCredentials"

@@ -1,6 +1,6 @@
 /* Cryptography over OpenSSL 3: scrypt, AES-256-GCM, Ed25519, SHA-256, HMAC. */
-#include "crypto.h"
-#include "error.h"
+#include "vault/crypto.h"
+#include "util/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "util/util.h"
 
 #define OB_AEAD_KEY_BYTES 32
 #define OB_AEAD_NONCE_BYTES 12

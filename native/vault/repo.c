@@ -1,7 +1,7 @@
 /* One server's area of a vault: keys, sealed blobs and objects, packs, index objects. */
-#include "repo.h"
-#include "error.h"
-#include "backend_throttle.h"
+#include "vault/repo.h"
+#include "util/error.h"
+#include "storage/throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

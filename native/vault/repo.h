@@ -8,9 +8,9 @@
 #define OB_NATIVE_REPO_H
 
 
-#include "agent_internal.h"
-#include "chunker.h"
-#include "vault_internal.h"
+#include "agent/agent_internal.h"
+#include "vault/chunker.h"
+#include "vault/vault_internal.h"
 
 #define OB_ID_BYTES 32
 #define OB_BLOB_DATA 0

@@ -1,6 +1,6 @@
 /* Tree blobs: the encoding of folder entries, sorted by name. */
-#include "tree.h"
-#include "error.h"
+#include "vault/tree.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "util/util.h"
 
 #define OB_TREE_FILE 1
 #define OB_TREE_DIR 2

@@ -1,10 +1,10 @@
 /* Vaults: creation, the config, credentials files and security PINs. */
 #include "obagent/vault.h"
 #include "obagent/sys/azure.h"
-#include "vault_internal.h"
-#include "credentials.h"
-#include "env.h"
-#include "error.h"
+#include "vault/vault_internal.h"
+#include "vault/credentials.h"
+#include "util/env.h"
+#include "util/error.h"
 #include "platform/platform.h"
 
 #include <ctype.h>

@@ -6,8 +6,8 @@
 #define OB_NATIVE_VAULT_INTERNAL_H
 
 #include "obagent/sys/backend.h"
-#include "crypto.h"
-#include "util.h"
+#include "vault/crypto.h"
+#include "util/util.h"
 
 #define OB_VAULT_FORMAT 1
 

@@ -7,8 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "locate.h"
-#include "repo.h"
+#include "agent/locate.h"
+#include "vault/repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>

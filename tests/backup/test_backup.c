@@ -7,12 +7,12 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "backup.h"
-#include "agent_internal.h"
-#include "catalog.h"
-#include "locate.h"
-#include "restore.h"
-#include "tree.h"
+#include "backup/backup.h"
+#include "agent/agent_internal.h"
+#include "catalog/catalog.h"
+#include "agent/locate.h"
+#include "restore/restore.h"
+#include "vault/tree.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "vault_internal.h"
+#include "vault/vault_internal.h"
 #include "obagent/sys/azure.h"
 
 #include <stdio.h>

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "credentials.h"
-#include "repo.h"
-#include "tree.h"
-#include "util.h"
+#include "vault/credentials.h"
+#include "vault/repo.h"
+#include "vault/tree.h"
+#include "util/util.h"
 
 static int count_cb(const ob_entry *e, void *payload)
 {

@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "crypto.h"
+#include "vault/crypto.h"
 
 #include <dirent.h>
 #include <fcntl.h>

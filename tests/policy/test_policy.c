@@ -5,8 +5,8 @@
  */
 #include "testutil.h"
 #include "obagent/policy.h"
-#include "agent_internal.h"
-#include "policy_internal.h"
+#include "agent/agent_internal.h"
+#include "policy/policy_internal.h"
 #include "platform/platform.h"
 
 #include <stdio.h>

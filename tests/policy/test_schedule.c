@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 #include "obagent/schedule.h"
-#include "util.h"
+#include "util/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "repo.h"
-#include "tree.h"
+#include "vault/repo.h"
+#include "vault/tree.h"
 #include "platform/platform.h"
 
 #include <dirent.h>

@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 #include "conformance.h"
-#include "azure_xml.h"
+#include "storage/azure_xml.h"
 #include "obagent/sys/azure.h"
 
 #include <arpa/inet.h>

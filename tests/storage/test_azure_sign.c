@@ -4,8 +4,8 @@
  * listing parser on valid, truncated, garbage and mutated input.
  */
 #include "testutil.h"
-#include "azure_sign.h"
-#include "azure_xml.h"
+#include "storage/azure_sign.h"
+#include "storage/azure_xml.h"
 #include "obagent/sys/azure.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Bandwidth throttling: the rate in force switches at the work-hour boundaries, and a small limit holds. */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "backend_throttle.h"
+#include "storage/throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "obagent.h"
-#include "repo.h"
-#include "vault_internal.h"
+#include "vault/repo.h"
+#include "vault/vault_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The error machinery: thread-local last error, pinned codes, env overrides. */
 #include "testutil.h"
-#include "error.h"
-#include "env.h"
+#include "util/error.h"
+#include "util/env.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* Encodings, times and the key=value record format (round trips and garbage). */
 #include "testutil.h"
-#include "util.h"
+#include "util/util.h"
 #include "platform/platform.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Content-defined chunking: bounds, determinism, and boundaries that survive an insertion. */
 #include "testutil.h"
-#include "chunker.h"
+#include "vault/chunker.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* The vault credentials file: round trip, and valid, expired, truncated, tampered and garbage input. */
 #include "testutil.h"
-#include "credentials.h"
+#include "vault/credentials.h"
 
 #include <stdlib.h>
 #include <string.h>

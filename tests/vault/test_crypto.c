@@ -1,6 +1,6 @@
 /* KDF, AEAD, key wrapping and signatures: known answers, round trips, tampering. */
 #include "testutil.h"
-#include "crypto.h"
+#include "vault/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>

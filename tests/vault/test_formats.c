@@ -4,9 +4,9 @@
  * tampered and garbage input, which must fail cleanly (never crash, never pass).
  */
 #include "testutil.h"
-#include "repo.h"
-#include "crypto.h"
-#include "tree.h"
+#include "vault/repo.h"
+#include "vault/crypto.h"
+#include "vault/tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * nothing of their contents. Writes are create-only: put never replaces an object
  * (OB_EEXISTS), and an object becomes visible whole or not at all. Retry,
  * throttling and logging wrap a back end instead of living inside it.
- * Every back end passes the conformance suite in tests/vault/test_conformance.c.
+ * Every back end passes the conformance suite in tests/storage/test_conformance.c.
  */
 #ifndef OBAGENT_SYS_BACKEND_H
 #define OBAGENT_SYS_BACKEND_H
