@@ -1,0 +1,155 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace OBAgent.Interop
+{
+    internal static partial class Native
+    {
+        // agent.h
+
+        /// <summary>Open the agent; home null means OBAGENT_HOME or the default state folder.</summary>
+        internal static AgentHandle AgentOpen(string home)
+        {
+            AgentHandle agent;
+            int rc = NativeMethods.ob_agent_open(out agent, Utf8.ToNative(home));
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                agent.Dispose();
+                throw failure;
+            }
+            return agent;
+        }
+
+        internal static string AgentHome(AgentHandle agent)
+        {
+            return Utf8.FromNative(NativeMethods.ob_agent_home(agent));
+        }
+
+        internal static string AgentServerName(AgentHandle agent)
+        {
+            return Utf8.FromNative(NativeMethods.ob_agent_server_name(agent));
+        }
+
+        private static RegistrationInfo TakeRegistration(IntPtr p)
+        {
+            try
+            {
+                var raw = (ObRegistrationNative)Marshal.PtrToStructure(p, typeof(ObRegistrationNative));
+                return new RegistrationInfo
+                {
+                    VaultName = Utf8.FromNative(raw.vault_name),
+                    VaultId = Utf8.FromNative(raw.vault_id),
+                    VaultLocation = Utf8.FromNative(raw.vault_location),
+                    StorageType = Utf8.FromNative(raw.storage_type),
+                    ServerName = Utf8.FromNative(raw.server_name),
+                    ServerId = Utf8.FromNative(raw.server_id),
+                    RegisteredAt = FromUnix(raw.registered_at),
+                };
+            }
+            finally
+            {
+                NativeMethods.ob_registration_free(p);
+            }
+        }
+
+        internal static RegistrationInfo AgentRegister(AgentHandle agent, string credentialsPath)
+        {
+            IntPtr reg;
+            int rc = NativeMethods.ob_agent_register(out reg, agent, Utf8.ToNative(credentialsPath));
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_registration_free(reg);
+                throw failure;
+            }
+            return TakeRegistration(reg);
+        }
+
+        /// <summary>The current registration, or null when the server is not registered (OB_ENOTREG).</summary>
+        internal static RegistrationInfo AgentRegistration(AgentHandle agent)
+        {
+            IntPtr reg;
+            int rc = NativeMethods.ob_agent_registration(out reg, agent);
+            if (rc == -14)
+            {
+                NativeMethods.ob_registration_free(reg);
+                NativeMethods.ob_error_clear();
+                return null;
+            }
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_registration_free(reg);
+                throw failure;
+            }
+            return TakeRegistration(reg);
+        }
+
+        internal static void AgentSetPassphrase(AgentHandle agent, SecretBytes passphrase, string securityPin)
+        {
+            Check(NativeMethods.ob_agent_set_passphrase(agent, passphrase.Pointer,
+                new UIntPtr((uint)passphrase.Length), Utf8.ToNative(securityPin)));
+        }
+
+        internal static MachineSettingsInfo AgentSettings(AgentHandle agent)
+        {
+            IntPtr p;
+            int rc = NativeMethods.ob_agent_settings(out p, agent);
+            if (rc < 0)
+            {
+                OBAgentException failure = Failure(rc);
+                NativeMethods.ob_machine_settings_free(p);
+                throw failure;
+            }
+            try
+            {
+                var raw = (ObMachineSettingsNative)Marshal.PtrToStructure(p, typeof(ObMachineSettingsNative));
+                return new MachineSettingsInfo
+                {
+                    ProxyEnabled = raw.proxy_enabled != 0,
+                    ProxyServer = Utf8.FromNative(raw.proxy_server),
+                    ProxyPort = raw.proxy_port,
+                    ProxyUsername = Utf8.FromNative(raw.proxy_username),
+                    ProxyHasPassword = raw.proxy_has_password != 0,
+                    EncryptionKeySet = raw.encryption_key_set != 0,
+                    ThrottleEnabled = raw.throttle_enabled != 0,
+                    WorkDays = raw.work_days,
+                    StartWorkMinute = raw.start_work_minute,
+                    EndWorkMinute = raw.end_work_minute,
+                    WorkHourBandwidth = raw.work_hour_bandwidth,
+                    NonWorkHourBandwidth = raw.non_work_hour_bandwidth,
+                };
+            }
+            finally
+            {
+                NativeMethods.ob_machine_settings_free(p);
+            }
+        }
+
+        /// <summary>Use a proxy; password may be null (no password).</summary>
+        internal static void AgentSetProxy(AgentHandle agent, string server, int port, string username, SecretBytes password)
+        {
+            Check(NativeMethods.ob_agent_set_proxy(agent, Utf8.ToNative(server), port, Utf8.ToNative(username),
+                password == null ? IntPtr.Zero : password.Pointer,
+                new UIntPtr(password == null ? 0u : (uint)password.Length)));
+        }
+
+        internal static void AgentSetNoProxy(AgentHandle agent)
+        {
+            Check(NativeMethods.ob_agent_set_no_proxy(agent));
+        }
+
+        internal static void AgentSetThrottle(AgentHandle agent, uint workDays, int startMinute, int endMinute,
+            uint workBandwidth, uint nonWorkBandwidth)
+        {
+            Check(NativeMethods.ob_agent_set_throttle(agent, workDays, startMinute, endMinute, workBandwidth, nonWorkBandwidth));
+        }
+
+        internal static void AgentSetNoThrottle(AgentHandle agent)
+        {
+            Check(NativeMethods.ob_agent_set_no_throttle(agent));
+        }
+    }
+}
