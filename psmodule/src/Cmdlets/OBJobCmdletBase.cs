@@ -129,7 +129,7 @@ namespace OBAgent.Commands
             int code = job.ErrorCode;
             string message = job.ErrorMessage;
             if (code == 0)
-                code = job.State == Aborted ? -9 : -1;
+                code = (int)(job.State == Aborted ? ErrorCode.Cancelled : ErrorCode.Error);
             if (string.IsNullOrEmpty(message))
                 message = job.State == Aborted ? texts.Aborted : texts.Failed;
             ErrorRecord record = ErrorMap.ToErrorRecord(JobFailure(code, message), job.JobId);

@@ -21,7 +21,7 @@ namespace OBAgent.Commands
     ///
     /// Managed refusals (InvalidArgument): RetentionRuleSwitchMissing (weekly parameters without
     /// -RetentionWeeklyPolicy), RetentionRuleIncomplete (-RetentionWeeklyPolicy without
-    /// -RetentionWeeks), MonthDayNotValid, TimeOfDayNotWholeMinute (Commands/Protection.cs).
+    /// -RetentionWeeks), MonthDayNotValid, TimeOfDayNotWholeMinute (Mapping/Protection.cs).
     /// </summary>
     [Cmdlet(VerbsCommon.New, "OBRetentionPolicy", DefaultParameterSetName = "Daily")]
     [OutputType(typeof(OBRetentionPolicy))]

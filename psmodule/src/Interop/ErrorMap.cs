@@ -31,7 +31,7 @@ namespace OBAgent.Interop
     ///
     /// The FullyQualifiedErrorId that PowerShell shows is "ErrorId,OBAgent.Commands.&lt;Cmdlet&gt;Command".
     /// ErrorIds never change once published; the managed-only refusals made by the cmdlets
-    /// themselves (e.g. VaultCredentialsPathNotAbsolute) are listed in Commands/.
+    /// themselves (e.g. VaultCredentialsPathNotAbsolute) are listed in Cmdlets/OBCmdletBase.cs and beside the cmdlets.
     /// </summary>
     internal static class ErrorMap
     {
@@ -42,37 +42,37 @@ namespace OBAgent.Interop
             internal readonly string ErrorId;
             internal readonly ErrorCategory Category;
 
-            internal Entry(int code, string name, string errorId, ErrorCategory category)
+            internal Entry(ErrorCode code, string name, string errorId, ErrorCategory category)
             {
-                Code = code;
+                Code = (int)code;
                 Name = name;
                 ErrorId = errorId;
                 Category = category;
             }
         }
 
-        private static readonly Entry Unknown = new Entry(-1, "OB_ERROR", "OBAgentError", ErrorCategory.NotSpecified);
+        private static readonly Entry Unknown = new Entry(ErrorCode.Error, "OB_ERROR", "OBAgentError", ErrorCategory.NotSpecified);
 
         private static readonly Entry[] Table =
         {
             Unknown,
-            new Entry(-2, "OB_EINVALID", "InvalidInput", ErrorCategory.InvalidArgument),
-            new Entry(-3, "OB_ENOTFOUND", "NotFound", ErrorCategory.ObjectNotFound),
-            new Entry(-4, "OB_EEXISTS", "AlreadyExists", ErrorCategory.ResourceExists),
-            new Entry(-5, "OB_EAUTH", "AuthenticationFailed", ErrorCategory.AuthenticationError),
-            new Entry(-6, "OB_EPASSPHRASE", "PassphraseIncorrect", ErrorCategory.AuthenticationError),
-            new Entry(-7, "OB_ECORRUPT", "DataCorrupt", ErrorCategory.InvalidData),
-            new Entry(-8, "OB_ELOCKED", "ResourceLocked", ErrorCategory.ResourceBusy),
-            new Entry(-9, "OB_ECANCELLED", "OperationCancelled", ErrorCategory.OperationStopped),
-            new Entry(-10, "OB_EIO", "IOFailure", ErrorCategory.WriteError),
-            new Entry(-11, "OB_ENOSPC", "NoSpaceLeft", ErrorCategory.WriteError),
-            new Entry(-12, "OB_EEXPIRED", "Expired", ErrorCategory.SecurityError),
-            new Entry(-13, "OB_EACCESS", "AccessDenied", ErrorCategory.PermissionDenied),
-            new Entry(-14, "OB_ENOTREG", "ServerNotRegistered", ErrorCategory.InvalidOperation),
-            new Entry(-15, "OB_ENOMEM", "OutOfMemory", ErrorCategory.ResourceUnavailable),
-            new Entry(-16, "OB_ESUPERSEDED", "VaultCredentialsSuperseded", ErrorCategory.InvalidArgument),
-            new Entry(-17, "OB_EFOREIGN", "RegisteredToAnotherVault", ErrorCategory.InvalidOperation),
-            new Entry(-18, "OB_ENOKEY", "EncryptionPassphraseNotSet", ErrorCategory.InvalidOperation),
+            new Entry(ErrorCode.Invalid, "OB_EINVALID", "InvalidInput", ErrorCategory.InvalidArgument),
+            new Entry(ErrorCode.NotFound, "OB_ENOTFOUND", "NotFound", ErrorCategory.ObjectNotFound),
+            new Entry(ErrorCode.Exists, "OB_EEXISTS", "AlreadyExists", ErrorCategory.ResourceExists),
+            new Entry(ErrorCode.Auth, "OB_EAUTH", "AuthenticationFailed", ErrorCategory.AuthenticationError),
+            new Entry(ErrorCode.Passphrase, "OB_EPASSPHRASE", "PassphraseIncorrect", ErrorCategory.AuthenticationError),
+            new Entry(ErrorCode.Corrupt, "OB_ECORRUPT", "DataCorrupt", ErrorCategory.InvalidData),
+            new Entry(ErrorCode.Locked, "OB_ELOCKED", "ResourceLocked", ErrorCategory.ResourceBusy),
+            new Entry(ErrorCode.Cancelled, "OB_ECANCELLED", "OperationCancelled", ErrorCategory.OperationStopped),
+            new Entry(ErrorCode.IO, "OB_EIO", "IOFailure", ErrorCategory.WriteError),
+            new Entry(ErrorCode.NoSpace, "OB_ENOSPC", "NoSpaceLeft", ErrorCategory.WriteError),
+            new Entry(ErrorCode.Expired, "OB_EEXPIRED", "Expired", ErrorCategory.SecurityError),
+            new Entry(ErrorCode.Access, "OB_EACCESS", "AccessDenied", ErrorCategory.PermissionDenied),
+            new Entry(ErrorCode.NotRegistered, "OB_ENOTREG", "ServerNotRegistered", ErrorCategory.InvalidOperation),
+            new Entry(ErrorCode.NoMemory, "OB_ENOMEM", "OutOfMemory", ErrorCategory.ResourceUnavailable),
+            new Entry(ErrorCode.Superseded, "OB_ESUPERSEDED", "VaultCredentialsSuperseded", ErrorCategory.InvalidArgument),
+            new Entry(ErrorCode.Foreign, "OB_EFOREIGN", "RegisteredToAnotherVault", ErrorCategory.InvalidOperation),
+            new Entry(ErrorCode.NoKey, "OB_ENOKEY", "EncryptionPassphraseNotSet", ErrorCategory.InvalidOperation),
         };
 
         private static Entry Find(int code)

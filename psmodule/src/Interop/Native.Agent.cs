@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
@@ -11,15 +10,7 @@ namespace OBAgent.Interop
         /// <summary>Open the agent; home null means OBAGENT_HOME or the default state folder.</summary>
         internal static AgentHandle AgentOpen(string home)
         {
-            AgentHandle agent;
-            int rc = NativeMethods.ob_agent_open(out agent, Utf8.ToNative(home));
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                agent.Dispose();
-                throw failure;
-            }
-            return agent;
+            return Open((out AgentHandle agent) => NativeMethods.ob_agent_open(out agent, Utf8.ToNative(home)));
         }
 
         internal static string AgentHome(AgentHandle agent)
@@ -32,59 +23,32 @@ namespace OBAgent.Interop
             return Utf8.FromNative(NativeMethods.ob_agent_server_name(agent));
         }
 
-        private static RegistrationInfo TakeRegistration(IntPtr p)
+        private static RegistrationInfo ReadRegistration(IntPtr p)
         {
-            try
+            var raw = Marshal.PtrToStructure<ObRegistrationNative>(p);
+            return new RegistrationInfo
             {
-                var raw = (ObRegistrationNative)Marshal.PtrToStructure(p, typeof(ObRegistrationNative));
-                return new RegistrationInfo
-                {
-                    VaultName = Utf8.FromNative(raw.vault_name),
-                    VaultId = Utf8.FromNative(raw.vault_id),
-                    VaultLocation = Utf8.FromNative(raw.vault_location),
-                    StorageType = Utf8.FromNative(raw.storage_type),
-                    ServerName = Utf8.FromNative(raw.server_name),
-                    ServerId = Utf8.FromNative(raw.server_id),
-                    RegisteredAt = FromUnix(raw.registered_at),
-                };
-            }
-            finally
-            {
-                NativeMethods.ob_registration_free(p);
-            }
+                VaultName = Utf8.FromNative(raw.vault_name),
+                VaultId = Utf8.FromNative(raw.vault_id),
+                VaultLocation = Utf8.FromNative(raw.vault_location),
+                StorageType = Utf8.FromNative(raw.storage_type),
+                ServerName = Utf8.FromNative(raw.server_name),
+                ServerId = Utf8.FromNative(raw.server_id),
+                RegisteredAt = FromUnix(raw.registered_at),
+            };
         }
 
         internal static RegistrationInfo AgentRegister(AgentHandle agent, string credentialsPath)
         {
-            IntPtr reg;
-            int rc = NativeMethods.ob_agent_register(out reg, agent, Utf8.ToNative(credentialsPath));
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_registration_free(reg);
-                throw failure;
-            }
-            return TakeRegistration(reg);
+            return Take((out IntPtr reg) => NativeMethods.ob_agent_register(out reg, agent, Utf8.ToNative(credentialsPath)),
+                NativeMethods.ob_registration_free, ReadRegistration);
         }
 
         /// <summary>The current registration, or null when the server is not registered (OB_ENOTREG).</summary>
         internal static RegistrationInfo AgentRegistration(AgentHandle agent)
         {
-            IntPtr reg;
-            int rc = NativeMethods.ob_agent_registration(out reg, agent);
-            if (rc == -14)
-            {
-                NativeMethods.ob_registration_free(reg);
-                NativeMethods.ob_error_clear();
-                return null;
-            }
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_registration_free(reg);
-                throw failure;
-            }
-            return TakeRegistration(reg);
+            return Take((out IntPtr reg) => NativeMethods.ob_agent_registration(out reg, agent),
+                NativeMethods.ob_registration_free, ReadRegistration, ErrorCode.NotRegistered);
         }
 
         internal static void AgentSetPassphrase(AgentHandle agent, SecretBytes passphrase, string securityPin)
@@ -93,39 +57,30 @@ namespace OBAgent.Interop
                 new UIntPtr((uint)passphrase.Length), Utf8.ToNative(securityPin)));
         }
 
+        private static MachineSettingsInfo ReadMachineSettings(IntPtr p)
+        {
+            var raw = Marshal.PtrToStructure<ObMachineSettingsNative>(p);
+            return new MachineSettingsInfo
+            {
+                ProxyEnabled = raw.proxy_enabled != 0,
+                ProxyServer = Utf8.FromNative(raw.proxy_server),
+                ProxyPort = raw.proxy_port,
+                ProxyUsername = Utf8.FromNative(raw.proxy_username),
+                ProxyHasPassword = raw.proxy_has_password != 0,
+                EncryptionKeySet = raw.encryption_key_set != 0,
+                ThrottleEnabled = raw.throttle_enabled != 0,
+                WorkDays = raw.work_days,
+                StartWorkMinute = raw.start_work_minute,
+                EndWorkMinute = raw.end_work_minute,
+                WorkHourBandwidth = raw.work_hour_bandwidth,
+                NonWorkHourBandwidth = raw.non_work_hour_bandwidth,
+            };
+        }
+
         internal static MachineSettingsInfo AgentSettings(AgentHandle agent)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_agent_settings(out p, agent);
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_machine_settings_free(p);
-                throw failure;
-            }
-            try
-            {
-                var raw = (ObMachineSettingsNative)Marshal.PtrToStructure(p, typeof(ObMachineSettingsNative));
-                return new MachineSettingsInfo
-                {
-                    ProxyEnabled = raw.proxy_enabled != 0,
-                    ProxyServer = Utf8.FromNative(raw.proxy_server),
-                    ProxyPort = raw.proxy_port,
-                    ProxyUsername = Utf8.FromNative(raw.proxy_username),
-                    ProxyHasPassword = raw.proxy_has_password != 0,
-                    EncryptionKeySet = raw.encryption_key_set != 0,
-                    ThrottleEnabled = raw.throttle_enabled != 0,
-                    WorkDays = raw.work_days,
-                    StartWorkMinute = raw.start_work_minute,
-                    EndWorkMinute = raw.end_work_minute,
-                    WorkHourBandwidth = raw.work_hour_bandwidth,
-                    NonWorkHourBandwidth = raw.non_work_hour_bandwidth,
-                };
-            }
-            finally
-            {
-                NativeMethods.ob_machine_settings_free(p);
-            }
+            return Take((out IntPtr p) => NativeMethods.ob_agent_settings(out p, agent),
+                NativeMethods.ob_machine_settings_free, ReadMachineSettings);
         }
 
         /// <summary>Use a proxy; password may be null (no password).</summary>

@@ -15,7 +15,7 @@ namespace OBAgent.Interop
 
         private static JobInfo ReadJob(IntPtr p)
         {
-            var raw = (ObJobInfoNative)Marshal.PtrToStructure(p, typeof(ObJobInfoNative));
+            var raw = Marshal.PtrToStructure<ObJobInfoNative>(p);
             return new JobInfo
             {
                 JobId = Utf8.FromNative(raw.job_id),
@@ -39,92 +39,47 @@ namespace OBAgent.Interop
             };
         }
 
-        private static JobInfo TakeJob(int rc, IntPtr p)
+        /// <summary>Run a call that hands out one ob_job_info, and return it read (null when absent).</summary>
+        private static JobInfo TakeJob(MakeCall<IntPtr> call, ErrorCode? absent = null)
         {
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_job_info_free(p);
-                throw failure;
-            }
-            try
-            {
-                return ReadJob(p);
-            }
-            finally
-            {
-                NativeMethods.ob_job_info_free(p);
-            }
+            return Take(call, NativeMethods.ob_job_info_free, ReadJob, absent);
         }
 
         /// <summary>Start a backup job of the committed policy; retainUntil in seconds since 1970 UTC, 0 for none.</summary>
         internal static JobInfo BackupStart(AgentHandle agent, long retainUntil)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_backup_start(out p, agent, retainUntil);
-            return TakeJob(rc, p);
+            return TakeJob((out IntPtr p) => NativeMethods.ob_backup_start(out p, agent, retainUntil));
         }
 
         /// <summary>Start a System State backup job (capture, then back up the capture).</summary>
         internal static JobInfo SystemStateBackupStart(AgentHandle agent)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_systemstate_backup_start(out p, agent);
-            return TakeJob(rc, p);
+            return TakeJob((out IntPtr p) => NativeMethods.ob_systemstate_backup_start(out p, agent));
         }
 
         internal static JobInfo JobGet(AgentHandle agent, string jobId)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_job_get(out p, agent, Utf8.ToNative(jobId));
-            return TakeJob(rc, p);
+            return TakeJob((out IntPtr p) => NativeMethods.ob_job_get(out p, agent, Utf8.ToNative(jobId)));
         }
 
         /// <summary>The job once it has ended, or as it stands after timeoutMs (it returns at the job's end, not after a fixed sleep).</summary>
         internal static JobInfo JobWait(AgentHandle agent, string jobId, int timeoutMs)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_job_wait(out p, agent, Utf8.ToNative(jobId), (uint)Math.Max(0, timeoutMs));
-            return TakeJob(rc, p);
+            return TakeJob((out IntPtr p) => NativeMethods.ob_job_wait(out p, agent, Utf8.ToNative(jobId), (uint)Math.Max(0, timeoutMs)));
         }
 
         /// <summary>The job in progress, or null when none is.</summary>
         internal static JobInfo JobCurrent(AgentHandle agent)
         {
-            IntPtr p;
-            int rc = NativeMethods.ob_job_current(out p, agent);
-            if (rc == NotFound)
-            {
-                NativeMethods.ob_job_info_free(p);
-                NativeMethods.ob_error_clear();
-                return null;
-            }
-            return TakeJob(rc, p);
+            return TakeJob((out IntPtr p) => NativeMethods.ob_job_current(out p, agent), ErrorCode.NotFound);
         }
 
         /// <summary>The newest max finished jobs, newest first; filter as ob_job_filter.</summary>
         internal static List<JobInfo> JobList(AgentHandle agent, uint max, int filter)
         {
-            IntPtr list;
-            UIntPtr count;
-            int rc = NativeMethods.ob_job_list(out list, out count, agent, new UIntPtr(max), filter);
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_job_list_free(list, count);
-                throw failure;
-            }
-            try
-            {
-                var jobs = new List<JobInfo>();
-                for (ulong i = 0; i < count.ToUInt64(); i++)
-                    jobs.Add(ReadJob(Marshal.ReadIntPtr(list, (int)i * IntPtr.Size)));
-                return jobs;
-            }
-            finally
-            {
-                NativeMethods.ob_job_list_free(list, count);
-            }
+            return TakeList((out IntPtr list, out UIntPtr count) =>
+                NativeMethods.ob_job_list(out list, out count, agent, new UIntPtr(max), filter),
+                NativeMethods.ob_job_list_free, ReadJob);
         }
 
         internal static void JobStop(AgentHandle agent, string jobId)
@@ -134,15 +89,8 @@ namespace OBAgent.Interop
 
         internal static List<OBFailedFile> JobFailedFiles(AgentHandle agent, string jobId)
         {
-            IntPtr text;
-            int rc = NativeMethods.ob_job_failed_files(out text, agent, Utf8.ToNative(jobId));
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_str_free(text);
-                throw failure;
-            }
-            return ParseFailures(Utf8.TakeOwned(text));
+            return ParseFailures(TakeString((out IntPtr text) =>
+                NativeMethods.ob_job_failed_files(out text, agent, Utf8.ToNative(jobId))));
         }
 
         /// <summary>"path&lt;TAB&gt;reason" lines as OBFailedFile objects.</summary>

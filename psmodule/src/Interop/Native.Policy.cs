@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
 {
@@ -8,83 +7,34 @@ namespace OBAgent.Interop
     {
         // policy.h
 
-        private const int NotFound = -3;
-        private const int Corrupt = -7;
-
-        /// <summary>Splits newline-separated native text into its non-empty lines.</summary>
-        private static string[] Lines(string text)
-        {
-            if (string.IsNullOrEmpty(text))
-                return new string[0];
-            return text.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
-        }
-
         /// <summary>The normalised form of a file spec (absolute, wildcards only in the last component).</summary>
         internal static string FileSpecCheck(string spec, bool isExclude)
         {
-            IntPtr normalized;
-            int rc = NativeMethods.ob_filespec_check(out normalized, Utf8.ToNative(spec), isExclude ? 1 : 0);
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_str_free(normalized);
-                throw failure;
-            }
-            return Utf8.TakeOwned(normalized);
+            return TakeString((out IntPtr normalized) =>
+                NativeMethods.ob_filespec_check(out normalized, Utf8.ToNative(spec), isExclude ? 1 : 0));
         }
 
         /// <summary>Commit the policy made of these specs, in this order.</summary>
         internal static PolicyHandle PolicyCommit(AgentHandle agent, IList<PolicyFileSpecInfo> specs)
         {
             var raw = new ObFileSpecInputNative[specs.Count];
-            try
+            using (var strings = new UnmanagedScope())
             {
                 for (int i = 0; i < specs.Count; i++)
                 {
-                    byte[] bytes = Utf8.ToNative(specs[i].Spec);
-                    raw[i].spec = Marshal.AllocHGlobal(bytes.Length);
-                    Marshal.Copy(bytes, 0, raw[i].spec, bytes.Length);
+                    raw[i].spec = strings.Add(specs[i].Spec);
                     raw[i].is_exclude = specs[i].IsExclude ? 1 : 0;
                     raw[i].is_recursive = specs[i].IsRecursive ? 1 : 0;
                 }
-                PolicyHandle policy;
-                int rc = NativeMethods.ob_policy_commit(out policy, agent, raw, new UIntPtr((uint)raw.Length));
-                if (rc < 0)
-                {
-                    OBAgentException failure = Failure(rc);
-                    policy.Dispose();
-                    throw failure;
-                }
-                return policy;
-            }
-            finally
-            {
-                foreach (ObFileSpecInputNative r in raw)
-                {
-                    if (r.spec != IntPtr.Zero)
-                        Marshal.FreeHGlobal(r.spec);
-                }
+                return Open((out PolicyHandle policy) =>
+                    NativeMethods.ob_policy_commit(out policy, agent, raw, new UIntPtr((uint)raw.Length)));
             }
         }
 
         /// <summary>The committed policy, or null when there is none.</summary>
         internal static PolicyHandle PolicyGet(AgentHandle agent)
         {
-            PolicyHandle policy;
-            int rc = NativeMethods.ob_policy_get(out policy, agent);
-            if (rc == NotFound)
-            {
-                policy.Dispose();
-                NativeMethods.ob_error_clear();
-                return null;
-            }
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                policy.Dispose();
-                throw failure;
-            }
-            return policy;
+            return Open((out PolicyHandle policy) => NativeMethods.ob_policy_get(out policy, agent), ErrorCode.NotFound);
         }
 
         internal static void PolicySetState(AgentHandle agent, int state)
@@ -106,39 +56,18 @@ namespace OBAgent.Interop
         /// <summary>Commit the System State policy with a schedule and a retention (null leaves that part out).</summary>
         internal static PolicyHandle SystemStatePolicyCommit(AgentHandle agent, ScheduleInfo schedule, RetentionInfo retention)
         {
-            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
-            using (var r = StructBuffer<ObRetentionNative>.Of(retention == null ? (ObRetentionNative?)null : ToNative(retention)))
+            using (StructBuffer<ObScheduleNative> s = ScheduleBuffer(schedule))
+            using (StructBuffer<ObRetentionNative> r = RetentionBuffer(retention))
             {
-                PolicyHandle policy;
-                int rc = NativeMethods.ob_systemstate_policy_commit(out policy, agent, s.Pointer, r.Pointer);
-                if (rc < 0)
-                {
-                    OBAgentException failure = Failure(rc);
-                    policy.Dispose();
-                    throw failure;
-                }
-                return policy;
+                return Open((out PolicyHandle policy) =>
+                    NativeMethods.ob_systemstate_policy_commit(out policy, agent, s.Pointer, r.Pointer));
             }
         }
 
         /// <summary>The committed System State policy, or null when there is none.</summary>
         internal static PolicyHandle SystemStatePolicyGet(AgentHandle agent)
         {
-            PolicyHandle policy;
-            int rc = NativeMethods.ob_systemstate_policy_get(out policy, agent);
-            if (rc == NotFound)
-            {
-                policy.Dispose();
-                NativeMethods.ob_error_clear();
-                return null;
-            }
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                policy.Dispose();
-                throw failure;
-            }
-            return policy;
+            return Open((out PolicyHandle policy) => NativeMethods.ob_systemstate_policy_get(out policy, agent), ErrorCode.NotFound);
         }
 
         internal static void SystemStatePolicyRemove(AgentHandle agent, bool deleteBackup, string securityPin)
@@ -191,8 +120,8 @@ namespace OBAgent.Interop
         /// </summary>
         internal static void PolicySetProtection(AgentHandle agent, ScheduleInfo schedule, RetentionInfo retention)
         {
-            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
-            using (var r = StructBuffer<ObRetentionNative>.Of(retention == null ? (ObRetentionNative?)null : ToNative(retention)))
+            using (StructBuffer<ObScheduleNative> s = ScheduleBuffer(schedule))
+            using (StructBuffer<ObRetentionNative> r = RetentionBuffer(retention))
             {
                 Check(NativeMethods.ob_policy_set_protection(agent, s.Pointer, r.Pointer));
             }
@@ -204,7 +133,7 @@ namespace OBAgent.Interop
             using (var s = StructBuffer<ObScheduleNative>.Of(ToNative(new ScheduleInfo { Times = new int[0] })))
             {
                 int rc = NativeMethods.ob_policy_schedule(s.Pointer, policy);
-                if (rc == NotFound)
+                if (rc == (int)ErrorCode.NotFound)
                 {
                     NativeMethods.ob_error_clear();
                     return null;
@@ -220,7 +149,7 @@ namespace OBAgent.Interop
             using (var r = StructBuffer<ObRetentionNative>.Of(ToNative(new RetentionInfo())))
             {
                 int rc = NativeMethods.ob_policy_retention(r.Pointer, policy);
-                if (rc == NotFound)
+                if (rc == (int)ErrorCode.NotFound)
                 {
                     NativeMethods.ob_error_clear();
                     return null;

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
 {
@@ -22,13 +20,25 @@ namespace OBAgent.Interop
         internal static void RetentionValidate(RetentionInfo retention, ScheduleInfo schedule)
         {
             using (var r = StructBuffer<ObRetentionNative>.Of(ToNative(retention)))
-            using (var s = StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule)))
+            using (StructBuffer<ObScheduleNative> s = ScheduleBuffer(schedule))
             {
                 Check(NativeMethods.ob_retention_validate(r.Pointer, s.Pointer));
             }
         }
 
         private const uint ScheduleVersion = 1, RetentionVersion = 1;
+
+        /// <summary>An unmanaged ob_schedule for one call; none (NULL) for a null schedule.</summary>
+        private static StructBuffer<ObScheduleNative> ScheduleBuffer(ScheduleInfo schedule)
+        {
+            return StructBuffer<ObScheduleNative>.Of(schedule == null ? (ObScheduleNative?)null : ToNative(schedule));
+        }
+
+        /// <summary>An unmanaged ob_retention for one call; none (NULL) for a null retention.</summary>
+        private static StructBuffer<ObRetentionNative> RetentionBuffer(RetentionInfo retention)
+        {
+            return StructBuffer<ObRetentionNative>.Of(retention == null ? (ObRetentionNative?)null : ToNative(retention));
+        }
 
         /// <summary>The struct's fixed times array and its count (which may exceed the array).</summary>
         private static int[] FixedTimes(int[] times, out UIntPtr count)
@@ -126,37 +136,6 @@ namespace OBAgent.Interop
                 Monthly = FromNative(raw.monthly),
                 Yearly = FromNative(raw.yearly),
             };
-        }
-
-        /// <summary>An unmanaged copy of a struct for one call (IntPtr.Zero for "no struct"), freed on Dispose.</summary>
-        private sealed class StructBuffer<T> : IDisposable where T : struct
-        {
-            internal IntPtr Pointer { get; private set; }
-
-            internal static StructBuffer<T> Of(T? value)
-            {
-                var b = new StructBuffer<T>();
-                if (value.HasValue)
-                {
-                    b.Pointer = Marshal.AllocHGlobal(Marshal.SizeOf<T>());
-                    Marshal.StructureToPtr(value.Value, b.Pointer, false);
-                }
-                return b;
-            }
-
-            internal T Read()
-            {
-                return Marshal.PtrToStructure<T>(Pointer);
-            }
-
-            public void Dispose()
-            {
-                if (Pointer != IntPtr.Zero)
-                {
-                    Marshal.FreeHGlobal(Pointer);
-                    Pointer = IntPtr.Zero;
-                }
-            }
         }
     }
 }

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
 {
@@ -10,28 +8,12 @@ namespace OBAgent.Interop
 
         internal static VaultHandle VaultCreate(string path, string name)
         {
-            VaultHandle vault;
-            int rc = NativeMethods.ob_vault_create(out vault, Utf8.ToNative(path), Utf8.ToNative(name));
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                vault.Dispose();
-                throw failure;
-            }
-            return vault;
+            return Open((out VaultHandle vault) => NativeMethods.ob_vault_create(out vault, Utf8.ToNative(path), Utf8.ToNative(name)));
         }
 
         internal static VaultHandle VaultOpen(string path)
         {
-            VaultHandle vault;
-            int rc = NativeMethods.ob_vault_open(out vault, Utf8.ToNative(path));
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                vault.Dispose();
-                throw failure;
-            }
-            return vault;
+            return Open((out VaultHandle vault) => NativeMethods.ob_vault_open(out vault, Utf8.ToNative(path)));
         }
 
         internal static string VaultName(VaultHandle vault)
@@ -73,79 +55,37 @@ namespace OBAgent.Interop
 
         internal static string VaultCredentialsIssue(VaultHandle vault, string outputDir, int validityDays)
         {
-            IntPtr path;
-            int rc = NativeMethods.ob_vault_credentials_issue(out path, vault, Utf8.ToNative(outputDir), validityDays);
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_str_free(path);
-                throw failure;
-            }
-            return Utf8.TakeOwned(path);
+            return TakeString((out IntPtr path) =>
+                NativeMethods.ob_vault_credentials_issue(out path, vault, Utf8.ToNative(outputDir), validityDays));
         }
 
         internal static string VaultSecurityPinNew(VaultHandle vault, out DateTimeOffset expires)
         {
-            IntPtr pin;
-            long when;
-            int rc = NativeMethods.ob_vault_security_pin_new(out pin, out when, vault);
-            if (rc < 0)
-            {
-                OBAgentException failure = Failure(rc);
-                NativeMethods.ob_str_free(pin);
-                throw failure;
-            }
+            long when = 0;
+            string pin = TakeString((out IntPtr p) => NativeMethods.ob_vault_security_pin_new(out p, out when, vault));
             expires = FromUnix(when);
-            return Utf8.TakeOwned(pin);
+            return pin;
         }
 
         /// <summary>Open (name null) or create a vault on Azure Blob Storage; the key lives in unmanaged memory only for the call.</summary>
         private static VaultHandle VaultAzure(string name, AzureVaultInfo azure)
         {
-            var allocated = new List<IntPtr>();
-            IntPtr key = IntPtr.Zero;
-            int keyLength = 0;
-            try
+            using (var strings = new UnmanagedScope())
             {
-                byte[] keyBytes = Utf8.ToNative(azure.AccountKey);
-                if (keyBytes != null)
-                {
-                    keyLength = keyBytes.Length;
-                    key = Marshal.AllocHGlobal(keyLength);
-                    Marshal.Copy(keyBytes, 0, key, keyLength);
-                    Array.Clear(keyBytes, 0, keyBytes.Length);
-                }
+                IntPtr key = strings.AddSecret(azure.AccountKey);
                 var raw = new ObVaultAzureOptionsNative
                 {
                     version = 1,
-                    endpoint = Unmanaged(azure.Endpoint, allocated),
-                    account = Unmanaged(azure.Account, allocated),
+                    endpoint = strings.Add(azure.Endpoint),
+                    account = strings.Add(azure.Account),
                     account_key = key,
-                    container = Unmanaged(azure.Container, allocated),
+                    container = strings.Add(azure.Container),
                     access_days = azure.AccessDays,
                     ca_file = IntPtr.Zero,
                 };
-                VaultHandle vault;
-                int rc = name == null
-                    ? NativeMethods.ob_vault_open_azure(out vault, ref raw)
-                    : NativeMethods.ob_vault_create_azure(out vault, Utf8.ToNative(name), ref raw);
-                if (rc < 0)
-                {
-                    OBAgentException failure = Failure(rc);
-                    vault.Dispose();
-                    throw failure;
-                }
-                return vault;
-            }
-            finally
-            {
-                if (key != IntPtr.Zero)
-                {
-                    Marshal.Copy(new byte[keyLength], 0, key, keyLength);
-                    Marshal.FreeHGlobal(key);
-                }
-                foreach (IntPtr a in allocated)
-                    Marshal.FreeHGlobal(a);
+                return name == null
+                    ? Open((out VaultHandle vault) => NativeMethods.ob_vault_open_azure(out vault, ref raw))
+                    : Open((out VaultHandle vault) => NativeMethods.ob_vault_create_azure(out vault, Utf8.ToNative(name), ref raw));
             }
         }
 

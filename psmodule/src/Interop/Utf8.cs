@@ -19,7 +19,7 @@ namespace OBAgent.Interop
                 return null;
             int nul = s.IndexOf('\0');
             if (nul >= 0)
-                throw ErrorMap.FromNative(-2, string.Format(
+                throw ErrorMap.FromNative((int)ErrorCode.Invalid, string.Format(
                     "The text '{0}' contains a NUL character (shown as \\0), which would cut it short at '{1}'. Remove it and try again.",
                     s.Replace("\0", "\\0"), s.Substring(0, nul)));
             int n = Strict.GetByteCount(s);

@@ -15,8 +15,6 @@ namespace OBAgent.Commands
     /// </summary>
     internal static class RecoveryItems
     {
-        private const int PassphraseIncorrect = -6, NoKey = -18;
-
         /// <summary>
         /// Open the backups of this server (otherServer null; no passphrase needed) or of another
         /// server with its passphrase. A passphrase refused, or missing, comes back as an error that
@@ -47,7 +45,7 @@ namespace OBAgent.Commands
         /// </summary>
         internal static OBAgentException PassphraseFailure(OBAgentException ex, string server, bool given)
         {
-            if (ex.NativeCode != PassphraseIncorrect && (ex.NativeCode != NoKey || given))
+            if (ex.NativeCode != (int)ErrorCode.Passphrase && (ex.NativeCode != (int)ErrorCode.NoKey || given))
                 return ex;
             string said = ex.Message ?? "";
             if (given ? said.IndexOf("passphrase", StringComparison.OrdinalIgnoreCase) >= 0
