@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -22,7 +23,7 @@ namespace OBAgent.Commands
             {
                 if (Policy.Specs.Count > 0)
                     WriteWarning("The file specs of this policy object are dropped: a System State policy backs up the System State only.");
-                Policy.MarkSystemState(Policy.State == PolicyObjectState.Existing ? Protection.SystemStateDatasourceId : 0);
+                Policy.MarkSystemState(Policy.State == PolicyObjectState.Existing ? PolicyMapping.SystemStateDatasourceId : 0);
             }
             WriteObject(Policy);
         }

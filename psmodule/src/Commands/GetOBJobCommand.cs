@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -24,16 +25,16 @@ namespace OBAgent.Commands
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                OBPolicy policy = CommittedPolicy(agent);
+                OBPolicy policy = PolicyMapping.Committed(agent, withProtection: false);
                 if (ParameterSetName == PreviousSet)
                 {
                     foreach (JobInfo job in Native.JobList(agent, Previous, (int)Status))
-                        WriteObject(ToOBJob(job, policy));
+                        WriteObject(JobMapping.ToOBJob(job, policy));
                     return;
                 }
                 JobInfo current = Native.JobCurrent(agent);
                 if (current != null)
-                    WriteObject(ToOBJob(current, policy));
+                    WriteObject(JobMapping.ToOBJob(current, policy));
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -18,7 +19,7 @@ namespace OBAgent.Commands
             {
                 using (AgentHandle agent = Native.AgentOpen(null))
                 {
-                    OBPolicy committed = CommittedPolicy(agent);
+                    OBPolicy committed = PolicyMapping.Committed(agent, withProtection: false);
                     if (committed != null)
                         Policy.PolicyState = committed.PolicyState;
                 }

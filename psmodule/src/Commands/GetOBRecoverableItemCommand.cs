@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Security;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {

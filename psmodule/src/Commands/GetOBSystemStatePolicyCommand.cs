@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -15,7 +16,7 @@ namespace OBAgent.Commands
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                OBPolicy policy = Protection.CommittedSystemState(agent);
+                OBPolicy policy = PolicyMapping.CommittedSystemState(agent);
                 if (policy != null)
                     WriteObject(policy);
             }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -12,7 +13,7 @@ namespace OBAgent.Commands
         {
             using (VaultHandle vault = OpenVault())
             {
-                WriteObject(ToOBVault(vault));
+                WriteObject(VaultMapping.ToOBVault(vault));
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -46,7 +47,7 @@ namespace OBAgent.Commands
                     return;
                 }
                 string normalized = Native.FileSpecCheck(path, Exclude.IsPresent);
-                WriteObject(MakeFileSpec(path, normalized, Exclude.IsPresent, !NonRecursive.IsPresent));
+                WriteObject(PolicyMapping.MakeFileSpec(path, normalized, Exclude.IsPresent, !NonRecursive.IsPresent));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {

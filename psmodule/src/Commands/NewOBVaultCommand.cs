@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -54,14 +55,14 @@ namespace OBAgent.Commands
                 using (VaultHandle vault = Native.VaultCreateAzure(Name,
                     AzureVault.Info(StorageAccountName, StorageAccountKey, ContainerName, Endpoint, AccessDays)))
                 {
-                    WriteObject(ToOBVault(vault));
+                    WriteObject(VaultMapping.ToOBVault(vault));
                 }
                 return;
             }
             string path = TrimSeparator(ResolvePath(Path));
             using (VaultHandle vault = Native.VaultCreate(path, Name))
             {
-                WriteObject(ToOBVault(vault));
+                WriteObject(VaultMapping.ToOBVault(vault));
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -61,7 +62,7 @@ namespace OBAgent.Commands
                 Native.PolicySetProtection(agent, schedule, retention);
                 if (state != (int)Policy.PolicyState)
                     Native.PolicySetState(agent, (int)Policy.PolicyState);
-                WriteObject(Protection.Committed(agent));
+                WriteObject(PolicyMapping.Committed(agent, withProtection: true));
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -47,7 +48,7 @@ namespace OBAgent.Commands
             using (AgentHandle agent = Native.AgentOpen(null))
             using (PolicyHandle policy = Native.SystemStatePolicyCommit(agent, schedule, retention))
             {
-                WriteObject(Protection.ToSystemStatePolicy(policy));
+                WriteObject(PolicyMapping.ToSystemStatePolicy(policy));
             }
         }
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -41,7 +42,7 @@ namespace OBAgent.Commands
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                OBPolicy committed = CommittedPolicy(agent);
+                OBPolicy committed = PolicyMapping.Committed(agent, withProtection: false);
                 if (Policy != null && Policy.State == PolicyObjectState.New)
                 {
                     ThrowError("This policy has not been committed. Commit it with Set-OBPolicy, then start the backup "
@@ -63,7 +64,7 @@ namespace OBAgent.Commands
                 JobInfo job = Native.BackupStart(agent, retain);
                 if (Async.IsPresent)
                 {
-                    WriteObject(ToOBJob(job, committed));
+                    WriteObject(JobMapping.ToOBJob(job, committed));
                     return;
                 }
                 FollowJob(agent, job, Texts, null);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Security;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -149,7 +150,7 @@ namespace OBAgent.Commands
                 JobInfo job = Start(agent, request, first);
                 if (Async.IsPresent)
                 {
-                    WriteObject(ToOBJob(job, CommittedPolicy(agent)));
+                    WriteObject(JobMapping.ToOBJob(job, PolicyMapping.Committed(agent, withProtection: false)));
                     return;
                 }
                 FollowJob(agent, job, Texts, Estimating);

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -22,10 +23,10 @@ namespace OBAgent.Commands
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 JobInfo job = Native.SystemStateBackupStart(agent);
-                OBPolicy policy = Protection.CommittedSystemState(agent);
+                OBPolicy policy = PolicyMapping.CommittedSystemState(agent);
                 if (Async.IsPresent)
                 {
-                    WriteObject(ToOBJob(job, policy));
+                    WriteObject(JobMapping.ToOBJob(job, policy));
                     return;
                 }
                 FollowJob(agent, job, Texts, null);

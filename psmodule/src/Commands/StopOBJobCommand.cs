@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -40,7 +41,7 @@ namespace OBAgent.Commands
                         return;
                     info = Native.JobGet(agent, Job.JobId);
                 }
-                WriteObject(ToOBJob(info, CommittedPolicy(agent)));
+                WriteObject(JobMapping.ToOBJob(info, PolicyMapping.Committed(agent, withProtection: false)));
             }
         }
 

@@ -2,14 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using OBAgent.Interop;
 
-namespace OBAgent.Commands
+namespace OBAgent.Mapping
 {
     /// <summary>
     /// What the schedule and retention cmdlets share: OBSchedule and OBRetentionPolicy to and from
-    /// the engine's ob_schedule and ob_retention (Interop ScheduleInfo, RetentionInfo), and reading
-    /// them from a committed policy.
+    /// the engine's ob_schedule and ob_retention (ScheduleInfo, RetentionInfo). Reading them from a
+    /// committed policy is PolicyMapping's.
     ///
     /// Refusals made in managed code, with their stable ErrorIds (ErrorCategory InvalidArgument):
     ///   TimeOfDayNotWholeMinute    a TimesOfDay value with seconds
@@ -215,49 +214,6 @@ namespace OBAgent.Commands
                 MonthlyLTRSchedule = FromInfo(r.Monthly, "Monthly"),
                 YearlyLTRSchedule = FromInfo(r.Yearly, "Yearly"),
             };
-        }
-
-        /// <summary>Fill a committed policy's BackupSchedule and RetentionPolicy from the engine (State Existing).</summary>
-        internal static void Fill(OBPolicy target, PolicyHandle policy)
-        {
-            ScheduleInfo s = Native.PolicySchedule(policy);
-            RetentionInfo r = Native.PolicyRetention(policy);
-            target.BackupSchedule = s == null ? null : FromInfo(s, target.PolicyName, PolicyObjectState.Existing);
-            target.RetentionPolicy = r == null ? null : FromInfo(r, target.PolicyName, PolicyObjectState.Existing);
-        }
-
-        /// <summary>A committed System State policy as an OBPolicy: schedule, retention and the "System State" data source.</summary>
-        internal static OBPolicy ToSystemStatePolicy(PolicyHandle policy)
-        {
-            OBPolicy p = OBCmdletBase.ToOBPolicy(policy);
-            p.MarkSystemState(SystemStateDatasourceId);
-            Fill(p, policy);
-            return p;
-        }
-
-        /// <summary>OB_SYSTEMSTATE_DATASOURCE_ID (policy.h).</summary>
-        internal const long SystemStateDatasourceId = 1;
-
-        /// <summary>The committed System State policy, or null when there is none.</summary>
-        internal static OBPolicy CommittedSystemState(AgentHandle agent)
-        {
-            using (PolicyHandle policy = Native.SystemStatePolicyGet(agent))
-            {
-                return policy == null ? null : ToSystemStatePolicy(policy);
-            }
-        }
-
-        /// <summary>The committed policy with its schedule and retention, or null when there is none.</summary>
-        internal static OBPolicy Committed(AgentHandle agent)
-        {
-            using (PolicyHandle policy = Native.PolicyGet(agent))
-            {
-                if (policy == null)
-                    return null;
-                OBPolicy p = OBCmdletBase.ToOBPolicy(policy);
-                Fill(p, policy);
-                return p;
-            }
         }
     }
 }

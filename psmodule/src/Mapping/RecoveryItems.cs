@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using OBAgent.Interop;
 
-namespace OBAgent.Commands
+namespace OBAgent.Mapping
 {
     /// <summary>
     /// What the recovery cmdlets share: opening a recovery session (with the passphrase of another

@@ -1,0 +1,34 @@
+using System;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
+
+namespace OBAgent.Commands
+{
+    /// <summary>
+    /// Lets a string parameter take a SecureString too (MARS-style scripts pass a storage account
+    /// key as a plain string; a careful script passes a SecureString). The SecureString is read
+    /// into a string only for the call.
+    /// </summary>
+    internal sealed class SecureStringToStringAttribute : ArgumentTransformationAttribute
+    {
+        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+        {
+            object value = inputData is PSObject ? ((PSObject)inputData).BaseObject : inputData;
+            var secure = value as SecureString;
+            if (secure == null)
+                return inputData;
+            IntPtr p = IntPtr.Zero;
+            try
+            {
+                p = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                return Marshal.PtrToStringUni(p);
+            }
+            finally
+            {
+                if (p != IntPtr.Zero)
+                    Marshal.ZeroFreeGlobalAllocUnicode(p);
+            }
+        }
+    }
+}

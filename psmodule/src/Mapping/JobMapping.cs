@@ -1,0 +1,60 @@
+using System;
+using OBAgent.Interop;
+
+namespace OBAgent.Mapping
+{
+    /// <summary>Jobs (JobInfo) as the OBJob objects Get-OBJob, Start-OBBackup -Async and the other job cmdlets return.</summary>
+    internal static class JobMapping
+    {
+        private static DateTime LocalTime(long seconds)
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds).LocalDateTime;
+        }
+
+        /// <summary>A job as an OBJob; the committed policy (may be null) names the data source ids.</summary>
+        internal static OBJob ToOBJob(JobInfo info, OBPolicy policy)
+        {
+            string state = Native.JobStateName(info.State);
+            var error = new OBErrorInfo { ErrorCode = info.ErrorCode, DetailedErrorCode = info.ErrorCode, ErrorMessage = info.ErrorMessage };
+            var statuses = new OBDatasourceStatus[info.Datasources.Length];
+            for (int i = 0; i < statuses.Length; i++)
+            {
+                long id = 0;
+                if (policy != null)
+                {
+                    foreach (OBDataSource ds in policy.DsList)
+                    {
+                        if (ds.DataSourceName == info.Datasources[i])
+                            id = ds.DatasourceId;
+                    }
+                }
+                statuses[i] = new OBDatasourceStatus
+                {
+                    Datasource = new OBJobDatasource { DataSourceName = info.Datasources[i], DataSourceId = id },
+                    JobState = state,
+                    ByteProgress = new OBByteProgress { Progress = info.BytesDone, Total = info.BytesScanned, Uploaded = info.BytesUploaded },
+                    ErrorInfo = error,
+                };
+            }
+            return new OBJob
+            {
+                JobId = info.JobId,
+                JobType = (OBJobType)info.Type,
+                DisplayTime = LocalTime(info.StartTime),
+                JobStatus = new OBJobStatus
+                {
+                    JobState = state,
+                    StartTime = LocalTime(info.StartTime),
+                    EndTime = info.EndTime == 0 ? (DateTime?)null : LocalTime(info.EndTime),
+                    ErrorInfo = error,
+                    DatasourceStatus = statuses,
+                },
+                FilesScanned = info.FilesScanned,
+                FilesDone = info.FilesDone,
+                FailedFileCount = info.FilesFailed,
+                Phase = info.Phase,
+                RecoveryPointId = info.RecoveryPoint,
+            };
+        }
+    }
+}
