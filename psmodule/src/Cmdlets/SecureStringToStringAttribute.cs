@@ -1,7 +1,6 @@
-using System;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using System.Security;
+using OBAgent.Interop;
 
 namespace OBAgent.Commands
 {
@@ -18,17 +17,7 @@ namespace OBAgent.Commands
             var secure = value as SecureString;
             if (secure == null)
                 return inputData;
-            IntPtr p = IntPtr.Zero;
-            try
-            {
-                p = Marshal.SecureStringToGlobalAllocUnicode(secure);
-                return Marshal.PtrToStringUni(p);
-            }
-            finally
-            {
-                if (p != IntPtr.Zero)
-                    Marshal.ZeroFreeGlobalAllocUnicode(p);
-            }
+            return SecretBytes.ToPlainString(secure);
         }
     }
 }

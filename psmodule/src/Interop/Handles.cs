@@ -3,13 +3,20 @@ using System.Runtime.InteropServices;
 
 namespace OBAgent.Interop
 {
-    /// <summary>An ob_vault* owned by managed code; released with ob_vault_free.</summary>
-    internal sealed class VaultHandle : SafeHandle
+    /// <summary>
+    /// A pointer to a native object owned by managed code; NULL is invalid. Each kind below says
+    /// only which ob_*_free releases it (the marshaller makes them for out parameters).
+    /// </summary>
+    internal abstract class NativeHandle : SafeHandle
     {
-        internal VaultHandle() : base(IntPtr.Zero, true) { }
+        protected NativeHandle() : base(IntPtr.Zero, true) { }
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+    }
 
+    /// <summary>An ob_vault* owned by managed code; released with ob_vault_free.</summary>
+    internal sealed class VaultHandle : NativeHandle
+    {
         protected override bool ReleaseHandle()
         {
             NativeMethods.ob_vault_free(handle);
@@ -18,12 +25,8 @@ namespace OBAgent.Interop
     }
 
     /// <summary>An ob_agent* owned by managed code; released with ob_agent_free.</summary>
-    internal sealed class AgentHandle : SafeHandle
+    internal sealed class AgentHandle : NativeHandle
     {
-        internal AgentHandle() : base(IntPtr.Zero, true) { }
-
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
-
         protected override bool ReleaseHandle()
         {
             NativeMethods.ob_agent_free(handle);
@@ -32,12 +35,8 @@ namespace OBAgent.Interop
     }
 
     /// <summary>An ob_policy* (a committed policy, read-only) owned by managed code; released with ob_policy_free.</summary>
-    internal sealed class PolicyHandle : SafeHandle
+    internal sealed class PolicyHandle : NativeHandle
     {
-        internal PolicyHandle() : base(IntPtr.Zero, true) { }
-
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
-
         protected override bool ReleaseHandle()
         {
             NativeMethods.ob_policy_free(handle);
@@ -46,12 +45,8 @@ namespace OBAgent.Interop
     }
 
     /// <summary>An ob_recovery* (a recovery session over one server's backups); released with ob_recovery_free.</summary>
-    internal sealed class RecoveryHandle : SafeHandle
+    internal sealed class RecoveryHandle : NativeHandle
     {
-        internal RecoveryHandle() : base(IntPtr.Zero, true) { }
-
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
-
         protected override bool ReleaseHandle()
         {
             NativeMethods.ob_recovery_free(handle);

@@ -19,6 +19,25 @@ namespace OBAgent.Interop
 
         private SecretBytes() { }
 
+        /// <summary>
+        /// A SecureString as a plain string, for a parameter the library takes as a string (an
+        /// Azure account key typed either way): the UTF-16 copy is zeroed and freed at once.
+        /// </summary>
+        internal static string ToPlainString(SecureString secret)
+        {
+            IntPtr p = IntPtr.Zero;
+            try
+            {
+                p = Marshal.SecureStringToGlobalAllocUnicode(secret);
+                return Marshal.PtrToStringUni(p);
+            }
+            finally
+            {
+                if (p != IntPtr.Zero)
+                    Marshal.ZeroFreeGlobalAllocUnicode(p);
+            }
+        }
+
         internal static SecretBytes FromSecureString(SecureString secret)
         {
             if (secret == null)
