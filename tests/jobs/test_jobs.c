@@ -26,38 +26,18 @@ static char *dir, *src, *vault_path;
 static ob_agent *agent;
 static const char *PP = "jobs test passphrase!!";
 
+static ob_test_server srv;   /* dir, src, vault_path and agent are borrowed from it */
+
 /* A fresh vault and agent for each test, backing up src. */
 static int setup(void **state)
 {
-	ob_vault *v;
-	char *cred, *home, *creds;
-	ob_filespec_input spec;
-	ob_policy *policy;
-
 	(void)state;
-	dir = ob_test_tempdir("jobs");
-	src = ob_test_path(dir, "src");
-	vault_path = ob_test_path(dir, "vault");
-	home = ob_test_path(dir, "home");
-	creds = ob_test_path(dir, "creds");
-	assert_int_equal(mkdir(src, 0755), 0);
-	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
-	ob_env_set("OBAGENT_SERVER_NAME", "jobs-test");
-	ob_env_set("OBAGENT_NOW", NULL);
-	assert_ok(ob_vault_create(&v, vault_path, "JobsTest"));
-	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
-	assert_ok(ob_agent_open(&agent, home));
-	assert_ok(ob_agent_register(NULL, agent, cred));
-	assert_ok(ob_agent_set_passphrase(agent, (const uint8_t *)PP, strlen(PP), NULL));
-	spec.spec = src;
-	spec.is_exclude = 0;
-	spec.is_recursive = 1;
-	assert_ok(ob_policy_commit(&policy, agent, &spec, 1));
-	ob_policy_free(policy);
-	ob_str_free(cred);
-	ob_vault_free(v);
-	free(home);
-	free(creds);
+	ob_test_server_folders(&srv, "jobs");
+	dir = srv.dir;
+	src = srv.src;
+	vault_path = srv.vault_path;
+	ob_test_server_register(&srv, "home", OBAGENT_WORKER_PATH, "jobs-test", "JobsTest", PP);
+	agent = srv.agent;
 	return 0;
 }
 
@@ -68,11 +48,9 @@ static int teardown(void **state)
 	(void)state;
 	uninject();
 	ob_env_set("OBAGENT_NOW", NULL);
-	ob_agent_free(agent);
-	ob_test_rmtree(dir);
-	free(dir);
-	free(src);
-	free(vault_path);
+	ob_test_server_dispose(&srv);
+	agent = NULL;
+	dir = src = vault_path = NULL;
 	return 0;
 }
 
@@ -102,18 +80,8 @@ static void uninject(void)
 /* Run a backup job to its end (polling, with a bound no loaded machine reaches); returns its final info. */
 static ob_job_info *backup_now(void)
 {
-	ob_job_info *j = NULL;
-	char *id;
-	int i;
+	ob_job_info *j = ob_test_backup(agent);
 
-	assert_ok(ob_backup_start(&j, agent, 0));
-	id = strdup(j->job_id);
-	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, agent, id));
-	}
-	free(id);
 	assert_int_not_equal(j->state, OB_JOB_INPROGRESS);
 	return j;
 }
