@@ -962,53 +962,6 @@ static void test_stale_temporaries_go(void **state)
 	free(point);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ob_job_wait returns with the job ended, long before its time-out; a job that ended returns at once. */
-static void test_job_wait_returns_at_the_end(void **state)
-{
-	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
-	ob_job_info *j = NULL, *w = NULL;
-	char *point, *out = ob_test_path(dir, "out-wait"), *item = ob_test_path(src + 1, "notes.txt");
-	const char *items[1];
-	int64_t ds, t0;
-
-	(void)state;
-	ob_test_newest_point(agent, &point, &ds);
-	items[0] = item;
-	req.point_id = point;
-	req.datasource_id = ds;
-	req.items = items;
-	req.item_count = 1;
-	req.destination = out;
-	assert_ok(ob_recovery_start(&j, agent, &req));
-	t0 = mono_ms();
-	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
-	assert_int_not_equal(w->state, OB_JOB_INPROGRESS);
-	assert_int_equal(w->state, OB_JOB_COMPLETED);
-	assert_int_equal(w->files_done, 1);
-	/* The job took far less than the time-out: the wait ended with it (a generous bound). */
-	assert_true(mono_ms() - t0 < 60000);
-	ob_job_info_free(w);
-	t0 = mono_ms();
-	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
-	assert_int_equal(w->state, OB_JOB_COMPLETED);
-	assert_true(mono_ms() - t0 < 60000);
-	ob_job_info_free(w);
-	assert_ob(OB_ENOTFOUND, ob_job_wait(&w, agent, "no-such-job", 10));
-	assert_null(w);
-	ob_job_info_free(j);
-	free(out);
-	free(item);
-	free(point);
-}
-
 /* An entry that cannot be given a name (every copy name taken) fails alone; the rest restores. */
 static void test_entry_without_a_name_fails_alone(void **state)
 {
@@ -1067,7 +1020,6 @@ int main(void)
 		cmocka_unit_test(test_alternate_server),
 		cmocka_unit_test(test_lost_cache_folder),
 		cmocka_unit_test(test_crafted_names_never_escape),
-		cmocka_unit_test(test_job_wait_returns_at_the_end),
 		cmocka_unit_test(test_set_id_bits_need_their_owner),
 		cmocka_unit_test(test_sparse_file_stays_sparse),
 		cmocka_unit_test(test_unreadable_folder_tree_fails_only_that_folder),
