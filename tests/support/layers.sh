@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The engine's include arrows run one way (docs/ARCHITECTURE.md, "Layers"): a file in native/<layer>/
+# The engine's include arrows run one way (docs/ARCHITECTURE.md, "The engine, one folder per layer"): a file in native/<layer>/
 # includes headers of its own layer and of layers below it only; layers of the same rank do not
 # include each other; the runner in native/cli/ sees only the public API (include/obagent*).
 # Prints every include that breaks this and exits 1 if there is one.
