@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The engine's include arrows run one way (docs/ARCHITECTURE.md, "The engine, one folder per layer"): a file in native/<layer>/
-# includes headers of its own layer and of layers below it only; layers of the same rank do not
+# The engine's include arrows run one way (docs/ARCHITECTURE.md, "The engine, one folder per layer"):
+# a file in native/<layer>/ includes headers of its own layer and of layers below it only; layers of the same rank do not
 # include each other; the runner in native/cli/ sees only the public API (include/obagent*).
 # Prints every include that breaks this and exits 1 if there is one.
 # With --link and a build folder it checks the arrows at link level too: per layer, the symbols its
