@@ -143,7 +143,7 @@ static void back_up(stored *s, const ob_repo *r, const uint8_t *data, size_t len
 		free(sealed);
 		off += n;
 	}
-	assert_true(p.count >= 2);   /* more than one chunk, so that offsets inside the pack are tried */
+	assert_true(p.count >= 2);   /* callers give more than OB_CHUNK_MAX bytes: offsets inside the pack are tried */
 	assert_int_equal(p.raw_bytes, len);
 	assert_ok(ob_packer_finish(&p, r, s->pack));
 	ob_repo_pack_name(name, sizeof(name), r, s->pack);
@@ -249,7 +249,7 @@ static void test_damage_is_found_not_returned(void **state)
 	first_name f = { "", 0 };
 	ob_pack_entry *hdr = NULL;
 	ob_index_entry *ix = NULL;
-	size_t len = 3u << 20, n = 0;
+	size_t len = OB_CHUNK_MAX + (1u << 20), n = 0;   /* more than one chunk, whatever the key */
 	uint8_t *data = mixed_data(len), *plain = NULL;
 	char prefix[96], pack[160], renamed[160];
 	void *sealed, *obj;
@@ -311,7 +311,7 @@ static void test_another_key_opens_nothing(void **state)
 	first_name f = { "", 0 };
 	ob_pack_entry *hdr = NULL;
 	ob_index_entry *ix = NULL;
-	size_t len = 3u << 20, n = 0;
+	size_t len = OB_CHUNK_MAX + (1u << 20), n = 0;   /* more than one chunk, whatever the key */
 	uint8_t *data = mixed_data(len);
 	char prefix[96];
 
