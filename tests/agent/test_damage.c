@@ -38,19 +38,7 @@ static void make_dir(const char *rel)
 
 static ob_job_info *backup(void)
 {
-	ob_job_info *j = NULL;
-	char *id;
-	int i;
-
-	assert_ok(ob_backup_start(&j, agent, 0));
-	id = strdup(j->job_id);
-	for (i = 0; i < 6000 && j->state == OB_JOB_INPROGRESS; i++) {
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, agent, id));
-	}
-	free(id);
-	return j;
+	return ob_test_backup(agent);
 }
 
 /* A backup that must end in state; returns its point (malloc'd). */
@@ -135,20 +123,16 @@ static ob_agent *other_server(void)
 	return other;
 }
 
+static ob_test_server srv;   /* dir, src, vault_path, creds and agent are borrowed from it */
+
 static int setup(void **state)
 {
-	ob_vault *v;
-	char *cred, *home;
-	ob_filespec_input spec;
-	ob_policy *policy;
-
 	(void)state;
-	dir = ob_test_tempdir("damage");
-	src = ob_test_path(dir, "src");
-	vault_path = ob_test_path(dir, "vault");
-	creds = ob_test_path(dir, "creds");
-	home = ob_test_path(dir, "home");
-	assert_int_equal(mkdir(src, 0755), 0);
+	ob_test_server_folders(&srv, "damage");
+	dir = srv.dir;
+	src = srv.src;
+	vault_path = srv.vault_path;
+	creds = srv.creds;
 	shared = malloc(SHARED_BYTES);
 	assert_ok(ob_random(shared, SHARED_BYTES));
 	/* Four files, in three folders, with the same data: one set of blobs in one pack. */
@@ -160,36 +144,21 @@ static int setup(void **state)
 	put("b/three.bin", shared, SHARED_BYTES);
 	put("b/c/four.bin", shared, SHARED_BYTES);
 	put("other.txt", "other\n", 6);
-	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
-	ob_env_set("OBAGENT_SERVER_NAME", "damage-server");
-	ob_env_set("OBAGENT_NOW", NULL);
-	assert_ok(ob_vault_create(&v, vault_path, "DamageTest"));
-	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
-	assert_ok(ob_agent_open(&agent, home));
-	assert_ok(ob_agent_register(NULL, agent, cred));
-	assert_ok(ob_agent_set_passphrase(agent, (const uint8_t *)PP, strlen(PP), NULL));
-	spec.spec = src;
-	spec.is_exclude = 0;
-	spec.is_recursive = 1;
-	assert_ok(ob_policy_commit(&policy, agent, &spec, 1));
-	ob_policy_free(policy);
-	ob_str_free(cred);
-	ob_vault_free(v);
-	free(home);
+	ob_test_server_register(&srv, "home", OBAGENT_WORKER_PATH, "damage-server", "DamageTest", PP);
+	agent = srv.agent;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	ob_agent_free(agent);
 	ob_agent_free(other);
-	ob_test_rmtree(dir);
-	free(creds);
-	free(dir);
-	free(src);
-	free(vault_path);
+	other = NULL;
+	ob_test_server_dispose(&srv);
+	agent = NULL;
+	dir = src = vault_path = creds = NULL;
 	free(shared);
+	shared = NULL;
 	return 0;
 }
 

@@ -467,41 +467,6 @@ static void test_index_objects_written_during_the_run_name_every_blob(void **sta
 	free(many);
 }
 
-static void test_second_backup_is_refused_while_one_runs(void **state)
-{
-	ob_job_info *j = NULL, *k = NULL;
-	char *p = ob_test_path(src, "grow.bin");
-	uint8_t *data = malloc(64u << 20);
-	int i;
-
-	(void)state;
-	assert_ok(ob_random(data, 64u << 20));
-	ob_test_write(p, data, 64u << 20);
-	assert_ok(ob_backup_start(&j, agent, 0));
-	assert_ob(OB_ELOCKED, ob_backup_start(&k, agent, 0));
-	assert_non_null(strstr(ob_error_last(), "Another job is in progress"));
-	/* Stop it: it ends Aborted, and the next run completes. */
-	assert_ok(ob_job_stop(agent, j->job_id));
-	for (i = 0; i < 3000; i++) {
-		ob_job_info *cur = NULL;
-		assert_ok(ob_job_get(&cur, agent, j->job_id));
-		if (cur->state != OB_JOB_INPROGRESS) {
-			assert_true(cur->state == OB_JOB_ABORTED || cur->state == OB_JOB_COMPLETED);
-			ob_job_info_free(cur);
-			break;
-		}
-		ob_job_info_free(cur);
-		usleep(20000);
-	}
-	ob_job_info_free(j);
-	j = backup_now();
-	assert_int_equal(j->state, OB_JOB_COMPLETED);
-	ob_job_info_free(j);
-	unlink(p);
-	free(p);
-	free(data);
-}
-
 static void test_unreadable_file_gives_a_warning(void **state)
 {
 	pid_t pid;
@@ -1261,7 +1226,6 @@ int main(void)
 		cmocka_unit_test(test_unchanged_tree_is_not_read_again),
 		cmocka_unit_test(test_changed_file_is_backed_up),
 		cmocka_unit_test(test_rows_staged_by_an_unfinished_run_are_not_trusted),
-		cmocka_unit_test(test_second_backup_is_refused_while_one_runs),
 		cmocka_unit_test(test_unreadable_file_gives_a_warning),
 		cmocka_unit_test(test_index_objects_written_during_the_run_name_every_blob),
 		cmocka_unit_test(test_wildcard_inclusion_backs_up_matching_files),

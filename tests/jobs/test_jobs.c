@@ -4,7 +4,8 @@
  * points committed within one second list in commit order and "the newest"
  * restores the last version; a point that is committed is never under a Failed
  * job; a failed backup reports the bytes it stored and does not block vault
- * maintenance.
+ * maintenance; a second backup is refused while one runs; ob_job_wait returns
+ * when the job ends.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -26,38 +27,18 @@ static char *dir, *src, *vault_path;
 static ob_agent *agent;
 static const char *PP = "jobs test passphrase!!";
 
+static ob_test_server srv;   /* dir, src, vault_path and agent are borrowed from it */
+
 /* A fresh vault and agent for each test, backing up src. */
 static int setup(void **state)
 {
-	ob_vault *v;
-	char *cred, *home, *creds;
-	ob_filespec_input spec;
-	ob_policy *policy;
-
 	(void)state;
-	dir = ob_test_tempdir("jobs");
-	src = ob_test_path(dir, "src");
-	vault_path = ob_test_path(dir, "vault");
-	home = ob_test_path(dir, "home");
-	creds = ob_test_path(dir, "creds");
-	assert_int_equal(mkdir(src, 0755), 0);
-	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
-	ob_env_set("OBAGENT_SERVER_NAME", "jobs-test");
-	ob_env_set("OBAGENT_NOW", NULL);
-	assert_ok(ob_vault_create(&v, vault_path, "JobsTest"));
-	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
-	assert_ok(ob_agent_open(&agent, home));
-	assert_ok(ob_agent_register(NULL, agent, cred));
-	assert_ok(ob_agent_set_passphrase(agent, (const uint8_t *)PP, strlen(PP), NULL));
-	spec.spec = src;
-	spec.is_exclude = 0;
-	spec.is_recursive = 1;
-	assert_ok(ob_policy_commit(&policy, agent, &spec, 1));
-	ob_policy_free(policy);
-	ob_str_free(cred);
-	ob_vault_free(v);
-	free(home);
-	free(creds);
+	ob_test_server_folders(&srv, "jobs");
+	dir = srv.dir;
+	src = srv.src;
+	vault_path = srv.vault_path;
+	ob_test_server_register(&srv, "home", OBAGENT_WORKER_PATH, "jobs-test", "JobsTest", PP);
+	agent = srv.agent;
 	return 0;
 }
 
@@ -68,11 +49,9 @@ static int teardown(void **state)
 	(void)state;
 	uninject();
 	ob_env_set("OBAGENT_NOW", NULL);
-	ob_agent_free(agent);
-	ob_test_rmtree(dir);
-	free(dir);
-	free(src);
-	free(vault_path);
+	ob_test_server_dispose(&srv);
+	agent = NULL;
+	dir = src = vault_path = NULL;
 	return 0;
 }
 
@@ -102,18 +81,8 @@ static void uninject(void)
 /* Run a backup job to its end (polling, with a bound no loaded machine reaches); returns its final info. */
 static ob_job_info *backup_now(void)
 {
-	ob_job_info *j = NULL;
-	char *id;
-	int i;
+	ob_job_info *j = ob_test_backup(agent);
 
-	assert_ok(ob_backup_start(&j, agent, 0));
-	id = strdup(j->job_id);
-	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, agent, id));
-	}
-	free(id);
 	assert_int_not_equal(j->state, OB_JOB_INPROGRESS);
 	return j;
 }
@@ -404,6 +373,107 @@ static void test_start_right_after_a_job_ended_waits_for_its_exit(void **state)
 	free(lock);
 }
 
+/* ---- moved here from test_backup and test_recovery: they test the job machinery ---- */
+
+/* One backup while another runs is refused; stopping it lets the next run complete. */
+static void test_second_backup_is_refused_while_one_runs(void **state)
+{
+	ob_job_info *j = NULL, *k = NULL;
+	char *p = ob_test_path(src, "grow.bin");
+	uint8_t *data = malloc(64u << 20);
+	int i;
+
+	(void)state;
+	assert_ok(ob_random(data, 64u << 20));
+	ob_test_write(p, data, 64u << 20);
+	assert_ok(ob_backup_start(&j, agent, 0));
+	assert_ob(OB_ELOCKED, ob_backup_start(&k, agent, 0));
+	assert_non_null(strstr(ob_error_last(), "Another job is in progress"));
+	/* Stop it: it ends Aborted, and the next run completes. */
+	assert_ok(ob_job_stop(agent, j->job_id));
+	for (i = 0; i < 3000; i++) {
+		ob_job_info *cur = NULL;
+		assert_ok(ob_job_get(&cur, agent, j->job_id));
+		if (cur->state != OB_JOB_INPROGRESS) {
+			assert_true(cur->state == OB_JOB_ABORTED || cur->state == OB_JOB_COMPLETED);
+			ob_job_info_free(cur);
+			break;
+		}
+		ob_job_info_free(cur);
+		usleep(20000);
+	}
+	ob_job_info_free(j);
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	unlink(p);
+	free(p);
+	free(data);
+}
+
+/* The setup, and a point of src holding notes.txt (for a recovery job to wait for). */
+static int setup_with_point(void **state)
+{
+	ob_job_info *j;
+	char *p;
+
+	setup(state);
+	p = ob_test_path(src, "notes.txt");
+	ob_test_write(p, "notes\n", 6);
+	free(p);
+	j = ob_test_backup(agent);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ob_job_wait returns with the job ended, long before its time-out; a job that ended returns at once. */
+static void test_job_wait_returns_at_the_end(void **state)
+{
+	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
+	ob_job_info *j = NULL, *w = NULL;
+	char *point, *out = ob_test_path(dir, "out-wait"), *item = ob_test_path(src + 1, "notes.txt");
+	const char *items[1];
+	int64_t ds, t0;
+
+	(void)state;
+	ob_test_newest_point(agent, &point, &ds);
+	items[0] = item;
+	req.point_id = point;
+	req.datasource_id = ds;
+	req.items = items;
+	req.item_count = 1;
+	req.destination = out;
+	assert_ok(ob_recovery_start(&j, agent, &req));
+	t0 = mono_ms();
+	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
+	assert_int_not_equal(w->state, OB_JOB_INPROGRESS);
+	assert_int_equal(w->state, OB_JOB_COMPLETED);
+	assert_int_equal(w->files_done, 1);
+	/* The job took far less than the time-out: the wait ended with it (a generous bound). */
+	assert_true(mono_ms() - t0 < 60000);
+	ob_job_info_free(w);
+	t0 = mono_ms();
+	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
+	assert_int_equal(w->state, OB_JOB_COMPLETED);
+	assert_true(mono_ms() - t0 < 60000);
+	ob_job_info_free(w);
+	assert_ob(OB_ENOTFOUND, ob_job_wait(&w, agent, "no-such-job", 10));
+	assert_null(w);
+	ob_job_info_free(j);
+	free(out);
+	free(item);
+	free(point);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +483,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_failed_backup_counts_what_it_wrote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_right_after_a_job_ended_waits_for_its_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_backup_is_refused_while_one_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_wait_returns_at_the_end, setup_with_point, teardown),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);

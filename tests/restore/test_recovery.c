@@ -35,43 +35,19 @@ static void put(const char *rel, const char *text)
 	free(p);
 }
 
-static ob_job_info *wait_job(ob_agent *a, ob_job_info *j)
-{
-	char *id = strdup(j->job_id);
-	int i;
-
-	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
-		ob_job_info_free(j);
-		usleep(20000);
-		assert_ok(ob_job_get(&j, a, id));
-	}
-	free(id);
-	return j;
-}
-
-static ob_job_info *backup(ob_agent *a)
-{
-	ob_job_info *j = NULL;
-
-	assert_ok(ob_backup_start(&j, a, 0));
-	return wait_job(a, j);
-}
+static ob_test_server srv;   /* dir, src, vault_path, creds and agent are borrowed from it */
 
 static int setup(void **state)
 {
-	ob_vault *v;
-	char *cred, *home, *p;
-	ob_filespec_input spec;
-	ob_policy *policy;
+	char *p;
 	ob_job_info *j;
 
 	(void)state;
-	dir = ob_test_tempdir("recovery");
-	src = ob_test_path(dir, "src");
-	vault_path = ob_test_path(dir, "vault");
-	creds = ob_test_path(dir, "creds");
-	home = ob_test_path(dir, "home-a");
-	assert_int_equal(mkdir(src, 0755), 0);
+	ob_test_server_folders(&srv, "recovery");
+	dir = srv.dir;
+	src = srv.src;
+	vault_path = srv.vault_path;
+	creds = srv.creds;
 	p = ob_test_path(src, "docs");
 	assert_int_equal(mkdir(p, 0755), 0);
 	free(p);
@@ -79,50 +55,21 @@ static int setup(void **state)
 	put("docs/finance-2025.xls", "numbers\n");
 	put("docs/finance-2026.xls", "more numbers\n");
 	put("notes.txt", "notes\n");
-	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
-	ob_env_set("OBAGENT_SERVER_NAME", "server-a");
-	ob_env_set("OBAGENT_NOW", NULL);
-	assert_ok(ob_vault_create(&v, vault_path, "RecoveryTest"));
-	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
-	assert_ok(ob_agent_open(&agent, home));
-	assert_ok(ob_agent_register(NULL, agent, cred));
-	assert_ok(ob_agent_set_passphrase(agent, (const uint8_t *)PP, strlen(PP), NULL));
-	spec.spec = src;
-	spec.is_exclude = 0;
-	spec.is_recursive = 1;
-	assert_ok(ob_policy_commit(&policy, agent, &spec, 1));
-	ob_policy_free(policy);
-	j = backup(agent);
+	ob_test_server_register(&srv, "home-a", OBAGENT_WORKER_PATH, "server-a", "RecoveryTest", PP);
+	agent = srv.agent;
+	j = ob_test_backup(agent);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
-	ob_str_free(cred);
-	ob_vault_free(v);
-	free(home);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	ob_agent_free(agent);
-	ob_test_rmtree(dir);
-	free(dir);
-	free(src);
-	free(vault_path);
-	free(creds);
+	ob_test_server_dispose(&srv);
+	agent = NULL;
+	dir = src = vault_path = creds = NULL;
 	return 0;
-}
-
-static void newest_point(ob_agent *a, char **point, int64_t *ds)
-{
-	ob_recovery_point **pts = NULL;
-	size_t n = 0;
-
-	assert_ok(ob_recovery_points(&pts, &n, a));
-	assert_true(n >= 1);
-	*point = strdup(pts[0]->id);
-	*ds = strtoll(pts[0]->datasource_ids, NULL, 10);
-	ob_recovery_points_free(pts, n);
 }
 
 static void test_browse_and_search(void **state)
@@ -134,7 +81,7 @@ static void test_browse_and_search(void **state)
 	int64_t ds;
 
 	(void)state;
-	newest_point(agent, &point, &ds);
+	ob_test_newest_point(agent, &point, &ds);
 	assert_ok(ob_recovery_open(&rec, agent, NULL, NULL, 0));
 	assert_ok(ob_recovery_browse(&items, &n, rec, point, ds, folder));
 	assert_int_equal(n, 3);
@@ -166,7 +113,7 @@ static void test_recovery_job_and_overwrite_options(void **state)
 	size_t len;
 
 	(void)state;
-	newest_point(agent, &point, &ds);
+	ob_test_newest_point(agent, &point, &ds);
 	items[0] = item;
 	req.point_id = point;
 	req.datasource_id = ds;
@@ -176,7 +123,7 @@ static void test_recovery_job_and_overwrite_options(void **state)
 	req.overwrite = OB_OVERWRITE_CREATE_COPY;
 	assert_ok(ob_recovery_start(&j, agent, &req));
 	assert_int_equal(j->type, OB_JOB_RECOVERY);
-	j = wait_job(agent, j);
+	j = ob_test_job_wait(agent, j);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
 	restored = ob_test_path(out, item);
@@ -185,7 +132,7 @@ static void test_recovery_job_and_overwrite_options(void **state)
 	free(text);
 	/* Again: CreateCopy puts a copy beside it. */
 	assert_ok(ob_recovery_start(&j, agent, &req));
-	j = wait_job(agent, j);
+	j = ob_test_job_wait(agent, j);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
 	{
@@ -223,9 +170,9 @@ static void test_damage_fails_only_what_needs_it(void **state)
 	/* A point whose large file sits in a pack of its own. */
 	assert_ok(ob_random(data, 3u << 20));
 	ob_test_write(big, data, 3u << 20);
-	j = backup(agent);
+	j = ob_test_backup(agent);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
-	newest_point(agent, &point, &ds);
+	ob_test_newest_point(agent, &point, &ds);
 	free(point);
 	point = strdup(j->recovery_point);  /* points made in the same second list in any order */
 	ob_job_info_free(j);
@@ -326,7 +273,7 @@ static void test_alternate_server(void **state)
 	assert_ob(OB_EINVALID, ob_recovery_start(&j, b, &req));  /* no original location here */
 	req.destination = out;
 	assert_ok(ob_recovery_start(&j, b, &req));
-	j = wait_job(b, j);
+	j = ob_test_job_wait(b, j);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
 	restored = ob_test_path(out, src + 1);
@@ -375,7 +322,7 @@ static void test_lost_cache_folder(void **state)
 		assert_ok(ob_policy_commit(&policy, c, &spec, 1));
 		ob_policy_free(policy);
 	}
-	j = backup(c);
+	j = ob_test_backup(c);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	assert_true(j->bytes_uploaded < 16384);
 	ob_job_info_free(j);
@@ -611,47 +558,10 @@ static void test_chunks_that_do_not_add_up_are_damage(void **state)
 	free(out);
 }
 
-/* Deleting a point needs the vault owner's PIN, as deleting a policy's backups does. */
-static void test_delete_point_needs_a_pin(void **state)
-{
-	ob_recovery_point **pts = NULL;
-	ob_vault *v = NULL;
-	char *point, *pin = NULL;
-	int64_t ds, expires = 0;
-	size_t n = 0, i;
-	int deleted = 0;
-
-	(void)state;
-	newest_point(agent, &point, &ds);
-	assert_ob(OB_EAUTH, ob_recovery_point_delete(agent, point, "test"));
-	assert_non_null(strstr(ob_error_last(), "needs a security PIN"));
-	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", NULL));
-	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", " "));
-	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", "12345678"));
-	assert_non_null(strstr(ob_error_last(), "incorrect"));
-	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", "1234"));
-	assert_ok(ob_recovery_points(&pts, &n, agent));
-	assert_true(n >= 1 && !strcmp(pts[0]->id, point));
-	ob_recovery_points_free(pts, n);
-	assert_ok(ob_vault_open(&v, vault_path));
-	assert_ok(ob_vault_security_pin_new(&pin, &expires, v));
-	assert_ok(ob_recovery_point_remove(agent, point, "test", pin));
-	assert_ok(ob_recovery_points_all(&pts, &n, agent));
-	for (i = 0; i < n; i++)
-		if (!strcmp(pts[i]->id, point))
-			deleted = pts[i]->deleted_at > 0;
-	assert_true(deleted);
-	ob_recovery_points_free(pts, n);
-	ob_str_free(pin);
-	ob_vault_free(v);
-	free(point);
-}
-
-
 /* A backup of src now: its point. */
 static char *backup_point(void)
 {
-	ob_job_info *j = backup(agent);
+	ob_job_info *j = ob_test_backup(agent);
 	char *point;
 
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
@@ -676,7 +586,7 @@ static ob_job_info *restore_job(const char *point, const char *item, const char 
 	req.overwrite = OB_OVERWRITE_OVERWRITE;
 	req.skip_security = skip_security;
 	assert_ok(ob_recovery_start(&j, agent, &req));
-	return wait_job(agent, j);
+	return ob_test_job_wait(agent, j);
 }
 
 static void test_set_id_bits_need_their_owner(void **state)
@@ -917,7 +827,7 @@ static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
 		req.destination = out3;
 		j = NULL;
 		assert_ok(ob_recovery_start(&j, agent, &req));
-		j = wait_job(agent, j);
+		j = ob_test_job_wait(agent, j);
 		packs_unreadable(old_packs, 0);
 		assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
 		assert_int_equal(j->files_failed, 1);
@@ -1040,7 +950,7 @@ static void test_stale_temporaries_go(void **state)
 		req.item_count = 2;
 		req.destination = out;
 		assert_ok(ob_recovery_start(&j, agent, &req));
-		j = wait_job(agent, j);
+		j = ob_test_job_wait(agent, j);
 		assert_int_equal(j->state, OB_JOB_FAILED);
 		assert_int_equal(j->files_failed, 2);
 		ob_job_info_free(j);
@@ -1049,53 +959,6 @@ static void test_stale_temporaries_go(void **state)
 	free(docs);
 	free(restored);
 	free(out);
-	free(point);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ob_job_wait returns with the job ended, long before its time-out; a job that ended returns at once. */
-static void test_job_wait_returns_at_the_end(void **state)
-{
-	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
-	ob_job_info *j = NULL, *w = NULL;
-	char *point, *out = ob_test_path(dir, "out-wait"), *item = ob_test_path(src + 1, "notes.txt");
-	const char *items[1];
-	int64_t ds, t0;
-
-	(void)state;
-	newest_point(agent, &point, &ds);
-	items[0] = item;
-	req.point_id = point;
-	req.datasource_id = ds;
-	req.items = items;
-	req.item_count = 1;
-	req.destination = out;
-	assert_ok(ob_recovery_start(&j, agent, &req));
-	t0 = mono_ms();
-	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
-	assert_int_not_equal(w->state, OB_JOB_INPROGRESS);
-	assert_int_equal(w->state, OB_JOB_COMPLETED);
-	assert_int_equal(w->files_done, 1);
-	/* The job took far less than the time-out: the wait ended with it (a generous bound). */
-	assert_true(mono_ms() - t0 < 60000);
-	ob_job_info_free(w);
-	t0 = mono_ms();
-	assert_ok(ob_job_wait(&w, agent, j->job_id, 120000));
-	assert_int_equal(w->state, OB_JOB_COMPLETED);
-	assert_true(mono_ms() - t0 < 60000);
-	ob_job_info_free(w);
-	assert_ob(OB_ENOTFOUND, ob_job_wait(&w, agent, "no-such-job", 10));
-	assert_null(w);
-	ob_job_info_free(j);
-	free(out);
-	free(item);
 	free(point);
 }
 
@@ -1157,7 +1020,6 @@ int main(void)
 		cmocka_unit_test(test_alternate_server),
 		cmocka_unit_test(test_lost_cache_folder),
 		cmocka_unit_test(test_crafted_names_never_escape),
-		cmocka_unit_test(test_job_wait_returns_at_the_end),
 		cmocka_unit_test(test_set_id_bits_need_their_owner),
 		cmocka_unit_test(test_sparse_file_stays_sparse),
 		cmocka_unit_test(test_unreadable_folder_tree_fails_only_that_folder),
@@ -1165,7 +1027,6 @@ int main(void)
 		cmocka_unit_test(test_entry_without_a_name_fails_alone),
 		cmocka_unit_test(test_chunks_that_do_not_add_up_are_damage),
 		cmocka_unit_test(test_damage_fails_only_what_needs_it),
-		cmocka_unit_test(test_delete_point_needs_a_pin),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# The engine's include arrows run one way (docs/ARCHITECTURE.md, "Layers"): a file in native/<layer>/
-# includes headers of its own layer and of layers below it only; layers of the same rank do not
+# The engine's include arrows run one way (docs/ARCHITECTURE.md, "The engine, one folder per layer"):
+# a file in native/<layer>/ includes headers of its own layer and of layers below it only; layers of the same rank do not
 # include each other; the runner in native/cli/ sees only the public API (include/obagent*).
 # Prints every include that breaks this and exits 1 if there is one.
-#   tests/support/layers.sh [repository root]
+# With --link and a build folder it checks the arrows at link level too: per layer, the symbols its
+# object files (CMakeFiles/obagent_objects.dir/native/<layer>/*.o, and the runner's) leave undefined
+# that a layer not below it defines; it prints them and exits 1 if there is one. A call through a
+# function pointer does not show there; an arrow an include hides (a declaration written by hand) does.
+#   tests/support/layers.sh [--link <build folder>] [repository root]
 set -euo pipefail
+build=""
+if [ "${1:-}" = --link ]; then
+  build=$(cd "${2:?--link needs a build folder}" && pwd)
+  shift 2
+fi
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 declare -A rank=(
   [util]=0 [platform]=1 [catalog]=2 [storage]=2 [vault]=3 [agent]=4
@@ -25,4 +34,39 @@ for f in */*.c */*.h; do
     elif [ "${rank[$to]}" -ge "${rank[$layer]}" ]; then echo "$f ($layer) includes \"$inc\" ($to): not a layer below"; bad=1; fi
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done
+
+# ---- link level ----
+if [ -n "$build" ]; then
+  objs=()
+  for d in "$build"/CMakeFiles/obagent_objects.dir/native "$build"/CMakeFiles/obagent_cli.dir/native; do
+    [ -d "$d" ] || continue
+    for o in "$d"/*/*.o; do [ -e "$o" ] && objs+=("$o"); done
+  done
+  [ "${#objs[@]}" -gt 0 ] || { echo "no object files under $build/CMakeFiles/obagent_objects.dir/native (build first)"; exit 1; }
+  ranks=""
+  for l in "${!rank[@]}"; do ranks+="$l=${rank[$l]} "; done
+  # One line per symbol: "D <symbol> <layer>/<file>" where it is defined, "U <symbol> <layer>/<file>" where used.
+  link_out=$(for o in "${objs[@]}"; do
+      rel=${o#*/native/}; rel=${rel%.o}
+      nm -P -g --defined-only "$o" | awk -v f="$rel" '$2 ~ /^[A-TV-Z]$/ { print "D", $1, f }'
+      nm -P -u "$o" | awk -v f="$rel" '{ print "U", $1, f }'
+    done | awk -v ranks="$ranks" '
+      BEGIN { n = split(ranks, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); rank[p[1]] = p[2] } }
+      $1 == "D" { def[$2] = $3; next }
+      { use[++u] = $2 " " $3 }
+      END {
+        for (i = 1; i <= u; i++) {
+          split(use[i], x, " "); sym = x[1]; file = x[2]
+          if (!(sym in def)) continue
+          from = file; sub(/\/.*/, "", from); to = def[sym]; sub(/\/.*/, "", to)
+          if (from == to || rank[to] < rank[from]) continue
+          print from " (" rank[from] ") -> " to " (" rank[to] "): " file ".o uses " sym " (" def[sym] ")"
+        }
+      }' | sort -t: -k1,1 -s)
+  if [ -n "$link_out" ]; then
+    echo "link level: symbols a layer uses from a layer not below it"
+    echo "$link_out"
+    bad=1
+  fi
+fi
 exit $bad

@@ -1,0 +1,264 @@
+/*
+ * The in-memory back end (memory_backend.h): an unsorted table of objects under
+ * one mutex. Tests hold a few hundred objects at most, so a linear search is
+ * simpler than anything faster and costs nothing that shows.
+ */
+#include "memory_backend.h"
+#include "util/error.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct object {
+	char *name;
+	uint8_t *data;
+	size_t len;
+} object;
+
+typedef struct memory_backend {
+	ob_backend parent;
+	unsigned int caps;
+	pthread_mutex_t lock;
+	object *v;
+	size_t n, cap;
+} memory_backend;
+
+/* The index of name, or -1 (the caller holds the lock). */
+static long find(const memory_backend *mb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		if (strcmp(mb->v[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int check_name(const char *name)
+{
+	if (!name || !ob_backend_name_valid(name))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not a valid object name.", name ? name : "");
+	return 0;
+}
+
+static int not_found(const char *name)
+{
+	return ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
+}
+
+static int memory_put(ob_backend *be, const char *name, const void *data, size_t len)
+{
+	memory_backend *mb = (memory_backend *)be;
+	object o = { NULL, NULL, len };
+	int error = 0;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	/* Copied before the lock is taken, so that a racing put sees the object whole or not at all. */
+	if (!(o.name = strdup(name)) || !(o.data = malloc(len ? len : 1))) {
+		free(o.name);
+		return ob_err_nomem();
+	}
+	if (len)
+		memcpy(o.data, data, len);
+	pthread_mutex_lock(&mb->lock);
+	if (find(mb, name) >= 0) {
+		error = ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT, "Object '%s' exists already.", name);
+	} else if (mb->n == mb->cap) {
+		size_t cap = mb->cap ? mb->cap * 2 : 64;
+		object *v = realloc(mb->v, cap * sizeof(*v));
+		if (!v)
+			error = ob_err_nomem();
+		else {
+			mb->v = v;
+			mb->cap = cap;
+		}
+	}
+	if (error == 0)
+		mb->v[mb->n++] = o;
+	pthread_mutex_unlock(&mb->lock);
+	if (error < 0) {
+		free(o.name);
+		free(o.data);
+	}
+	return error;
+}
+
+static int memory_get(void **out, size_t *out_len, ob_backend *be, const char *name, uint64_t offset, size_t len)
+{
+	memory_backend *mb = (memory_backend *)be;
+	uint8_t *buf = NULL;
+	long i;
+	int error = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((error = check_name(name)) < 0)
+		return error;
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else if (offset > mb->v[i].len || (len && offset + len > mb->v[i].len))
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Range %llu+%zu is past the end of '%s' (%zu bytes).",
+			(unsigned long long)offset, len, name, mb->v[i].len);
+	else {
+		if (!len)
+			len = mb->v[i].len - (size_t)offset;
+		if (!(buf = malloc(len ? len : 1)))
+			error = ob_err_nomem();
+		else if (len)
+			memcpy(buf, mb->v[i].data + offset, len);
+	}
+	pthread_mutex_unlock(&mb->lock);
+	if (error == 0) {
+		*out = buf;
+		*out_len = len;
+	}
+	return error;
+}
+
+static int memory_stat(uint64_t *out_size, ob_backend *be, const char *name)
+{
+	memory_backend *mb = (memory_backend *)be;
+	long i;
+	int error = 0;
+
+	*out_size = 0;
+	if ((error = check_name(name)) < 0)
+		return error;
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else
+		*out_size = mb->v[i].len;
+	pthread_mutex_unlock(&mb->lock);
+	return error;
+}
+
+/*
+ * The names and sizes are copied out under the lock and the callback runs
+ * after it, so that a callback may call the back end (as the vault layer's
+ * listers do).
+ */
+static int memory_list(ob_backend *be, const char *prefix, ob_backend_list_cb cb, void *payload)
+{
+	memory_backend *mb = (memory_backend *)be;
+	size_t plen = strlen(prefix), i, n = 0;
+	object *snap;
+	int error = 0;
+
+	pthread_mutex_lock(&mb->lock);
+	snap = calloc(mb->n ? mb->n : 1, sizeof(*snap));
+	for (i = 0; snap && i < mb->n; i++) {
+		if (strncmp(mb->v[i].name, prefix, plen) != 0)
+			continue;
+		if (!(snap[n].name = strdup(mb->v[i].name)))
+			break;
+		snap[n++].len = mb->v[i].len;
+	}
+	if (!snap || i < mb->n)
+		error = ob_err_nomem();
+	pthread_mutex_unlock(&mb->lock);
+	for (i = 0; error == 0 && i < n; i++)
+		error = cb(snap[i].name, snap[i].len, payload);
+	for (i = 0; i < n; i++)
+		free(snap[i].name);
+	free(snap);
+	return error;
+}
+
+static int memory_remove(ob_backend *be, const char *name)
+{
+	memory_backend *mb = (memory_backend *)be;
+	long i;
+	int error = 0;
+
+	if (!(mb->caps & OB_BACKEND_CAP_DELETE))
+		return ob_err(OB_EACCESS, OB_ERRCLASS_VAULT, "These credentials cannot delete '%s'.", name ? name : "");
+	if ((error = check_name(name)) < 0)
+		return error;
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else {
+		free(mb->v[i].name);
+		free(mb->v[i].data);
+		mb->v[i] = mb->v[--mb->n];
+	}
+	pthread_mutex_unlock(&mb->lock);
+	return error;
+}
+
+static unsigned int memory_capabilities(ob_backend *be)
+{
+	return ((memory_backend *)be)->caps;
+}
+
+static void memory_free(ob_backend *be)
+{
+	memory_backend *mb = (memory_backend *)be;
+	size_t i;
+
+	if (!mb)
+		return;
+	for (i = 0; i < mb->n; i++) {
+		free(mb->v[i].name);
+		free(mb->v[i].data);
+	}
+	free(mb->v);
+	pthread_mutex_destroy(&mb->lock);
+	free(mb);
+}
+
+int ob_test_memory_backend_new(ob_backend **out, unsigned int caps)
+{
+	memory_backend *mb = calloc(1, sizeof(*mb));
+
+	*out = NULL;
+	if (!mb)
+		return ob_err_nomem();
+	pthread_mutex_init(&mb->lock, NULL);
+	mb->caps = caps & ~OB_BACKEND_CAP_LOCAL;   /* the data is in no file system */
+	mb->parent.version = OB_BACKEND_VERSION;
+	mb->parent.put = memory_put;
+	mb->parent.get = memory_get;
+	mb->parent.stat = memory_stat;
+	mb->parent.list = memory_list;
+	mb->parent.remove = memory_remove;
+	mb->parent.capabilities = memory_capabilities;
+	mb->parent.free = memory_free;
+	/* put_nosync, sync, cleanup, set_pacer: none (every put is whole and "durable" at once). */
+	*out = &mb->parent;
+	return 0;
+}
+
+size_t ob_test_memory_backend_count(ob_backend *be, const char *prefix)
+{
+	memory_backend *mb = (memory_backend *)be;
+	size_t i, n = 0, plen = strlen(prefix);
+
+	pthread_mutex_lock(&mb->lock);
+	for (i = 0; i < mb->n; i++)
+		n += strncmp(mb->v[i].name, prefix, plen) == 0;
+	pthread_mutex_unlock(&mb->lock);
+	return n;
+}
+
+int ob_test_memory_backend_flip(ob_backend *be, const char *name, uint64_t offset)
+{
+	memory_backend *mb = (memory_backend *)be;
+	long i;
+	int error = 0;
+
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else if (offset >= mb->v[i].len)
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Offset %llu is past the end of '%s'.",
+			(unsigned long long)offset, name);
+	else
+		mb->v[i].data[offset]++;
+	pthread_mutex_unlock(&mb->lock);
+	return error;
+}
