@@ -496,7 +496,7 @@ static unsigned int az_capabilities(ob_backend *be)
 {
 	az_backend *ab = (az_backend *)be;
 
-	return OB_BACKEND_CAP_RANGE_GET | (ab->can_delete ? OB_BACKEND_CAP_DELETE : 0);
+	return OB_BACKEND_CAP_RANGE_GET | OB_BACKEND_CAP_REMOTE | (ab->can_delete ? OB_BACKEND_CAP_DELETE : 0);
 }
 
 void ob_az_free(ob_backend *be)

@@ -23,6 +23,13 @@ extern "C" {
 #define OB_BACKEND_CAP_DELETE      0x1u  /**< remove works with these credentials */
 #define OB_BACKEND_CAP_RANGE_GET   0x2u  /**< get with offset/length reads only that range */
 #define OB_BACKEND_CAP_LOCAL       0x4u  /**< data is on a local file system */
+/**
+ * The vault is far away (a network round trip per request, as a cloud store):
+ * transfers gain from running several at once, so the engine keeps more of
+ * them in flight (parallel uploads of packs, parallel ranged reads when
+ * restoring). The engine asks for capabilities, never for a back end's kind.
+ */
+#define OB_BACKEND_CAP_REMOTE      0x8u
 
 typedef struct ob_backend ob_backend;
 
