@@ -1,6 +1,7 @@
 /*
  * Opening a vault area for this agent (agent/repo_open.h): registration, key and
- * throttle.
+ * throttle. Both openers go through open_throttled, so that another server's
+ * data read for a restore is held to the bandwidth settings like our own.
  */
 #include "agent/repo_open.h"
 #include "storage/throttle.h"
@@ -76,7 +77,7 @@ int ob_agent_repo_open_server(ob_repo *r, ob_agent *agent, const char *server_na
 	if ((error = ob_agent_registration(&reg, agent)) < 0)
 		return error;
 	ob_vault_server_id(id, server_name);
-	error = ob_repo_open_key(r, reg->vault_location, id, server_name, master);
+	error = open_throttled(r, agent, reg, id, server_name, master);
 	ob_registration_free(reg);
 	return error;
 }

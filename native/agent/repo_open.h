@@ -1,8 +1,8 @@
 /*
  * Internal: opening a vault area for this agent. The registration names the
  * vault, a key opens the area, and the machine's bandwidth settings
- * (Set-OBMachineSetting -WorkHourBandwidth ...) hold the transfers to and from
- * this server's own area.
+ * (Set-OBMachineSetting -WorkHourBandwidth ...) hold every transfer to and from
+ * it: this server's own area, and another server's opened to restore from it.
  * vault/repo.h opens an area with a key and knows nothing of the agent.
  */
 #ifndef OB_NATIVE_AGENT_REPO_OPEN_H

@@ -624,7 +624,10 @@ int ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name
 	return error;
 }
 
-/* Open another server's area with its master key (the job worker gets it through a pipe). */
+/*
+ * Open another server's area with its master key (the job worker gets it through a
+ * pipe), held to this machine's bandwidth settings like this server's own.
+ */
 int ob_recovery_open_key(ob_recovery **out, ob_agent *agent, const char *server_name, const uint8_t *master)
 {
 	ob_recovery *rec;

@@ -157,9 +157,19 @@ static void t_free(ob_backend *be)
 	free(t);
 }
 
+static ob_throttle_clock clock_override;
+static int clock_overridden;
+
+void ob_throttle_clock_override(const ob_throttle_clock *clock)
+{
+	clock_overridden = clock != NULL;
+	if (clock)
+		clock_override = *clock;
+}
+
 int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settings)
 {
-	return ob_backend_throttle_wrap_clock(be, settings, NULL);
+	return ob_backend_throttle_wrap_clock(be, settings, clock_overridden ? &clock_override : NULL);
 }
 
 int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *settings, const ob_throttle_clock *clock)
