@@ -18,6 +18,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#define AZ_MAGIC            0x617a7572u   /* "azur" */
+#define AZ_BLOCK_SIZE       ((size_t)4 << 20)
+#define AZ_SINGLE_PUT_MAX   ((size_t)4 << 20)
+
 unsigned int ob_azure_list_page_size = 5000;
 
 /* ---- small helpers ---- */

@@ -18,6 +18,9 @@
 
 #include <openssl/rand.h>
 
+#define AZ_SMALL_BODY_MAX   ((size_t)64 << 20)  /* listings and error bodies */
+#define AZ_BACKOFF_CAP_MS   30000u
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
 

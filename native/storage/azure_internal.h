@@ -15,11 +15,6 @@
 
 #include <curl/curl.h>
 
-#define AZ_MAGIC            0x617a7572u   /* "azur" */
-#define AZ_BLOCK_SIZE       ((size_t)4 << 20)
-#define AZ_SINGLE_PUT_MAX   ((size_t)4 << 20)
-#define AZ_SMALL_BODY_MAX   ((size_t)64 << 20)  /* listings and error bodies */
-#define AZ_BACKOFF_CAP_MS   30000u
 #define AZ_MAX_PAIRS        8
 
 typedef struct az_backend {
