@@ -7,6 +7,7 @@
 #ifndef OB_NATIVE_LOCATE_H
 #define OB_NATIVE_LOCATE_H
 
+#include "agent/agent_internal.h"
 #include "vault/repo.h"
 
 typedef struct ob_blob_loc {

@@ -2268,7 +2268,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	}
 	sync_started = 1;
 	/* A local vault is a disk that one writer keeps busy; a remote one answers each request after a round trip. */
-	s.uploaders = s.repo->vc.azure ? REMOTE_UPLOADERS : 1;
+	s.uploaders = (s.repo->vc.be->capabilities(s.repo->vc.be) & OB_BACKEND_CAP_REMOTE) ? REMOTE_UPLOADERS : 1;
 	s.uploaders_active = s.uploaders;
 	for (i = 0; i < s.uploaders; i++) {
 		if (pthread_create(&uploaders[i], NULL, uploader_main, &s) != 0)

@@ -3,6 +3,7 @@
 #include "obagent/job.h"
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
+#include "agent/repo_open.h"
 #include "backup/backup.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -709,7 +710,7 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 			record_failed(line, tab + 1, fc);
 		}
 	}
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		goto done;
 	spec.spec = staging;
 	spec.is_exclude = 0;
@@ -802,7 +803,7 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 	ob_backup_params prm;
 	int error;
 
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	if ((error = ob_policy_get(&policy, agent)) < 0)
 		goto done;

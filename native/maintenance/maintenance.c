@@ -7,6 +7,7 @@
  */
 #include "obagent/recovery.h"
 #include "agent/agent_internal.h"
+#include "agent/repo_open.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "agent/damage.h"
@@ -542,7 +543,7 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 		if (error < 0)
 			goto done;
 	}
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		goto done;
 	repo_open = 1;
 	if (!(repo.vc.be->capabilities(repo.vc.be) & OB_BACKEND_CAP_DELETE)) {

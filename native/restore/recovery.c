@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "obagent/recovery.h"
 #include "agent/agent_internal.h"
+#include "agent/repo_open.h"
 #include "agent/damage.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -222,7 +223,7 @@ int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent
 
 	*out = NULL;
 	*out_count = 0;
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DELETED | OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
@@ -270,7 +271,7 @@ int ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *
 
 	if ((error = ob_agent_pin_check(agent, security_pin, "Deleting a recovery point")) < 0)
 		return error;
-	if ((error = ob_clock_now(&now)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);
 	ob_repo_dispose(&repo);
@@ -284,7 +285,7 @@ int ob_recovery_points(ob_recovery_point ***out, size_t *out_count, ob_agent *ag
 
 	*out = NULL;
 	*out_count = 0;
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0)
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
 	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
@@ -601,7 +602,7 @@ int ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name
 			return ob_err_nomem();
 		rec->agent = agent;
 		rec->this_server = 1;
-		if ((error = ob_repo_open(&rec->repo, agent, NULL)) < 0) {
+		if ((error = ob_agent_repo_open(&rec->repo, agent, NULL)) < 0) {
 			free(rec);
 			return error;
 		}
@@ -623,27 +624,22 @@ int ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name
 	return error;
 }
 
-/* Open another server's area with its master key (the job worker gets it through a pipe). */
+/*
+ * Open another server's area with its master key (the job worker gets it through a
+ * pipe), held to this machine's bandwidth settings like this server's own.
+ */
 int ob_recovery_open_key(ob_recovery **out, ob_agent *agent, const char *server_name, const uint8_t *master)
 {
-	ob_registration *reg = NULL;
 	ob_recovery *rec;
-	char id[33];
 	int error;
 
 	*out = NULL;
-	if ((error = ob_agent_registration(&reg, agent)) < 0)
-		return error;
-	if (!(rec = calloc(1, sizeof(*rec)))) {
-		ob_registration_free(reg);
+	if (!(rec = calloc(1, sizeof(*rec))))
 		return ob_err_nomem();
-	}
 	rec->agent = agent;
-	ob_vault_server_id(id, server_name);
-	if ((error = ob_repo_open_key(&rec->repo, reg->vault_location, id, server_name, master)) == 0 &&
+	if ((error = ob_agent_repo_open_server(&rec->repo, agent, server_name, master)) == 0 &&
 	    (error = ob_locator_memory(&rec->locator, &rec->repo)) < 0)
 		ob_repo_dispose(&rec->repo);
-	ob_registration_free(reg);
 	if (error < 0) {
 		free(rec);
 		return error;

@@ -1002,7 +1002,7 @@ int ob_restore_execute(const ob_restore_run *run)
 	ob_kv kv = { 0 };
 	uint8_t root[OB_ID_BYTES];
 	pthread_t threads[REMOTE_WORKERS];
-	int started = 0, error, i, nworkers = run->repo->vc.azure ? REMOTE_WORKERS : WORKERS;
+	int started = 0, error, i, nworkers = (run->repo->vc.be->capabilities(run->repo->vc.be) & OB_BACKEND_CAP_REMOTE) ? REMOTE_WORKERS : WORKERS;
 	size_t k;
 
 	memset(&s, 0, sizeof(s));

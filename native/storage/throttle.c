@@ -15,14 +15,18 @@
 #include <time.h>
 
 typedef struct throttle {
-	ob_backend parent;
-	ob_backend *inner;
+	ob_backend_wrapper w;   /* first: the wrapper is the throttle */
 	ob_throttle_settings settings;
 	ob_throttle_clock clock;
 	int paced;              /* the inner back end moves objects in the pieces we grant */
 	pthread_mutex_t lock;
 	double next_free;       /* monotonic seconds when the link is free again */
 } throttle;
+
+static throttle *of(ob_backend *be)
+{
+	return (throttle *)OB_BACKEND_WRAPPER(be);
+}
 
 static double mono_now(void *payload)
 {
@@ -117,86 +121,55 @@ static size_t pace(void *payload, size_t want)
 
 static int t_put(ob_backend *be, const char *name, const void *data, size_t len)
 {
-	throttle *t = (throttle *)be;
+	throttle *t = of(be);
 
 	take_whole(t, len);
-	return t->inner->put(t->inner, name, data, len);
+	return t->w.inner->put(t->w.inner, name, data, len);
 }
 
 static int t_put_nosync(ob_backend *be, const char *name, const void *data, size_t len)
 {
-	throttle *t = (throttle *)be;
+	throttle *t = of(be);
 
 	take_whole(t, len);
-	return t->inner->put_nosync(t->inner, name, data, len);
-}
-
-static int t_sync(ob_backend *be)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->sync(t->inner);
-}
-
-static int t_cleanup(ob_backend *be, const char *prefix)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->cleanup(t->inner, prefix);
+	return t->w.inner->put_nosync(t->w.inner, name, data, len);
 }
 
 static int t_get(void **out, size_t *out_len, ob_backend *be, const char *name, uint64_t offset, size_t len)
 {
-	throttle *t = (throttle *)be;
-	int error = t->inner->get(out, out_len, t->inner, name, offset, len);
+	throttle *t = of(be);
+	int error = t->w.inner->get(out, out_len, t->w.inner, name, offset, len);
 
 	if (error == 0)
 		take_whole(t, *out_len);
 	return error;
 }
 
-static int t_stat(uint64_t *out_size, ob_backend *be, const char *name)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->stat(out_size, t->inner, name);
-}
-
-static int t_list(ob_backend *be, const char *prefix, ob_backend_list_cb cb, void *payload)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->list(t->inner, prefix, cb, payload);
-}
-
-static int t_remove(ob_backend *be, const char *name)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->remove(t->inner, name);
-}
-
-static unsigned int t_capabilities(ob_backend *be)
-{
-	throttle *t = (throttle *)be;
-
-	return t->inner->capabilities(t->inner);
-}
-
 static void t_free(ob_backend *be)
 {
-	throttle *t = (throttle *)be;
+	throttle *t;
 
-	if (!t)
+	if (!be)
 		return;
-	t->inner->free(t->inner);
+	t = of(be);
+	ob_backend_forward_free(be);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
+static ob_throttle_clock clock_override;
+static int clock_overridden;
+
+void ob_throttle_clock_override(const ob_throttle_clock *clock)
+{
+	clock_overridden = clock != NULL;
+	if (clock)
+		clock_override = *clock;
+}
+
 int ob_backend_throttle_wrap(ob_backend **be, const ob_throttle_settings *settings)
 {
-	return ob_backend_throttle_wrap_clock(be, settings, NULL);
+	return ob_backend_throttle_wrap_clock(be, settings, clock_overridden ? &clock_override : NULL);
 }
 
 int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *settings, const ob_throttle_clock *clock)
@@ -207,28 +180,23 @@ int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *
 		return 0;
 	if (!(t = calloc(1, sizeof(*t))))
 		return ob_err_nomem();
-	t->inner = *be;
+	ob_backend_wrapper_init(&t->w, *be);
 	t->settings = *settings;
 	t->clock.now = clock && clock->now ? clock->now : mono_now;
 	t->clock.sleep = clock && clock->sleep ? clock->sleep : mono_sleep;
 	t->clock.payload = clock ? clock->payload : NULL;
 	pthread_mutex_init(&t->lock, NULL);
-	t->parent.version = OB_BACKEND_VERSION;
-	t->parent.put = t_put;
-	t->parent.get = t_get;
-	t->parent.stat = t_stat;
-	t->parent.list = t_list;
-	t->parent.remove = t_remove;
-	t->parent.capabilities = t_capabilities;
-	t->parent.free = t_free;
-	t->parent.put_nosync = (*be)->put_nosync ? t_put_nosync : NULL;
-	t->parent.sync = (*be)->sync ? t_sync : NULL;
-	t->parent.cleanup = (*be)->cleanup ? t_cleanup : NULL;
-	t->parent.set_pacer = NULL;   /* this wrapper paces; nothing above it does */
-	if (t->inner->version >= 2 && t->inner->set_pacer) {
-		t->inner->set_pacer(t->inner, pace, t);
+	/* Only what moves bytes is held; the rest goes straight through to the inner back end. */
+	t->w.parent.put = t_put;
+	t->w.parent.get = t_get;
+	t->w.parent.free = t_free;
+	if (t->w.parent.put_nosync)
+		t->w.parent.put_nosync = t_put_nosync;
+	t->w.parent.set_pacer = NULL;   /* this wrapper paces; nothing above it does */
+	if (t->w.inner->version >= 2 && t->w.inner->set_pacer) {
+		t->w.inner->set_pacer(t->w.inner, pace, t);
 		t->paced = 1;
 	}
-	*be = &t->parent;
+	*be = &t->w.parent;
 	return 0;
 }

@@ -31,6 +31,14 @@ typedef struct ob_throttle_clock {
 /** ob_backend_throttle_wrap with another clock (NULL or NULL members: the real one). */
 int ob_backend_throttle_wrap_clock(ob_backend **be, const ob_throttle_settings *settings, const ob_throttle_clock *clock);
 
+/**
+ * For tests: the clock of the throttles that ob_backend_throttle_wrap makes from
+ * now on (copied; NULL: the real one again), so that a test sees how long the
+ * engine's transfers were held, deep inside a restore, without waiting for them.
+ * Not for concurrent use: set it while no throttle is being made.
+ */
+void ob_throttle_clock_override(const ob_throttle_clock *clock);
+
 #define OB_THROTTLE_SLICES_PER_SECOND 8
 /** The most bytes a paced back end moves at once at rate (bytes/s): rate/8 in whole pages, 4096 at least. */
 size_t ob_throttle_slice(uint32_t rate);

@@ -1,6 +1,7 @@
 /* The System State policy: a policy of its own (kind SystemState), with a schedule and a retention. */
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
+#include "agent/repo_open.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "restore/restore.h"
@@ -95,7 +96,7 @@ int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *secu
 
 	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_pin_check(agent, security_pin, "Deleting backups")) < 0)
 		return error;
-	if ((error = ob_repo_open(&repo, agent, NULL)) < 0) {
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0) {
 		if (error == OB_ENOKEY) {
 			ob_error_clear();
 			return 0;  /* no passphrase was ever set: there are no backups to delete */

@@ -1,7 +1,6 @@
 /* One server's area of a vault: keys, sealed blobs and objects, packs, index objects. */
 #include "vault/repo.h"
 #include "util/error.h"
-#include "storage/throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,49 +99,6 @@ int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, co
 	return 0;
 fail:
 	ob_repo_dispose(r);
-	return error;
-}
-
-int ob_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg)
-{
-	ob_registration *reg = NULL;
-	uint8_t master[OB_MASTER_KEY_BYTES];
-	int error;
-
-	memset(r, 0, sizeof(*r));
-	if (out_reg)
-		*out_reg = NULL;
-	if ((error = ob_agent_registration(&reg, agent)) < 0)
-		return error;
-	if ((error = ob_agent_master_key(master, agent, reg)) == 0)
-		error = ob_repo_open_key(r, reg->vault_location, reg->server_id, reg->server_name, master);
-	ob_wipe(master, sizeof(master));
-	if (error == 0) {
-		/* The machine's bandwidth settings hold this server's transfers to and from the vault. */
-		ob_machine_settings *ms = NULL;
-		if (ob_agent_settings(&ms, agent) == 0 && ms->throttle_enabled) {
-			ob_throttle_settings ts;
-			ts.work_days = ms->work_days;
-			ts.start_minute = ms->start_work_minute;
-			ts.end_minute = ms->end_work_minute;
-			ts.work_bandwidth = ms->work_hour_bandwidth;
-			ts.non_work_bandwidth = ms->non_work_hour_bandwidth;
-			error = ob_backend_throttle_wrap(&r->vc.be, &ts);
-		}
-		ob_machine_settings_free(ms);
-		ob_error_clear();
-		if (error < 0)
-			ob_repo_dispose(r);
-	}
-	if (error == 0 && strcmp(r->vc.id, reg->vault_id) != 0) {
-		ob_repo_dispose(r);
-		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_VAULT,
-			"The vault at '%s' is not the vault this server registered to. Register again.", reg->vault_location);
-	}
-	if (error == 0 && out_reg)
-		*out_reg = reg;
-	else
-		ob_registration_free(reg);
 	return error;
 }
 

@@ -7,8 +7,6 @@
 #ifndef OB_NATIVE_REPO_H
 #define OB_NATIVE_REPO_H
 
-
-#include "agent/agent_internal.h"
 #include "vault/chunker.h"
 #include "vault/vault_internal.h"
 
@@ -28,9 +26,10 @@ typedef struct ob_repo {
 	ob_chunker chunker;
 } ob_repo;
 
-/** Open this agent's area with its local key. *out_reg (may be NULL): ob_registration_free. */
-int ob_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg);
-/** Open a server's area with its master key. */
+/**
+ * Open a server's area with its master key (the agent opens its own, and
+ * others' for restore, with agent/repo_open.h).
+ */
 int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, const char *server_name,
 	const uint8_t master[OB_MASTER_KEY_BYTES]);
 void ob_repo_dispose(ob_repo *r);

@@ -21,7 +21,7 @@ typedef struct ob_vault_conn {
 	ob_backend *be;
 	char *location;
 	char *display;          /* where, for people: the folder, or the container's URL */
-	int azure;
+	int azure;              /* the kind, for its name (storage type) and the Azure-only steps (SAS, access); the data path asks be->capabilities */
 	char *id;
 	char *name;
 	int64_t created;

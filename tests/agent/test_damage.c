@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "agent/locate.h"
-#include "vault/repo.h"
+#include "agent/repo_open.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,7 +368,7 @@ static void flip_tree_listing(const char *name)
 	char prefix[96];
 	size_t i, k, flipped = 0;
 
-	assert_ok(ob_repo_open(&repo, agent, NULL));
+	assert_ok(ob_agent_repo_open(&repo, agent, NULL));
 	snprintf(prefix, sizeof(prefix), "%spacks/", repo.prefix);
 	assert_ok(ob_vault_list_names(&l, repo.vc.be, prefix, strlen(prefix) + 3));
 	for (i = 0; i < l.n; i++) {

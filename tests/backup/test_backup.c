@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include "backup/backup.h"
 #include "agent/agent_internal.h"
+#include "agent/repo_open.h"
 #include "catalog/catalog.h"
 #include "agent/locate.h"
 #include "restore/restore.h"
@@ -327,7 +328,7 @@ static char *backup_folder_here_counted(const char *folder, ob_backup_progress *
 	char *point = NULL;
 
 	assert_ok(ob_policy_get(&policy, agent));
-	assert_ok(ob_repo_open(&repo, agent, NULL));
+	assert_ok(ob_agent_repo_open(&repo, agent, NULL));
 	memset(pg, 0, sizeof(*pg));
 	source.id = ob_policy_datasource_id(policy, 0);
 	source.name = ob_policy_datasource_name(policy, 0);
@@ -1057,7 +1058,7 @@ static uint8_t *file_chunks(size_t *count, const char *point, const char *path)
 	size_t len;
 	const char *at = path;
 
-	assert_ok(ob_repo_open(&repo, agent, NULL));
+	assert_ok(ob_agent_repo_open(&repo, agent, NULL));
 	assert_ok(ob_locator_catalog(&loc, agent, &repo));
 	assert_ok(ob_snapshot_read(&kv, &repo, point));
 	assert_ok(ob_snapshot_root(id, NULL, &kv, 0));

@@ -9,7 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "vault/repo.h"
+#include "agent/repo_open.h"
 #include "vault/tree.h"
 #include "platform/platform.h"
 
@@ -360,7 +360,7 @@ static void test_crafted_names_never_escape(void **state)
 	int count = 0;
 
 	(void)state;
-	assert_ok(ob_repo_open(&repo, agent, &reg));
+	assert_ok(ob_agent_repo_open(&repo, agent, &reg));
 	ob_repo_blob_id(chunk_id, &repo, "x", 1);
 	assert_ok(ob_blob_seal(sealed_blob, &sealed_len, &repo, NULL, OB_BLOB_DATA, chunk_id, (const uint8_t *)"x", 1));
 	assert_ok(ob_packer_add(&pk, OB_BLOB_DATA, chunk_id, sealed_blob, sealed_len, 1));
@@ -463,7 +463,7 @@ static char *forge_point(const char *tag, const char *const *names, const uint64
 	char packname[200], snapname[200], hex[65], aad[256], *point = malloc(64);
 
 	snprintf(point, 64, "000000000002-%s", tag);
-	assert_ok(ob_repo_open(&repo, agent, &reg));
+	assert_ok(ob_agent_repo_open(&repo, agent, &reg));
 	ob_repo_blob_id(chunk_id, &repo, "x", 1);
 	assert_ok(ob_blob_seal(sealed_blob, &sealed_len, &repo, NULL, OB_BLOB_DATA, chunk_id, (const uint8_t *)"x", 1));
 	assert_ok(ob_packer_add(&pk, OB_BLOB_DATA, chunk_id, sealed_blob, sealed_len, 1));

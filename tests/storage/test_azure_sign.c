@@ -391,13 +391,13 @@ static void test_options_checked(void **state)
 	assert_ob(OB_EINVALID, ob_backend_azure_new(&be, &o));
 	o.endpoint = NULL;                                               /* https://devstoreaccount1.blob.core.windows.net */
 	assert_ok(ob_backend_azure_new(&be, &o));
-	assert_int_equal(be->capabilities(be), OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	assert_int_equal(be->capabilities(be), OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET | OB_BACKEND_CAP_REMOTE);
 	assert_ob(OB_EINVALID, be->put(be, "../x", "x", 1));
 	be->free(be);
 	o.account_key = NULL;
 	o.sas = "?sv=2021-12-02&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=rcl&sig=abc";
 	assert_ok(ob_backend_azure_new(&be, &o));
-	assert_int_equal(be->capabilities(be), OB_BACKEND_CAP_RANGE_GET);
+	assert_int_equal(be->capabilities(be), OB_BACKEND_CAP_RANGE_GET | OB_BACKEND_CAP_REMOTE);
 	be->free(be);
 	o.version = 99;
 	assert_ob(OB_EINVALID, ob_backend_azure_new(&be, &o));

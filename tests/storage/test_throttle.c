@@ -1,12 +1,17 @@
-/* Bandwidth throttling: the rate in force switches at the work-hour boundaries, and a small limit holds. */
+/*
+ * Bandwidth throttling: the rate in force switches at the work-hour boundaries, a small limit
+ * holds, and another server's data restored here is held to it like this server's own.
+ */
 #define _GNU_SOURCE
 #include "testutil.h"
 #include "storage/throttle.h"
+#include "restore/restore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -337,6 +342,163 @@ static void test_backup_percent_follows_the_vault(void **state)
 	free(up);
 }
 
+/* A fake clock for transfers on several threads: sleeping moves it on at once. */
+typedef struct {
+	pthread_mutex_t lock;
+	double now;
+	double longest_sleep;
+	int sleeps;
+} shared_clock;
+
+static double shared_now(void *payload)
+{
+	shared_clock *c = payload;
+	double now;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->now;
+	pthread_mutex_unlock(&c->lock);
+	return now;
+}
+
+static void shared_sleep(void *payload, double seconds)
+{
+	shared_clock *c = payload;
+
+	pthread_mutex_lock(&c->lock);
+	c->now += seconds;
+	c->sleeps++;
+	if (seconds > c->longest_sleep)
+		c->longest_sleep = seconds;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int count_failed(const char *path, const char *reason, void *payload)
+{
+	(void)path;
+	(void)reason;
+	(*(int *)payload)++;
+	return 0;
+}
+
+/*
+ * Restoring another server's point (Recover-OBFile of server-a on server-b) reads
+ * that server's packs through server-b's bandwidth settings, as server-b's own
+ * restores do. It used to open the other server's area straight from the vault,
+ * unthrottled: a 1 MiB/s limit let a 3 MiB restore go at once. On a fake clock,
+ * the restore's waits add up to the time its bytes take at the rate.
+ */
+static void test_other_servers_restore_is_throttled(void **state)
+{
+	const uint32_t rate = 1u << 20;
+	const size_t len = 3u << 20, slice = ob_throttle_slice(rate);
+	const char *pp = "throttle test passphrase";
+	char *dir = ob_test_tempdir("throttle-other"), *src = ob_test_path(dir, "src"), *vault = ob_test_path(dir, "vault");
+	char *home_a = ob_test_path(dir, "home-a"), *home_b = ob_test_path(dir, "home-b"), *creds = ob_test_path(dir, "creds");
+	char *out = ob_test_path(dir, "out"), *file = ob_test_path(src, "big.bin"), *cred = NULL, *restored, *want, *got;
+	shared_clock c = { PTHREAD_MUTEX_INITIALIZER, 1000.0, 0, 0 };
+	ob_throttle_clock clock = { shared_now, shared_sleep, &c };
+	ob_restore_progress pg;
+	ob_restore_run run;
+	ob_recovery_point **pts = NULL;
+	ob_recovery *rec = NULL;
+	ob_filespec_input spec;
+	ob_policy *policy = NULL;
+	ob_job_info *j = NULL;
+	ob_agent *a = NULL, *b = NULL;
+	ob_vault *v = NULL;
+	const char *items[1];
+	size_t n = 0, want_len, got_len;
+	int failed = 0;
+
+	(void)state;
+	assert_int_equal(mkdir(src, 0755), 0);
+	random_file(file, len, 0x2545f4914f6cdd1dull);
+	ob_env_set("OBAGENT_WORKER", OBAGENT_WORKER_PATH);
+	ob_env_set("OBAGENT_NOW", NULL);
+	assert_ok(ob_vault_create(&v, vault, "ThrottleOther"));
+	assert_ok(ob_vault_credentials_issue(&cred, v, creds, 10));
+
+	/* server-a backs up, unthrottled. */
+	ob_env_set("OBAGENT_SERVER_NAME", "server-a");
+	assert_ok(ob_agent_open(&a, home_a));
+	assert_ok(ob_agent_register(NULL, a, cred));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)pp, strlen(pp), NULL));
+	spec.spec = src;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&policy, a, &spec, 1));
+	assert_ok(ob_backup_start(&j, a, 0));
+	{
+		char *id = strdup(j->job_id);
+		while (j->state == OB_JOB_INPROGRESS) {
+			ob_job_info_free(j);
+			assert_ok(ob_job_wait(&j, a, id, 60000));
+		}
+		free(id);
+	}
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+
+	/* server-b, held to 1 MiB/s, restores server-a's point in this process. */
+	ob_env_set("OBAGENT_SERVER_NAME", "server-b");
+	assert_ok(ob_agent_open(&b, home_b));
+	assert_ok(ob_agent_register(NULL, b, cred));
+	assert_ok(ob_agent_set_throttle(b, 0x7f, 0, 24 * 60, rate, rate));
+	ob_throttle_clock_override(&clock);
+	assert_ok(ob_recovery_open(&rec, b, "server-a", (const uint8_t *)pp, strlen(pp)));
+	assert_ok(ob_recovery_list_points(&pts, &n, rec));
+	assert_true(n >= 1);
+	items[0] = src + 1;
+	memset(&pg, 0, sizeof(pg));
+	memset(&run, 0, sizeof(run));
+	run.repo = ob_recovery_repo(rec);
+	run.locator = ob_recovery_locator(rec);
+	run.point_id = pts[0]->id;
+	run.datasource_id = strtoll(pts[0]->datasource_ids, NULL, 10);
+	run.items = items;
+	run.item_count = 1;
+	run.destination = out;
+	run.progress = &pg;
+	run.on_failed = count_failed;
+	run.payload = &failed;
+	assert_int_equal(mkdir(out, 0755), 0);
+	assert_ok(ob_restore_execute(&run));
+	ob_throttle_clock_override(NULL);
+	assert_int_equal(failed, 0);
+	restored = ob_test_path(out, file + 1);
+	want = ob_test_read(file, &want_len);
+	got = ob_test_read(restored, &got_len);
+	assert_int_equal(got_len, len);
+	assert_memory_equal(got, want, len);
+
+	/* Every byte read waited its turn: the restore took its bytes' time at the rate, a slice at a time. */
+	print_message("restore of another server's %zu bytes: %.2f s on the throttle's clock, %d waits\n", len,
+		c.now - 1000.0, c.sleeps);
+	assert_true(c.now - 1000.0 >= (double)(len - 2 * slice) / rate);
+	assert_true(c.longest_sleep <= (double)slice / rate + 0.01);
+
+	free(want);
+	free(got);
+	free(restored);
+	ob_recovery_points_free(pts, n);
+	ob_recovery_free(rec);
+	ob_job_info_free(j);
+	ob_policy_free(policy);
+	ob_agent_free(a);
+	ob_agent_free(b);
+	ob_vault_free(v);
+	ob_str_free(cred);
+	ob_test_rmtree(dir);
+	free(dir);
+	free(src);
+	free(vault);
+	free(home_a);
+	free(home_b);
+	free(creds);
+	free(out);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_local_writes_follow_the_rate_each_second),
 		cmocka_unit_test(test_percent_of_a_job),
 		cmocka_unit_test(test_backup_percent_follows_the_vault),
+		cmocka_unit_test(test_other_servers_restore_is_throttled),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);

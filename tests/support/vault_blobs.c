@@ -7,7 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "obagent.h"
-#include "vault/repo.h"
+#include "agent/repo_open.h"
 #include "vault/vault_internal.h"
 
 #include <stdio.h>
@@ -24,7 +24,7 @@ int main(void)
 	int error;
 
 	ob_init();
-	if ((error = ob_agent_open(&agent, NULL)) < 0 || (error = ob_repo_open(&repo, agent, NULL)) < 0) {
+	if ((error = ob_agent_open(&agent, NULL)) < 0 || (error = ob_agent_repo_open(&repo, agent, NULL)) < 0) {
 		fprintf(stderr, "vault_blobs: %s\n", ob_error_last());
 		return 1;
 	}

@@ -23,6 +23,13 @@ extern "C" {
 #define OB_BACKEND_CAP_DELETE      0x1u  /**< remove works with these credentials */
 #define OB_BACKEND_CAP_RANGE_GET   0x2u  /**< get with offset/length reads only that range */
 #define OB_BACKEND_CAP_LOCAL       0x4u  /**< data is on a local file system */
+/**
+ * The vault is far away (a network round trip per request, as a cloud store):
+ * transfers gain from running several at once, so the engine keeps more of
+ * them in flight (parallel uploads of packs, parallel ranged reads when
+ * restoring). The engine asks for capabilities, never for a back end's kind.
+ */
+#define OB_BACKEND_CAP_REMOTE      0x8u
 
 typedef struct ob_backend ob_backend;
 
@@ -101,6 +108,57 @@ OB_EXTERN(int) ob_backend_local_new(ob_backend **out, const char *root);
 
 /** Whether a name is acceptable to every back end (1) or not (0). */
 OB_EXTERN(int) ob_backend_name_valid(const char *name);
+
+/*
+ * Wrappers (throttling, retry, logging) are back ends that pass calls on to an
+ * inner one. ob_backend_wrapper_init fills a wrapper with forwarding functions,
+ * so that the wrapper then replaces only the members it changes:
+ *
+ *     typedef struct { ob_backend_wrapper w; ...state... } my_wrapper;
+ *     ob_backend_wrapper_init(&m->w, inner);
+ *     m->w.parent.put = my_put;        // and free, to release the wrapper itself
+ *     *out = &m->w.parent;
+ *
+ * inner comes first so that the forwarding functions find it at the same place
+ * whatever size struct ob_backend grows to (the library and a wrapper built
+ * against an older header agree on where inner is).
+ */
+typedef struct ob_backend_wrapper {
+	ob_backend *inner;    /**< the wrapped back end, owned by the wrapper */
+	ob_backend parent;    /**< the interface the wrapper offers: pass &parent on */
+} ob_backend_wrapper;
+
+/** The wrapper whose parent be is (be: a back end started with ob_backend_wrapper_init). */
+#define OB_BACKEND_WRAPPER(be) \
+	((ob_backend_wrapper *)(void *)((char *)(be) - offsetof(ob_backend_wrapper, parent)))
+
+/**
+ * Start a wrapper around inner (which it then owns): version OB_BACKEND_VERSION,
+ * and every member forwards to inner. The optional members (put_nosync, sync,
+ * cleanup, set_pacer) forward only when inner has them, and are NULL otherwise,
+ * so a caller still sees what inner offers. The forwarding free frees inner only:
+ * a wrapper with memory of its own replaces free and calls ob_backend_forward_free
+ * (or inner->free) from its own.
+ */
+OB_EXTERN(void) ob_backend_wrapper_init(ob_backend_wrapper *w, ob_backend *inner);
+
+/*
+ * The forwarding functions, for a wrapper's replacement that passes the call on
+ * after its own work. be is the wrapper's parent; each calls the same member of
+ * OB_BACKEND_WRAPPER(be)->inner.
+ */
+OB_EXTERN(int) ob_backend_forward_put(ob_backend *be, const char *name, const void *data, size_t len);
+OB_EXTERN(int) ob_backend_forward_get(void **out, size_t *out_len, ob_backend *be, const char *name,
+	uint64_t offset, size_t len);
+OB_EXTERN(int) ob_backend_forward_stat(uint64_t *out_size, ob_backend *be, const char *name);
+OB_EXTERN(int) ob_backend_forward_list(ob_backend *be, const char *prefix, ob_backend_list_cb cb, void *payload);
+OB_EXTERN(int) ob_backend_forward_remove(ob_backend *be, const char *name);
+OB_EXTERN(unsigned int) ob_backend_forward_capabilities(ob_backend *be);
+OB_EXTERN(void) ob_backend_forward_free(ob_backend *be);
+OB_EXTERN(int) ob_backend_forward_put_nosync(ob_backend *be, const char *name, const void *data, size_t len);
+OB_EXTERN(int) ob_backend_forward_sync(ob_backend *be);
+OB_EXTERN(int) ob_backend_forward_cleanup(ob_backend *be, const char *prefix);
+OB_EXTERN(void) ob_backend_forward_set_pacer(ob_backend *be, ob_backend_pace_cb pace, void *payload);
 
 #ifdef __cplusplus
 }
