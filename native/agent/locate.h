@@ -7,6 +7,7 @@
 #ifndef OB_NATIVE_LOCATE_H
 #define OB_NATIVE_LOCATE_H
 
+#include "catalog/chunks.h"
 #include "vault/repo.h"
 
 typedef struct ob_blob_loc {
@@ -18,7 +19,7 @@ typedef struct ob_blob_loc {
 typedef struct ob_locator {
 	ob_repo *repo;
 	ob_agent *agent;          /* catalog mode when non-NULL */
-	sqlite3_stmt *q;
+	ob_catalog_chunk_query *q;
 	int synced;
 	/* memory mode */
 	uint8_t (*ids)[OB_ID_BYTES];
