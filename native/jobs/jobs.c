@@ -76,7 +76,7 @@ void ob_job_list_free(ob_job_info **list, size_t count)
 	free(list);
 }
 
-static char *col_text(const char *t)
+static char *dup_text(const char *t)
 {
 	return t ? strdup(t) : NULL;
 }
@@ -88,14 +88,14 @@ static ob_job_info *row_to_info(const ob_catalog_job *row)
 	if (!j)
 		return NULL;
 	j->version = OB_JOB_INFO_VERSION;
-	j->job_id = col_text(row->id);
+	j->job_id = dup_text(row->id);
 	j->type = row->type;
 	j->state = row->state;
 	j->start_time = row->start_time;
 	j->end_time = row->end_time;
-	j->phase = col_text(row->phase);
+	j->phase = dup_text(row->phase);
 	j->error_code = row->error_code;
-	j->error_message = col_text(row->error_message);
+	j->error_message = dup_text(row->error_message);
 	j->files_scanned = (uint64_t)row->files_scanned;
 	j->files_done = (uint64_t)row->files_done;
 	j->files_failed = (uint64_t)row->files_failed;
@@ -103,8 +103,8 @@ static ob_job_info *row_to_info(const ob_catalog_job *row)
 	j->bytes_done = (uint64_t)row->bytes_done;
 	j->bytes_uploaded = (uint64_t)row->bytes_uploaded;
 	j->datasource_id = row->datasource_id;
-	j->datasources = col_text(row->datasources);
-	j->recovery_point = col_text(row->recovery_point);
+	j->datasources = dup_text(row->datasources);
+	j->recovery_point = dup_text(row->recovery_point);
 	if (!j->job_id) {
 		ob_job_info_free(j);
 		return NULL;
