@@ -1,5 +1,6 @@
 /* The agent of one server: state folder, registration, passphrase, machine settings. */
 #include "agent/agent_internal.h"
+#include "catalog/registration.h"
 #include "vault/credentials.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -99,48 +100,32 @@ void ob_registration_free(ob_registration *reg)
 	free(reg);
 }
 
-static char *column_dup(sqlite3_stmt *st, int i)
-{
-	return ob_strdup((const char *)sqlite3_column_text(st, i));
-}
-
 int ob_agent_registration(ob_registration **out, ob_agent *agent)
 {
-	sqlite3_stmt *st;
+	ob_catalog_registration row;
 	ob_registration *reg = NULL;
-	int rc, error = 0;
+	int error;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"SELECT vault_name, vault_id, vault_location, storage_type, server_name, server_id, registered_at "
-		"FROM registration WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the registration");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		error = ob_err(OB_ENOTREG, OB_ERRCLASS_JOB,
+	error = ob_catalog_registration_get(&row, agent->cat);
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTREG, OB_ERRCLASS_JOB,
 			"This server is not registered to a vault. Register it first with Start-OBRegistration.");
-	} else if (rc != SQLITE_ROW) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the registration");
-	} else if (!(reg = calloc(1, sizeof(*reg)))) {
-		error = ob_err_nomem();
-	} else {
-		reg->version = OB_REGISTRATION_VERSION;
-		reg->vault_name = column_dup(st, 0);
-		reg->vault_id = column_dup(st, 1);
-		reg->vault_location = column_dup(st, 2);
-		reg->storage_type = column_dup(st, 3);
-		reg->server_name = column_dup(st, 4);
-		reg->server_id = column_dup(st, 5);
-		reg->registered_at = sqlite3_column_int64(st, 6);
-		if (!reg->vault_name || !reg->vault_id || !reg->vault_location || !reg->storage_type ||
-		    !reg->server_name || !reg->server_id)
-			error = OB_ENOMEM;
-	}
-	sqlite3_finalize(st);
-	if (error < 0) {
-		ob_registration_free(reg);
+	if (error < 0)
 		return error;
+	if (!(reg = calloc(1, sizeof(*reg)))) {
+		ob_catalog_registration_dispose(&row);
+		return ob_err_nomem();
 	}
+	/* The row's strings pass to reg. */
+	reg->version = OB_REGISTRATION_VERSION;
+	reg->vault_name = row.vault_name;
+	reg->vault_id = row.vault_id;
+	reg->vault_location = row.vault_location;
+	reg->storage_type = row.storage_type;
+	reg->server_name = row.server_name;
+	reg->server_id = row.server_id;
+	reg->registered_at = row.registered_at;
 	*out = reg;
 	return 0;
 }
@@ -195,7 +180,6 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 	ob_registration *current = NULL;
 	ob_kv latest = { 0 };
 	int64_t now, latest_seq;
-	sqlite3_stmt *st = NULL;
 	int error;
 
 	if (out)
@@ -293,24 +277,11 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 	if ((error = put_server_record(&vc, server_id, agent->server_name, now)) < 0)
 		goto done;
 
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"INSERT OR REPLACE INTO registration (id, vault_id, vault_name, vault_location, storage_type, server_id, "
-		"server_name, credentials_sequence, registered_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		-1, &st, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot save the registration");
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, vc.id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, vc.name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, vc.location, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, vc.azure ? "AzureBlob" : "Local", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, server_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, agent->server_name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, cred.sequence);
-	sqlite3_bind_int64(st, 8, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot save the registration");
-		goto done;
+	{
+		ob_catalog_registration row = { vc.id, vc.name, vc.location, vc.azure ? "AzureBlob" : "Local", server_id,
+			agent->server_name, cred.sequence, now };
+		if ((error = ob_catalog_registration_save(agent->cat, &row)) < 0)
+			goto done;
 	}
 	error = 0;
 	if (vc.azure)
@@ -319,7 +290,6 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 		error = ob_agent_registration(out, agent);
 done:
 	free(location);
-	sqlite3_finalize(st);
 	ob_registration_free(current);
 	ob_kv_dispose(&latest);
 	ob_buf_dispose(&canon);
@@ -482,41 +452,12 @@ static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, 
 
 static int encryption_state(int *out_set, ob_agent *agent, const ob_registration *reg)
 {
-	sqlite3_stmt *st;
-	int rc, error = 0;
-
-	*out_set = 0;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"SELECT 1 FROM encryption WHERE id = 1 AND vault_id = ?1 AND server_id = ?2", -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the encryption state");
-	sqlite3_bind_text(st, 1, reg->vault_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reg->server_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out_set = 1;
-	else if (rc != SQLITE_DONE)
-		error = ob_catalog_fail(agent->cat, "Cannot read the encryption state");
-	sqlite3_finalize(st);
-	return error;
+	return ob_catalog_encryption_is_set(out_set, agent->cat, reg->vault_id, reg->server_id);
 }
 
 static int encryption_record(ob_agent *agent, const ob_registration *reg, int64_t seq, int64_t now)
 {
-	sqlite3_stmt *st;
-	int error = 0;
-
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"INSERT OR REPLACE INTO encryption (id, vault_id, server_id, key_sequence, set_at) VALUES (1, ?1, ?2, ?3, ?4)",
-		-1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot save the encryption state");
-	sqlite3_bind_text(st, 1, reg->vault_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reg->server_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, seq);
-	sqlite3_bind_int64(st, 4, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ob_catalog_fail(agent->cat, "Cannot save the encryption state");
-	sqlite3_finalize(st);
-	return error;
+	return ob_catalog_encryption_record(agent->cat, reg->vault_id, reg->server_id, seq, now);
 }
 
 static void key_aad(char *out, size_t size, const char *vault_id, const char *server_id, int64_t seq)
@@ -744,16 +685,16 @@ fail:
 
 static int begin(ob_agent *agent)
 {
-	return ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE");
+	return ob_catalog_begin(agent->cat);
 }
 
 static int finish(ob_agent *agent, int error)
 {
 	if (error < 0) {
-		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
+		ob_catalog_rollback(agent->cat);
 		return error;
 	}
-	return ob_catalog_exec(agent->cat, "COMMIT");
+	return ob_catalog_commit(agent->cat);
 }
 
 int ob_agent_set_proxy(ob_agent *agent, const char *server, int32_t port, const char *username,

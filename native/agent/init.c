@@ -1,12 +1,12 @@
 /* Library initialisation and version. */
 #include "obagent/common.h"
+#include "catalog/catalog.h"
 #include "util/util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_count;
@@ -18,7 +18,7 @@ int ob_init(void)
 	pthread_mutex_lock(&init_lock);
 	if (init_count == 0) {
 		OPENSSL_init_crypto(0, NULL);
-		sqlite3_initialize();
+		ob_catalog_init();
 	}
 	n = ++init_count;
 	pthread_mutex_unlock(&init_lock);

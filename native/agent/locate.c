@@ -37,56 +37,45 @@ static int each_index(ob_repo *repo, index_cb cb, void *payload)
 }
 
 typedef struct fill {
-	sqlite3_stmt *ins;
+	ob_catalog_chunk_fill *fill;
 	const ob_idset *stored;   /* when non-NULL: entries whose pack is not in it are skipped */
+	const ob_index_entry *e;
 } fill;
 
+static int row_cb(ob_catalog_chunk *out, size_t j, void *payload)
+{
+	const fill *f = payload;
+	const ob_index_entry *e = &f->e[j];
+
+	if (f->stored && !ob_idset_has(f->stored, e->pack))
+		return 1;
+	memcpy(out->id, e->blob.id, OB_ID_BYTES);
+	memcpy(out->pack, e->pack, OB_ID_BYTES);
+	out->type = e->blob.type;
+	out->offset = e->blob.offset;
+	out->length = e->blob.length;
+	out->raw_length = e->blob.raw_length;
+	return 0;
+}
+
+/* One transaction per index object. */
 static int insert_cb(const ob_index_entry *e, size_t n, void *payload)
 {
 	fill *f = payload;
-	sqlite3_stmt *ins = f->ins;
-	sqlite3 *db = sqlite3_db_handle(ins);
-	size_t j;
 
-	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	for (j = 0; j < n; j++) {
-		if (f->stored && !ob_idset_has(f->stored, e[j].pack))
-			continue;
-		sqlite3_reset(ins);
-		sqlite3_bind_blob(ins, 1, e[j].blob.id, OB_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 2, e[j].blob.type);
-		sqlite3_bind_blob(ins, 3, e[j].pack, OB_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 4, e[j].blob.offset);
-		sqlite3_bind_int64(ins, 5, e[j].blob.length);
-		sqlite3_bind_int64(ins, 6, e[j].blob.raw_length);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot fill the chunk cache: %s.", sqlite3_errmsg(db));
-		}
-	}
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	return 0;
+	f->e = e;
+	return ob_catalog_chunk_fill_batch(f->fill, n, row_cb, f);
 }
 
 static int sync_catalog(ob_agent *agent, ob_repo *repo, const ob_idset *stored)
 {
-	fill f = { NULL, stored };
+	fill f = { NULL, stored, NULL };
 	int error;
 
-	/*
-	 * Where the index says a blob is wins (maintenance may have moved it to another pack),
-	 * but a copy known damaged never replaces a sound one: a blob the index names twice
-	 * (a damaged copy, and the one a backup stored again) keeps the sound copy (native/agent/damage.h).
-	 */
-#define CACHED_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = chunk.id AND d.pack = chunk.pack)"
-#define NEW_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = excluded.id AND d.pack = excluded.pack)"
-#define TAKE(col) col " = CASE WHEN " NEW_DAMAGED " AND NOT " CACHED_DAMAGED " THEN chunk." col " ELSE excluded." col " END"
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO chunk (id, type, pack, offset, length, raw_length, "
-		"indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT (id) DO UPDATE SET type = excluded.type, "
-		TAKE("offset") ", " TAKE("length") ", " TAKE("raw_length") ", " TAKE("pack") ", indexed = 1", -1, &f.ins, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot fill the chunk cache");
+	if ((error = ob_catalog_chunk_fill_open(&f.fill, agent->cat)) < 0)
+		return error;
 	error = each_index(repo, insert_cb, &f);
-	sqlite3_finalize(f.ins);
+	ob_catalog_chunk_fill_free(f.fill);
 	return error;
 }
 
@@ -151,154 +140,18 @@ int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_rep
 	return 0;
 }
 
-/*
- * Every row whose pack is not stored goes, whatever named it (an index object
- * written for a pack that maintenance deleted meanwhile too); rows the index no
- * longer names (indexed = 2 here) whose pack is stored stay, as not yet indexed.
- */
-static int check_stored(ob_agent *agent, const ob_idset *stored)
+/* A file cache row goes when its entry does not decode, or names a blob the chunk cache no longer has. */
+static int names_missing(const void *entry, size_t len, ob_catalog_chunk_probe *probe, void *payload)
 {
-	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *q = NULL, *del = NULL;
-	uint8_t (*gone)[OB_ID_BYTES] = NULL;
-	size_t n = 0, cap = 0, i;
-	int error = 0, rc;
+	ob_entry e;
+	size_t k;
+	int drop = ob_entry_decode(&e, entry, len) < 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT pack FROM chunk", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "DELETE FROM chunk WHERE pack = ?1", -1, &del, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
-		goto done;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const void *pack = sqlite3_column_blob(q, 0);
-		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES || ob_idset_has(stored, pack))
-			continue;   /* stored; or a malformed id, dropped below */
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *v = realloc(gone, ncap * OB_ID_BYTES);
-			if (!v) {
-				error = ob_err_nomem();
-				goto done;
-			}
-			gone = v;
-			cap = ncap;
-		}
-		memcpy(gone[n++], pack, OB_ID_BYTES);
-	}
-	if (rc != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot check the chunk cache");
-		goto done;
-	}
-	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
-		goto done;
-	for (i = 0; i < n && error == 0; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_blob(del, 1, gone[i], OB_ID_BYTES, SQLITE_STATIC);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			error = ob_catalog_fail(agent->cat, "Cannot update the chunk cache");
-	}
-	/* Pack ids of another length (none are written) name nothing stored either. */
-	if (error == 0)
-		error = ob_catalog_exec(agent->cat, "DELETE FROM chunk WHERE length(pack) != 32");
-	if (error == 0)
-		error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 0 WHERE indexed = 2");
-	if (error == 0)
-		error = ob_catalog_exec(agent->cat, "COMMIT");
-	else
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-done:
-	sqlite3_finalize(q);
-	sqlite3_finalize(del);
-	free(gone);
-	return error;
-}
-
-typedef struct fc_key {
-	int64_t ds;
-	char *dir, *name;
-} fc_key;
-
-/* Drop the file cache rows whose entry names a blob the chunk cache no longer has. */
-static int check_file_cache(ob_agent *agent)
-{
-	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *q = NULL, *has = NULL, *del = NULL;
-	fc_key *bad = NULL;
-	size_t n = 0, cap = 0, i;
-	int error = 0, rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT datasource_id, dir, name, entry FROM file_cache", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT 1 FROM chunk WHERE id = ?1", -1, &has, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "DELETE FROM file_cache WHERE datasource_id = ?1 AND dir = ?2 AND name = ?3",
-		-1, &del, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
-		goto done;
-	}
-	/* First the rows to drop (a table is not changed while a query reads it), then one transaction. */
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		ob_entry e;
-		size_t k;
-		int drop = ob_entry_decode(&e, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3)) < 0;
-		ob_error_clear();
-		for (k = 0; !drop && e.type == OB_TREE_FILE && k < e.chunk_count; k++) {
-			sqlite3_reset(has);
-			sqlite3_bind_blob(has, 1, e.chunks + OB_ID_BYTES * k, OB_ID_BYTES, SQLITE_STATIC);
-			drop = sqlite3_step(has) != SQLITE_ROW;
-		}
-		sqlite3_reset(has);
-		if (!drop)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			fc_key *v = realloc(bad, ncap * sizeof(*v));
-			if (!v) {
-				error = ob_err_nomem();
-				goto done;
-			}
-			bad = v;
-			cap = ncap;
-		}
-		bad[n].ds = sqlite3_column_int64(q, 0);
-		bad[n].dir = ob_strdup((const char *)sqlite3_column_text(q, 1));
-		bad[n].name = ob_strdup((const char *)sqlite3_column_text(q, 2));
-		if (!bad[n].dir || !bad[n].name) {
-			free(bad[n].dir);
-			free(bad[n].name);
-			error = ob_err_nomem();
-			goto done;
-		}
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot check the file cache");
-		goto done;
-	}
-	sqlite3_reset(q);
-	if (n == 0 || (error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
-		goto done;
-	for (i = 0; i < n && error == 0; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, bad[i].ds);
-		sqlite3_bind_text(del, 2, bad[i].dir, -1, SQLITE_STATIC);
-		sqlite3_bind_text(del, 3, bad[i].name, -1, SQLITE_STATIC);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			error = ob_catalog_fail(agent->cat, "Cannot update the file cache");
-	}
-	sqlite3_reset(del);
-	if (error == 0)
-		error = ob_catalog_exec(agent->cat, "COMMIT");
-	else
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-done:
-	for (i = 0; i < n; i++) {
-		free(bad[i].dir);
-		free(bad[i].name);
-	}
-	free(bad);
-	sqlite3_finalize(q);
-	sqlite3_finalize(has);
-	sqlite3_finalize(del);
-	return error;
+	(void)payload;
+	ob_error_clear();
+	for (k = 0; !drop && e.type == OB_TREE_FILE && k < e.chunk_count; k++)
+		drop = !ob_catalog_chunk_probe_has(probe, e.chunks + OB_ID_BYTES * k);
+	return drop;
 }
 
 int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, int *out_open)
@@ -318,11 +171,11 @@ int ob_cache_validate(ob_agent *agent, ob_repo *repo, uint64_t *out_generation, 
 	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
 	    (error = ob_cache_generation(&gen, &ended, agent, repo)) < 0 ||
 	    (error = stored_packs(&stored, repo)) < 0 ||
-	    (error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 2 WHERE indexed = 1")) < 0 ||
+	    (error = ob_catalog_chunks_unconfirm(agent->cat)) < 0 ||
 	    (error = sync_catalog(agent, repo, &stored)) < 0 ||
-	    (error = check_stored(agent, &stored)) < 0 ||
-	    (error = check_file_cache(agent)) < 0 ||
-	    (error = ob_catalog_exec(agent->cat, "DELETE FROM file_cache_stage")) < 0)
+	    (error = ob_catalog_chunks_keep_stored(agent->cat, &stored)) < 0 ||
+	    (error = ob_catalog_file_cache_drop(agent->cat, names_missing, NULL)) < 0 ||
+	    (error = ob_catalog_file_cache_stage_clear(agent->cat)) < 0)
 		goto done;
 	/* A check made while a run of another agent may still be deleting is not recorded: the next one checks again. */
 	snprintf(value, sizeof(value), "%llu", (unsigned long long)gen);
@@ -367,10 +220,7 @@ int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo)
 	memset(l, 0, sizeof(*l));
 	l->repo = repo;
 	l->agent = agent;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "SELECT pack, offset, length, raw_length, type FROM chunk WHERE id = ?1",
-		-1, &l->q, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
-	return 0;
+	return ob_catalog_chunk_query_open(&l->q, agent->cat);
 }
 
 static uint64_t id_hash(const uint8_t *id)
@@ -453,7 +303,7 @@ int ob_locator_memory(ob_locator *l, ob_repo *repo)
 
 void ob_locator_dispose(ob_locator *l)
 {
-	sqlite3_finalize(l->q);
+	ob_catalog_chunk_query_free(l->q);
 	free(l->ids);
 	free(l->locs);
 	free(l->used);
@@ -488,20 +338,15 @@ int ob_locator_find(ob_blob_loc *out, ob_locator *l, const uint8_t id[OB_ID_BYTE
 				}
 	} else {
 		for (;;) {
-			int rc;
-			sqlite3_reset(l->q);
-			sqlite3_bind_blob(l->q, 1, id, OB_ID_BYTES, SQLITE_STATIC);
-			rc = sqlite3_step(l->q);
-			if (rc == SQLITE_ROW && sqlite3_column_bytes(l->q, 0) == OB_ID_BYTES) {
-				memcpy(out->pack, sqlite3_column_blob(l->q, 0), OB_ID_BYTES);
-				out->offset = (uint32_t)sqlite3_column_int64(l->q, 1);
-				out->length = (uint32_t)sqlite3_column_int64(l->q, 2);
-				out->raw_length = (uint32_t)sqlite3_column_int64(l->q, 3);
-				out->type = (uint8_t)sqlite3_column_int(l->q, 4);
-				sqlite3_reset(l->q);
+			ob_catalog_chunk c;
+			if (ob_catalog_chunk_query_find(&c, l->q, id)) {
+				memcpy(out->pack, c.pack, OB_ID_BYTES);
+				out->offset = (uint32_t)c.offset;
+				out->length = (uint32_t)c.length;
+				out->raw_length = (uint32_t)c.raw_length;
+				out->type = (uint8_t)c.type;
 				return 0;
 			}
-			sqlite3_reset(l->q);
 			if (l->synced)
 				break;
 			/* Not in the cache: the vault's index objects may name it (another agent wrote it). */
@@ -580,7 +425,7 @@ int ob_fetch_blob(uint8_t **out, size_t *out_len, ob_locator *l, int type, const
 		/* The cache may be older than the vault (maintenance repacked it): ask the vault's index once more. */
 		int saved = error;
 		l->synced = 1;
-		if (ob_catalog_exec(l->agent->cat, "DELETE FROM chunk WHERE indexed = 1") == 0 &&
+		if (ob_catalog_chunks_forget_indexed(l->agent->cat) == 0 &&
 		    ob_locator_sync_catalog(l->agent, l->repo) == 0 && ob_locator_find(&loc, l, id) == 0)
 			return ob_fetch_blob_at(out, out_len, l->repo, &loc, type, id);
 		error = saved;

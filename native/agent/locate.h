@@ -8,6 +8,7 @@
 #define OB_NATIVE_LOCATE_H
 
 #include "agent/agent_internal.h"
+#include "catalog/chunks.h"
 #include "vault/repo.h"
 
 typedef struct ob_blob_loc {
@@ -19,7 +20,7 @@ typedef struct ob_blob_loc {
 typedef struct ob_locator {
 	ob_repo *repo;
 	ob_agent *agent;          /* catalog mode when non-NULL */
-	sqlite3_stmt *q;
+	ob_catalog_chunk_query *q;
 	int synced;
 	/* memory mode */
 	uint8_t (*ids)[OB_ID_BYTES];

@@ -131,6 +131,26 @@ int ob_catalog_exec(ob_catalog *cat, const char *sql)
 	return 0;
 }
 
+void ob_catalog_init(void)
+{
+	sqlite3_initialize();
+}
+
+int ob_catalog_begin(ob_catalog *cat)
+{
+	return ob_catalog_exec(cat, "BEGIN IMMEDIATE");
+}
+
+int ob_catalog_commit(ob_catalog *cat)
+{
+	return ob_catalog_exec(cat, "COMMIT");
+}
+
+void ob_catalog_rollback(ob_catalog *cat)
+{
+	sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 int ob_catalog_version(ob_catalog *cat)
 {
 	sqlite3_stmt *st;

@@ -42,6 +42,19 @@ int ob_catalog_setting_get(char **out, ob_catalog *cat, const char *name);
 int ob_catalog_setting_set(ob_catalog *cat, const char *name, const char *value);
 int ob_catalog_setting_delete(ob_catalog *cat, const char *name);
 
+/** Start SQLite once per process (ob_init). */
+void ob_catalog_init(void);
+
+/**
+ * A write transaction: begin takes the write lock now (BEGIN IMMEDIATE), so a
+ * second writer waits here rather than failing half-way; commit makes it
+ * durable. rollback reports nothing: the caller reports the failure that made
+ * it roll back.
+ */
+int ob_catalog_begin(ob_catalog *cat);
+int ob_catalog_commit(ob_catalog *cat);
+void ob_catalog_rollback(ob_catalog *cat);
+
 /** Run SQL with no result rows. */
 int ob_catalog_exec(ob_catalog *cat, const char *sql);
 /** Report a SQLite failure as an error (with SQLite's code and message). */

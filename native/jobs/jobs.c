@@ -4,6 +4,7 @@
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
 #include "agent/repo_open.h"
+#include "catalog/jobs.h"
 #include "backup/backup.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -24,10 +25,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-#define JOB_COLUMNS "id, type, state, start_time, end_time, phase, error_code, error_message, files_scanned, " \
-	"files_done, files_failed, bytes_scanned, bytes_done, bytes_uploaded, datasource_id, datasources, " \
-	"recovery_point, pid"
 
 const char *ob_job_state_name(int state)
 {
@@ -80,38 +77,35 @@ void ob_job_list_free(ob_job_info **list, size_t count)
 	free(list);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+static char *dup_text(const char *t)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? strdup((const char *)t) : NULL;
+	return t ? strdup(t) : NULL;
 }
 
-static ob_job_info *row_to_info(sqlite3_stmt *st, int64_t *pid)
+static ob_job_info *row_to_info(const ob_catalog_job *row)
 {
 	ob_job_info *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
 	j->version = OB_JOB_INFO_VERSION;
-	j->job_id = col_text(st, 0);
-	j->type = sqlite3_column_int(st, 1);
-	j->state = sqlite3_column_int(st, 2);
-	j->start_time = sqlite3_column_int64(st, 3);
-	j->end_time = sqlite3_column_int64(st, 4);
-	j->phase = col_text(st, 5);
-	j->error_code = sqlite3_column_int(st, 6);
-	j->error_message = col_text(st, 7);
-	j->files_scanned = (uint64_t)sqlite3_column_int64(st, 8);
-	j->files_done = (uint64_t)sqlite3_column_int64(st, 9);
-	j->files_failed = (uint64_t)sqlite3_column_int64(st, 10);
-	j->bytes_scanned = (uint64_t)sqlite3_column_int64(st, 11);
-	j->bytes_done = (uint64_t)sqlite3_column_int64(st, 12);
-	j->bytes_uploaded = (uint64_t)sqlite3_column_int64(st, 13);
-	j->datasource_id = sqlite3_column_int64(st, 14);
-	j->datasources = col_text(st, 15);
-	j->recovery_point = col_text(st, 16);
-	if (pid)
-		*pid = sqlite3_column_int64(st, 17);
+	j->job_id = dup_text(row->id);
+	j->type = row->type;
+	j->state = row->state;
+	j->start_time = row->start_time;
+	j->end_time = row->end_time;
+	j->phase = dup_text(row->phase);
+	j->error_code = row->error_code;
+	j->error_message = dup_text(row->error_message);
+	j->files_scanned = (uint64_t)row->files_scanned;
+	j->files_done = (uint64_t)row->files_done;
+	j->files_failed = (uint64_t)row->files_failed;
+	j->bytes_scanned = (uint64_t)row->bytes_scanned;
+	j->bytes_done = (uint64_t)row->bytes_done;
+	j->bytes_uploaded = (uint64_t)row->bytes_uploaded;
+	j->datasource_id = row->datasource_id;
+	j->datasources = dup_text(row->datasources);
+	j->recovery_point = dup_text(row->recovery_point);
 	if (!j->job_id) {
 		ob_job_info_free(j);
 		return NULL;
@@ -130,19 +124,12 @@ static char *lock_path(ob_agent *agent)
  */
 static void reap_stale(ob_agent *agent)
 {
-	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *st;
 	char *path;
 	int fd, held_elsewhere;
 	int64_t now = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM job WHERE state = 1", -1, &st, NULL) != SQLITE_OK)
+	if (!ob_catalog_jobs_any_in_progress(agent->cat))
 		return;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return;
-	}
-	sqlite3_finalize(st);
 	if (!(path = lock_path(agent)))
 		return;
 	held_elsewhere = ob_platform_lock_try(&fd, path) == OB_ELOCKED;
@@ -153,43 +140,26 @@ static void reap_stale(ob_agent *agent)
 	}
 	if (fd >= 0) {
 		ob_clock_now(&now);
-		if (sqlite3_prepare_v2(db, "UPDATE job SET state = 4, end_time = ?1, error_code = ?2, error_message = ?3, "
-			"phase = 'Job failed.' WHERE state = 1", -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, now);
-			sqlite3_bind_int(st, 2, OB_EIO);
-			sqlite3_bind_text(st, 3, "The job's process ended unexpectedly (killed, crashed or the machine stopped). "
-				"Run the job again: data already stored is not uploaded again.", -1, SQLITE_STATIC);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
+		ob_catalog_jobs_fail_in_progress(agent->cat, now, OB_EIO,
+			"The job's process ended unexpectedly (killed, crashed or the machine stopped). "
+			"Run the job again: data already stored is not uploaded again.");
 		close(fd);
 	}
 	ob_error_clear();
 }
 
-static int query_one(ob_job_info **out, ob_agent *agent, const char *where, const char *arg)
+static int info_cb(const ob_catalog_job *row, void *payload)
 {
-	sqlite3_stmt *st;
-	char sql[512];
-	int rc, error = 0;
+	ob_job_info **out = payload;
 
+	return (*out = row_to_info(row)) ? 0 : ob_err_nomem();
+}
+
+/* The latest job with this id, or (id NULL) the job in progress: OB_ENOTFOUND, no message, when none. */
+static int query_one(ob_job_info **out, ob_agent *agent, const char *id)
+{
 	*out = NULL;
-	snprintf(sql, sizeof(sql), "SELECT " JOB_COLUMNS " FROM job WHERE %s ORDER BY start_time DESC LIMIT 1", where);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the jobs");
-	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (!(*out = row_to_info(st, NULL)))
-			error = ob_err_nomem();
-	} else if (rc == SQLITE_DONE) {
-		error = OB_ENOTFOUND;
-	} else {
-		error = ob_catalog_fail(agent->cat, "Cannot read the jobs");
-	}
-	sqlite3_finalize(st);
-	return error;
+	return ob_catalog_job_get(agent->cat, id, info_cb, out);
 }
 
 int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
@@ -197,7 +167,7 @@ int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
 	int error;
 
 	reap_stale(agent);
-	error = query_one(out, agent, "id = ?1", job_id);
+	error = query_one(out, agent, job_id ? job_id : "");
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s'.", job_id ? job_id : "");
 	return error;
@@ -226,7 +196,7 @@ int ob_job_wait(ob_job_info **out, ob_agent *agent, const char *job_id, unsigned
 	free(path);
 	for (;;) {
 		int64_t left;
-		if ((error = query_one(out, agent, "id = ?1", job_id)) < 0)
+		if ((error = query_one(out, agent, job_id ? job_id : "")) < 0)
 			break;
 		left = deadline - now_ms();
 		if ((*out)->state != OB_JOB_INPROGRESS || left <= 0)
@@ -247,89 +217,71 @@ int ob_job_current(ob_job_info **out, ob_agent *agent)
 	int error;
 
 	reap_stale(agent);
-	error = query_one(out, agent, "state = 1", NULL);
+	error = query_one(out, agent, NULL);
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "No job is in progress.");
 	return error;
 }
 
+typedef struct job_list {
+	ob_job_info **v;
+	size_t n, cap;
+} job_list;
+
+static int list_cb(const ob_catalog_job *row, void *payload)
+{
+	job_list *l = payload;
+
+	if (!(l->v[l->n] = row_to_info(row)))
+		return ob_err_nomem();
+	return ++l->n < l->cap ? 0 : 1;
+}
+
 int ob_job_list(ob_job_info ***out, size_t *out_count, ob_agent *agent, size_t max, int filter)
 {
-	sqlite3_stmt *st;
-	ob_job_info **v = NULL;
-	size_t n = 0;
-	const char *where = filter == OB_JOB_FILTER_SUCCESSFUL ? "state IN (2, 3)"
-			  : filter == OB_JOB_FILTER_FAILED ? "state IN (4, 5)" : "state <> 1";
-	char sql[512];
-	int rc, error = 0;
+	job_list l = { NULL, 0, max > 4096 ? 4096 : max };
+	int error;
 
 	*out = NULL;
 	*out_count = 0;
 	reap_stale(agent);
 	if (max == 0)
 		return 0;
-	snprintf(sql, sizeof(sql), "SELECT " JOB_COLUMNS " FROM job WHERE %s ORDER BY start_time DESC, rowid DESC LIMIT ?1",
-		where);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the jobs");
-	sqlite3_bind_int64(st, 1, (int64_t)(max > INT32_MAX ? INT32_MAX : max));
-	if (!(v = calloc(max > 4096 ? 4096 : max, sizeof(*v)))) {
-		sqlite3_finalize(st);
+	if (!(l.v = calloc(l.cap, sizeof(*l.v))))
 		return ob_err_nomem();
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (max > 4096 ? 4096 : max)) {
-		if (!(v[n] = row_to_info(st, NULL))) {
-			error = ob_err_nomem();
-			break;
-		}
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (error < 0) {
-		ob_job_list_free(v, n);
+	if ((error = ob_catalog_jobs_list(agent->cat, filter, (int64_t)(max > INT32_MAX ? INT32_MAX : max), list_cb, &l)) < 0) {
+		ob_job_list_free(l.v, l.n);
 		return error;
 	}
-	*out = v;
-	*out_count = n;
+	*out = l.v;
+	*out_count = l.n;
 	return 0;
 }
 
 int ob_job_stop(ob_agent *agent, const char *job_id)
 {
-	sqlite3_stmt *st;
-	int changed;
+	int changed = 0, error;
 
 	reap_stale(agent);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET cancel_requested = 1 WHERE id = ?1 AND state = 1",
-		-1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot stop the job");
-	sqlite3_bind_text(st, 1, job_id ? job_id : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return ob_catalog_fail(agent->cat, "Cannot stop the job");
-	}
-	sqlite3_finalize(st);
-	changed = sqlite3_changes(ob_catalog_db(agent->cat));
+	if ((error = ob_catalog_job_request_stop(&changed, agent->cat, job_id ? job_id : "")) < 0)
+		return error;
 	if (!changed)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "Job '%s' is not in progress.", job_id ? job_id : "");
 	return 0;
 }
 
+static int failed_file_cb(const char *path, const char *reason, void *payload)
+{
+	return ob_buf_printf(payload, "%s\t%s\n", path, reason);
+}
+
 int ob_job_failed_files(char **out, ob_agent *agent, const char *job_id)
 {
-	sqlite3_stmt *st;
 	ob_buf b = OB_BUF_INIT;
-	int rc, error = 0;
+	int error;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"SELECT path, reason FROM job_failed_file WHERE job_id = ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the job's failed files");
-	sqlite3_bind_text(st, 1, job_id ? job_id : "", -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0)
-		error = ob_buf_printf(&b, "%s\t%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
-	if (error < 0) {
+	if ((error = ob_catalog_job_failed_files(agent->cat, job_id ? job_id : "", failed_file_cb, &b)) < 0) {
 		ob_buf_dispose(&b);
 		return error;
 	}
@@ -437,7 +389,7 @@ static int busy_error(ob_agent *agent)
 {
 	ob_job_info *cur = NULL;
 
-	if (query_one(&cur, agent, "state = 1", NULL) == 0) {
+	if (query_one(&cur, agent, NULL) == 0) {
 		char when[21];
 		ob_time_format_utc(when, cur->start_time);
 		ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
@@ -452,19 +404,10 @@ static int busy_error(ob_agent *agent)
 
 static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 {
-	sqlite3_stmt *up;
 	char msg[1024];
 
 	snprintf(msg, sizeof(msg), "%s", ob_error_last());
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "UPDATE job SET state = 4, end_time = ?2, error_code = ?3, "
-		"error_message = ?4 WHERE id = ?1", -1, &up, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, now);
-		sqlite3_bind_int(up, 3, error);
-		sqlite3_bind_text(up, 4, msg, -1, SQLITE_STATIC);
-		sqlite3_step(up);
-		sqlite3_finalize(up);
-	}
+	ob_catalog_job_mark_failed(agent->cat, id, now, error, msg);
 	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 }
 
@@ -472,7 +415,7 @@ static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 static int job_recorded_running(ob_agent *agent)
 {
 	ob_job_info *cur = NULL;
-	int running = query_one(&cur, agent, "state = 1", NULL) == 0;
+	int running = query_one(&cur, agent, NULL) == 0;
 
 	ob_job_info_free(cur);
 	ob_error_clear();
@@ -525,7 +468,6 @@ static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, in
 	ob_policy *policy = NULL;
 	uint8_t master[OB_MASTER_KEY_BYTES];
 	ob_buf names = OB_BUF_INIT;
-	sqlite3_stmt *st = NULL;
 	char id[37], *path = NULL;
 	int64_t now;
 	int lock_fd = -1, error;
@@ -557,31 +499,19 @@ static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, in
 	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
 	ob_guid_new(id);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
-		"retain_until, params) VALUES (?1, 1, 1, ?2, 'Initializing', ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+	if ((error = ob_catalog_job_add_backup(agent->cat, id, now, names.data ? names.data : "", retain_until,
+		system_state ? "SystemState" : "FileFolder")) < 0)
 		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, names.data ? names.data : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, retain_until);
-	sqlite3_bind_text(st, 5, system_state ? "SystemState" : "FileFolder", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot record the job");
-		goto done;
-	}
 	if ((error = spawn_worker(agent, id, lock_fd, -1)) < 0) {
 		mark_failed(agent, id, error, now);
 		goto done;
 	}
 	if (out)
-		error = query_one(out, agent, "id = ?1", id);
+		error = query_one(out, agent, id);
 done:
 	if (lock_fd >= 0)
 		close(lock_fd);  /* the worker holds its own copy now */
 	ob_wipe(master, sizeof(master));
-	sqlite3_finalize(st);
 	free(path);
 	ob_buf_dispose(&names);
 	ob_policy_free(policy);
@@ -602,30 +532,24 @@ typedef struct monitor {
 
 static void monitor_tick(monitor *m)
 {
-	sqlite3 *db = ob_catalog_db(m->agent->cat);
-	sqlite3_stmt *st;
-	int phase = atomic_load(&m->pg->phase);
+	ob_catalog_job_progress p;
+	int phase = atomic_load(&m->pg->phase), cancel = 0;
 
-	if (sqlite3_prepare_v2(db, "UPDATE job SET files_scanned = ?2, files_done = ?3, files_failed = ?4, "
-		"bytes_scanned = ?5, bytes_done = ?6, bytes_uploaded = ?7, datasource_id = ?8, phase = ?9 "
-		"WHERE id = ?1 RETURNING cancel_requested", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, m->job_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)atomic_load(&m->pg->files_scanned));
-	sqlite3_bind_int64(st, 3, (int64_t)atomic_load(&m->pg->files_done));
-	sqlite3_bind_int64(st, 4, (int64_t)atomic_load(&m->pg->files_failed));
-	sqlite3_bind_int64(st, 5, (int64_t)atomic_load(&m->pg->bytes_scanned));
+	p.files_scanned = (int64_t)atomic_load(&m->pg->files_scanned);
+	p.files_done = (int64_t)atomic_load(&m->pg->files_done);
+	p.files_failed = (int64_t)atomic_load(&m->pg->files_failed);
+	p.bytes_scanned = (int64_t)atomic_load(&m->pg->bytes_scanned);
 	{
 		/* Done is what the vault holds: a block read but waiting in a pack to be stored is not done yet. */
 		uint64_t unstored = atomic_load(&m->pg->bytes_unstored), done = atomic_load(&m->pg->bytes_done);
-		sqlite3_bind_int64(st, 6, (int64_t)(done > unstored ? done - unstored : 0));
+		p.bytes_done = (int64_t)(done > unstored ? done - unstored : 0);
 	}
-	sqlite3_bind_int64(st, 7, (int64_t)atomic_load(&m->pg->bytes_uploaded));
-	sqlite3_bind_int64(st, 8, (int64_t)atomic_load(&m->pg->datasource_id));
-	sqlite3_bind_text(st, 9, ob_backup_phase_text[phase], -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
+	p.bytes_uploaded = (int64_t)atomic_load(&m->pg->bytes_uploaded);
+	p.datasource_id = (int64_t)atomic_load(&m->pg->datasource_id);
+	p.phase = ob_backup_phase_text[phase];
+	ob_catalog_job_progress_save(&cancel, m->agent->cat, m->job_id, &p);
+	if (cancel)
 		atomic_store(&m->pg->cancel, 1);
-	sqlite3_finalize(st);
 }
 
 static void *monitor_main(void *arg)
@@ -652,7 +576,7 @@ static void *monitor_main(void *arg)
 }
 
 typedef struct failed_ctx {
-	sqlite3_stmt *ins;
+	ob_catalog_failed_files *ins;
 	uint64_t count;
 } failed_ctx;
 
@@ -663,10 +587,7 @@ static int record_failed(const char *path, const char *reason, void *payload)
 	fc->count++;
 	if (!fc->ins)
 		return 0;
-	sqlite3_reset(fc->ins);
-	sqlite3_bind_text(fc->ins, 2, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(fc->ins, 3, reason, -1, SQLITE_TRANSIENT);
-	sqlite3_step(fc->ins);
+	ob_catalog_failed_files_add(fc->ins, path, reason);
 	return 0;
 }
 
@@ -865,7 +786,6 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	ob_recovery *rec = NULL;
 	ob_kv kv = { 0 };
 	ob_buf params = OB_BUF_INIT;
-	sqlite3_stmt *st = NULL;
 	uint8_t master[OB_MASTER_KEY_BYTES], root[OB_ID_BYTES];
 	char id[37], *path = NULL, *ds_name = NULL, key[32];
 	const char *dest;
@@ -932,21 +852,8 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
 		goto done;
 	ob_guid_new(id);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "INSERT INTO job (id, type, state, start_time, phase, datasources, "
-		"params, recovery_point) VALUES (?1, 2, 1, ?2, 'Estimating size of backup items...', ?3, ?4, ?5)",
-		-1, &st, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot record the job");
+	if ((error = ob_catalog_job_add_recovery(agent->cat, id, now, ds_name, params.data, req->point_id)) < 0)
 		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, ds_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, params.data, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, req->point_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot record the job");
-		goto done;
-	}
 	if (other) {
 		/* The key goes to the worker through a pipe: never through a file or the catalog. */
 		if (pipe2(pipefd, O_CLOEXEC) != 0 || write(pipefd[1], master, sizeof(master)) != (ssize_t)sizeof(master)) {
@@ -961,7 +868,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 		goto done;
 	}
 	if (out)
-		error = query_one(out, agent, "id = ?1", id);
+		error = query_one(out, agent, id);
 done:
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -970,7 +877,6 @@ done:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	ob_wipe(master, sizeof(master));
-	sqlite3_finalize(st);
 	ob_kv_dispose(&kv);
 	ob_buf_dispose(&params);
 	ob_recovery_free(rec);
@@ -1071,8 +977,6 @@ done:
 
 int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 {
-	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *st = NULL;
 	ob_backup_progress pg;
 	monitor m;
 	pthread_t mt;
@@ -1090,30 +994,15 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 		if (error < 0)
 			return error == OB_ELOCKED ? busy_error(agent) : error;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT type, retain_until, state, params FROM job WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the job");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2) != OB_JOB_INPROGRESS) {
+	error = ob_catalog_job_to_run(&type, &retain_until, &state, &params, agent->cat, job_id);
+	if (error == OB_ENOTFOUND || (error == 0 && state != OB_JOB_INPROGRESS)) {
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s' waiting to run.", job_id);
 		goto out;
 	}
-	type = sqlite3_column_int(st, 0);
-	retain_until = sqlite3_column_int64(st, 1);
-	params = col_text(st, 3);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db, "UPDATE job SET pid = ?2 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (int64_t)getpid());
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	sqlite3_prepare_v2(db, "INSERT INTO job_failed_file (job_id, path, reason) VALUES (?1, ?2, ?3)", -1, &fc.ins, NULL);
-	if (fc.ins)
-		sqlite3_bind_text(fc.ins, 1, job_id, -1, SQLITE_TRANSIENT);
+	if (error < 0)
+		goto out;
+	ob_catalog_job_set_pid(agent->cat, job_id, (int64_t)getpid());
+	fc.ins = ob_catalog_failed_files_open(agent->cat, job_id);
 
 	memset(&m, 0, sizeof(m));
 	m.agent = agent;
@@ -1148,32 +1037,13 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	state = error == OB_ECANCELLED ? OB_JOB_ABORTED : error < 0 ? OB_JOB_FAILED
 		: fc.count ? OB_JOB_COMPLETED_WITH_WARNING : OB_JOB_COMPLETED;
 	ob_clock_now(&now);
-	if (sqlite3_prepare_v2(db, "UPDATE job SET state = ?2, end_time = ?3, error_code = ?4, error_message = ?5, "
-		"recovery_point = COALESCE(?6, recovery_point), phase = ?7, files_failed = ?8 WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, state);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_int(st, 4, error < 0 ? error : 0);
-		if (error < 0)
-			sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 5);
-		if (point)
-			sqlite3_bind_text(st, 6, point, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 6);
-		sqlite3_bind_text(st, 7, state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed."
-			: "Job completed.", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 8, (int64_t)fc.count);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	ob_catalog_job_finish(agent->cat, job_id, state, now, error < 0 ? error : 0, error < 0 ? msg : NULL, point,
+		state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed." : "Job completed.",
+		(int64_t)fc.count);
 	if (error < 0)
 		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(fc.ins);
+	ob_catalog_failed_files_free(fc.ins);
 	free(point);
 	free(params);
 	if (key_fd >= 0)

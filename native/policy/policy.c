@@ -5,6 +5,7 @@
  */
 #include "policy/policy_internal.h"
 #include "agent/agent_internal.h"
+#include "catalog/policy.h"
 #include "vault/crypto.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -338,13 +339,6 @@ static int policy_add(ob_policy *p, int64_t id, const char *name, const char *sp
 	return 0;
 }
 
-static int prepare(sqlite3_stmt **st, ob_agent *agent, const char *sql, const char *what)
-{
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), sql, -1, st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, what);
-	return 0;
-}
-
 int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
 
 int ob_policy_get(ob_policy **out, ob_agent *agent)
@@ -352,66 +346,40 @@ int ob_policy_get(ob_policy **out, ob_agent *agent)
 	return ob_policy_get_kind(out, agent, OB_POLICY_KIND_FILEFOLDER);
 }
 
+static int add_cb(int64_t id, const char *name, const char *spec, int is_exclude, int is_recursive, void *payload)
+{
+	return policy_add(payload, id, name, spec, is_exclude, is_recursive);
+}
+
 int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind)
 {
-	sqlite3_stmt *st = NULL;
+	ob_catalog_policy row;
 	ob_policy *p = NULL;
-	int rc, error;
+	int error;
 
 	*out = NULL;
-	if ((error = prepare(&st, agent, "SELECT name, state, schedule, retention FROM policy WHERE kind = ?1",
-		"Cannot read the policy")) < 0)
-		return error;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+	error = ob_catalog_policy_get(&row, agent->cat, kind);
+	if (error == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
 			"No backup policy is set on this server. Make one with New-OBPolicy, New-OBFileSpec and Add-OBFileSpec, "
 			"then commit it with Set-OBPolicy.");
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the policy");
-		goto done;
-	}
+	if (error < 0)
+		return error;
 	if (!(p = calloc(1, sizeof(*p)))) {
-		error = ob_err_nomem();
-		goto done;
+		ob_catalog_policy_dispose(&row);
+		return ob_err_nomem();
 	}
-	p->state = sqlite3_column_int(st, 1);
-	if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
-		p->schedule = ob_strdup((const char *)sqlite3_column_text(st, 2));
-	if (sqlite3_column_type(st, 3) == SQLITE_TEXT)
-		p->retention = ob_strdup((const char *)sqlite3_column_text(st, 3));
-	if (!(p->name = ob_strdup((const char *)sqlite3_column_text(st, 0)))) {
-		error = OB_ENOMEM;
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
-	if ((error = prepare(&st, agent,
-		"SELECT d.id, d.name, f.spec, f.is_exclude, f.is_recursive FROM filespec f "
-		"JOIN datasource d ON d.id = f.datasource_id WHERE d.kind = ?1 ORDER BY f.position",
-		"Cannot read the policy's file specs")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((error = policy_add(p, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3), sqlite3_column_int(st, 4))) < 0)
-			goto done;
-	}
-	if (rc != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the policy's file specs");
-		goto done;
+	/* The row's strings pass to p. */
+	p->name = row.name;
+	p->state = row.state;
+	p->schedule = row.schedule;
+	p->retention = row.retention;
+	if ((error = ob_catalog_policy_filespecs(agent->cat, kind, add_cb, p)) < 0) {
+		ob_policy_free(p);
+		return error;
 	}
 	*out = p;
-	p = NULL;
-	error = 0;
-done:
-	sqlite3_finalize(st);
-	ob_policy_free(p);
-	return error;
+	return 0;
 }
 
 /* ---- commit ---- */
@@ -628,27 +596,10 @@ static int items_group(spec_item *items, size_t count)
  */
 static int datasource_id(int64_t *out, ob_agent *agent, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, attempt, error;
+	int attempt, added, error;
 
-	if ((error = prepare(&st, agent, "SELECT id FROM datasource WHERE kind = ?1 AND name = ?2",
-		"Cannot read the data sources")) < 0)
-		return error;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		goto done;
-	}
-	if (rc != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the data sources");
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = prepare(&st, agent, "INSERT OR IGNORE INTO datasource (id, kind, name) VALUES (?1, ?2, ?3)",
-		"Cannot save a data source")) < 0)
+	error = ob_catalog_datasource_find(out, agent->cat, OB_POLICY_KIND_FILEFOLDER, name);
+	if (error != OB_ENOTFOUND)
 		return error;
 	for (attempt = 0; attempt < 8; attempt++) {
 		uint64_t r = 0;
@@ -659,97 +610,49 @@ static int datasource_id(int64_t *out, ob_agent *agent, const char *name)
 			char sid[33];
 			ob_vault_server_id(sid, agent->server_name);
 			if ((error = ob_buf_printf(&b, "obagent-datasource:%s:%s:%s", sid, OB_POLICY_KIND_FILEFOLDER, name)) < 0)
-				goto done;
+				return error;
 			ob_sha256(digest, b.data, b.len);
 			ob_buf_dispose(&b);
 			memcpy(&r, digest, sizeof(r));
 		} else if ((error = ob_random(&r, sizeof(r))) < 0) {
-			goto done;
+			return error;
 		}
 		r &= DATASOURCE_ID_MASK;
 		if (r == 0)
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, (int64_t)r);
-		sqlite3_bind_text(st, 2, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			error = ob_catalog_fail(agent->cat, "Cannot save a data source");
-			goto done;
-		}
-		if (sqlite3_changes(ob_catalog_db(agent->cat)) == 1) {
+		if ((error = ob_catalog_datasource_add(&added, agent->cat, (int64_t)r, OB_POLICY_KIND_FILEFOLDER, name)) < 0)
+			return error;
+		if (added) {
 			*out = (int64_t)r;
-			goto done;
+			return 0;
 		}
 	}
-	error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot choose an id for the data source '%s'. Try again.", name);
-done:
-	sqlite3_finalize(st);
-	return error;
+	return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot choose an id for the data source '%s'. Try again.", name);
 }
 
 /* Inside a transaction: the policy row, the data sources and the file specs. */
 static int commit_rows(ob_agent *agent, const spec_item *items, size_t count, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t *ids = NULL;
+	ob_catalog_filespec *rows = NULL;
 	char guid[37];
 	size_t i;
 	int error;
 
-	if (!(ids = calloc(count, sizeof(*ids))))
+	if (!(rows = calloc(count, sizeof(*rows))))
 		return ob_err_nomem();
-	for (i = 0; i < count; i++)
-		if ((error = datasource_id(&ids[i], agent, items[i].volume)) < 0)
-			goto done;
-	if ((error = prepare(&st, agent,
-		"DELETE FROM filespec WHERE datasource_id IN (SELECT id FROM datasource WHERE kind = ?1)",
-		"Cannot replace the file specs")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot replace the file specs");
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = prepare(&st, agent,
-		"INSERT INTO filespec (datasource_id, position, spec, is_exclude, is_recursive) VALUES (?1, ?2, ?3, ?4, ?5)",
-		"Cannot save the file specs")) < 0)
-		goto done;
 	for (i = 0; i < count; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, ids[i]);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_text(st, 3, items[i].path, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, items[i].is_exclude);
-		sqlite3_bind_int(st, 5, items[i].is_recursive);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			error = ob_catalog_fail(agent->cat, "Cannot save the file specs");
+		if ((error = datasource_id(&rows[i].datasource_id, agent, items[i].volume)) < 0)
 			goto done;
-		}
+		rows[i].spec = items[i].path;
+		rows[i].is_exclude = items[i].is_exclude;
+		rows[i].is_recursive = items[i].is_recursive;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	/* The name is made once; a later commit keeps it (and the state). */
 	if ((error = ob_guid_new(guid)) < 0)
 		goto done;
-	if ((error = prepare(&st, agent,
-		"INSERT INTO policy (kind, name, state, created_at, modified_at) VALUES (?1, ?2, 0, ?3, ?3) "
-		"ON CONFLICT (kind) DO UPDATE SET modified_at = excluded.modified_at",
-		"Cannot save the policy")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, guid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot save the policy");
-		goto done;
-	}
-	error = 0;
+	error = ob_catalog_policy_save_filespecs(agent->cat, OB_POLICY_KIND_FILEFOLDER, rows, count, guid, now);
 done:
-	sqlite3_finalize(st);
-	free(ids);
+	free(rows);
 	return error;
 }
 
@@ -779,17 +682,17 @@ int ob_policy_commit(ob_policy **out, ob_agent *agent, const ob_filespec_input *
 	}
 	if ((error = items_check(items, count, home, vault)) < 0 || (error = items_group(items, count)) < 0)
 		goto done;
-	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
+	if ((error = ob_catalog_begin(agent->cat)) < 0)
 		goto done;
 	in_tx = 1;
-	if ((error = commit_rows(agent, items, count, now)) < 0 || (error = ob_catalog_exec(agent->cat, "COMMIT")) < 0)
+	if ((error = commit_rows(agent, items, count, now)) < 0 || (error = ob_catalog_commit(agent->cat)) < 0)
 		goto done;
 	in_tx = 0;
 	if (out)
 		error = ob_policy_get(out, agent);
 done:
 	if (in_tx)
-		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
+		ob_catalog_rollback(agent->cat);
 	items_free(items, count);
 	free(home);
 	free(vault);
@@ -807,102 +710,28 @@ static int no_policy(void)
 
 int ob_policy_set_state(ob_agent *agent, int state)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t now;
-	int error;
+	int changes = 0, error;
 
 	if (state != OB_POLICY_VALID && state != OB_POLICY_PAUSED)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 			"Unknown policy state %d: use Valid (0) to resume or Paused (1) to pause.", state);
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
-	if ((error = prepare(&st, agent, "UPDATE policy SET state = ?1, modified_at = ?2 WHERE kind = ?3",
-		"Cannot change the policy state")) < 0)
+	if ((error = ob_catalog_policy_set_state(&changes, agent->cat, OB_POLICY_KIND_FILEFOLDER, state, now)) < 0)
 		return error;
-	sqlite3_bind_int(st, 1, state);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ob_catalog_fail(agent->cat, "Cannot change the policy state");
-	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
-		error = no_policy();
-	sqlite3_finalize(st);
-	return error;
+	return changes == 0 ? no_policy() : 0;
 }
 
 int ob_policy_remove(ob_agent *agent, int delete_backup)
 {
-	sqlite3_stmt *st = NULL;
-	char *name = NULL;
 	int64_t now;
-	int rc, error, in_tx = 0;
+	int error;
 
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
-	if ((error = ob_catalog_exec(agent->cat, "BEGIN IMMEDIATE")) < 0)
-		return error;
-	in_tx = 1;
-	if ((error = prepare(&st, agent, "SELECT name FROM policy WHERE kind = ?1", "Cannot read the policy")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		error = no_policy();
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
-		error = ob_catalog_fail(agent->cat, "Cannot read the policy");
-		goto done;
-	}
-	if (!(name = ob_strdup((const char *)sqlite3_column_text(st, 0)))) {
-		error = OB_ENOMEM;
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = prepare(&st, agent,
-		"DELETE FROM filespec WHERE datasource_id IN (SELECT id FROM datasource WHERE kind = ?1)",
-		"Cannot remove the policy")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot remove the policy");
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = prepare(&st, agent, "DELETE FROM policy WHERE kind = ?1", "Cannot remove the policy")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot remove the policy");
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = prepare(&st, agent,
-		"INSERT INTO policy_removal (kind, policy_name, delete_backup, requested_at) VALUES (?1, ?2, ?3, ?4)",
-		"Cannot record the policy removal")) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, delete_backup ? 1 : 0);
-	sqlite3_bind_int64(st, 4, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot record the policy removal");
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((error = ob_catalog_exec(agent->cat, "COMMIT")) < 0)
-		goto done;
-	in_tx = 0;
-done:
-	sqlite3_finalize(st);
-	if (in_tx)
-		sqlite3_exec(ob_catalog_db(agent->cat), "ROLLBACK", NULL, NULL, NULL);
-	free(name);
-	return error;
+	error = ob_catalog_policy_remove(agent->cat, OB_POLICY_KIND_FILEFOLDER, delete_backup, now);
+	return error == OB_ENOTFOUND ? no_policy() : error;
 }
 
 /* ---- schedule and retention ---- */
@@ -911,9 +740,8 @@ int ob_policy_set_protection(ob_agent *agent, const ob_schedule *schedule, const
 {
 	ob_schedule sched;
 	char *stext = NULL, *rtext = NULL;
-	sqlite3_stmt *st = NULL;
 	int64_t now;
-	int error;
+	int changes = 0, error;
 
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
@@ -929,25 +757,10 @@ int ob_policy_set_protection(ob_agent *agent, const ob_schedule *schedule, const
 		    (error = ob_retention_to_string(&rtext, retention)) < 0)
 			goto done;
 	}
-	if ((error = prepare(&st, agent, "UPDATE policy SET schedule = ?1, retention = ?2, modified_at = ?3 WHERE kind = ?4",
-		"Cannot save the schedule and retention")) < 0)
-		goto done;
-	if (stext)
-		sqlite3_bind_text(st, 1, stext, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 1);
-	if (rtext)
-		sqlite3_bind_text(st, 2, rtext, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_text(st, 4, OB_POLICY_KIND_FILEFOLDER, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ob_catalog_fail(agent->cat, "Cannot save the schedule and retention");
-	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
+	if ((error = ob_catalog_policy_set_protection(&changes, agent->cat, OB_POLICY_KIND_FILEFOLDER, stext, rtext,
+		now)) == 0 && changes == 0)
 		error = no_policy();
 done:
-	sqlite3_finalize(st);
 	free(stext);
 	free(rtext);
 	return error;

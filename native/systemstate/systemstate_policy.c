@@ -2,6 +2,7 @@
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
 #include "agent/repo_open.h"
+#include "catalog/policy.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "restore/restore.h"
@@ -18,7 +19,6 @@ int ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_sche
 	ob_registration *reg = NULL;
 	ob_schedule sched;
 	char *stext = NULL, *rtext = NULL, guid[37];
-	sqlite3_stmt *st = NULL;
 	int64_t now;
 	int error;
 
@@ -40,32 +40,11 @@ int ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_sche
 		(error = ob_retention_to_string(&rtext, retention)) < 0))
 		goto done;
 	ob_guid_new(guid);
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat),
-		"INSERT INTO policy (kind, name, state, schedule, retention, created_at, modified_at) "
-		"VALUES ('" KIND "', ?1, 0, ?2, ?3, ?4, ?4) ON CONFLICT (kind) DO UPDATE SET schedule = excluded.schedule, "
-		"retention = excluded.retention, modified_at = excluded.modified_at", -1, &st, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(agent->cat, "Cannot save the System State policy");
+	if ((error = ob_catalog_systemstate_policy_save(agent->cat, guid, stext, rtext, now)) < 0)
 		goto done;
-	}
-	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
-	if (stext)
-		sqlite3_bind_text(st, 2, stext, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 2);
-	if (rtext)
-		sqlite3_bind_text(st, 3, rtext, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ob_catalog_fail(agent->cat, "Cannot save the System State policy");
-		goto done;
-	}
-	error = 0;
 	if (out)
 		error = ob_systemstate_policy_get(out, agent);
 done:
-	sqlite3_finalize(st);
 	free(stext);
 	free(rtext);
 	ob_registration_free(reg);
@@ -117,19 +96,13 @@ done:
 
 int ob_systemstate_policy_remove(ob_agent *agent, int delete_backup, const char *security_pin)
 {
-	sqlite3_stmt *st = NULL;
-	int error;
+	int changes = 0, error;
 
 	if (delete_backup && (error = ob_policy_delete_backups(agent, KIND, security_pin)) < 0)
 		return error;
-	if (sqlite3_prepare_v2(ob_catalog_db(agent->cat), "DELETE FROM policy WHERE kind = '" KIND "'", -1, &st, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot remove the System State policy");
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ob_catalog_fail(agent->cat, "Cannot remove the System State policy");
-	else if (sqlite3_changes(ob_catalog_db(agent->cat)) == 0)
-		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "No System State policy is set on this server.");
-	else
-		error = 0;
-	sqlite3_finalize(st);
-	return error;
+	if ((error = ob_catalog_systemstate_policy_delete(&changes, agent->cat)) < 0)
+		return error;
+	if (changes == 0)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "No System State policy is set on this server.");
+	return 0;
 }
