@@ -5,6 +5,7 @@
 #include "util/env.h"
 #include "util/error.h"
 #include "vault/vault_internal.h"
+#include "platform/file.h"
 #include "platform/platform.h"
 
 #include <ctype.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #define SECRET_MASTER_KEY "master.key"
 #define SECRET_PROXY_PASSWORD "proxy-password"
@@ -58,7 +58,7 @@ int ob_agent_open(ob_agent **out, const char *home)
 	}
 	if ((error = ob_platform_mkdir_p(a->secrets_dir, 0700)) < 0)
 		goto fail;
-	chmod(a->secrets_dir, 0700);
+	ob_file_chmod(a->secrets_dir, 0700);
 	if ((error = ob_catalog_open(&a->cat, catalog_path)) < 0)
 		goto fail;
 	free(catalog_path);

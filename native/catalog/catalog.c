@@ -2,12 +2,12 @@
 #include "catalog/catalog.h"
 #include "util/error.h"
 #include "util/util.h"
+#include "platform/file.h"
 #include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct ob_catalog {
 	sqlite3 *db;
@@ -216,7 +216,7 @@ int ob_catalog_open_at(ob_catalog **out, const char *path, int target_version)
 				: ob_err(OB_ENOMEM, OB_ERRCLASS_CATALOG, "Cannot open the catalog: out of memory.");
 		goto fail;
 	}
-	chmod(path, 0600);
+	ob_file_chmod(path, 0600);
 	sqlite3_busy_timeout(cat->db, 30000);
 	/*
 	 * FULL: a commit is on the disk when it returns (the WAL is synced at each

@@ -13,10 +13,10 @@
 #include "obagent/systemstate.h"
 #include "jobs/jobs_internal.h"
 #include "policy/policy_internal.h"
+#include "platform/file.h"
 #include "platform/platform.h"
+#include "platform/process.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
 
 const char *ob_job_state_name(int state)
 {
@@ -143,7 +142,7 @@ static void reap_stale(ob_agent *agent)
 		ob_catalog_jobs_fail_in_progress(agent->cat, now, OB_EIO,
 			"The job's process ended unexpectedly (killed, crashed or the machine stopped). "
 			"Run the job again: data already stored is not uploaded again.");
-		close(fd);
+		ob_platform_close(fd);
 	}
 	ob_error_clear();
 }
@@ -304,7 +303,7 @@ static int worker_path(char **out)
 	free(dir);
 	if (!*out)
 		return ob_err_nomem();
-	if (access(*out, X_OK) != 0) {
+	if (!ob_process_runnable(*out)) {
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
 			"The job runner '%s' is missing: obagent is not installed whole. Reinstall it.", *out);
 		free(*out);
@@ -319,6 +318,7 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int ke
 	const char *argv[10];
 	int keep[2] = { lock_fd, key_fd };
 	char **envp = NULL, *home_var = NULL, *name_var = NULL, *now_var = NULL;
+	const char *const *env = ob_process_environment();
 	size_t n = 0, i;
 	int error;
 
@@ -343,7 +343,7 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int ke
 		argv[8] = NULL;
 	}
 	/* The worker sees this agent's home, name and clock, whatever the caller's environment holds. */
-	for (n = 0; environ && environ[n]; n++)
+	for (n = 0; env && env[n]; n++)
 		;
 	if (!(envp = calloc(n + 4, sizeof(char *)))) {
 		error = ob_err_nomem();
@@ -368,10 +368,10 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int ke
 		sprintf(now_var, "OBAGENT_NOW=%s", now);
 		envp[n++] = now_var;
 	}
-	for (i = 0; environ && environ[i]; i++)
-		if (strncmp(environ[i], "OBAGENT_HOME=", 13) && strncmp(environ[i], "OBAGENT_SERVER_NAME=", 20) &&
-		    strncmp(environ[i], "OBAGENT_NOW=", 12))
-			envp[n++] = environ[i];
+	for (i = 0; env && env[i]; i++)
+		if (strncmp(env[i], "OBAGENT_HOME=", 13) && strncmp(env[i], "OBAGENT_SERVER_NAME=", 20) &&
+		    strncmp(env[i], "OBAGENT_NOW=", 12))
+			envp[n++] = (char *)env[i];
 	envp[n] = NULL;
 	error = ob_platform_spawn_detached(argv, (const char *const *)envp, keep, key_fd >= 0 ? 2 : 1, log);
 done:
@@ -509,8 +509,7 @@ static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, in
 	if (out)
 		error = query_one(out, agent, id);
 done:
-	if (lock_fd >= 0)
-		close(lock_fd);  /* the worker holds its own copy now */
+	ob_platform_close(lock_fd);  /* the worker holds its own copy now */
 	ob_wipe(master, sizeof(master));
 	free(path);
 	ob_buf_dispose(&names);
@@ -790,7 +789,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	char id[37], *path = NULL, *ds_name = NULL, key[32];
 	const char *dest;
 	int64_t now;
-	int lock_fd = -1, pipefd[2] = { -1, -1 }, other, error;
+	int lock_fd = -1, key_fd = -1, other, error;
 	size_t i;
 
 	if (out)
@@ -856,26 +855,20 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 		goto done;
 	if (other) {
 		/* The key goes to the worker through a pipe: never through a file or the catalog. */
-		if (pipe2(pipefd, O_CLOEXEC) != 0 || write(pipefd[1], master, sizeof(master)) != (ssize_t)sizeof(master)) {
-			error = mark_failed(agent, id, ob_err_os(errno, "Cannot hand the key to the job", ""), now);
+		if (ob_process_pipe_with(&key_fd, master, sizeof(master)) < 0) {
+			error = mark_failed(agent, id, ob_platform_fail("Cannot hand the key to the job", ""), now);
 			goto done;
 		}
-		close(pipefd[1]);
-		pipefd[1] = -1;
 	}
-	if ((error = spawn_worker(agent, id, lock_fd, pipefd[0])) < 0) {
+	if ((error = spawn_worker(agent, id, lock_fd, key_fd)) < 0) {
 		mark_failed(agent, id, error, now);
 		goto done;
 	}
 	if (out)
 		error = query_one(out, agent, id);
 done:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	ob_platform_close(key_fd);
+	ob_platform_close(lock_fd);
 	ob_wipe(master, sizeof(master));
 	ob_kv_dispose(&kv);
 	ob_buf_dispose(&params);
@@ -905,14 +898,8 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	ob_kv_get_i64(&skip, &kv, "skip_security");
 	if (server && *server) {
 		size_t got = 0;
-		while (key_fd >= 0 && got < sizeof(master)) {
-			ssize_t n = read(key_fd, master + got, sizeof(master) - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
+		if (key_fd >= 0)
+			ob_process_read_fd(&got, key_fd, master, sizeof(master));
 		if (got != sizeof(master)) {
 			error = ob_err(OB_EAUTH, OB_ERRCLASS_JOB, "The recovery job did not receive the other server's key.");
 			goto done;
@@ -1001,7 +988,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	}
 	if (error < 0)
 		goto out;
-	ob_catalog_job_set_pid(agent->cat, job_id, (int64_t)getpid());
+	ob_catalog_job_set_pid(agent->cat, job_id, ob_process_id());
 	fc.ins = ob_catalog_failed_files_open(agent->cat, job_id);
 
 	memset(&m, 0, sizeof(m));
@@ -1046,9 +1033,7 @@ out:
 	ob_catalog_failed_files_free(fc.ins);
 	free(point);
 	free(params);
-	if (key_fd >= 0)
-		close(key_fd);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	ob_platform_close(key_fd);
+	ob_platform_close(lock_fd);
 	return error;
 }

@@ -17,11 +17,11 @@
 #include "restore/restore.h"
 #include "vault/tree.h"
 #include "vault/vault_internal.h"
+#include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define UNCLEAN_KEY "backup.running"
 
@@ -595,8 +595,7 @@ done:
 			free(saved_access);
 		}
 	}
-	if (lock_fd >= 0)
-		close(lock_fd);
+	ob_platform_close(lock_fd);
 	free(unclean);
 	ob_registration_free(reg);
 	if (error < 0) {

@@ -65,6 +65,9 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
  */
 int ob_platform_lock_try(int *out_fd, const char *path);
 
+/** Close a descriptor the platform handed out: a lock (which releases it), a pipe's end. Accepts -1. */
+void ob_platform_close(int fd);
+
 /**
  * Start a detached worker process (its own session, no terminal, standard
  * streams to log_path) running argv with envp; keep_fds stay open in it (the

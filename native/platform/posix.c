@@ -1,6 +1,7 @@
 /* The platform layer for Linux and other POSIX systems. */
 #define _GNU_SOURCE
 #include "platform/platform.h"
+#include "platform/posix_internal.h"
 #include "util/error.h"
 
 #include <dirent.h>
@@ -70,8 +71,11 @@ int ob_platform_realpath(char **out, const char *path)
 {
 	char *r = realpath(path, NULL);
 
-	if (!r)
-		return ob_err_os(errno, "Cannot resolve the path", path);
+	if (!r) {
+		int err = errno;
+		ob_posix_failed(err);   /* a caller may word the failure its own way (ob_platform_fail) */
+		return ob_err_os(err, "Cannot resolve the path", path);
+	}
 	*out = r;
 	return 0;
 }
@@ -468,6 +472,12 @@ int ob_platform_lock_try(int *out_fd, const char *path)
 	}
 	*out_fd = fd;
 	return 0;
+}
+
+void ob_platform_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 int ob_platform_spawn_detached(const char *const *argv, const char *const *envp, const int *keep_fds, size_t keep_count,

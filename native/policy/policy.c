@@ -11,15 +11,13 @@
 #include "util/error.h"
 #include "vault/vault_internal.h"
 #include "util/util.h"
+#include "platform/file.h"
 #include "platform/platform.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define MOUNTINFO_PATH "/proc/self/mountinfo"
 #define DATASOURCE_ID_MASK UINT64_C(0x3fffffffffffffff)
 
 typedef struct policy_spec {
@@ -149,66 +147,40 @@ static char *parent_of(const char *path)
 	return out;
 }
 
-/* Undo the octal escapes (\040 for a space...) of a mount table field, in place. */
-static void unescape_mount_field(char *s)
-{
-	char *w = s;
+typedef struct volume_ctx {
+	const char *path;
+	char *best;             /* the longest mount point that holds path so far */
+	size_t best_len;
+} volume_ctx;
 
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
+static int volume_cb(const char *mount_point, void *payload)
+{
+	volume_ctx *v = payload;
+
+	if (!ob_policy_path_within(v->path, mount_point))
+		return 0;
+	if (!v->best || strlen(mount_point) > v->best_len) {
+		free(v->best);
+		if (!(v->best = ob_strdup(mount_point)))
+			return OB_ENOMEM;
+		v->best_len = strlen(v->best);
 	}
-	*w = '\0';
+	return 0;
 }
 
 int ob_policy_volume_of(char **out, const char *path)
 {
-	FILE *f = fopen(MOUNTINFO_PATH, "r");
-	char *line = NULL, *best = NULL;
-	size_t cap = 0, best_len = 0;
-	int error = 0;
+	volume_ctx v = { path, NULL, 0 };
+	int error;
 
 	*out = NULL;
-	if (f) {
-		while (getline(&line, &cap, f) > 0) {
-			char *field = line, *end;
-			int i;
-
-			/* mountinfo: id parent major:minor root mount-point ... */
-			for (i = 0; i < 4 && field; i++) {
-				field = strchr(field, ' ');
-				if (field)
-					field++;
-			}
-			if (!field || !(end = strchr(field, ' ')))
-				continue;
-			*end = '\0';
-			unescape_mount_field(field);
-			if (field[0] != '/' || !ob_policy_path_within(path, field))
-				continue;
-			if (!best || strlen(field) > best_len) {
-				free(best);
-				if (!(best = ob_strdup(field))) {
-					error = OB_ENOMEM;
-					break;
-				}
-				best_len = strlen(best);
-			}
-		}
-		fclose(f);
-		free(line);
-	}
-	if (error < 0) {
-		free(best);
+	if ((error = ob_file_mount_points(volume_cb, &v)) < 0) {
+		free(v.best);
 		return error;
 	}
-	if (!best && !(best = ob_strdup("/")))
+	if (!v.best && !(v.best = ob_strdup("/")))
 		return OB_ENOMEM;
-	*out = best;
+	*out = v.best;
 	return 0;
 }
 
@@ -218,8 +190,8 @@ int ob_policy_inclusion_missing(char **out_missing, const char *volume, const ch
 	int wild = last && has_wildcard(last + 1, strlen(last + 1));
 	char *base = wild ? parent_of(spec) : ob_strdup(spec), *vol = NULL;
 	ob_buf b = OB_BUF_INIT;
-	struct stat st;
-	int error;
+	ob_file_info st;
+	int error, looked;
 
 	*out_missing = NULL;
 	if (!base)
@@ -232,12 +204,12 @@ int ob_policy_inclusion_missing(char **out_missing, const char *volume, const ch
 	else if (strcmp(vol, volume) != 0)
 		error = ob_buf_printf(&b, "It is on another volume now ('%s'), which this policy does not back up: "
 			"commit the policy again (Get-OBPolicy | Set-OBPolicy).", vol);
-	else if (lstat(base, &st) != 0)
-		error = errno == ENOENT || errno == ENOTDIR
+	else if ((looked = ob_file_stat_path(&st, base, 0)) < 0)
+		error = looked == OB_ENOTFOUND
 			? ob_buf_printf(&b, "%s does not exist (deleted, or a share or volume that is gone): "
 				"restore it, or remove '%s' from the policy (Set-OBPolicy).", wild ? "Its folder" : "It", spec)
-			: ob_buf_printf(&b, "It cannot be looked at: %s.", strerror(errno));
-	else if (wild && !S_ISDIR(st.st_mode))
+			: ob_buf_printf(&b, "It cannot be looked at: %s.", ob_platform_reason());
+	else if (wild && st.type != OB_FILE_DIR)
 		error = ob_buf_printf(&b, "'%s' is not a folder any more.", base);
 	if (error == 0 && b.len)
 		*out_missing = ob_buf_detach(&b);
@@ -446,14 +418,15 @@ done:
  */
 static int check_inclusion_exists(const spec_item *it)
 {
-	struct stat st;
+	ob_file_info st;
+	int error;
 
-	if (stat(it->wild ? it->base : it->path, &st) != 0) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			return ob_err_os(errno, "Cannot look at the inclusion", it->path);
+	if ((error = ob_file_stat_path(&st, it->wild ? it->base : it->path, 1)) < 0) {
+		if (error != OB_ENOTFOUND)
+			return ob_platform_fail("Cannot look at the inclusion", it->path);
 		return 0;
 	}
-	if (it->wild && !S_ISDIR(st.st_mode))
+	if (it->wild && st.type != OB_FILE_DIR)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 			"The inclusion '%s' has a wildcard, but '%s' is not a folder.", it->path, it->base);
 	return 0;

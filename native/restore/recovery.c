@@ -13,20 +13,12 @@
 #include "vault/tree.h"
 #include "platform/platform.h"
 
-#include <errno.h>
 #include <fnmatch.h>
 #include <strings.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/xattr.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
 

@@ -4,21 +4,16 @@
 #include "util/env.h"
 #include "util/error.h"
 #include "vault/tree.h"
+#include "platform/apply.h"
+#include "platform/file.h"
 #include "platform/platform.h"
+#include "platform/process.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/xattr.h>
 #include <time.h>
-#include <unistd.h>
 
 #define WORKERS 2
 #define REMOTE_WORKERS 4   /* a remote vault answers each ranged get after a round trip: keep more in flight */
@@ -85,7 +80,7 @@ int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv
 
 /* A restored folder: its metadata is applied once its walk and its files are done. */
 typedef struct rdir {
-	int fd;
+	ob_file *fd;
 	uint8_t *meta;
 	size_t meta_len;
 	size_t pending;
@@ -93,8 +88,8 @@ typedef struct rdir {
 
 typedef struct rfile {
 	rdir *dir;              /* its folder, or NULL at the top */
-	int dirfd;
-	int fd;
+	ob_file *dirfd;
+	ob_file *fd;
 	char tmp[64];
 	char *final;            /* name in its folder */
 	char *path;             /* full path, for messages and links */
@@ -120,7 +115,7 @@ typedef struct task {
 typedef struct deferred {
 	char *path;             /* a link to make, for messages */
 	char *name;             /* its name in its folder */
-	int dirfd;              /* its folder (a copy) */
+	ob_file *dirfd;         /* its folder (a copy) */
 	rdir *dir;              /* held until the link is made */
 	char *target;           /* the first name of the file */
 	struct deferred *next;
@@ -139,7 +134,7 @@ typedef struct rstate {
 	struct { uint64_t dev, ino; char *path; } *firsts;
 	size_t nfirsts, firsts_cap;
 	int fatal;
-	int destfd;               /* the destination, opened when the first item is found */
+	ob_file *destfd;          /* the destination, opened when the first item is found */
 	char *dest;               /* its real path */
 	int dest_failed;          /* the destination could not be made or opened */
 } rstate;
@@ -179,40 +174,36 @@ static int fatal_error(int error)
  * own are never touched. A name of the older form without a process id is stale once it has not
  * been written for a day.
  */
-static void sweep_stale(rstate *s, int dirfd)
+static void sweep_stale(rstate *s, ob_file *dirfd)
 {
-	int fd = dup(dirfd);
-	DIR *d;
-	struct dirent *de;
+	ob_dir *d;
+	const char *d_name;
 	size_t plen = strlen(TMP_PREFIX);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (ob_dir_open_file(&d, dirfd) < 0)
 		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		const char *rest = de->d_name + plen, *p;
+	while (ob_dir_next(d, &d_name) == 1) {
+		const char *rest = d_name + plen, *p;
 		char *end;
-		struct stat st;
+		ob_file_info st;
 		long long pid;
 		int stale = 0;
-		if (strncmp(de->d_name, TMP_PREFIX, plen) != 0)
+		if (strncmp(d_name, TMP_PREFIX, plen) != 0)
 			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		if (ob_file_stat_at(&st, dirfd, d_name) < 0 || st.type != OB_FILE_REGULAR)
 			continue;
 		pid = strtoll(rest, &end, 10);
 		if (end != rest && *end == '-' && strspn(end + 1, "0123456789abcdef") == 12 && end[13] == '\0') {
-			stale = pid > 0 && pid != (long long)getpid() && !ob_platform_process_alive(pid);
+			stale = pid > 0 && pid != (long long)ob_process_id() && !ob_platform_process_alive(pid);
 		} else {
 			for (p = rest; *p && strchr("0123456789abcdef", *p); p++)
 				;
-			stale = p - rest == 12 && !*p && (int64_t)st.st_mtime < s->now - 86400;
+			stale = p - rest == 12 && !*p && st.mtime < s->now - 86400;
 		}
 		if (stale)
-			unlinkat(dirfd, de->d_name, 0);
+			ob_file_remove_at(dirfd, d_name, 0);
 	}
-	closedir(d);
+	ob_dir_close(d);
 }
 
 static int safe_name(const char *name, size_t len)
@@ -224,43 +215,18 @@ static int safe_name(const char *name, size_t len)
 	return 1;
 }
 
-static uid_t owner_uid(const ob_entry *e)
+/* Give an entry its owner back (f itself, or its entry name): 1 when it has it. */
+static int give_owner(const ob_entry *e, ob_file *f, const char *name)
 {
-	char name[256], buf[1024];
-	struct passwd pw, *res = NULL;
+	ob_owner o;
 
-	if (e->user_len && e->user_len < sizeof(name)) {
-		memcpy(name, e->user, e->user_len);
-		name[e->user_len] = '\0';
-		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
-			return res->pw_uid;
-	}
-	return (uid_t)e->uid;
-}
-
-static gid_t owner_gid(const ob_entry *e)
-{
-	char name[256], buf[4096];
-	struct group gr, *res = NULL;
-
-	if (e->group_len && e->group_len < sizeof(name)) {
-		memcpy(name, e->group, e->group_len);
-		name[e->group_len] = '\0';
-		if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res)
-			return res->gr_gid;
-	}
-	return (gid_t)e->gid;
-}
-
-/* Give an entry its owner back: 1 when it has it ((uid_t)-1 would make chown succeed and change nothing). */
-static int give_owner(const ob_entry *e, int fd, int dirfd, const char *name)
-{
-	uid_t uid = owner_uid(e);
-	gid_t gid = owner_gid(e);
-
-	if (uid == (uid_t)-1 || gid == (gid_t)-1)
-		return 0;
-	return (name ? fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) : fchown(fd, uid, gid)) == 0;
+	o.user = e->user;
+	o.user_len = e->user_len;
+	o.group = e->group;
+	o.group_len = e->group_len;
+	o.uid = e->uid;
+	o.gid = e->gid;
+	return ob_apply_owner(f, name, &o);
 }
 
 /*
@@ -268,67 +234,55 @@ static int give_owner(const ob_entry *e, int fd, int dirfd, const char *name)
  * its owner was restored: a file owned by nobody must never come back as a set-id file of the
  * user who restores it (as `tar --no-same-owner` does).
  */
-static mode_t restored_mode(const ob_entry *e, int owner_restored)
+static unsigned int restored_mode(const ob_entry *e, int owner_restored)
 {
-	mode_t mode = (mode_t)(e->mode & 07777);
+	unsigned int mode = e->mode & 07777;
 
-	return owner_restored ? mode : mode & ~(mode_t)(S_ISUID | S_ISGID);
+	return owner_restored ? mode : mode & ~(unsigned int)06000;   /* the format's mode is POSIX's: 06000 is set-id */
 }
 
 /* Owner, mode, extended attributes (ACLs), times: in that order, so that none undoes another. */
-static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, int fd)
+static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, ob_file *fd)
 {
-	struct timespec ts[2];
 	int owned = 0;
 
 	/* Not root, or skipped: the restoring user stays owner, and the set-id bits go. */
 	if (!run->skip_security)
-		owned = give_owner(e, fd, -1, NULL);
-	fchmod(fd, restored_mode(e, owned));
+		owned = give_owner(e, fd, NULL);
+	ob_apply_mode(fd, NULL, restored_mode(e, owned));
 	if (!run->skip_security) {
 		size_t pos = 0, nl, vl;
 		const char *n;
 		const uint8_t *v;
-		char name[65537];
-		while (ob_xattr_next(e, &pos, &n, &nl, &v, &vl) == 1) {
-			memcpy(name, n, nl);
-			name[nl] = '\0';
-			fsetxattr(fd, name, v, vl, 0);
-		}
+		while (ob_xattr_next(e, &pos, &n, &nl, &v, &vl) == 1)
+			ob_apply_xattr(fd, n, nl, v, vl);
 	}
-	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
-	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
-	ts[1] = ts[0];
-	futimens(fd, ts);
+	ob_apply_mtime(fd, NULL, e->mtime_ns);
 }
 
 /* For what cannot be opened (links, fifos, devices): by name, never following a link. */
-static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, int dirfd, const char *name)
+static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, ob_file *dirfd, const char *name)
 {
-	struct timespec ts[2];
 	int owned = 0;
 
 	if (!run->skip_security)
-		owned = give_owner(e, -1, dirfd, name);
+		owned = give_owner(e, dirfd, name);
 	if (e->type != OB_TREE_SYMLINK)
-		fchmodat(dirfd, name, restored_mode(e, owned), 0);
-	ts[0].tv_sec = (time_t)(e->mtime_ns / 1000000000);
-	ts[0].tv_nsec = (long)(e->mtime_ns % 1000000000);
-	ts[1] = ts[0];
-	utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+		ob_apply_mode(dirfd, name, restored_mode(e, owned));
+	ob_apply_mtime(dirfd, name, e->mtime_ns);
 }
 
 /* The name to restore under, per the overwrite option; *out NULL: skip it. */
-static int target_name(char **out, rstate *s, int dirfd, const char *name, int is_dir)
+static int target_name(char **out, rstate *s, ob_file *dirfd, const char *name, int is_dir)
 {
-	struct stat st;
+	ob_file_info st;
 	char stamp[32], candidate[512];
 	struct tm tm;
 	time_t t = (time_t)s->now;
 	int k;
 
 	*out = NULL;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || (is_dir && S_ISDIR(st.st_mode)) ||
+	if (ob_file_stat_at(&st, dirfd, name) < 0 || (is_dir && st.type == OB_FILE_DIR) ||
 	    s->run->overwrite == OB_OVERWRITE_OVERWRITE)
 		return (*out = strdup(name)) ? 0 : ob_err_nomem();
 	if (s->run->overwrite == OB_OVERWRITE_SKIP)
@@ -340,7 +294,7 @@ static int target_name(char **out, rstate *s, int dirfd, const char *name, int i
 			snprintf(candidate, sizeof(candidate), "%s Copy of %s", stamp, name);
 		else
 			snprintf(candidate, sizeof(candidate), "%s Copy (%d) of %s", stamp, k, name);
-		if (fstatat(dirfd, candidate, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		if (ob_file_stat_at(&st, dirfd, candidate) < 0)
 			return (*out = strdup(candidate)) ? 0 : ob_err_nomem();
 	}
 	return ob_err(OB_EEXISTS, OB_ERRCLASS_JOB, "Too many copies of '%s' exist already.", name);
@@ -351,16 +305,8 @@ static const uint8_t zero_block[HOLE_MAX];
 /* Write all of a span at an offset of a restored file. */
 static int write_span(rfile *f, const uint8_t *p, size_t len, uint64_t offset)
 {
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = pwrite(f->fd, p + off, len - off, (off_t)(offset + off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ob_err_os(errno, "Cannot write", f->path);
-		off += (size_t)n;
-	}
+	if (ob_file_write_at(f->fd, p, len, offset) < 0)
+		return ob_platform_fail("Cannot write", f->path);
 	return 0;
 }
 
@@ -401,15 +347,14 @@ static void rdir_release(rstate *s, rdir *d)
 		return;
 	if (ob_entry_decode(&e, d->meta, d->meta_len) == 0)
 		apply_meta_fd(s->run, &e, d->fd);
-	close(d->fd);
+	ob_file_close(d->fd);
 	free(d->meta);
 	free(d);
 }
 
 static void rfile_free(rfile *f)
 {
-	if (f->dirfd >= 0)
-		close(f->dirfd);
+	ob_file_close(f->dirfd);
 	free(f->final);
 	free(f->path);
 	free(f->meta);
@@ -423,19 +368,20 @@ static void finish_file(rstate *s, rfile *f)
 	int ok = !f->failed;
 	ob_entry e;
 
-	if (ok && ftruncate(f->fd, (off_t)f->size) != 0) {
+	if (ok && ob_file_truncate(f->fd, f->size) < 0) {
 		ok = 0;
-		snprintf(f->reason, sizeof(f->reason), "cannot write: %s", strerror(errno));
+		snprintf(f->reason, sizeof(f->reason), "cannot write: %s", ob_platform_reason());
 	}
 	if (ok && ob_entry_decode(&e, f->meta, f->meta_len) == 0)
 		apply_meta_fd(run, &e, f->fd);
-	close(f->fd);
-	if (ok && renameat(f->dirfd, f->tmp, f->dirfd, f->final) != 0) {
+	ob_file_close(f->fd);
+	f->fd = NULL;
+	if (ok && ob_file_rename_at(f->dirfd, f->tmp, f->final) < 0) {
 		ok = 0;
-		snprintf(f->reason, sizeof(f->reason), "cannot put the restored file in place: %s", strerror(errno));
+		snprintf(f->reason, sizeof(f->reason), "cannot put the restored file in place: %s", ob_platform_reason());
 	}
 	if (!ok) {
-		unlinkat(f->dirfd, f->tmp, 0);  /* nothing half-written is left behind */
+		ob_file_remove_at(f->dirfd, f->tmp, 0);  /* nothing half-written is left behind */
 		if (!cancelled(s) || f->reason[0])
 			report(s, f->path, f->reason[0] ? f->reason : "stopped", f->code == OB_ECORRUPT);
 	} else {
@@ -529,12 +475,12 @@ static int enqueue(rstate *s, rfile *f, uint64_t offset, const uint8_t *id, cons
 	return 0;
 }
 
-static int defer_link(rstate *s, rdir *dir, int dirfd, const char *name, const char *path, const char *target)
+static int defer_link(rstate *s, rdir *dir, ob_file *dirfd, const char *name, const char *path, const char *target)
 {
 	deferred *d = calloc(1, sizeof(*d));
 
 	if (!d || !(d->path = strdup(path)) || !(d->target = strdup(target)) || !(d->name = strdup(name)) ||
-	    (d->dirfd = dup(dirfd)) < 0) {
+	    ob_file_dup(&d->dirfd, dirfd) < 0) {
 		if (d) {
 			free(d->path);
 			free(d->target);
@@ -554,12 +500,12 @@ static int defer_link(rstate *s, rdir *dir, int dirfd, const char *name, const c
 	return 0;
 }
 
-static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath, const ob_entry *e);
+static int restore_entry(rstate *s, rdir *parent, ob_file *dirfd, const char *dirpath, const ob_entry *e);
 
 typedef struct walk_ctx {
 	rstate *s;
 	rdir *dir;
-	int dirfd;
+	ob_file *dirfd;
 	const char *dirpath;
 	int error;
 } walk_ctx;
@@ -587,7 +533,7 @@ static int walk_cb(const ob_entry *e, void *payload)
 }
 
 /* Restore a folder's entries; 1 when its tree could not be read (a failed item, reported). */
-static int restore_tree(rstate *s, rdir *dir, int dirfd, const char *dirpath, const uint8_t *tree_id)
+static int restore_tree(rstate *s, rdir *dir, ob_file *dirfd, const char *dirpath, const uint8_t *tree_id)
 {
 	uint8_t *tree = NULL;
 	size_t len;
@@ -610,7 +556,7 @@ static int restore_tree(rstate *s, rdir *dir, int dirfd, const char *dirpath, co
 	return error < 0 ? error : 0;
 }
 
-static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath, const char *name, const ob_entry *e)
+static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dirpath, const char *name, const ob_entry *e)
 {
 	rfile *f;
 	uint8_t rnd[6];
@@ -622,8 +568,6 @@ static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath,
 
 	if (!(f = calloc(1, sizeof(*f))))
 		return ob_err_nomem();
-	f->dirfd = -1;
-	f->fd = -1;
 	if (!(f->final = strdup(name)) || !(f->path = malloc(strlen(dirpath) + strlen(name) + 2))) {
 		rfile_free(f);
 		return ob_err_nomem();
@@ -662,16 +606,15 @@ static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath,
 	f->meta = (uint8_t *)ob_buf_detach(&enc);
 	ob_random(rnd, sizeof(rnd));
 	ob_hex_encode(rhex, rnd, sizeof(rnd));
-	snprintf(f->tmp, sizeof(f->tmp), TMP_PREFIX "%lld-%s", (long long)getpid(), rhex);
-	if ((f->dirfd = dup(dirfd)) < 0 ||
-	    (f->fd = openat(dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		report(s, f->path, strerror(errno), 0);
+	snprintf(f->tmp, sizeof(f->tmp), TMP_PREFIX "%lld-%s", (long long)ob_process_id(), rhex);
+	if (ob_file_dup(&f->dirfd, dirfd) < 0 || ob_file_create_at(&f->fd, dirfd, f->tmp, 0600) < 0) {
+		report(s, f->path, ob_platform_reason(), 0);
 		rfile_free(f);
 		return 0;
 	}
 	if (f->sparse) {
-		struct stat st;
-		f->blksize = fstat(f->fd, &st) == 0 ? (size_t)st.st_blksize : 4096;
+		ob_file_info st;
+		f->blksize = ob_file_stat(&st, f->fd) == 0 ? st.block_size : 4096;
 		if (f->blksize < HOLE_MIN || f->blksize > HOLE_MAX || (f->blksize & (f->blksize - 1)))
 			f->blksize = 4096;
 	}
@@ -715,7 +658,7 @@ static int restore_file(rstate *s, rdir *parent, int dirfd, const char *dirpath,
 	return error;
 }
 
-static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath, const ob_entry *e)
+static int restore_entry(rstate *s, rdir *parent, ob_file *dirfd, const char *dirpath, const ob_entry *e)
 {
 	char name[256], *target = NULL, *path;
 	int error = 0;
@@ -733,18 +676,19 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 	sprintf(path, "%s/%s", dirpath, target);
 	switch (e->type) {
 	case OB_TREE_DIR: {
-		int fd, existed = 0;
-		if (mkdirat(dirfd, target, 0700) != 0) {
-			if (errno != EEXIST) {
-				error = report(s, path, strerror(errno), 0);
+		ob_file *fd;
+		int existed = 0;
+		if ((error = ob_file_mkdir_at(dirfd, target, 0700)) < 0) {
+			if (error != OB_EEXISTS) {
+				error = report(s, path, ob_platform_reason(), 0);
 				break;
 			}
+			error = 0;
 			existed = 1;
 		}
-		fd = openat(dirfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			error = report(s, path, errno == ELOOP || errno == ENOTDIR
-				? "a link or a file of that name is in the way; it was left alone" : strerror(errno), 0);
+		if (ob_file_open_dir_at(&fd, dirfd, target) < 0) {
+			error = report(s, path, ob_platform_failure() == OB_FAILURE_IN_THE_WAY
+				? "a link or a file of that name is in the way; it was left alone" : ob_platform_reason(), 0);
 			break;
 		}
 		{
@@ -752,7 +696,7 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			ob_buf enc = OB_BUF_INIT;
 			if (!d || ob_entry_encode(&enc, e) < 0) {
 				free(d);
-				close(fd);
+				ob_file_close(fd);
 				ob_buf_dispose(&enc);
 				error = ob_err_nomem();
 				break;
@@ -770,7 +714,7 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 			if (error == 1) {
 				/* Its tree could not be read: a folder made for it goes again (it is empty). */
 				if (!existed)
-					unlinkat(dirfd, target, AT_REMOVEDIR);
+					ob_file_remove_at(dirfd, target, 1);
 				error = 0;
 			}
 		}
@@ -785,9 +729,9 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 		memcpy(link, e->target, n);
 		link[n] = '\0';
 		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
-			unlinkat(dirfd, target, 0);
-		if (symlinkat(link, dirfd, target) != 0) {
-			error = report(s, path, strerror(errno), 0);
+			ob_file_remove_at(dirfd, target, 0);
+		if (ob_file_symlink_at(dirfd, target, link) < 0) {
+			error = report(s, path, ob_platform_reason(), 0);
 			break;
 		}
 		apply_meta_at(s->run, e, dirfd, target);
@@ -796,12 +740,12 @@ static int restore_entry(rstate *s, rdir *parent, int dirfd, const char *dirpath
 		break;
 	}
 	default: {
-		mode_t kind = e->type == OB_TREE_FIFO ? S_IFIFO : e->type == OB_TREE_CHARDEV ? S_IFCHR
-			: e->type == OB_TREE_BLOCKDEV ? S_IFBLK : S_IFSOCK;
+		int kind = e->type == OB_TREE_FIFO ? OB_FILE_FIFO : e->type == OB_TREE_CHARDEV ? OB_FILE_CHARDEV
+			: e->type == OB_TREE_BLOCKDEV ? OB_FILE_BLOCKDEV : OB_FILE_SOCKET;
 		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
-			unlinkat(dirfd, target, 0);
-		if (mknodat(dirfd, target, kind | (e->mode & 0777), (dev_t)e->rdev) != 0) {
-			error = report(s, path, strerror(errno), 0);
+			ob_file_remove_at(dirfd, target, 0);
+		if (ob_file_make_node_at(dirfd, target, kind, e->mode & 0777, e->rdev) < 0) {
+			error = report(s, path, ob_platform_reason(), 0);
 			break;
 		}
 		apply_meta_at(s->run, e, dirfd, target);
@@ -835,36 +779,36 @@ static int find_cb(const ob_entry *e, void *payload)
 }
 
 /* Make the folders of a relative path below base (never following a link); *out_fd opens the last. */
-static int open_dest_path(int *out_fd, int base, const char *rel, size_t len)
+static int open_dest_path(ob_file **out_fd, ob_file *base, const char *rel, size_t len)
 {
 	char part[256];
 	size_t at = 0;
-	int fd = dup(base);
+	ob_file *fd;
 
-	*out_fd = -1;
-	if (fd < 0)
-		return ob_err_os(errno, "Cannot open the destination", "");
+	*out_fd = NULL;
+	if (ob_file_dup(&fd, base) < 0)
+		return ob_platform_fail("Cannot open the destination", "");
 	while (at < len) {
 		size_t end = at;
-		int next;
+		ob_file *next;
+		int rc;
 		while (end < len && rel[end] != '/')
 			end++;
 		if (end > at) {
 			if (end - at >= sizeof(part) || !safe_name(rel + at, end - at)) {
-				close(fd);
+				ob_file_close(fd);
 				return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The item path holds a component that is not a plain name.");
 			}
 			memcpy(part, rel + at, end - at);
 			part[end - at] = '\0';
-			if (mkdirat(fd, part, 0755) != 0 && errno != EEXIST) {
-				int err = errno;
-				close(fd);
-				return ob_err_os(err, "Cannot create the folder", part);
+			if ((rc = ob_file_mkdir_at(fd, part, 0755)) < 0 && rc != OB_EEXISTS) {
+				ob_file_close(fd);
+				return ob_platform_fail("Cannot create the folder", part);
 			}
-			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(fd);
-			if (next < 0)
-				return ob_err_os(errno, "Cannot open the folder (a link or file may be in the way)", part);
+			rc = ob_file_open_dir_at(&next, fd, part);
+			ob_file_close(fd);
+			if (rc < 0)
+				return ob_platform_fail("Cannot open the folder (a link or file may be in the way)", part);
 			fd = next;
 		}
 		at = end + 1;
@@ -879,17 +823,18 @@ static int open_destination(rstate *s)
 	const char *want = s->run->destination;
 	int existed, error;
 
-	if (s->destfd >= 0)
+	if (s->destfd)
 		return 0;
 	s->dest_failed = 1;  /* until it is open: nothing else can be restored either */
 	existed = ob_platform_exists(want);
 	if ((error = ob_platform_mkdir_p(want, 0755)) < 0)
 		return error;
 	free(s->dest);
-	if (!(s->dest = realpath(want, NULL)))
-		return ob_err_os(errno, "Cannot open the destination", want);
-	if ((s->destfd = open(s->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return ob_err_os(errno, "Cannot open the destination", s->dest);
+	s->dest = NULL;
+	if (ob_platform_realpath(&s->dest, want) < 0)
+		return ob_platform_fail("Cannot open the destination", want);
+	if (ob_file_open_dir(&s->destfd, s->dest) < 0)
+		return ob_platform_fail("Cannot open the destination", s->dest);
 	s->dest_failed = 0;
 	if (existed)
 		sweep_stale(s, s->destfd);
@@ -907,7 +852,8 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 	ob_entry hit;
 	size_t at = 0, last = 0, len;
 	char *parent_path = NULL;
-	int parentfd = -1, error = 0;
+	ob_file *parentfd = NULL;
+	int error = 0;
 
 	while (*item == '/')
 		item++;
@@ -962,8 +908,7 @@ static int restore_item(rstate *s, const uint8_t *root, const char *item)
 done:
 	free(parent_path);
 	free(tree);
-	if (parentfd >= 0)
-		close(parentfd);
+	ob_file_close(parentfd);
 	return error;
 }
 
@@ -974,20 +919,15 @@ static void finish_deferred(rstate *s)
 	/* Further names of hard-linked files, now that the first names are in place. */
 	for (d = s->links; d; d = next) {
 		next = d->next;
-		if (!cancelled(s) && linkat(AT_FDCWD, d->target, d->dirfd, d->name, 0) != 0) {
-			int err = errno;
-			if (!(err == EEXIST && s->run->overwrite == OB_OVERWRITE_OVERWRITE && unlinkat(d->dirfd, d->name, 0) == 0 &&
-			      linkat(AT_FDCWD, d->target, d->dirfd, d->name, 0) == 0))
-				report(s, d->path, strerror(err), 0);
-			else
-				atomic_fetch_add(&s->run->progress->files_done, 1);
+		if (!cancelled(s) && ob_file_link_at(d->target, d->dirfd, d->name, s->run->overwrite == OB_OVERWRITE_OVERWRITE) < 0) {
+			report(s, d->path, ob_platform_reason(), 0);
 		} else if (!cancelled(s)) {
 			atomic_fetch_add(&s->run->progress->files_done, 1);
 		}
 		pthread_mutex_lock(&s->lock);
 		rdir_release(s, d->dir);
 		pthread_mutex_unlock(&s->lock);
-		close(d->dirfd);
+		ob_file_close(d->dirfd);
 		free(d->path);
 		free(d->name);
 		free(d->target);
@@ -1007,7 +947,6 @@ int ob_restore_execute(const ob_restore_run *run)
 
 	memset(&s, 0, sizeof(s));
 	s.run = run;
-	s.destfd = -1;
 	if (!run->destination || run->destination[0] != '/')
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "The destination must be an absolute path.");
 	if ((error = ob_clock_now(&s.now)) < 0)
@@ -1047,8 +986,7 @@ int ob_restore_execute(const ob_restore_run *run)
 	free(s.firsts);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.cond);
-	if (s.destfd >= 0)
-		close(s.destfd);
+	ob_file_close(s.destfd);
 	free(s.dest);
 	if (error < 0)
 		return error;

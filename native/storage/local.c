@@ -2,16 +2,13 @@
 #include "obagent/sys/backend.h"
 #include "util/error.h"
 #include "util/util.h"
+#include "platform/file.h"
 #include "platform/platform.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct {
 	ob_backend parent;
@@ -139,9 +136,10 @@ static int local_get(void **out, size_t *out_len, ob_backend *be, const char *na
 {
 	local_backend *lb = (local_backend *)be;
 	char *path, *buf = NULL;
-	struct stat st;
+	ob_file *fd = NULL;
+	ob_file_info st;
 	size_t got = 0;
-	int fd = -1, error = 0;
+	int error = 0;
 
 	*out = NULL;
 	*out_len = 0;
@@ -149,54 +147,49 @@ static int local_get(void **out, size_t *out_len, ob_backend *be, const char *na
 		return error;
 	if (!(path = object_path(lb, name)))
 		return OB_ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
-					: ob_err_os(errno, "Cannot open the object", path);
+	if (ob_file_open(&fd, path) < 0) {
+		error = ob_platform_failure() == OB_FAILURE_ABSENT
+			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+			: ob_platform_fail("Cannot open the object", path);
 		goto done;
 	}
-	if (fstat(fd, &st) != 0) {
-		error = ob_err_os(errno, "Cannot read the object", path);
+	if (ob_file_stat(&st, fd) < 0) {
+		error = ob_platform_fail("Cannot read the object", path);
 		goto done;
 	}
-	if (offset > (uint64_t)st.st_size || (len && offset + len > (uint64_t)st.st_size)) {
+	if (offset > st.size || (len && offset + len > st.size)) {
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Range %llu+%zu is past the end of '%s' (%lld bytes).",
-			(unsigned long long)offset, len, name, (long long)st.st_size);
+			(unsigned long long)offset, len, name, (long long)st.size);
 		goto done;
 	}
 	if (!len)
-		len = (size_t)((uint64_t)st.st_size - offset);
+		len = (size_t)(st.size - offset);
 	if (!(buf = malloc(len ? len : 1))) {
 		error = ob_err_nomem();
 		goto done;
 	}
 	while (got < len) {
-		size_t want = len - got;
-		ssize_t n;
+		size_t want = len - got, n;
 		if (lb->pace) {
 			size_t grant = lb->pace(lb->pace_payload, want);
 			if (grant && grant < want)
 				want = grant;
 		}
-		n = pread(fd, buf + got, want, (off_t)(offset + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = ob_err_os(errno, "Cannot read the object", path);
+		if (ob_file_read_at(&n, fd, buf + got, want, offset + got) < 0) {
+			error = ob_platform_fail("Cannot read the object", path);
 			goto done;
 		}
 		if (n == 0) {
 			error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Object '%s' shrank while being read.", name);
 			goto done;
 		}
-		got += (size_t)n;
+		got += n;
 	}
 	*out = buf;
 	*out_len = len;
 	buf = NULL;
 done:
-	if (fd >= 0)
-		close(fd);
+	ob_file_close(fd);
 	free(buf);
 	free(path);
 	return error;
@@ -205,7 +198,7 @@ done:
 static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
 {
 	local_backend *lb = (local_backend *)be;
-	struct stat st;
+	ob_file_info st;
 	char *path;
 	int error = 0;
 
@@ -213,13 +206,14 @@ static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
 		return error;
 	if (!(path = object_path(lb, name)))
 		return OB_ENOMEM;
-	if (stat(path, &st) != 0)
-		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
-					: ob_err_os(errno, "Cannot stat the object", path);
-	else if (!S_ISREG(st.st_mode))
+	if (ob_file_stat_path(&st, path, 1) < 0)
+		error = ob_platform_failure() == OB_FAILURE_ABSENT
+			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+			: ob_platform_fail("Cannot stat the object", path);
+	else if (st.type != OB_FILE_REGULAR)
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
 	else
-		*out_size = (uint64_t)st.st_size;
+		*out_size = st.size;
 	free(path);
 	return error;
 }
@@ -228,26 +222,25 @@ static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
 static int walk(local_backend *lb, ob_buf *rel, const char *prefix, ob_backend_list_cb cb, void *payload)
 {
 	char *dirpath = rel->len ? ob_platform_join(lb->root, rel->data) : ob_strdup(lb->root);
-	DIR *d;
-	struct dirent *e;
+	ob_dir *d;
+	const char *d_name;
 	int error = 0;
 
 	if (!dirpath)
 		return OB_ENOMEM;
-	d = opendir(dirpath);
-	if (!d) {
-		error = (errno == ENOENT || errno == ENOTDIR) ? 0 : ob_err_os(errno, "Cannot list the folder", dirpath);
+	if ((error = ob_dir_open(&d, dirpath)) < 0) {
+		error = error == OB_ENOTFOUND ? 0 : ob_platform_fail("Cannot list the folder", dirpath);
 		free(dirpath);
 		return error;
 	}
-	while (!error && (e = readdir(d)) != NULL) {
+	while (!error && ob_dir_next(d, &d_name) == 1) {
 		size_t keep = rel->len, plen = strlen(prefix), cmp;
-		struct stat st;
+		ob_file_info st;
 		char *full;
 
-		if (e->d_name[0] == '.')
-			continue;  /* ".", "..", and temporary files of puts under way */
-		if ((error = ob_buf_puts(rel, e->d_name)) < 0)
+		if (d_name[0] == '.')
+			continue;  /* temporary files of puts under way */
+		if ((error = ob_buf_puts(rel, d_name)) < 0)
 			break;
 		/* Prune: only go on while the name so far agrees with the prefix. */
 		cmp = rel->len < plen ? rel->len : plen;
@@ -260,19 +253,19 @@ static int walk(local_backend *lb, ob_buf *rel, const char *prefix, ob_backend_l
 			error = OB_ENOMEM;
 			break;
 		}
-		if (lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
+		if (ob_file_stat_path(&st, full, 0) == 0) {
+			if (st.type == OB_FILE_DIR) {
 				if ((error = ob_buf_puts(rel, "/")) == 0)
 					error = walk(lb, rel, prefix, cb, payload);
-			} else if (S_ISREG(st.st_mode) && rel->len >= plen && ob_backend_name_valid(rel->data)) {
-				error = cb(rel->data, (uint64_t)st.st_size, payload);
+			} else if (st.type == OB_FILE_REGULAR && rel->len >= plen && ob_backend_name_valid(rel->data)) {
+				error = cb(rel->data, st.size, payload);
 			}
 		}
 		free(full);
 		rel->len = keep;
 		rel->data[keep] = '\0';
 	}
-	closedir(d);
+	ob_dir_close(d);
 	free(dirpath);
 	return error;
 }
@@ -300,9 +293,10 @@ static int local_remove(ob_backend *be, const char *name)
 		return error;
 	if (!(path = object_path(lb, name)))
 		return OB_ENOMEM;
-	if (unlink(path) != 0)
-		error = errno == ENOENT ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
-					: ob_err_os(errno, "Cannot delete the object", path);
+	if (ob_file_remove(path) < 0)
+		error = ob_platform_failure() == OB_FAILURE_ABSENT
+			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+			: ob_platform_fail("Cannot delete the object", path);
 	free(path);
 	return error;
 }
@@ -310,30 +304,27 @@ static int local_remove(ob_backend *be, const char *name)
 /* Remove leftover temporary files (".<name>.tmp-<hex>") below a folder. */
 static void remove_leftovers(const char *dir, int depth)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	ob_dir *d;
+	const char *d_name;
 
-	if (!d || depth > 8) {
-		if (d)
-			closedir(d);
+	if (ob_dir_open(&d, dir) < 0 || depth > 8) {
+		ob_dir_close(d);
 		return;
 	}
-	while ((e = readdir(d)) != NULL) {
+	while (ob_dir_next(d, &d_name) == 1) {
 		char *path;
-		struct stat st;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (!(path = ob_platform_join(dir, e->d_name)))
+		ob_file_info st;
+		if (!(path = ob_platform_join(dir, d_name)))
 			break;
-		if (lstat(path, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
+		if (ob_file_stat_path(&st, path, 0) == 0) {
+			if (st.type == OB_FILE_DIR)
 				remove_leftovers(path, depth + 1);
-			else if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp-"))
-				unlink(path);
+			else if (d_name[0] == '.' && strstr(d_name, ".tmp-"))
+				ob_file_remove(path);
 		}
 		free(path);
 	}
-	closedir(d);
+	ob_dir_close(d);
 }
 
 static int local_cleanup(ob_backend *be, const char *prefix)
@@ -386,13 +377,15 @@ static void local_free(ob_backend *be)
 int ob_backend_local_new(ob_backend **out, const char *root)
 {
 	local_backend *lb;
-	struct stat st;
+	ob_file_info st;
 	int error;
 
 	*out = NULL;
-	if (!root || stat(root, &st) != 0)
-		return ob_err_os(root ? errno : EINVAL, "Cannot open the vault folder", root);
-	if (!S_ISDIR(st.st_mode))
+	if (!root)
+		return ob_err_os(EINVAL, "Cannot open the vault folder", root);
+	if (ob_file_stat_path(&st, root, 1) < 0)
+		return ob_platform_fail("Cannot open the vault folder", root);
+	if (st.type != OB_FILE_DIR)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not a folder.", root);
 	if (!(lb = calloc(1, sizeof(*lb))))
 		return ob_err_nomem();

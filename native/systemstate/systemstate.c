@@ -7,13 +7,12 @@
 #include "systemstate/systemstate_internal.h"
 #include "util/error.h"
 #include "util/env.h"
+#include "platform/file.h"
 #include "platform/platform.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MARKER ".obagent-systemstate"
 
@@ -132,16 +131,16 @@ int ob_ss_unreadable(ob_ss *ss, const char *path, const char *reason)
 /* Create the staging folder 0700, or empty it when it holds an earlier capture. */
 static int prepare_staging(ob_ss *ss, const char *dir)
 {
-	struct stat st;
+	ob_file_info st;
 	char *marker = NULL;
 	int error;
 
-	if (lstat(dir, &st) != 0) {
-		if (errno != ENOENT)
-			return ob_err_os(errno, "Cannot examine the System State staging folder", dir);
+	if (ob_file_stat_path(&st, dir, 0) < 0) {
+		if (ob_platform_failure() != OB_FAILURE_ABSENT)
+			return ob_platform_fail("Cannot examine the System State staging folder", dir);
 		if ((error = ob_platform_mkdir_p(dir, 0700)) < 0)
 			return error;
-	} else if (!S_ISDIR(st.st_mode)) {
+	} else if (st.type != OB_FILE_DIR) {
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 			"The System State staging folder '%s' exists and is not a folder (a link or a file).", dir);
 	} else {
@@ -151,7 +150,7 @@ static int prepare_staging(ob_ss *ss, const char *dir)
 		if (error == 0) {
 			if (!(marker = ob_platform_join(dir, MARKER)))
 				return OB_ENOMEM;
-			if (lstat(marker, &st) != 0 || !S_ISREG(st.st_mode)) {
+			if (ob_file_stat_path(&st, marker, 0) < 0 || st.type != OB_FILE_REGULAR) {
 				free(marker);
 				return ob_err(OB_EEXISTS, OB_ERRCLASS_INVALID,
 					"The System State staging folder '%s' is not empty and holds no earlier capture "
@@ -163,12 +162,12 @@ static int prepare_staging(ob_ss *ss, const char *dir)
 				return error;
 		}
 	}
-	if (chmod(dir, 0700) != 0)
-		return ob_err_os(errno, "Cannot restrict the System State staging folder", dir);
-	if (stat(dir, &st) != 0)
-		return ob_err_os(errno, "Cannot examine the System State staging folder", dir);
-	ss->staging_dev = (unsigned long long)st.st_dev;
-	ss->staging_ino = (unsigned long long)st.st_ino;
+	if (ob_file_chmod(dir, 0700) < 0)
+		return ob_platform_fail("Cannot restrict the System State staging folder", dir);
+	if (ob_file_stat_path(&st, dir, 1) < 0)
+		return ob_platform_fail("Cannot examine the System State staging folder", dir);
+	ss->staging_dev = (unsigned long long)st.dev;
+	ss->staging_ino = (unsigned long long)st.ino;
 	if (!(marker = ob_platform_join(dir, MARKER)))
 		return OB_ENOMEM;
 	error = ob_platform_write_file_nosync(marker, "obagent System State capture\n", 29, 0600);
