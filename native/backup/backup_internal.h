@@ -5,6 +5,7 @@
 #include "backup/backup.h"
 #include "util/error.h"
 #include "util/idset.h"
+#include "util/queue.h"
 #include "vault/tree.h"
 
 #include <pthread.h>
@@ -17,7 +18,6 @@
 #define READ_WINDOW (6u << 20)
 #define PACK_CAP (OB_PACK_TARGET + OB_CHUNK_MAX + (2u << 20))   /* a full pack, its last blob, a header */
 #define POOL_MAX 3
-#define SYNC_BATCH 1          /* sync as soon as a pack is written: the syncs overlap the next writes */
 #define BATCH_ITEMS 64
 #define BATCH_BYTES (4u << 20)
 #define POP_MAX 16
@@ -83,19 +83,25 @@ struct filejob {
 };
 
 typedef struct item {
+	ob_queue_node node;      /* first: the workers' queue links items by it (node.bytes = len) */
 	filejob *file;
 	size_t index;
 	uint8_t *data;           /* NULL: the all-zero chunk (state's zeros, zero_len bytes) */
 	size_t len;
-	struct item *next;
 } item;
 
 typedef struct pack_out {
+	ob_queue_node node;      /* first: the upload and sync queues link packs by it */
 	ob_packer p;
 	uint8_t pack_id[OB_ID_BYTES];
 	uint64_t size;
-	struct pack_out *next;
 } pack_out;
+
+/* The next pack of a chain taken from a queue. */
+static inline pack_out *pack_next(const pack_out *po)
+{
+	return (pack_out *)po->node.next;
+}
 
 typedef struct cache_update {
 	int64_t ds;
@@ -117,25 +123,15 @@ typedef struct state {
 	sqlite3 *db;
 	ob_backup_progress *pg;
 
-	pthread_mutex_t lock;         /* queue, trees, files, known ids, packers, cache list */
-	pthread_cond_t queue_cond;    /* items available or done */
-	pthread_cond_t space_cond;    /* room in the queue */
-	pthread_cond_t upload_cond;   /* upload queue changes */
-	item *head, *tail;
-	size_t queued_items, queued_bytes;
-	int scan_done;
+	pthread_mutex_t lock;         /* queues, trees, files, known ids, packers, cache list */
+	ob_queue items;               /* chunks for the workers: bounded by INFLIGHT_ITEMS and INFLIGHT_BYTES */
 	int workers_active;
 
 	ob_idset known;
 	ob_packer packer[2];          /* data, trees */
-	pack_out *uploads, *uploads_tail;
-	size_t uploads_queued;
-	int uploader_done;
+	ob_queue uploads;                  /* full packs, queued or being sent: UPLOAD_QUEUE per uploader */
 	int uploaders, uploaders_active;   /* upload threads, and those still running */
-	pack_out *written, *written_tail;  /* stored, waiting for a sync before being recorded */
-	size_t nwritten;
-	int writer_done;
-	pthread_cond_t sync_cond;
+	ob_queue written;                  /* stored, waiting for a sync before being recorded (no bound) */
 	uint8_t *pool[POOL_MAX];           /* pack buffers, reused: no page faults per pack */
 	size_t npool;
 

@@ -13,6 +13,9 @@ void ob_backup_fail(state *s, int code)
 		snprintf(s->error_text, sizeof(s->error_text), "%s", ob_error_last());
 	}
 	atomic_store(&s->pg->cancel, 1);
+	/* Whoever waits for room in a queue goes on: the consumers drain what is queued. */
+	ob_queue_stop(&s->items);
+	ob_queue_stop(&s->uploads);
 }
 
 int ob_backup_cancelled(state *s)
@@ -51,15 +54,7 @@ int ob_backup_queue_pack(state *s, int which)
 		return ob_err_nomem();
 	po->p = s->packer[which];
 	memset(&s->packer[which], 0, sizeof(s->packer[which]));
-	while (s->uploads_queued >= (size_t)UPLOAD_QUEUE * (size_t)s->uploaders && !s->error)
-		pthread_cond_wait(&s->upload_cond, &s->lock);
-	if (s->uploads_tail)
-		s->uploads_tail->next = po;
-	else
-		s->uploads = po;
-	s->uploads_tail = po;
-	s->uploads_queued++;
-	pthread_cond_broadcast(&s->upload_cond);
+	ob_queue_push(&s->uploads, &po->node, &po->node, 1, 0);
 	return 0;
 }
 
@@ -250,25 +245,14 @@ void *ob_backup_worker_main(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		size_t n = 0, i, taken = 0;
+		size_t n = 0, i;
 		int error = 0;
+		ob_queue_node *x = ob_queue_pop(&s->items, POP_MAX, 512u << 10, 0, NULL);
 
-		while (!s->head && !s->scan_done)
-			pthread_cond_wait(&s->queue_cond, &s->lock);
-		while (n < POP_MAX && s->head && taken < (512u << 10)) {
-			item *x = s->head;
-			taken += x->len;
-			s->head = x->next;
-			x->next = NULL;
-			batch[n++] = x;
-			s->queued_items--;
-			s->queued_bytes -= x->len;
-		}
-		if (!s->head)
-			s->tail = NULL;
+		for (; x; x = x->next)
+			batch[n++] = (item *)x;
 		if (!n)
 			break;
-		pthread_cond_broadcast(&s->space_cond);
 		if (s->error)
 			goto release;
 		pthread_mutex_unlock(&s->lock);
@@ -318,7 +302,6 @@ release:
 		}
 	}
 	s->workers_active--;
-	pthread_cond_broadcast(&s->queue_cond);
 	pthread_mutex_unlock(&s->lock);
 	ob_compressor_dispose(&c);
 	return NULL;
@@ -330,19 +313,9 @@ void ob_backup_flush_batch(state *s)
 	if (!s->bhead)
 		return;
 	pthread_mutex_lock(&s->lock);
-	while ((s->queued_items + s->bcount > INFLIGHT_ITEMS || s->queued_bytes + s->bbytes > INFLIGHT_BYTES) &&
-	       s->queued_items > 0 && !s->error)
-		pthread_cond_wait(&s->space_cond, &s->lock);
-	if (s->tail)
-		s->tail->next = s->bhead;
-	else
-		s->head = s->bhead;
-	s->tail = s->btail;
-	s->queued_items += s->bcount;
-	s->queued_bytes += s->bbytes;
+	ob_queue_push(&s->items, &s->bhead->node, &s->btail->node, s->bcount, s->bbytes);
 	s->bhead = s->btail = NULL;
 	s->bcount = s->bbytes = 0;
-	pthread_cond_broadcast(&s->queue_cond);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -372,11 +345,12 @@ int ob_backup_submit(state *s, filejob *f, uint8_t *data, size_t len)
 	it->index = f->chunks++;
 	it->data = data;
 	it->len = len;
-	it->next = NULL;
+	it->node.next = NULL;
+	it->node.bytes = len;
 	f->pending++;
 	pthread_mutex_unlock(&s->lock);
 	if (s->btail)
-		s->btail->next = it;
+		s->btail->node.next = &it->node;
 	else
 		s->bhead = it;
 	s->btail = it;

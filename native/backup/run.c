@@ -279,10 +279,9 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	s.db = ob_catalog_db(prm->agent->cat);
 	s.pg = prm->progress;
 	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.queue_cond, NULL);
-	pthread_cond_init(&s.space_cond, NULL);
-	pthread_cond_init(&s.upload_cond, NULL);
-	pthread_cond_init(&s.sync_cond, NULL);
+	ob_queue_init(&s.items, &s.lock, INFLIGHT_ITEMS, INFLIGHT_BYTES);
+	ob_queue_init(&s.uploads, &s.lock, 0, 0);   /* bounded once the uploaders are counted */
+	ob_queue_init(&s.written, &s.lock, 0, 0);
 	if ((error = ob_clock_now(&now)) < 0)
 		goto cleanup;
 	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
@@ -352,6 +351,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	/* A local vault is a disk that one writer keeps busy; a remote one answers each request after a round trip. */
 	s.uploaders = s.repo->vc.azure ? REMOTE_UPLOADERS : 1;
 	s.uploaders_active = s.uploaders;
+	s.uploads.max_items = (size_t)UPLOAD_QUEUE * (size_t)s.uploaders;
 	for (i = 0; i < s.uploaders; i++) {
 		if (pthread_create(&uploaders[i], NULL, ob_backup_uploader_main, &s) != 0)
 			break;
@@ -361,13 +361,10 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the upload threads.");
 		pthread_mutex_lock(&s.lock);
 		s.uploaders_active -= s.uploaders - up_started;   /* those never started */
-		s.uploader_done = 1;
+		ob_queue_close(&s.uploads);
 		ob_backup_fail(&s, error);
-		pthread_cond_broadcast(&s.upload_cond);
-		if (up_started == 0) {
-			s.writer_done = 1;
-			pthread_cond_signal(&s.sync_cond);
-		}
+		if (up_started == 0)
+			ob_queue_close(&s.written);
 		pthread_mutex_unlock(&s.lock);
 		for (i = 0; i < up_started; i++)
 			pthread_join(uploaders[i], NULL);
@@ -392,8 +389,7 @@ stop:
 	pthread_mutex_lock(&s.lock);
 	if (error < 0)
 		ob_backup_fail(&s, error);
-	s.scan_done = 1;
-	pthread_cond_broadcast(&s.queue_cond);
+	ob_queue_close(&s.items);
 	pthread_mutex_unlock(&s.lock);
 	for (i = 0; i < started; i++)
 		pthread_join(workers[i], NULL);
@@ -403,8 +399,7 @@ stop:
 		if (e2 < 0)
 			ob_backup_fail(&s, e2);
 	}
-	s.uploader_done = 1;
-	pthread_cond_broadcast(&s.upload_cond);
+	ob_queue_close(&s.uploads);
 	pthread_mutex_unlock(&s.lock);
 	for (i = 0; i < up_started; i++)
 		pthread_join(uploaders[i], NULL);
@@ -467,23 +462,21 @@ cleanup:
 		ob_err(error, (ob_error_class)klass, "%s", text);
 	}
 	/* Leftovers after a failure: queued items, packers. */
-	while (s.head) {
-		item *it = s.head;
-		s.head = it->next;
-		free(it->data);
-		free(it);
+	{
+		ob_queue_node *x = ob_queue_take_all(&s.items), *next;
+		for (; x; x = next) {
+			next = x->next;
+			free(((item *)x)->data);
+			free(x);
+		}
 	}
-	while (s.uploads) {
-		pack_out *po = s.uploads;
-		s.uploads = po->next;
-		ob_packer_dispose(&po->p);
-		free(po);
-	}
-	while (s.written) {
-		pack_out *po = s.written;
-		s.written = po->next;
-		ob_packer_dispose(&po->p);
-		free(po);
+	for (k = 0; k < 2; k++) {
+		pack_out *po = (pack_out *)ob_queue_take_all(k ? &s.written : &s.uploads), *next;
+		for (; po; po = next) {
+			next = pack_next(po);
+			ob_packer_dispose(&po->p);
+			free(po);
+		}
 	}
 	ob_packer_dispose(&s.packer[0]);
 	ob_packer_dispose(&s.packer[1]);
@@ -495,10 +488,9 @@ cleanup:
 	ob_idset_dispose(&s.damaged);
 	sqlite3_finalize(s.has_chunk);
 	pthread_mutex_destroy(&s.lock);
-	pthread_cond_destroy(&s.queue_cond);
-	pthread_cond_destroy(&s.space_cond);
-	pthread_cond_destroy(&s.upload_cond);
-	pthread_cond_destroy(&s.sync_cond);
+	ob_queue_dispose(&s.items);
+	ob_queue_dispose(&s.uploads);
+	ob_queue_dispose(&s.written);
 	if (error < 0) {
 		free(*out_point);
 		*out_point = NULL;

@@ -4,6 +4,7 @@
 #include "agent/damage.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,14 +29,14 @@ static int record_packs(state *s, sqlite3_stmt *ins, sqlite3_stmt *stage, pack_o
 	size_t n = 0, i, k;
 	int error = 0;
 
-	for (po = list; po; po = po->next)
+	for (po = list; po; po = pack_next(po))
 		n += po->p.count;
 	if (!(v = malloc((n ? n : 1) * sizeof(*v)))) {
 		ob_backup_free_cache_list(files);
 		return ob_err_nomem();
 	}
 	n = 0;
-	for (po = list; po; po = po->next)
+	for (po = list; po; po = pack_next(po))
 		for (i = 0; i < po->p.count; i++) {
 			v[n].e = &po->p.entries[i];
 			v[n++].pack = po->pack_id;
@@ -75,7 +76,7 @@ static uint64_t data_bytes(const pack_out *batch)
 	uint64_t n = 0;
 	size_t i;
 
-	for (; batch; batch = batch->next)
+	for (; batch; batch = pack_next(batch))
 		for (i = 0; i < batch->p.count; i++)
 			if (batch->p.entries[i].type == OB_BLOB_DATA)
 				n += batch->p.entries[i].raw_length;
@@ -106,13 +107,9 @@ void *ob_backup_syncer_main(void *arg)
 		cache_update *files;
 		int error = 0;
 
-		while (s->nwritten < SYNC_BATCH && !s->writer_done)
-			pthread_cond_wait(&s->sync_cond, &s->lock);
-		if (!s->written)
+		/* All that is stored so far, as soon as there is a pack: the syncs overlap the next writes. */
+		if (!(batch = (pack_out *)ob_queue_pop(&s->written, SIZE_MAX, SIZE_MAX, 0, NULL)))
 			break;
-		batch = s->written;
-		s->written = s->written_tail = NULL;
-		s->nwritten = 0;
 		files = s->cache_updates;     /* the rows of the files finished so far go with this batch */
 		s->cache_updates = NULL;
 		pthread_mutex_unlock(&s->lock);
@@ -125,7 +122,7 @@ void *ob_backup_syncer_main(void *arg)
 			error = OB_ERROR;
 		else {
 			size_t recorded_now = 0;
-			for (po = batch; po; po = po->next)
+			for (po = batch; po; po = pack_next(po))
 				recorded_now += po->p.count;
 			error = record_packs(s, ins, stage, batch, files);
 			files = NULL;
@@ -144,7 +141,7 @@ void *ob_backup_syncer_main(void *arg)
 		if (error < 0)
 			ob_backup_fail(s, error);
 		for (po = batch; po; po = next) {
-			next = po->next;
+			next = pack_next(po);
 			ob_packer_dispose(&po->p);
 			free(po);
 		}

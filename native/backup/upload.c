@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "backup/backup_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +17,9 @@ void *ob_backup_uploader_main(void *arg)
 		char name[160];
 		int error;
 
-		while (!s->uploads && !s->uploader_done)
-			pthread_cond_wait(&s->upload_cond, &s->lock);
-		if (!s->uploads)
+		/* Held: a pack being sent still counts against the queue's bound until it is stored. */
+		if (!(po = (pack_out *)ob_queue_pop(&s->uploads, 1, SIZE_MAX, 1, NULL)))
 			break;
-		po = s->uploads;
-		s->uploads = po->next;
-		if (!s->uploads)
-			s->uploads_tail = NULL;
 		pthread_mutex_unlock(&s->lock);
 
 		error = s->error ? s->error : ob_packer_finish(&po->p, s->repo, po->pack_id);
@@ -44,24 +40,15 @@ void *ob_backup_uploader_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		if (error < 0)
 			ob_backup_fail(s, error);
-		s->uploads_queued--;
-		pthread_cond_broadcast(&s->upload_cond);
+		ob_queue_release(&s->uploads, 1, 0);
 		/* The bytes are stored: keep only the blob list for the syncer. */
 		ob_backup_pack_release(s, &(ob_packer){ po->p.data, NULL, 0, 0, 0 });
 		po->p.data.data = NULL;
 		po->p.data.len = po->p.data.cap = 0;
-		po->next = NULL;
-		if (s->written_tail)
-			s->written_tail->next = po;
-		else
-			s->written = po;
-		s->written_tail = po;
-		s->nwritten++;
-		pthread_cond_signal(&s->sync_cond);
+		ob_queue_push(&s->written, &po->node, &po->node, 1, 0);
 	}
 	if (--s->uploaders_active == 0) {
-		s->writer_done = 1;   /* the last uploader out: the syncer may finish */
-		pthread_cond_signal(&s->sync_cond);
+		ob_queue_close(&s->written);   /* the last uploader out: the syncer may finish */
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
