@@ -264,12 +264,8 @@ int ob_backup_flush_index(ob_agent *agent, ob_repo *repo)
 	sqlite3_finalize(q);
 	if (error == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		error = ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
-	/* Index objects of up to 65536 entries each (a little over 5 MiB). */
-	{
-		size_t at;
-		for (at = 0; error == 0 && at < n; at += 65536)
-			error = ob_index_write(repo, v + at, n - at < 65536 ? n - at : 65536, NULL);
-	}
+	if (error == 0)
+		error = ob_index_write_all(repo, v, n);
 	if (error == 0 && n > 0)
 		error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 1 WHERE indexed = 0");
 	free(v);
