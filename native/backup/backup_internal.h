@@ -3,6 +3,7 @@
 #define OB_NATIVE_BACKUP_INTERNAL_H
 
 #include "backup/backup.h"
+#include "catalog/backup.h"
 #include "util/error.h"
 #include "util/idset.h"
 #include "util/queue.h"
@@ -103,24 +104,12 @@ static inline pack_out *pack_next(const pack_out *po)
 	return (pack_out *)po->node.next;
 }
 
-typedef struct cache_update {
-	int64_t ds;
-	char *dir;
-	char *name;
-	uint64_t size;
-	int64_t mtime_ns, ctime_ns;
-	uint64_t inode;
-	uint8_t *entry;
-	size_t entry_len;
-	struct cache_update *next;
-} cache_update;
 
 typedef struct state {
 	const ob_backup_params *prm;
 	item *bhead, *btail;          /* the scanner's batch, not yet queued */
 	size_t bcount, bbytes;
 	ob_repo *repo;
-	sqlite3 *db;
 	ob_backup_progress *pg;
 
 	pthread_mutex_t lock;         /* queues, trees, files, known ids, packers, cache list */
@@ -141,9 +130,9 @@ typedef struct state {
 	uint8_t roots[8][OB_ID_BYTES];
 	int root_done[8];
 	uint64_t files_total, bytes_total;
-	cache_update *cache_updates;
+	ob_file_row *cache_updates;   /* rows of finished files, for the syncer to stage */
 
-	sqlite3_stmt *has_chunk;
+	ob_chunk_lookup *has_chunk;
 	ob_idset damaged;             /* blobs whose cached copy is damaged: stored again (native/agent/damage.h) */
 	int cache_empty;              /* the chunk cache held nothing when the run started */
 	uint64_t generation;          /* the vault generation the caches were checked at */
@@ -168,11 +157,9 @@ typedef struct cached {
 
 typedef struct dircache {
 	cached *v;
-	size_t n;
+	size_t n, cap;
 } dircache;
 
-#define STAGE_SQL "INSERT OR REPLACE INTO file_cache_stage (datasource_id, dir, name, size, mtime_ns, " \
-	"ctime_ns, inode, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 
 /* ---- pipeline.c ---- */
 
@@ -204,12 +191,9 @@ int ob_backup_recover_orphans(state *s);
 
 /* ---- filecache.c ---- */
 
-/* 1 when the query (with ?1 bound to arg, if it has it) returns no row; 0 when it does, or fails. */
-int ob_backup_no_rows(sqlite3 *db, const char *sql, int64_t arg);
-void ob_backup_free_cache_list(cache_update *u);
-/* Stage file cache rows (in the caller's transaction); frees the list. */
-int ob_backup_stage_cache(state *s, sqlite3_stmt *ins, cache_update *list);
-void ob_backup_dircache_load(dircache *dc, sqlite3_stmt *q, int64_t ds, const char *dir);
+void ob_backup_free_cache_list(ob_file_row *u);
+/* The cached rows of one folder (none when out of memory: its files are read). */
+void ob_backup_dircache_load(dircache *dc, ob_file_cache_reader *r, int64_t ds, const char *dir);
 void ob_backup_dircache_dispose(dircache *dc);
 const cached *ob_backup_dircache_find(const dircache *dc, const char *name);
 /* The point is committed: the staged rows become the file cache. */

@@ -34,10 +34,7 @@ static int claim_blob(state *s, const uint8_t *id)
 		/* Nothing stored before this run: only this run's own blobs, all in s->known, can repeat. */
 		return ob_idset_add(&s->known, id) < 0 ? -1 : 1;
 	}
-	sqlite3_reset(s->has_chunk);
-	sqlite3_bind_blob(s->has_chunk, 1, id, OB_ID_BYTES, SQLITE_STATIC);
-	found = sqlite3_step(s->has_chunk) == SQLITE_ROW && !ob_idset_has(&s->damaged, id);
-	sqlite3_reset(s->has_chunk);
+	found = ob_chunk_lookup_has(s->has_chunk, id) && !ob_idset_has(&s->damaged, id);
 	if (ob_idset_add(&s->known, id) < 0)
 		return -1;
 	return !found;
@@ -199,7 +196,7 @@ int ob_backup_finish_file(state *s, ob_compressor *c, filejob *f)
 	if ((error = ob_entry_encode(&enc, &f->e)) == 0)
 		error = ob_tree_builder_add(&d->tb, (uint8_t *)enc.data, enc.len);
 	if (error == 0 && f->cacheable) {
-		cache_update *u = calloc(1, sizeof(*u));
+		ob_file_row *u = calloc(1, sizeof(*u));
 		if (!u) {
 			error = ob_err_nomem();
 		} else {

@@ -276,7 +276,6 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	memset(&s, 0, sizeof(s));
 	s.prm = prm;
 	s.repo = prm->repo;
-	s.db = ob_catalog_db(prm->agent->cat);
 	s.pg = prm->progress;
 	pthread_mutex_init(&s.lock, NULL);
 	ob_queue_init(&s.items, &s.lock, INFLIGHT_ITEMS, INFLIGHT_BYTES);
@@ -328,19 +327,15 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		if (error < 0)
 			goto cleanup;
 	}
-	if (sqlite3_prepare_v2(s.db, "SELECT 1 FROM chunk WHERE id = ?1", -1, &s.has_chunk, NULL) != SQLITE_OK) {
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the chunk cache: %s.", sqlite3_errmsg(s.db));
+	if ((error = ob_chunk_lookup_open(&s.has_chunk, prm->agent->cat)) < 0)
 		goto cleanup;
-	}
 	/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */
-	s.cache_empty = ob_backup_no_rows(s.db, "SELECT 1 FROM chunk LIMIT 1", 0);
+	s.cache_empty = ob_chunk_cache_empty(prm->agent->cat);
 	if ((error = ob_damage_prepare_backup(&s.damaged, prm->agent)) < 0)
 		goto cleanup;
 	/* Rows staged by a run that did not commit its point are not to be trusted. */
-	if (sqlite3_exec(s.db, "DELETE FROM file_cache_stage", NULL, NULL, NULL) != SQLITE_OK) {
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot prepare the file cache: %s.", sqlite3_errmsg(s.db));
+	if ((error = ob_file_cache_stage_clear(prm->agent->cat)) < 0)
 		goto cleanup;
-	}
 
 	atomic_store(&s.pg->phase, OB_PHASE_TRANSFER);
 	if (pthread_create(&syncer, NULL, ob_backup_syncer_main, &s) != 0) {
@@ -486,7 +481,7 @@ cleanup:
 	ob_backup_free_cache_updates(&s);
 	ob_idset_dispose(&s.known);
 	ob_idset_dispose(&s.damaged);
-	sqlite3_finalize(s.has_chunk);
+	ob_chunk_lookup_free(s.has_chunk);
 	pthread_mutex_destroy(&s.lock);
 	ob_queue_dispose(&s.items);
 	ob_queue_dispose(&s.uploads);

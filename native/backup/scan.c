@@ -158,7 +158,7 @@ typedef struct scanner {
 	dev_t dev;
 	namecache nm;
 	uint8_t *window;
-	sqlite3_stmt *cache_q;
+	ob_file_cache_reader *cache_q;
 	int cache_none;          /* the file cache holds nothing for this data source: nothing to look up */
 	ob_compressor c;
 } scanner;
@@ -659,13 +659,10 @@ int ob_backup_scan_source(state *s, size_t index)
 		error = ob_err_nomem();
 		goto done;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT name, size, mtime_ns, ctime_ns, inode, entry FROM file_cache "
-		"WHERE datasource_id = ?1 AND dir = ?2", -1, &sc.cache_q, NULL) != SQLITE_OK) {
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot read the file cache: %s.", sqlite3_errmsg(s->db));
+	if ((error = ob_file_cache_reader_open(&sc.cache_q, s->prm->agent->cat)) < 0)
 		goto done;
-	}
 	/* A first backup of this source: no query per folder (each waits for the catalog while the syncer writes). */
-	sc.cache_none = ob_backup_no_rows(s->db, "SELECT 1 FROM file_cache WHERE datasource_id = ?1 LIMIT 1", src->id);
+	sc.cache_none = ob_file_cache_empty(s->prm->agent->cat, src->id);
 	fd = open(src->root ? src->root : src->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		error = ob_err_os(errno, "Cannot open the data source", src->root ? src->root : src->name);
@@ -683,7 +680,7 @@ done:
 		ob_backup_dirnode_free(root);
 	if (fd >= 0)
 		close(fd);
-	sqlite3_finalize(sc.cache_q);
+	ob_file_cache_reader_free(sc.cache_q);
 	ob_compressor_dispose(&sc.c);
 	free(sc.window);
 	names_dispose(&sc.nm);

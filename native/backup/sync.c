@@ -1,33 +1,37 @@
 /* The syncer: stored packs made durable, then recorded in the chunk cache; index objects; orphaned packs. */
 #define _GNU_SOURCE
 #include "backup/backup_internal.h"
-#include "agent/damage.h"
 
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct recorded {
-	const ob_pack_entry *e;
-	const uint8_t *pack;
-} recorded;
-
-static int recorded_cmp(const void *a, const void *b)
+static int row_cmp(const void *a, const void *b)
 {
-	return memcmp(((const recorded *)a)->e->id, ((const recorded *)b)->e->id, OB_ID_BYTES);
+	return memcmp(((const ob_chunk_row *)a)->id, ((const ob_chunk_row *)b)->id, OB_ID_BYTES);
+}
+
+static void pack_row(ob_chunk_row *r, const ob_pack_entry *e, const uint8_t *pack)
+{
+	r->id = e->id;
+	r->type = e->type;
+	r->pack = pack;
+	r->offset = e->offset;
+	r->length = e->length;
+	r->raw_length = e->raw_length;
 }
 
 /*
  * Record the blobs of stored (and synced) packs in the chunk cache, and stage the
  * file cache rows of the files finished so far, in one transaction. Frees files.
  */
-static int record_packs(state *s, sqlite3_stmt *ins, sqlite3_stmt *stage, pack_out *list, cache_update *files)
+static int record_packs(ob_chunk_recorder *rec, pack_out *list, ob_file_row *files)
 {
 	pack_out *po;
-	recorded *v;
-	size_t n = 0, i, k;
-	int error = 0;
+	ob_chunk_row *v;
+	size_t n = 0, i;
+	int error;
 
 	for (po = list; po; po = pack_next(po))
 		n += po->p.count;
@@ -37,36 +41,13 @@ static int record_packs(state *s, sqlite3_stmt *ins, sqlite3_stmt *stage, pack_o
 	}
 	n = 0;
 	for (po = list; po; po = pack_next(po))
-		for (i = 0; i < po->p.count; i++) {
-			v[n].e = &po->p.entries[i];
-			v[n++].pack = po->pack_id;
-		}
+		for (i = 0; i < po->p.count; i++)
+			pack_row(&v[n++], &po->p.entries[i], po->pack_id);
 	/* In id order: each page of the table is visited once, not once per blob (ids are random). */
-	qsort(v, n, sizeof(*v), recorded_cmp);
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		free(v);
-		ob_backup_free_cache_list(files);
-		return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
-	}
-	for (k = 0; k < n && error == 0; k++) {
-		const ob_pack_entry *e = v[k].e;
-		sqlite3_reset(ins);
-		sqlite3_bind_blob(ins, 1, e->id, OB_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 2, e->type);
-		sqlite3_bind_blob(ins, 3, v[k].pack, OB_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 4, e->offset);
-		sqlite3_bind_int64(ins, 5, e->length);
-		sqlite3_bind_int64(ins, 6, e->raw_length);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
-	}
+	qsort(v, n, sizeof(*v), row_cmp);
+	error = ob_chunk_record(rec, v, n, files);
 	free(v);
-	if (error == 0)
-		error = ob_backup_stage_cache(s, stage, files);
-	else
-		ob_backup_free_cache_list(files);
-	if (sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
+	ob_backup_free_cache_list(files);
 	return error;
 }
 
@@ -91,20 +72,18 @@ static uint64_t data_bytes(const pack_out *batch)
 void *ob_backup_syncer_main(void *arg)
 {
 	state *s = arg;
-	sqlite3_stmt *ins = NULL, *stage = NULL;
+	ob_chunk_recorder *rec = NULL;
 	ob_backend *be = s->repo->vc.be;
 
-	if (sqlite3_prepare_v2(s->db, OB_DAMAGE_CHUNK_UPSERT("0"), -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, STAGE_SQL, -1, &stage, NULL) != SQLITE_OK) {
+	if (ob_chunk_recorder_open(&rec, s->prm->agent->cat) < 0) {
 		pthread_mutex_lock(&s->lock);
-		ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(s->db));
 		ob_backup_fail(s, OB_ERROR);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		pack_out *batch, *po, *next;
-		cache_update *files;
+		ob_file_row *files;
 		int error = 0;
 
 		/* All that is stored so far, as soon as there is a pack: the syncs overlap the next writes. */
@@ -118,13 +97,13 @@ void *ob_backup_syncer_main(void *arg)
 			error = s->error;
 		else if (be->sync && (error = be->sync(be)) < 0)
 			;
-		else if (!ins || !stage)
+		else if (!rec)
 			error = OB_ERROR;
 		else {
 			size_t recorded_now = 0;
 			for (po = batch; po; po = pack_next(po))
 				recorded_now += po->p.count;
-			error = record_packs(s, ins, stage, batch, files);
+			error = record_packs(rec, batch, files);
 			files = NULL;
 			/* Index objects as the blobs add up, not all at the end: the end is the part no thread overlaps. */
 			if (error == 0 && (s->unindexed += recorded_now) >= INDEX_EVERY) {
@@ -147,8 +126,7 @@ void *ob_backup_syncer_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(stage);
+	ob_chunk_recorder_free(rec);
 	return NULL;
 }
 
@@ -164,22 +142,12 @@ int ob_backup_recover_orphans(state *s)
 	ob_repo *repo = s->prm->repo;
 	ob_name_list l = { 0 };
 	ob_idset known = OB_IDSET_INIT;
-	sqlite3_stmt *q = NULL, *ins = NULL;
 	char prefix[96];
 	size_t i, j;
 	int error;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT pack FROM chunk", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO chunk (id, type, pack, offset, length, raw_length, indexed) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &ins, NULL) != SQLITE_OK) {
-		error = ob_catalog_fail(s->prm->agent->cat, "Cannot read the chunk cache");
+	if ((error = ob_chunk_known_packs(&known, s->prm->agent->cat)) < 0)
 		goto done;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW)
-		if (sqlite3_column_bytes(q, 0) == OB_ID_BYTES && ob_idset_add(&known, sqlite3_column_blob(q, 0)) < 0) {
-			error = OB_ENOMEM;
-			goto done;
-		}
 	snprintf(prefix, sizeof(prefix), "%spacks/", repo->prefix);
 	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, strlen(prefix) + 3)) < 0)
 		goto done;
@@ -206,69 +174,62 @@ int ob_backup_recover_orphans(state *s)
 			ob_error_clear();
 			continue;  /* incomplete or not ours: left for maintenance */
 		}
-		sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		for (j = 0; j < n; j++) {
-			sqlite3_reset(ins);
-			sqlite3_bind_blob(ins, 1, e[j].id, OB_ID_BYTES, SQLITE_STATIC);
-			sqlite3_bind_int(ins, 2, e[j].type);
-			sqlite3_bind_blob(ins, 3, id, OB_ID_BYTES, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 4, e[j].offset);
-			sqlite3_bind_int64(ins, 5, e[j].length);
-			sqlite3_bind_int64(ins, 6, e[j].raw_length);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				error = ob_catalog_fail(s->prm->agent->cat, "Cannot record recovered chunks");
+		{
+			ob_chunk_row *rows = malloc((n ? n : 1) * sizeof(*rows));
+			if (!rows) {
+				error = ob_err_nomem();
+			} else {
+				for (j = 0; j < n; j++)
+					pack_row(&rows[j], &e[j], id);
+				error = ob_chunk_record_recovered(s->prm->agent->cat, rows, n);
+				free(rows);
+			}
 		}
-		sqlite3_exec(s->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 		free(e);
 	}
 done:
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
 	ob_idset_dispose(&known);
 	ob_name_list_dispose(&l);
 	return error;
 }
 
-int ob_backup_flush_index(ob_agent *agent, ob_repo *repo)
-{
-	sqlite3 *db = ob_catalog_db(agent->cat);
-	sqlite3_stmt *q = NULL;
-	ob_index_entry *v = NULL;
-	size_t n = 0, cap = 0;
-	int error = 0, rc;
+typedef struct unindexed {
+	ob_index_entry *v;
+	size_t n, cap;
+} unindexed;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, type, pack, offset, length, raw_length FROM chunk WHERE indexed = 0",
-		-1, &q, NULL) != SQLITE_OK)
-		return ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			ob_index_entry *nv = realloc(v, ncap * sizeof(*nv));
-			if (!nv) {
-				error = ob_err_nomem();
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		if (sqlite3_column_bytes(q, 0) != OB_ID_BYTES || sqlite3_column_bytes(q, 2) != OB_ID_BYTES)
-			continue;
-		memcpy(v[n].blob.id, sqlite3_column_blob(q, 0), OB_ID_BYTES);
-		v[n].blob.type = (uint8_t)sqlite3_column_int(q, 1);
-		memcpy(v[n].pack, sqlite3_column_blob(q, 2), OB_ID_BYTES);
-		v[n].blob.offset = (uint32_t)sqlite3_column_int64(q, 3);
-		v[n].blob.length = (uint32_t)sqlite3_column_int64(q, 4);
-		v[n].blob.raw_length = (uint32_t)sqlite3_column_int64(q, 5);
-		n++;
+static int unindexed_add(const ob_chunk_row *row, void *payload)
+{
+	unindexed *u = payload;
+	ob_index_entry *x;
+
+	if (u->n == u->cap) {
+		size_t ncap = u->cap ? u->cap * 2 : 1024;
+		ob_index_entry *nv = realloc(u->v, ncap * sizeof(*nv));
+		if (!nv)
+			return ob_err_nomem();
+		u->v = nv;
+		u->cap = ncap;
 	}
-	sqlite3_finalize(q);
-	if (error == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		error = ob_catalog_fail(agent->cat, "Cannot read the chunk cache");
-	if (error == 0)
-		error = ob_index_write_all(repo, v, n);
-	if (error == 0 && n > 0)
-		error = ob_catalog_exec(agent->cat, "UPDATE chunk SET indexed = 1 WHERE indexed = 0");
-	free(v);
-	return error;
+	x = &u->v[u->n++];
+	memcpy(x->blob.id, row->id, OB_ID_BYTES);
+	x->blob.type = (uint8_t)row->type;
+	memcpy(x->pack, row->pack, OB_ID_BYTES);
+	x->blob.offset = (uint32_t)row->offset;
+	x->blob.length = (uint32_t)row->length;
+	x->blob.raw_length = (uint32_t)row->raw_length;
+	return 0;
 }
 
+int ob_backup_flush_index(ob_agent *agent, ob_repo *repo)
+{
+	unindexed u = { NULL, 0, 0 };
+	int error = ob_chunk_each_unindexed(agent->cat, unindexed_add, &u);
+
+	if (error == 0)
+		error = ob_index_write_all(repo, u.v, u.n);
+	if (error == 0 && u.n > 0)
+		error = ob_chunk_mark_indexed(agent->cat);
+	free(u.v);
+	return error;
+}
