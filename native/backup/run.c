@@ -4,6 +4,7 @@
 #include "agent/damage.h"
 #include "agent/locate.h"
 #include "util/env.h"
+#include "vault/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,142 +125,47 @@ static int check_generation(state *s)
 	return error;
 }
 
-/*
- * The time in a point's name: when it is committed, seconds and nanoseconds from
- * one clock reading, so that names sort in commit order and "the newest point" is
- * the last one committed. A clock that stands still (OBAGENT_NOW) or steps back
- * still names the point after every point in the vault: one nanosecond after the
- * newest (a name of the older form, time-random, is passed by a whole second).
- */
-static int point_time(int64_t *out_sec, long *out_nsec, state *s)
+static void verifying(void *payload)
 {
-	ob_name_list l = { 0 };
-	char prefix[96], mine[32];
-	const char *newest = NULL;
-	size_t i, k;
-	int error;
-
-	if ((error = ob_clock_now_ns(out_sec, out_nsec)) < 0)
-		return error;
-	snprintf(prefix, sizeof(prefix), "%ssnapshots/", s->repo->prefix);
-	if ((error = ob_vault_list_names(&l, s->repo->vc.be, prefix, strlen(prefix))) < 0)
-		return error;
-	for (i = 0; i < l.n; i++) {
-		for (k = 0; k < 12 && l.v[i][k] >= '0' && l.v[i][k] <= '9'; k++)
-			;
-		if (k == 12 && (!newest || strcmp(l.v[i], newest) > 0))
-			newest = l.v[i];
-	}
-	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
-	if (newest && strncmp(mine, newest, strlen(mine)) <= 0) {
-		int64_t sec = strtoll(newest, NULL, 10);
-		long nsec = -1;
-		for (k = 13; k < 22 && newest[12] == '-' && newest[k] >= '0' && newest[k] <= '9'; k++)
-			;
-		if (k == 22 && newest[22] == '-')
-			nsec = strtol(newest + 13, NULL, 10);
-		if (nsec < 0 || nsec >= 999999999L) {
-			sec++;
-			nsec = 0;
-		} else {
-			nsec++;
-		}
-		*out_sec = sec;
-		*out_nsec = nsec;
-	}
-	ob_name_list_dispose(&l);
-	return 0;
+	atomic_store(&((state *)payload)->pg->phase, OB_PHASE_VERIFY);
 }
 
+static int failed_cb(const char *what, const char *reason, void *payload)
+{
+	state *s = payload;
+
+	return s->prm->on_failed ? s->prm->on_failed(what, reason, s->prm->payload) : 0;
+}
+
+/* The recovery point: the snapshot object naming the run's folder trees. */
 static int write_snapshot(char **out_point, state *s, int64_t now)
 {
 	const ob_backup_params *prm = s->prm;
-	ob_buf rec = OB_BUF_INIT, sealed = OB_BUF_INIT;
-	char name[200], key[32], hex[65], aad[256], rnd_hex[17];
-	uint8_t rnd[8];
-	char put_text[1024] = "";
-	int64_t sec;
-	long nsec;
+	ob_snapshot_source src[8];
+	ob_snapshot_info info;
+	uint64_t stored = 0;
 	size_t i;
-	int error, put_error;
+	int error;
 
-	if ((error = ob_random(rnd, sizeof(rnd))) < 0 || (error = point_time(&sec, &nsec, s)) < 0)
-		return error;
-	ob_hex_encode(rnd_hex, rnd, sizeof(rnd));
-	snprintf(name, sizeof(name), "%ssnapshots/%012lld-%09ld-%s", s->repo->prefix, (long long)sec, nsec, rnd_hex);
-	if ((error = ob_kv_begin(&rec, "snapshot", 1)) < 0 ||
-	    (error = ob_kv_add_i64(&rec, "time", now)) < 0 ||
-	    (error = ob_kv_add(&rec, "server", s->repo->server_name)) < 0 ||
-	    (error = ob_kv_add(&rec, "kind", prm->kind ? prm->kind : "FileFolder")) < 0 ||
-	    (error = ob_kv_add(&rec, "job", prm->job_id ? prm->job_id : "")) < 0 ||
-	    (error = ob_kv_add_i64(&rec, "retain_until", prm->retain_until)) < 0 ||
-	    (error = ob_kv_add_i64(&rec, "files", (int64_t)s->files_total)) < 0 ||
-	    (error = ob_kv_add_i64(&rec, "bytes", (int64_t)s->bytes_total)) < 0 ||
-	    (error = ob_kv_add_i64(&rec, "datasources", (int64_t)prm->source_count)) < 0)
-		goto done;
 	for (i = 0; i < prm->source_count; i++) {
-		snprintf(key, sizeof(key), "ds%zu_id", i);
-		if ((error = ob_kv_add_i64(&rec, key, prm->sources[i].id)) < 0)
-			goto done;
-		snprintf(key, sizeof(key), "ds%zu_name", i);
-		if ((error = ob_kv_add(&rec, key, prm->sources[i].name)) < 0)
-			goto done;
-		snprintf(key, sizeof(key), "ds%zu_tree", i);
-		ob_id_hex(hex, s->roots[i]);
-		if ((error = ob_kv_add(&rec, key, hex)) < 0)
-			goto done;
+		src[i].id = prm->sources[i].id;
+		src[i].name = prm->sources[i].name;
+		src[i].tree = s->roots[i];
 	}
-	snprintf(aad, sizeof(aad), "obagent-snapshot-v1|%s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
-	if ((error = ob_object_seal(&sealed, s->repo, aad, rec.data, rec.len)) < 0)
-		goto done;
-	put_error = s->repo->vc.be->put(s->repo->vc.be, name, sealed.data, sealed.len);
-	if (put_error < 0)
-		snprintf(put_text, sizeof(put_text), "%s", ob_error_last());
-	/* Verify: the point reads back and opens. */
-	atomic_store(&s->pg->phase, OB_PHASE_VERIFY);
-	{
-		void *back = NULL;
-		size_t back_len;
-		uint8_t *plain = NULL;
-		size_t plen;
-		if ((error = s->repo->vc.be->get(&back, &back_len, s->repo->vc.be, name, 0, 0)) == 0)
-			error = ob_object_open(&plain, &plen, s->repo, aad, back, back_len);
-		free(back);
-		free(plain);
-	}
-	/*
-	 * One truth: a point that reads back whole is committed, whatever the put said
-	 * (it can fail after the object is in place, e.g. syncing its folder); the
-	 * job then warns instead of failing. A put that failed and left no whole point
-	 * fails the job, and what it left is removed, so no point of a Failed job lists.
-	 */
-	if (put_error == OB_EEXISTS && error == 0) {
-		ob_error_clear();  /* a retried put found its own first attempt: the name holds 64 random bits */
-	} else if (put_error < 0 && error == 0) {
-		char what[128];
-		ob_buf reason = OB_BUF_INIT;
-		snprintf(what, sizeof(what), "recovery point %s", name + strlen(s->repo->prefix) + strlen("snapshots/"));
-		if (ob_buf_printf(&reason, "%s The point was written and reads back whole, but the vault did not confirm it "
-			"is stored durably: check the vault's disk or storage.", put_text) == 0 && prm->on_failed)
-			prm->on_failed(what, reason.data, prm->payload);
-		ob_buf_dispose(&reason);
-		ob_error_clear();
-	} else if (put_error < 0 || error < 0) {
-		if (put_error == 0) {
-			put_error = error;
-			snprintf(put_text, sizeof(put_text), "%s", ob_error_last());
-		}
-		if (put_error != OB_EEXISTS && s->repo->vc.be->remove)
-			s->repo->vc.be->remove(s->repo->vc.be, name);
-		error = ob_err(put_error, OB_ERRCLASS_VAULT, "%s", put_text);
-		goto done;
-	}
-	atomic_fetch_add(&s->pg->bytes_uploaded, sealed.len);
-	if (!(*out_point = ob_strdup(name + strlen(s->repo->prefix) + strlen("snapshots/"))))
-		error = OB_ENOMEM;
-done:
-	ob_buf_dispose(&rec);
-	ob_buf_dispose(&sealed);
+	memset(&info, 0, sizeof(info));
+	info.time = now;
+	info.kind = prm->kind;
+	info.job = prm->job_id;
+	info.retain_until = prm->retain_until;
+	info.files = s->files_total;
+	info.bytes = s->bytes_total;
+	info.sources = src;
+	info.source_count = prm->source_count;
+	info.verifying = verifying;
+	info.on_warning = failed_cb;
+	info.payload = s;
+	if ((error = ob_snapshot_write(out_point, &stored, s->repo, &info)) == 0)
+		atomic_fetch_add(&s->pg->bytes_uploaded, stored);
 	return error;
 }
 int ob_backup_run(char **out_point, const ob_backup_params *prm)
