@@ -1,4 +1,11 @@
-/* Private to native/backup/: what the pieces of the backup share (the pipeline's state, its limits, the selection rules). */
+/*
+ * Private to native/backup/: what its pieces share. selection.c (the rules),
+ * scan.c (the scanner, the only thread that reads the file system), pipeline.c
+ * (the workers: chunks to sealed blobs in packs; finished files and folder
+ * trees), upload.c (packs to the vault), sync.c (stored packs made durable and
+ * recorded; index objects), filecache.c, run.c (ob_backup_run and its point).
+ * Threads: pthreads; what they share is under state.lock (the progress counters are atomics).
+ */
 #ifndef OB_NATIVE_BACKUP_INTERNAL_H
 #define OB_NATIVE_BACKUP_INTERNAL_H
 
@@ -104,7 +111,6 @@ static inline pack_out *pack_next(const pack_out *po)
 	return (pack_out *)po->node.next;
 }
 
-
 typedef struct state {
 	const ob_backup_params *prm;
 	item *bhead, *btail;          /* the scanner's batch, not yet queued */
@@ -147,6 +153,8 @@ typedef struct state {
 
 /* ---- the file cache of one folder (filecache.c) ---- */
 
+/* A file cache row of the folder being scanned. */
+
 typedef struct cached {
 	char *name;
 	uint64_t size, inode;
@@ -159,7 +167,6 @@ typedef struct dircache {
 	cached *v;
 	size_t n, cap;
 } dircache;
-
 
 /* ---- pipeline.c ---- */
 
