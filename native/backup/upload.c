@@ -47,9 +47,8 @@ void *ob_backup_uploader_main(void *arg)
 		po->p.data.len = po->p.data.cap = 0;
 		ob_queue_push(&s->written, &po->node, &po->node, 1, 0);
 	}
-	if (--s->uploaders_active == 0) {
+	if (--s->uploaders_active == 0)
 		ob_queue_close(&s->written);   /* the last uploader out: the syncer may finish */
-	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
