@@ -44,6 +44,4 @@ int ob_damage_report_unhealed(uint64_t *out_count, ob_agent *agent,
 int ob_damage_list(uint8_t (**out)[64], size_t *out_count, ob_agent *agent);
 int ob_damage_has(const uint8_t (*list)[64], size_t count, const uint8_t id[32], const uint8_t pack[32]);
 
-/* OB_DAMAGE_CHUNK_UPSERT, the chunk cache's upsert for a blob just stored, is in catalog/damage.h. */
-
 #endif

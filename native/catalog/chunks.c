@@ -32,7 +32,7 @@ int ob_catalog_chunk_fill_open(ob_catalog_chunk_fill **out, ob_catalog *cat)
 	/*
 	 * Where the index says a blob is wins (maintenance may have moved it to another pack),
 	 * but a copy known damaged never replaces a sound one: a blob the index names twice
-	 * (a damaged copy, and the one a backup stored again) keeps the sound copy (catalog/damage.h).
+	 * (a damaged copy, and the one a backup stored again) keeps the sound copy (the upsert in catalog/backup.c).
 	 */
 #define CACHED_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = chunk.id AND d.pack = chunk.pack)"
 #define NEW_DAMAGED "EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = excluded.id AND d.pack = excluded.pack)"

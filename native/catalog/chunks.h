@@ -24,7 +24,7 @@ typedef struct ob_catalog_chunk {
 /*
  * Filling the chunk cache from index objects: where the index says a blob is
  * wins (maintenance may have moved it), but a copy known damaged never replaces
- * a sound one (catalog/damage.h). Rows filled are marked indexed.
+ * a sound one (the upsert in catalog/backup.c). Rows filled are marked indexed.
  */
 typedef struct ob_catalog_chunk_fill ob_catalog_chunk_fill;
 

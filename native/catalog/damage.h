@@ -37,17 +37,4 @@ int ob_catalog_damage_report_unhealed(uint64_t *out_count, ob_catalog *cat,
 /** Every copy known damaged: *out (free) is an array of count (blob id, pack id) pairs, 64 bytes each. */
 int ob_catalog_damage_list(uint8_t (**out)[64], size_t *out_count, ob_catalog *cat);
 
-/**
- * The chunk cache's upsert for a blob just stored: a row that names a damaged
- * copy is replaced by the new copy (and marked for a new index object); any
- * other existing row is kept. Binds: ?1 id, ?2 type, ?3 pack, ?4 offset,
- * ?5 length, ?6 raw length; `indexed` is the literal given.
- */
-#define OB_DAMAGE_CHUNK_UPSERT(indexed) \
-	"INSERT INTO chunk (id, type, pack, offset, length, raw_length, indexed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " indexed ") " \
-	"ON CONFLICT (id) DO UPDATE SET pack = excluded.pack, offset = excluded.offset, length = excluded.length, " \
-	"raw_length = excluded.raw_length, indexed = excluded.indexed " \
-	"WHERE EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = chunk.id AND d.pack = chunk.pack) " \
-	"AND NOT EXISTS (SELECT 1 FROM damaged_blob d WHERE d.id = excluded.id AND d.pack = excluded.pack)"
-
 #endif

@@ -355,7 +355,6 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 
 	if (changed) {
 		/* The new index first, then the old index objects, and only then (below, and in later runs) packs. */
-		size_t at;
 		ob_idset out_ids = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
 			if (ob_idset_add(&out_ids, out[i].blob.id) < 0) {
@@ -363,9 +362,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 				error = OB_ENOMEM;
 				goto done;
 			}
-		for (at = 0; error == 0 && at < nout; at += 65536)
-			error = ob_index_write(r, out + at, nout - at < 65536 ? nout - at : 65536, NULL);
-		if (error < 0)
+		if ((error = ob_index_write_all(r, out, nout)) < 0)
 			goto done;
 		if ((error = forget_caches(agent, r, &forgotten)) < 0) {
 			ob_idset_dispose(&out_ids);

@@ -494,6 +494,16 @@ done:
 	return error;
 }
 
+int ob_index_write_all(const ob_repo *r, const ob_index_entry *entries, size_t count)
+{
+	size_t at;
+	int error = 0;
+
+	for (at = 0; error == 0 && at < count; at += OB_INDEX_BATCH)
+		error = ob_index_write(r, entries + at, count - at < OB_INDEX_BATCH ? count - at : OB_INDEX_BATCH, NULL);
+	return error;
+}
+
 int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name)
 {
 	void *sealed = NULL;

@@ -106,6 +106,9 @@ typedef struct ob_index_entry {
 
 /** Write one index object naming these blobs (create-only, content-addressed). */
 int ob_index_write(const ob_repo *r, const ob_index_entry *entries, size_t count, uint64_t *out_bytes);
+/** Write index objects naming these blobs, OB_INDEX_BATCH entries to an object (none when count is 0). */
+#define OB_INDEX_BATCH 65536   /* a little over 5 MiB an object */
+int ob_index_write_all(const ob_repo *r, const ob_index_entry *entries, size_t count);
 /** Decode an index object's plaintext (after it was opened); for fuzzing and tools. */
 int ob_index_decode(ob_index_entry **out, size_t *out_count, const uint8_t *plain, size_t len);
 /** Decode a pack header's plaintext. */
