@@ -41,6 +41,9 @@ int ob_base64_decode(uint8_t **out, size_t *out_len, const char *text);
 /** Lowercase hex of len bytes into out (2*len+1 bytes). */
 void ob_hex_encode(char *out, const uint8_t *data, size_t len);
 
+/** Append s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). NULL gives null. */
+int ob_json_put_str(ob_buf *b, const char *s);
+
 /** Seconds since 1970 as "YYYY-MM-DDTHH:MM:SSZ" (buffer of 21 bytes). */
 void ob_time_format_utc(char out[21], int64_t t);
 /** Parse ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]"; no zone means local time. */
