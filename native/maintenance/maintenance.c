@@ -11,7 +11,7 @@
 #include "util/error.h"
 #include "agent/damage.h"
 #include "util/idset.h"
-#include "jobs/jobs_internal.h"
+#include "agent/lock.h"
 #include "agent/locate.h"
 #include "restore/restore.h"
 #include "vault/tree.h"

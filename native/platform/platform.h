@@ -64,6 +64,11 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
  * it (close to release). OB_ELOCKED when another process holds it.
  */
 int ob_platform_lock_try(int *out_fd, const char *path);
+/** Release a lock ob_platform_lock_try took (accepts -1). */
+void ob_platform_lock_release(int fd);
+
+/** Sleep for ms milliseconds (a signal does not cut it short). */
+void ob_platform_sleep_ms(unsigned int ms);
 
 /**
  * Start a detached worker process (its own session, no terminal, standard
