@@ -23,17 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const ob_backup_phase_text[] = {
-	"Initializing",
-	"Preparing storage...",
-	"Data transfer is in progress...",
-	"Generating backup metadata information...",
-	"Data transfer completed ... Verifying data integrity...",
-	"Job completed.",
-	"Estimating size of backup items...",
-	"Recovery of the data is in progress...",
-};
-
 #define WORKERS 2
 #define INFLIGHT_BYTES (16u << 20)
 #define INFLIGHT_ITEMS 512

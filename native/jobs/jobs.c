@@ -517,7 +517,7 @@ static void monitor_tick(monitor *m)
 	}
 	sqlite3_bind_int64(st, 7, (int64_t)atomic_load(&m->pg->bytes_uploaded));
 	sqlite3_bind_int64(st, 8, (int64_t)atomic_load(&m->pg->datasource_id));
-	sqlite3_bind_text(st, 9, ob_backup_phase_text[phase], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, ob_progress_phase_text[phase], -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
 		atomic_store(&m->pg->cancel, 1);
 	sqlite3_finalize(st);

@@ -13,6 +13,7 @@
 #include "util/idset.h"
 #include "agent/lock.h"
 #include "agent/locate.h"
+#include "backup/backup.h"
 #include "restore/restore.h"
 #include "vault/tree.h"
 #include "vault/vault_internal.h"

@@ -9,11 +9,11 @@
 #define OB_NATIVE_RESTORE_H
 
 #include "obagent/recovery.h"
-#include "backup/backup.h"
+#include "util/progress.h"
 #include "agent/locate.h"
 
 /* The job's live counters (bytes_scanned counts the bytes to restore as they are found). */
-typedef ob_backup_progress ob_restore_progress;
+typedef ob_progress ob_restore_progress;
 
 typedef int (*ob_restore_failed_cb)(const char *path, const char *reason, void *payload);
 
