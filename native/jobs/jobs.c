@@ -8,6 +8,8 @@
 #include "util/error.h"
 #include "vault/repo.h"
 #include "restore/restore.h"
+#include "vault/snapshot.h"
+#include "policy/expiry.h"
 #include "obagent/systemstate.h"
 #include "agent/lock.h"
 #include "policy/policy_internal.h"

@@ -14,7 +14,7 @@
 #include "agent/lock.h"
 #include "agent/locate.h"
 #include "backup/backup.h"
-#include "restore/restore.h"
+#include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "vault/vault_internal.h"
 
