@@ -103,6 +103,21 @@ void ob_buf_dispose(ob_buf *b)
 	b->len = b->cap = 0;
 }
 
+void ob_list_free(void *list, size_t count, void (*free_one)(void *item))
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++) {
+		/* Copied out, not read through a void **: the items are pointers of another type. */
+		void *item;
+		memcpy(&item, (char *)list + i * sizeof(item), sizeof(item));
+		free_one(item);
+	}
+	free(list);
+}
+
 char *ob_strdup(const char *s)
 {
 	char *p = strdup(s ? s : "");

@@ -27,6 +27,13 @@ char *ob_buf_detach(ob_buf *b);
 /** Free the buffer, wiping its bytes first. */
 void ob_buf_dispose(ob_buf *b);
 
+/**
+ * Free a malloc'd array of count pointers (list: T **, NULL is fine): each item
+ * with free_one (which must accept NULL), then the array. The list freeing
+ * functions of the recovery API (ob_recovery_points_free and the like) are this.
+ */
+void ob_list_free(void *list, size_t count, void (*free_one)(void *item));
+
 /** strdup that records OB_ENOMEM on failure. */
 char *ob_strdup(const char *s);
 

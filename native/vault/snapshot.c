@@ -82,15 +82,14 @@ void ob_recovery_points_free_one(ob_recovery_point *p)
 	free(p);
 }
 
+static void point_free(void *p)
+{
+	ob_recovery_points_free_one(p);
+}
+
 void ob_recovery_points_free(ob_recovery_point **list, size_t count)
 {
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; i < count; i++)
-		ob_recovery_points_free_one(list[i]);
-	free(list);
+	ob_list_free(list, count, point_free);
 }
 
 static int by_name_desc(const void *a, const void *b)
