@@ -7,9 +7,8 @@
 #ifndef OB_NATIVE_BACKUP_H
 #define OB_NATIVE_BACKUP_H
 
-#include <stdatomic.h>
-
 #include "obagent/policy.h"
+#include "util/progress.h"
 #include "vault/repo.h"
 
 typedef struct ob_backup_source {
@@ -20,28 +19,8 @@ typedef struct ob_backup_source {
 	size_t spec_count;
 } ob_backup_source;
 
-/** Live counters of a backup, read by the job monitor. */
-typedef struct ob_backup_progress {
-	atomic_uint_fast64_t files_scanned, files_done, files_failed;
-	atomic_uint_fast64_t bytes_scanned, bytes_done, bytes_uploaded;
-	atomic_uint_fast64_t files_cached;   /* unchanged since the last backup: not read */
-	atomic_uint_fast64_t bytes_unstored; /* of bytes_done, those in new blobs not yet stored in the vault */
-	atomic_int_fast64_t datasource_id;
-	atomic_int cancel;            /* set to stop the backup */
-	atomic_int phase;             /* index into ob_backup_phase_text */
-} ob_backup_progress;
-
-enum {
-	OB_PHASE_INIT = 0,
-	OB_PHASE_PREPARE,
-	OB_PHASE_TRANSFER,
-	OB_PHASE_METADATA,
-	OB_PHASE_VERIFY,
-	OB_PHASE_DONE,
-	OB_PHASE_ESTIMATE,       /* recoveries */
-	OB_PHASE_RECOVER
-};
-extern const char *const ob_backup_phase_text[];
+/** Live counters of a backup, read by the job monitor (util/progress.h). */
+typedef ob_progress ob_backup_progress;
 
 /** A file the backup could not read. */
 typedef int (*ob_backup_failed_cb)(const char *path, const char *reason, void *payload);

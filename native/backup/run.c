@@ -11,17 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const ob_backup_phase_text[] = {
-	"Initializing",
-	"Preparing storage...",
-	"Data transfer is in progress...",
-	"Generating backup metadata information...",
-	"Data transfer completed ... Verifying data integrity...",
-	"Job completed.",
-	"Estimating size of backup items...",
-	"Recovery of the data is in progress...",
-};
-
 #define UNCLEAN_KEY "backup.running"
 
 typedef struct point_walk {

@@ -86,30 +86,6 @@ int ob_catalog_jobs_list(ob_catalog *cat, int filter, int64_t limit, ob_catalog_
 	return error < 0 ? error : 0;
 }
 
-int ob_catalog_jobs_any_in_progress(ob_catalog *cat)
-{
-	sqlite3_stmt *st;
-	int any;
-
-	if (sqlite3_prepare_v2(ob_catalog_db(cat), "SELECT 1 FROM job WHERE state = 1", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	any = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return any;
-}
-
-void ob_catalog_jobs_fail_in_progress(ob_catalog *cat, int64_t now, int code, const char *message)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(ob_catalog_db(cat), "UPDATE job SET state = 4, end_time = ?1, error_code = ?2, error_message = ?3, "
-		"phase = 'Job failed.' WHERE state = 1", -1, &st, NULL) != SQLITE_OK)
-		return;
-	ob_catalog_bind(st, "Iit", now, code, message);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-}
-
 int ob_catalog_job_request_stop(int *out_changes, ob_catalog *cat, const char *id)
 {
 	return ob_catalog_run(out_changes, cat, "Cannot stop the job",

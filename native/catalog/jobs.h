@@ -40,10 +40,7 @@ int ob_catalog_job_get(ob_catalog *cat, const char *id, ob_catalog_job_cb cb, vo
  */
 int ob_catalog_jobs_list(ob_catalog *cat, int filter, int64_t limit, ob_catalog_job_cb cb, void *payload);
 
-/** 1 when a job is recorded in progress (0 also when the catalog cannot say). */
-int ob_catalog_jobs_any_in_progress(ob_catalog *cat);
-/** Every job recorded in progress becomes Failed with code and message, at now (failures are ignored). */
-void ob_catalog_jobs_fail_in_progress(ob_catalog *cat, int64_t now, int code, const char *message);
+/* Whether a job is recorded in progress, and failing such jobs, are the job lock's (catalog/joblock.h). */
 
 /** Ask the job in progress with this id to stop; *out_changes 0 when no such job is in progress. */
 int ob_catalog_job_request_stop(int *out_changes, ob_catalog *cat, const char *id);

@@ -10,8 +10,10 @@
 #include "util/error.h"
 #include "vault/repo.h"
 #include "restore/restore.h"
+#include "vault/snapshot.h"
+#include "policy/expiry.h"
 #include "obagent/systemstate.h"
-#include "jobs/jobs_internal.h"
+#include "agent/lock.h"
 #include "policy/policy_internal.h"
 #include "platform/file.h"
 #include "platform/platform.h"
@@ -112,41 +114,6 @@ static ob_job_info *row_to_info(const ob_catalog_job *row)
 	return j;
 }
 
-static char *lock_path(ob_agent *agent)
-{
-	return ob_platform_join(agent->home, "job.lock");
-}
-
-/*
- * A job recorded InProgress whose process is gone (killed, crashed, machine
- * restarted) is marked Failed, so that it never blocks or lies.
- */
-static void reap_stale(ob_agent *agent)
-{
-	char *path;
-	int fd, held_elsewhere;
-	int64_t now = 0;
-
-	if (!ob_catalog_jobs_any_in_progress(agent->cat))
-		return;
-	if (!(path = lock_path(agent)))
-		return;
-	held_elsewhere = ob_platform_lock_try(&fd, path) == OB_ELOCKED;
-	free(path);
-	if (held_elsewhere) {
-		ob_error_clear();
-		return;
-	}
-	if (fd >= 0) {
-		ob_clock_now(&now);
-		ob_catalog_jobs_fail_in_progress(agent->cat, now, OB_EIO,
-			"The job's process ended unexpectedly (killed, crashed or the machine stopped). "
-			"Run the job again: data already stored is not uploaded again.");
-		ob_platform_close(fd);
-	}
-	ob_error_clear();
-}
-
 static int info_cb(const ob_catalog_job *row, void *payload)
 {
 	ob_job_info **out = payload;
@@ -165,7 +132,7 @@ int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
 {
 	int error;
 
-	reap_stale(agent);
+	ob_job_lock_reap(agent);
 	error = query_one(out, agent, job_id ? job_id : "");
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s'.", job_id ? job_id : "");
@@ -188,8 +155,8 @@ int ob_job_wait(ob_job_info **out, ob_agent *agent, const char *job_id, unsigned
 
 	*out = NULL;
 	/* A job whose process is gone is marked first; the watch starts after (reaping opens the lock). */
-	reap_stale(agent);
-	if (!(path = lock_path(agent)))
+	ob_job_lock_reap(agent);
+	if (!(path = ob_job_lock_path(agent)))
 		return ob_err_nomem();
 	ob_platform_watch_open(&watch, path);
 	free(path);
@@ -215,7 +182,7 @@ int ob_job_current(ob_job_info **out, ob_agent *agent)
 {
 	int error;
 
-	reap_stale(agent);
+	ob_job_lock_reap(agent);
 	error = query_one(out, agent, NULL);
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "No job is in progress.");
@@ -243,7 +210,7 @@ int ob_job_list(ob_job_info ***out, size_t *out_count, ob_agent *agent, size_t m
 
 	*out = NULL;
 	*out_count = 0;
-	reap_stale(agent);
+	ob_job_lock_reap(agent);
 	if (max == 0)
 		return 0;
 	if (!(l.v = calloc(l.cap, sizeof(*l.v))))
@@ -261,7 +228,7 @@ int ob_job_stop(ob_agent *agent, const char *job_id)
 {
 	int changed = 0, error;
 
-	reap_stale(agent);
+	ob_job_lock_reap(agent);
 	if ((error = ob_catalog_job_request_stop(&changed, agent->cat, job_id ? job_id : "")) < 0)
 		return error;
 	if (!changed)
@@ -385,23 +352,6 @@ done:
 	return error;
 }
 
-static int busy_error(ob_agent *agent)
-{
-	ob_job_info *cur = NULL;
-
-	if (query_one(&cur, agent, NULL) == 0) {
-		char when[21];
-		ob_time_format_utc(when, cur->start_time);
-		ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
-			"Another job is in progress (job %s, started %s). Wait for it to finish, or stop it with Stop-OBJob.",
-			cur->job_id, when);
-		ob_job_info_free(cur);
-		return OB_ELOCKED;
-	}
-	return ob_err(OB_ELOCKED, OB_ERRCLASS_JOB,
-		"Another job is in progress on this server. Wait for it to finish, or stop it with Stop-OBJob.");
-}
-
 static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 {
 	char msg[1024];
@@ -409,45 +359,6 @@ static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 	snprintf(msg, sizeof(msg), "%s", ob_error_last());
 	ob_catalog_job_mark_failed(agent->cat, id, now, error, msg);
 	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
-}
-
-/* 1 when the catalog records a job in progress. */
-static int job_recorded_running(ob_agent *agent)
-{
-	ob_job_info *cur = NULL;
-	int running = query_one(&cur, agent, NULL) == 0;
-
-	ob_job_info_free(cur);
-	ob_error_clear();
-	return running;
-}
-
-/*
- * Take this server's job lock, or say which job holds it. A worker records the
- * end of its job and then exits, which frees the lock: a start right after a job
- * ended (a script's next Start-OBBackup, on a loaded machine) waits up to 10 s
- * for that exit instead of failing. While a job is recorded in progress, a start
- * is refused at once.
- */
-int ob_job_lock_take(int *out_fd, ob_agent *agent)
-{
-	char *path;
-	int error, i;
-
-	*out_fd = -1;
-	reap_stale(agent);
-	if (!(path = lock_path(agent)))
-		return ob_err_nomem();
-	for (i = 0; (error = ob_platform_lock_try(out_fd, path)) == OB_ELOCKED && i < 200; i++) {
-		if (job_recorded_running(agent))
-			break;
-		ob_error_clear();
-		usleep(50000);
-	}
-	free(path);
-	if (error == OB_ELOCKED)
-		error = busy_error(agent);
-	return error;
 }
 
 static int start_backup(ob_job_info **out, ob_agent *agent, int system_state, int64_t retain_until);
@@ -545,7 +456,7 @@ static void monitor_tick(monitor *m)
 	}
 	p.bytes_uploaded = (int64_t)atomic_load(&m->pg->bytes_uploaded);
 	p.datasource_id = (int64_t)atomic_load(&m->pg->datasource_id);
-	p.phase = ob_backup_phase_text[phase];
+	p.phase = ob_progress_phase_text[phase];
 	ob_catalog_job_progress_save(&cancel, m->agent->cat, m->job_id, &p);
 	if (cancel)
 		atomic_store(&m->pg->cancel, 1);
@@ -968,19 +879,13 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	monitor m;
 	pthread_t mt;
 	failed_ctx fc = { NULL, 0 };
-	char *point = NULL, *path = NULL, *params = NULL, msg[1024] = "";
+	char *point = NULL, *params = NULL, msg[1024] = "";
 	int64_t retain_until = 0, now = 0;
 	int type = 0, state, error, own_lock = lock_fd < 0, mon = 0;
 
 	memset(&pg, 0, sizeof(pg));
-	if (own_lock) {
-		if (!(path = lock_path(agent)))
-			return ob_err_nomem();
-		error = ob_platform_lock_try(&lock_fd, path);
-		free(path);
-		if (error < 0)
-			return error == OB_ELOCKED ? busy_error(agent) : error;
-	}
+	if (own_lock && (error = ob_job_lock_try(&lock_fd, agent)) < 0)
+		return error;
 	error = ob_catalog_job_to_run(&type, &retain_until, &state, &params, agent->cat, job_id);
 	if (error == OB_ENOTFOUND || (error == 0 && state != OB_JOB_INPROGRESS)) {
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s' waiting to run.", job_id);

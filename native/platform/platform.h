@@ -64,6 +64,8 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
  * it (close to release). OB_ELOCKED when another process holds it.
  */
 int ob_platform_lock_try(int *out_fd, const char *path);
+/** Sleep for ms milliseconds (a signal does not cut it short). */
+void ob_platform_sleep_ms(unsigned int ms);
 
 /** Close a descriptor the platform handed out: a lock (which releases it), a pipe's end. Accepts -1. */
 void ob_platform_close(int fd);

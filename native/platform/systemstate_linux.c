@@ -9,7 +9,7 @@
  * changing is copied as read and listed in the report.
  */
 #define _GNU_SOURCE
-#include "systemstate/systemstate_internal.h"
+#include "platform/systemstate.h"
 #include "util/error.h"
 #include "platform/platform.h"
 

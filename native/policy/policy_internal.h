@@ -7,6 +7,9 @@
 /** The kind of the file and folder policy and of its data sources in the catalog. */
 #define OB_POLICY_KIND_FILEFOLDER "FileFolder"
 
+/** The committed policy of a kind ("FileFolder", "SystemState"); OB_ENOTFOUND when none. *out: ob_policy_free. */
+int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
+
 /**
  * The data source (volume) that holds an absolute, normalised path: the longest
  * mount point of this process's mount table that is the path or one of its

@@ -1,4 +1,9 @@
-/* Recovery points: listing, usage, and restoring items into a folder. */
+/*
+ * The recovery API of the agent: this server's points (deleting them, the
+ * vault usage), the sources of a server, recovery sessions (this server's or
+ * another's area), browsing, searching and testing a point, and a restore in
+ * this process. Points are read and listed by vault/snapshot.c.
+ */
 #define _GNU_SOURCE
 #include "obagent/recovery.h"
 #include "agent/agent_internal.h"
@@ -10,6 +15,7 @@
 #include "agent/locate.h"
 #include "vault/repo.h"
 #include "restore/restore.h"
+#include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "platform/platform.h"
 
@@ -19,194 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
-
-void ob_recovery_points_free_one(ob_recovery_point *p)
-{
-	if (!p)
-		return;
-	free(p->id);
-	free(p->server_name);
-	free(p->kind);
-	free(p->datasources);
-	free(p->datasource_ids);
-	free(p->job_id);
-	free(p->problem);
-	free(p);
-}
-
-void ob_recovery_points_free(ob_recovery_point **list, size_t count)
-{
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; i < count; i++)
-		ob_recovery_points_free_one(list[i]);
-	free(list);
-}
-
-static int by_name_desc(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)b, *(char *const *)a);
-}
-
-static int point_from_kv(ob_recovery_point **out, const ob_kv *kv, const char *id)
-{
-	ob_recovery_point *p = calloc(1, sizeof(*p));
-	ob_buf names = OB_BUF_INIT, ids = OB_BUF_INIT;
-	int64_t v, count = 0, i;
-	char key[32];
-
-	*out = NULL;
-	if (!p)
-		return ob_err_nomem();
-	p->version = OB_RECOVERY_POINT_VERSION;
-	p->id = strdup(id);
-	p->server_name = strdup(ob_kv_get(kv, "server") ? ob_kv_get(kv, "server") : "");
-	p->kind = strdup(ob_kv_get(kv, "kind") ? ob_kv_get(kv, "kind") : "FileFolder");
-	p->job_id = strdup(ob_kv_get(kv, "job") ? ob_kv_get(kv, "job") : "");
-	if (ob_kv_get_i64(&v, kv, "time") == 0)
-		p->backup_time = v;
-	if (ob_kv_get_i64(&v, kv, "files") == 0)
-		p->files = (uint64_t)v;
-	if (ob_kv_get_i64(&v, kv, "bytes") == 0)
-		p->bytes = (uint64_t)v;
-	if (ob_kv_get_i64(&v, kv, "retain_until") == 0)
-		p->retain_until = v;
-	ob_kv_get_i64(&count, kv, "datasources");
-	for (i = 0; i < count; i++) {
-		snprintf(key, sizeof(key), "ds%lld_name", (long long)i);
-		ob_buf_printf(&names, "%s%s", i ? "\n" : "", ob_kv_get(kv, key) ? ob_kv_get(kv, key) : "");
-		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
-		ob_buf_printf(&ids, "%s%s", i ? "\n" : "", ob_kv_get(kv, key) ? ob_kv_get(kv, key) : "");
-	}
-	p->datasources = ob_buf_detach(&names);
-	p->datasource_ids = ob_buf_detach(&ids);
-	ob_error_clear();
-	if (!p->id || !p->server_name || !p->kind || !p->job_id || !p->datasources || !p->datasource_ids) {
-		ob_recovery_points_free(&p, 1);
-		return ob_err_nomem();
-	}
-	*out = p;
-	return 0;
-}
-
-/* A point whose record cannot be read: what its name and the area tell (names start with the time). */
-static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const char *id, const char *problem)
-{
-	ob_recovery_point *p = calloc(1, sizeof(*p));
-
-	*out = NULL;
-	if (!p)
-		return ob_err_nomem();
-	p->version = OB_RECOVERY_POINT_VERSION;
-	p->backup_time = strtoll(id, NULL, 10);
-	p->damaged = 1;
-	p->id = strdup(id);
-	p->server_name = strdup(repo->server_name ? repo->server_name : "");
-	p->kind = strdup("");
-	p->job_id = strdup("");
-	p->datasources = strdup("");
-	p->datasource_ids = strdup("");
-	p->problem = strdup(problem);
-	if (!p->id || !p->server_name || !p->kind || !p->job_id || !p->datasources || !p->datasource_ids || !p->problem) {
-		ob_recovery_points_free_one(p);
-		return ob_err_nomem();
-	}
-	*out = p;
-	return 0;
-}
-
-/* Read a point's deletion marker, if any: 1 and the times when it has one. */
-static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *deleted_at, int64_t *purge_after)
-{
-	char name[200], *text = NULL;
-	size_t len;
-	ob_kv kv;
-	int found = 0;
-
-	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
-	if (ob_vault_read(&text, &len, (ob_vault_conn *)&repo->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
-		found = 1;
-		if (ob_kv_get_i64(deleted_at, &kv, "deleted_at") < 0)
-			*deleted_at = 1;
-		if (ob_kv_get_i64(purge_after, &kv, "purge_after") < 0)
-			*purge_after = *deleted_at + OB_SOFT_DELETE_DAYS * 86400;
-		ob_kv_dispose(&kv);
-	}
-	free(text);
-	ob_error_clear();
-	return found;
-}
-
-/* The recovery points in a server's area, newest first; a damaged one only with OB_POINTS_DAMAGED. */
-int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags)
-{
-	ob_name_list l = { 0 }, dl = { 0 };
-	char prefix[96];
-	ob_recovery_point **v = NULL;
-	size_t n = 0, i, j;
-	int error;
-
-	*out = NULL;
-	*out_count = 0;
-	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo->prefix);
-	if ((error = ob_vault_list_names(&l, repo->vc.be, prefix, strlen(prefix))) < 0)
-		goto done;
-	snprintf(prefix, sizeof(prefix), "%sdeleted/", repo->prefix);
-	if ((error = ob_vault_list_names(&dl, repo->vc.be, prefix, strlen(prefix))) < 0)
-		goto done;
-	/* Names start with the time: newest first is reverse name order. */
-	if (l.n)
-		qsort(l.v, l.n, sizeof(char *), by_name_desc);
-	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
-		error = ob_err_nomem();
-		goto done;
-	}
-	for (i = 0; i < l.n; i++) {
-		ob_kv kv;
-		int deleted = 0;
-		for (j = 0; j < dl.n && !deleted; j++)
-			deleted = strcmp(dl.v[j], l.v[i]) == 0;
-		if (deleted && !(flags & OB_POINTS_DELETED))
-			continue;
-		if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
-			ob_error_clear();  /* purged since the listing */
-			error = 0;
-			continue;
-		}
-		if (error == OB_ECORRUPT || error == OB_EINVALID) {
-			/* Damaged or forged: listed as damaged when asked (internal walks leave it out). */
-			if (!(flags & OB_POINTS_DAMAGED)) {
-				ob_error_clear();
-				error = 0;
-				continue;
-			}
-			if ((error = damaged_point(&v[n], repo, l.v[i], ob_error_last())) == 0)
-				ob_error_clear();
-		} else if (error < 0) {
-			goto done;
-		} else {
-			error = point_from_kv(&v[n], &kv, l.v[i]);
-			ob_kv_dispose(&kv);
-		}
-		if (error < 0)
-			goto done;
-		if (deleted)
-			deletion_marker(repo, l.v[i], &v[n]->deleted_at, &v[n]->purge_after);
-		n++;
-	}
-	*out = v;
-	*out_count = n;
-	v = NULL;
-done:
-	ob_recovery_points_free(v, n);
-	ob_name_list_dispose(&l);
-	ob_name_list_dispose(&dl);
-	return error;
-}
 
 int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent *agent)
 {
@@ -219,33 +37,6 @@ int ob_recovery_points_all(ob_recovery_point ***out, size_t *out_count, ob_agent
 		return error;
 	error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_DELETED | OB_POINTS_DAMAGED);
 	ob_repo_dispose(&repo);
-	return error;
-}
-
-int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now)
-{
-	ob_buf rec = OB_BUF_INIT;
-	char name[200];
-	uint64_t size;
-	int error;
-
-	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
-	snprintf(name, sizeof(name), "%ssnapshots/%s", repo->prefix, point_id);
-	if ((error = repo->vc.be->stat(&size, repo->vc.be, name)) < 0)
-		return error == OB_ENOTFOUND ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id) : error;
-	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
-	if ((error = ob_kv_begin(&rec, "deletion", 1)) == 0 &&
-	    (error = ob_kv_add(&rec, "point", point_id)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "deleted_at", now)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "purge_after", now + (int64_t)OB_SOFT_DELETE_DAYS * 86400)) == 0 &&
-	    (error = ob_kv_add(&rec, "reason", reason ? reason : "deleted")) == 0)
-		error = repo->vc.be->put(repo->vc.be, name, rec.data, rec.len);
-	if (error == OB_EEXISTS) {
-		ob_error_clear();
-		error = 0;  /* deleted already */
-	}
-	ob_buf_dispose(&rec);
 	return error;
 }
 
@@ -314,121 +105,23 @@ int ob_machine_usage(uint64_t *out_bytes, ob_agent *agent)
 }
 
 
-/* ---- servers and sources ---- */
+/* ---- sources ---- */
 
-void ob_backup_servers_free(ob_backup_server **list, size_t count)
+static void source_free(void *item)
 {
-	size_t i;
+	ob_recovery_source *s = item;
 
-	if (!list)
+	if (!s)
 		return;
-	for (i = 0; i < count; i++) {
-		if (!list[i])
-			continue;
-		free(list[i]->server_name);
-		free(list[i]->server_id);
-		free(list[i]);
-	}
-	free(list);
-}
-
-/* Read a server record (checked against its checksum line). */
-static int server_record(ob_kv *kv, ob_vault_conn *vc, const char *name)
-{
-	char *text = NULL, *line, hex[65];
-	size_t len;
-	uint8_t digest[32];
-	int error;
-
-	if ((error = ob_vault_read(&text, &len, vc, name)) < 0)
-		return error;
-	line = strstr(text, "\nsha256=");
-	if (!line || (ob_sha256(digest, text, (size_t)(line - text) + 1), ob_hex_encode(hex, digest, 32),
-		strncmp(line + 8, hex, 64) != 0)) {
-		free(text);
-		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Server record '%s' is damaged.", name);
-	}
-	error = ob_kv_parse(kv, text, len);
-	free(text);
-	if (error == 0 && strcmp(kv->kind, "server") != 0) {
-		ob_kv_dispose(kv);
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Server record '%s' is damaged.", name);
-	}
-	return error;
-}
-
-int ob_backup_servers(ob_backup_server ***out, size_t *out_count, ob_agent *agent)
-{
-	ob_registration *reg = NULL;
-	ob_vault_conn vc;
-	ob_backup_server **v = NULL;
-	ob_name_list l = { 0 };
-	size_t n = 0, i;
-	int error, open = 0;
-
-	*out = NULL;
-	*out_count = 0;
-	if ((error = ob_agent_registration(&reg, agent)) < 0)
-		return error;
-	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) < 0)
-		goto done;
-	open = 1;
-	if ((error = ob_vault_list_names(&l, vc.be, OB_PREFIX_SERVERS, 0)) < 0)
-		goto done;
-	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
-		error = ob_err_nomem();
-		goto done;
-	}
-	for (i = 0; i < l.n; i++) {
-		size_t len = strlen(l.v[i]);
-		ob_kv kv;
-		int64_t when = 0;
-		if (len < 7 || strcmp(l.v[i] + len - 7, "/server") != 0 || server_record(&kv, &vc, l.v[i]) < 0) {
-			ob_error_clear();
-			continue;
-		}
-		if (!(v[n] = calloc(1, sizeof(**v)))) {
-			ob_kv_dispose(&kv);
-			error = ob_err_nomem();
-			goto done;
-		}
-		v[n]->version = OB_BACKUP_SERVER_VERSION;
-		v[n]->server_name = strdup(ob_kv_get(&kv, "name") ? ob_kv_get(&kv, "name") : "");
-		v[n]->server_id = strdup(ob_kv_get(&kv, "id") ? ob_kv_get(&kv, "id") : "");
-		ob_kv_get_i64(&when, &kv, "registered");
-		v[n]->registered_at = when;
-		v[n]->is_this_server = v[n]->server_id && strcmp(v[n]->server_id, reg->server_id) == 0;
-		ob_kv_dispose(&kv);
-		ob_error_clear();
-		n++;
-	}
-	*out = v;
-	*out_count = n;
-	v = NULL;
-done:
-	ob_backup_servers_free(v, n);
-	ob_name_list_dispose(&l);
-	if (open)
-		ob_vault_conn_dispose(&vc);
-	ob_registration_free(reg);
-	return error;
+	free(s->server_name);
+	free(s->name);
+	free(s->kind);
+	free(s);
 }
 
 void ob_recovery_sources_free(ob_recovery_source **list, size_t count)
 {
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; i < count; i++) {
-		if (!list[i])
-			continue;
-		free(list[i]->server_name);
-		free(list[i]->name);
-		free(list[i]->kind);
-		free(list[i]);
-	}
-	free(list);
+	ob_list_free(list, count, source_free);
 }
 
 /* A server of this server's vault by name (NULL: this server): its id, and whether it exists. */
@@ -656,20 +349,20 @@ int ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_reco
 
 /* ---- browsing and searching ---- */
 
+static void item_free(void *item)
+{
+	ob_recoverable_item *x = item;
+
+	if (!x)
+		return;
+	free(x->path);
+	free(x->name);
+	free(x);
+}
+
 void ob_recoverable_items_free(ob_recoverable_item **list, size_t count)
 {
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; i < count; i++) {
-		if (!list[i])
-			continue;
-		free(list[i]->path);
-		free(list[i]->name);
-		free(list[i]);
-	}
-	free(list);
+	ob_list_free(list, count, item_free);
 }
 
 typedef struct itemlist {

@@ -1,6 +1,7 @@
 /* Restoring items of a recovery point: a tree walker and worker threads writing chunks in place. */
 #define _GNU_SOURCE
 #include "restore/restore.h"
+#include "vault/snapshot.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "vault/tree.h"
@@ -18,63 +19,8 @@
 #define WORKERS 2
 #define REMOTE_WORKERS 4   /* a remote vault answers each ranged get after a round trip: keep more in flight */
 #define QUEUE_MAX 64
-#define SNAPSHOT_AAD_PREFIX "obagent-snapshot-v1|"
 #define HOLE_MIN 512        /* the smallest and largest block a hole is made of */
 #define HOLE_MAX 65536
-
-int ob_snapshot_read(ob_kv *kv, const ob_repo *r, const char *point_id)
-{
-	char name[200], aad[256];
-	void *sealed = NULL;
-	uint8_t *plain = NULL;
-	size_t sealed_len, plen;
-	int error;
-
-	memset(kv, 0, sizeof(*kv));
-	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
-	snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, point_id);
-	snprintf(aad, sizeof(aad), SNAPSHOT_AAD_PREFIX "%s", point_id);
-	if ((error = r->vc.be->get(&sealed, &sealed_len, r->vc.be, name, 0, 0)) < 0) {
-		if (error == OB_ENOTFOUND)
-			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id);
-		return error;
-	}
-	if ((error = ob_object_open(&plain, &plen, r, aad, sealed, sealed_len)) < 0)
-		goto done;
-	if ((error = ob_kv_parse(kv, (char *)plain, plen)) < 0 || strcmp(kv->kind, "snapshot") != 0) {
-		ob_kv_dispose(kv);
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Recovery point '%s' is damaged.", point_id);
-	}
-done:
-	free(sealed);
-	free(plain);
-	return error;
-}
-
-int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv, int64_t datasource_id)
-{
-	int64_t count = 0, i, id;
-	char key[32];
-
-	ob_kv_get_i64(&count, kv, "datasources");
-	for (i = 0; i < count; i++) {
-		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
-		if (ob_kv_get_i64(&id, kv, key) < 0)
-			break;
-		if (id != datasource_id && !(datasource_id == 0 && count == 1))
-			continue;
-		snprintf(key, sizeof(key), "ds%lld_tree", (long long)i);
-		if (ob_id_parse(root, ob_kv_get(kv, key)) < 0)
-			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The recovery point's record is damaged.");
-		if (out_name) {
-			snprintf(key, sizeof(key), "ds%lld_name", (long long)i);
-			*out_name = strdup(ob_kv_get(kv, key) ? ob_kv_get(kv, key) : "");
-		}
-		return 0;
-	}
-	return ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "The recovery point holds no data source %lld.", (long long)datasource_id);
-}
 
 /* ---- state ---- */
 

@@ -1,10 +1,10 @@
 /*
  * System State capture, the portable half: arguments, the staging folder,
- * the report and manifest.json. What is captured is platform code
- * (platform/systemstate_linux.c). docs/SYSTEMSTATE.md.
+ * the report and manifest.json. What is captured is platform code behind
+ * platform/systemstate.h (platform/systemstate_linux.c). docs/SYSTEMSTATE.md.
  */
 #include "obagent/systemstate.h"
-#include "systemstate/systemstate_internal.h"
+#include "platform/systemstate.h"
 #include "util/error.h"
 #include "util/env.h"
 #include "platform/file.h"
@@ -25,107 +25,6 @@ static const char *platform_name(void)
 #else
 	return "posix";
 #endif
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned int c = s[0], cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
-int ob_json_put_str(ob_buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int error;
-
-	if (!s)
-		return ob_buf_puts(b, "null");
-	if ((error = ob_buf_puts(b, "\"")) < 0)
-		return error;
-	while (*p) {
-		size_t n;
-		if (*p == '"' || *p == '\\') {
-			char esc[3] = { '\\', (char)*p, '\0' };
-			error = ob_buf_puts(b, esc);
-			n = 1;
-		} else if (*p == '\n') {
-			error = ob_buf_puts(b, "\\n"), n = 1;
-		} else if (*p == '\t') {
-			error = ob_buf_puts(b, "\\t"), n = 1;
-		} else if (*p == '\r') {
-			error = ob_buf_puts(b, "\\r"), n = 1;
-		} else if (*p < 0x20 || *p == 0x7F) {
-			error = ob_buf_printf(b, "\\u%04x", (unsigned int)*p), n = 1;
-		} else if ((n = utf8_len(p)) == 0) {
-			error = ob_buf_puts(b, "\\ufffd"), n = 1;
-		} else {
-			error = ob_buf_put(b, p, n);
-		}
-		if (error < 0)
-			return error;
-		p += n;
-	}
-	return ob_buf_puts(b, "\"");
-}
-
-static int note(ob_buf *list, const char *item, const char *key, const char *value)
-{
-	int error;
-
-	if ((list->len && (error = ob_buf_puts(list, ",")) < 0) ||
-	    (error = ob_buf_puts(list, "\n    {\"item\": ")) < 0 ||
-	    (error = ob_json_put_str(list, item)) < 0 ||
-	    (error = ob_buf_printf(list, ", \"%s\": ", key)) < 0 ||
-	    (error = ob_json_put_str(list, value)) < 0)
-		return error;
-	return ob_buf_puts(list, "}");
-}
-
-int ob_ss_captured(ob_ss *ss, const char *item, const char *source)
-{
-	return note(&ss->captured, item, "source", source);
-}
-
-int ob_ss_unavailable(ob_ss *ss, const char *item, const char *reason)
-{
-	return note(&ss->unavailable, item, "reason", reason);
-}
-
-int ob_ss_unreadable(ob_ss *ss, const char *path, const char *reason)
-{
-	const char *p;
-	int error;
-
-	/* One line per file: keep tabs and newlines of odd names out of the line. */
-	for (p = path; *p; p++) {
-		char c = (*p == '\t' || *p == '\n') ? '?' : *p;
-		if ((error = ob_buf_put(&ss->report, &c, 1)) < 0)
-			return error;
-	}
-	if ((error = ob_buf_printf(&ss->report, "\t%s\n", reason)) < 0)
-		return error;
-	ss->unreadable++;
-	return 0;
 }
 
 /* Create the staging folder 0700, or empty it when it holds an earlier capture. */

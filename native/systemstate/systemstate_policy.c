@@ -5,7 +5,8 @@
 #include "catalog/policy.h"
 #include "util/env.h"
 #include "util/error.h"
-#include "restore/restore.h"
+#include "policy/policy_internal.h"
+#include "vault/snapshot.h"
 #include "vault/vault_internal.h"
 
 #include <stdio.h>
@@ -52,8 +53,6 @@ done:
 }
 
 /* The policy struct is policy.c's: read it through the kind-generic reader there. */
-int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
-
 int ob_systemstate_policy_get(ob_policy **out, ob_agent *agent)
 {
 	int error = ob_policy_get_kind(out, agent, KIND);

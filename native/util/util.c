@@ -103,6 +103,21 @@ void ob_buf_dispose(ob_buf *b)
 	b->len = b->cap = 0;
 }
 
+void ob_list_free(void *list, size_t count, void (*free_one)(void *item))
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++) {
+		/* Copied out, not read through a void **: the items are pointers of another type. */
+		void *item;
+		memcpy(&item, (char *)list + i * sizeof(item), sizeof(item));
+		free_one(item);
+	}
+	free(list);
+}
+
 char *ob_strdup(const char *s)
 {
 	char *p = strdup(s ? s : "");
@@ -458,4 +473,65 @@ int ob_kv_get_b64(uint8_t **out, size_t *out_len, const ob_kv *kv, const char *k
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "Record field '%s' is missing or malformed.", key);
 	}
 	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int c = s[0], cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+int ob_json_put_str(ob_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int error;
+
+	if (!s)
+		return ob_buf_puts(b, "null");
+	if ((error = ob_buf_puts(b, "\"")) < 0)
+		return error;
+	while (*p) {
+		size_t n;
+		if (*p == '"' || *p == '\\') {
+			char esc[3] = { '\\', (char)*p, '\0' };
+			error = ob_buf_puts(b, esc);
+			n = 1;
+		} else if (*p == '\n') {
+			error = ob_buf_puts(b, "\\n"), n = 1;
+		} else if (*p == '\t') {
+			error = ob_buf_puts(b, "\\t"), n = 1;
+		} else if (*p == '\r') {
+			error = ob_buf_puts(b, "\\r"), n = 1;
+		} else if (*p < 0x20 || *p == 0x7F) {
+			error = ob_buf_printf(b, "\\u%04x", (unsigned int)*p), n = 1;
+		} else if ((n = utf8_len(p)) == 0) {
+			error = ob_buf_puts(b, "\\ufffd"), n = 1;
+		} else {
+			error = ob_buf_put(b, p, n);
+		}
+		if (error < 0)
+			return error;
+		p += n;
+	}
+	return ob_buf_puts(b, "\"");
 }

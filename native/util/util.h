@@ -27,6 +27,13 @@ char *ob_buf_detach(ob_buf *b);
 /** Free the buffer, wiping its bytes first. */
 void ob_buf_dispose(ob_buf *b);
 
+/**
+ * Free a malloc'd array of count pointers (list: T **, NULL is fine): each item
+ * with free_one (which must accept NULL), then the array. The list freeing
+ * functions of the recovery API (ob_recovery_points_free and the like) are this.
+ */
+void ob_list_free(void *list, size_t count, void (*free_one)(void *item));
+
 /** strdup that records OB_ENOMEM on failure. */
 char *ob_strdup(const char *s);
 
@@ -40,6 +47,9 @@ int ob_base64_decode(uint8_t **out, size_t *out_len, const char *text);
 
 /** Lowercase hex of len bytes into out (2*len+1 bytes). */
 void ob_hex_encode(char *out, const uint8_t *data, size_t len);
+
+/** Append s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). NULL gives null. */
+int ob_json_put_str(ob_buf *b, const char *s);
 
 /** Seconds since 1970 as "YYYY-MM-DDTHH:MM:SSZ" (buffer of 21 bytes). */
 void ob_time_format_utc(char out[21], int64_t t);

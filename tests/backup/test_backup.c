@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "agent/locate.h"
 #include "restore/restore.h"
+#include "vault/snapshot.h"
 #include "vault/tree.h"
 
 #include <dirent.h>

@@ -1,11 +1,13 @@
 /*
  * Internal: the seam between the portable half of the System State capture
- * (systemstate.c: arguments, staging folder, report, manifest.json) and the
- * platform half (platform/systemstate_linux.c; a systemstate_windows.c would
- * implement the same two functions by running Windows Server Backup).
+ * (systemstate/systemstate.c: arguments, staging folder, report, manifest.json)
+ * and the platform half (platform/systemstate_linux.c; a systemstate_windows.c
+ * would implement the same two functions by running Windows Server Backup).
+ * Both halves write what was captured into an ob_ss through the notes below
+ * (platform/systemstate.c), so the platform half calls nothing above it.
  */
-#ifndef OB_NATIVE_SYSTEMSTATE_INTERNAL_H
-#define OB_NATIVE_SYSTEMSTATE_INTERNAL_H
+#ifndef OB_NATIVE_PLATFORM_SYSTEMSTATE_H
+#define OB_NATIVE_PLATFORM_SYSTEMSTATE_H
 
 #include <stddef.h>
 
@@ -31,9 +33,6 @@ int ob_ss_captured(ob_ss *ss, const char *item, const char *source);
 int ob_ss_unavailable(ob_ss *ss, const char *item, const char *reason);
 /** Note a file that could not be read (path on the captured system). */
 int ob_ss_unreadable(ob_ss *ss, const char *path, const char *reason);
-
-/** Append s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). NULL gives null. */
-int ob_json_put_str(ob_buf *b, const char *s);
 
 /** Platform: remove everything inside the folder dir (not dir itself); never follows links. */
 int ob_systemstate_platform_empty(const char *dir);
