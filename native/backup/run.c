@@ -1,6 +1,7 @@
 /* The run: a backup from start to its recovery point. */
 #define _GNU_SOURCE
 #include "backup/backup_internal.h"
+#include "platform/platform.h"
 #include "agent/damage.h"
 #include "agent/locate.h"
 #include "util/env.h"
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define UNCLEAN_KEY "backup.running"
 
@@ -87,7 +87,7 @@ static int check_generation(state *s)
 		return 0;
 	/* A run that is still deleting could delete what a check finds now: wait for its end (10 minutes at most). */
 	for (waited = 0; !ended && waited < 600 && !ob_backup_cancelled(s); waited++) {
-		sleep(1);
+		ob_platform_sleep_ms(1000);
 		if ((error = ob_cache_generation(&gen, &ended, agent, s->repo)) < 0)
 			return error;
 	}

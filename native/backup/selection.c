@@ -1,8 +1,8 @@
 /* Selection rules: which paths of a data source its inclusions and exclusions take. */
 #define _GNU_SOURCE
 #include "backup/backup_internal.h"
+#include "platform/platform.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,13 +53,13 @@ static int name_matches(const char *pattern, const char *name)
 	size_t pl = strlen(pattern);
 	char stem[256]; /* one path component */
 
-	if (fnmatch(pattern, name, 0) == 0)
+	if (ob_platform_name_match(pattern, name, 0))
 		return 1;
 	if (pl < 2 || pattern[pl - 2] != '.' || pattern[pl - 1] != '*' || pl - 2 >= sizeof(stem) || strchr(name, '.'))
 		return 0;
 	memcpy(stem, pattern, pl - 2);
 	stem[pl - 2] = '\0';
-	return fnmatch(stem, name, 0) == 0;
+	return ob_platform_name_match(stem, name, 0);
 }
 
 /* Is path p (length n) equal to or below folder base? */

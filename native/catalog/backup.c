@@ -1,5 +1,6 @@
 /* The backup's SQL: chunk cache, file cache and its staging (catalog/backup.h). */
 #include "catalog/backup.h"
+#include "catalog/statement.h"
 #include "util/error.h"
 
 #include <sqlite3.h>

@@ -1,5 +1,6 @@
 /* The agent's catalog: SQLite, versioned migrations, settings. */
 #include "catalog/catalog.h"
+#include "catalog/statement.h"
 #include "util/error.h"
 #include "util/util.h"
 #include "platform/file.h"

@@ -6,18 +6,7 @@
 #ifndef OB_NATIVE_CATALOG_H
 #define OB_NATIVE_CATALOG_H
 
-#include <sqlite3.h>
 #include <stdint.h>
-
-/*
- * The columns of file_cache and of file_cache_stage, which must stay alike: a
- * first backup turns the staged table into the file cache by renaming it.
- */
-#define FILE_CACHE_COLUMNS \
-	"datasource_id INTEGER NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL," \
-	" size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL," \
-	" inode INTEGER NOT NULL, entry BLOB NOT NULL," \
-	" PRIMARY KEY (datasource_id, dir, name)"
 
 typedef struct ob_catalog ob_catalog;
 
@@ -35,7 +24,6 @@ void ob_catalog_free(ob_catalog *cat);
 
 /** The schema version of an open catalog. */
 int ob_catalog_version(ob_catalog *cat);
-sqlite3 *ob_catalog_db(ob_catalog *cat);
 
 /** Settings: small named strings. get: *out malloc'd, OB_ENOTFOUND when unset. */
 int ob_catalog_setting_get(char **out, ob_catalog *cat, const char *name);
@@ -55,9 +43,5 @@ int ob_catalog_begin(ob_catalog *cat);
 int ob_catalog_commit(ob_catalog *cat);
 void ob_catalog_rollback(ob_catalog *cat);
 
-/** Run SQL with no result rows. */
-int ob_catalog_exec(ob_catalog *cat, const char *sql);
-/** Report a SQLite failure as an error (with SQLite's code and message). */
-int ob_catalog_fail(ob_catalog *cat, const char *what);
 
 #endif

@@ -132,6 +132,11 @@ int ob_catalog_chunks_forget_indexed(ob_catalog *cat)
 	return ob_catalog_exec(cat, "DELETE FROM chunk WHERE indexed = 1");
 }
 
+int ob_catalog_chunks_forget_all(ob_catalog *cat)
+{
+	return ob_catalog_exec(cat, "DELETE FROM chunk");
+}
+
 int ob_catalog_file_cache_stage_clear(ob_catalog *cat)
 {
 	return ob_catalog_exec(cat, "DELETE FROM file_cache_stage");

@@ -55,6 +55,8 @@ int ob_catalog_chunks_unconfirm(ob_catalog *cat);
 int ob_catalog_chunks_keep_stored(ob_catalog *cat, const ob_idset *stored);
 /** Forget every row an index object named (indexed = 1), before reading the index again. */
 int ob_catalog_chunks_forget_indexed(ob_catalog *cat);
+/** Forget the whole chunk cache (maintenance, before it moves blobs: the next backup reads the index again). */
+int ob_catalog_chunks_forget_all(ob_catalog *cat);
 
 /* Asking the chunk cache whether it has a blob, for ob_catalog_file_cache_drop's callback. */
 typedef struct ob_catalog_chunk_probe ob_catalog_chunk_probe;

@@ -1,5 +1,6 @@
 /* The job table as the job lock sees it (catalog/joblock.h). */
 #include "catalog/joblock.h"
+#include "catalog/statement.h"
 #include "util/error.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* The scheduler's queries (catalog/scheduler.h). */
 #include "catalog/scheduler.h"
+#include "catalog/statement.h"
 
 #include <stddef.h>
 

@@ -1,14 +1,36 @@
 /*
- * Internal to catalog/: running one statement. The topic files (catalog/<topic>.c)
- * share this instead of each pasting prepare, bind, step and finalize; nothing
- * outside catalog/ includes it.
+ * Internal to catalog/: the SQLite handle and running one statement. The topic
+ * files (catalog/<topic>.c) share this instead of each pasting prepare, bind,
+ * step and finalize. Nothing outside catalog/ includes it (tests/support/layers.sh
+ * checks): the rest of the engine asks the catalog's topic functions, never SQL.
+ * White-box tests may include it to look at or forge rows.
  */
 #ifndef OB_NATIVE_CATALOG_STATEMENT_H
 #define OB_NATIVE_CATALOG_STATEMENT_H
 
 #include "catalog/catalog.h"
 
+#include <sqlite3.h>
+
 #include <stdint.h>
+
+/*
+ * The columns of file_cache and of file_cache_stage, which must stay alike: a
+ * first backup turns the staged table into the file cache by renaming it.
+ */
+#define FILE_CACHE_COLUMNS \
+	"datasource_id INTEGER NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL," \
+	" size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL," \
+	" inode INTEGER NOT NULL, entry BLOB NOT NULL," \
+	" PRIMARY KEY (datasource_id, dir, name)"
+
+
+/** The open database (only catalog/ and white-box tests use it). */
+sqlite3 *ob_catalog_db(ob_catalog *cat);
+/** Run SQL with no result rows. */
+int ob_catalog_exec(ob_catalog *cat, const char *sql);
+/** Report a SQLite failure as an error (with SQLite's code and message). */
+int ob_catalog_fail(ob_catalog *cat, const char *what);
 
 /*
  * Prepare sql, bind the arguments that follow as binds describes them (one

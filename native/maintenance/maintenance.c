@@ -7,6 +7,7 @@
  */
 #include "obagent/recovery.h"
 #include "agent/agent_internal.h"
+#include "catalog/chunks.h"
 #include "agent/repo_open.h"
 #include "util/env.h"
 #include "util/error.h"
@@ -85,7 +86,7 @@ static int forget_caches(ob_agent *agent, ob_repo *r, int *forgotten)
 		return 0;
 	ob_cache_generation_key(key, sizeof(key), r);
 	if ((error = ob_catalog_setting_delete(agent->cat, key)) < 0 ||
-	    (error = ob_catalog_exec(agent->cat, "DELETE FROM chunk")) < 0)
+	    (error = ob_catalog_chunks_forget_all(agent->cat)) < 0)
 		return error;
 	*forgotten = 1;
 	return 0;

@@ -67,6 +67,13 @@ int ob_platform_lock_try(int *out_fd, const char *path);
 /** Sleep for ms milliseconds (a signal does not cut it short). */
 void ob_platform_sleep_ms(unsigned int ms);
 
+/**
+ * Match one name against a wildcard pattern (*, ?, [...], the system's fnmatch
+ * rules; a Windows port keeps the same rules, not PathMatchSpec's). casefold:
+ * ignore ASCII case. 1 on a match, 0 otherwise.
+ */
+int ob_platform_name_match(const char *pattern, const char *name, int casefold);
+
 /** Close a descriptor the platform handed out: a lock (which releases it), a pipe's end. Accepts -1. */
 void ob_platform_close(int fd);
 

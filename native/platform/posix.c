@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -478,6 +479,11 @@ void ob_platform_close(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int ob_platform_name_match(const char *pattern, const char *name, int casefold)
+{
+	return fnmatch(pattern, name, casefold ? FNM_CASEFOLD : 0) == 0;
 }
 
 void ob_platform_sleep_ms(unsigned int ms)

@@ -19,7 +19,6 @@
 #include "vault/tree.h"
 #include "platform/platform.h"
 
-#include <fnmatch.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,7 +527,7 @@ static int search_cb(const ob_entry *e, void *payload)
 	if (e->name_len < sizeof(name)) {
 		memcpy(name, e->name, e->name_len);
 		name[e->name_len] = '\0';
-		if (fnmatch(c->pattern, name, FNM_CASEFOLD) == 0 && (c->error = item_add(c->it, c->folder, e)) < 0)
+		if (ob_platform_name_match(c->pattern, name, 1) && (c->error = item_add(c->it, c->folder, e)) < 0)
 			return 1;
 		if (e->type == OB_TREE_DIR) {
 			char *sub = malloc(strlen(c->folder) + e->name_len + 2);

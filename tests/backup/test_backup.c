@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "catalog/statement.h"
 #include "backup/backup.h"
 #include "agent/agent_internal.h"
 #include "agent/repo_open.h"

@@ -1,5 +1,6 @@
 /* The catalog: fresh creation, upgrade from an old schema, refusal of a newer one. */
 #include "testutil.h"
+#include "catalog/statement.h"
 #include "catalog/catalog.h"
 
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  * order, every refusal, pause and resume, removal.
  */
 #include "testutil.h"
+#include "catalog/statement.h"
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
 #include "policy/policy_internal.h"

@@ -2,6 +2,9 @@
 # The engine's include arrows run one way (docs/ARCHITECTURE.md, "The engine, one folder per layer"):
 # a file in native/<layer>/ includes headers of its own layer and of layers below it only; layers of the same rank do not
 # include each other; the runner in native/cli/ sees only the public API (include/obagent*).
+# Two seams are checked by name as well: SQL lives in catalog/ only (no sqlite3 outside it, and
+# catalog/statement.h, which hands out the database, is included by catalog/ alone), and every OS
+# call lives in platform/ (no POSIX or OS header outside it but the C library's and pthread's).
 # Prints every include that breaks this and exits 1 if there is one.
 # With --link and a build folder it checks the arrows at link level too: per layer, the symbols its
 # object files (CMakeFiles/obagent_objects.dir/native/<layer>/*.o, and the runner's) leave undefined
@@ -33,6 +36,28 @@ for f in */*.c */*.h; do
     if [ -z "${rank[$to]+x}" ]; then echo "$f: includes \"$inc\" from no known layer"; bad=1
     elif [ "${rank[$to]}" -ge "${rank[$layer]}" ]; then echo "$f ($layer) includes \"$inc\" ($to): not a layer below"; bad=1; fi
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+done
+
+# ---- the catalog's and the platform's seams ----
+for f in */*.c */*.h; do
+  layer=${f%%/*}
+  [ "$layer" = catalog ] && continue
+  if grep -n 'sqlite3' "$f" >/dev/null; then
+    grep -n 'sqlite3' "$f" | sed "s|^|$f:|; s|\$| (SQL belongs in catalog/)|"; bad=1
+  fi
+  if grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"catalog/statement.h"' "$f" >/dev/null; then
+    echo "$f: includes \"catalog/statement.h\" (private to catalog/)"; bad=1
+  fi
+  # The runner (cli/) is a program of its own over the public API, which has no platform layer to
+  # offer it: its few OS calls (a folder's lstat, the waits of `obagent backup`) are its own.
+  case $layer in platform|cli) continue ;; esac
+  # OS headers: what a Windows port would not have. The C library's, C11's and pthread's are fine.
+  while IFS= read -r inc; do
+    case $inc in
+      unistd.h|fcntl.h|dirent.h|sys/*|poll.h|pwd.h|grp.h|dlfcn.h|spawn.h|termios.h|syslog.h|fnmatch.h|ftw.h|glob.h|netdb.h|arpa/*|netinet/*|linux/*|mntent.h|utime.h)
+        echo "$f: includes <$inc> (an OS header: OS calls belong in platform/)"; bad=1 ;;
+    esac
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$f")
 done
 
 # ---- link level ----
