@@ -4,9 +4,12 @@
  * simpler than anything faster and costs nothing that shows.
  */
 #include "memory_backend.h"
+#include "testutil.h"
+#include "vault/crypto.h"
 #include "util/error.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,4 +264,19 @@ int ob_test_memory_backend_flip(ob_backend *be, const char *name, uint64_t offse
 		mb->v[i].data[offset]++;
 	pthread_mutex_unlock(&mb->lock);
 	return error;
+}
+
+void ob_test_memory_repo(ob_repo *r, unsigned int caps)
+{
+	uint8_t seed[32];
+
+	memset(r, 0, sizeof(*r));
+	assert_ok(ob_test_memory_backend_new(&r->vc.be, caps));
+	snprintf(r->server_id, sizeof(r->server_id), "%s", OB_TEST_MEMORY_SERVER_ID);
+	snprintf(r->prefix, sizeof(r->prefix), "servers/%s/", OB_TEST_MEMORY_SERVER_ID);
+	assert_non_null(r->server_name = strdup("memory-server"));
+	assert_ok(ob_random(r->enc_key, sizeof(r->enc_key)));
+	assert_ok(ob_random(r->id_key, sizeof(r->id_key)));
+	assert_ok(ob_random(seed, sizeof(seed)));
+	ob_chunker_init(&r->chunker, seed, OB_CHUNK_MIN, OB_CHUNK_AVG, OB_CHUNK_MAX);
 }

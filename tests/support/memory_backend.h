@@ -9,6 +9,7 @@
 #define OB_TEST_MEMORY_BACKEND_H
 
 #include "obagent/sys/backend.h"
+#include "vault/repo.h"
 
 /**
  * A fresh, empty back end with these OB_BACKEND_CAP_* bits (without
@@ -22,5 +23,14 @@ size_t ob_test_memory_backend_count(ob_backend *be, const char *prefix);
 
 /** Add one to the byte at offset of an object (damage); OB_ENOTFOUND or OB_EINVALID. */
 int ob_test_memory_backend_flip(ob_backend *be, const char *name, uint64_t offset);
+
+/**
+ * A repository of one server (id OB_TEST_MEMORY_SERVER_ID) on a fresh memory back
+ * end with these caps, with random keys: ob_repo is plain data (a back end, a
+ * prefix and the keys), so the vault layer and the pipeline run on it without a
+ * vault on disk. r: ob_repo_dispose.
+ */
+#define OB_TEST_MEMORY_SERVER_ID "00112233445566778899aabbccddeeff"
+void ob_test_memory_repo(ob_repo *r, unsigned int caps);
 
 #endif

@@ -14,24 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SERVER_ID "00112233445566778899aabbccddeeff"
-
-/* A repository of one server on a fresh memory back end, with random keys (r: ob_repo_dispose). */
-static void repo_on_memory(ob_repo *r, unsigned int caps)
-{
-	uint8_t seed[32];
-
-	memset(r, 0, sizeof(*r));
-	assert_ok(ob_test_memory_backend_new(&r->vc.be, caps));
-	snprintf(r->server_id, sizeof(r->server_id), "%s", SERVER_ID);
-	snprintf(r->prefix, sizeof(r->prefix), "servers/%s/", SERVER_ID);
-	assert_non_null(r->server_name = strdup("memory-server"));
-	assert_ok(ob_random(r->enc_key, sizeof(r->enc_key)));
-	assert_ok(ob_random(r->id_key, sizeof(r->id_key)));
-	assert_ok(ob_random(seed, sizeof(seed)));
-	ob_chunker_init(&r->chunker, seed, OB_CHUNK_MIN, OB_CHUNK_AVG, OB_CHUNK_MAX);
-}
-
 /* len bytes, half random and half text (so that some chunks compress and some do not); free it. */
 static uint8_t *mixed_data(size_t len)
 {
@@ -66,8 +48,8 @@ static void test_blob_seal_and_open(void **state)
 	size_t slen, plen;
 
 	(void)state;
-	repo_on_memory(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
-	repo_on_memory(&other, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&other, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
 	/* Ids are keyed: the same bytes give the same id here and another under another server's key. */
 	ob_repo_blob_id(id, &r, t, 1u << 20);
 	ob_repo_blob_id(id2, &r, t, 1u << 20);
@@ -216,7 +198,7 @@ static void test_pack_and_index_round_trip(void **state)
 	char prefix[96];
 
 	(void)state;
-	repo_on_memory(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
 	back_up(&s, &r, data, len);
 	assert_int_equal(ob_test_memory_backend_count(r.vc.be, r.prefix), 2);   /* one pack, one index object */
 
@@ -257,7 +239,7 @@ static void test_damage_is_found_not_returned(void **state)
 	uint64_t size;
 
 	(void)state;
-	repo_on_memory(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
 	back_up(&s, &r, data, len);
 	ob_repo_pack_name(pack, sizeof(pack), &r, s.pack);
 	snprintf(prefix, sizeof(prefix), "%sindex/", r.prefix);
@@ -296,7 +278,7 @@ static void test_damage_is_found_not_returned(void **state)
 	assert_ok(ob_test_memory_backend_flip(r.vc.be, f.name, olen / 2));
 	assert_ob(OB_ECORRUPT, ob_index_read(&ix, &n, &r, f.name));
 	assert_null(ix);
-	assert_ob(OB_ENOTFOUND, ob_index_read(&ix, &n, &r, "servers/" SERVER_ID "/index/absent"));
+	assert_ob(OB_ENOTFOUND, ob_index_read(&ix, &n, &r, "servers/" OB_TEST_MEMORY_SERVER_ID "/index/absent"));
 
 	free(s.entries);
 	ob_repo_dispose(&r);
@@ -316,12 +298,12 @@ static void test_another_key_opens_nothing(void **state)
 	char prefix[96];
 
 	(void)state;
-	repo_on_memory(&r, OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_RANGE_GET);
 	back_up(&s, &r, data, len);
 	snprintf(prefix, sizeof(prefix), "%sindex/", r.prefix);
 	assert_ok(r.vc.be->list(r.vc.be, prefix, take_name, &f));
 	/* The same objects, the same names, another key: the thief's repository shares the back end. */
-	repo_on_memory(&thief, OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&thief, OB_BACKEND_CAP_RANGE_GET);
 	thief.vc.be->free(thief.vc.be);
 	thief.vc.be = r.vc.be;
 	assert_ob(OB_ECORRUPT, ob_pack_read_header(&hdr, &n, &thief, s.pack));
@@ -341,7 +323,7 @@ static void test_generations(void **state)
 	char prefix[96];
 
 	(void)state;
-	repo_on_memory(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
 	snprintf(prefix, sizeof(prefix), "%sgeneration/", r.prefix);
 	/* None yet: generation 0, and ended. */
 	assert_ok(ob_repo_generation(&g, &ended, &r));
@@ -367,7 +349,7 @@ static void test_generations(void **state)
 	ob_repo_dispose(&r);
 
 	/* Credentials that cannot delete: bumping still works, and the older objects stay. */
-	repo_on_memory(&agent, OB_BACKEND_CAP_RANGE_GET);
+	ob_test_memory_repo(&agent, OB_BACKEND_CAP_RANGE_GET);
 	assert_ok(ob_repo_generation_bump(&g, &agent, 1000));
 	assert_ok(ob_repo_generation_end(&agent, 1, 1001));
 	assert_ok(ob_repo_generation_bump(&g, &agent, 2000));

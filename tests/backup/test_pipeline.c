@@ -1,0 +1,219 @@
+#define _GNU_SOURCE
+/*
+ * The whole backup pipeline and the restore over the in-memory back end
+ * (tests/support/memory_backend.h): ob_backup_run (scan, chunk, dedupe, seal,
+ * pack, upload, sync, index objects, the point) and ob_restore_execute of what
+ * it stored, in this process, with no vault on disk and no worker. The agent
+ * (catalog, chunk and file caches) is a real registered one; only its area is
+ * in memory, so these run in well under a second.
+ */
+#include "testutil.h"
+#include "memory_backend.h"
+#include "backup/backup.h"
+#include "restore/restore.h"
+#include "obagent/policy.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PP "pipeline passphrase 0123456789"
+
+static ob_test_server s;
+
+static int setup(void **state)
+{
+	(void)state;
+	ob_test_server_folders(&s, "pipeline");
+	ob_test_server_register(&s, "home", OBAGENT_WORKER_PATH, "pipeline-test", "PipelineTest", PP);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ob_test_server_dispose(&s);
+	return 0;
+}
+
+/* A file of len bytes under src (half random, half text) at rel. */
+static void put_file(const char *rel, size_t len)
+{
+	char *path = ob_test_path(s.src, rel);
+	uint8_t *d = malloc(len ? len : 1);
+	size_t i;
+
+	assert_non_null(d);
+	assert_ok(ob_random(d, len / 2));
+	for (i = len / 2; i < len; i++)
+		d[i] = (uint8_t)("every good boy deserves fudge\n"[i % 30]);
+	ob_test_write(path, d, len);
+	free(d);
+	free(path);
+}
+
+/* Back up src into repo, in this process; *pg receives the counters; the point (free it). */
+static char *backup_to(ob_repo *repo, ob_backup_progress *pg, int64_t *out_ds)
+{
+	ob_backup_source source = { 0 };
+	ob_filespec_input spec = { s.src, 0, 1 };
+	ob_backup_params prm;
+	ob_policy *policy;
+	char *point = NULL;
+
+	assert_ok(ob_policy_get(&policy, s.agent));
+	memset(pg, 0, sizeof(*pg));
+	source.id = ob_policy_datasource_id(policy, 0);
+	source.name = ob_policy_datasource_name(policy, 0);
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = s.agent;
+	prm.repo = repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.kind = "FileFolder";
+	prm.progress = pg;
+	assert_ok(ob_backup_run(&point, &prm));
+	assert_non_null(point);
+	*out_ds = source.id;
+	ob_policy_free(policy);
+	return point;
+}
+
+/* Restore all of a point from repo (read through its index objects alone) into dest. */
+static void restore_from(ob_repo *repo, const char *point, int64_t ds, const char *dest)
+{
+	ob_locator loc;
+	ob_restore_progress pg;
+	ob_restore_run run;
+	const char *all[] = { "" };
+
+	assert_ok(ob_locator_memory(&loc, repo));
+	memset(&pg, 0, sizeof(pg));
+	memset(&run, 0, sizeof(run));
+	run.repo = repo;
+	run.locator = &loc;
+	run.point_id = point;
+	run.datasource_id = ds;
+	run.items = all;
+	run.item_count = 1;
+	run.destination = dest;
+	run.progress = &pg;
+	assert_ok(ob_restore_execute(&run));
+	ob_locator_dispose(&loc);
+}
+
+/* The restored copy of src/rel (under dest, at src's path) has src/rel's bytes. */
+static void assert_same_file(const char *dest, const char *rel)
+{
+	char *orig = ob_test_path(s.src, rel), *copy_dir = ob_test_path(dest, s.src + 1), *copy = ob_test_path(copy_dir, rel);
+	size_t la, lb;
+	char *a = ob_test_read(orig, &la), *b = ob_test_read(copy, &lb);
+
+	assert_non_null(b);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+	free(orig);
+	free(copy);
+	free(copy_dir);
+}
+
+static void test_backup_and_restore_through_memory(void **state)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	char *point, *dest = ob_test_path(s.dir, "out"), *sub = ob_test_path(s.src, "sub"), *link = ob_test_path(s.src, "link");
+	char *copy_link = NULL, target[64];
+	int64_t ds = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(mkdir(sub, 0755), 0);
+	put_file("small.txt", 100);
+	put_file("empty", 0);
+	put_file("sub/big.bin", 5u << 20);   /* more than OB_CHUNK_MAX: several chunks */
+	assert_int_equal(symlink("sub/big.bin", link), 0);
+	ob_test_memory_repo(&repo, OB_BACKEND_CAP_RANGE_GET);
+
+	point = backup_to(&repo, &pg, &ds);
+	assert_int_equal(atomic_load(&pg.files_failed), 0);
+	assert_true(atomic_load(&pg.files_done) >= 4);
+	/* Packs, index objects and the point are in the back end; nothing was left unstored. */
+	{
+		char prefix[96];
+		snprintf(prefix, sizeof(prefix), "%spacks/", repo.prefix);
+		assert_true(ob_test_memory_backend_count(repo.vc.be, prefix) >= 1);
+		snprintf(prefix, sizeof(prefix), "%sindex/", repo.prefix);
+		assert_true(ob_test_memory_backend_count(repo.vc.be, prefix) >= 1);
+		snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo.prefix);
+		assert_int_equal(ob_test_memory_backend_count(repo.vc.be, prefix), 1);
+	}
+	assert_int_equal(atomic_load(&pg.bytes_unstored), 0);
+
+	assert_int_equal(mkdir(dest, 0755), 0);
+	restore_from(&repo, point, ds, dest);
+	assert_same_file(dest, "small.txt");
+	assert_same_file(dest, "empty");
+	assert_same_file(dest, "sub/big.bin");
+	{
+		char *copy_dir = ob_test_path(dest, s.src + 1);
+		copy_link = ob_test_path(copy_dir, "link");
+		free(copy_dir);
+	}
+	n = readlink(copy_link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, "sub/big.bin");
+
+	free(copy_link);
+	free(point);
+	ob_repo_dispose(&repo);
+	free(dest);
+	free(sub);
+	free(link);
+}
+
+static void test_unchanged_backup_stores_no_pack(void **state)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	char *p1, *p2, prefix[96];
+	size_t packs;
+	int64_t ds = 0;
+
+	(void)state;
+	put_file("a.bin", 3u << 20);
+	put_file("b.txt", 4000);
+	ob_test_memory_repo(&repo, OB_BACKEND_CAP_RANGE_GET);
+	p1 = backup_to(&repo, &pg, &ds);
+	snprintf(prefix, sizeof(prefix), "%spacks/", repo.prefix);
+	packs = ob_test_memory_backend_count(repo.vc.be, prefix);
+	assert_true(packs >= 1);
+
+	/* Nothing changed: the file cache answers for both files; no new pack, one more point. */
+	p2 = backup_to(&repo, &pg, &ds);
+	assert_string_not_equal(p1, p2);
+	assert_int_equal(atomic_load(&pg.files_cached), 2);
+	assert_int_equal(ob_test_memory_backend_count(repo.vc.be, prefix), packs);
+	snprintf(prefix, sizeof(prefix), "%ssnapshots/", repo.prefix);
+	assert_int_equal(ob_test_memory_backend_count(repo.vc.be, prefix), 2);
+
+	free(p1);
+	free(p2);
+	ob_repo_dispose(&repo);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_backup_and_restore_through_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_backup_stores_no_pack, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
