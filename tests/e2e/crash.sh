@@ -106,7 +106,7 @@ if [ -n "$dups" ]; then
   echo "FAIL: $(echo "$dups" | wc -l) blobs are stored more than once:"
   for b in $(echo "$dups" | head -n 5); do
     for p in $(awk -v b="$b" '$2 == b {print $1}' "$work/blobs.txt"); do
-      first=$(cat "$work"/packs.* 2>/dev/null | awk -v p="$p" '$1 == p {print $2}' | sort -n | head -n 1)
+      first=$(cat "$work"/packs.* 2>/dev/null | awk -v p="$p" '$1 == p {print $2}' | sort -n | awk 'NR == 1')
       echo "  blob $b in pack $p (there after round ${first:-final})"
     done
   done
