@@ -152,9 +152,7 @@ int ob_chunk_record(ob_chunk_recorder *r, const ob_chunk_row *rows, size_t count
 	}
 	if (error == 0)
 		error = stage_files(r->db, r->stage, files);
-	if (sqlite3_exec(r->db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !error)
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot record stored chunks: %s.", sqlite3_errmsg(r->db));
-	return error;
+	return ob_catalog_db_end(r->db, error, "Cannot record stored chunks");
 }
 
 void ob_chunk_recorder_free(ob_chunk_recorder *r)
@@ -198,9 +196,8 @@ int ob_chunk_record_recovered(ob_catalog *cat, const ob_chunk_row *rows, size_t 
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			error = ob_catalog_fail(cat, "Cannot record recovered chunks");
 	}
-	sqlite3_exec(db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	sqlite3_finalize(ins);
-	return error;
+	return ob_catalog_db_end(db, error, "Cannot record recovered chunks");
 }
 
 int ob_chunk_each_unindexed(ob_catalog *cat, ob_chunk_row_cb cb, void *payload)
@@ -330,7 +327,5 @@ int ob_file_cache_commit(ob_catalog *cat, const ob_file_row *rows)
 			NULL, NULL, NULL) != SQLITE_OK)
 			error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(db));
 	}
-	if (sqlite3_exec(db, error ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && error == 0)
-		error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot update the file cache: %s.", sqlite3_errmsg(db));
-	return error;
+	return ob_catalog_db_end(db, error, "Cannot update the file cache");
 }

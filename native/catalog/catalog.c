@@ -144,7 +144,12 @@ int ob_catalog_begin(ob_catalog *cat)
 
 int ob_catalog_commit(ob_catalog *cat)
 {
-	return ob_catalog_exec(cat, "COMMIT");
+	int error = ob_catalog_exec(cat, "COMMIT");
+
+	/* A COMMIT that fails leaves SQLite inside the transaction: end it, so that nothing joins it later. */
+	if (error < 0)
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+	return error;
 }
 
 void ob_catalog_rollback(ob_catalog *cat)

@@ -66,7 +66,9 @@ int ob_catalog_chunk_fill_batch(ob_catalog_chunk_fill *f, size_t n,
 			return ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "Cannot fill the chunk cache: %s.", sqlite3_errmsg(db));
 		}
 	}
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	/* A fill that does not commit is not fatal: the next check fills again. */
+	if (ob_catalog_db_end(db, 0, "Cannot fill the chunk cache") < 0)
+		ob_error_clear();
 	return 0;
 }
 

@@ -177,12 +177,23 @@ void ob_catalog_job_progress_save(int *out_cancel, ob_catalog *cat, const char *
 	sqlite3_stmt *st;
 
 	*out_cancel = 0;
+	/*
+	 * The update runs to its end inside one sqlite3_step, and the read of the cancel flag is a
+	 * statement of its own. The backup's syncer commits its transactions on this same connection
+	 * from another thread; an UPDATE ... RETURNING would stay an active writer between its step
+	 * and its finalize, and a COMMIT that lands there fails ("SQL statements in progress").
+	 */
 	if (sqlite3_prepare_v2(ob_catalog_db(cat), "UPDATE job SET files_scanned = ?2, files_done = ?3, files_failed = ?4, "
 		"bytes_scanned = ?5, bytes_done = ?6, bytes_uploaded = ?7, datasource_id = ?8, phase = ?9 "
-		"WHERE id = ?1 RETURNING cancel_requested", -1, &st, NULL) != SQLITE_OK)
+		"WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return;
 	ob_catalog_bind(st, "tIIIIIIIt", id, p->files_scanned, p->files_done, p->files_failed, p->bytes_scanned,
 		p->bytes_done, p->bytes_uploaded, p->datasource_id, p->phase);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(ob_catalog_db(cat), "SELECT cancel_requested FROM job WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	ob_catalog_bind(st, "t", id);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
 		*out_cancel = 1;
 	sqlite3_finalize(st);

@@ -1,5 +1,6 @@
 /* Running one statement: prepare, bind, step, finalize, in one place for the topic files. */
 #include "catalog/statement.h"
+#include "util/error.h"
 #include "util/util.h"
 
 #include <stdarg.h>
@@ -64,4 +65,17 @@ int ob_catalog_run(int *out_changes, ob_catalog *cat, const char *what, const ch
 char *ob_catalog_column_dup(sqlite3_stmt *st, int i)
 {
 	return ob_strdup((const char *)sqlite3_column_text(st, i));
+}
+
+int ob_catalog_db_end(sqlite3 *db, int error, const char *what)
+{
+	if (error < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return error;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	error = ob_err(OB_ERROR, OB_ERRCLASS_CATALOG, "%s: %s.", what, sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return error;
 }

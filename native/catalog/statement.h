@@ -32,6 +32,15 @@ int ob_catalog_exec(ob_catalog *cat, const char *sql);
 /** Report a SQLite failure as an error (with SQLite's code and message). */
 int ob_catalog_fail(ob_catalog *cat, const char *what);
 
+/**
+ * End a transaction begun on db: ROLLBACK when error < 0 (and return error), else
+ * COMMIT. A COMMIT that fails is reported with what and rolled back: SQLite stays
+ * inside the transaction after a failed COMMIT, and whatever this connection ran
+ * next (the job's end, recorded by the same process) would join a transaction
+ * that is never committed.
+ */
+int ob_catalog_db_end(sqlite3 *db, int error, const char *what);
+
 /*
  * Prepare sql, bind the arguments that follow as binds describes them (one
  * letter each, for ?1, ?2, ...: 't' const char * (NULL binds NULL), 'i' int,

@@ -126,6 +126,53 @@ static void test_commits_are_durable(void **state)
 	free(dir);
 }
 
+/*
+ * A COMMIT that fails (here: another statement of the connection is still an active
+ * writer, as a job monitor's UPDATE ... RETURNING was while the backup's syncer
+ * committed from another thread) must not leave the connection inside the
+ * transaction: what the process records next (the job's end) would join a
+ * transaction that is never committed, and the job would read as killed.
+ */
+static void test_failed_commit_ends_the_transaction(void **state)
+{
+	char *dir = ob_test_tempdir("catalog"), *path = ob_test_path(dir, "catalog.db");
+	ob_catalog *cat;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	(void)state;
+	assert_ok(ob_catalog_open(&cat, path));
+	db = ob_catalog_db(cat);
+	assert_ok(ob_catalog_setting_set(cat, "k", "before"));
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = 'inside' WHERE name = 'k'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE settings SET value = value WHERE name = 'k' RETURNING value", -1, &st,
+		NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);   /* an active writer */
+	assert_ob(OB_ERROR, ob_catalog_db_end(db, 0, "Cannot record"));
+	assert_non_null(strstr(ob_error_last(), "Cannot record"));
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_get_autocommit(db), 1);   /* rolled back, not left open */
+	assert_ok(ob_catalog_setting_get(&v, cat, "k"));
+	assert_string_equal(v, "before");
+	free(v);
+
+	/* ob_catalog_commit ends it the same way. */
+	assert_ok(ob_catalog_begin(cat));
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE settings SET value = value WHERE name = 'k' RETURNING value", -1, &st,
+		NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_true(ob_catalog_commit(cat) < 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_get_autocommit(db), 1);
+
+	ob_catalog_free(cat);
+	ob_test_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 static void test_settings(void **state)
 {
 	char *dir = ob_test_tempdir("catalog"), *path = ob_test_path(dir, "catalog.db");
@@ -155,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_upgrade_keeps_data),
 		cmocka_unit_test(test_newer_catalog_is_refused),
 		cmocka_unit_test(test_garbage_file_is_refused),
+		cmocka_unit_test(test_failed_commit_ends_the_transaction),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_commits_are_durable),
 	};
