@@ -225,6 +225,18 @@ int ob_sign_keygen(uint8_t priv[OB_SIGN_PRIVATE_BYTES], uint8_t pub[OB_SIGN_PUBL
 	return error;
 }
 
+int ob_sign_public(uint8_t pub[OB_SIGN_PUBLIC_BYTES], const uint8_t priv[OB_SIGN_PRIVATE_BYTES])
+{
+	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, OB_SIGN_PRIVATE_BYTES);
+	size_t qlen = OB_SIGN_PUBLIC_BYTES;
+	int error = 0;
+
+	if (!key || EVP_PKEY_get_raw_public_key(key, pub, &qlen) != 1)
+		error = crypto_fail("Ed25519 public key");
+	EVP_PKEY_free(key);
+	return error;
+}
+
 int ob_sign(uint8_t sig[OB_SIGN_BYTES], const uint8_t priv[OB_SIGN_PRIVATE_BYTES], const void *msg, size_t len)
 {
 	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, OB_SIGN_PRIVATE_BYTES);

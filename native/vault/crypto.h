@@ -52,6 +52,8 @@ int ob_aead_open(uint8_t *out, const uint8_t key[OB_AEAD_KEY_BYTES], const uint8
 	const void *aad, size_t aad_len, const uint8_t *in, size_t len);
 
 int ob_sign_keygen(uint8_t priv[OB_SIGN_PRIVATE_BYTES], uint8_t pub[OB_SIGN_PUBLIC_BYTES]);
+/** The public half of an Ed25519 private key (its 32-byte seed), e.g. one derived from a master key. */
+int ob_sign_public(uint8_t pub[OB_SIGN_PUBLIC_BYTES], const uint8_t priv[OB_SIGN_PRIVATE_BYTES]);
 int ob_sign(uint8_t sig[OB_SIGN_BYTES], const uint8_t priv[OB_SIGN_PRIVATE_BYTES], const void *msg, size_t len);
 /** 0 when the signature is good, OB_EAUTH when not. */
 int ob_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const void *msg, size_t len, const uint8_t sig[OB_SIGN_BYTES]);

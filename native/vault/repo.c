@@ -75,6 +75,17 @@ static int hkdf(uint8_t *out, size_t len, const uint8_t *key, size_t key_len, co
 	return error;
 }
 
+int ob_server_sign_key(uint8_t priv[OB_SIGN_PRIVATE_BYTES], uint8_t pub[OB_SIGN_PUBLIC_BYTES],
+	const uint8_t master[OB_MASTER_KEY_BYTES])
+{
+	int error;
+
+	if ((error = hkdf(priv, OB_SIGN_PRIVATE_BYTES, master, OB_MASTER_KEY_BYTES, "obagent signing key")) < 0 ||
+	    (error = ob_sign_public(pub, priv)) < 0)
+		ob_wipe(priv, OB_SIGN_PRIVATE_BYTES);
+	return error;
+}
+
 int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, const char *server_name,
 	const uint8_t master[OB_MASTER_KEY_BYTES])
 {
@@ -92,7 +103,8 @@ int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, co
 	}
 	if ((error = hkdf(r->enc_key, sizeof(r->enc_key), master, OB_MASTER_KEY_BYTES, "obagent encryption key")) < 0 ||
 	    (error = hkdf(r->id_key, sizeof(r->id_key), master, OB_MASTER_KEY_BYTES, "obagent id key")) < 0 ||
-	    (error = hkdf(seed, sizeof(seed), master, OB_MASTER_KEY_BYTES, "obagent chunker seed")) < 0)
+	    (error = hkdf(seed, sizeof(seed), master, OB_MASTER_KEY_BYTES, "obagent chunker seed")) < 0 ||
+	    (error = ob_server_sign_key(r->sign_private, r->sign_public, master)) < 0)
 		goto fail;
 	ob_chunker_init(&r->chunker, seed, OB_CHUNK_MIN, OB_CHUNK_AVG, OB_CHUNK_MAX);
 	ob_wipe(seed, sizeof(seed));

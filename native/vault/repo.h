@@ -23,6 +23,14 @@ typedef struct ob_repo {
 	char prefix[48];                 /* "servers/<server id>/" */
 	uint8_t enc_key[OB_AEAD_KEY_BYTES];
 	uint8_t id_key[32];
+	/*
+	 * The server's signing key (Ed25519, its seed derived from the master key:
+	 * "obagent signing key"): signs what only this server may write about its
+	 * own area (docs/SECURITY.md). Anyone who opens the area with the master
+	 * key derives the same public half and checks with it.
+	 */
+	uint8_t sign_private[OB_SIGN_PRIVATE_BYTES];
+	uint8_t sign_public[OB_SIGN_PUBLIC_BYTES];
 	ob_chunker chunker;
 } ob_repo;
 
@@ -33,6 +41,10 @@ typedef struct ob_repo {
 int ob_repo_open_key(ob_repo *r, const char *location, const char *server_id, const char *server_name,
 	const uint8_t master[OB_MASTER_KEY_BYTES]);
 void ob_repo_dispose(ob_repo *r);
+
+/** A server's signing key pair, derived from its master key (what ob_repo_open_key puts in sign_*). */
+int ob_server_sign_key(uint8_t priv[OB_SIGN_PRIVATE_BYTES], uint8_t pub[OB_SIGN_PUBLIC_BYTES],
+	const uint8_t master[OB_MASTER_KEY_BYTES]);
 
 /** The id of a blob: HMAC-SHA-256 of its plaintext under the server's id key. */
 void ob_repo_blob_id(uint8_t id[OB_ID_BYTES], const ob_repo *r, const void *data, size_t len);

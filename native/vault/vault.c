@@ -590,7 +590,7 @@ static int owner_sealing_key(uint8_t key[32], const char *location)
 	return error;
 }
 
-static int load_owner_key(ob_vault *v)
+int ob_vault_conn_owner_key(uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], ob_vault_conn *c)
 {
 	char *text = NULL;
 	size_t len;
@@ -599,9 +599,9 @@ static int load_owner_key(ob_vault *v)
 	size_t priv_len = 0;
 	int error;
 
-	if ((error = ob_vault_read(&text, &len, &v->conn, OB_OBJ_OWNER_KEY)) < 0)
+	if ((error = ob_vault_read(&text, &len, c, OB_OBJ_OWNER_KEY)) < 0)
 		return error == OB_ENOTFOUND ? ob_err(OB_EACCESS, OB_ERRCLASS_VAULT,
-			"The vault owner's key is not in '%s': only the vault's owner can do this.", v->conn.display) : error;
+			"The vault owner's key is not in '%s': only the vault's owner can do this.", c->display) : error;
 	error = ob_kv_parse(&kv, text, len);
 	ob_wipe(text, len);
 	free(text);
@@ -611,10 +611,10 @@ static int load_owner_key(ob_vault *v)
 		/* Sealed (Azure): nonce and ciphertext under the account key's sealing key. */
 		uint8_t key[32], *nonce = NULL, *sealed = NULL;
 		size_t nonce_len, sealed_len;
-		if ((error = owner_sealing_key(key, v->conn.location)) == 0 &&
+		if ((error = owner_sealing_key(key, c->location)) == 0 &&
 		    (error = ob_kv_get_b64(&nonce, &nonce_len, &kv, "nonce", OB_AEAD_NONCE_BYTES)) == 0 &&
 		    (error = ob_kv_get_b64(&sealed, &sealed_len, &kv, "sealed_key", OB_SIGN_PRIVATE_BYTES + OB_AEAD_TAG_BYTES)) == 0) {
-			if (ob_aead_open(v->owner_private, key, nonce, "obagent-owner-key", 17, sealed, sealed_len) < 0)
+			if (ob_aead_open(owner_private, key, nonce, "obagent-owner-key", 17, sealed, sealed_len) < 0)
 				error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
 					"The storage account key does not open the vault owner's key: it is not this vault's account key.");
 		}
@@ -629,16 +629,21 @@ static int load_owner_key(ob_vault *v)
 		ob_kv_dispose(&kv);
 		if (error < 0)
 			return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key is damaged.");
-		memcpy(v->owner_private, priv, OB_SIGN_PRIVATE_BYTES);
+		memcpy(owner_private, priv, OB_SIGN_PRIVATE_BYTES);
 		ob_wipe(priv, priv_len);
 		free(priv);
 	}
 	/* The key must match the public key the config names. */
-	if ((error = ob_sign(check, v->owner_private, "check", 5)) < 0)
+	if ((error = ob_sign(check, owner_private, "check", 5)) < 0)
 		return error;
-	if (ob_verify(v->conn.owner_public, "check", 5, check) < 0)
+	if (ob_verify(c->owner_public, "check", 5, check) < 0)
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The vault owner's key does not match the vault config.");
 	return 0;
+}
+
+static int load_owner_key(ob_vault *v)
+{
+	return ob_vault_conn_owner_key(v->owner_private, &v->conn);
 }
 
 int ob_vault_open(ob_vault **out, const char *path)

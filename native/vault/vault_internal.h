@@ -62,6 +62,14 @@ int ob_vault_read(char **out, size_t *out_len, ob_vault_conn *c, const char *nam
  */
 int ob_vault_latest_seq(int64_t *out, ob_vault_conn *c, const char *prefix);
 
+/**
+ * The vault owner's private signing key, read through this connection: from the
+ * vault folder (a local vault), or unsealed with the storage account key the
+ * connection's access holds (Azure; an agent's token cannot: OB_EACCESS).
+ * Checked against the config's owner_public_key. Wipe it after use.
+ */
+int ob_vault_conn_owner_key(uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], ob_vault_conn *c);
+
 /** Read an owner-signed record, verify its signature and kind, parse it. */
 int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const char *kind);
 
