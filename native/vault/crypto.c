@@ -461,6 +461,13 @@ int ob_record_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const char *rec, s
 	memcpy(text, v, vlen);
 	text[vlen] = '\0';
 	error = ob_base64_decode(&sig, &sig_len, text);
+	if (error == 0 && sig_len == OB_SIGN_BYTES) {
+		/* Only the canonical spelling: unused low bits of the last character would make copies that differ yet verify. */
+		char *again = ob_base64_encode(sig, sig_len);
+		if (!again || strcmp(again, text) != 0)
+			error = OB_ECORRUPT;
+		free(again);
+	}
 	free(text);
 	if (error < 0 || sig_len != OB_SIGN_BYTES) {
 		free(sig);
