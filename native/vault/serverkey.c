@@ -5,6 +5,7 @@
  * only with parameters this agent would choose or that the anchor signed.
  */
 #include "vault/serverkey.h"
+#include "vault/snapshot.h"
 #include "util/env.h"
 #include "util/error.h"
 
@@ -563,6 +564,45 @@ done:
 
 /* ---- the owner's certificate ---- */
 
+/*
+ * Sign the data sources the area's points name (their records open with the
+ * master key, so they are genuine): the version 1 source records of a legacy
+ * area no longer count once it has an anchor, and a forged one cannot be told
+ * from a genuine one by anything but the points.
+ */
+static int sign_sources(ob_repo *r)
+{
+	ob_recovery_point **pts = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = ob_repo_list_points(&pts, &n, r, OB_POINTS_DELETED)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		const char *names = pts[i]->datasources ? pts[i]->datasources : "";
+		const char *ids = pts[i]->datasource_ids ? pts[i]->datasource_ids : "";
+		while (*names && *ids && error == 0) {
+			size_t nl = strcspn(names, "\n"), il = strcspn(ids, "\n");
+			char name[4096], id[32];
+			int64_t dsid;
+			if (nl < sizeof(name) && il < sizeof(id)) {
+				memcpy(name, names, nl);
+				name[nl] = '\0';
+				memcpy(id, ids, il);
+				id[il] = '\0';
+				if (ob_parse_i64(&dsid, id) == 0)
+					error = ob_source_ensure(r, dsid, name, pts[i]->kind ? pts[i]->kind : "FileFolder");
+			}
+			names += nl + (names[nl] == '\n');
+			ids += il + (ids[il] == '\n');
+		}
+	}
+	for (i = 0; i < n; i++)
+		ob_recovery_points_free_one(pts[i]);
+	free(pts);
+	return error;
+}
+
 int ob_server_signer_certify(ob_repo *r, const uint8_t owner_priv[OB_SIGN_PRIVATE_BYTES])
 {
 	ob_server_anchor a;
@@ -582,7 +622,8 @@ int ob_server_signer_certify(ob_repo *r, const uint8_t owner_priv[OB_SIGN_PRIVAT
 			return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
 				"The key records of server '%s' are anchored to another signing key than its master key's: "
 				"its area holds another server's keys. Ask for support before deleting anything.", r->server_name);
-		return 0;
+		/* A run that wrote the signer and stopped before its sources: sign them now (each is written once). */
+		return a.from_signer ? sign_sources(r) : 0;
 	}
 	if (!(pub64 = ob_base64_encode(r->sign_public, sizeof(r->sign_public))))
 		return ob_err_nomem();
@@ -630,7 +671,7 @@ int ob_server_signer_certify(ob_repo *r, const uint8_t owner_priv[OB_SIGN_PRIVAT
 		error = ob_err(OB_EEXISTS, OB_ERRCLASS_VAULT,
 			"Another object holds '%s', where the owner certifies server '%s': run maintenance with the vault owner's "
 			"storage account key, which can remove it.", name, r->server_name);
-	if (error == 0)
+	if (error == 0 && (error = sign_sources(r)) == 0)
 		error = 1;
 done:
 	free(pub64);

@@ -103,8 +103,10 @@ int ob_server_key_write(ob_vault_conn *vc, const char *server_id, int64_t seq, c
  * servers/<id>/signer exists, write one (signer 1, signed with owner_priv, naming
  * r's signing key and, when r->key_sequence names a version 1 wrap, that wrap's
  * SHA-256), create-only; an object at that name that does not verify is removed
- * first when the back end can delete. Returns 0 when nothing was needed, 1 when
- * it wrote the record; OB_EAUTH when the area's anchor is another key.
+ * first when the back end can delete; then the data sources its points name get
+ * signed records (ob_source_ensure; also on a later call, when the signer is
+ * already there). Returns 0 when nothing was needed, 1 when it wrote the
+ * signer; OB_EAUTH when the area's anchor is another key.
  */
 int ob_server_signer_certify(ob_repo *r, const uint8_t owner_priv[OB_SIGN_PRIVATE_BYTES]);
 

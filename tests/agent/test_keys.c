@@ -166,6 +166,19 @@ static ob_agent *agent_for(ob_test_server *s, const char *home, const char *serv
 	return a;
 }
 
+/* The id of the (only) data source of a's committed policy. */
+static int64_t policy_source_id(ob_agent *a)
+{
+	ob_policy *policy;
+	int64_t id;
+
+	assert_ok(ob_policy_get(&policy, a));
+	assert_int_equal(ob_policy_datasource_count(policy), 1);
+	id = ob_policy_datasource_id(policy, 0);
+	ob_policy_free(policy);
+	return id;
+}
+
 static void commit_policy(ob_test_server *s, ob_agent *a)
 {
 	ob_filespec_input spec;
@@ -281,8 +294,8 @@ static void test_forged_key_records_around_a_victim(void **state)
 	ob_recovery_point **before = NULL, **after = NULL;
 	ob_server_key_info info;
 	warnings w;
-	size_t n = 0, nb = 0, na = 0, i;
-	int64_t seq = 0;
+	size_t n = 0, nb = 0, na = 0;
+	int64_t seq = 0, dsid;
 	char id[33], name[160], *pin, *out;
 
 	(void)state;
@@ -291,10 +304,12 @@ static void test_forged_key_records_around_a_victim(void **state)
 	ob_test_server_register(&s, "home-a", OBAGENT_WORKER_PATH, "victim", "KeysVault", PP);
 	/* Data source names squatted before the victim's first backup: its backup must not fail. */
 	ob_vault_server_id(id, "victim");
-	for (i = 1; i <= 3; i++) {
+	dsid = policy_source_id(s.agent);
+	{
 		char text[128];
-		int len = snprintf(text, sizeof(text), "obagent-source 1\nid=%zu\nname=/forged\nkind=FileFolder\n", i);
-		snprintf(name, sizeof(name), "servers/%s/sources/%zu", id, i);
+		int len = snprintf(text, sizeof(text), "obagent-source 1\nid=%lld\nname=/forged\nkind=FileFolder\n",
+			(long long)dsid);
+		snprintf(name, sizeof(name), "servers/%s/sources/%lld", id, (long long)dsid);
 		forge(s.vault_path, name, text, (size_t)len);
 	}
 	{
@@ -303,11 +318,11 @@ static void test_forged_key_records_around_a_victim(void **state)
 		uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES];
 		assert_ok(ob_sign_keygen(priv, pub));
 		assert_ok(ob_kv_begin(&rec, "source", 2));
-		assert_ok(ob_kv_add(&rec, "id", "1"));
+		assert_ok(ob_kv_add_i64(&rec, "id", dsid));
 		assert_ok(ob_kv_add(&rec, "name", "/forged"));
 		assert_ok(ob_kv_add(&rec, "kind", "FileFolder"));
 		assert_ok(ob_record_sign(&rec, priv));
-		snprintf(name, sizeof(name), "servers/%s/sources/1-0123456789abcdef", id);
+		snprintf(name, sizeof(name), "servers/%s/sources/%lld-0123456789abcdef", id, (long long)dsid);
 		forge(s.vault_path, name, rec.data, rec.len);
 		ob_buf_dispose(&rec);
 	}
@@ -340,12 +355,24 @@ static void test_forged_key_records_around_a_victim(void **state)
 	j = ob_test_backup(a2);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
+	{
+		/* The squatted name made the first backup write its record under another; the next one found it. */
+		ob_vault_conn vc;
+		ob_name_list l;
+		assert_ok(ob_vault_conn_open(&vc, s.vault_path));
+		snprintf(name, sizeof(name), "servers/%s/sources/%lld-", id, (long long)dsid);
+		assert_ok(ob_vault_list_names(&l, vc.be, name, 0));
+		assert_int_equal(l.n, 2);            /* the forger's and the server's own */
+		ob_name_list_dispose(&l);
+		ob_vault_conn_dispose(&vc);
+	}
 
 	/* Another server lists the genuine source (not the squatters') and restores with the victim's passphrase. */
 	b = agent_for(&s, "home-b", "server-b");
 	assert_ok(ob_recovery_sources(&sources, &n, b, "victim"));
 	assert_int_equal(n, 1);
 	assert_string_not_equal(sources[0]->name, "/forged");
+	assert_int_equal(sources[0]->datasource_id, dsid);
 	assert_int_equal(sources[0]->datasource_id, strtoll(before[0]->datasource_ids, NULL, 10));
 	ob_recovery_sources_free(sources, n);
 	out = ob_test_path(s.dir, "out-other");
@@ -440,7 +467,7 @@ static void test_legacy_area_and_the_owners_certificate(void **state)
 	ob_vault *v;
 	ob_recovery_source **sources = NULL;
 	size_t n = 0;
-	int64_t seq = 0;
+	int64_t seq = 0, dsid;
 	char id[33], name[160], *pin, *out, *cred;
 
 	(void)state;
@@ -460,15 +487,31 @@ static void test_legacy_area_and_the_owners_certificate(void **state)
 	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)PP, strlen(PP), NULL));
 	commit_policy(&s, a);
 	ob_vault_server_id(id, "victim");
+	dsid = policy_source_id(a);
 	{
+		/* Its unsigned source record (under a name that tells it from the genuine one in this test). */
 		char text[256];
-		int len = snprintf(text, sizeof(text), "obagent-source 1\nid=1\nname=/legacy-name\nkind=FileFolder\n");
-		snprintf(name, sizeof(name), "servers/%s/sources/1", id);
+		int len = snprintf(text, sizeof(text), "obagent-source 1\nid=%lld\nname=/legacy-name\nkind=FileFolder\n",
+			(long long)dsid);
+		snprintf(name, sizeof(name), "servers/%s/sources/%lld", id, (long long)dsid);
 		forge(s.vault_path, name, text, (size_t)len);
 	}
 	j = ob_test_backup(a);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
+	{
+		/* The code before signing keys wrote no signed source: take away the one this backup wrote. */
+		ob_name_list l;
+		size_t i;
+		assert_ok(ob_vault_conn_open(&vc, s.vault_path));
+		snprintf(name, sizeof(name), "servers/%s/sources/%lld-", id, (long long)dsid);
+		assert_ok(ob_vault_list_names(&l, vc.be, name, 0));
+		assert_int_equal(l.n, 1);
+		for (i = 0; i < l.n; i++)
+			assert_ok(vc.be->remove(vc.be, l.v[i]));
+		ob_name_list_dispose(&l);
+		ob_vault_conn_dispose(&vc);
+	}
 
 	/* Forgeries around it; without an anchor each well-formed one costs a scrypt, the N=2^30 one none. */
 	forge_around(s.vault_path, "victim");
@@ -489,6 +532,10 @@ static void test_legacy_area_and_the_owners_certificate(void **state)
 	out = ob_test_path(s.dir, "out-legacy-other");
 	restore_check(&s, b, "victim", PP, out);
 	free(out);
+	assert_ok(ob_recovery_sources(&sources, &n, b, "victim"));
+	assert_int_equal(n, 1);
+	assert_string_equal(sources[0]->name, "/legacy-name");   /* unsigned, as a legacy area's are */
+	ob_recovery_sources_free(sources, n);
 
 	/* The owner certifies the signing key; a forged signer in the way is removed first. */
 	snprintf(name, sizeof(name), "servers/%s/signer", id);
@@ -518,7 +565,7 @@ static void test_legacy_area_and_the_owners_certificate(void **state)
 	assert_int_equal(info.anchored, 1);
 	assert_int_equal(info.tried, 1);
 	assert_forgeries_warned(&w, "victim", 1);
-	/* The sources: the version 1 record no longer counts, the signed one the backups wrote does. */
+	/* The sources: the version 1 record no longer counts; the certificate signed the one the point names. */
 	assert_ok(ob_recovery_sources(&sources, &n, b, "victim"));
 	assert_int_equal(n, 1);
 	assert_string_not_equal(sources[0]->name, "/legacy-name");
