@@ -2,6 +2,7 @@
 #include "agent/agent_internal.h"
 #include "catalog/registration.h"
 #include "vault/credentials.h"
+#include "vault/serverkey.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "vault/vault_internal.h"
@@ -413,7 +414,8 @@ static int local_key_save(ob_agent *agent, const ob_registration *reg, const uin
 	return error;
 }
 
-static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg)
+static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], int64_t *out_seq, ob_agent *agent,
+	const ob_registration *reg)
 {
 	char *text = NULL;
 	size_t len;
@@ -441,6 +443,10 @@ static int local_key_load(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, 
 			"The agent's key belongs to another vault or server. Set the passphrase again.");
 	} else if ((error = ob_kv_get_b64(&key, &key_len, &kv, "master_key", OB_MASTER_KEY_BYTES)) == 0) {
 		memcpy(master, key, OB_MASTER_KEY_BYTES);
+		if (out_seq && (ob_kv_get_i64(out_seq, &kv, "key_sequence") < 0 || *out_seq < 0)) {
+			ob_error_clear();
+			*out_seq = 0;
+		}
 	}
 	if (key) {
 		ob_wipe(key, key_len);
@@ -458,11 +464,6 @@ static int encryption_state(int *out_set, ob_agent *agent, const ob_registration
 static int encryption_record(ob_agent *agent, const ob_registration *reg, int64_t seq, int64_t now)
 {
 	return ob_catalog_encryption_record(agent->cat, reg->vault_id, reg->server_id, seq, now);
-}
-
-static void key_aad(char *out, size_t size, const char *vault_id, const char *server_id, int64_t seq)
-{
-	snprintf(out, size, "obagent-server-key-v1|%s|%s|%lld", vault_id, server_id, (long long)seq);
 }
 
 static int passphrase_valid(const uint8_t *pp, size_t len)
@@ -512,17 +513,14 @@ int ob_agent_pin_check(ob_agent *agent, const char *security_pin, const char *wh
 	return error;
 }
 
+/* Warnings about the vault's objects (forged key records skipped) go to the caller's stderr. */
 int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t passphrase_len, const char *security_pin)
 {
 	ob_registration *reg = NULL;
 	ob_vault_conn vc = { 0 };
 	uint8_t master[OB_MASTER_KEY_BYTES];
-	ob_buf rec = OB_BUF_INIT;
-	char keyname[128], aad[256];
-	char *stored = NULL;
-	size_t stored_len;
-	int64_t now, seq;
-	int error, have_local;
+	int64_t now, seq = 0, known = 0;
+	int error, have_local, have_records;
 
 	if ((error = passphrase_valid(passphrase, passphrase_len)) < 0)
 		return error;
@@ -539,28 +537,33 @@ int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t p
 	}
 	if ((error = encryption_state(&have_local, agent, reg)) < 0)
 		goto done;
-	if (have_local && local_key_load(master, agent, reg) < 0) {
+	if (have_local && local_key_load(master, &known, agent, reg) < 0) {
 		ob_error_clear();
 		have_local = 0;
+		known = 0;
 	}
-	snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/", reg->server_id);
-	if ((error = ob_vault_latest_seq(&seq, &vc, keyname)) < 0)
+	if ((error = ob_server_key_exists(&have_records, &vc, reg->server_id)) < 0)
 		goto done;
 
-	if (seq > 0 && !have_local) {
-		/* The vault has this server's key: only its passphrase may open it. */
-		snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/%010lld", reg->server_id, (long long)seq);
-		key_aad(aad, sizeof(aad), vc.id, reg->server_id, seq);
-		if ((error = ob_vault_read(&stored, &stored_len, &vc, keyname)) < 0 ||
-		    (error = ob_key_unwrap(master, stored, stored_len, passphrase, passphrase_len, aad)) < 0)
-			goto done;
-		if ((error = local_key_save(agent, reg, master, seq)) < 0 ||
+	if (have_records && !have_local) {
+		/* The vault has this server's key: only its passphrase may open it, and only a genuine record counts. */
+		ob_server_key_info info;
+		error = ob_server_key_open(master, &seq, &info, &vc, reg->server_id, passphrase, passphrase_len,
+			ob_warn_stderr, NULL);
+		if (error == OB_EPASSPHRASE)
+			error = ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
+				"The passphrase does not open this server's key. Give the passphrase last set for this server. "
+				"(If '%s' is a new server, not one registered before under that name, the name is already taken in "
+				"vault '%s', which holds %zu key record%s for it%s: register this server under another name.)",
+				reg->server_name, reg->vault_name, info.records, info.records == 1 ? "" : "s",
+				info.tried == 0 ? ", none of them genuine" : "");
+		if (error < 0 || (error = local_key_save(agent, reg, master, seq)) < 0 ||
 		    (error = encryption_record(agent, reg, seq, now)) < 0)
 			goto done;
 		goto done;
 	}
 
-	if (seq > 0) {
+	if (have_records) {
 		/* A change of passphrase: the vault owner must allow it. */
 		if (pin_blank(security_pin)) {
 			error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
@@ -570,18 +573,18 @@ int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t p
 		}
 		if ((error = ob_vault_pin_check(&vc, security_pin, now)) < 0)
 			goto done;
-	} else if (!have_local && (error = ob_random(master, sizeof(master))) < 0) {
-		/* The first passphrase creates the key (a key kept locally is wrapped as it is). */
-		goto done;
+		/* The first free name above the newest genuine wrap: forged names higher up take nothing away. */
+		if ((error = ob_server_key_next_seq(&seq, &vc, reg->server_id, master, known)) < 0)
+			goto done;
+	} else {
+		/* The first passphrase creates the key (a key kept locally is wrapped as it is), at the anchor's place. */
+		if (!have_local && (error = ob_random(master, sizeof(master))) < 0)
+			goto done;
+		seq = 1;
 	}
 
-	/* Write the new wrap create-only at the next sequence; the newest wrap is the key. */
-	seq++;
-	snprintf(keyname, sizeof(keyname), OB_PREFIX_SERVERS "%s/keys/%010lld", reg->server_id, (long long)seq);
-	key_aad(aad, sizeof(aad), vc.id, reg->server_id, seq);
-	if ((error = ob_key_wrap(&rec, master, passphrase, passphrase_len, aad, &OB_KDF_PASSPHRASE, now)) < 0)
-		goto done;
-	if ((error = vc.be->put(vc.be, keyname, rec.data, rec.len)) < 0) {
+	/* Create-only: of two changes at once, one wins; the newest genuine wrap is the key. */
+	if ((error = ob_server_key_write(&vc, reg->server_id, seq, master, passphrase, passphrase_len, now)) < 0) {
 		if (error == OB_EEXISTS)
 			error = ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
 				"Another change of this server's passphrase happened at the same time. Try again.");
@@ -591,8 +594,6 @@ int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t p
 		goto done;
 done:
 	ob_wipe(master, sizeof(master));
-	free(stored);
-	ob_buf_dispose(&rec);
 	ob_vault_conn_dispose(&vc);
 	ob_registration_free(reg);
 	return error;
@@ -665,7 +666,7 @@ int ob_agent_settings(ob_machine_settings **out, ob_agent *agent)
 		uint8_t master[OB_MASTER_KEY_BYTES];
 		if ((error = encryption_state(&set, agent, reg)) < 0)
 			goto fail;
-		if (set && local_key_load(master, agent, reg) == 0)
+		if (set && local_key_load(master, NULL, agent, reg) == 0)
 			s->encryption_key_set = 1;
 		ob_wipe(master, sizeof(master));
 	} else if (error != OB_ENOTREG) {
@@ -795,14 +796,23 @@ int ob_agent_set_no_throttle(ob_agent *agent)
 
 int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg)
 {
+	int64_t seq;
+
+	return ob_agent_master_key_seq(master, &seq, agent, reg);
+}
+
+int ob_agent_master_key_seq(uint8_t master[OB_MASTER_KEY_BYTES], int64_t *out_seq, ob_agent *agent,
+	const ob_registration *reg)
+{
 	int set = 0, error;
 
+	*out_seq = 0;
 	if ((error = encryption_state(&set, agent, reg)) < 0)
 		return error;
 	if (!set)
 		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
 			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
-	return local_key_load(master, agent, reg);
+	return local_key_load(master, out_seq, agent, reg);
 }
 
 /*

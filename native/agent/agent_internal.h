@@ -15,6 +15,9 @@ struct ob_agent {
 
 /** This server's master key, from the agent's key file (OB_ENOKEY when none). */
 int ob_agent_master_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const ob_registration *reg);
+/** The same, and the sequence of the keys/<seq> record it came from (0 when the key file does not say). */
+int ob_agent_master_key_seq(uint8_t master[OB_MASTER_KEY_BYTES], int64_t *out_seq, ob_agent *agent,
+	const ob_registration *reg);
 
 /**
  * Check a security PIN from the vault owner for a sensitive operation (what:

@@ -44,6 +44,7 @@ int ob_agent_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg)
 {
 	ob_registration *reg = NULL;
 	uint8_t master[OB_MASTER_KEY_BYTES];
+	int64_t seq = 0;
 	int error;
 
 	memset(r, 0, sizeof(*r));
@@ -51,8 +52,9 @@ int ob_agent_repo_open(ob_repo *r, ob_agent *agent, ob_registration **out_reg)
 		*out_reg = NULL;
 	if ((error = ob_agent_registration(&reg, agent)) < 0)
 		return error;
-	if ((error = ob_agent_master_key(master, agent, reg)) == 0)
-		error = open_throttled(r, agent, reg, reg->server_id, reg->server_name, master);
+	if ((error = ob_agent_master_key_seq(master, &seq, agent, reg)) == 0 &&
+	    (error = open_throttled(r, agent, reg, reg->server_id, reg->server_name, master)) == 0)
+		r->key_sequence = seq;
 	ob_wipe(master, sizeof(master));
 	if (error == 0 && strcmp(r->vc.id, reg->vault_id) != 0) {
 		ob_repo_dispose(r);

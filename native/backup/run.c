@@ -5,6 +5,7 @@
 #include "agent/damage.h"
 #include "agent/locate.h"
 #include "util/env.h"
+#include "vault/serverkey.h"
 #include "vault/snapshot.h"
 
 #include <stdio.h>
@@ -204,24 +205,15 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	/* Chunks stored by an interrupted run are named by no index yet: index them first. */
 	if ((error = ob_backup_flush_index(prm->agent, prm->repo)) < 0)
 		goto cleanup;
-	/* The data sources are named in the clear, so that other servers can list them without a key. */
-	for (k = 0; k < prm->source_count; k++) {
-		ob_buf rec = OB_BUF_INIT;
-		char name[160];
-		snprintf(name, sizeof(name), "%ssources/%lld", prm->repo->prefix, (long long)prm->sources[k].id);
-		if ((error = ob_kv_begin(&rec, "source", 1)) == 0 &&
-		    (error = ob_kv_add_i64(&rec, "id", prm->sources[k].id)) == 0 &&
-		    (error = ob_kv_add(&rec, "name", prm->sources[k].name)) == 0 &&
-		    (error = ob_kv_add(&rec, "kind", prm->kind ? prm->kind : "FileFolder")) == 0)
-			error = prm->repo->vc.be->put(prm->repo->vc.be, name, rec.data, rec.len);
-		ob_buf_dispose(&rec);
-		if (error == OB_EEXISTS) {
-			ob_error_clear();
-			error = 0;
-		}
-		if (error < 0)
+	/*
+	 * The data sources are named in the clear, so that other servers can list them
+	 * without a key, and signed, so that they can tell ours from a forgery. A name
+	 * another object took does not fail the backup: the record goes under another.
+	 */
+	for (k = 0; k < prm->source_count; k++)
+		if ((error = ob_source_ensure(prm->repo, prm->sources[k].id, prm->sources[k].name,
+			prm->kind ? prm->kind : "FileFolder")) < 0)
 			goto cleanup;
-	}
 	if ((error = ob_chunk_lookup_open(&s.has_chunk, prm->agent->cat)) < 0)
 		goto cleanup;
 	/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */

@@ -14,6 +14,7 @@
 #include "util/idset.h"
 #include "agent/locate.h"
 #include "vault/repo.h"
+#include "vault/serverkey.h"
 #include "restore/restore.h"
 #include "vault/snapshot.h"
 #include "vault/tree.h"
@@ -156,61 +157,50 @@ static int find_server(char id[33], char **out_name, ob_agent *agent, ob_vault_c
 	return error;
 }
 
+/*
+ * The data sources of a server, listed without its key: only records signed with
+ * its anchor (in an area that has one) count; the others are left out with a
+ * warning on stderr.
+ */
 int ob_recovery_sources(ob_recovery_source ***out, size_t *out_count, ob_agent *agent, const char *server_name)
 {
 	ob_vault_conn vc;
-	char id[33], prefix[96], *name = NULL;
-	ob_name_list l = { 0 };
+	char id[33], *name = NULL;
+	ob_source_record *recs = NULL;
 	ob_recovery_source **v = NULL;
-	size_t n = 0, i;
+	size_t nrecs = 0, n = 0, i;
 	int error;
 
 	*out = NULL;
 	*out_count = 0;
 	if ((error = find_server(id, &name, agent, &vc, server_name)) < 0)
 		return error;
-	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/sources/", id);
-	if ((error = ob_vault_list_names(&l, vc.be, prefix, 0)) < 0)
+	if ((error = ob_source_list(&recs, &nrecs, &vc, id, ob_warn_stderr, NULL)) < 0)
 		goto done;
-	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
+	if (!(v = calloc(nrecs ? nrecs : 1, sizeof(*v)))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	for (i = 0; i < l.n; i++) {
-		char *text = NULL;
-		size_t len;
-		ob_kv kv;
-		int64_t dsid;
-		if (ob_vault_read(&text, &len, &vc, l.v[i]) < 0 || ob_kv_parse(&kv, text, len) < 0) {
-			free(text);
-			ob_error_clear();
-			continue;
-		}
-		free(text);
-		if (strcmp(kv.kind, "source") != 0 || ob_kv_get_i64(&dsid, &kv, "id") < 0 || !ob_kv_get(&kv, "name")) {
-			ob_kv_dispose(&kv);
-			ob_error_clear();
-			continue;
-		}
+	for (i = 0; i < nrecs; i++) {
 		if (!(v[n] = calloc(1, sizeof(**v)))) {
-			ob_kv_dispose(&kv);
 			error = ob_err_nomem();
 			goto done;
 		}
 		v[n]->version = OB_RECOVERY_SOURCE_VERSION;
-		v[n]->server_name = strdup(name ? name : "");
-		v[n]->datasource_id = dsid;
-		v[n]->name = strdup(ob_kv_get(&kv, "name"));
-		v[n]->kind = strdup(ob_kv_get(&kv, "kind") ? ob_kv_get(&kv, "kind") : "FileFolder");
-		ob_kv_dispose(&kv);
+		v[n]->datasource_id = recs[i].id;
 		n++;
+		if (!(v[n - 1]->server_name = strdup(name ? name : "")) || !(v[n - 1]->name = strdup(recs[i].name)) ||
+		    !(v[n - 1]->kind = strdup(recs[i].kind))) {
+			error = ob_err_nomem();
+			goto done;
+		}
 	}
 	*out = v;
 	*out_count = n;
 	v = NULL;
 done:
 	ob_recovery_sources_free(v, n);
-	ob_name_list_dispose(&l);
+	ob_source_records_free(recs, nrecs);
 	ob_vault_conn_dispose(&vc);
 	free(name);
 	return error;
@@ -225,30 +215,28 @@ struct ob_recovery {
 	int this_server;
 };
 
-/* Open another server's key with its passphrase. */
+/*
+ * Open another server's key with its passphrase: the newest genuine key record
+ * that opens (vault/serverkey.h); forged ones are skipped, with a warning on
+ * stderr (the caller's console, or the job worker's log).
+ */
 static int unwrap_server_key(uint8_t master[OB_MASTER_KEY_BYTES], ob_vault_conn *vc, const char *server_id,
 	const char *server_name, const uint8_t *passphrase, size_t passphrase_len)
 {
-	char prefix[96], name[128], aad[256], *rec = NULL;
-	size_t len;
-	int64_t seq;
-	int error;
+	int have, error;
 
-	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/keys/", server_id);
-	if ((error = ob_vault_latest_seq(&seq, vc, prefix)) < 0)
+	if ((error = ob_server_key_exists(&have, vc, server_id)) < 0)
 		return error;
-	if (seq == 0)
+	if (!have)
 		return ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO, "Server '%s' never set an encryption passphrase: it has no backups.",
 			server_name);
 	if (!passphrase || passphrase_len == 0)
 		return ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
 			"Reading the backups of server '%s' needs its encryption passphrase (-EncryptionPassphrase).", server_name);
-	snprintf(name, sizeof(name), "%s%010lld", prefix, (long long)seq);
-	snprintf(aad, sizeof(aad), "obagent-server-key-v1|%s|%s|%lld", vc->id, server_id, (long long)seq);
-	if ((error = ob_vault_read(&rec, &len, vc, name)) < 0)
-		return error;
-	error = ob_key_unwrap(master, rec, len, passphrase, passphrase_len, aad);
-	free(rec);
+	error = ob_server_key_open(master, NULL, NULL, vc, server_id, passphrase, passphrase_len, ob_warn_stderr, NULL);
+	if (error == OB_ENOTFOUND)
+		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO, "Server '%s' never set an encryption passphrase: it has no backups.",
+			server_name);
 	if (error == OB_EPASSPHRASE)
 		error = ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
 			"The passphrase does not open the backups of server '%s'. Give the passphrase last set on that server.", server_name);

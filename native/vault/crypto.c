@@ -326,6 +326,16 @@ int ob_ct_compare(const void *a, const void *b, size_t len)
 int ob_key_wrap(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const uint8_t *passphrase,
 	size_t passphrase_len, const char *aad, const ob_kdf_params *params, int64_t created)
 {
+	int error;
+
+	if ((error = ob_kv_begin(rec, "server-key", 1)) < 0)
+		return error;
+	return ob_key_wrap_fields(rec, master, passphrase, passphrase_len, aad, params, created);
+}
+
+int ob_key_wrap_fields(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const uint8_t *passphrase,
+	size_t passphrase_len, const char *aad, const ob_kdf_params *params, int64_t created)
+{
 	uint8_t salt[OB_SALT_BYTES], nonce[OB_AEAD_NONCE_BYTES], kek[OB_AEAD_KEY_BYTES];
 	uint8_t wrapped[OB_MASTER_KEY_BYTES + OB_AEAD_TAG_BYTES];
 	char *salt64 = NULL, *nonce64 = NULL, *wrapped64 = NULL;
@@ -344,8 +354,7 @@ int ob_key_wrap(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const ui
 		error = OB_ENOMEM;
 		goto done;
 	}
-	if ((error = ob_kv_begin(rec, "server-key", 1)) < 0 ||
-	    (error = ob_kv_add(rec, "kdf", "scrypt")) < 0 ||
+	if ((error = ob_kv_add(rec, "kdf", "scrypt")) < 0 ||
 	    (error = ob_kv_add_i64(rec, "kdf_log2_n", params->log2_n)) < 0 ||
 	    (error = ob_kv_add_i64(rec, "kdf_r", params->r)) < 0 ||
 	    (error = ob_kv_add_i64(rec, "kdf_p", params->p)) < 0 ||
@@ -378,9 +387,9 @@ int ob_key_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], const char *rec, size_t r
 		return error;
 	kdf = ob_kv_get(&kv, "kdf");
 	cipher = ob_kv_get(&kv, "cipher");
-	if (strcmp(kv.kind, "server-key") != 0 || kv.version != 1 || !kdf || strcmp(kdf, "scrypt") != 0 ||
+	if (strcmp(kv.kind, "server-key") != 0 || (kv.version != 1 && kv.version != 2) || !kdf || strcmp(kdf, "scrypt") != 0 ||
 	    !cipher || strcmp(cipher, "aes-256-gcm") != 0) {
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The key record is not a version 1 scrypt/AES-GCM key.");
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The key record is not a version 1 or 2 scrypt/AES-GCM key.");
 		goto done;
 	}
 	if ((error = ob_kv_get_i64(&n, &kv, "kdf_log2_n")) < 0 || (error = ob_kv_get_i64(&r, &kv, "kdf_r")) < 0 ||
@@ -452,6 +461,13 @@ int ob_record_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const char *rec, s
 	memcpy(text, v, vlen);
 	text[vlen] = '\0';
 	error = ob_base64_decode(&sig, &sig_len, text);
+	if (error == 0 && sig_len == OB_SIGN_BYTES) {
+		/* Only the canonical spelling: unused low bits of the last character would make copies that differ yet verify. */
+		char *again = ob_base64_encode(sig, sig_len);
+		if (!again || strcmp(again, text) != 0)
+			error = OB_ECORRUPT;
+		free(again);
+	}
 	free(text);
 	if (error < 0 || sig_len != OB_SIGN_BYTES) {
 		free(sig);

@@ -73,8 +73,12 @@ int ob_ct_compare(const void *a, const void *b, size_t len);
  */
 int ob_key_wrap(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const uint8_t *passphrase,
 	size_t passphrase_len, const char *aad, const ob_kdf_params *params, int64_t created);
+/** The fields of a wrap (kdf ... created), appended to a record the caller began (server-key 2). */
+int ob_key_wrap_fields(ob_buf *rec, const uint8_t master[OB_MASTER_KEY_BYTES], const uint8_t *passphrase,
+	size_t passphrase_len, const char *aad, const ob_kdf_params *params, int64_t created);
 /**
- * Unwrap a "server-key" record. OB_EPASSPHRASE when the passphrase does not open
+ * Unwrap a "server-key" record (version 1 or 2: the same fields; what version 2
+ * adds is checked by vault/serverkey.h, which every reader goes through). OB_EPASSPHRASE when the passphrase does not open
  * it (or the record was changed: the two cannot be told apart), OB_ECORRUPT when
  * the record is malformed.
  */

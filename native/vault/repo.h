@@ -31,6 +31,8 @@ typedef struct ob_repo {
 	 */
 	uint8_t sign_private[OB_SIGN_PRIVATE_BYTES];
 	uint8_t sign_public[OB_SIGN_PUBLIC_BYTES];
+	/* The keys/<seq> record the master key came from, when the opener knows it (this agent's own area), else 0. */
+	int64_t key_sequence;
 	ob_chunker chunker;
 } ob_repo;
 

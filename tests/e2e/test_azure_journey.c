@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "vault/serverkey.h"
 #include "vault/vault_internal.h"
 #include "obagent/sys/azure.h"
 
@@ -293,6 +294,68 @@ static void test_journey(void **state)
 			assert_ob(OB_EACCESS, ob_vault_open(&as_agent, reg->vault_location));
 		}
 		ob_vault_conn_dispose(&vc);
+		ob_registration_free(reg);
+		ob_agent_free(a);
+	}
+	/*
+	 * With its access token, server two forges key records and a data source in
+	 * server three's area (docs/SECURITY.md): server three still rebuilds from a
+	 * fresh state folder, and server two restores it only with its passphrase.
+	 */
+	{
+		char home[1024], name[160], id[33], *text = NULL;
+		ob_agent *a = NULL, *fresh = NULL;
+		ob_registration *reg = NULL;
+		ob_vault_conn vc;
+		ob_recovery *rec = NULL;
+		ob_recovery_point **pts = NULL;
+		ob_recovery_source **srcs = NULL;
+		size_t tl, n = 0;
+		uint8_t other[OB_MASTER_KEY_BYTES];
+		static const char forged_source[] = "obagent-source 1\nid=1\nname=/forged\nkind=FileFolder\n";
+		snprintf(home, sizeof(home), "%s/home-%s", dir, names[1]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[1]);
+		assert_ok(ob_agent_open(&a, home));
+		assert_ok(ob_agent_registration(&reg, a));
+		assert_ok(ob_vault_conn_open(&vc, reg->vault_location));
+		ob_vault_server_id(id, names[2]);
+		snprintf(name, sizeof(name), "servers/%s/keys/0000000001", id);
+		assert_ok(ob_vault_read(&text, &tl, &vc, name));
+		strstr(text, "wrapped_key=")[14] ^= 1;
+		snprintf(name, sizeof(name), "servers/%s/keys/0000000002", id);
+		assert_ok(vc.be->put(vc.be, name, text, tl));
+		snprintf(name, sizeof(name), "servers/%s/keys/0000000003", id);
+		assert_ok(vc.be->put(vc.be, name, "garbage", 7));
+		assert_ok(ob_random(other, sizeof(other)));
+		assert_ok(ob_server_key_write(&vc, id, 4, other, (const uint8_t *)"the forger's passphrase", 23, 1000));
+		assert_ok(ob_server_key_write(&vc, id, 9999999999LL, other, (const uint8_t *)"the forger's passphrase", 23, 1000));
+		snprintf(name, sizeof(name), "servers/%s/sources/1-0123456789abcdef", id);
+		assert_ok(vc.be->put(vc.be, name, forged_source, strlen(forged_source)));
+		ob_wipe(other, sizeof(other));
+		free(text);
+		ob_vault_conn_dispose(&vc);
+
+		snprintf(home, sizeof(home), "%s/home-%s-rebuilt", dir, names[2]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[2]);
+		assert_ok(ob_agent_open(&fresh, home));
+		assert_ok(ob_agent_register(NULL, fresh, cred));
+		assert_ob(OB_EPASSPHRASE, ob_agent_set_passphrase(fresh, (const uint8_t *)"the forger's passphrase", 23, NULL));
+		assert_ok(ob_agent_set_passphrase(fresh, (const uint8_t *)PP, strlen(PP), NULL));
+		assert_ok(ob_recovery_points(&pts, &n, fresh));
+		assert_int_equal(n, 1);
+		ob_recovery_points_free(pts, n);
+		ob_agent_free(fresh);
+
+		assert_ob(OB_EPASSPHRASE, ob_recovery_open(&rec, a, names[2], (const uint8_t *)"the forger's passphrase", 23));
+		assert_ok(ob_recovery_open(&rec, a, names[2], (const uint8_t *)PP, strlen(PP)));
+		assert_ok(ob_recovery_list_points(&pts, &n, rec));
+		assert_int_equal(n, 1);
+		ob_recovery_points_free(pts, n);
+		ob_recovery_free(rec);
+		assert_ok(ob_recovery_sources(&srcs, &n, a, names[2]));
+		assert_int_equal(n, 1);
+		assert_string_not_equal(srcs[0]->name, "/forged");
+		ob_recovery_sources_free(srcs, n);
 		ob_registration_free(reg);
 		ob_agent_free(a);
 	}

@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for every parser that reads untrusted bytes: vault
- * credentials files, key=value records, tree blobs, index and pack headers.
+ * credentials files, key=value records, tree blobs, index and pack headers,
+ * and the records of a server's area (key records, the owner's signer, data
+ * sources; vault/serverkey.h).
  * The first byte picks the parser. Build with -DOBAGENT_FUZZ=ON (clang); run
  * with bench/fuzz.sh. The unit tests run fixed mutation loops of the same parsers.
  */
@@ -9,6 +11,7 @@
 
 #include "vault/credentials.h"
 #include "vault/repo.h"
+#include "vault/serverkey.h"
 #include "vault/tree.h"
 #include "util/util.h"
 
@@ -23,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 8) {
 	case 0: {
 		ob_credentials c;
 		if (ob_credentials_parse(&c, (const char *)data + 1, size - 1) == 0)
@@ -46,6 +49,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = 0;
 		if (ob_index_decode(&e, &n, data + 1, size - 1) == 0)
 			free(e);
+		break;
+	}
+	case 5: {
+		ob_server_key_record k;
+		ob_server_key_parse(&k, (const char *)data + 1, size - 1);
+		break;
+	}
+	case 6: {
+		ob_server_anchor a;
+		char server[40], vault[40];
+		ob_server_signer_parse(&a, server, vault, (const char *)data + 1, size - 1);
+		break;
+	}
+	case 7: {
+		ob_source_record s;
+		if (ob_source_parse(&s, (const char *)data + 1, size - 1) == 0)
+			ob_source_record_dispose(&s);
 		break;
 	}
 	default: {

@@ -1,11 +1,14 @@
 #define _GNU_SOURCE
 /*
- * Sealed blobs, packs, index objects and trees: round trips, and truncated,
- * tampered and garbage input, which must fail cleanly (never crash, never pass).
+ * Sealed blobs, packs, index objects, trees, and the signed records of a
+ * server's area (key records, the owner's signer, data sources): round trips,
+ * and truncated, tampered and garbage input, which must fail cleanly (never
+ * crash, never pass).
  */
 #include "testutil.h"
 #include "vault/repo.h"
 #include "vault/crypto.h"
+#include "vault/serverkey.h"
 #include "vault/tree.h"
 
 #include <stdio.h>
@@ -380,6 +383,124 @@ static void test_index_and_pack_headers_on_garbage(void **state)
 	assert_ob(OB_ECORRUPT, ob_pack_header_decode(&pe, &n, plain, sizeof(plain)));  /* index-sized entries */
 }
 
+/* Cut and mutate a signed record: parse never crashes, and no changed copy verifies. */
+static void mutate_signed(const char *text, size_t len, const uint8_t pub[OB_SIGN_PUBLIC_BYTES], int which)
+{
+	unsigned int seed = 17u + (unsigned int)which;
+	size_t i, cut;
+	char *copy = malloc(len);
+
+	for (cut = 0; cut < len; cut++) {
+		ob_server_key_record k;
+		ob_server_anchor a;
+		ob_source_record src;
+		char sid[40], vid[40];
+		if (which == 0 && ob_server_key_parse(&k, text, cut) == 0)
+			assert_int_equal(k.version, 1);      /* a version 2 record cut short loses its signature */
+		if (which == 1 && ob_server_signer_parse(&a, sid, vid, text, cut) == 0)
+			fail_msg("a signer record cut at %zu parses", cut);
+		if (which == 2 && ob_source_parse(&src, text, cut) == 0)
+			ob_source_record_dispose(&src);
+		assert_true(ob_record_verify(pub, text, cut) < 0);
+	}
+	for (i = 0; i < 20000; i++) {
+		ob_server_key_record k;
+		ob_server_anchor a;
+		ob_source_record src;
+		char sid[40], vid[40];
+		memcpy(copy, text, len);
+		copy[rand_r(&seed) % len] = (char)rand_r(&seed);
+		if (which == 0)
+			ob_server_key_parse(&k, copy, len);
+		else if (which == 1)
+			ob_server_signer_parse(&a, sid, vid, copy, len);
+		else if (ob_source_parse(&src, copy, len) == 0)
+			ob_source_record_dispose(&src);
+		if (memcmp(copy, text, len) != 0 && ob_record_verify(pub, copy, len) >= 0) {
+			size_t d;
+			for (d = 0; copy[d] == text[d]; d++)
+				;
+			fail_msg("record %d verifies with byte %zu of %zu changed ('%c' to 0x%02x)", which, d, len, text[d],
+				(unsigned char)copy[d]);
+		}
+	}
+	ob_error_clear();
+	free(copy);
+}
+
+static void test_signed_records_round_trip_and_mutations(void **state)
+{
+	uint8_t master[OB_MASTER_KEY_BYTES], owner[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES];
+	ob_server_key_record k;
+	ob_server_anchor a;
+	ob_source_record src;
+	ob_buf signer = OB_BUF_INIT;
+	char name[160], sid[40], vid[40], *text, *pub64;
+	size_t len;
+
+	(void)state;
+	memset(master, 0x42, sizeof(master));
+	assert_ok(ob_server_key_write(&repo.vc, repo.server_id, 1, master, (const uint8_t *)"formats passphrase!", 19, 5));
+	snprintf(name, sizeof(name), "%skeys/0000000001", repo.prefix);
+	assert_ok(ob_vault_read(&text, &len, &repo.vc, name));
+	assert_ok(ob_server_key_parse(&k, text, len));
+	assert_int_equal(k.version, 2);
+	assert_int_equal(k.sequence, 1);
+	assert_int_equal(k.kdf.log2_n, OB_KDF_PASSPHRASE.log2_n);
+	assert_string_equal(k.server_id, repo.server_id);
+	assert_string_equal(k.vault_id, repo.vc.id);
+	assert_memory_equal(k.signing_key, repo.sign_public, 32);
+	assert_true(ob_record_verify(repo.sign_public, text, len) > 0);
+	assert_ok(ob_server_anchor_public(pub, &repo.vc, repo.server_id));
+	assert_memory_equal(pub, repo.sign_public, 32);
+	mutate_signed(text, len, repo.sign_public, 0);
+	free(text);
+
+	/* The owner's signer record, as ob_server_signer_certify writes it. */
+	assert_ok(ob_vault_conn_owner_key(owner, &repo.vc));
+	assert_ok(ob_sign_public(pub, owner));
+	pub64 = ob_base64_encode(repo.sign_public, 32);
+	assert_ok(ob_kv_begin(&signer, "signer", 1));
+	assert_ok(ob_kv_add(&signer, "vault", repo.vc.id));
+	assert_ok(ob_kv_add(&signer, "server", repo.server_id));
+	assert_ok(ob_kv_add(&signer, "signing_key", pub64));
+	assert_ok(ob_kv_add(&signer, "key_sequence", "3"));
+	assert_ok(ob_kv_add(&signer, "key_sha256", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"));
+	assert_ok(ob_kv_add(&signer, "created", "5"));
+	assert_ok(ob_record_sign(&signer, owner));
+	assert_ok(ob_server_signer_parse(&a, sid, vid, signer.data, signer.len));
+	assert_int_equal(a.key_sequence, 3);
+	assert_int_equal(a.key_sha256[1], 0x11);
+	assert_memory_equal(a.pub, repo.sign_public, 32);
+	assert_string_equal(sid, repo.server_id);
+	mutate_signed(signer.data, signer.len, pub, 1);
+	/* The area has an anchor (its first record is version 2): nothing to certify. */
+	assert_ob(0, ob_server_signer_certify(&repo, owner));
+	ob_wipe(owner, sizeof(owner));
+	free(pub64);
+	ob_buf_dispose(&signer);
+
+	/* A data source record, written once, kept on the next write. */
+	assert_ok(ob_source_ensure(&repo, 7, "/data", "FileFolder"));
+	assert_ok(ob_source_ensure(&repo, 7, "/data", "FileFolder"));
+	snprintf(name, sizeof(name), "%ssources/7", repo.prefix);
+	assert_ok(ob_vault_read(&text, &len, &repo.vc, name));
+	assert_ok(ob_source_parse(&src, text, len));
+	assert_int_equal(src.version, 2);
+	assert_int_equal(src.id, 7);
+	assert_string_equal(src.name, "/data");
+	ob_source_record_dispose(&src);
+	mutate_signed(text, len, repo.sign_public, 2);
+	free(text);
+	{
+		ob_source_record *v = NULL;
+		size_t n = 0;
+		assert_ok(ob_source_list(&v, &n, &repo.vc, repo.server_id, NULL, NULL));
+		assert_int_equal(n, 1);
+		ob_source_records_free(v, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_tree_round_trip_sorted),
 		cmocka_unit_test(test_tree_garbage_and_mutations),
 		cmocka_unit_test(test_index_and_pack_headers_on_garbage),
+		cmocka_unit_test(test_signed_records_round_trip_and_mutations),
 	};
 	ob_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
