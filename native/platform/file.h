@@ -84,6 +84,12 @@ int ob_file_create_at(ob_file **out, ob_file *dir, const char *name, unsigned in
  * calls is not acted on.
  */
 int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type);
+/**
+ * Open the entry name of folder dir itself, never following a link: a handle as
+ * ob_file_open_made_at's (no content), without its checks, to look at (ob_file_stat) and link
+ * (ob_file_link) what the name holds now.
+ */
+int ob_file_open_entry_at(ob_file **out, ob_file *dir, const char *name);
 /** A second handle on the same open file or folder, closed on its own. */
 int ob_file_dup(ob_file **out, ob_file *f);
 /** Close a handle (accepts NULL). */
@@ -111,10 +117,11 @@ int ob_file_remove(const char *path);
 /** Make the link name in folder dir pointing to target (as stored: the target is not looked at). */
 int ob_file_symlink_at(ob_file *dir, const char *name, const char *target);
 /**
- * Give the file at path existing a further name in folder dir (a hard link). When replace,
+ * Give the file f holds (an open file, or an entry handle of ob_file_open_entry_at) a further
+ * name in folder dir (a hard link): the file itself, whatever its names hold now. When replace,
  * something of that name is replaced; a failure is then the first attempt's.
  */
-int ob_file_link_at(const char *existing, ob_file *dir, const char *name, int replace);
+int ob_file_link(ob_file *f, ob_file *dir, const char *name, int replace);
 /**
  * Make the special file name (OB_FILE_FIFO, _CHARDEV, _BLOCKDEV or _SOCKET) in folder dir:
  * OB_EEXISTS when anything has that name.

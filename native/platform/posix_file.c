@@ -155,6 +155,15 @@ int ob_file_dup(ob_file **out, ob_file *f)
 	return error;
 }
 
+int ob_file_open_entry_at(ob_file **out, ob_file *dir, const char *name)
+{
+	int error = wrap(out, openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+
+	if (error == 0)
+		(*out)->entry = 1;
+	return error;
+}
+
 int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type)
 {
 	struct stat st;
@@ -257,14 +266,27 @@ int ob_file_symlink_at(ob_file *dir, const char *name, const char *target)
 	return symlinkat(target, dir->fd, name) == 0 ? 0 : failed();
 }
 
-int ob_file_link_at(const char *existing, ob_file *dir, const char *name, int replace)
+/* Link the file of descriptor fd as name in dir: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH), else /proc. */
+static int link_fd(int fd, int dirfd, const char *name)
+{
+	char path[32];
+
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+int ob_file_link(ob_file *f, ob_file *dir, const char *name, int replace)
 {
 	int err;
 
-	if (linkat(AT_FDCWD, existing, dir->fd, name, 0) == 0)
+	if (link_fd(f->fd, dir->fd, name) == 0)
 		return 0;
 	err = errno;
-	if (err == EEXIST && replace && unlinkat(dir->fd, name, 0) == 0 && linkat(AT_FDCWD, existing, dir->fd, name, 0) == 0)
+	if (err == EEXIST && replace && unlinkat(dir->fd, name, 0) == 0 && link_fd(f->fd, dir->fd, name) == 0)
 		return 0;
 	return ob_posix_failed(err);
 }

@@ -63,9 +63,20 @@ typedef struct deferred {
 	char *name;             /* its name in its folder */
 	ob_file *dirfd;         /* its folder (a copy) */
 	rdir *dir;              /* held until the link is made */
-	char *target;           /* the first name of the file */
+	size_t first;           /* the first name of the file, in rstate's firsts */
 	struct deferred *next;
 } deferred;
+
+/*
+ * The first name of a hard-linked file: the stored file (dev, ino), where it was restored (its
+ * folder and name) and what was made (made_dev, made_ino: the temporary it was written to).
+ */
+typedef struct first_name {
+	uint64_t dev, ino, made_dev, made_ino;
+	ob_file *dirfd;
+	char *name;
+	int made;
+} first_name;
 
 typedef struct rstate {
 	const ob_restore_run *run;
@@ -77,7 +88,7 @@ typedef struct rstate {
 	int closing;
 	int corrupt, failures;
 	deferred *links;
-	struct { uint64_t dev, ino; char *path; } *firsts;
+	first_name *firsts;
 	size_t nfirsts, firsts_cap;
 	int fatal;
 	ob_file *destfd;          /* the destination, opened when the first item is found */
@@ -454,20 +465,19 @@ static int enqueue(rstate *s, rfile *f, uint64_t offset, const uint8_t *id, cons
 	return 0;
 }
 
-static int defer_link(rstate *s, rdir *dir, ob_file *dirfd, const char *name, const char *path, const char *target)
+static int defer_link(rstate *s, rdir *dir, ob_file *dirfd, const char *name, const char *path, size_t first)
 {
 	deferred *d = calloc(1, sizeof(*d));
 
-	if (!d || !(d->path = strdup(path)) || !(d->target = strdup(target)) || !(d->name = strdup(name)) ||
-	    ob_file_dup(&d->dirfd, dirfd) < 0) {
+	if (!d || !(d->path = strdup(path)) || !(d->name = strdup(name)) || ob_file_dup(&d->dirfd, dirfd) < 0) {
 		if (d) {
 			free(d->path);
-			free(d->target);
 			free(d->name);
 			free(d);
 		}
 		return ob_err_nomem();
 	}
+	d->first = first;
 	pthread_mutex_lock(&s->lock);
 	d->dir = dir;
 	if (dir)
@@ -539,7 +549,7 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 {
 	rfile *f;
 	uint64_t offset = 0;
-	size_t i;
+	size_t i, first = (size_t)-1;
 	int error = 0;
 	ob_buf enc = OB_BUF_INIT;
 
@@ -554,7 +564,7 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 	if (e->nlink > 1) {
 		for (i = 0; i < s->nfirsts; i++)
 			if (s->firsts[i].dev == e->dev && s->firsts[i].ino == e->inode) {
-				error = defer_link(s, parent, dirfd, name, f->path, s->firsts[i].path);
+				error = defer_link(s, parent, dirfd, name, f->path, i);
 				rfile_free(f);
 				return error;
 			}
@@ -568,10 +578,15 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 			s->firsts = v;
 			s->firsts_cap = cap;
 		}
+		memset(&s->firsts[s->nfirsts], 0, sizeof(s->firsts[0]));
 		s->firsts[s->nfirsts].dev = e->dev;
 		s->firsts[s->nfirsts].ino = e->inode;
-		if ((s->firsts[s->nfirsts].path = strdup(f->path)) != NULL)
-			s->nfirsts++;
+		if ((s->firsts[s->nfirsts].name = strdup(name)) != NULL) {
+			if (ob_file_dup(&s->firsts[s->nfirsts].dirfd, dirfd) == 0)
+				first = s->nfirsts++;
+			else
+				free(s->firsts[s->nfirsts].name);
+		}
 	}
 	f->size = e->size;
 	f->sparse = (e->flags & OB_ENTRY_SPARSE) != 0;
@@ -586,6 +601,15 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 		report(s, f->path, ob_platform_reason(), 0);
 		rfile_free(f);
 		return 0;
+	}
+	if (first != (size_t)-1) {
+		/* Which file was made: its further names are linked to this one, not to what its name holds later. */
+		ob_file_info st;
+		if (ob_file_stat(&st, f->fd) == 0) {
+			s->firsts[first].made_dev = st.dev;
+			s->firsts[first].made_ino = st.ino;
+			s->firsts[first].made = 1;
+		}
 	}
 	if (f->sparse) {
 		ob_file_info st;
@@ -924,13 +948,30 @@ static void finish_deferred(rstate *s)
 {
 	deferred *d, *next;
 
-	/* Further names of hard-linked files, now that the first names are in place. */
+	/*
+	 * Further names of hard-linked files, now that the first names are in place: linked to the
+	 * file the restore made, through a handle on its first name checked to be that file, never
+	 * through a path, whose folders and name the folder's owner may have swapped meanwhile (for a
+	 * link to /etc, say) to have root give their folder a name of root's file.
+	 */
 	for (d = s->links; d; d = next) {
+		ob_file *h = NULL;
+		ob_file_info st;
 		next = d->next;
-		if (!cancelled(s) && ob_file_link_at(d->target, d->dirfd, d->name, s->run->overwrite == OB_OVERWRITE_OVERWRITE) < 0) {
-			report(s, d->path, ob_platform_reason(), 0);
-		} else if (!cancelled(s)) {
-			atomic_fetch_add(&s->run->progress->files_done, 1);
+		if (!cancelled(s)) {
+			first_name *fst = &s->firsts[d->first];
+			if (!fst->made || ob_file_open_entry_at(&h, fst->dirfd, fst->name) < 0) {
+				report(s, d->path, fst->made ? ob_platform_reason() : "its first name could not be restored", 0);
+			} else if (ob_file_stat(&st, h) < 0 || st.type != OB_FILE_REGULAR || st.dev != fst->made_dev ||
+			    st.ino != fst->made_ino) {
+				report(s, d->path, "the first name of this hard-linked file was replaced while it was being "
+					"restored (by another user?); the link was not made", 0);
+			} else if (ob_file_link(h, d->dirfd, d->name, s->run->overwrite == OB_OVERWRITE_OVERWRITE) < 0) {
+				report(s, d->path, ob_platform_reason(), 0);
+			} else {
+				atomic_fetch_add(&s->run->progress->files_done, 1);
+			}
+			ob_file_close(h);
 		}
 		pthread_mutex_lock(&s->lock);
 		rdir_release(s, d->dir);
@@ -938,7 +979,6 @@ static void finish_deferred(rstate *s)
 		ob_file_close(d->dirfd);
 		free(d->path);
 		free(d->name);
-		free(d->target);
 		free(d);
 	}
 	s->links = NULL;
@@ -989,8 +1029,10 @@ int ob_restore_execute(const ob_restore_run *run)
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	finish_deferred(&s);
-	for (k = 0; k < s.nfirsts; k++)
-		free(s.firsts[k].path);
+	for (k = 0; k < s.nfirsts; k++) {
+		ob_file_close(s.firsts[k].dirfd);
+		free(s.firsts[k].name);
+	}
 	free(s.firsts);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.cond);
