@@ -79,9 +79,9 @@ int ob_file_create_at(ob_file **out, ob_file *dir, const char *name, unsigned in
  * ob_file_symlink_at), never following a link: a handle on the entry itself, for giving it its
  * metadata (platform/apply.h) and nothing else (it reads and writes no content, and opening a
  * fifo or a device this way does not open what it leads to). It fails (OB_FAILURE_REPLACED) when
- * the name holds anything but an entry of type (OB_FILE_*) of this process's user with that one
- * name: another user who swapped it for something of theirs, or for a link, between the two
- * calls is not acted on.
+ * the name holds anything but an entry of type (OB_FILE_*) with that one name: another user who
+ * swapped it for a link, a file or a further name of another's entry between the two calls is
+ * not acted on.
  */
 int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type);
 /**
