@@ -88,16 +88,22 @@ typedef struct ob_restore_options {
 	const char *destination;    /**< folder to restore into */
 	int overwrite;              /**< ob_overwrite */
 	int skip_security;          /**< 1: do not restore owner, group, ACLs and extended attributes */
+	/* version 2 */
+	int special_files;          /**< 1: also make device nodes and give files their set-user-id and
+	                                 set-group-id bits, as stored (tar's --same-permissions); 0 (and
+	                                 version 1): neither, each listed as a warning (docs/FORMAT.md, "Trees") */
 } ob_restore_options;
 
-#define OB_RESTORE_OPTIONS_VERSION 1
-#define OB_RESTORE_OPTIONS_INIT { OB_RESTORE_OPTIONS_VERSION, NULL, 0, "", NULL, OB_OVERWRITE_CREATE_COPY, 0 }
+#define OB_RESTORE_OPTIONS_VERSION 2
+#define OB_RESTORE_OPTIONS_INIT { OB_RESTORE_OPTIONS_VERSION, NULL, 0, "", NULL, OB_OVERWRITE_CREATE_COPY, 0, 0 }
 
 /**
- * Restore an item of a recovery point into a folder, in this process. Files it
- * cannot restore are listed in *out_failed ("path<TAB>reason" lines, may be
- * NULL: ob_str_free); the return is 0 when all were restored, OB_ECORRUPT when
- * some failed because vault data was damaged or missing.
+ * Restore an item of a recovery point into a folder, in this process (options of
+ * version 1 or 2). Files it cannot restore are listed in *out_failed ("path<TAB>reason"
+ * lines, may be NULL: ob_str_free); the return is 0 when all were restored, OB_ECORRUPT
+ * when some failed because vault data was damaged or missing. What was left out on
+ * purpose (device nodes, set-id bits, without special_files) is listed there too, with
+ * a return of 0: warnings.
  */
 OB_EXTERN(int) ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opts);
 
@@ -202,15 +208,18 @@ typedef struct ob_recovery_request {
 	const char *destination;        /**< NULL: the original location (this server only) */
 	int overwrite;                  /**< ob_overwrite */
 	int skip_security;
+	/* version 2 */
+	int special_files;              /**< as in ob_restore_options; 0 with version 1 */
 } ob_recovery_request;
 
-#define OB_RECOVERY_REQUEST_VERSION 1
+#define OB_RECOVERY_REQUEST_VERSION 2
 
 /**
  * Start a recovery job (JobType Recovery): it runs in the job worker, one job
  * at a time, shows progress and stops on ob_job_stop, keeping what it restored.
  * Items that fail are listed in the job (ob_job_failed_files) and the job ends
- * CompletedWithWarning. Another server's key travels to the worker through a
+ * CompletedWithWarning, as it does when device nodes or set-id bits were left out
+ * (special_files 0), each listed the same way. Requests of version 1 or 2. Another server's key travels to the worker through a
  * pipe, never through a file.
  */
 OB_EXTERN(int) ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req);

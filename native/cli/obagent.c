@@ -41,7 +41,7 @@ static int usage(void)
 		"  maintenance [--grace SECONDS]           purge, prune and repack this server's data\n"
 		"                                          (an Azure vault needs OBAGENT_OWNER_KEY)\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
-		"          [--overwrite copy|skip|overwrite] [--skip-security]\n"
+		"          [--overwrite copy|skip|overwrite] [--skip-security] [--special-files]\n"
 		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
 		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
@@ -199,6 +199,8 @@ static int cmd_restore(int argc, char **argv)
 	o.item = opt(argc, argv, "--item") ? opt(argc, argv, "--item") : "";
 	o.datasource_id = ds ? strtoll(ds, NULL, 10) : 0;
 	o.skip_security = flag(argc, argv, "--skip-security");
+	/* Device nodes and set-id bits only when asked for, as tar's --same-permissions. */
+	o.special_files = flag(argc, argv, "--special-files");
 	if (ow)
 		o.overwrite = !strcmp(ow, "skip") ? OB_OVERWRITE_SKIP : !strcmp(ow, "overwrite") ? OB_OVERWRITE_OVERWRITE
 			: OB_OVERWRITE_CREATE_COPY;
@@ -207,12 +209,15 @@ static int cmd_restore(int argc, char **argv)
 	rc = ob_restore(&failed, a, &o);
 	if (failed)
 		fprintf(stderr, "%s", failed);
-	ob_str_free(failed);
 	ob_agent_free(a);
-	if (rc < 0)
+	if (rc < 0) {
+		ob_str_free(failed);
 		return fail("restore", rc);
-	printf("The recovery operation completed successfully.\n");
-	return 0;
+	}
+	/* Everything restored, but something left out on purpose (listed above): exit 3, as a backup's warnings. */
+	printf(failed ? "The recovery operation completed with warnings.\n" : "The recovery operation completed successfully.\n");
+	ob_str_free(failed);
+	return failed ? 3 : 0;
 }
 
 static int cmd_policy(int argc, char **argv)

@@ -704,7 +704,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 
 	if (out)
 		*out = NULL;
-	if (!req || req->version != OB_RECOVERY_REQUEST_VERSION || !req->point_id || (req->item_count && !req->items))
+	if (!req || req->version < 1 || req->version > OB_RECOVERY_REQUEST_VERSION || !req->point_id || (req->item_count && !req->items))
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A recovery needs a recovery point and items.");
 	if (req->overwrite < OB_OVERWRITE_CREATE_COPY || req->overwrite > OB_OVERWRITE_OVERWRITE)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown overwrite option %d.", req->overwrite);
@@ -738,6 +738,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	    (error = ob_kv_add(&params, "destination", dest)) < 0 ||
 	    (error = ob_kv_add_i64(&params, "overwrite", req->overwrite)) < 0 ||
 	    (error = ob_kv_add_i64(&params, "skip_security", req->skip_security ? 1 : 0)) < 0 ||
+	    (error = ob_kv_add_i64(&params, "special_files", req->version >= 2 && req->special_files ? 1 : 0)) < 0 ||
 	    (error = ob_kv_add_i64(&params, "items", (int64_t)req->item_count)) < 0)
 		goto done;
 	if (req->item_count > 400) {
@@ -795,7 +796,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	ob_restore_run run;
 	const char *server;
 	char **items = NULL, key[32];
-	int64_t count = 0, ds = 0, overwrite = 0, skip = 0, i;
+	int64_t count = 0, ds = 0, overwrite = 0, skip = 0, special = 0, i;
 	uint8_t master[OB_MASTER_KEY_BYTES];
 	int error;
 
@@ -806,6 +807,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	ob_kv_get_i64(&ds, &kv, "datasource");
 	ob_kv_get_i64(&overwrite, &kv, "overwrite");
 	ob_kv_get_i64(&skip, &kv, "skip_security");
+	ob_kv_get_i64(&special, &kv, "special_files");   /* absent in a job recorded before: 0 */
 	if (server && *server) {
 		size_t got = 0;
 		if (key_fd >= 0)
@@ -848,6 +850,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	run.destination = ob_kv_get(&kv, "destination");
 	run.overwrite = (int)overwrite;
 	run.skip_security = (int)skip;
+	run.special_files = special == 1;
 	run.progress = pg;
 	run.on_failed = record_failed;
 	run.payload = fc;

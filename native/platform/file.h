@@ -30,6 +30,8 @@ const char *ob_platform_reason(void);
 #define OB_FAILURE_ABSENT 1
 /** A file, or a link that is not followed, is where a folder was expected. */
 #define OB_FAILURE_IN_THE_WAY 2
+/** What was just made under a name is not what the name holds now (ob_file_open_made_at). */
+#define OB_FAILURE_REPLACED 3
 /** Which of OB_FAILURE_* the last failure on this thread was. */
 int ob_platform_failure(void);
 
@@ -72,6 +74,22 @@ int ob_file_open_dir(ob_file **out, const char *path);
 int ob_file_open_dir_at(ob_file **out, ob_file *dir, const char *name);
 /** Create the new file name in folder dir for writing: OB_EEXISTS when anything has that name. */
 int ob_file_create_at(ob_file **out, ob_file *dir, const char *name, unsigned int mode);
+/**
+ * Open the entry name of folder dir that this process has just made (ob_file_make_node_at,
+ * ob_file_symlink_at), never following a link: a handle on the entry itself, for giving it its
+ * metadata (platform/apply.h) and nothing else (it reads and writes no content, and opening a
+ * fifo or a device this way does not open what it leads to). It fails (OB_FAILURE_REPLACED) when
+ * the name holds anything but an entry of type (OB_FILE_*) with that one name: another user who
+ * swapped it for a link, a file or a further name of another's entry between the two calls is
+ * not acted on.
+ */
+int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type);
+/**
+ * Open the entry name of folder dir itself, never following a link: a handle as
+ * ob_file_open_made_at's (no content), without its checks, to look at (ob_file_stat) and link
+ * (ob_file_link) what the name holds now.
+ */
+int ob_file_open_entry_at(ob_file **out, ob_file *dir, const char *name);
 /** A second handle on the same open file or folder, closed on its own. */
 int ob_file_dup(ob_file **out, ob_file *f);
 /** Close a handle (accepts NULL). */
@@ -99,12 +117,19 @@ int ob_file_remove(const char *path);
 /** Make the link name in folder dir pointing to target (as stored: the target is not looked at). */
 int ob_file_symlink_at(ob_file *dir, const char *name, const char *target);
 /**
- * Give the file at path existing a further name in folder dir (a hard link). When replace,
+ * Give the file f holds (an open file, or an entry handle of ob_file_open_entry_at) a further
+ * name in folder dir (a hard link): the file itself, whatever its names hold now. When replace,
  * something of that name is replaced; a failure is then the first attempt's.
  */
-int ob_file_link_at(const char *existing, ob_file *dir, const char *name, int replace);
-/** Make the special file name (OB_FILE_FIFO, _CHARDEV, _BLOCKDEV or _SOCKET) in folder dir. */
+int ob_file_link(ob_file *f, ob_file *dir, const char *name, int replace);
+/**
+ * Make the special file name (OB_FILE_FIFO, _CHARDEV, _BLOCKDEV or _SOCKET) in folder dir:
+ * OB_EEXISTS when anything has that name.
+ */
 int ob_file_make_node_at(ob_file *dir, const char *name, int type, unsigned int mode, uint64_t rdev);
+/** The major and minor numbers of a device number as the scanner records it (ob_scan_entry's rdev). */
+unsigned int ob_file_rdev_major(uint64_t rdev);
+unsigned int ob_file_rdev_minor(uint64_t rdev);
 /** Set the permission bits (07777) of a path (a link at its end is followed). */
 int ob_file_chmod(const char *path, unsigned int mode);
 

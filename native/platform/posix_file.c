@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -55,6 +56,8 @@ int ob_platform_failure(void)
 	case ENOTDIR:
 	case ELOOP:
 		return OB_FAILURE_IN_THE_WAY;
+	case ESTALE:
+		return OB_FAILURE_REPLACED;
 	default:
 		return OB_FAILURE_OTHER;
 	}
@@ -119,6 +122,7 @@ static int wrap(ob_file **out, int fd)
 		return ob_posix_failed(ENOMEM);
 	}
 	(*out)->fd = fd;
+	(*out)->entry = 0;
 	return 0;
 }
 
@@ -144,7 +148,52 @@ int ob_file_create_at(ob_file **out, ob_file *dir, const char *name, unsigned in
 
 int ob_file_dup(ob_file **out, ob_file *f)
 {
-	return wrap(out, fcntl(f->fd, F_DUPFD_CLOEXEC, 0));
+	int error = wrap(out, fcntl(f->fd, F_DUPFD_CLOEXEC, 0));
+
+	if (error == 0)
+		(*out)->entry = f->entry;
+	return error;
+}
+
+int ob_file_open_entry_at(ob_file **out, ob_file *dir, const char *name)
+{
+	int error = wrap(out, openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+
+	if (error == 0)
+		(*out)->entry = 1;
+	return error;
+}
+
+int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type)
+{
+	struct stat st;
+	ob_file_info info;
+	int error;
+
+	/* O_PATH|O_NOFOLLOW opens a link, a fifo or a device itself, without reading or following it. */
+	if ((error = wrap(out, openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC))) < 0)
+		return error;
+	(*out)->entry = 1;
+	if (fstat((*out)->fd, &st) != 0) {
+		error = failed();
+		ob_file_close(*out);
+		*out = NULL;
+		return error;
+	}
+	fill_info(&info, &st);
+	/*
+	 * What this process has just made is of that type and has one name: another user who put
+	 * something else under the name (a link, a file, a further name of someone else's fifo)
+	 * fails this, and what they put there is never touched. Their own entry of that kind would
+	 * pass, and is theirs (a device node cannot be made without CAP_MKNOD). The owner is not
+	 * checked: where root's new entries are not root's (NFS with root_squash), every one would fail.
+	 */
+	if (info.type != type || st.st_nlink != 1) {
+		ob_file_close(*out);
+		*out = NULL;
+		return ob_posix_failed(ESTALE);
+	}
+	return 0;
 }
 
 void ob_file_close(ob_file *f)
@@ -219,14 +268,27 @@ int ob_file_symlink_at(ob_file *dir, const char *name, const char *target)
 	return symlinkat(target, dir->fd, name) == 0 ? 0 : failed();
 }
 
-int ob_file_link_at(const char *existing, ob_file *dir, const char *name, int replace)
+/* Link the file of descriptor fd as name in dir: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH), else /proc. */
+static int link_fd(int fd, int dirfd, const char *name)
+{
+	char path[32];
+
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+int ob_file_link(ob_file *f, ob_file *dir, const char *name, int replace)
 {
 	int err;
 
-	if (linkat(AT_FDCWD, existing, dir->fd, name, 0) == 0)
+	if (link_fd(f->fd, dir->fd, name) == 0)
 		return 0;
 	err = errno;
-	if (err == EEXIST && replace && unlinkat(dir->fd, name, 0) == 0 && linkat(AT_FDCWD, existing, dir->fd, name, 0) == 0)
+	if (err == EEXIST && replace && unlinkat(dir->fd, name, 0) == 0 && link_fd(f->fd, dir->fd, name) == 0)
 		return 0;
 	return ob_posix_failed(err);
 }
@@ -237,6 +299,16 @@ int ob_file_make_node_at(ob_file *dir, const char *name, int type, unsigned int 
 		: type == OB_FILE_BLOCKDEV ? S_IFBLK : S_IFSOCK;
 
 	return mknodat(dir->fd, name, kind | (mode_t)mode, (dev_t)rdev) == 0 ? 0 : failed();
+}
+
+unsigned int ob_file_rdev_major(uint64_t rdev)
+{
+	return (unsigned int)major((dev_t)rdev);
+}
+
+unsigned int ob_file_rdev_minor(uint64_t rdev)
+{
+	return (unsigned int)minor((dev_t)rdev);
 }
 
 int ob_file_chmod(const char *path, unsigned int mode)

@@ -2,9 +2,14 @@
 #ifndef OB_NATIVE_PLATFORM_POSIX_INTERNAL_H
 #define OB_NATIVE_PLATFORM_POSIX_INTERNAL_H
 
-/* An open file or folder (platform/file.h): a descriptor. */
+/*
+ * An open file or folder (platform/file.h): a descriptor. entry: an O_PATH descriptor of an entry
+ * itself (ob_file_open_made_at), which reads nothing: the apply calls reach its object through
+ * AT_EMPTY_PATH or /proc/self/fd/N instead of the f* calls, which refuse such descriptors.
+ */
 struct ob_file {
 	int fd;
+	int entry;
 };
 
 /**

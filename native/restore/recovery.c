@@ -902,7 +902,7 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 
 	if (out_failed)
 		*out_failed = NULL;
-	if (!opts || opts->version != OB_RESTORE_OPTIONS_VERSION || !opts->point_id || !opts->destination)
+	if (!opts || opts->version < 1 || opts->version > OB_RESTORE_OPTIONS_VERSION || !opts->point_id || !opts->destination)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Restore options need a recovery point and a destination.");
 	if (opts->overwrite < OB_OVERWRITE_CREATE_COPY || opts->overwrite > OB_OVERWRITE_OVERWRITE)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown overwrite option %d.", opts->overwrite);
@@ -920,6 +920,7 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 	run.destination = opts->destination;
 	run.overwrite = opts->overwrite;
 	run.skip_security = opts->skip_security;
+	run.special_files = opts->version >= 2 && opts->special_files;
 	run.progress = &pg;
 	run.on_failed = to_buf;
 	run.payload = &fb;

@@ -63,9 +63,20 @@ typedef struct deferred {
 	char *name;             /* its name in its folder */
 	ob_file *dirfd;         /* its folder (a copy) */
 	rdir *dir;              /* held until the link is made */
-	char *target;           /* the first name of the file */
+	size_t first;           /* the first name of the file, in rstate's firsts */
 	struct deferred *next;
 } deferred;
+
+/*
+ * The first name of a hard-linked file: the stored file (dev, ino), where it was restored (its
+ * folder and name) and what was made (made_dev, made_ino: the temporary it was written to).
+ */
+typedef struct first_name {
+	uint64_t dev, ino, made_dev, made_ino;
+	ob_file *dirfd;
+	char *name;
+	int made;
+} first_name;
 
 typedef struct rstate {
 	const ob_restore_run *run;
@@ -77,7 +88,7 @@ typedef struct rstate {
 	int closing;
 	int corrupt, failures;
 	deferred *links;
-	struct { uint64_t dev, ino; char *path; } *firsts;
+	first_name *firsts;
 	size_t nfirsts, firsts_cap;
 	int fatal;
 	ob_file *destfd;          /* the destination, opened when the first item is found */
@@ -104,6 +115,21 @@ static int report(rstate *s, const char *path, const char *reason, int corrupt)
 	return 0;
 }
 
+/*
+ * Report what was left out of an item on purpose (s->lock not held): listed with the failed
+ * items (the job ends CompletedWithWarning), but not a failure of the restore.
+ */
+static void warn(rstate *s, const char *path, const char *what)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->run->on_failed)
+		s->run->on_failed(path, what, s->run->payload);
+	pthread_mutex_unlock(&s->lock);
+}
+
+#define SET_ID_LEFT_OUT "restored without its set-user-id and set-group-id bits (a restore gives them back only " \
+	"when asked: --special-files, Start-OBRecovery -RestoreSpecialFiles)"
+
 /* Errors after which nothing else can be restored either; any other fails one item. */
 static int fatal_error(int error)
 {
@@ -114,7 +140,8 @@ static int fatal_error(int error)
 
 /*
  * Remove the temporaries that restores which ended before finishing (killed, crashed, the
- * machine stopped) left in a folder. Only obagent's names, only regular files, and only ones no
+ * machine stopped) left in a folder. Only obagent's names, never a folder (files, and the links,
+ * fifos, sockets and device nodes that are made under such names too), and only ones no
  * live restore owns: a temporary's name carries the id of the process writing it
  * (".obagent-restore-<pid>-<random>"), and it is stale once that process is gone; this process's
  * own are never touched. A name of the older form without a process id is stale once it has not
@@ -136,7 +163,7 @@ static void sweep_stale(rstate *s, ob_file *dirfd)
 		int stale = 0;
 		if (strncmp(d_name, TMP_PREFIX, plen) != 0)
 			continue;
-		if (ob_file_stat_at(&st, dirfd, d_name) < 0 || st.type != OB_FILE_REGULAR)
+		if (ob_file_stat_at(&st, dirfd, d_name) < 0 || st.type == OB_FILE_DIR || st.type == OB_FILE_OTHER)
 			continue;
 		pid = strtoll(rest, &end, 10);
 		if (end != rest && *end == '-' && strspn(end + 1, "0123456789abcdef") == 12 && end[13] == '\0') {
@@ -161,8 +188,8 @@ static int safe_name(const char *name, size_t len)
 	return 1;
 }
 
-/* Give an entry its owner back (f itself, or its entry name): 1 when it has it. */
-static int give_owner(const ob_entry *e, ob_file *f, const char *name)
+/* Give an entry its owner back: 1 when it has it. */
+static int give_owner(const ob_entry *e, ob_file *f)
 {
 	ob_owner o;
 
@@ -172,50 +199,65 @@ static int give_owner(const ob_entry *e, ob_file *f, const char *name)
 	o.group_len = e->group_len;
 	o.uid = e->uid;
 	o.gid = e->gid;
-	return ob_apply_owner(f, name, &o);
+	return ob_apply_owner(f, &o);
 }
 
 /*
- * The permission bits to give an entry. Set-user-id and set-group-id bits are kept only when
- * its owner was restored: a file owned by nobody must never come back as a set-id file of the
- * user who restores it (as `tar --no-same-owner` does).
+ * The permission bits to give an entry; *out_left_out set when its set-id bits were left out
+ * for want of special_files alone (a warning). Set-user-id and set-group-id bits are kept only
+ * when its owner was restored: a file owned by nobody must never come back as a set-id file of
+ * the user who restores it (as `tar --no-same-owner` does). And only when asked for
+ * (special_files), as tar keeps them only with --same-permissions: a forged point, or another
+ * server's, must not plant a set-id program. A folder keeps them: there they only choose the
+ * group of what is made in it, and grant no one anything.
  */
-static unsigned int restored_mode(const ob_entry *e, int owner_restored)
+static unsigned int restored_mode(const ob_restore_run *run, const ob_entry *e, int owner_restored, int *out_left_out)
 {
 	unsigned int mode = e->mode & 07777;
 
-	return owner_restored ? mode : mode & ~(unsigned int)06000;   /* the format's mode is POSIX's: 06000 is set-id */
+	if (!owner_restored)
+		return mode & ~(unsigned int)06000;   /* the format's mode is POSIX's: 06000 is set-id */
+	if (!run->special_files && e->type != OB_TREE_DIR && (mode & 06000)) {
+		*out_left_out = 1;
+		return mode & ~(unsigned int)06000;
+	}
+	return mode;
 }
 
-/* Owner, mode, extended attributes (ACLs), times: in that order, so that none undoes another. */
-static void apply_meta_fd(const ob_restore_run *run, const ob_entry *e, ob_file *fd)
+/*
+ * Owner, mode, extended attributes (ACLs), times, in that order so that none undoes another, on
+ * the object f holds: a file or folder open, or the entry a restore just made (a link, fifo,
+ * device, socket: ob_file_open_made_at), never a name. 1 when set-id bits were left out.
+ */
+static int apply_meta(const ob_restore_run *run, const ob_entry *e, ob_file *f)
 {
-	int owned = 0;
+	int owned = 0, left_out = 0;
 
 	/* Not root, or skipped: the restoring user stays owner, and the set-id bits go. */
 	if (!run->skip_security)
-		owned = give_owner(e, fd, NULL);
-	ob_apply_mode(fd, NULL, restored_mode(e, owned));
+		owned = give_owner(e, f);
+	if (e->type != OB_TREE_SYMLINK)
+		ob_apply_mode(f, restored_mode(run, e, owned, &left_out));
 	if (!run->skip_security) {
 		size_t pos = 0, nl, vl;
 		const char *n;
 		const uint8_t *v;
 		while (ob_xattr_next(e, &pos, &n, &nl, &v, &vl) == 1)
-			ob_apply_xattr(fd, n, nl, v, vl);
+			ob_apply_xattr(f, n, nl, v, vl);
 	}
-	ob_apply_mtime(fd, NULL, e->mtime_ns);
+	ob_apply_mtime(f, e->mtime_ns);
+	return left_out;
 }
 
-/* For what cannot be opened (links, fifos, devices): by name, never following a link. */
-static void apply_meta_at(const ob_restore_run *run, const ob_entry *e, ob_file *dirfd, const char *name)
+/* A name for a temporary of this process in a folder: ".obagent-restore-<pid>-<random>". */
+static void temp_name(char out[64])
 {
-	int owned = 0;
+	uint8_t rnd[6];
+	char rhex[13];
 
-	if (!run->skip_security)
-		owned = give_owner(e, dirfd, name);
-	if (e->type != OB_TREE_SYMLINK)
-		ob_apply_mode(dirfd, name, restored_mode(e, owned));
-	ob_apply_mtime(dirfd, name, e->mtime_ns);
+	ob_random(rnd, sizeof(rnd));
+	ob_hex_encode(rhex, rnd, sizeof(rnd));
+	snprintf(out, 64, TMP_PREFIX "%lld-%s", (long long)ob_process_id(), rhex);
 }
 
 /* The name to restore under, per the overwrite option; *out NULL: skip it. */
@@ -292,7 +334,7 @@ static void rdir_release(rstate *s, rdir *d)
 	if (!d || --d->pending > 0)
 		return;
 	if (ob_entry_decode(&e, d->meta, d->meta_len) == 0)
-		apply_meta_fd(s->run, &e, d->fd);
+		apply_meta(s->run, &e, d->fd);
 	ob_file_close(d->fd);
 	free(d->meta);
 	free(d);
@@ -311,7 +353,7 @@ static void rfile_free(rfile *f)
 static void finish_file(rstate *s, rfile *f)
 {
 	const ob_restore_run *run = s->run;
-	int ok = !f->failed;
+	int ok = !f->failed, left_out = 0;
 	ob_entry e;
 
 	if (ok && ob_file_truncate(f->fd, f->size) < 0) {
@@ -319,7 +361,7 @@ static void finish_file(rstate *s, rfile *f)
 		snprintf(f->reason, sizeof(f->reason), "cannot write: %s", ob_platform_reason());
 	}
 	if (ok && ob_entry_decode(&e, f->meta, f->meta_len) == 0)
-		apply_meta_fd(run, &e, f->fd);
+		left_out = apply_meta(run, &e, f->fd);
 	ob_file_close(f->fd);
 	f->fd = NULL;
 	if (ok && ob_file_rename_at(f->dirfd, f->tmp, f->final) < 0) {
@@ -332,6 +374,8 @@ static void finish_file(rstate *s, rfile *f)
 			report(s, f->path, f->reason[0] ? f->reason : "stopped", f->code == OB_ECORRUPT);
 	} else {
 		atomic_fetch_add(&run->progress->files_done, 1);
+		if (left_out)
+			warn(s, f->path, SET_ID_LEFT_OUT);
 	}
 	pthread_mutex_lock(&s->lock);
 	rdir_release(s, f->dir);
@@ -421,20 +465,19 @@ static int enqueue(rstate *s, rfile *f, uint64_t offset, const uint8_t *id, cons
 	return 0;
 }
 
-static int defer_link(rstate *s, rdir *dir, ob_file *dirfd, const char *name, const char *path, const char *target)
+static int defer_link(rstate *s, rdir *dir, ob_file *dirfd, const char *name, const char *path, size_t first)
 {
 	deferred *d = calloc(1, sizeof(*d));
 
-	if (!d || !(d->path = strdup(path)) || !(d->target = strdup(target)) || !(d->name = strdup(name)) ||
-	    ob_file_dup(&d->dirfd, dirfd) < 0) {
+	if (!d || !(d->path = strdup(path)) || !(d->name = strdup(name)) || ob_file_dup(&d->dirfd, dirfd) < 0) {
 		if (d) {
 			free(d->path);
-			free(d->target);
 			free(d->name);
 			free(d);
 		}
 		return ob_err_nomem();
 	}
+	d->first = first;
 	pthread_mutex_lock(&s->lock);
 	d->dir = dir;
 	if (dir)
@@ -505,10 +548,8 @@ static int restore_tree(rstate *s, rdir *dir, ob_file *dirfd, const char *dirpat
 static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dirpath, const char *name, const ob_entry *e)
 {
 	rfile *f;
-	uint8_t rnd[6];
-	char rhex[13];
 	uint64_t offset = 0;
-	size_t i;
+	size_t i, first = (size_t)-1;
 	int error = 0;
 	ob_buf enc = OB_BUF_INIT;
 
@@ -523,7 +564,7 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 	if (e->nlink > 1) {
 		for (i = 0; i < s->nfirsts; i++)
 			if (s->firsts[i].dev == e->dev && s->firsts[i].ino == e->inode) {
-				error = defer_link(s, parent, dirfd, name, f->path, s->firsts[i].path);
+				error = defer_link(s, parent, dirfd, name, f->path, i);
 				rfile_free(f);
 				return error;
 			}
@@ -537,10 +578,15 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 			s->firsts = v;
 			s->firsts_cap = cap;
 		}
+		memset(&s->firsts[s->nfirsts], 0, sizeof(s->firsts[0]));
 		s->firsts[s->nfirsts].dev = e->dev;
 		s->firsts[s->nfirsts].ino = e->inode;
-		if ((s->firsts[s->nfirsts].path = strdup(f->path)) != NULL)
-			s->nfirsts++;
+		if ((s->firsts[s->nfirsts].name = strdup(name)) != NULL) {
+			if (ob_file_dup(&s->firsts[s->nfirsts].dirfd, dirfd) == 0)
+				first = s->nfirsts++;
+			else
+				free(s->firsts[s->nfirsts].name);
+		}
 	}
 	f->size = e->size;
 	f->sparse = (e->flags & OB_ENTRY_SPARSE) != 0;
@@ -550,13 +596,20 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 	}
 	f->meta_len = enc.len;
 	f->meta = (uint8_t *)ob_buf_detach(&enc);
-	ob_random(rnd, sizeof(rnd));
-	ob_hex_encode(rhex, rnd, sizeof(rnd));
-	snprintf(f->tmp, sizeof(f->tmp), TMP_PREFIX "%lld-%s", (long long)ob_process_id(), rhex);
+	temp_name(f->tmp);
 	if (ob_file_dup(&f->dirfd, dirfd) < 0 || ob_file_create_at(&f->fd, dirfd, f->tmp, 0600) < 0) {
 		report(s, f->path, ob_platform_reason(), 0);
 		rfile_free(f);
 		return 0;
+	}
+	if (first != (size_t)-1) {
+		/* Which file was made: its further names are linked to this one, not to what its name holds later. */
+		ob_file_info st;
+		if (ob_file_stat(&st, f->fd) == 0) {
+			s->firsts[first].made_dev = st.dev;
+			s->firsts[first].made_ino = st.ino;
+			s->firsts[first].made = 1;
+		}
 	}
 	if (f->sparse) {
 		ob_file_info st;
@@ -604,6 +657,54 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 	return error;
 }
 
+/*
+ * Restore a link, fifo, socket or device node: made under a temporary name, given its metadata
+ * through a handle on what was made (never through its name, which the folder's owner may swap
+ * for a link to another's file between two calls), and renamed into place, as a file is.
+ */
+static int restore_node(rstate *s, ob_file *dirfd, const char *path, const char *target, const ob_entry *e)
+{
+	char tmp[64];
+	ob_file *h = NULL;
+	int kind = e->type == OB_TREE_SYMLINK ? OB_FILE_SYMLINK : e->type == OB_TREE_FIFO ? OB_FILE_FIFO
+		: e->type == OB_TREE_CHARDEV ? OB_FILE_CHARDEV : e->type == OB_TREE_BLOCKDEV ? OB_FILE_BLOCKDEV : OB_FILE_SOCKET;
+	int rc, left_out;
+
+	temp_name(tmp);
+	if (kind == OB_FILE_SYMLINK) {
+		char link[4097];
+		size_t n = e->target_len < 4096 ? e->target_len : 4096;
+		memcpy(link, e->target, n);
+		link[n] = '\0';
+		rc = ob_file_symlink_at(dirfd, tmp, link);
+	} else {
+		/* Only its owner may use it until it has its own mode. */
+		rc = ob_file_make_node_at(dirfd, tmp, kind, 0600, e->rdev);
+	}
+	if (rc < 0)
+		return report(s, path, ob_platform_reason(), 0);
+	atomic_fetch_add(&s->run->progress->files_scanned, 1);
+	if (ob_file_open_made_at(&h, dirfd, tmp, kind) < 0) {
+		if (ob_platform_failure() == OB_FAILURE_REPLACED)
+			return report(s, path, "another user replaced it while it was being restored; what they put there was left alone", 0);
+		rc = report(s, path, ob_platform_reason(), 0);
+		ob_file_remove_at(dirfd, tmp, 0);
+		return rc;
+	}
+	left_out = apply_meta(s->run, e, h);
+	ob_file_close(h);
+	if (ob_file_rename_at(dirfd, tmp, target) < 0) {
+		char reason[512];
+		snprintf(reason, sizeof(reason), "cannot put the restored entry in place: %s", ob_platform_reason());
+		ob_file_remove_at(dirfd, tmp, 0);
+		return report(s, path, reason, 0);
+	}
+	atomic_fetch_add(&s->run->progress->files_done, 1);
+	if (left_out)
+		warn(s, path, SET_ID_LEFT_OUT);
+	return 0;
+}
+
 static int restore_entry(rstate *s, rdir *parent, ob_file *dirfd, const char *dirpath, const ob_entry *e)
 {
 	char name[256], *target = NULL, *path;
@@ -613,6 +714,18 @@ static int restore_entry(rstate *s, rdir *parent, ob_file *dirfd, const char *di
 		return report(s, dirpath, "the vault names an entry that is not a plain name ('..', '/', empty); it was not restored", 1);
 	memcpy(name, e->name, e->name_len);
 	name[e->name_len] = '\0';
+	if ((e->type == OB_TREE_CHARDEV || e->type == OB_TREE_BLOCKDEV) && !s->run->special_files) {
+		/* Nothing is made, nothing at the destination is touched: a device node from a forged
+		 * point, or another server's, would give whoever can open it that device. */
+		char path0[4096], why[256];
+		snprintf(path0, sizeof(path0), "%s/%s", dirpath, name);
+		snprintf(why, sizeof(why), "a %s device node (%u:%u) was not restored: a restore makes device nodes only "
+			"when asked (--special-files, Start-OBRecovery -RestoreSpecialFiles)", e->type == OB_TREE_CHARDEV
+			? "character" : "block", ob_file_rdev_major(e->rdev), ob_file_rdev_minor(e->rdev));
+		atomic_fetch_add(&s->run->progress->files_scanned, 1);
+		warn(s, path0, why);
+		return 0;
+	}
 	if ((error = target_name(&target, s, dirfd, name, e->type == OB_TREE_DIR)) < 0 || !target)
 		return error;
 	if (!(path = malloc(strlen(dirpath) + strlen(target) + 2))) {
@@ -669,36 +782,9 @@ static int restore_entry(rstate *s, rdir *parent, ob_file *dirfd, const char *di
 	case OB_TREE_FILE:
 		error = restore_file(s, parent, dirfd, dirpath, target, e);
 		break;
-	case OB_TREE_SYMLINK: {
-		char link[4097];
-		size_t n = e->target_len < 4096 ? e->target_len : 4096;
-		memcpy(link, e->target, n);
-		link[n] = '\0';
-		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
-			ob_file_remove_at(dirfd, target, 0);
-		if (ob_file_symlink_at(dirfd, target, link) < 0) {
-			error = report(s, path, ob_platform_reason(), 0);
-			break;
-		}
-		apply_meta_at(s->run, e, dirfd, target);
-		atomic_fetch_add(&s->run->progress->files_scanned, 1);
-		atomic_fetch_add(&s->run->progress->files_done, 1);
+	default:
+		error = restore_node(s, dirfd, path, target, e);
 		break;
-	}
-	default: {
-		int kind = e->type == OB_TREE_FIFO ? OB_FILE_FIFO : e->type == OB_TREE_CHARDEV ? OB_FILE_CHARDEV
-			: e->type == OB_TREE_BLOCKDEV ? OB_FILE_BLOCKDEV : OB_FILE_SOCKET;
-		if (s->run->overwrite == OB_OVERWRITE_OVERWRITE)
-			ob_file_remove_at(dirfd, target, 0);
-		if (ob_file_make_node_at(dirfd, target, kind, e->mode & 0777, e->rdev) < 0) {
-			error = report(s, path, ob_platform_reason(), 0);
-			break;
-		}
-		apply_meta_at(s->run, e, dirfd, target);
-		atomic_fetch_add(&s->run->progress->files_scanned, 1);
-		atomic_fetch_add(&s->run->progress->files_done, 1);
-		break;
-	}
 	}
 	free(path);
 	free(target);
@@ -862,13 +948,30 @@ static void finish_deferred(rstate *s)
 {
 	deferred *d, *next;
 
-	/* Further names of hard-linked files, now that the first names are in place. */
+	/*
+	 * Further names of hard-linked files, now that the first names are in place: linked to the
+	 * file the restore made, through a handle on its first name checked to be that file, never
+	 * through a path, whose folders and name the folder's owner may have swapped meanwhile (for a
+	 * link to /etc, say) to have root give their folder a name of root's file.
+	 */
 	for (d = s->links; d; d = next) {
+		ob_file *h = NULL;
+		ob_file_info st;
 		next = d->next;
-		if (!cancelled(s) && ob_file_link_at(d->target, d->dirfd, d->name, s->run->overwrite == OB_OVERWRITE_OVERWRITE) < 0) {
-			report(s, d->path, ob_platform_reason(), 0);
-		} else if (!cancelled(s)) {
-			atomic_fetch_add(&s->run->progress->files_done, 1);
+		if (!cancelled(s)) {
+			first_name *fst = &s->firsts[d->first];
+			if (!fst->made || ob_file_open_entry_at(&h, fst->dirfd, fst->name) < 0) {
+				report(s, d->path, fst->made ? ob_platform_reason() : "its first name could not be restored", 0);
+			} else if (ob_file_stat(&st, h) < 0 || st.type != OB_FILE_REGULAR || st.dev != fst->made_dev ||
+			    st.ino != fst->made_ino) {
+				report(s, d->path, "the first name of this hard-linked file was replaced while it was being "
+					"restored (by another user?); the link was not made", 0);
+			} else if (ob_file_link(h, d->dirfd, d->name, s->run->overwrite == OB_OVERWRITE_OVERWRITE) < 0) {
+				report(s, d->path, ob_platform_reason(), 0);
+			} else {
+				atomic_fetch_add(&s->run->progress->files_done, 1);
+			}
+			ob_file_close(h);
 		}
 		pthread_mutex_lock(&s->lock);
 		rdir_release(s, d->dir);
@@ -876,7 +979,6 @@ static void finish_deferred(rstate *s)
 		ob_file_close(d->dirfd);
 		free(d->path);
 		free(d->name);
-		free(d->target);
 		free(d);
 	}
 	s->links = NULL;
@@ -927,8 +1029,10 @@ int ob_restore_execute(const ob_restore_run *run)
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	finish_deferred(&s);
-	for (k = 0; k < s.nfirsts; k++)
-		free(s.firsts[k].path);
+	for (k = 0; k < s.nfirsts; k++) {
+		ob_file_close(s.firsts[k].dirfd);
+		free(s.firsts[k].name);
+	}
 	free(s.firsts);
 	pthread_mutex_destroy(&s.lock);
 	pthread_cond_destroy(&s.cond);

@@ -17,6 +17,7 @@
 /* The job's live counters (bytes_scanned counts the bytes to restore as they are found). */
 typedef ob_progress ob_restore_progress;
 
+/* An item that failed, or that was restored with a warning (what was left out of it, and why). */
 typedef int (*ob_restore_failed_cb)(const char *path, const char *reason, void *payload);
 
 typedef struct ob_restore_run {
@@ -29,13 +30,15 @@ typedef struct ob_restore_run {
 	const char *destination;      /* absolute folder */
 	int overwrite;
 	int skip_security;
+	int special_files;            /* make device nodes, keep set-id bits (else each is a warning) */
 	ob_restore_progress *progress;
 	ob_restore_failed_cb on_failed;
 	void *payload;
 } ob_restore_run;
 
 /**
- * Restore. 0 when everything was restored; OB_ECORRUPT (damaged vault data) or
+ * Restore. 0 when everything was restored (warnings, reported through on_failed too, do
+ * not change that); OB_ECORRUPT (damaged vault data) or
  * OB_EIO when some items failed (each reported through on_failed); another code
  * when nothing could be done; OB_ECANCELLED when stopped (what was restored stays).
  */

@@ -688,8 +688,25 @@ Describe 'Restores as safe as the source' {
         $restored = Get-RestoredPath $without $tool $src.FriendlyName
         (stat -c '%a %u' $restored) | Should -Be '755 0'
         $with = New-Destination
-        (Start-OBRecovery $item (New-OBRecoveryOption $with) | Select-Object -Last 1) | Should -Be $script:Done
+        (Start-OBRecovery $item (New-OBRecoveryOption $with) -RestoreSpecialFiles | Select-Object -Last 1) | Should -Be $script:Done
         (stat -c '%a %u' (Get-RestoredPath $with $tool $src.FriendlyName)) | Should -Be '6755 65534'
+    }
+
+    It 'gives set-id bits back only with -RestoreSpecialFiles: without it the file comes back without them, with a warning' {
+        if (-not $root) { Set-ItResult -Skipped -Because 'a file of another owner needs root'; return }
+        $item = New-TestItem $tool $false
+        $dest = New-Destination
+        $warn = $null
+        $out = @(Start-OBRecovery $item (New-OBRecoveryOption $dest) -WarningVariable warn -WarningAction SilentlyContinue)
+        $out[-1] | Should -Match 'completed with warnings'
+        ($warn -join "`n") | Should -Match 'set-user-id'
+        $job = Get-OBJob -Previous 1
+        $job.JobStatus.JobState | Should -Be 'CompletedWithWarning'
+        $job.FailedFileCount | Should -Be 1
+        $job.GetFailedFiles()[0].Path | Should -Match 'setid/tool$'
+        $job.GetFailedFiles()[0].Reason | Should -Match 'RestoreSpecialFiles'
+        (stat -c '%a %u' (Get-RestoredPath $dest $tool $src.FriendlyName)) | Should -Be '755 65534'
+        (Get-Command Start-OBRecovery).Parameters['RestoreSpecialFiles'].SwitchParameter | Should -BeTrue
     }
 
     It 'removes the temporaries of a restore whose process is gone, and only those' {

@@ -2,7 +2,8 @@
  * Recovery through the public API: browsing and searching, a damaged vault
  * (only the files that need the damage fail), another server's backups with
  * its passphrase, a lost cache folder, names crafted to escape the
- * destination (they never do), set-id bits without their owner, sparse
+ * destination (they never do), set-id bits without their owner, device
+ * nodes and set-id bits only when asked for (special_files), sparse
  * files, a folder whose tree cannot be read, stale temporaries of an
  * interrupted restore, an item that is not in the point, and file sizes the
  * chunks do not add up to.
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -571,7 +573,8 @@ static char *backup_point(void)
 }
 
 /* Restore one item of a point as a job; the finished job. */
-static ob_job_info *restore_job(const char *point, const char *item, const char *dest, int skip_security)
+static ob_job_info *restore_job_with(const char *point, const char *item, const char *dest, int skip_security,
+	int special_files)
 {
 	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
 	ob_job_info *j = NULL;
@@ -585,8 +588,14 @@ static ob_job_info *restore_job(const char *point, const char *item, const char 
 	req.destination = dest;
 	req.overwrite = OB_OVERWRITE_OVERWRITE;
 	req.skip_security = skip_security;
+	req.special_files = special_files;
 	assert_ok(ob_recovery_start(&j, agent, &req));
 	return ob_test_job_wait(agent, j);
+}
+
+static ob_job_info *restore_job(const char *point, const char *item, const char *dest, int skip_security)
+{
+	return restore_job_with(point, item, dest, skip_security, 0);
 }
 
 static void test_set_id_bits_need_their_owner(void **state)
@@ -616,8 +625,8 @@ static void test_set_id_bits_need_their_owner(void **state)
 	assert_int_equal(st.st_uid, geteuid());
 	assert_int_equal(st.st_mode & 07777, 0755);
 
-	/* With its owner (root may give it back): the bits come back too. */
-	j = restore_job(point, item, out, 0);
+	/* With its owner (root may give it back), and asked for: the bits come back too. */
+	j = restore_job_with(point, item, out, 0, 1);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
 	assert_int_equal(lstat(restored, &st), 0);
@@ -630,6 +639,119 @@ static void test_set_id_bits_need_their_owner(void **state)
 	free(out);
 	free(restored);
 	free(item);
+	free(point);
+}
+
+/* The job's failed items: "path<TAB>reason" lines (ob_str_free). */
+static char *failed_items(const ob_job_info *j)
+{
+	char *f = NULL;
+
+	assert_ok(ob_job_failed_files(&f, agent, j->job_id));
+	return f ? f : strdup("");
+}
+
+static void test_device_nodes_and_set_id_bits_only_when_asked(void **state)
+{
+	char *folder = ob_test_path(src, "special"), *dev = ob_test_path(folder, "disk"), *tool = ob_test_path(folder, "tool");
+	char *fifo = ob_test_path(folder, "pipe"), *item = ob_test_path(src + 1, "special"), *point, *list, *line;
+	char *out1 = ob_test_path(dir, "out-special-1"), *out2 = ob_test_path(dir, "out-special-2");
+	char *out3 = ob_test_path(dir, "out-special-3"), *got, *failed = NULL;
+	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
+	int64_t ds = 0;
+	ob_job_info *j;
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("not root: a device node cannot be made; skipped\n");
+		skip();
+	}
+	assert_int_equal(mkdir(folder, 0755), 0);
+	assert_int_equal(mknod(dev, S_IFBLK | 0666, makedev(8, 0)), 0);
+	assert_int_equal(chmod(dev, 0666), 0);
+	ob_test_write(tool, "#!/bin/sh\n", 10);
+	assert_int_equal(chown(tool, 65534, 65534), 0);
+	assert_int_equal(chmod(tool, 04755), 0);
+	assert_int_equal(mkfifo(fifo, 0640), 0);
+	assert_int_equal(lchown(fifo, 65534, 65534), 0);
+	point = backup_point();
+
+	/* Not asked for: no device node, the tool without its bit, each a warning; the rest as stored. */
+	j = restore_job(point, item, out1, 0);
+	assert_int_equal(j->state, OB_JOB_COMPLETED_WITH_WARNING);
+	list = failed_items(j);
+	ob_job_info_free(j);
+	line = strstr(list, "special/disk\t");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "block device node (8:0) was not restored"));
+	line = strstr(list, "special/tool\t");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "without its set-user-id and set-group-id bits"));
+	free(list);
+	got = ob_test_path(out1, item);
+	free(dev);
+	dev = ob_test_path(got, "disk");
+	assert_int_equal(lstat(dev, &st), -1);
+	free(tool);
+	tool = ob_test_path(got, "tool");
+	assert_int_equal(lstat(tool, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	free(fifo);
+	fifo = ob_test_path(got, "pipe");
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_uid, 65534);
+	free(got);
+
+	/* Asked for: both as stored, and no warning. */
+	j = restore_job_with(point, item, out2, 0, 1);
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	got = ob_test_path(out2, item);
+	free(dev);
+	dev = ob_test_path(got, "disk");
+	assert_int_equal(lstat(dev, &st), 0);
+	assert_true(S_ISBLK(st.st_mode));
+	assert_int_equal(major(st.st_rdev), 8);
+	assert_int_equal(minor(st.st_rdev), 0);
+	assert_int_equal(st.st_mode & 07777, 0666);
+	free(tool);
+	tool = ob_test_path(got, "tool");
+	assert_int_equal(lstat(tool, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(st.st_uid, 65534);
+	free(got);
+
+	/* In this process with options of version 1 (before special_files): as not asked for, and 0. */
+	o.version = 1;
+	o.point_id = point;
+	o.datasource_id = ds;
+	o.item = item;
+	o.destination = out3;
+	o.special_files = 1;   /* not read: version 1 has no such member */
+	assert_ok(ob_restore(&failed, agent, &o));
+	assert_non_null(failed);
+	assert_non_null(strstr(failed, "device node"));
+	assert_non_null(strstr(failed, "set-user-id"));
+	got = ob_test_path(out3, item);
+	free(dev);
+	dev = ob_test_path(got, "disk");
+	assert_int_equal(lstat(dev, &st), -1);
+	free(got);
+
+	ob_str_free(failed);
+	ob_test_rmtree(folder);
+	free(folder);
+	free(dev);
+	free(tool);
+	free(fifo);
+	free(item);
+	free(out1);
+	free(out2);
+	free(out3);
 	free(point);
 }
 
@@ -1021,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(test_lost_cache_folder),
 		cmocka_unit_test(test_crafted_names_never_escape),
 		cmocka_unit_test(test_set_id_bits_need_their_owner),
+		cmocka_unit_test(test_device_nodes_and_set_id_bits_only_when_asked),
 		cmocka_unit_test(test_sparse_file_stays_sparse),
 		cmocka_unit_test(test_unreadable_folder_tree_fails_only_that_folder),
 		cmocka_unit_test(test_stale_temporaries_go),

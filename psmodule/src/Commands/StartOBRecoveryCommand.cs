@@ -18,6 +18,12 @@ namespace OBAgent.Commands
     /// could not be restored, or the job's error); Ctrl+C stops the job, keeping what it restored.
     /// With -Async it returns the OBJob (JobType Recovery).
     ///
+    /// -RestoreSpecialFiles (an obagent extension of MARS's parameters, as tar's --same-permissions)
+    /// also makes device nodes and gives files their set-user-id and set-group-id bits; without it
+    /// neither is restored, from any vault, and each is listed as a warning of the job
+    /// (CompletedWithWarning): a forged point, or another server's, cannot plant a device node or
+    /// a set-id program.
+    ///
     /// Another server's items need -EncryptionPassphrase (that server's) and a RecoveryOption with
     /// a DestinationPath: they have no original location here.
     ///
@@ -35,8 +41,8 @@ namespace OBAgent.Commands
         {
             Activity = "Recovering",
             Success = "The recovery operation completed successfully.",
-            WarningLine = "The recovery operation completed with warnings: {0} item(s) could not be recovered.",
-            WarningHeader = "{0} item(s) could not be recovered:",
+            WarningLine = "The recovery operation completed with warnings: {0} item(s) could not be recovered in full.",
+            WarningHeader = "{0} item(s) could not be recovered in full:",
             Aborted = "The recovery was stopped before it finished. The items already recovered are kept.",
             Failed = "The recovery failed. Get-OBJob -Previous 1 shows the job.",
         };
@@ -55,6 +61,9 @@ namespace OBAgent.Commands
 
         [Parameter]
         public SwitchParameter Async { get; set; }
+
+        [Parameter]
+        public SwitchParameter RestoreSpecialFiles { get; set; }
 
         protected override object ErrorTarget
         {
@@ -142,6 +151,7 @@ namespace OBAgent.Commands
                 Destination = destination,
                 Overwrite = RecoveryOption == null ? (int)OBOverwriteType.CreateCopy : (int)RecoveryOption.OverwriteType,
                 SkipSecurity = RecoveryOption != null && !RecoveryOption.RestoreSecurity,
+                SpecialFiles = RestoreSpecialFiles.IsPresent,
             };
             using (AgentHandle agent = Native.AgentOpen(null))
             {

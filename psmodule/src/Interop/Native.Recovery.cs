@@ -220,7 +220,7 @@ namespace OBAgent.Interop
             {
                 var raw = new ObRecoveryRequestNative
                 {
-                    version = 1,
+                    version = 2,
                     server_name = scope.Add(request.ServerName),
                     passphrase = passphrase == null ? IntPtr.Zero : passphrase.Pointer,
                     passphrase_len = new UIntPtr(passphrase == null ? 0u : (uint)passphrase.Length),
@@ -230,6 +230,7 @@ namespace OBAgent.Interop
                     destination = scope.Add(request.Destination),
                     overwrite = request.Overwrite,
                     skip_security = request.SkipSecurity ? 1 : 0,
+                    special_files = request.SpecialFiles ? 1 : 0,
                 };
                 raw.items = scope.Allocate(Math.Max(1, request.Items.Count) * IntPtr.Size);
                 for (int i = 0; i < request.Items.Count; i++)

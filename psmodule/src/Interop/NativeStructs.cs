@@ -175,8 +175,9 @@ namespace OBAgent.Interop
     }
 
     /// <summary>
-    /// struct ob_recovery_request (recovery.h), version OB_RECOVERY_REQUEST_VERSION. Every pointer
-    /// is unmanaged memory owned by Native.RecoveryStart for the duration of the call.
+    /// struct ob_recovery_request (recovery.h), version OB_RECOVERY_REQUEST_VERSION (2: with
+    /// special_files). Every pointer is unmanaged memory owned by Native.RecoveryStart for the
+    /// duration of the call.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct ObRecoveryRequestNative
@@ -192,6 +193,7 @@ namespace OBAgent.Interop
         internal IntPtr destination;
         internal int overwrite;
         internal int skip_security;
+        internal int special_files;
     }
 
     /// <summary>struct ob_registration (agent.h), version OB_REGISTRATION_VERSION.</summary>

@@ -13,5 +13,6 @@ namespace OBAgent
         internal string Destination;
         internal int Overwrite;
         internal bool SkipSecurity;
+        internal bool SpecialFiles;
     }
 }
