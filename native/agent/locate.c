@@ -11,7 +11,23 @@
 
 typedef int (*index_cb)(const ob_index_entry *e, size_t n, void *payload);
 
-/* Read every index object of a server; a damaged one is skipped (what it names then fails alone). */
+void ob_index_skip(const ob_repo *repo, const char *name, const char *why)
+{
+	ob_buf b = OB_BUF_INIT;
+
+	if (ob_buf_printf(&b, "skipped: this index object does not open with this server's key or is not named by its "
+		"hash (damaged, or written by someone else); what it names is looked for elsewhere (%s)", why) == 0)
+		ob_repo_skip(repo, name, b.data);
+	ob_buf_dispose(&b);
+}
+
+/*
+ * Read every index object of a server. One that does not open (damaged, or
+ * forged: any agent can create objects in any area, docs/SECURITY.md) or whose
+ * name is not its hash is skipped and noted for a warning (ob_repo_skip): what
+ * it names then fails alone, and nothing fails because of it. One removed since
+ * the listing (maintenance) is skipped quietly.
+ */
 static int each_index(ob_repo *repo, index_cb cb, void *payload)
 {
 	ob_name_list l;
@@ -25,7 +41,14 @@ static int each_index(ob_repo *repo, index_cb cb, void *payload)
 	for (i = 0; i < l.n && error == 0; i++) {
 		ob_index_entry *e = NULL;
 		size_t n = 0;
-		if (ob_index_read(&e, &n, repo, l.v[i]) < 0) {
+		int rc = ob_index_read(&e, &n, repo, l.v[i]);
+		if (rc == OB_ENOMEM) {
+			error = rc;
+			break;
+		}
+		if (rc < 0) {
+			if (rc != OB_ENOTFOUND)
+				ob_index_skip(repo, l.v[i], ob_error_last());
 			ob_error_clear();
 			continue;
 		}
