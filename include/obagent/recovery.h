@@ -247,7 +247,7 @@ typedef struct ob_maintenance_report {
 	/* version 2 */
 	uint64_t objects_skipped;     /**< vault objects of the area the run skipped, removed or replaced because they
 	                                   do not open or are not the owner's (damaged or forged: docs/SECURITY.md) */
-	char warnings[1024];          /**< one "name: what was done" line per such object, as many as fit; "" when none */
+	char warnings[4096];          /**< one "name: what was done" line per such object, as many as fit; "" when none */
 } ob_maintenance_report;
 
 #define OB_MAINTENANCE_REPORT_VERSION 2

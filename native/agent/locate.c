@@ -13,12 +13,10 @@ typedef int (*index_cb)(const ob_index_entry *e, size_t n, void *payload);
 
 void ob_index_skip(const ob_repo *repo, const char *name, const char *why)
 {
-	ob_buf b = OB_BUF_INIT;
-
-	if (ob_buf_printf(&b, "skipped: this index object does not open with this server's key or is not named by its "
-		"hash (damaged, or written by someone else); what it names is looked for elsewhere (%s)", why) == 0)
-		ob_repo_skip(repo, name, b.data);
-	ob_buf_dispose(&b);
+	/* The reader's own message names the object again: the note says what matters, once. */
+	(void)why;
+	ob_repo_skip(repo, name, "skipped: an index object that does not open with this server's key or is not named "
+		"by its hash (damaged, or written by another server)");
 }
 
 /*
@@ -137,14 +135,21 @@ static int stored_packs(ob_idset *out, ob_repo *repo)
 	return pl.error < 0 ? pl.error : error;
 }
 
+/*
+ * The settings name owner-signed generations (version 2 records): a number
+ * recorded from the unsigned records of older versions, which readers now
+ * ignore, must never be taken for the same number signed later (a legacy "1"
+ * and the owner's first signed 1 are not the same state), so those settings
+ * are left behind and every agent checks its caches once after the upgrade.
+ */
 void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
 {
-	snprintf(out, size, "chunk_cache.generation.%s.%s", repo->vc.id, repo->server_id);
+	snprintf(out, size, "chunk_cache.signed_generation.%s.%s", repo->vc.id, repo->server_id);
 }
 
 void ob_cache_own_generation_key(char *out, size_t size, const ob_repo *repo)
 {
-	snprintf(out, size, "maintenance.generation.%s.%s", repo->vc.id, repo->server_id);
+	snprintf(out, size, "maintenance.signed_generation.%s.%s", repo->vc.id, repo->server_id);
 }
 
 int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_repo *repo)
