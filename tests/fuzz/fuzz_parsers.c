@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for every parser that reads untrusted bytes: vault
- * credentials files, key=value records, tree blobs, index and pack headers.
+ * credentials files, key=value records, tree blobs, index and pack headers,
+ * the owner's records of an area (generation, generation-end, prune-mark 2:
+ * once as given, once signed here so that the checks after the signature run).
  * The first byte picks the parser. Build with -DOBAGENT_FUZZ=ON (clang); run
  * with bench/fuzz.sh. The unit tests run fixed mutation loops of the same parsers.
  */
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 
 #include "vault/credentials.h"
+#include "vault/crypto.h"
 #include "vault/repo.h"
 #include "vault/tree.h"
 #include "util/util.h"
@@ -23,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 7) {
 	case 0: {
 		ob_credentials c;
 		if (ob_credentials_parse(&c, (const char *)data + 1, size - 1) == 0)
@@ -46,6 +49,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = 0;
 		if (ob_index_decode(&e, &n, data + 1, size - 1) == 0)
 			free(e);
+		break;
+	}
+	case 5:
+	case 6: {
+		/* A fixed owner: the seed is not secret here. */
+		static const uint8_t seed[OB_SIGN_PRIVATE_BYTES] = { 7 };
+		static const char *const kinds[] = { "generation", "generation-end", "prune-mark" };
+		uint8_t pub[OB_SIGN_PUBLIC_BYTES];
+		ob_buf rec = OB_BUF_INIT;
+		ob_kv kv;
+		if (size < 2 || ob_sign_public(pub, seed) < 0 || ob_buf_put(&rec, data + 2, size - 2) < 0)
+			break;
+		if (data[0] % 7 == 6)
+			ob_record_sign(&rec, seed);
+		if (ob_area_record_parse(&kv, rec.data ? rec.data : "", rec.len, kinds[data[1] % 3], pub,
+			"00112233445566778899aabbccddeeff", "vault") == 0)
+			ob_kv_dispose(&kv);
+		ob_buf_dispose(&rec);
 		break;
 	}
 	default: {

@@ -518,6 +518,30 @@ static void test_area_records(void **state)
 	assert_ob(OB_ECORRUPT, ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, "vault"));
 	rec.data[rec.len - 10] ^= 1;
 	assert_true(ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, "") < 0);
+	rec.data[rec.len - 10] ^= 1;
+	/*
+	 * Mutations (as the fuzz target's): a changed byte never passes unsigned, and
+	 * signed again it parses or is refused, never crashes.
+	 */
+	{
+		size_t body = strstr(rec.data, "\nsignature=") - rec.data + 1, i;
+		uint8_t rnd[3];
+		for (i = 0; i < 2000; i++) {
+			ob_buf m = OB_BUF_INIT;
+			assert_ok(ob_random(rnd, sizeof(rnd)));
+			assert_ok(ob_buf_put(&m, rec.data, rec.len));
+			/* In the signed bytes (a base64 signature has bits a lenient decoder ignores). */
+			m.data[((size_t)rnd[0] << 8 | rnd[1]) % body] ^= (char)(rnd[2] | 1);
+			assert_true(ob_area_record_parse(&kv, m.data, m.len, "prune-mark", pub, r.server_id, "") < 0);
+			m.len = body;
+			m.data[m.len] = '\0';
+			assert_ok(ob_record_sign(&m, owner));
+			if (ob_area_record_parse(&kv, m.data, m.len, "prune-mark", pub, r.server_id, "") == 0)
+				ob_kv_dispose(&kv);
+			ob_error_clear();
+			ob_buf_dispose(&m);
+		}
+	}
 	ob_buf_dispose(&rec);
 	ob_repo_dispose(&r);
 	ob_wipe(owner, sizeof(owner));
