@@ -195,6 +195,15 @@ OB_EXTERN(int) ob_recovery_search(ob_recoverable_item ***out, size_t *out_count,
  */
 OB_EXTERN(int) ob_recovery_test(char **out_report, uint64_t *out_objects, ob_recovery *rec, const char *point_id);
 
+/**
+ * The vault objects this session skipped since it opened or since the last call
+ * (index objects that do not open or are not named by their hash: damaged, or
+ * forged by another server; docs/SECURITY.md), one "name<TAB>what" line each, in
+ * *out (ob_str_free); empty when none. They fail nothing: what they would name is
+ * found elsewhere or reported as damage. Callers show them as warnings.
+ */
+OB_EXTERN(int) ob_recovery_warnings(char **out, ob_recovery *rec);
+
 /** A recovery to run as a job (Start-OBRecovery). */
 typedef struct ob_recovery_request {
 	unsigned int version;
@@ -244,9 +253,13 @@ typedef struct ob_maintenance_report {
 	uint64_t packs_repacked;
 	uint64_t bytes_reclaimed;
 	uint64_t bytes_in_use;        /**< what this server stores after the run */
+	/* version 2 */
+	uint64_t objects_skipped;     /**< vault objects of the area the run skipped, removed or replaced because they
+	                                   do not open or are not the owner's (damaged or forged: docs/SECURITY.md) */
+	char warnings[4096];          /**< one "name: what was done" line per such object, as many as fit; "" when none */
 } ob_maintenance_report;
 
-#define OB_MAINTENANCE_REPORT_VERSION 1
+#define OB_MAINTENANCE_REPORT_VERSION 2
 
 /**
  * Vault maintenance for this server (it holds the server's job lock, so no

@@ -11,7 +11,21 @@
 
 typedef int (*index_cb)(const ob_index_entry *e, size_t n, void *payload);
 
-/* Read every index object of a server; a damaged one is skipped (what it names then fails alone). */
+void ob_index_skip(const ob_repo *repo, const char *name, const char *why)
+{
+	/* The reader's own message names the object again: the note says what matters, once. */
+	(void)why;
+	ob_repo_skip(repo, name, "skipped: an index object that does not open with this server's key or is not named "
+		"by its hash (damaged, or written by another server)");
+}
+
+/*
+ * Read every index object of a server. One that does not open (damaged, or
+ * forged: any agent can create objects in any area, docs/SECURITY.md) or whose
+ * name is not its hash is skipped and noted for a warning (ob_repo_skip): what
+ * it names then fails alone, and nothing fails because of it. One removed since
+ * the listing (maintenance) is skipped quietly.
+ */
 static int each_index(ob_repo *repo, index_cb cb, void *payload)
 {
 	ob_name_list l;
@@ -25,7 +39,14 @@ static int each_index(ob_repo *repo, index_cb cb, void *payload)
 	for (i = 0; i < l.n && error == 0; i++) {
 		ob_index_entry *e = NULL;
 		size_t n = 0;
-		if (ob_index_read(&e, &n, repo, l.v[i]) < 0) {
+		int rc = ob_index_read(&e, &n, repo, l.v[i]);
+		if (rc == OB_ENOMEM) {
+			error = rc;
+			break;
+		}
+		if (rc < 0) {
+			if (rc != OB_ENOTFOUND)
+				ob_index_skip(repo, l.v[i], ob_error_last());
 			ob_error_clear();
 			continue;
 		}
@@ -114,14 +135,21 @@ static int stored_packs(ob_idset *out, ob_repo *repo)
 	return pl.error < 0 ? pl.error : error;
 }
 
+/*
+ * The settings name owner-signed generations (version 2 records): a number
+ * recorded from the unsigned records of older versions, which readers now
+ * ignore, must never be taken for the same number signed later (a legacy "1"
+ * and the owner's first signed 1 are not the same state), so those settings
+ * are left behind and every agent checks its caches once after the upgrade.
+ */
 void ob_cache_generation_key(char *out, size_t size, const ob_repo *repo)
 {
-	snprintf(out, size, "chunk_cache.generation.%s.%s", repo->vc.id, repo->server_id);
+	snprintf(out, size, "chunk_cache.signed_generation.%s.%s", repo->vc.id, repo->server_id);
 }
 
 void ob_cache_own_generation_key(char *out, size_t size, const ob_repo *repo)
 {
-	snprintf(out, size, "maintenance.generation.%s.%s", repo->vc.id, repo->server_id);
+	snprintf(out, size, "maintenance.signed_generation.%s.%s", repo->vc.id, repo->server_id);
 }
 
 int ob_cache_generation(uint64_t *out, int *ended, ob_agent *agent, const ob_repo *repo)

@@ -29,6 +29,12 @@ typedef struct ob_locator {
 	size_t cap, count;
 } ob_locator;
 
+/**
+ * Note an index object that a reader skipped (it does not open, or is not named
+ * by its hash) for the warning of whoever shows the result (ob_repo_skip).
+ */
+void ob_index_skip(const ob_repo *repo, const char *name, const char *why);
+
 /** A locator over this agent's catalog (this server). */
 int ob_locator_catalog(ob_locator *l, ob_agent *agent, ob_repo *repo);
 /** A locator over a server's index objects, read now into memory. */

@@ -330,6 +330,11 @@ stop:
 	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
 cleanup:
+	/* Vault objects skipped on the way (damaged or forged index objects): the job warns, naming each. */
+	if (prm->on_failed)
+		ob_repo_skipped_take(prm->repo, prm->on_failed, prm->payload, NULL);
+	else
+		ob_repo_skipped_take(prm->repo, NULL, NULL, NULL);
 	/*
 	 * A run that failed (rather than being killed) records the packs it stored and
 	 * did not record, so that it leaves nothing for the next run to recover and

@@ -131,6 +131,30 @@ void *ob_backup_syncer_main(void *arg)
 }
 
 /*
+ * Whether every blob a pack's header names opens from the pack's bytes and is
+ * the blob named. The header alone proves nothing: its sealing names no pack, so
+ * anyone can put a copy of a genuine header after bytes of their own, name the
+ * result by its hash (docs/SECURITY.md) and have its blobs recorded here.
+ */
+static int blobs_open(const ob_repo *repo, const ob_pack_entry *e, size_t n, const uint8_t *data, size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		uint8_t *plain = NULL;
+		size_t plen = 0;
+		int rc;
+		if ((uint64_t)e[j].offset + e[j].length > len)
+			return 0;
+		rc = ob_blob_open(&plain, &plen, repo, e[j].type, e[j].id, data + e[j].offset, e[j].length, e[j].raw_length);
+		free(plain);
+		if (rc < 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * After a run that did not end: find packs in the vault that no chunk record
  * names (written, then the run died before recording them), check each one
  * whole (its name is the SHA-256 of its bytes; a pack cut short by a power loss
@@ -169,11 +193,14 @@ int ob_backup_recover_orphans(state *s)
 			continue;
 		}
 		ob_sha256(digest, data, len);
-		free(data);
-		if (memcmp(digest, id, OB_ID_BYTES) != 0 || ob_pack_read_header(&e, &n, repo, id) < 0) {
+		if (memcmp(digest, id, OB_ID_BYTES) != 0 || ob_pack_read_header(&e, &n, repo, id) < 0 ||
+		    !blobs_open(repo, e, n, data, len)) {
 			ob_error_clear();
+			free(data);
+			free(e);
 			continue;  /* incomplete or not ours: left for maintenance */
 		}
+		free(data);
 		{
 			ob_chunk_row *rows = malloc((n ? n : 1) * sizeof(*rows));
 			if (!rows) {

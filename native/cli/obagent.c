@@ -499,6 +499,9 @@ int main(int argc, char **argv)
 			"%llu bytes in use\n", (unsigned long long)r->points_purged, (unsigned long long)r->packs_marked,
 			(unsigned long long)r->packs_deleted, (unsigned long long)r->packs_repacked,
 			(unsigned long long)r->bytes_reclaimed, (unsigned long long)r->bytes_in_use);
+		if (r->objects_skipped)
+			fprintf(stderr, "warning: %llu vault objects were not genuine or did not open (skipped, removed or "
+				"replaced):\n%s", (unsigned long long)r->objects_skipped, r->warnings);
 		free(r);
 		ob_agent_free(a);
 		return 0;
@@ -532,6 +535,13 @@ int main(int argc, char **argv)
 		rc = ob_recovery_test(&report, &objects, rec, argv[0]);
 		printf("%llu objects checked\n%s", (unsigned long long)objects, report ? report : "");
 		ob_str_free(report);
+		{
+			/* Objects skipped on the way (damaged or forged index objects) fail nothing: warnings. */
+			char *warnings = NULL;
+			if (ob_recovery_warnings(&warnings, rec) == 0 && warnings && *warnings)
+				fprintf(stderr, "warning: vault objects skipped:\n%s", warnings);
+			ob_str_free(warnings);
+		}
 		ob_recovery_free(rec);
 		ob_agent_free(a);
 		if (rc < 0)

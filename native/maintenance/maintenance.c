@@ -161,7 +161,7 @@ static int still_needed(ob_repo *r, const uint8_t pack[OB_ID_BYTES], const ob_id
 	int error;
 
 	if ((error = ob_pack_read_header(&pe, &pn, r, pack)) < 0) {
-		if (error != OB_ECORRUPT && error != OB_ENOTFOUND)
+		if (error != OB_ECORRUPT && error != OB_ENOTFOUND && error != OB_EINVALID)
 			return error;
 		ob_error_clear();
 		return 0;
@@ -172,6 +172,30 @@ static int still_needed(ob_repo *r, const uint8_t pack[OB_ID_BYTES], const ob_id
 	}
 	for (k = 0; k < pn; k++)
 		if (ob_idset_has(live, pe[k].id) && !ob_idset_has(indexed, pe[k].id)) {
+			/*
+			 * Indexed again only when the blob itself opens there: a header opens
+			 * wherever it is copied (its sealing names no pack), so a forged pack
+			 * may carry a genuine header over bytes that are not the blobs.
+			 */
+			ob_blob_loc at;
+			uint8_t *data = NULL;
+			size_t dlen = 0;
+			int rc;
+			memcpy(at.pack, pack, OB_ID_BYTES);
+			at.offset = pe[k].offset;
+			at.length = pe[k].length;
+			at.raw_length = pe[k].raw_length;
+			at.type = pe[k].type;
+			rc = ob_fetch_blob_at(&data, &dlen, r, &at, pe[k].type, pe[k].id);
+			free(data);
+			if (rc == OB_ENOMEM) {
+				free(pe);
+				free(keep);
+				return rc;
+			}
+			ob_error_clear();
+			if (rc < 0)
+				continue;
 			keep[nkeep].blob = pe[k];
 			memcpy(keep[nkeep].pack, pack, OB_ID_BYTES);
 			nkeep++;
@@ -218,7 +242,44 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 	return error;
 }
 
-static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_options *opts, ob_maintenance_report *rep)
+/* A prune mark, owner-signed (prune-mark 2): this area, this pack, when. */
+static int mark_put(ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], const char *name, const char *pack_hex,
+	int64_t now)
+{
+	ob_buf rec = OB_BUF_INIT;
+	int error;
+
+	if ((error = ob_area_record_begin(&rec, r, "prune-mark")) == 0 && (error = ob_kv_add(&rec, "pack", pack_hex)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "marked_at", now)) == 0 && (error = ob_record_sign(&rec, owner_private)) == 0)
+		error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+	return error;
+}
+
+/*
+ * When a mark says its pack was marked: 1 and *marked for a genuine one (signed
+ * by the owner, of this area and this pack), 0 for anything else (unsigned marks
+ * of older versions, forgeries: the pack is then treated as not marked).
+ */
+static int mark_read(int64_t *marked, ob_repo *r, const char *name, const char *pack_hex)
+{
+	ob_kv kv;
+	const char *pack;
+	int genuine;
+
+	if (ob_area_record_read(&kv, r, name, "prune-mark") < 0) {
+		ob_error_clear();
+		return 0;
+	}
+	pack = ob_kv_get(&kv, "pack");
+	genuine = pack && !strcmp(pack, pack_hex) && ob_kv_get_i64(marked, &kv, "marked_at") == 0;
+	ob_kv_dispose(&kv);
+	ob_error_clear();
+	return genuine;
+}
+
+static int prune(ob_agent *agent, ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], int64_t now,
+	const ob_maintenance_options *opts, ob_maintenance_report *rep)
 {
 	ob_locator loc;
 	ob_idset live = OB_IDSET_INIT, indexed_packs = { 0 };
@@ -374,13 +435,20 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 			ob_index_entry *e = NULL;
 			size_t en = 0, k;
 			int obsolete = 0;
-			/* An old index object goes only when everything live it names is in the new one. */
-			if (ob_index_read(&e, &en, r, idx.v[i]) == 0) {
+			/*
+			 * An old index object goes only when everything live it names is in the
+			 * new one. One that does not open stays (docs/FORMAT.md, "Maintenance"):
+			 * what cannot be read cannot be known to be unneeded.
+			 */
+			int rc = ob_index_read(&e, &en, r, idx.v[i]);
+			if (rc == 0) {
 				obsolete = 1;
 				for (k = 0; k < en && obsolete; k++)
 					if (ob_idset_has(&live, e[k].blob.id) && !ob_idset_has(&out_ids, e[k].blob.id))
 						obsolete = 0;
 				free(e);
+			} else if (rc != OB_ENOTFOUND) {
+				ob_index_skip(r, idx.v[i], ob_error_last());
 			}
 			ob_error_clear();
 			if (obsolete)
@@ -401,7 +469,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 	if ((error = ob_vault_list_names(&packs, r->vc.be, prefix, strlen(prefix) + 3)) < 0)
 		goto done;
 	{
-		ob_idset in_new = OB_IDSET_INIT, in_new_blobs = OB_IDSET_INIT;
+		ob_idset in_new = OB_IDSET_INIT, in_new_blobs = OB_IDSET_INIT, stored = OB_IDSET_INIT;
 		for (i = 0; i < nout; i++)
 			if (ob_idset_add(&in_new, out[i].pack) < 0 || ob_idset_add(&in_new_blobs, out[i].blob.id) < 0) {
 				ob_idset_dispose(&in_new);
@@ -412,17 +480,23 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		snprintf(prefix, sizeof(prefix), "%sprune/", r->prefix);
 		for (i = 0; i < packs.n && error == 0; i++) {
 			uint8_t id[OB_ID_BYTES];
-			ob_buf rec = OB_BUF_INIT;
-			if (ob_id_parse(id, packs.v[i]) < 0 || ob_idset_has(&in_new, id))
+			if (ob_id_parse(id, packs.v[i]) < 0) {
+				ob_error_clear();
+				continue;
+			}
+			if (ob_idset_add(&stored, id) < 0) {
+				error = ob_err_nomem();
+				break;
+			}
+			if (ob_idset_has(&in_new, id))
 				continue;
 			if (!changed && ob_idset_has(&indexed_packs, id)) {
 				/* Nothing was rewritten: a pack the index names is still needed. */
 				continue;
 			}
 			snprintf(name, sizeof(name), "%s%s", prefix, packs.v[i]);
-			if ((error = ob_kv_begin(&rec, "prune-mark", 1)) == 0 && (error = ob_kv_add_i64(&rec, "marked_at", now)) == 0)
-				error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
-			ob_buf_dispose(&rec);
+			error = mark_put(r, owner_private, name, packs.v[i], now);
+			/* A mark there already that is not genuine is replaced below. */
 			if (error == OB_EEXISTS) {
 				ob_error_clear();
 				error = 0;
@@ -434,22 +508,40 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		if (error == 0 && (error = ob_vault_list_names(&marks, r->vc.be, prefix, strlen(prefix))) == 0) {
 			for (i = 0; i < marks.n && error == 0; i++) {
 				uint8_t id[OB_ID_BYTES];
-				char *text = NULL;
-				size_t len;
-				ob_kv kv;
 				int64_t marked = now;
-				if (ob_id_parse(id, marks.v[i]) < 0)
+				int genuine;
+				if (ob_id_parse(id, marks.v[i]) < 0) {
+					ob_error_clear();
 					continue;
-				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
-				if (ob_vault_read(&text, &len, &r->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
-					ob_kv_get_i64(&marked, &kv, "marked_at");
-					ob_kv_dispose(&kv);
 				}
-				free(text);
-				ob_error_clear();
+				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
+				genuine = mark_read(&marked, r, name, marks.v[i]);
 				if (ob_idset_has(&in_new, id)) {
-					error = remove_object(r, name, NULL);  /* used again: unmark */
+					error = remove_object(r, name, NULL);  /* used again (or never unused): unmark */
+					if (!genuine && error == 0)
+						ob_repo_skip(r, name, "removed: a prune mark not signed by the vault owner on a pack in use");
 					continue;
+				}
+				if (!genuine) {
+					/*
+					 * Not the owner's (an older version's, or forged, maybe with an old
+					 * marked_at to cut the grace short): the pack counts as not marked. The
+					 * mark goes, and a pack still stored gets a genuine one: its grace starts now.
+					 */
+					if ((error = remove_object(r, name, NULL)) < 0)
+						break;
+					if (!ob_idset_has(&stored, id))
+						continue;
+					if ((error = mark_put(r, owner_private, name, marks.v[i], now)) == OB_EEXISTS) {
+						ob_error_clear();
+						error = 0;   /* written again meanwhile: the next run replaces it */
+						continue;
+					}
+					if (error < 0)
+						break;
+					ob_repo_skip(r, name, "replaced: a prune mark not signed by the vault owner (its grace starts now)");
+					rep->packs_marked++;
+					marked = now;
 				}
 				if (now < marked + grace)
 					continue;
@@ -472,6 +564,7 @@ static int prune(ob_agent *agent, ob_repo *r, int64_t now, const ob_maintenance_
 		}
 		ob_idset_dispose(&in_new);
 		ob_idset_dispose(&in_new_blobs);
+		ob_idset_dispose(&stored);
 	}
 	if (error < 0)
 		goto done;
@@ -494,6 +587,18 @@ done:
 	return error;
 }
 
+/* One line per object in the report's warnings, as many as fit (objects_skipped counts them all). */
+static int report_skip(const char *name, const char *why, void *payload)
+{
+	ob_maintenance_report *rep = payload;
+	size_t used = strlen(rep->warnings), room = sizeof(rep->warnings) - used;
+	int n = snprintf(rep->warnings + used, room, "%s: %s\n", name, why);
+
+	if (n < 0 || (size_t)n >= room)
+		rep->warnings[used] = '\0';   /* the whole line or none */
+	return 0;
+}
+
 static int add_size(const char *name, uint64_t size, void *payload)
 {
 	(void)name;
@@ -509,8 +614,9 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	ob_repo repo;
 	char *unclean = NULL, *saved_access = NULL;
 	uint64_t generation = 0;
+	uint8_t owner_private[OB_SIGN_PRIVATE_BYTES];
 	int64_t now;
-	int lock_fd = -1, error, repo_open = 0, overridden = 0;
+	int lock_fd = -1, error, repo_open = 0, overridden = 0, have_owner = 0;
 
 	*out = NULL;
 	if (!opts)
@@ -520,6 +626,7 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	if (!(rep = calloc(1, sizeof(*rep))))
 		return ob_err_nomem();
 	rep->version = OB_MAINTENANCE_REPORT_VERSION;
+	rep->warnings[0] = '\0';
 	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_registration(&reg, agent)) < 0)
 		goto done;
 	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
@@ -551,6 +658,14 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 		goto done;
 	}
 	/*
+	 * The owner's signing key, through the owner's access just opened: the
+	 * generation and prune marks it writes are the owner's, so that no agent can
+	 * forge them for another server (docs/SECURITY.md).
+	 */
+	if ((error = ob_vault_conn_owner_key(owner_private, &repo.vc)) < 0)
+		goto done;
+	have_owner = 1;
+	/*
 	 * The caches are checked first (a rolled-back state folder must not index
 	 * packs that are gone); then a new generation is taken before anything is
 	 * read or deleted: every backup that checked its caches at an older one
@@ -558,7 +673,7 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	 * existed has its point seen by the listing below.
 	 */
 	if ((error = ob_cache_check(agent, &repo, NULL, NULL)) < 0 || (error = ob_backup_flush_index(agent, &repo)) < 0 ||
-	    (error = ob_repo_generation_bump(&generation, &repo, now)) < 0)
+	    (error = ob_repo_generation_bump(&generation, &repo, owner_private, now)) < 0)
 		goto done;
 	{
 		/* This agent's own: its backups (which wait for the job lock) know this run is over. */
@@ -570,10 +685,10 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	}
 	error = purge_points(&repo, now, rep);
 	if (error == 0)
-		error = prune(agent, &repo, now, opts, rep);
+		error = prune(agent, &repo, owner_private, now, opts, rep);
 	/* Whatever happened, this run deletes nothing more: backups that waited may go on. */
 	{
-		int end = ob_repo_generation_end(&repo, generation, now);
+		int end = ob_repo_generation_end(&repo, owner_private, generation, now);
 		if (error == 0)
 			error = end;
 	}
@@ -584,7 +699,15 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 		repo.vc.be->list(repo.vc.be, repo.prefix, add_size, &total);
 		rep->bytes_in_use = total;
 	}
+	/* What the run skipped, removed or replaced because it was not genuine: the report says so. */
+	{
+		size_t skipped = 0;
+		ob_repo_skipped_take(&repo, report_skip, rep, &skipped);
+		rep->objects_skipped = skipped;
+	}
 done:
+	if (have_owner)
+		ob_wipe(owner_private, sizeof(owner_private));
 	if (repo_open)
 		ob_repo_dispose(&repo);
 	if (overridden) {

@@ -925,11 +925,33 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 	run.on_failed = to_buf;
 	run.payload = &fb;
 	error = ob_restore_execute(&run);
+	/* Vault objects skipped on the way are listed with the items, as warnings (they fail nothing). */
+	ob_repo_skipped_take(&rec->repo, to_buf, &fb, NULL);
 	if (out_failed && fb.b.len)
 		*out_failed = ob_buf_detach(&fb.b);
 	ob_buf_dispose(&fb.b);
 	ob_recovery_free(rec);
 	return error;
+}
+
+static int to_warnings(const char *name, const char *why, void *payload)
+{
+	return ob_buf_printf(payload, "%s\t%s\n", name, why);
+}
+
+int ob_recovery_warnings(char **out, ob_recovery *rec)
+{
+	ob_buf b = OB_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = ob_repo_skipped_take(&rec->repo, to_warnings, &b, NULL)) < 0) {
+		ob_buf_dispose(&b);
+		return error;
+	}
+	if (!(*out = b.data ? ob_buf_detach(&b) : strdup("")))
+		return ob_err_nomem();
+	return 0;
 }
 
 /* For the job worker. */

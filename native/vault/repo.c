@@ -1,7 +1,9 @@
 /* One server's area of a vault: keys, sealed blobs and objects, packs, index objects. */
 #include "vault/repo.h"
 #include "util/error.h"
+#include "util/idset.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +116,11 @@ fail:
 	return error;
 }
 
+static void skips_free(struct ob_repo_skips *k);
+
 void ob_repo_dispose(ob_repo *r)
 {
+	skips_free(r->skipped);
 	ob_vault_conn_dispose(&r->vc);
 	free(r->server_name);
 	ob_wipe(r, sizeof(*r));
@@ -595,6 +600,139 @@ int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t 
 	return 0;
 }
 
+/* ---- objects readers skip ---- */
+
+struct ob_repo_skips {
+	ob_idset seen;          /* SHA-256 of every name noted */
+	char **lines;           /* "name\twhy", not yet taken */
+	size_t n, cap;
+};
+
+/* One lock for every repo's notes: they are rare, and a repo is plain data made without one. */
+static pthread_mutex_t skip_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void skips_free(struct ob_repo_skips *k)
+{
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < k->n; i++)
+		free(k->lines[i]);
+	free(k->lines);
+	ob_idset_dispose(&k->seen);
+	free(k);
+}
+
+void ob_repo_skip(const ob_repo *r, const char *name, const char *why)
+{
+	struct ob_repo_skips *k;
+	uint8_t digest[32];
+	ob_buf line = OB_BUF_INIT;
+
+	ob_sha256(digest, name, strlen(name));
+	pthread_mutex_lock(&skip_lock);
+	/* The notes are the repo's only mutable part; the repo itself is not const (it was opened). */
+	if (!(k = r->skipped) && (k = calloc(1, sizeof(*k))) != NULL)
+		((ob_repo *)r)->skipped = k;
+	if (k && ob_idset_add(&k->seen, digest) == 1 && ob_buf_printf(&line, "%s\t%s", name, why ? why : "") == 0) {
+		if (k->n == k->cap) {
+			size_t cap = k->cap ? k->cap * 2 : 8;
+			char **v = realloc(k->lines, cap * sizeof(*v));
+			if (v) {
+				k->lines = v;
+				k->cap = cap;
+			}
+		}
+		if (k->n < k->cap) {
+			k->lines[k->n++] = line.data;
+			line.data = NULL;
+		}
+	}
+	pthread_mutex_unlock(&skip_lock);
+	ob_buf_dispose(&line);
+}
+
+int ob_repo_skipped_take(const ob_repo *r, ob_repo_skip_cb cb, void *payload, size_t *out_count)
+{
+	char **lines = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	pthread_mutex_lock(&skip_lock);
+	if (r->skipped) {
+		lines = r->skipped->lines;
+		n = r->skipped->n;
+		r->skipped->lines = NULL;
+		r->skipped->n = r->skipped->cap = 0;
+	}
+	pthread_mutex_unlock(&skip_lock);
+	if (out_count)
+		*out_count = n;
+	for (i = 0; i < n; i++) {
+		char *tab = strchr(lines[i], '\t');
+		if (tab)
+			*tab++ = '\0';
+		if (rc == 0 && cb)
+			rc = cb(lines[i], tab ? tab : "", payload);
+		free(lines[i]);
+	}
+	free(lines);
+	return rc;
+}
+
+/* ---- records only the vault owner writes in an area ---- */
+
+#define AREA_RECORD_VERSION 2
+
+int ob_area_record_begin(ob_buf *rec, const ob_repo *r, const char *kind)
+{
+	int error;
+
+	if ((error = ob_kv_begin(rec, kind, AREA_RECORD_VERSION)) == 0 &&
+	    (error = ob_kv_add(rec, "server", r->server_id)) == 0)
+		error = ob_kv_add(rec, "vault", r->vc.id ? r->vc.id : "");
+	return error;
+}
+
+int ob_area_record_parse(ob_kv *kv, const char *text, size_t len, const char *kind,
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES], const char *server_id, const char *vault_id)
+{
+	const char *server, *vault;
+	int error;
+
+	memset(kv, 0, sizeof(*kv));
+	/* The signature first: nothing an agent wrote is parsed further. */
+	if ((error = ob_record_verify(owner_public, text, len)) < 0)
+		return ob_err(error == OB_EAUTH ? OB_EAUTH : OB_ECORRUPT, OB_ERRCLASS_VAULT,
+			"it is not signed by the vault owner (%s)", error == OB_EAUTH ? "the signature does not verify" : "no valid signature");
+	if ((error = ob_kv_parse(kv, text, len)) < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it is not a valid record");
+	server = ob_kv_get(kv, "server");
+	vault = ob_kv_get(kv, "vault");
+	if (strcmp(kv->kind, kind) != 0 || kv->version != AREA_RECORD_VERSION)
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it is not a %s record of version %d", kind, AREA_RECORD_VERSION);
+	else if (!server || !vault || strcmp(server, server_id) != 0 || strcmp(vault, vault_id ? vault_id : "") != 0)
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it is a record of another server or vault");
+	if (error < 0)
+		ob_kv_dispose(kv);
+	return error;
+}
+
+int ob_area_record_read(ob_kv *kv, const ob_repo *r, const char *name, const char *kind)
+{
+	void *text = NULL;
+	size_t len = 0;
+	int error;
+
+	memset(kv, 0, sizeof(*kv));
+	if ((error = r->vc.be->get(&text, &len, r->vc.be, name, 0, 0)) < 0)
+		return error;
+	error = ob_area_record_parse(kv, text, len, kind, r->vc.owner_public, r->server_id, r->vc.id);
+	free(text);
+	return error;
+}
+
 /* ---- the vault generation ---- */
 
 static int generation_names(ob_name_list *l, const ob_repo *r, char *prefix, size_t size)
@@ -624,86 +762,185 @@ static int64_t generation_number(const char *name, int *end)
 	return v;
 }
 
+/*
+ * Whether generation/<N>[.end] is genuine: owner-signed, of this area, its
+ * "generation" N. Anything else (unsigned records of older versions, forgeries,
+ * a record of another area copied in) is not: 0. An error reading it: < 0.
+ */
+static int generation_genuine(const ob_repo *r, uint64_t n, int end)
+{
+	char name[160];
+	ob_kv kv;
+	int64_t v = -1;
+	int error;
+
+	snprintf(name, sizeof(name), "%sgeneration/%010llu%s", r->prefix, (unsigned long long)n, end ? ".end" : "");
+	if ((error = ob_area_record_read(&kv, r, name, end ? "generation-end" : "generation")) < 0) {
+		if (error != OB_ECORRUPT && error != OB_EAUTH && error != OB_ENOTFOUND)
+			return error;
+		ob_error_clear();
+		return 0;
+	}
+	ob_kv_get_i64(&v, &kv, "generation");
+	ob_kv_dispose(&kv);
+	ob_error_clear();
+	return v >= 0 && (uint64_t)v == n;
+}
+
+static int by_number_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 int ob_repo_generation(uint64_t *out, int *ended, const ob_repo *r)
 {
 	ob_name_list l = { 0 };
 	char prefix[96];
-	uint64_t max_end = 0;
-	size_t i;
+	uint64_t *nums = NULL;
+	size_t i, n = 0;
 	int error;
 
 	*out = 0;
+	if (ended)
+		*ended = 1;
 	if ((error = generation_names(&l, r, prefix, sizeof(prefix))) < 0)
 		return error;
+	if (!(nums = malloc((l.n ? l.n : 1) * sizeof(*nums)))) {
+		error = ob_err_nomem();
+		goto done;
+	}
 	for (i = 0; i < l.n; i++) {
 		int end = 0;
 		int64_t v = generation_number(l.v[i], &end);
-		if (v <= 0)
-			continue;
-		if (end && (uint64_t)v > max_end)
-			max_end = (uint64_t)v;
-		if (!end && (uint64_t)v > *out)
-			*out = (uint64_t)v;
+		if (v > 0 && !end)
+			nums[n++] = (uint64_t)v;
 	}
+	/*
+	 * Newest first, and the first genuine one is the generation: the objects
+	 * read are the forgeries above it (maintenance removes them) and one more.
+	 */
+	qsort(nums, n, sizeof(*nums), by_number_desc);
+	for (i = 0; i < n && error == 0; i++) {
+		if ((error = generation_genuine(r, nums[i], 0)) < 0)
+			break;
+		if (error == 1) {
+			*out = nums[i];
+			error = 0;
+			break;
+		}
+	}
+	if (error == 0 && *out && ended) {
+		if ((error = generation_genuine(r, *out, 1)) >= 0) {
+			*ended = error;
+			error = 0;
+		}
+	}
+done:
+	free(nums);
 	ob_name_list_dispose(&l);
-	if (ended)
-		*ended = *out == 0 || max_end >= *out;
-	return 0;
+	return error;
 }
 
-int ob_repo_generation_end(const ob_repo *r, uint64_t generation, int64_t now)
+static int generation_put(const ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], uint64_t n, int end,
+	int64_t now)
 {
 	ob_buf rec = OB_BUF_INIT;
 	char name[160];
 	int error;
 
-	snprintf(name, sizeof(name), "%sgeneration/%010llu.end", r->prefix, (unsigned long long)generation);
-	if ((error = ob_kv_begin(&rec, "generation-end", 1)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "generation", (int64_t)generation)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "at", now)) == 0)
+	snprintf(name, sizeof(name), "%sgeneration/%010llu%s", r->prefix, (unsigned long long)n, end ? ".end" : "");
+	if ((error = ob_area_record_begin(&rec, r, end ? "generation-end" : "generation")) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "generation", (int64_t)n)) == 0 &&
+	    (error = ob_kv_add_i64(&rec, "at", now)) == 0 &&
+	    (error = ob_record_sign(&rec, owner_private)) == 0)
 		error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
 	ob_buf_dispose(&rec);
-	return error == OB_EEXISTS ? 0 : error;   /* the message of an error the caller reports stays */
+	return error;
 }
 
-int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, int64_t now)
+int ob_repo_generation_end(const ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], uint64_t generation,
+	int64_t now)
+{
+	int error = generation_put(r, owner_private, generation, 1, now);
+	char name[160];
+
+	if (error != OB_EEXISTS)
+		return error;
+	ob_error_clear();
+	/* One there already: ours said twice, or a forgery in its place, which goes (readers ignore it anyway). */
+	if ((error = generation_genuine(r, generation, 1)) != 0)
+		return error < 0 ? error : 0;
+	if (!(r->vc.be->capabilities(r->vc.be) & OB_BACKEND_CAP_DELETE))
+		return 0;
+	snprintf(name, sizeof(name), "%sgeneration/%010llu.end", r->prefix, (unsigned long long)generation);
+	if (r->vc.be->remove(r->vc.be, name) == 0 && generation_put(r, owner_private, generation, 1, now) == 0)
+		return 0;
+	ob_error_clear();   /* the message of an error the caller reports stays */
+	return 0;
+}
+
+int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES],
+	int64_t now)
 {
 	ob_name_list l = { 0 };
 	char prefix[96], name[160];
-	uint64_t cur = 0;
+	uint64_t cur = 0, next;
 	size_t i;
-	int error = 0, attempt;
+	int error = 0, attempt, taken = 0, can_delete = (r->vc.be->capabilities(r->vc.be) & OB_BACKEND_CAP_DELETE) != 0;
 
 	*out = 0;
-	/* Create-only: two runs bumping at once cannot both take a number; the later one takes the next. */
-	for (attempt = 0; attempt < 16; attempt++) {
-		ob_buf rec = OB_BUF_INIT;
-		if ((error = ob_repo_generation(&cur, NULL, r)) < 0)
-			return error;
-		snprintf(name, sizeof(name), "%sgeneration/%010llu", r->prefix, (unsigned long long)(cur + 1));
-		if ((error = ob_kv_begin(&rec, "generation", 1)) == 0 &&
-		    (error = ob_kv_add_i64(&rec, "generation", (int64_t)(cur + 1))) == 0 &&
-		    (error = ob_kv_add_i64(&rec, "at", now)) == 0)
-			error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
-		ob_buf_dispose(&rec);
-		if (error != OB_EEXISTS)
+	if ((error = ob_repo_generation(&cur, NULL, r)) < 0)
+		return error;
+	/*
+	 * Create-only: two runs bumping at once cannot both take a number; the later
+	 * one takes the next. A number held by an object that is not genuine is not
+	 * taken: the object goes (when this run can delete) and the number is tried
+	 * again, else the next one is.
+	 */
+	next = cur + 1;
+	for (attempt = 0; attempt < 64 && !taken; attempt++) {
+		int genuine;
+		if ((error = generation_put(r, owner_private, next, 0, now)) == 0) {
+			taken = 1;
 			break;
+		}
+		if (error != OB_EEXISTS)
+			return error;
+		ob_error_clear();
+		if ((genuine = generation_genuine(r, next, 0)) < 0)
+			return genuine;
+		snprintf(name, sizeof(name), "%sgeneration/%010llu", r->prefix, (unsigned long long)next);
+		if (genuine || !can_delete || r->vc.be->remove(r->vc.be, name) < 0)
+			next++;
+		else
+			ob_repo_skip(r, name, "removed: a generation object not signed by the vault owner stood where maintenance "
+				"takes its number (forged, or written by an older version)");
 		ob_error_clear();
 	}
-	if (error == OB_EEXISTS)
-		error = ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
+	if (!taken)
+		return ob_err(OB_ELOCKED, OB_ERRCLASS_VAULT,
 			"Cannot start vault maintenance: other runs keep changing this server's data. Try again later.");
-	if (error < 0)
-		return error;
-	*out = cur + 1;
-	/* Only the newest number matters: the older objects go (the caller may delete). */
-	if ((r->vc.be->capabilities(r->vc.be) & OB_BACKEND_CAP_DELETE) &&
-	    generation_names(&l, r, prefix, sizeof(prefix)) == 0) {
+	*out = next;
+	/*
+	 * Only the newest genuine number matters: the older objects go, and so does
+	 * every object here that is not genuine (a forged number above ours, a forged
+	 * end); a genuine one above ours is another run's that started meanwhile.
+	 */
+	if (can_delete && generation_names(&l, r, prefix, sizeof(prefix)) == 0) {
 		for (i = 0; i < l.n; i++) {
-			int64_t v = generation_number(l.v[i], NULL);
-			if (v >= 0 && (uint64_t)v < cur + 1) {
+			int end = 0;
+			int64_t v = generation_number(l.v[i], &end);
+			int drop = v < 0 || (uint64_t)v < next;
+			int forged = 0;
+			if (!drop && !(v == (int64_t)next && !end))
+				drop = forged = generation_genuine(r, (uint64_t)v, end) == 0;
+			if (drop) {
 				snprintf(name, sizeof(name), "%s%s", prefix, l.v[i]);
-				r->vc.be->remove(r->vc.be, name);
+				if (r->vc.be->remove(r->vc.be, name) == 0 && forged)
+					ob_repo_skip(r, name, "removed: a generation object above the area's generation that is not "
+						"signed by the vault owner (forged); backups ignore such objects");
 			}
 		}
 		ob_name_list_dispose(&l);

@@ -34,6 +34,8 @@ typedef struct ob_repo {
 	/* The keys/<seq> record the master key came from, when the opener knows it (this agent's own area), else 0. */
 	int64_t key_sequence;
 	ob_chunker chunker;
+	/* The vault objects readers skipped (forged or damaged; ob_repo_skip), made on the first. */
+	struct ob_repo_skips *skipped;
 } ob_repo;
 
 /**
@@ -130,24 +132,72 @@ int ob_pack_header_decode(ob_pack_entry **out, size_t *out_count, const uint8_t 
 /** Read one index object by name. */
 int ob_index_read(ob_index_entry **out, size_t *out_count, const ob_repo *r, const char *name);
 
+/* ---- objects readers skip ---- */
+
+/**
+ * A reader skipped a vault object of this area that does not open (forged,
+ * damaged, not named by its hash: docs/SECURITY.md): it goes on without it and
+ * notes it here, so that whoever shows the result (a job, a test, maintenance)
+ * warns. Each name is noted once per open repo. Any thread; never fails (a note
+ * that finds no memory is lost, the skip is not).
+ */
+void ob_repo_skip(const ob_repo *r, const char *name, const char *why);
+/** Receives a skipped object: its name and why (as on_failed callbacks do). */
+typedef int (*ob_repo_skip_cb)(const char *name, const char *why, void *payload);
+/**
+ * Hand the objects noted since the last call to cb, oldest first, and forget
+ * them (a name noted before is not noted again); the number handed in *out_count
+ * (may be NULL). Returns what cb returned when it was not 0, else 0.
+ */
+int ob_repo_skipped_take(const ob_repo *r, ob_repo_skip_cb cb, void *payload, size_t *out_count);
+
+/* ---- records only the vault owner writes in an area (generation, prune marks) ---- */
+
+/**
+ * Start a record of kind, version 2, bound to this area: "server" (id) and
+ * "vault" (id) fields follow the first line. The caller adds its fields, then
+ * signs with ob_record_sign and the owner's key (docs/FORMAT.md, "Generation").
+ */
+int ob_area_record_begin(ob_buf *rec, const ob_repo *r, const char *kind);
+/**
+ * Check an owner-signed area record: it verifies with owner_public, is kind
+ * version 2, and names this server and vault. On 0, kv holds it (ob_kv_dispose);
+ * else OB_EAUTH (the signature fails) or OB_ECORRUPT (anything else: an older
+ * unsigned version, a forgery, another area's record), with a message. Pure
+ * (no I/O): the fuzz target calls it.
+ */
+int ob_area_record_parse(ob_kv *kv, const char *text, size_t len, const char *kind,
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES], const char *server_id, const char *vault_id);
+/** Read object name and check it with ob_area_record_parse (this area, r->vc.owner_public). */
+int ob_area_record_read(ob_kv *kv, const ob_repo *r, const char *name, const char *kind);
+
 /* ---- the vault generation ---- */
 
 /**
  * The generation of this server's area (docs/FORMAT.md, "Generation"): the
- * highest N of the objects generation/<N %010d>, 0 when there is none. Every
+ * highest N of the genuine objects generation/<N %010d> (owner-signed records
+ * of this area whose "generation" is N), 0 when there is none. Objects that are
+ * not genuine (forged, or unsigned ones of older versions) are ignored. Every
  * maintenance run takes a new one before it deletes anything, so a chunk cache
  * checked against the index at generation N names nothing deleted while the
- * generation is still N.
+ * generation is still N. Needs only r->vc.owner_public.
  */
 int ob_repo_generation(uint64_t *out, int *ended, const ob_repo *r);
-/** Take the next generation (create-only; the number taken in *out) and remove the older objects. */
-int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, int64_t now);
+/**
+ * Take the next generation, signed with the owner's private key: the first
+ * free N above the highest genuine one (create-only; the number taken in
+ * *out). Then, when the back end can delete, remove every older generation
+ * object and every object under generation/ that is not genuine.
+ */
+int ob_repo_generation_bump(uint64_t *out, const ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES],
+	int64_t now);
 /**
  * Say that the run that took this generation deletes nothing more
- * (generation/<N>.end); ob_repo_generation's *ended (may be NULL) is 1 once
- * the newest generation has it, or when there is none.
+ * (generation/<N>.end, owner-signed); ob_repo_generation's *ended (may be NULL)
+ * is 1 once the newest generation has a genuine one, or when there is none.
  */
-int ob_repo_generation_end(const ob_repo *r, uint64_t generation, int64_t now);
+int ob_repo_generation_end(const ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], uint64_t generation,
+	int64_t now);
 
 /** Hex helpers for ids. */
 void ob_id_hex(char out[65], const uint8_t id[OB_ID_BYTES]);

@@ -8,9 +8,10 @@
 #  (e) a backup starts while maintenance of another agent is still deleting.
 # In both, the new point must test healthy and restore byte for byte, both for files the old file
 # cache still describes (same inode, size, times) and for files rewritten with the old content.
-#   usage: stale_cache.sh /path/to/obagent
+#   usage: stale_cache.sh /path/to/obagent /path/to/vault_generation
 set -euo pipefail
 OB=$1
+GEN=$2
 work=$(mktemp -d /tmp/obagent-stale-XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 export OBAGENT_SERVER_NAME=stale-test
@@ -220,9 +221,8 @@ OBAGENT_HOME=$E2 "$OB" policy "$de" >/dev/null
 OBAGENT_HOME=$E2 OBAGENT_NOW=$(at "$now") "$OB" backup >/dev/null
 area=$(dirname "$(dirname "$(find "$work/vault/servers" -path "*/snapshots/*" -name "$(newest "$E2")*" | head -n 1)")")
 old_objects=$(find "$area/packs" "$area/index" -type f)
-gen=$(ls "$area/generation" 2>/dev/null | grep -c . || true)
-n=$(printf '%010d' $((gen + 1)))
-mkdir -p "$area/generation" && printf 'obagent-generation 1\ngeneration=%d\nat=%d\n' $((gen + 1)) "$now" > "$area/generation/$n"
+# The run's new generation, the owner's (readers ignore generation records anyone else writes).
+n=$(OBAGENT_HOME=$E2 "$GEN" take)
 head -c $((3 * 1024 * 1024)) /dev/urandom > "$de/new.bin"
 sqlite3 "$E2/catalog.db" "INSERT OR REPLACE INTO settings (name, value) VALUES
   ('throttle.work_days', '127'), ('throttle.start_minute', '0'), ('throttle.end_minute', '1440'),
@@ -231,7 +231,7 @@ OBAGENT_HOME=$E2 OBAGENT_NOW=$(at $((now + 60))) "$OB" backup --async >/dev/null
 started "$E2"
 # shellcheck disable=SC2086
 rm -f $old_objects
-printf 'obagent-generation-end 1\ngeneration=%d\nat=%d\n' $((gen + 1)) "$now" > "$area/generation/$n.end"
+OBAGENT_HOME=$E2 "$GEN" end "$n"
 for _ in $(seq 1 1200); do
   OBAGENT_HOME=$E2 "$OB" jobs 1 | grep -q InProgress || break
   sleep 0.5

@@ -428,6 +428,57 @@ static void test_journey(void **state)
 		ob_recovery_points_free(pts, n);
 		ob_agent_free(a);
 	}
+	/*
+	 * Forged generation objects, written with an agent's token (docs/SECURITY.md): an
+	 * unsigned 9999999999 and N+1 with no end in server one's area. Its backup goes on
+	 * without waiting for that "maintenance"; its owner's next run takes a signed number
+	 * (the forged one in its way removed) and removes the other.
+	 */
+	{
+		char home[1024], victim[33], name[256];
+		ob_agent *a = NULL;
+		ob_registration *reg = NULL;
+		ob_vault_conn vc;
+		ob_name_list l;
+		ob_maintenance_options mo = OB_MAINTENANCE_OPTIONS_INIT;
+		ob_maintenance_report *rep = NULL;
+		ob_job_info *j;
+		const char *gen9 = "obagent-generation 1\ngeneration=9999999999\nat=1\n", *gen2 = "obagent-generation 1\ngeneration=2\nat=1\n";
+		snprintf(home, sizeof(home), "%s/home-%s", dir, names[1]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[1]);
+		assert_ok(ob_agent_open(&a, home));
+		assert_ok(ob_agent_registration(&reg, a));
+		assert_ok(ob_vault_conn_open(&vc, reg->vault_location));
+		ob_vault_server_id(victim, names[0]);
+		snprintf(name, sizeof(name), "servers/%s/generation/9999999999", victim);
+		assert_ok(vc.be->put(vc.be, name, gen9, strlen(gen9)));
+		snprintf(name, sizeof(name), "servers/%s/generation/0000000002", victim);   /* its maintenance took 1 */
+		assert_ok(vc.be->put(vc.be, name, gen2, strlen(gen2)));
+		ob_registration_free(reg);
+		ob_agent_free(a);
+		snprintf(home, sizeof(home), "%s/home-%s", dir, names[0]);
+		ob_env_set("OBAGENT_SERVER_NAME", names[0]);
+		assert_ok(ob_agent_open(&a, home));
+		j = ob_test_backup(a);
+		assert_int_equal(j->state, OB_JOB_COMPLETED);
+		ob_job_info_free(j);
+		mo.owner_key = DEV_KEY;
+		assert_ok(ob_maintenance_run(&rep, a, &mo));
+		assert_true(rep->objects_skipped >= 2);
+		free(rep);
+		snprintf(name, sizeof(name), "servers/%s/generation/", victim);
+		assert_ok(ob_vault_list_names(&l, vc.be, name, strlen(name)));
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.v[0][10] ? l.v[1] : l.v[0], "0000000002");
+		assert_string_equal(l.v[0][10] ? l.v[0] : l.v[1], "0000000002.end");
+		ob_name_list_dispose(&l);
+		j = ob_test_backup(a);
+		assert_int_equal(j->state, OB_JOB_COMPLETED);
+		ob_job_info_free(j);
+		ob_vault_conn_dispose(&vc);
+		ob_agent_free(a);
+	}
+
 	/* A tampered access token in the file is detected by the signature. */
 	{
 		char *text = ob_test_read(cred, &len), *p = strstr(text, "sp=rcl");

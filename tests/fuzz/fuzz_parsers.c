@@ -1,8 +1,10 @@
 /*
  * libFuzzer target for every parser that reads untrusted bytes: vault
  * credentials files, key=value records, tree blobs, index and pack headers,
- * and the records of a server's area (key records, the owner's signer, data
- * sources; vault/serverkey.h).
+ * the records of a server's area (key records, the owner's signer, data
+ * sources; vault/serverkey.h), and the owner's records of an area (generation,
+ * generation-end, prune-mark 2: once as given, once signed here so that the
+ * checks after the signature run).
  * The first byte picks the parser. Build with -DOBAGENT_FUZZ=ON (clang); run
  * with bench/fuzz.sh. The unit tests run fixed mutation loops of the same parsers.
  */
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 
 #include "vault/credentials.h"
+#include "vault/crypto.h"
 #include "vault/repo.h"
 #include "vault/serverkey.h"
 #include "vault/tree.h"
@@ -26,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 8) {
+	switch (data[0] % 10) {
 	case 0: {
 		ob_credentials c;
 		if (ob_credentials_parse(&c, (const char *)data + 1, size - 1) == 0)
@@ -66,6 +69,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ob_source_record s;
 		if (ob_source_parse(&s, (const char *)data + 1, size - 1) == 0)
 			ob_source_record_dispose(&s);
+		break;
+	}
+	case 8:
+	case 9: {
+		/* A fixed owner: the seed is not secret here. */
+		static const uint8_t seed[OB_SIGN_PRIVATE_BYTES] = { 7 };
+		static const char *const kinds[] = { "generation", "generation-end", "prune-mark" };
+		uint8_t pub[OB_SIGN_PUBLIC_BYTES];
+		ob_buf rec = OB_BUF_INIT;
+		ob_kv kv;
+		if (size < 2 || ob_sign_public(pub, seed) < 0 || ob_buf_put(&rec, data + 2, size - 2) < 0)
+			break;
+		if (data[0] % 10 == 9)
+			ob_record_sign(&rec, seed);
+		if (ob_area_record_parse(&kv, rec.data ? rec.data : "", rec.len, kinds[data[1] % 3], pub,
+			"00112233445566778899aabbccddeeff", "vault") == 0)
+			ob_kv_dispose(&kv);
+		ob_buf_dispose(&rec);
 		break;
 	}
 	default: {

@@ -163,6 +163,23 @@ Describe 'Soft delete and vault maintenance' {
         @(Get-ChildItem -LiteralPath $restored -Filter 'old*.bin').Count | Should -Be 0
     }
 
+    It 'a forged index object in the area: Start-OBVaultMaintenance warns naming it, keeps it, and the point tests healthy' {
+        # Random bytes named by their SHA-256, as any server of the vault can create them here.
+        $sha = [Security.Cryptography.SHA256]::Create()
+        $hex = { param($b) -join ($b | ForEach-Object { $_.ToString('x2') }) }
+        $id = & $hex ($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes('obagent-server:' + $script:Ctx.ServerName.ToLowerInvariant()))[0..15])
+        $bytes = [byte[]]::new(700)
+        [Random]::new(5).NextBytes($bytes)
+        $name = & $hex $sha.ComputeHash($bytes)
+        $path = Join-Path $script:Ctx.Vault "servers/$id/index/$name"
+        [IO.File]::WriteAllBytes($path, $bytes)
+        $r = Start-OBVaultMaintenance -GracePeriod 0 -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+        $r | Should -Not -BeNullOrEmpty
+        ($warned -join "`n") | Should -Match $name
+        Test-Path -LiteralPath $path | Should -BeTrue
+        ($script:New | Test-OBRecoveryPoint).Healthy | Should -BeTrue
+    }
+
     It 'Start-OBVaultMaintenance does nothing with -WhatIf' {
         Start-OBVaultMaintenance -WhatIf | Should -BeNullOrEmpty
     }

@@ -315,32 +315,68 @@ static void test_another_key_opens_nothing(void **state)
 	free(data);
 }
 
+/* An owner for a memory repo: its public key in the connection, as ob_vault_conn_open puts it there. */
+static void give_owner(ob_repo *r, uint8_t owner[OB_SIGN_PRIVATE_BYTES])
+{
+	assert_ok(ob_sign_keygen(owner, r->vc.owner_public));
+}
+
+/* Store a record under generation/<name> as it is. */
+static void put_generation(ob_repo *r, const char *name, const ob_buf *rec)
+{
+	char full[160];
+
+	snprintf(full, sizeof(full), "%sgeneration/%s", r->prefix, name);
+	assert_ok(r->vc.be->put(r->vc.be, full, rec->data, rec->len));
+}
+
+/* A generation record as anyone can write one: kind, version, server, number; signed by key (NULL: unsigned). */
+static void forge_generation(ob_repo *r, const char *name, const char *kind, int version, const char *server,
+	int64_t n, const uint8_t *key)
+{
+	ob_buf rec = OB_BUF_INIT;
+
+	assert_ok(ob_kv_begin(&rec, kind, version));
+	if (server) {
+		assert_ok(ob_kv_add(&rec, "server", server));
+		assert_ok(ob_kv_add(&rec, "vault", ""));
+	}
+	assert_ok(ob_kv_add_i64(&rec, "generation", n));
+	assert_ok(ob_kv_add_i64(&rec, "at", 1));
+	if (key)
+		assert_ok(ob_record_sign(&rec, key));
+	put_generation(r, name, &rec);
+	ob_buf_dispose(&rec);
+}
+
 static void test_generations(void **state)
 {
 	ob_repo r, agent;
+	uint8_t owner[OB_SIGN_PRIVATE_BYTES];
 	uint64_t g = 99;
 	int ended = 0;
 	char prefix[96];
 
 	(void)state;
 	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	give_owner(&r, owner);
 	snprintf(prefix, sizeof(prefix), "%sgeneration/", r.prefix);
 	/* None yet: generation 0, and ended. */
 	assert_ok(ob_repo_generation(&g, &ended, &r));
 	assert_int_equal(g, 0);
 	assert_true(ended);
 	/* A run takes one: the newest is 1, not ended until the run says so. */
-	assert_ok(ob_repo_generation_bump(&g, &r, 1000));
+	assert_ok(ob_repo_generation_bump(&g, &r, owner, 1000));
 	assert_int_equal(g, 1);
 	assert_ok(ob_repo_generation(&g, &ended, &r));
 	assert_int_equal(g, 1);
 	assert_false(ended);
-	assert_ok(ob_repo_generation_end(&r, 1, 1001));
-	assert_ok(ob_repo_generation_end(&r, 1, 1002));   /* said twice: no error */
+	assert_ok(ob_repo_generation_end(&r, owner, 1, 1001));
+	assert_ok(ob_repo_generation_end(&r, owner, 1, 1002));   /* said twice: no error */
 	assert_ok(ob_repo_generation(&g, &ended, &r));
 	assert_true(ended);
 	/* The next run: 2, and the older objects go where the back end lets them. */
-	assert_ok(ob_repo_generation_bump(&g, &r, 2000));
+	assert_ok(ob_repo_generation_bump(&g, &r, owner, 2000));
 	assert_int_equal(g, 2);
 	assert_ok(ob_repo_generation(&g, &ended, &r));
 	assert_int_equal(g, 2);
@@ -350,12 +386,165 @@ static void test_generations(void **state)
 
 	/* Credentials that cannot delete: bumping still works, and the older objects stay. */
 	ob_test_memory_repo(&agent, OB_BACKEND_CAP_RANGE_GET);
-	assert_ok(ob_repo_generation_bump(&g, &agent, 1000));
-	assert_ok(ob_repo_generation_end(&agent, 1, 1001));
-	assert_ok(ob_repo_generation_bump(&g, &agent, 2000));
+	give_owner(&agent, owner);
+	assert_ok(ob_repo_generation_bump(&g, &agent, owner, 1000));
+	assert_ok(ob_repo_generation_end(&agent, owner, 1, 1001));
+	assert_ok(ob_repo_generation_bump(&g, &agent, owner, 2000));
 	assert_int_equal(g, 2);
 	assert_int_equal(ob_test_memory_backend_count(agent.vc.be, prefix), 3);
 	ob_repo_dispose(&agent);
+	ob_wipe(owner, sizeof(owner));
+}
+
+/* Collect what readers skipped. */
+static int count_skip(const char *name, const char *why, void *payload)
+{
+	(void)name;
+	assert_non_null(why);
+	(*(int *)payload)++;
+	return 0;
+}
+
+/*
+ * Generation objects anyone can write (docs/SECURITY.md): only owner-signed
+ * records of this area whose number is their name's count. Forged ones neither
+ * raise the generation nor hold it open, and the owner's next bump takes the
+ * first number above the genuine one, removing them.
+ */
+static void test_generation_forgeries(void **state)
+{
+	ob_repo r, agent;
+	uint8_t owner[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES], other[OB_SIGN_PRIVATE_BYTES];
+	uint64_t g = 0;
+	int ended = 0, noted = 0;
+	char prefix[96], name[160];
+
+	(void)state;
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	give_owner(&r, owner);
+	assert_ok(ob_sign_keygen(other, pub));
+	snprintf(prefix, sizeof(prefix), "%sgeneration/", r.prefix);
+	assert_ok(ob_repo_generation_bump(&g, &r, owner, 1000));
+	assert_ok(ob_repo_generation_end(&r, owner, 1, 1001));
+
+	/* Today's attack: an unsigned 9999999999 (no N+1) and an N+1 without an end. */
+	forge_generation(&r, "9999999999", "generation", 1, NULL, 9999999999LL, NULL);
+	forge_generation(&r, "0000000002", "generation", 1, NULL, 2, NULL);
+	/* Signed by another key; the owner's record of another area; the owner's, but under another number. */
+	forge_generation(&r, "0000000003", "generation", 2, r.server_id, 3, other);
+	forge_generation(&r, "0000000004", "generation", 2, "ffeeddccbbaa99887766554433221100", 4, owner);
+	forge_generation(&r, "0000000005", "generation", 2, r.server_id, 1, owner);
+	/* Garbage, and a forged end of the genuine generation's successor. */
+	{
+		ob_buf junk = OB_BUF_INIT;
+		assert_ok(ob_buf_puts(&junk, "not a record at all"));
+		put_generation(&r, "0000000006", &junk);
+		ob_buf_dispose(&junk);
+	}
+	forge_generation(&r, "0000000002.end", "generation-end", 1, NULL, 2, NULL);
+	assert_ok(ob_repo_generation(&g, &ended, &r));
+	assert_int_equal(g, 1);
+	assert_true(ended);
+
+	/* The owner's next run takes 2 (the forgery there goes) and removes every forgery. */
+	assert_ok(ob_repo_generation_bump(&g, &r, owner, 2000));
+	assert_int_equal(g, 2);
+	assert_ok(ob_repo_generation(&g, &ended, &r));
+	assert_int_equal(g, 2);
+	assert_false(ended);
+	assert_int_equal(ob_test_memory_backend_count(r.vc.be, prefix), 1);
+	snprintf(name, sizeof(name), "%s0000000002", prefix);
+	{
+		uint64_t size = 0;
+		assert_ok(r.vc.be->stat(&size, r.vc.be, name));
+	}
+	ob_repo_skipped_take(&r, count_skip, &noted, NULL);
+	assert_true(noted >= 6);   /* the one in the way and those above it, each named once */
+	/* A forged end of the run's own number does not end it; the run's own end replaces it. */
+	forge_generation(&r, "0000000002.end", "generation-end", 2, r.server_id, 2, other);
+	assert_ok(ob_repo_generation(&g, &ended, &r));
+	assert_false(ended);
+	assert_ok(ob_repo_generation_end(&r, owner, 2, 2001));
+	assert_ok(ob_repo_generation(&g, &ended, &r));
+	assert_true(ended);
+	ob_repo_dispose(&r);
+
+	/* A legacy area (unsigned records of older versions) is at generation 0; its owner's next run takes 1. */
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE | OB_BACKEND_CAP_RANGE_GET);
+	give_owner(&r, owner);
+	forge_generation(&r, "0000000007", "generation", 1, NULL, 7, NULL);
+	forge_generation(&r, "0000000007.end", "generation-end", 1, NULL, 7, NULL);
+	assert_ok(ob_repo_generation(&g, &ended, &r));
+	assert_int_equal(g, 0);
+	assert_true(ended);
+	assert_ok(ob_repo_generation_bump(&g, &r, owner, 3000));
+	assert_int_equal(g, 1);
+	assert_int_equal(ob_test_memory_backend_count(r.vc.be, prefix), 1);
+	ob_repo_dispose(&r);
+
+	/* Without delete rights a forged number in the way is stepped over, not taken. */
+	ob_test_memory_repo(&agent, OB_BACKEND_CAP_RANGE_GET);
+	give_owner(&agent, owner);
+	forge_generation(&agent, "0000000001", "generation", 1, NULL, 1, NULL);
+	assert_ok(ob_repo_generation_bump(&g, &agent, owner, 1000));
+	assert_int_equal(g, 2);
+	assert_ok(ob_repo_generation(&g, &ended, &agent));
+	assert_int_equal(g, 2);
+	ob_repo_dispose(&agent);
+	ob_wipe(owner, sizeof(owner));
+	ob_wipe(other, sizeof(other));
+}
+
+/* The record checker on its own: every way a record can fail, and the one way it passes. */
+static void test_area_records(void **state)
+{
+	uint8_t owner[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES];
+	ob_buf rec = OB_BUF_INIT;
+	ob_kv kv;
+	ob_repo r;
+
+	(void)state;
+	ob_test_memory_repo(&r, OB_BACKEND_CAP_DELETE);
+	assert_ok(ob_sign_keygen(owner, pub));
+	assert_ok(ob_area_record_begin(&rec, &r, "prune-mark"));
+	assert_ok(ob_kv_add_i64(&rec, "marked_at", 5));
+	assert_ob(OB_ECORRUPT, ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, ""));
+	assert_ok(ob_record_sign(&rec, owner));
+	assert_ok(ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, ""));
+	assert_string_equal(ob_kv_get(&kv, "marked_at"), "5");
+	ob_kv_dispose(&kv);
+	assert_ob(OB_ECORRUPT, ob_area_record_parse(&kv, rec.data, rec.len, "generation", pub, r.server_id, ""));
+	assert_ob(OB_ECORRUPT, ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, "another", ""));
+	assert_ob(OB_ECORRUPT, ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, "vault"));
+	rec.data[rec.len - 10] ^= 1;
+	assert_true(ob_area_record_parse(&kv, rec.data, rec.len, "prune-mark", pub, r.server_id, "") < 0);
+	rec.data[rec.len - 10] ^= 1;
+	/*
+	 * Mutations (as the fuzz target's): a changed byte never passes unsigned, and
+	 * signed again it parses or is refused, never crashes.
+	 */
+	{
+		size_t body = strstr(rec.data, "\nsignature=") - rec.data + 1, i;
+		uint8_t rnd[3];
+		for (i = 0; i < 2000; i++) {
+			ob_buf m = OB_BUF_INIT;
+			assert_ok(ob_random(rnd, sizeof(rnd)));
+			assert_ok(ob_buf_put(&m, rec.data, rec.len));
+			/* In the signed bytes (a base64 signature has bits a lenient decoder ignores). */
+			m.data[((size_t)rnd[0] << 8 | rnd[1]) % body] ^= (char)(rnd[2] | 1);
+			assert_true(ob_area_record_parse(&kv, m.data, m.len, "prune-mark", pub, r.server_id, "") < 0);
+			m.len = body;
+			m.data[m.len] = '\0';
+			assert_ok(ob_record_sign(&m, owner));
+			if (ob_area_record_parse(&kv, m.data, m.len, "prune-mark", pub, r.server_id, "") == 0)
+				ob_kv_dispose(&kv);
+			ob_error_clear();
+			ob_buf_dispose(&m);
+		}
+	}
+	ob_buf_dispose(&rec);
+	ob_repo_dispose(&r);
+	ob_wipe(owner, sizeof(owner));
 }
 
 int main(void)
@@ -366,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_damage_is_found_not_returned),
 		cmocka_unit_test(test_another_key_opens_nothing),
 		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_generation_forgeries),
+		cmocka_unit_test(test_area_records),
 	};
 
 	ob_init();

@@ -47,6 +47,9 @@ namespace OBAgent.Commands
             using (RecoveryHandle rec = RecoveryItems.Open(agent, RecoverableItem.OtherServer, EncryptionPassphrase))
             {
                 damage = Native.RecoveryTest(rec, RecoverableItem.RecoveryPointId, out objects);
+                // Objects skipped on the way (damaged or forged index objects) fail nothing: warnings.
+                foreach (OBFailedFile w in Native.RecoveryWarnings(rec))
+                    WriteWarning("Vault object " + w.Path + " " + w.Reason);
             }
             var damaged = new OBRecoveryDamage[damage.Count];
             for (int i = 0; i < damaged.Length; i++)

@@ -62,6 +62,15 @@ namespace OBAgent.Interop
                 Utf8.ToNative(securityPin)));
         }
 
+        /// <summary>A NUL-terminated UTF-8 text held in a fixed array.</summary>
+        private static string Utf8Z(byte[] bytes)
+        {
+            if (bytes == null)
+                return "";
+            int n = Array.IndexOf(bytes, (byte)0);
+            return System.Text.Encoding.UTF8.GetString(bytes, 0, n < 0 ? bytes.Length : n);
+        }
+
         private static MaintenanceReportInfo ReadMaintenanceReport(IntPtr p)
         {
             var raw = Marshal.PtrToStructure<ObMaintenanceReportNative>(p);
@@ -73,6 +82,8 @@ namespace OBAgent.Interop
                 PacksRepacked = raw.packs_repacked,
                 BytesReclaimed = raw.bytes_reclaimed,
                 BytesInUse = raw.bytes_in_use,
+                ObjectsSkipped = raw.version >= 2 ? raw.objects_skipped : 0,
+                Warnings = raw.version >= 2 ? Lines(Utf8Z(raw.warnings)) : new string[0],
             };
         }
 
@@ -211,6 +222,15 @@ namespace OBAgent.Interop
             if (corrupt)
                 NativeMethods.ob_error_clear();
             return damage;
+        }
+
+        /// <summary>
+        /// The vault objects the session skipped (index objects that do not open: damaged, or forged by
+        /// another server), as (name, what) pairs; they fail nothing and are shown as warnings.
+        /// </summary>
+        internal static List<OBFailedFile> RecoveryWarnings(RecoveryHandle recovery)
+        {
+            return ParseFailures(TakeString((out IntPtr text) => NativeMethods.ob_recovery_warnings(out text, recovery)));
         }
 
         /// <summary>Start a recovery job; passphrase only for another server's backups (else null).</summary>

@@ -295,6 +295,9 @@ namespace OBAgent.Interop
         internal static extern int ob_recovery_test(out IntPtr report, out ulong objects, RecoveryHandle recovery, byte[] pointId);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_warnings(out IntPtr text, RecoveryHandle recovery);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_recovery_start(out IntPtr info, AgentHandle agent, ref ObRecoveryRequestNative request);
     }
 }

@@ -11,5 +11,8 @@ namespace OBAgent
         internal ulong PacksRepacked;
         internal ulong BytesReclaimed;
         internal ulong BytesInUse;
+        internal ulong ObjectsSkipped;
+        /// <summary>One line per vault object skipped, removed or replaced as not genuine.</summary>
+        internal string[] Warnings;
     }
 }
