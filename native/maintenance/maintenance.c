@@ -16,6 +16,7 @@
 #include "agent/lock.h"
 #include "agent/locate.h"
 #include "backup/backup.h"
+#include "vault/serverkey.h"
 #include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "vault/vault_internal.h"
@@ -665,6 +666,14 @@ int ob_maintenance_run(ob_maintenance_report **out, ob_agent *agent, const ob_ma
 	if ((error = ob_vault_conn_owner_key(owner_private, &repo.vc)) < 0)
 		goto done;
 	have_owner = 1;
+	/*
+	 * An area set up before signing keys gets the owner's certificate of this
+	 * server's key (servers/<id>/signer): from then on forged key records are
+	 * skipped by their signature, without scrypt (docs/SECURITY.md, upgrading).
+	 */
+	if ((error = ob_server_signer_certify(&repo, owner_private)) < 0)
+		goto done;
+	error = 0;
 	/*
 	 * The caches are checked first (a rolled-back state folder must not index
 	 * packs that are gone); then a new generation is taken before anything is
