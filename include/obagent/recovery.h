@@ -32,7 +32,8 @@ typedef struct ob_recovery_point {
 	/* version 2 */
 	int damaged;            /**< 1: the point's record cannot be read (damaged or forged); only id,
 	                             backup_time (from its name) and server_name are then known */
-	char *problem;          /**< why, when damaged; else NULL */
+	char *problem;          /**< why, when damaged; else a warning about a sound point (a deletion
+	                             marker that does not count was ignored: lines), or NULL */
 } ob_recovery_point;
 
 #define OB_RECOVERY_POINT_VERSION 2
@@ -235,9 +236,16 @@ typedef struct ob_maintenance_report {
 	uint64_t packs_repacked;
 	uint64_t bytes_reclaimed;
 	uint64_t bytes_in_use;        /**< what this server stores after the run */
+	/* version 2 */
+	/**
+	 * What the run ignored or did not do, and why: one warning a line ("" none),
+	 * cut short (ending "...") when they do not fit. E.g. a deletion marker that
+	 * does not count, or a back end that cannot tell when a marker was stored.
+	 */
+	char warnings[4096];
 } ob_maintenance_report;
 
-#define OB_MAINTENANCE_REPORT_VERSION 1
+#define OB_MAINTENANCE_REPORT_VERSION 2
 
 /**
  * Vault maintenance for this server (it holds the server's job lock, so no

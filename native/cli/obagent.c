@@ -422,6 +422,8 @@ int main(int argc, char **argv)
 					"test-point %s reports it\n", pts[i]->id, pts[i]->problem, pts[i]->id);
 				continue;
 			}
+			if (pts[i]->problem)
+				fprintf(stderr, "obagent: warning: recovery point %s: %s\n", pts[i]->id, pts[i]->problem);
 			printf("%s  %s  %llu files  %llu bytes  [%s] ids [%s]\n", pts[i]->id, when,
 				(unsigned long long)pts[i]->files, (unsigned long long)pts[i]->bytes, pts[i]->datasources,
 				pts[i]->datasource_ids);
@@ -494,6 +496,14 @@ int main(int argc, char **argv)
 			"%llu bytes in use\n", (unsigned long long)r->points_purged, (unsigned long long)r->packs_marked,
 			(unsigned long long)r->packs_deleted, (unsigned long long)r->packs_repacked,
 			(unsigned long long)r->bytes_reclaimed, (unsigned long long)r->bytes_in_use);
+		if (r->version >= 2 && r->warnings[0]) {
+			char *line = r->warnings, *nl;
+			for (; line && *line; line = nl ? nl + 1 : NULL) {
+				if ((nl = strchr(line, '\n')))
+					*nl = '\0';
+				fprintf(stderr, "obagent: warning: %s\n", line);
+			}
+		}
 		free(r);
 		ob_agent_free(a);
 		return 0;
