@@ -333,6 +333,19 @@ static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const cha
 #define DELETION_KIND "deletion"
 #define UNDELETION_KIND "undeletion"
 
+void ob_deletion_hash(uint8_t out[32], const char *text, size_t len)
+{
+	size_t signed_len = len, i;
+
+	/* The bytes before the last "signature=" line: the signature's text can vary (base64's spare bits), they cannot. */
+	for (i = len; i > 0; i--)
+		if ((i == 1 || text[i - 2] == '\n') && len - (i - 1) > 10 && memcmp(text + i - 1, "signature=", 10) == 0) {
+			signed_len = i - 1;
+			break;
+		}
+	ob_sha256(out, text, signed_len);
+}
+
 /* Whether a name under deleted/ is a marker of point_id: "<point>" or "<point>.<nonce>". */
 static int marker_of(const char *marker_name, const char *point_id)
 {
@@ -394,7 +407,7 @@ int ob_deletion_check(ob_deletion *out, const char *text, size_t len, const char
 		goto done;
 	}
 	snprintf(out->point, sizeof(out->point), "%s", point);
-	ob_sha256(out->sha256, text, len);
+	ob_deletion_hash(out->sha256, text, len);
 done:
 	ob_kv_dispose(&kv);
 	if (error < 0)
@@ -402,7 +415,7 @@ done:
 	return error;
 }
 
-int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char marker_hex[65],
+int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char *marker_hex,
 	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES])
 {
 	ob_kv kv;

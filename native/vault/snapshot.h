@@ -78,8 +78,15 @@ typedef struct ob_deletion {
 	char point[65];
 	int64_t deleted_at;           /* the writer's word: shown, never used to purge */
 	int owner;                    /* 1: signed by the vault owner, 0: by the server */
-	uint8_t sha256[32];           /* of the marker's bytes: what an undeletion names */
+	uint8_t sha256[32];           /* ob_deletion_hash: what an undeletion names */
 } ob_deletion;
+
+/**
+ * What an undeletion names a marker by: SHA-256 of its signed bytes (all before
+ * its signature line). Not of every byte: an Ed25519 signature has more than
+ * one base64 spelling, and a respelled copy must stay void.
+ */
+void ob_deletion_hash(uint8_t out[32], const char *text, size_t len);
 
 /**
  * Check a marker's bytes, stored as deleted/<marker_name>: 0 when it is a
@@ -93,7 +100,7 @@ int ob_deletion_check(ob_deletion *out, const char *text, size_t len, const char
 	const char *vault_id, const char *server_id, const uint8_t server_public[OB_SIGN_PUBLIC_BYTES],
 	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES]);
 /** 0 when text is an owner-signed `undeletion` 1 of point_id naming the marker whose SHA-256 is marker_hex. */
-int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char marker_hex[65],
+int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char *marker_hex,
 	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES]);
 
 /** A point's deletion, from all its markers. */

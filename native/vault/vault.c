@@ -3,6 +3,7 @@
 #include "obagent/sys/azure.h"
 #include "vault/vault_internal.h"
 #include "vault/credentials.h"
+#include "vault/snapshot.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "platform/platform.h"
@@ -1065,7 +1066,7 @@ done:
 
 /*
  * Undelete: every marker of the point is voided, then removed. The void comes
- * first and is owner-signed (undeleted/<SHA-256 of the marker's bytes>), so
+ * first and is owner-signed (undeleted/<ob_deletion_hash of the marker>), so
  * that the marker's bytes, saved by anyone who read them and written back after
  * the removal (agents can create), hide nothing: readers ignore a marker whose
  * hash the owner undeleted.
@@ -1102,7 +1103,7 @@ int ob_vault_undelete(ob_vault *vault, const char *server_name, const char *poin
 		}
 		if (error < 0)
 			break;
-		ob_sha256(sha, text, len);
+		ob_deletion_hash(sha, text, len);
 		free(text);
 		ob_hex_encode(hex, sha, sizeof(sha));
 		snprintf(name, sizeof(name), OB_PREFIX_SERVERS "%s/undeleted/%s", sid, hex);

@@ -6,9 +6,11 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vault/credentials.h"
 #include "vault/repo.h"
+#include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "util/util.h"
 
@@ -23,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 7) {
 	case 0: {
 		ob_credentials c;
 		if (ob_credentials_parse(&c, (const char *)data + 1, size - 1) == 0)
@@ -46,6 +48,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = 0;
 		if (ob_index_decode(&e, &n, data + 1, size - 1) == 0)
 			free(e);
+		break;
+	}
+	case 5: {
+		/* A marker's name (up to a NUL) and its bytes; no key verifies, so this is the parser and the checks before it. */
+		static const uint8_t key[OB_SIGN_PUBLIC_BYTES] = { 0 };
+		const char *text = (const char *)data + 1, *nul = memchr(text, 0, size - 1);
+		char name[80];
+		ob_deletion d;
+		size_t nlen = nul ? (size_t)(nul - text) : 0;
+		if (!nul || nlen >= sizeof(name))
+			break;
+		memcpy(name, text, nlen);
+		name[nlen] = '\0';
+		ob_deletion_check(&d, nul + 1, size - 2 - nlen, name, "vault", "server", key, key);
+		break;
+	}
+	case 6: {
+		static const uint8_t key[OB_SIGN_PUBLIC_BYTES] = { 0 };
+		static const char hex[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+		ob_undeletion_check((const char *)data + 1, size - 1, "point", hex, key);
 		break;
 	}
 	default: {
