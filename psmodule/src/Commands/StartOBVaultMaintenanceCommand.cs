@@ -39,6 +39,8 @@ namespace OBAgent.Commands
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 MaintenanceReportInfo r = Native.MaintenanceRun(agent, grace, string.IsNullOrEmpty(StorageAccountKey) ? null : StorageAccountKey);
+                foreach (string warning in r.Warnings)
+                    WriteWarning(warning);
                 WriteObject(new OBMaintenanceReport
                 {
                     PointsPurged = r.PointsPurged,

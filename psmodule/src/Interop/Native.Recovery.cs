@@ -73,7 +73,17 @@ namespace OBAgent.Interop
                 PacksRepacked = raw.packs_repacked,
                 BytesReclaimed = raw.bytes_reclaimed,
                 BytesInUse = raw.bytes_in_use,
+                Warnings = raw.version >= 2 ? SplitWarnings(raw.warnings) : new string[0],
             };
+        }
+
+        private static string[] SplitWarnings(byte[] text)
+        {
+            if (text == null)
+                return new string[0];
+            int len = Array.IndexOf(text, (byte)0);
+            string all = System.Text.Encoding.UTF8.GetString(text, 0, len < 0 ? text.Length : len);
+            return all.Length == 0 ? new string[0] : all.Split('\n');
         }
 
         /// <summary>Run vault maintenance; graceSeconds -1 for the engine's default, ownerKey for an Azure vault.</summary>

@@ -138,6 +138,9 @@ namespace OBAgent.Interop
         internal ulong packs_repacked;
         internal ulong bytes_reclaimed;
         internal ulong bytes_in_use;
+        // version 2: char warnings[4096], UTF-8, NUL-terminated, one warning a line
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 4096)]
+        internal byte[] warnings;
     }
 
     /// <summary>struct ob_backup_server (recovery.h), version OB_BACKUP_SERVER_VERSION.</summary>

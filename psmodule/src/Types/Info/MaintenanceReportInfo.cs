@@ -11,5 +11,6 @@ namespace OBAgent
         internal ulong PacksRepacked;
         internal ulong BytesReclaimed;
         internal ulong BytesInUse;
+        internal string[] Warnings;
     }
 }
