@@ -45,12 +45,16 @@ static int point_time(int64_t *out_sec, long *out_nsec, const ob_repo *r)
 		return error;
 	if (l.n)
 		qsort(l.v, l.n, sizeof(char *), by_name_desc);
+	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
 	for (i = 0; i < l.n && !newest; i++) {
 		ob_kv kv;
 		for (k = 0; k < 12 && l.v[i][k] >= '0' && l.v[i][k] <= '9'; k++)
 			;
 		if (k != 12)
 			continue;
+		/* Only names at or after the clock's can move the name on: those before are never read. */
+		if (strncmp(l.v[i], mine, strlen(mine)) < 0)
+			break;
 		if ((error = ob_snapshot_read(&kv, r, l.v[i])) == 0) {
 			ob_kv_dispose(&kv);
 			newest = l.v[i];
@@ -62,7 +66,6 @@ static int point_time(int64_t *out_sec, long *out_nsec, const ob_repo *r)
 			return error;
 		}
 	}
-	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
 	if (newest && strncmp(mine, newest, strlen(mine)) <= 0) {
 		int64_t sec = strtoll(newest, NULL, 10);
 		long nsec = -1;
