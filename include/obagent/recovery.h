@@ -32,7 +32,8 @@ typedef struct ob_recovery_point {
 	/* version 2 */
 	int damaged;            /**< 1: the point's record cannot be read (damaged or forged); only id,
 	                             backup_time (from its name) and server_name are then known */
-	char *problem;          /**< why, when damaged; else NULL */
+	char *problem;          /**< why, when damaged; else a warning about a sound point (a deletion
+	                             marker that does not count was ignored: lines), or NULL */
 } ob_recovery_point;
 
 #define OB_RECOVERY_POINT_VERSION 2
@@ -256,7 +257,12 @@ typedef struct ob_maintenance_report {
 	/* version 2 */
 	uint64_t objects_skipped;     /**< vault objects of the area the run skipped, removed or replaced because they
 	                                   do not open or are not the owner's (damaged or forged: docs/SECURITY.md) */
-	char warnings[4096];          /**< one "name: what was done" line per such object, as many as fit; "" when none */
+	/**
+	 * What the run ignored or did not do, and why: one warning a line ("" none),
+	 * cut short (ending "...") when they do not fit. E.g. a deletion marker that
+	 * does not count, or a back end that cannot tell when a marker was stored.
+	 */
+	char warnings[4096];
 } ob_maintenance_report;
 
 #define OB_MAINTENANCE_REPORT_VERSION 2

@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 					"test-point %s reports it\n", pts[i]->id, pts[i]->problem, pts[i]->id);
 				continue;
 			}
+			if (pts[i]->problem)
+				fprintf(stderr, "obagent: warning: recovery point %s: %s\n", pts[i]->id, pts[i]->problem);
 			printf("%s  %s  %llu files  %llu bytes  [%s] ids [%s]\n", pts[i]->id, when,
 				(unsigned long long)pts[i]->files, (unsigned long long)pts[i]->bytes, pts[i]->datasources,
 				pts[i]->datasource_ids);
@@ -500,8 +502,16 @@ int main(int argc, char **argv)
 			(unsigned long long)r->packs_deleted, (unsigned long long)r->packs_repacked,
 			(unsigned long long)r->bytes_reclaimed, (unsigned long long)r->bytes_in_use);
 		if (r->objects_skipped)
-			fprintf(stderr, "warning: %llu vault objects were not genuine or did not open (skipped, removed or "
-				"replaced):\n%s", (unsigned long long)r->objects_skipped, r->warnings);
+			fprintf(stderr, "obagent: warning: %llu vault objects were not genuine or did not open (skipped, removed or "
+				"replaced), listed below.\n", (unsigned long long)r->objects_skipped);
+		if (r->version >= 2 && r->warnings[0]) {
+			char *line = r->warnings, *nl;
+			for (; line && *line; line = nl ? nl + 1 : NULL) {
+				if ((nl = strchr(line, '\n')))
+					*nl = '\0';
+				fprintf(stderr, "obagent: warning: %s\n", line);
+			}
+		}
 		free(r);
 		ob_agent_free(a);
 		return 0;

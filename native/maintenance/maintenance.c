@@ -207,39 +207,93 @@ static int still_needed(ob_repo *r, const uint8_t pack[OB_ID_BYTES], const ob_id
 	return error < 0 ? error : nkeep > 0;
 }
 
+/* Add a warning line to the report; once they no longer fit, the text ends with "...". */
+static void report_warn(ob_maintenance_report *rep, const char *text)
+{
+	size_t used = strlen(rep->warnings), cap = sizeof(rep->warnings);
+
+	if (used >= 3 && strcmp(rep->warnings + used - 3, "...") == 0)
+		return;
+	if (used + 1 + strlen(text) + 1 > cap) {
+		snprintf(rep->warnings + (used + 4 <= cap ? used : cap - 4), 4, "...");
+		return;
+	}
+	snprintf(rep->warnings + used, cap - used, "%s%s", used ? "\n" : "", text);
+}
+
+/*
+ * Purge the soft-deleted points whose 14 days are over, counted from the time
+ * the storage recorded their marker (which no agent can set), never from what
+ * a marker says; a marker that does not count (unsigned, forged, another
+ * point's, undeleted) purges nothing.
+ */
 static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 {
-	ob_name_list marks = { 0 };
-	char prefix[96], name[200];
-	size_t i;
+	ob_name_list marks = { 0 }, undeleted = { 0 };
+	char prefix[96], uprefix[96], name[300], point[80];
+	ob_backend *be = r->vc.be;
+	int timed = be->version >= 3 && be->stat_created;
+	size_t i, j, untimed = 0;
 	int error;
 
 	snprintf(prefix, sizeof(prefix), "%sdeleted/", r->prefix);
-	if ((error = ob_vault_list_names(&marks, r->vc.be, prefix, strlen(prefix))) < 0)
-		return error;
+	snprintf(uprefix, sizeof(uprefix), "%sundeleted/", r->prefix);
+	if ((error = ob_vault_list_names(&marks, be, prefix, strlen(prefix))) < 0 ||
+	    (marks.n && (error = ob_vault_list_names(&undeleted, be, uprefix, strlen(uprefix))) < 0))
+		goto done;
 	for (i = 0; i < marks.n && error == 0; i++) {
-		char *text = NULL;
-		size_t len;
-		ob_kv kv;
-		int64_t purge_after = 0;
-		snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
-		if (ob_vault_read(&text, &len, &r->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
-			ob_kv_get_i64(&purge_after, &kv, "purge_after");
-			ob_kv_dispose(&kv);
-		}
-		free(text);
-		ob_error_clear();
-		if (purge_after == 0 || now < purge_after)
+		ob_point_deletion del;
+		size_t plen = strcspn(marks.v[i], ".");
+		int first = 1;
+		if (plen >= sizeof(point))
 			continue;
-		/* The point first, then its marker: a crash between leaves a marker for nothing, removed next time. */
-		snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, marks.v[i]);
+		memcpy(point, marks.v[i], plen);
+		point[plen] = '\0';
+		/* One pass per point, at its first marker. */
+		for (j = 0; j < i && first; j++)
+			first = strncmp(marks.v[j], point, plen) != 0 || (marks.v[j][plen] != '\0' && marks.v[j][plen] != '.');
+		if (!first)
+			continue;
+		if ((error = ob_point_deletion_read(&del, r, point, &marks, &undeleted)) < 0)
+			break;
+		if (del.ignored) {
+			char *line = del.ignored, *nl;
+			for (; line && *line; line = nl ? nl + 1 : NULL) {
+				if ((nl = strchr(line, '\n')))
+					*nl = '\0';
+				report_warn(rep, line);
+			}
+		}
+		if (!del.deleted || (timed && del.created + (int64_t)OB_SOFT_DELETE_DAYS * 86400 > now)) {
+			ob_point_deletion_dispose(&del);
+			continue;
+		}
+		ob_point_deletion_dispose(&del);
+		if (!timed) {
+			untimed++;
+			continue;
+		}
+		/* The point first, then its markers: a crash between leaves markers for nothing, removed next time. */
+		snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, point);
 		if ((error = remove_object(r, name, &rep->bytes_reclaimed)) < 0)
 			break;
-		snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
-		if ((error = remove_object(r, name, NULL)) == 0)
+		for (j = i; j < marks.n && error == 0; j++)
+			if (strncmp(marks.v[j], point, plen) == 0 && (marks.v[j][plen] == '\0' || marks.v[j][plen] == '.')) {
+				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[j]);
+				error = remove_object(r, name, NULL);
+			}
+		if (error == 0)
 			rep->points_purged++;
 	}
+	if (untimed) {
+		char text[400];
+		snprintf(text, sizeof(text), "%zu soft-deleted point(s) were not purged: this vault's storage cannot tell when "
+			"their deletion was written, and the 14 days are measured by the storage, never by the marker.", untimed);
+		report_warn(rep, text);
+	}
+done:
 	ob_name_list_dispose(&marks);
+	ob_name_list_dispose(&undeleted);
 	return error;
 }
 
@@ -588,15 +642,13 @@ done:
 	return error;
 }
 
-/* One line per object in the report's warnings, as many as fit (objects_skipped counts them all). */
+/* One warning line per object (objects_skipped counts them all, the lines as many as fit). */
 static int report_skip(const char *name, const char *why, void *payload)
 {
-	ob_maintenance_report *rep = payload;
-	size_t used = strlen(rep->warnings), room = sizeof(rep->warnings) - used;
-	int n = snprintf(rep->warnings + used, room, "%s: %s\n", name, why);
+	char line[1024];
 
-	if (n < 0 || (size_t)n >= room)
-		rep->warnings[used] = '\0';   /* the whole line or none */
+	snprintf(line, sizeof(line), "%s: %s", name, why);
+	report_warn(payload, line);
 	return 0;
 }
 

@@ -50,6 +50,7 @@ typedef struct ob_file_info {
 	int type;               /* OB_FILE_* */
 	uint64_t size;
 	int64_t mtime;          /* last written, seconds since 1970 UTC */
+	int64_t ctime;          /* status last changed (made, linked, chmod'ed): no process sets it back */
 	uint64_t dev, ino;      /* which file it is: the same pair is the same file */
 	size_t block_size;      /* the file system's block for writing it (holes are made of them) */
 } ob_file_info;

@@ -74,6 +74,7 @@ static void fill_info(ob_file_info *out, const struct stat *st)
 		: S_ISSOCK(m) ? OB_FILE_SOCKET : OB_FILE_OTHER;
 	out->size = (uint64_t)st->st_size;
 	out->mtime = (int64_t)st->st_mtime;
+	out->ctime = (int64_t)st->st_ctime;
 	out->dev = (uint64_t)st->st_dev;
 	out->ino = (uint64_t)st->st_ino;
 	out->block_size = (size_t)st->st_blksize;

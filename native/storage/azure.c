@@ -65,7 +65,7 @@ int ob_az_check_name(const char *name)
 
 /* ---- stat ---- */
 
-static int blob_properties(az_backend *ab, const char *name, uint64_t *size, char md5[64])
+static int blob_properties(az_backend *ab, const char *name, uint64_t *size, char md5[64], int64_t *created)
 {
 	az_request rq;
 	az_response rs;
@@ -84,6 +84,12 @@ static int blob_properties(az_backend *ab, const char *name, uint64_t *size, cha
 			*size = (uint64_t)rs.content_length;
 			if (md5)
 				snprintf(md5, 64, "%s", rs.content_md5);
+			/*
+			 * The service sets both; Last-Modified only when a version has no
+			 * creation time (a create-only blob is never modified, so it is the same).
+			 */
+			if (created && ob_azure_http_date_parse(created, rs.creation_time[0] ? rs.creation_time : rs.last_modified) < 0)
+				error = ob_err(OB_EIO, OB_ERRCLASS_VAULT, "The vault at %s gave no creation time for '%s'.", ab->endpoint, name);
 		} else if (rs.curl == CURLE_OK && rs.status == 200) {
 			error = ob_err(OB_EIO, OB_ERRCLASS_VAULT, "The vault at %s gave no length for '%s'.", ab->endpoint, name);
 		} else {
@@ -101,7 +107,18 @@ static int az_stat(uint64_t *out_size, ob_backend *be, const char *name)
 
 	if ((error = ob_az_check_name(name)) < 0)
 		return error;
-	return blob_properties(ab, name, out_size, NULL);
+	return blob_properties(ab, name, out_size, NULL, NULL);
+}
+
+static int az_stat_created(int64_t *out, ob_backend *be, const char *name)
+{
+	az_backend *ab = (az_backend *)be;
+	uint64_t size;
+	int error;
+
+	if ((error = ob_az_check_name(name)) < 0)
+		return error;
+	return blob_properties(ab, name, &size, NULL, out);
 }
 
 /*
@@ -117,7 +134,7 @@ static int exists_as_ours(az_backend *ab, const char *name, size_t len, const ch
 	int code = ob_error_last_code(), klass = ob_error_last_class(), same;
 
 	snprintf(saved, sizeof(saved), "%s", ob_error_last());
-	same = blob_properties(ab, name, &size, got) == 0 && size == len && strcmp(got, md5) == 0;
+	same = blob_properties(ab, name, &size, got, NULL) == 0 && size == len && strcmp(got, md5) == 0;
 	ob_err(code, (ob_error_class)klass, "%s", saved);
 	return same;
 }
@@ -153,7 +170,7 @@ int ob_az_put_single(az_backend *ab, const char *name, const void *data, size_t 
 				   (rs.status == 403 && error == OB_EACCESS && ab->sas))) {
 		/* A SAS without 'w' is refused (403), not told "exists" (409), when the blob is there. */
 		uint64_t size;
-		if (rs.status == 403 && blob_properties(ab, name, &size, NULL) < 0) {
+		if (rs.status == 403 && blob_properties(ab, name, &size, NULL, NULL) < 0) {
 			error = ob_az_fail(ab, &rq, &rs);
 			goto done;
 		}
@@ -372,7 +389,7 @@ static int az_get(void **out, size_t *out_len, ob_backend *be, const char *name,
 	if (rs.curl == CURLE_OK && rs.status == 416 && len == 0) {
 		/* "From offset to the end" where offset is the end: empty, not an error. */
 		uint64_t size;
-		if ((error = blob_properties(ab, name, &size, NULL)) < 0)
+		if ((error = blob_properties(ab, name, &size, NULL, NULL)) < 0)
 			goto done;
 		if (size != offset) {
 			error = ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "Range %llu+ is past the end of '%s' (%llu bytes).",
@@ -645,6 +662,7 @@ int ob_az_open(az_backend **out, const ob_azure_options *o)
 	ab->parent.put = az_put;
 	ab->parent.get = az_get;
 	ab->parent.stat = az_stat;
+	ab->parent.stat_created = az_stat_created;
 	ab->parent.list = az_list;
 	ab->parent.remove = az_remove;
 	ab->parent.capabilities = az_capabilities;

@@ -195,6 +195,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *p)
 		/* A new response (after a 100 Continue, too): forget the previous one's headers. */
 		const char *sp = memchr(line, ' ', len);
 		rs->error_code[0] = rs->lease_id[0] = rs->content_md5[0] = rs->content_range[0] = '\0';
+		rs->creation_time[0] = rs->last_modified[0] = '\0';
 		rs->content_length = -1;
 		rs->retry_after = -1;
 		rs->line_status = sp && (size_t)(sp - line) + 4 <= len ? atoi(sp + 1) : 0;
@@ -211,6 +212,10 @@ static size_t header_cb(char *line, size_t size, size_t n, void *p)
 		header_value(rs->content_md5, sizeof(rs->content_md5), colon + 1, len - (size_t)(colon + 1 - line));
 	else if (IS("content-range"))
 		header_value(rs->content_range, sizeof(rs->content_range), colon + 1, len - (size_t)(colon + 1 - line));
+	else if (IS("x-ms-creation-time"))
+		header_value(rs->creation_time, sizeof(rs->creation_time), colon + 1, len - (size_t)(colon + 1 - line));
+	else if (IS("last-modified"))
+		header_value(rs->last_modified, sizeof(rs->last_modified), colon + 1, len - (size_t)(colon + 1 - line));
 	else if (IS("content-length") || IS("retry-after")) {
 		int64_t x;
 		header_value(v, sizeof(v), colon + 1, len - (size_t)(colon + 1 - line));
@@ -283,6 +288,7 @@ static int attempt(az_backend *ab, CURL *h, const az_request *rq, az_response *r
 		rs->body.data[0] = '\0';
 	rs->too_big = 0;
 	rs->error_code[0] = rs->lease_id[0] = rs->content_md5[0] = rs->content_range[0] = '\0';
+	rs->creation_time[0] = rs->last_modified[0] = '\0';
 	rs->content_length = -1;
 	rs->retry_after = -1;
 	rs->body_max = rq->body_max ? rq->body_max : AZ_SMALL_BODY_MAX;

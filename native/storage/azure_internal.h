@@ -70,6 +70,8 @@ typedef struct az_response {
 	char lease_id[96];
 	char content_md5[64];
 	char content_range[96];
+	char creation_time[64];   /* x-ms-creation-time (RFC 1123), set by the service */
+	char last_modified[64];
 	int64_t content_length;   /* -1: unknown */
 	long retry_after;         /* seconds, -1: none */
 	int line_status;          /* of the status line being read */

@@ -2,6 +2,7 @@
 #include "storage/azure_sign.h"
 #include "util/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,4 +237,19 @@ int ob_azure_sas_parse(ob_azure_sas_info *out, const char *sas)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
 			"The access token (SAS) has no signature (sig=); get a new vault credentials file.");
 	return 0;
+}
+
+int ob_azure_http_date_parse(int64_t *out, const char *text)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4] = "", iso[32], tail[4] = "";
+	int d, y, h, mi, sec, n = 0;
+	const char *m;
+
+	if (!text || sscanf(text, "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3s%n", &d, mon, &y, &h, &mi, &sec, tail, &n) != 7 ||
+	    text[n] != '\0' || strcmp(tail, "GMT") != 0 || strlen(mon) != 3 || !(m = strstr(months, mon)) || (m - months) % 3)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not an HTTP date.", text ? text : "");
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi, sec);
+	return ob_time_parse(out, iso) < 0
+		? ob_err(OB_EINVALID, OB_ERRCLASS_VAULT, "'%s' is not an HTTP date.", text) : 0;
 }

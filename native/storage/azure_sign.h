@@ -55,6 +55,13 @@ int ob_azure_key_decode(uint8_t **out, size_t *out_len, const char *key_b64);
  */
 int ob_azure_url_encode(ob_buf *out, const char *s, int keep_slash);
 
+/**
+ * Parse an HTTP date (RFC 1123, "Wed, 02 Dec 2026 16:03:15 GMT", what the
+ * service sends in Last-Modified and x-ms-creation-time) into seconds since
+ * 1970 UTC. OB_EINVALID when it is not one.
+ */
+int ob_azure_http_date_parse(int64_t *out, const char *text);
+
 /** Decode %XX escapes (and nothing else) of s[0..len) into out; OB_EINVALID on a bad escape. */
 int ob_azure_url_decode(ob_buf *out, const char *s, size_t len);
 

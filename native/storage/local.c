@@ -218,6 +218,34 @@ static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
 	return error;
 }
 
+/*
+ * The storage's time of an object: its status-change time. A put links the
+ * synced temporary file into place, which sets it; utimensat cannot set it,
+ * and anything later (chmod, another link) only moves it forward.
+ */
+static int local_stat_created(int64_t *out, ob_backend *be, const char *name)
+{
+	local_backend *lb = (local_backend *)be;
+	ob_file_info st;
+	char *path;
+	int error = 0;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (!(path = object_path(lb, name)))
+		return OB_ENOMEM;
+	if (ob_file_stat_path(&st, path, 1) < 0)
+		error = ob_platform_failure() == OB_FAILURE_ABSENT
+			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
+			: ob_platform_fail("Cannot stat the object", path);
+	else if (st.type != OB_FILE_REGULAR)
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
+	else
+		*out = st.ctime;
+	free(path);
+	return error;
+}
+
 /* Walk dir (the folder of relative name rel) and report files whose names start with prefix. */
 static int walk(local_backend *lb, ob_buf *rel, const char *prefix, ob_backend_list_cb cb, void *payload)
 {
@@ -405,6 +433,7 @@ int ob_backend_local_new(ob_backend **out, const char *root)
 	lb->parent.sync = local_sync;
 	lb->parent.cleanup = local_cleanup;
 	lb->parent.set_pacer = local_set_pacer;
+	lb->parent.stat_created = local_stat_created;
 	pthread_mutex_init(&lb->lock, NULL);
 	*out = &lb->parent;
 	return 0;

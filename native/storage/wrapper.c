@@ -63,6 +63,11 @@ void ob_backend_forward_set_pacer(ob_backend *be, ob_backend_pace_cb pace, void 
 	INNER(be)->set_pacer(INNER(be), pace, payload);
 }
 
+int ob_backend_forward_stat_created(int64_t *out_unix_seconds, ob_backend *be, const char *name)
+{
+	return INNER(be)->stat_created(out_unix_seconds, INNER(be), name);
+}
+
 void ob_backend_wrapper_init(ob_backend_wrapper *w, ob_backend *inner)
 {
 	ob_backend *p = &w->parent;
@@ -81,4 +86,5 @@ void ob_backend_wrapper_init(ob_backend_wrapper *w, ob_backend *inner)
 	p->sync = inner->sync ? ob_backend_forward_sync : NULL;
 	p->cleanup = inner->cleanup ? ob_backend_forward_cleanup : NULL;
 	p->set_pacer = inner->version >= 2 && inner->set_pacer ? ob_backend_forward_set_pacer : NULL;
+	p->stat_created = inner->version >= 3 && inner->stat_created ? ob_backend_forward_stat_created : NULL;
 }

@@ -462,16 +462,16 @@ int ob_record_verify(const uint8_t pub[OB_SIGN_PUBLIC_BYTES], const char *rec, s
 	text[vlen] = '\0';
 	error = ob_base64_decode(&sig, &sig_len, text);
 	if (error == 0 && sig_len == OB_SIGN_BYTES) {
-		/* Only the canonical spelling: unused low bits of the last character would make copies that differ yet verify. */
+		/* One spelling only (base64's spare bits set nothing): a record's bytes are the record. */
 		char *again = ob_base64_encode(sig, sig_len);
 		if (!again || strcmp(again, text) != 0)
-			error = OB_ECORRUPT;
+			error = again ? OB_ECORRUPT : OB_ENOMEM;
 		free(again);
 	}
 	free(text);
 	if (error < 0 || sig_len != OB_SIGN_BYTES) {
 		free(sig);
-		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record's signature is malformed.");
+		return error == OB_ENOMEM ? ob_err_nomem() : ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "The record's signature is malformed.");
 	}
 	error = ob_verify(pub, rec, (size_t)(p - rec) + 1, sig);
 	free(sig);

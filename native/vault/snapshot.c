@@ -18,12 +18,17 @@
 
 /* ---- writing ---- */
 
+static int by_name_desc(const void *a, const void *b);
+
 /*
  * The time in a point's name: when it is committed, seconds and nanoseconds from
  * one clock reading, so that names sort in commit order and "the newest point" is
  * the last one committed. A clock that stands still (OBAGENT_NOW) or steps back
- * still names the point after every point in the vault: one nanosecond after the
- * newest (a name of the older form, time-random, is passed by a whole second).
+ * still names the point after every genuine point in the vault: one nanosecond
+ * after the newest (a name of the older form, time-random, is passed by a whole
+ * second). Genuine: a name that opens as a point of this server. Any agent can
+ * create a name here, so one that does not open (a forged 999999999999-...) is
+ * passed over, newest first, and never decides the next name.
  */
 static int point_time(int64_t *out_sec, long *out_nsec, const ob_repo *r)
 {
@@ -38,13 +43,29 @@ static int point_time(int64_t *out_sec, long *out_nsec, const ob_repo *r)
 	snprintf(prefix, sizeof(prefix), "%ssnapshots/", r->prefix);
 	if ((error = ob_vault_list_names(&l, r->vc.be, prefix, strlen(prefix))) < 0)
 		return error;
-	for (i = 0; i < l.n; i++) {
+	if (l.n)
+		qsort(l.v, l.n, sizeof(char *), by_name_desc);
+	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
+	for (i = 0; i < l.n && !newest; i++) {
+		ob_kv kv;
 		for (k = 0; k < 12 && l.v[i][k] >= '0' && l.v[i][k] <= '9'; k++)
 			;
-		if (k == 12 && (!newest || strcmp(l.v[i], newest) > 0))
+		if (k != 12)
+			continue;
+		/* Only names at or after the clock's can move the name on: those before are never read. */
+		if (strncmp(l.v[i], mine, strlen(mine)) < 0)
+			break;
+		if ((error = ob_snapshot_read(&kv, r, l.v[i])) == 0) {
+			ob_kv_dispose(&kv);
 			newest = l.v[i];
+		} else if (error == OB_ENOTFOUND || error == OB_ECORRUPT || error == OB_EINVALID) {
+			ob_error_clear();  /* purged meanwhile, damaged or forged: not a point to follow */
+			error = 0;
+		} else {
+			ob_name_list_dispose(&l);
+			return error;
+		}
 	}
-	snprintf(mine, sizeof(mine), "%012lld-%09ld-", (long long)*out_sec, *out_nsec);
 	if (newest && strncmp(mine, newest, strlen(mine)) <= 0) {
 		int64_t sec = strtoll(newest, NULL, 10);
 		long nsec = -1;
@@ -310,35 +331,213 @@ static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const cha
 	return 0;
 }
 
-/* Read a point's deletion marker, if any: 1 and the times when it has one. */
-static int deletion_marker(const ob_repo *repo, const char *point_id, int64_t *deleted_at, int64_t *purge_after)
-{
-	char name[200], *text = NULL;
-	size_t len;
-	ob_kv kv;
-	int found = 0;
+/* ---- deletion markers ---- */
 
-	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
-	if (ob_vault_read(&text, &len, (ob_vault_conn *)&repo->vc, name) == 0 && ob_kv_parse(&kv, text, len) == 0) {
-		found = 1;
-		if (ob_kv_get_i64(deleted_at, &kv, "deleted_at") < 0)
-			*deleted_at = 1;
-		if (ob_kv_get_i64(purge_after, &kv, "purge_after") < 0)
-			*purge_after = *deleted_at + OB_SOFT_DELETE_DAYS * 86400;
-		ob_kv_dispose(&kv);
+#define DELETION_KIND "deletion"
+#define UNDELETION_KIND "undeletion"
+
+void ob_deletion_hash(uint8_t out[32], const char *text, size_t len)
+{
+	size_t signed_len = len, i;
+
+	/* The bytes before the last "signature=" line: the signature's text can vary (base64's spare bits), they cannot. */
+	for (i = len; i > 0; i--)
+		if ((i == 1 || text[i - 2] == '\n') && len - (i - 1) > 10 && memcmp(text + i - 1, "signature=", 10) == 0) {
+			signed_len = i - 1;
+			break;
+		}
+	ob_sha256(out, text, signed_len);
+}
+
+/* Whether a name under deleted/ is a marker of point_id: "<point>" or "<point>.<nonce>". */
+static int marker_of(const char *marker_name, const char *point_id)
+{
+	size_t n = strlen(point_id);
+
+	return strncmp(marker_name, point_id, n) == 0 && (marker_name[n] == '\0' || marker_name[n] == '.');
+}
+
+int ob_deletion_check(ob_deletion *out, const char *text, size_t len, const char *marker_name,
+	const char *vault_id, const char *server_id, const uint8_t server_public[OB_SIGN_PUBLIC_BYTES],
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES])
+{
+	ob_kv kv;
+	const char *point, *signer, *nonce, *dot;
+	size_t plen;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || ob_kv_parse(&kv, text, len) < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it is not a record");
+	if (strcmp(kv.kind, DELETION_KIND) != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it is not a deletion marker");
+		goto done;
 	}
-	free(text);
-	ob_error_clear();
-	return found;
+	if (kv.version != 2) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT,
+			"it is an unsigned marker (version %d, of an older obagent or forged)", kv.version);
+		goto done;
+	}
+	point = ob_kv_get(&kv, "point");
+	signer = ob_kv_get(&kv, "signer");
+	nonce = ob_kv_get(&kv, "nonce");
+	if (!point || !signer || !nonce || !*nonce || !ob_kv_get(&kv, "server") || !ob_kv_get(&kv, "vault") ||
+	    ob_kv_get_i64(&out->deleted_at, &kv, "deleted_at") < 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "the marker is malformed");
+		goto done;
+	}
+	/* Its name: the point, or the point and this marker's nonce (when a forgery held the plain name). */
+	dot = strchr(marker_name, '.');
+	plen = dot ? (size_t)(dot - marker_name) : strlen(marker_name);
+	if (strlen(point) != plen || strncmp(point, marker_name, plen) != 0 || (dot && strcmp(dot + 1, nonce) != 0)) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it names another recovery point (%s)", point);
+		goto done;
+	}
+	if (strcmp(ob_kv_get(&kv, "server"), server_id) != 0 || strcmp(ob_kv_get(&kv, "vault"), vault_id) != 0) {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "it was written for another server or vault");
+		goto done;
+	}
+	if (strcmp(signer, "server") == 0)
+		out->owner = 0;
+	else if (strcmp(signer, "owner") == 0)
+		out->owner = 1;
+	else {
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "its signer '%s' is unknown", signer);
+		goto done;
+	}
+	if (ob_record_verify(out->owner ? owner_public : server_public, text, len) < 0) {
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT, "its signature is not the %s's", out->owner ? "vault owner" : "server");
+		goto done;
+	}
+	snprintf(out->point, sizeof(out->point), "%s", point);
+	ob_deletion_hash(out->sha256, text, len);
+done:
+	ob_kv_dispose(&kv);
+	if (error < 0)
+		memset(out, 0, sizeof(*out));
+	return error;
+}
+
+int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char *marker_hex,
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES])
+{
+	ob_kv kv;
+	int error = 0;
+
+	if (!text || ob_record_verify(owner_public, text, len) < 0)
+		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT, "the undeletion is not signed by the vault owner");
+	if (ob_kv_parse(&kv, text, len) < 0)
+		return ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "the undeletion is malformed");
+	if (strcmp(kv.kind, UNDELETION_KIND) != 0 || kv.version != 1 || !ob_kv_get(&kv, "point") || !ob_kv_get(&kv, "marker") ||
+	    strcmp(ob_kv_get(&kv, "point"), point_id) != 0 || strcmp(ob_kv_get(&kv, "marker"), marker_hex) != 0)
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "the undeletion names another marker");
+	ob_kv_dispose(&kv);
+	return error;
+}
+
+static int has_name(const ob_name_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; l && i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Note one ignored marker in st->ignored (best effort: a warning, never a failure). */
+static void ignored(ob_point_deletion *st, const ob_repo *repo, const char *marker_name, const char *why)
+{
+	ob_buf b = OB_BUF_INIT;
+
+	if (ob_buf_printf(&b, "%s%sThe deletion marker %sdeleted/%s was ignored: %s. The point is kept and listed as not "
+		"deleted; if it should be deleted, delete it again.", st->ignored ? st->ignored : "", st->ignored ? "\n" : "",
+		repo->prefix, marker_name, why) == 0) {
+		free(st->ignored);
+		st->ignored = ob_buf_detach(&b);
+	}
+	ob_buf_dispose(&b);
+}
+
+int ob_point_deletion_read(ob_point_deletion *st, const ob_repo *repo, const char *point_id,
+	const ob_name_list *markers, const ob_name_list *undeleted)
+{
+	ob_backend *be = repo->vc.be;
+	char mname[300], uname[300], hex[65];
+	size_t i;
+	int error = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < markers->n && error == 0; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		ob_deletion d;
+		int64_t created = 0;
+		if (!marker_of(markers->v[i], point_id))
+			continue;
+		snprintf(mname, sizeof(mname), "%sdeleted/%s", repo->prefix, markers->v[i]);
+		if ((error = ob_vault_read(&text, &len, (ob_vault_conn *)&repo->vc, mname)) == OB_ENOTFOUND) {
+			ob_error_clear();  /* removed since the listing (purged, undeleted) */
+			error = 0;
+			continue;
+		}
+		if (error < 0)
+			break;
+		if (ob_deletion_check(&d, text, len, markers->v[i], repo->vc.id, repo->server_id, repo->sign_public,
+			repo->vc.owner_public) < 0) {
+			ignored(st, repo, markers->v[i], ob_error_last());
+			ob_error_clear();
+			free(text);
+			continue;
+		}
+		free(text);
+		text = NULL;
+		/* A marker the owner undeleted is void: a copy of its bytes written back later hides nothing. */
+		ob_hex_encode(hex, d.sha256, sizeof(d.sha256));
+		if (has_name(undeleted, hex)) {
+			int revoked;
+			snprintf(uname, sizeof(uname), "%sundeleted/%s", repo->prefix, hex);
+			revoked = ob_vault_read(&text, &len, (ob_vault_conn *)&repo->vc, uname) == 0 &&
+				ob_undeletion_check(text, len, point_id, hex, repo->vc.owner_public) == 0;
+			free(text);
+			ob_error_clear();
+			if (revoked) {
+				ignored(st, repo, markers->v[i], "the vault owner undeleted the point, and this is a copy of that marker");
+				continue;
+			}
+		}
+		/* The storage's time of the marker: the 14 days run from it, not from what the marker says. */
+		if (be->version >= 3 && be->stat_created) {
+			if ((error = be->stat_created(&created, be, mname)) == OB_ENOTFOUND) {
+				ob_error_clear();
+				error = 0;
+				continue;
+			}
+			if (error < 0)
+				break;
+		}
+		if (!st->deleted || d.deleted_at < st->deleted_at)
+			st->deleted_at = d.deleted_at > 0 ? d.deleted_at : 1;
+		if (created > 0 && (!st->created || created < st->created))
+			st->created = created;
+		st->deleted = 1;
+	}
+	return error;
+}
+
+void ob_point_deletion_dispose(ob_point_deletion *st)
+{
+	free(st->ignored);
+	memset(st, 0, sizeof(*st));
 }
 
 /* The recovery points in a server's area, newest first; a damaged one only with OB_POINTS_DAMAGED. */
 int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags)
 {
-	ob_name_list l = { 0 }, dl = { 0 };
+	ob_name_list l = { 0 }, dl = { 0 }, ul = { 0 };
 	char prefix[96];
 	ob_recovery_point **v = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	int error;
 
 	*out = NULL;
@@ -349,6 +548,9 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 	snprintf(prefix, sizeof(prefix), "%sdeleted/", repo->prefix);
 	if ((error = ob_vault_list_names(&dl, repo->vc.be, prefix, strlen(prefix))) < 0)
 		goto done;
+	snprintf(prefix, sizeof(prefix), "%sundeleted/", repo->prefix);
+	if (dl.n && (error = ob_vault_list_names(&ul, repo->vc.be, prefix, strlen(prefix))) < 0)
+		goto done;
 	/* Names start with the time: newest first is reverse name order. */
 	if (l.n)
 		qsort(l.v, l.n, sizeof(char *), by_name_desc);
@@ -357,15 +559,19 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 		goto done;
 	}
 	for (i = 0; i < l.n; i++) {
+		ob_point_deletion del;
 		ob_kv kv;
-		int deleted = 0;
-		for (j = 0; j < dl.n && !deleted; j++)
-			deleted = strcmp(dl.v[j], l.v[i]) == 0;
-		if (deleted && !(flags & OB_POINTS_DELETED))
+		/* Only a marker that counts deletes (ob_point_deletion_read); any other is ignored, with a warning. */
+		if ((error = ob_point_deletion_read(&del, repo, l.v[i], &dl, &ul)) < 0)
+			goto done;
+		if (del.deleted && !(flags & OB_POINTS_DELETED)) {
+			ob_point_deletion_dispose(&del);
 			continue;
+		}
 		if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
 			ob_error_clear();  /* purged since the listing */
 			error = 0;
+			ob_point_deletion_dispose(&del);
 			continue;
 		}
 		if (error == OB_ECORRUPT || error == OB_EINVALID) {
@@ -373,20 +579,32 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 			if (!(flags & OB_POINTS_DAMAGED)) {
 				ob_error_clear();
 				error = 0;
+				ob_point_deletion_dispose(&del);
 				continue;
 			}
 			if ((error = damaged_point(&v[n], repo, l.v[i], ob_error_last())) == 0)
 				ob_error_clear();
 		} else if (error < 0) {
+			ob_point_deletion_dispose(&del);
 			goto done;
 		} else {
 			error = point_from_kv(&v[n], &kv, l.v[i]);
 			ob_kv_dispose(&kv);
 		}
-		if (error < 0)
+		if (error < 0) {
+			ob_point_deletion_dispose(&del);
 			goto done;
-		if (deleted)
-			deletion_marker(repo, l.v[i], &v[n]->deleted_at, &v[n]->purge_after);
+		}
+		if (del.deleted) {
+			v[n]->deleted_at = del.deleted_at;
+			/* Purged by maintenance 14 days after the storage's time; never without one. */
+			v[n]->purge_after = del.created ? del.created + (int64_t)OB_SOFT_DELETE_DAYS * 86400 : 0;
+		} else if (del.ignored && !v[n]->problem) {
+			/* A sound point with a marker that does not count: the listing says so (problem, not damaged). */
+			v[n]->problem = del.ignored;
+			del.ignored = NULL;
+		}
+		ob_point_deletion_dispose(&del);
 		n++;
 	}
 	*out = v;
@@ -396,32 +614,83 @@ done:
 	ob_recovery_points_free(v, n);
 	ob_name_list_dispose(&l);
 	ob_name_list_dispose(&dl);
+	ob_name_list_dispose(&ul);
+	return error;
+}
+
+/* A marker record, signed by the server's key: bound to this vault, server and point. */
+static int marker_record(ob_buf *rec, char nonce_hex[33], ob_repo *repo, const char *point_id, const char *reason, int64_t now)
+{
+	uint8_t nonce[16];
+	int error;
+
+	if ((error = ob_random(nonce, sizeof(nonce))) < 0)
+		return error;
+	ob_hex_encode(nonce_hex, nonce, sizeof(nonce));
+	if ((error = ob_kv_begin(rec, DELETION_KIND, 2)) == 0 &&
+	    (error = ob_kv_add(rec, "point", point_id)) == 0 &&
+	    (error = ob_kv_add(rec, "server", repo->server_id)) == 0 &&
+	    (error = ob_kv_add(rec, "vault", repo->vc.id)) == 0 &&
+	    (error = ob_kv_add_i64(rec, "deleted_at", now)) == 0 &&
+	    (error = ob_kv_add(rec, "reason", reason && *reason ? reason : "deleted")) == 0 &&
+	    (error = ob_kv_add(rec, "nonce", nonce_hex)) == 0 &&
+	    (error = ob_kv_add(rec, "signer", "server")) == 0)
+		error = ob_record_sign(rec, repo->sign_private);
 	return error;
 }
 
 int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now)
 {
 	ob_buf rec = OB_BUF_INIT;
-	char name[200];
+	ob_name_list one = { 0 };
+	ob_point_deletion del;
+	char name[200], nonce[33];
 	uint64_t size;
 	int error;
 
-	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+	if (!point_id || !*point_id || strchr(point_id, '/') || strchr(point_id, '.') || strlen(point_id) > 64)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
 	snprintf(name, sizeof(name), "%ssnapshots/%s", repo->prefix, point_id);
 	if ((error = repo->vc.be->stat(&size, repo->vc.be, name)) < 0)
 		return error == OB_ENOTFOUND ? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "There is no recovery point '%s'.", point_id) : error;
+	if ((error = marker_record(&rec, nonce, repo, point_id, reason, now)) < 0)
+		goto done;
 	snprintf(name, sizeof(name), "%sdeleted/%s", repo->prefix, point_id);
-	if ((error = ob_kv_begin(&rec, "deletion", 1)) == 0 &&
-	    (error = ob_kv_add(&rec, "point", point_id)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "deleted_at", now)) == 0 &&
-	    (error = ob_kv_add_i64(&rec, "purge_after", now + (int64_t)OB_SOFT_DELETE_DAYS * 86400)) == 0 &&
-	    (error = ob_kv_add(&rec, "reason", reason ? reason : "deleted")) == 0)
+	if ((error = repo->vc.be->put(repo->vc.be, name, rec.data, rec.len)) != OB_EEXISTS)
+		goto done;
+	/*
+	 * The name is taken: by a marker of ours that counts (deleted already), or by
+	 * something that does not (a forgery, an older unsigned marker, one the owner
+	 * undeleted), which must not keep the point from being deleted: then the marker
+	 * goes under the point's name and its nonce, which only its own record matches.
+	 */
+	ob_error_clear();
+	if (!(one.v = calloc(1, sizeof(char *))) || !(one.v[0] = ob_strdup(point_id))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	one.n = one.cap = 1;
+	{
+		ob_name_list ul = { 0 };
+		char prefix[96];
+		snprintf(prefix, sizeof(prefix), "%sundeleted/", repo->prefix);
+		if ((error = ob_vault_list_names(&ul, repo->vc.be, prefix, strlen(prefix))) == 0)
+			error = ob_point_deletion_read(&del, repo, point_id, &one, &ul);
+		ob_name_list_dispose(&ul);
+	}
+	if (error < 0)
+		goto done;
+	if (!del.deleted) {
+		snprintf(name, sizeof(name), "%sdeleted/%s.%s", repo->prefix, point_id, nonce);
 		error = repo->vc.be->put(repo->vc.be, name, rec.data, rec.len);
+	}
+	ob_point_deletion_dispose(&del);
+done:
 	if (error == OB_EEXISTS) {
 		ob_error_clear();
 		error = 0;  /* deleted already */
 	}
+	ob_name_list_dispose(&one);
 	ob_buf_dispose(&rec);
 	return error;
 }

@@ -63,8 +63,62 @@ int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv
 
 /** The points of a server's area, newest first; flags: OB_POINTS_*. *out: ob_recovery_points_free. */
 int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags);
-/** Write a point's deletion marker (soft delete; it is purged after OB_SOFT_DELETE_DAYS days). */
+/**
+ * Write a point's deletion marker (soft delete: `deletion` 2, signed by the
+ * server's key; maintenance purges the point OB_SOFT_DELETE_DAYS days after the
+ * storage's time of the marker). deleted/<point>, or deleted/<point>.<nonce>
+ * when something that does not count holds that name. Deleted already: 0.
+ */
 int ob_recovery_point_mark_deleted(ob_repo *repo, const char *point_id, const char *reason, int64_t now);
+
+/* ---- deletion markers (docs/FORMAT.md, "Soft delete") ---- */
+
+/** A marker that counts, as ob_deletion_check read it. */
+typedef struct ob_deletion {
+	char point[65];
+	int64_t deleted_at;           /* the writer's word: shown, never used to purge */
+	int owner;                    /* 1: signed by the vault owner, 0: by the server */
+	uint8_t sha256[32];           /* ob_deletion_hash: what an undeletion names */
+} ob_deletion;
+
+/**
+ * What an undeletion names a marker by: SHA-256 of its signed bytes (all before
+ * its signature line). Not of every byte: an Ed25519 signature has more than
+ * one base64 spelling, and a respelled copy must stay void.
+ */
+void ob_deletion_hash(uint8_t out[32], const char *text, size_t len);
+
+/**
+ * Check a marker's bytes, stored as deleted/<marker_name>: 0 when it is a
+ * `deletion` 2 record of the point its name gives (marker_name is "<point>" or
+ * "<point>.<its nonce>"), for this vault and server, whose signature verifies
+ * with the server's key (signer=server) or the owner's (signer=owner). Else
+ * OB_ECORRUPT or OB_EAUTH, the last error saying why (in a phrase). Undeletions
+ * are not looked at here (ob_undeletion_check).
+ */
+int ob_deletion_check(ob_deletion *out, const char *text, size_t len, const char *marker_name,
+	const char *vault_id, const char *server_id, const uint8_t server_public[OB_SIGN_PUBLIC_BYTES],
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES]);
+/** 0 when text is an owner-signed `undeletion` 1 of point_id naming the marker whose SHA-256 is marker_hex. */
+int ob_undeletion_check(const char *text, size_t len, const char *point_id, const char *marker_hex,
+	const uint8_t owner_public[OB_SIGN_PUBLIC_BYTES]);
+
+/** A point's deletion, from all its markers. */
+typedef struct ob_point_deletion {
+	int deleted;                  /* a marker counts */
+	int64_t deleted_at;           /* the earliest such marker's deleted_at (its writer's word) */
+	int64_t created;              /* the storage's time of the earliest that counts; 0: the back end has none */
+	char *ignored;                /* malloc'd: a warning per marker ignored, one a line; NULL: none */
+} ob_point_deletion;
+
+/**
+ * Read the markers of point_id among markers (the names under deleted/) and
+ * whether the owner undeleted them (undeleted: the names under undeleted/).
+ * Only I/O errors fail. st: ob_point_deletion_dispose.
+ */
+int ob_point_deletion_read(ob_point_deletion *st, const ob_repo *repo, const char *point_id,
+	const ob_name_list *markers, const ob_name_list *undeleted);
+void ob_point_deletion_dispose(ob_point_deletion *st);
 /** Free one recovery point record (NULL is fine). */
 void ob_recovery_points_free_one(ob_recovery_point *p);
 

@@ -3,6 +3,7 @@
 #include "obagent/sys/azure.h"
 #include "vault/vault_internal.h"
 #include "vault/credentials.h"
+#include "vault/snapshot.h"
 #include "util/env.h"
 #include "util/error.h"
 #include "platform/platform.h"
@@ -1063,17 +1064,71 @@ done:
 	return error;
 }
 
+/*
+ * Undelete: every marker of the point is voided, then removed. The void comes
+ * first and is owner-signed (undeleted/<ob_deletion_hash of the marker>), so
+ * that the marker's bytes, saved by anyone who read them and written back after
+ * the removal (agents can create), hide nothing: readers ignore a marker whose
+ * hash the owner undeleted.
+ */
 int ob_vault_undelete(ob_vault *vault, const char *server_name, const char *point_id)
 {
-	char sid[33], name[200];
+	ob_backend *be = vault->conn.be;
+	ob_name_list markers = { 0 };
+	char sid[33], prefix[96], name[300];
+	size_t i, plen = point_id ? strlen(point_id) : 0, found = 0;
+	int64_t now;
 	int error;
 
-	if (!server_name || !*server_name || !point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+	if (!server_name || !*server_name || !point_id || !*point_id || strchr(point_id, '/') || strchr(point_id, '.') || plen > 64)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "A server name and a recovery point id are required.");
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
 	ob_vault_server_id(sid, server_name);
-	snprintf(name, sizeof(name), OB_PREFIX_SERVERS "%s/deleted/%s", sid, point_id);
-	error = vault->conn.be->remove(vault->conn.be, name);
-	if (error == OB_ENOTFOUND)
+	snprintf(prefix, sizeof(prefix), OB_PREFIX_SERVERS "%s/deleted/", sid);
+	if ((error = ob_vault_list_names(&markers, be, prefix, strlen(prefix))) < 0)
+		return error;
+	for (i = 0; i < markers.n && error == 0; i++) {
+		ob_buf rec = OB_BUF_INIT;
+		uint8_t sha[32];
+		char hex[65], *text = NULL;
+		size_t len = 0;
+		if (strncmp(markers.v[i], point_id, plen) != 0 || (markers.v[i][plen] != '\0' && markers.v[i][plen] != '.'))
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, markers.v[i]);
+		if ((error = ob_vault_read(&text, &len, &vault->conn, name)) == OB_ENOTFOUND) {
+			ob_error_clear();
+			error = 0;
+			continue;
+		}
+		if (error < 0)
+			break;
+		ob_deletion_hash(sha, text, len);
+		free(text);
+		ob_hex_encode(hex, sha, sizeof(sha));
+		snprintf(name, sizeof(name), OB_PREFIX_SERVERS "%s/undeleted/%s", sid, hex);
+		if ((error = ob_kv_begin(&rec, "undeletion", 1)) == 0 &&
+		    (error = ob_kv_add(&rec, "point", point_id)) == 0 &&
+		    (error = ob_kv_add(&rec, "marker", hex)) == 0 &&
+		    (error = ob_kv_add_i64(&rec, "at", now)) == 0 &&
+		    (error = ob_record_sign(&rec, vault->owner_private)) == 0 &&
+		    (error = be->put(be, name, rec.data, rec.len)) == OB_EEXISTS) {
+			ob_error_clear();  /* voided before: a replayed copy, or a run that stopped before the removal */
+			error = 0;
+		}
+		ob_buf_dispose(&rec);
+		if (error < 0)
+			break;
+		snprintf(name, sizeof(name), "%s%s", prefix, markers.v[i]);
+		if ((error = be->remove(be, name)) == OB_ENOTFOUND) {
+			ob_error_clear();
+			error = 0;
+		}
+		if (error == 0)
+			found++;
+	}
+	ob_name_list_dispose(&markers);
+	if (error == 0 && !found)
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Recovery point '%s' of server '%s' is not deleted.", point_id, server_name);
 	return error;
 }

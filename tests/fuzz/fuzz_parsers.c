@@ -10,11 +10,13 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vault/credentials.h"
 #include "vault/crypto.h"
 #include "vault/repo.h"
 #include "vault/serverkey.h"
+#include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "util/util.h"
 
@@ -29,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 10) {
+	switch (data[0] % 12) {
 	case 0: {
 		ob_credentials c;
 		if (ob_credentials_parse(&c, (const char *)data + 1, size - 1) == 0)
@@ -81,12 +83,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ob_kv kv;
 		if (size < 2 || ob_sign_public(pub, seed) < 0 || ob_buf_put(&rec, data + 2, size - 2) < 0)
 			break;
-		if (data[0] % 10 == 9)
+		if (data[0] % 12 == 9)
 			ob_record_sign(&rec, seed);
 		if (ob_area_record_parse(&kv, rec.data ? rec.data : "", rec.len, kinds[data[1] % 3], pub,
 			"00112233445566778899aabbccddeeff", "vault") == 0)
 			ob_kv_dispose(&kv);
 		ob_buf_dispose(&rec);
+		break;
+	}
+	case 10: {
+		/* A marker's name (up to a NUL) and its bytes; no key verifies, so this is the parser and the checks before it. */
+		static const uint8_t key[OB_SIGN_PUBLIC_BYTES] = { 0 };
+		const char *text = (const char *)data + 1, *nul = memchr(text, 0, size - 1);
+		char name[80];
+		ob_deletion d;
+		size_t nlen = nul ? (size_t)(nul - text) : 0;
+		if (!nul || nlen >= sizeof(name))
+			break;
+		memcpy(name, text, nlen);
+		name[nlen] = '\0';
+		ob_deletion_check(&d, nul + 1, size - 2 - nlen, name, "vault", "server", key, key);
+		break;
+	}
+	case 11: {
+		static const uint8_t key[OB_SIGN_PUBLIC_BYTES] = { 0 };
+		static const char hex[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+		ob_undeletion_check((const char *)data + 1, size - 1, "point", hex, key);
 		break;
 	}
 	default: {

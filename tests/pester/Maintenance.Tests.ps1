@@ -70,6 +70,31 @@ Describe 'Soft delete and vault maintenance' {
         Remove-TestContext $script:Ctx
     }
 
+    It 'a forged unsigned deletion marker hides nothing, is warned about and purges nothing' {
+        # What any agent can create in another server's area: today's attack, purge_after=1.
+        $sha = [Security.Cryptography.SHA256]::Create()
+        $hash = $sha.ComputeHash([Text.Encoding]::UTF8.GetBytes('obagent-server:' + $script:Ctx.ServerName.ToLowerInvariant()))
+        $serverId = -join ($hash[0..15] | ForEach-Object { $_.ToString('x2') })
+        $deleted = Join-Path $script:Ctx.Vault "servers/$serverId/deleted"
+        New-Item -ItemType Directory -Path $deleted -Force | Out-Null
+        $forged = Join-Path $deleted $script:New.RecoveryPointId
+        [IO.File]::WriteAllText($forged, "obagent-deletion 1`npoint=$($script:New.RecoveryPointId)`ndeleted_at=1`npurge_after=1`nreason=forged`n")
+        try {
+            $points = @(Get-OBAllRecoveryPoints -WarningVariable warned -WarningAction SilentlyContinue)
+            $points.RecoveryPointId | Should -Contain $script:New.RecoveryPointId
+            ($points | Where-Object RecoveryPointId -eq $script:New.RecoveryPointId).State | Should -Be 'Available'
+            ($warned -join "`n") | Should -Match 'deleted/.* was ignored'
+            $env:OBAGENT_NOW = Get-TestTime ([TimeSpan]::FromDays(15))
+            $r = Start-OBVaultMaintenance -GracePeriod 0 -Confirm:$false -WarningVariable mwarned -WarningAction SilentlyContinue
+            $r.PointsPurged | Should -Be 0
+            ($mwarned -join "`n") | Should -Match 'was ignored'
+            @(Get-OBAllRecoveryPoints -WarningAction SilentlyContinue).RecoveryPointId | Should -Contain $script:New.RecoveryPointId
+        } finally {
+            Remove-Item Env:OBAGENT_NOW -ErrorAction SilentlyContinue
+            Remove-Item -LiteralPath $forged -Force
+        }
+    }
+
     It 'Remove-OBRecoveryPoint without a security PIN deletes nothing' {
         $err = Get-ErrorRecord { $script:Old | Remove-OBRecoveryPoint -Confirm:$false }
         $err | Should -Not -BeNullOrEmpty

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static ob_conformance_factory *factory;
 
@@ -211,6 +212,27 @@ static void test_remove(void **state)
 	assert_ok(be->put(be, "gone", "y", 1));
 }
 
+/* The storage's creation time: set at the put, near the real clock, unchanged by a refused put. */
+static void test_stat_created(void **state)
+{
+	ob_backend *be = *state;
+	int64_t before = (int64_t)time(NULL), created = 0, again = 0;
+
+	if (be->version < 3 || !be->stat_created) {
+		/* Optional: such a back end purges no soft-deleted point (docs/SECURITY.md). */
+		return;
+	}
+	assert_ok(be->put(be, "deleted/marker", "m", 1));
+	assert_ok(be->stat_created(&created, be, "deleted/marker"));
+	/* The storage's clock, not ours: a service on this machine (Azurite), so within minutes. */
+	assert_true(created >= before - 300 && created <= (int64_t)time(NULL) + 300);
+	assert_ob(OB_EEXISTS, be->put(be, "deleted/marker", "other", 5));
+	assert_ok(be->stat_created(&again, be, "deleted/marker"));
+	assert_int_equal(again, created);
+	assert_ob(OB_ENOTFOUND, be->stat_created(&again, be, "deleted/absent"));
+	assert_ob(OB_EINVALID, be->stat_created(&again, be, "../escape"));
+}
+
 typedef struct {
 	ob_backend *be;
 	int index;
@@ -267,6 +289,7 @@ int ob_conformance_run(const char *group, ob_conformance_factory *f)
 		cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_create_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stat_created, setup, teardown),
 	};
 	factory = f;
 	return _cmocka_run_group_tests(group, tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL);

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct object {
 	char *name;
 	uint8_t *data;
 	size_t len;
+	int64_t created;     /* the real time of the put, as a storage service records it */
 } object;
 
 typedef struct memory_backend {
@@ -53,7 +55,7 @@ static int not_found(const char *name)
 static int memory_put(ob_backend *be, const char *name, const void *data, size_t len)
 {
 	memory_backend *mb = (memory_backend *)be;
-	object o = { NULL, NULL, len };
+	object o = { NULL, NULL, len, (int64_t)time(NULL) };
 	int error = 0;
 
 	if ((error = check_name(name)) < 0)
@@ -214,6 +216,39 @@ static void memory_free(ob_backend *be)
 	free(mb);
 }
 
+static int memory_stat_created(int64_t *out, ob_backend *be, const char *name)
+{
+	memory_backend *mb = (memory_backend *)be;
+	long i;
+	int error = 0;
+
+	*out = 0;
+	if ((error = check_name(name)) < 0)
+		return error;
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else
+		*out = mb->v[i].created;
+	pthread_mutex_unlock(&mb->lock);
+	return error;
+}
+
+int ob_test_memory_backend_set_created(ob_backend *be, const char *name, int64_t when)
+{
+	memory_backend *mb = (memory_backend *)be;
+	long i;
+	int error = 0;
+
+	pthread_mutex_lock(&mb->lock);
+	if ((i = find(mb, name)) < 0)
+		error = not_found(name);
+	else
+		mb->v[i].created = when;
+	pthread_mutex_unlock(&mb->lock);
+	return error;
+}
+
 int ob_test_memory_backend_new(ob_backend **out, unsigned int caps)
 {
 	memory_backend *mb = calloc(1, sizeof(*mb));
@@ -231,6 +266,7 @@ int ob_test_memory_backend_new(ob_backend **out, unsigned int caps)
 	mb->parent.remove = memory_remove;
 	mb->parent.capabilities = memory_capabilities;
 	mb->parent.free = memory_free;
+	mb->parent.stat_created = memory_stat_created;
 	/* put_nosync, sync, cleanup, set_pacer: none (every put is whole and "durable" at once). */
 	*out = &mb->parent;
 	return 0;

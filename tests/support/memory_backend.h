@@ -25,6 +25,12 @@ size_t ob_test_memory_backend_count(ob_backend *be, const char *prefix);
 int ob_test_memory_backend_flip(ob_backend *be, const char *name, uint64_t offset);
 
 /**
+ * Set the storage time of an object (stat_created reports the real time of its
+ * put): what a test of the soft-delete window would otherwise wait days for.
+ */
+int ob_test_memory_backend_set_created(ob_backend *be, const char *name, int64_t when);
+
+/**
  * A repository of one server (id OB_TEST_MEMORY_SERVER_ID) on a fresh memory back
  * end with these caps, with random keys: ob_repo is plain data (a back end, a
  * prefix and the keys), so the vault layer and the pipeline run on it without a

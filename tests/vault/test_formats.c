@@ -10,6 +10,7 @@
 #include "vault/crypto.h"
 #include "vault/serverkey.h"
 #include "vault/tree.h"
+#include "vault/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,9 +502,117 @@ static void test_signed_records_round_trip_and_mutations(void **state)
 	}
 }
 
+/* A deletion marker as ob_recovery_point_mark_deleted writes it, with these fields and key. */
+static void marker(ob_buf *b, const char *point, const char *server, const char *vault, const char *nonce,
+	const char *signer, const uint8_t *priv)
+{
+	ob_buf_dispose(b);
+	assert_ok(ob_kv_begin(b, "deletion", 2));
+	assert_ok(ob_kv_add(b, "point", point));
+	assert_ok(ob_kv_add(b, "server", server));
+	assert_ok(ob_kv_add(b, "vault", vault));
+	assert_ok(ob_kv_add_i64(b, "deleted_at", 1234));
+	assert_ok(ob_kv_add(b, "reason", "test"));
+	assert_ok(ob_kv_add(b, "nonce", nonce));
+	assert_ok(ob_kv_add(b, "signer", signer));
+	assert_ok(ob_record_sign(b, priv));
+}
+
+/* The marker checker: only a signed v2 marker of its own name, vault and server counts; no cut or byte changed does. */
+static void test_deletion_markers_are_checked(void **state)
+{
+	uint8_t spriv[OB_SIGN_PRIVATE_BYTES], spub[OB_SIGN_PUBLIC_BYTES], opriv[OB_SIGN_PRIVATE_BYTES], opub[OB_SIGN_PUBLIC_BYTES];
+	uint8_t xpriv[OB_SIGN_PRIVATE_BYTES], xpub[OB_SIGN_PUBLIC_BYTES];
+	const char *P = "001796220000-000000001-0011223344556677", *S = "00112233445566778899aabbccddeeff", *V = "vault-id";
+	ob_buf b = OB_BUF_INIT, u = OB_BUF_INIT;
+	ob_deletion d;
+	char name[200], hex[65];
+	uint8_t hash[32];
+	unsigned int seed = 12, respelled = 0;
+	size_t i, cut;
+	char *copy;
+
+	(void)state;
+	assert_ok(ob_sign_keygen(spriv, spub));
+	assert_ok(ob_sign_keygen(opriv, opub));
+	assert_ok(ob_sign_keygen(xpriv, xpub));
+	marker(&b, P, S, V, "aa", "server", spriv);
+	assert_ok(ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	assert_string_equal(d.point, P);
+	assert_int_equal(d.deleted_at, 1234);
+	assert_int_equal(d.owner, 0);
+	/* Under the point's name with its own nonce; not with another. */
+	snprintf(name, sizeof(name), "%s.aa", P);
+	assert_ok(ob_deletion_check(&d, b.data, b.len, name, V, S, spub, opub));
+	snprintf(name, sizeof(name), "%s.bb", P);
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, name, V, S, spub, opub));
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, "001796220000-000000002-0011223344556677", V, S, spub, opub));
+	/* Another vault, another server, another key, a key claiming to be the owner's. */
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, P, "other", S, spub, opub));
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, P, V, "ffeeddccbbaa99887766554433221100", spub, opub));
+	assert_ob(OB_EAUTH, ob_deletion_check(&d, b.data, b.len, P, V, S, xpub, opub));
+	marker(&b, P, S, V, "aa", "owner", xpriv);
+	assert_ob(OB_EAUTH, ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	marker(&b, P, S, V, "aa", "owner", opriv);
+	assert_ok(ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	assert_int_equal(d.owner, 1);
+	marker(&b, P, S, V, "aa", "nobody", spriv);
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	/* v1, unsigned: ignored. */
+	ob_buf_dispose(&b);
+	assert_ok(ob_kv_begin(&b, "deletion", 1));
+	assert_ok(ob_kv_add(&b, "point", P));
+	assert_ok(ob_kv_add_i64(&b, "purge_after", 1));
+	assert_ob(OB_ECORRUPT, ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	assert_non_null(strstr(ob_error_last(), "unsigned"));
+	/* Cut anywhere, or one byte changed: never counts. */
+	marker(&b, P, S, V, "aa", "server", spriv);
+	for (cut = 0; cut < b.len; cut++)
+		assert_true(ob_deletion_check(&d, b.data, cut, P, V, S, spub, opub) < 0);
+	/*
+	 * A byte changed: refused (a respelling of the signature, base64's spare
+	 * bits, too: ob_record_verify takes one spelling; were it to take another,
+	 * the hash an undeletion names would still be the same).
+	 */
+	assert_ok(ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	memcpy(hash, d.sha256, sizeof(hash));
+	copy = malloc(b.len);
+	for (i = 0; i < 20000; i++) {
+		size_t at = rand_r(&seed) % b.len;
+		memcpy(copy, b.data, b.len);
+		copy[at] = (char)rand_r(&seed);
+		if (copy[at] != b.data[at] && ob_deletion_check(&d, copy, b.len, P, V, S, spub, opub) == 0) {
+			assert_true(at > b.len - 6);
+			assert_memory_equal(d.sha256, hash, sizeof(hash));
+			respelled++;
+		}
+	}
+	assert_int_equal(respelled, 0);
+	free(copy);
+	assert_true(ob_deletion_check(&d, NULL, 0, P, V, S, spub, opub) < 0);
+	assert_true(ob_deletion_check(&d, "garbage", 7, P, V, S, spub, opub) < 0);
+
+	/* The undeletion that voids it: owner-signed, naming this point and this marker's hash. */
+	assert_ok(ob_deletion_check(&d, b.data, b.len, P, V, S, spub, opub));
+	ob_hex_encode(hex, d.sha256, sizeof(d.sha256));
+	assert_ok(ob_kv_begin(&u, "undeletion", 1));
+	assert_ok(ob_kv_add(&u, "point", P));
+	assert_ok(ob_kv_add(&u, "marker", hex));
+	assert_ok(ob_kv_add_i64(&u, "at", 1));
+	assert_ok(ob_record_sign(&u, opriv));
+	assert_ok(ob_undeletion_check(u.data, u.len, P, hex, opub));
+	assert_true(ob_undeletion_check(u.data, u.len, "another", hex, opub) < 0);
+	assert_true(ob_undeletion_check(u.data, u.len, P, "00", opub) < 0);
+	assert_true(ob_undeletion_check(u.data, u.len, P, hex, spub) < 0);
+	assert_true(ob_undeletion_check(u.data, u.len - 2, P, hex, opub) < 0);
+	ob_buf_dispose(&b);
+	ob_buf_dispose(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deletion_markers_are_checked),
 		cmocka_unit_test(test_blob_round_trip_and_tamper),
 		cmocka_unit_test(test_incompressible_blob_is_stored_raw),
 		cmocka_unit_test(test_small_blobs_compress_unless_random),

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define OB_BACKEND_VERSION 2   /**< 2: set_pacer */
+#define OB_BACKEND_VERSION 3   /**< 2: set_pacer; 3: stat_created */
 
 /** What a back end can do (capabilities bit set). */
 #define OB_BACKEND_CAP_DELETE      0x1u  /**< remove works with these credentials */
@@ -97,6 +97,16 @@ struct ob_backend {
 	 * by a wait. payload is borrowed and outlives the back end's use of it.
 	 */
 	void (*set_pacer)(ob_backend *be, ob_backend_pace_cb pace, void *payload);
+
+	/*
+	 * Optional, version 3 and later: when the storage recorded the object's
+	 * creation, in seconds since 1970 UTC (OB_ENOTFOUND if absent). A time no
+	 * writer can set: the file's status-change time on a local folder (a put
+	 * links it into place; nothing sets it back but the clock), the blob's
+	 * creation time on Azure (set by the service). The soft-delete window is
+	 * measured with it (docs/SECURITY.md); a back end without it purges nothing.
+	 */
+	int (*stat_created)(int64_t *out_unix_seconds, ob_backend *be, const char *name);
 };
 
 /**
@@ -135,7 +145,7 @@ typedef struct ob_backend_wrapper {
 /**
  * Start a wrapper around inner (which it then owns): version OB_BACKEND_VERSION,
  * and every member forwards to inner. The optional members (put_nosync, sync,
- * cleanup, set_pacer) forward only when inner has them, and are NULL otherwise,
+ * cleanup, set_pacer, stat_created) forward only when inner has them, and are NULL otherwise,
  * so a caller still sees what inner offers. The forwarding free frees inner only:
  * a wrapper with memory of its own replaces free and calls ob_backend_forward_free
  * (or inner->free) from its own.
@@ -159,6 +169,7 @@ OB_EXTERN(int) ob_backend_forward_put_nosync(ob_backend *be, const char *name, c
 OB_EXTERN(int) ob_backend_forward_sync(ob_backend *be);
 OB_EXTERN(int) ob_backend_forward_cleanup(ob_backend *be, const char *prefix);
 OB_EXTERN(void) ob_backend_forward_set_pacer(ob_backend *be, ob_backend_pace_cb pace, void *payload);
+OB_EXTERN(int) ob_backend_forward_stat_created(int64_t *out_unix_seconds, ob_backend *be, const char *name);
 
 #ifdef __cplusplus
 }

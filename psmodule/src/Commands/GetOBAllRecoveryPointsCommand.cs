@@ -31,6 +31,9 @@ namespace OBAgent.Commands
                 {
                     if (p.Damaged)
                         WriteWarning(RecoveryItems.DamagedPointWarning(p));
+                    else if (!string.IsNullOrEmpty(p.Problem))
+                        foreach (string warning in p.Problem.Split('\n'))
+                            WriteWarning("Recovery point " + p.Id + ": " + warning);
                     WriteObject(new OBBackupInfo
                     {
                         BackupTime = DateTimeOffset.FromUnixTimeSeconds(p.BackupTime).LocalDateTime,

@@ -39,12 +39,12 @@ namespace OBAgent.Commands
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 MaintenanceReportInfo r = Native.MaintenanceRun(agent, grace, string.IsNullOrEmpty(StorageAccountKey) ? null : StorageAccountKey);
-                // Objects that were not genuine or did not open (forged or damaged): skipped, removed or replaced.
-                foreach (string w in r.Warnings)
-                    WriteWarning("Vault object " + w);
-                if (r.ObjectsSkipped > (ulong)r.Warnings.Length)
-                    WriteWarning(string.Format("{0} more vault objects were skipped, removed or replaced as not genuine.",
-                        r.ObjectsSkipped - (ulong)r.Warnings.Length));
+                // Forged or damaged objects (skipped, removed or replaced) and markers that do not count, a line each.
+                if (r.ObjectsSkipped > 0)
+                    WriteWarning(string.Format("{0} vault objects were not genuine or did not open: they were skipped, removed or replaced (listed in the warnings that follow, as many as fit).",
+                        r.ObjectsSkipped));
+                foreach (string warning in r.Warnings)
+                    WriteWarning(warning);
                 WriteObject(new OBMaintenanceReport
                 {
                     PointsPurged = r.PointsPurged,

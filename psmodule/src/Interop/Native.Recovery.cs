@@ -62,15 +62,6 @@ namespace OBAgent.Interop
                 Utf8.ToNative(securityPin)));
         }
 
-        /// <summary>A NUL-terminated UTF-8 text held in a fixed array.</summary>
-        private static string Utf8Z(byte[] bytes)
-        {
-            if (bytes == null)
-                return "";
-            int n = Array.IndexOf(bytes, (byte)0);
-            return System.Text.Encoding.UTF8.GetString(bytes, 0, n < 0 ? bytes.Length : n);
-        }
-
         private static MaintenanceReportInfo ReadMaintenanceReport(IntPtr p)
         {
             var raw = Marshal.PtrToStructure<ObMaintenanceReportNative>(p);
@@ -83,8 +74,17 @@ namespace OBAgent.Interop
                 BytesReclaimed = raw.bytes_reclaimed,
                 BytesInUse = raw.bytes_in_use,
                 ObjectsSkipped = raw.version >= 2 ? raw.objects_skipped : 0,
-                Warnings = raw.version >= 2 ? Lines(Utf8Z(raw.warnings)) : new string[0],
+                Warnings = raw.version >= 2 ? SplitWarnings(raw.warnings) : new string[0],
             };
+        }
+
+        private static string[] SplitWarnings(byte[] text)
+        {
+            if (text == null)
+                return new string[0];
+            int len = Array.IndexOf(text, (byte)0);
+            string all = System.Text.Encoding.UTF8.GetString(text, 0, len < 0 ? text.Length : len);
+            return all.Length == 0 ? new string[0] : all.Split('\n');
         }
 
         /// <summary>Run vault maintenance; graceSeconds -1 for the engine's default, ownerKey for an Azure vault.</summary>

@@ -139,6 +139,7 @@ namespace OBAgent.Interop
         internal ulong bytes_reclaimed;
         internal ulong bytes_in_use;
         internal ulong objects_skipped;
+        // version 2 also: char warnings[4096], UTF-8, NUL-terminated, one warning a line
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = 4096)]
         internal byte[] warnings;
     }

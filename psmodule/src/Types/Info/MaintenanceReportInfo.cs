@@ -12,7 +12,7 @@ namespace OBAgent
         internal ulong BytesReclaimed;
         internal ulong BytesInUse;
         internal ulong ObjectsSkipped;
-        /// <summary>One line per vault object skipped, removed or replaced as not genuine.</summary>
+        /// <summary>One line a warning: objects skipped, removed or replaced as not genuine, markers ignored.</summary>
         internal string[] Warnings;
     }
 }
