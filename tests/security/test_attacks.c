@@ -63,6 +63,7 @@ static struct {
 	int64_t source_ids[4];             /* B's genuine data sources, as listed before any forgery */
 	char *source_names[4];
 	size_t nsources;
+	int64_t preempted_source;          /* the data source id of B's that A wrote before B could */
 } t;
 
 /* ---- the scenario's parts ---- */
@@ -584,6 +585,43 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/*
+ * A data source's id is derived from the server's id, the kind and the mount
+ * point (native/policy/policy.c), so A can write B's sources/<id> record before B
+ * ever backs that mount up: B's own record then finds its name taken. This is
+ * the only forgery made in the setup (it must come before B's first backup);
+ * test_forge_sources checks what B and others list.
+ */
+static void preempt_source(void)
+{
+	char cmd[1024], mount[512] = "", sid[33], rel[128];
+	ob_buf b = OB_BUF_INIT, rec = OB_BUF_INIT;
+	uint8_t digest[32];
+	uint64_t r = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "df --output=target '%s' | tail -n 1", t.src_b);
+	assert_non_null(f = popen(cmd, "r"));
+	assert_non_null(fgets(mount, sizeof(mount), f));
+	pclose(f);
+	mount[strcspn(mount, "\n")] = '\0';
+	ob_vault_server_id(sid, NAME_B);
+	assert_ok(ob_buf_printf(&b, "obagent-datasource:%s:FileFolder:%s", sid, mount));
+	ob_sha256(digest, b.data, b.len);
+	ob_buf_dispose(&b);
+	memcpy(&r, digest, sizeof(r));
+	r &= UINT64_C(0x3fffffffffffffff);
+	t.preempted_source = (int64_t)r;
+	assert_ok(ob_kv_begin(&rec, "source", 1));
+	assert_ok(ob_kv_add_i64(&rec, "id", t.preempted_source));
+	assert_ok(ob_kv_add(&rec, "name", "/etc"));
+	assert_ok(ob_kv_add(&rec, "kind", "FileFolder"));
+	snprintf(rel, sizeof(rel), "sources/%lld", (long long)t.preempted_source);
+	snprintf(t.b_id, sizeof(t.b_id), "%s", sid);
+	forge(rel, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+}
+
 /* The cases after the setup need it. */
 #define NEEDS_SCENARIO() do { if (!t.ready) fail_msg("the scenario's setup failed: nothing to attack"); } while (0)
 
@@ -612,6 +650,7 @@ static void test_setup(void **state)
 
 	make_folder(t.src_b, 1);
 	make_folder(t.src_a, 2);
+	preempt_source();
 	t.b = server_up(NAME_B, "b", PP_B, t.src_b);
 	assert_ok(ob_agent_registration(&reg, t.b));
 	/* B's id is the name's hash, so anyone who knows the name knows where B's area is. */
@@ -633,16 +672,26 @@ static void test_setup(void **state)
 
 	check_points(all_points(), "before any forgery");
 	{
-		ob_recovery_source **src = NULL;
-		size_t n = 0, i;
-		assert_ok(ob_recovery_sources(&src, &n, t.b, NULL));
-		assert_true(n >= 1 && n <= 4);
-		for (i = 0; i < n; i++) {
-			t.source_ids[i] = src[i]->datasource_id;
-			t.source_names[i] = strdup(src[i]->name);
+		/* B's data sources as its own sealed point names them: the truth its source listing must show. */
+		ob_recovery_point **pts = NULL;
+		size_t n = 0;
+		const char *ids, *names;
+		assert_ok(ob_recovery_points(&pts, &n, t.b));
+		assert_true(n >= 1);
+		ids = pts[0]->datasource_ids;
+		names = pts[0]->datasources;
+		while (*ids && t.nsources < 4) {
+			const char *end = strchr(names, '\n');
+			size_t len = end ? (size_t)(end - names) : strlen(names);
+			t.source_ids[t.nsources] = strtoll(ids, NULL, 10);
+			t.source_names[t.nsources++] = strndup(names, len);
+			ids = strchr(ids, '\n') ? strchr(ids, '\n') + 1 : "";
+			names += len + (end ? 1 : 0);
 		}
-		t.nsources = n;
-		ob_recovery_sources_free(src, n);
+		ob_recovery_points_free(pts, n);
+		assert_int_equal(t.nsources, 1);
+		/* The pre-emption hit B's real data source: the id was computable from B's name and the mount point. */
+		assert_true(t.source_ids[0] == t.preempted_source);
 	}
 	t.ready = 1;
 }
@@ -915,15 +964,20 @@ static void check_sources(ob_agent *a, const char *server, const char *what)
 			if (src[i]->datasource_id == t.source_ids[k] && !strcmp(src[i]->name, t.source_names[k]))
 				break;
 		if (k == t.nsources)
-			fail_msg("%s: B lists a data source it never backed up: %lld '%s'", what, (long long)src[i]->datasource_id,
-				src[i]->name);
+			fail_msg("%s: B lists a data source its points do not name: %lld '%s' (B's is %lld '%s')", what,
+				(long long)src[i]->datasource_id, src[i]->name, (long long)t.source_ids[0], t.source_names[0]);
 	}
 	if (n != t.nsources)
-		fail_msg("%s: B lists %zu data sources, not its %zu", what, n, t.nsources);
+		fail_msg("%s: B lists %zu data sources, not the %zu its points name (%lld '%s')", what, n, t.nsources,
+			(long long)t.source_ids[0], t.source_names[0]);
 	ob_recovery_sources_free(src, n);
 }
 
-/* A data source B never backed up, at the next id. */
+/*
+ * A data source B never backed up, at the next id; and (written in the setup,
+ * before B's first backup) a record at the id of B's own data source. B's
+ * listing, and another server's, must show B's data source as its points name it.
+ */
 static void test_forge_sources(void **state)
 {
 	ob_name_list l = { 0 };
@@ -1333,6 +1387,39 @@ static void test_undelete_replay(void **state)
 	check_no_new_harm(before | 1u << k, "after the replay");
 }
 
+/* A's own undeletion records, unsigned, voiding each of point k's markers (undeleted/<sha256 of the marker>). */
+static void forge_undeletion(size_t k)
+{
+	ob_name_list l = { 0 };
+	char prefix[128], name[512], hex[65], rel[128];
+	size_t i, len, n = 0;
+
+	names_of(&l, t.b_id, "deleted/");
+	snprintf(prefix, sizeof(prefix), "servers/%s/deleted/", t.b_id);
+	for (i = 0; i < l.n; i++) {
+		ob_buf rec = OB_BUF_INIT;
+		void *marker;
+		if (strncmp(l.v[i], t.points[k], strlen(t.points[k])) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, l.v[i]);
+		marker = steal(name, &len);
+		sha256_hex(hex, marker, len);
+		free(marker);
+		assert_ok(ob_kv_begin(&rec, "undeletion", 1));
+		assert_ok(ob_kv_add(&rec, "marker", hex));
+		assert_ok(ob_kv_add(&rec, "point", t.points[k]));
+		assert_ok(ob_kv_add(&rec, "server", t.b_id));
+		assert_ok(ob_kv_add(&rec, "vault", t.vault_id));
+		assert_ok(ob_kv_add_i64(&rec, "undeleted_at", (int64_t)time(NULL)));
+		snprintf(rel, sizeof(rel), "undeleted/%s", hex);
+		forge(rel, rec.data, rec.len);
+		ob_buf_dispose(&rec);
+		n++;
+	}
+	ob_name_list_dispose(&l);
+	assert_true(n >= 1);
+}
+
 /*
  * A genuine soft delete keeps the point 14 days of the storage's time: the
  * owner's maintenance 13 days on keeps it (deleted), 15 days on purges it and
@@ -1358,6 +1445,8 @@ static void test_soft_delete_window(void **state)
 		fail_msg("B's genuine delete with a PIN failed: %s (%s)", ob_error_name(rc), ob_error_last());
 	ob_str_free(pin);
 	check_deleted(k, 1, "after B's delete");
+	forge_undeletion(k);
+	check_deleted(k, 1, "after the attacker's undeletion record");
 
 	rep = maintenance_at(13 * DAY, "maintenance 13 days after the delete");
 	if (rep->points_purged)
@@ -1399,6 +1488,103 @@ static void test_delete_despite_forged_marker(void **state)
 	check_deleted(1, 1, "B's delete of a point that had a forged marker");
 }
 
+/*
+ * A server that has not registered yet: A writes its server record and its first
+ * key record (a wrap of a key A made, under A's passphrase, bound to D's place)
+ * before D comes. D's first passphrase is then refused, saying so (the name is
+ * blocked until the owner clears it and no point can be lost: docs/SECURITY.md
+ * allows that for names taken early), or accepted, and then D's points must
+ * survive D losing its state folder: a fresh home with D's passphrase restores them.
+ */
+static void test_squat_new_server(void **state)
+{
+	const char *name_d = "newcomer-d", *pp_d = "newcomer d passphrase, 16+";
+	char sid[33], name[256], aad[256], cmd[4096], *data, *out, *home;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	ob_buf rec = OB_BUF_INIT;
+	int64_t now = (int64_t)time(NULL);
+	ob_agent *d = NULL;
+	ob_job_info *j = NULL;
+	ob_filespec_input spec;
+	ob_policy *p = NULL;
+	ob_restore_options ro = OB_RESTORE_OPTIONS_INIT;
+	char *failed = NULL;
+	int rc;
+
+	(void)state;
+	NEEDS_SCENARIO();
+	ob_vault_server_id(sid, name_d);
+	assert_ok(ob_kv_begin(&rec, "server", 1));
+	assert_ok(ob_kv_add(&rec, "id", sid));
+	assert_ok(ob_kv_add(&rec, "name", name_d));
+	assert_ok(ob_kv_add_i64(&rec, "registered", now));
+	snprintf(name, sizeof(name), "servers/%s/server", sid);
+	forge_at(name, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+	random_bytes(master, sizeof(master));
+	snprintf(aad, sizeof(aad), "obagent-server-key-v1|%s|%s|%lld", t.vault_id, sid, 1LL);
+	assert_ok(ob_key_wrap(&rec, master, (const uint8_t *)PP_A, strlen(PP_A), aad, &OB_KDF_PASSPHRASE, now));
+	snprintf(name, sizeof(name), "servers/%s/keys/0000000001", sid);
+	forge_at(name, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+
+	home = home_path("d");
+	data = ob_test_path(t.dir, "data-d");
+	make_folder(data, 4);
+	ob_env_set("OBAGENT_SERVER_NAME", name_d);
+	assert_ok(ob_agent_open(&d, home));
+	rc = ob_agent_register(NULL, d, t.cred);
+	if (rc == 0)
+		rc = ob_agent_set_passphrase(d, (const uint8_t *)pp_d, strlen(pp_d), NULL);
+	if (rc < 0) {
+		/* Refused: visible, nothing stored, the owner clears the name. It must say why. */
+		assert_true(*ob_error_last() != '\0');
+		print_message("D was refused, as allowed: %s\n", ob_error_last());
+		goto done;
+	}
+	spec.spec = data;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	assert_ok(ob_policy_commit(&p, d, &spec, 1));
+	ob_policy_free(p);
+	assert_ok(ob_backup_start(&j, d, 0));
+	j = job_wait(d, j, "D's backup");
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	ob_job_info_free(j);
+	ob_agent_free(d);
+	d = NULL;
+
+	/* D loses its state folder: its passphrase must open its key, and its point restore. */
+	free(home);
+	home = home_path("d-rebuilt");
+	assert_ok(ob_agent_open(&d, home));
+	assert_ok(ob_agent_register(NULL, d, t.cred));
+	rc = ob_agent_set_passphrase(d, (const uint8_t *)pp_d, strlen(pp_d), NULL);
+	if (rc < 0)
+		fail_msg("D's first key record was taken by A before D registered, D was let back up, and now D cannot "
+			"rebuild: %s (%s)", ob_error_name(rc), ob_error_last());
+	{
+		char *point;
+		int64_t ds;
+		ob_test_newest_point(d, &point, &ds);
+		out = ob_test_path(t.dir, "out-d");
+		ro.point_id = point;
+		ro.item = data + 1;
+		ro.destination = out;
+		assert_ok(ob_restore(&failed, d, &ro));
+		snprintf(cmd, sizeof(cmd), "diff -r --no-dereference '%s' '%s/%s' >&2", data, out, data + 1);
+		assert_int_equal(system(cmd), 0);
+		ob_str_free(failed);
+		free(point);
+		free(out);
+	}
+done:
+	ob_wipe(master, sizeof(master));
+	ob_agent_free(d);
+	free(home);
+	free(data);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1421,6 +1607,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_undelete_replay),
 		cmocka_unit_test(test_soft_delete_window),
 		cmocka_unit_test(test_delete_despite_forged_marker),
+		cmocka_unit_test(test_squat_new_server),
 	};
 
 	/* --no-forgeries runs every check with an attacker that writes nothing: they must all pass. */
