@@ -60,7 +60,7 @@ static struct {
 	char *states[MAX_POINTS];          /* a copy of B's folder as each point saw it */
 	size_t npoints;
 	char *forged_snapshots[2];
-	int64_t source_ids[4];             /* B's genuine data sources, as listed before any forgery */
+	int64_t source_ids[4];             /* B's data sources, as its own sealed points name them */
 	char *source_names[4];
 	size_t nsources;
 	int64_t preempted_source;          /* the data source id of B's that A wrote before B could */
