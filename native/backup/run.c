@@ -330,11 +330,13 @@ stop:
 	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
 cleanup:
-	/* Vault objects skipped on the way (damaged or forged index objects): the job warns, naming each. */
-	if (prm->on_failed)
-		ob_repo_skipped_take(prm->repo, prm->on_failed, prm->payload, NULL);
-	else
-		ob_repo_skipped_take(prm->repo, NULL, NULL, NULL);
+	/*
+	 * Vault objects skipped on the way (damaged or forged index objects): in the
+	 * worker's log, not the job's items. Whatever they held that this run needed
+	 * was stored again or fails its own item, so the state stays true without
+	 * them, and another server cannot make this server's jobs warn.
+	 */
+	ob_repo_skipped_take(prm->repo, ob_repo_skip_to_stderr, NULL, NULL);
 	/*
 	 * A run that failed (rather than being killed) records the packs it stored and
 	 * did not record, so that it leaves nothing for the next run to recover and

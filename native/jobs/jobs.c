@@ -856,8 +856,8 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	run.payload = fc;
 	atomic_store(&pg->phase, OB_PHASE_RECOVER);
 	error = ob_restore_execute(&run);
-	/* Vault objects skipped on the way (damaged or forged index objects): the job warns, naming each. */
-	ob_repo_skipped_take(run.repo, record_failed, fc, NULL);
+	/* Vault objects skipped on the way (damaged or forged index objects): in the worker's log (see backup/run.c). */
+	ob_repo_skipped_take(run.repo, ob_repo_skip_to_stderr, NULL, NULL);
 	/* Items that failed are listed in the job: it completes with a warning when anything else
 	 * was restored, and fails when nothing was. */
 	if ((error == OB_ECORRUPT || error == OB_EIO) && fc->count > 0 && atomic_load(&pg->files_done) > 0) {

@@ -316,10 +316,17 @@ static int mark_put(ob_repo *r, const uint8_t owner_private[OB_SIGN_PRIVATE_BYTE
  * by the owner, of this area and this pack), 0 for anything else (unsigned marks
  * of older versions, forgeries: the pack is then treated as not marked).
  */
-static int mark_read(int64_t *marked, ob_repo *r, const char *name, const char *pack_hex)
+/*
+ * A genuine mark's time: its marked_at, or the storage's own time of the mark when
+ * that is later and not past now (a genuine mark saved and written back later,
+ * a replay, starts its grace when it was really written; a clock behind the
+ * storage's keeps marked_at).
+ */
+static int mark_read(int64_t *marked, ob_repo *r, const char *name, const char *pack_hex, int64_t now)
 {
 	ob_kv kv;
 	const char *pack;
+	int64_t created;
 	int genuine;
 
 	if (ob_area_record_read(&kv, r, name, "prune-mark") < 0) {
@@ -329,6 +336,9 @@ static int mark_read(int64_t *marked, ob_repo *r, const char *name, const char *
 	pack = ob_kv_get(&kv, "pack");
 	genuine = pack && !strcmp(pack, pack_hex) && ob_kv_get_i64(marked, &kv, "marked_at") == 0;
 	ob_kv_dispose(&kv);
+	if (genuine && r->vc.be->version >= 3 && r->vc.be->stat_created &&
+	    r->vc.be->stat_created(&created, r->vc.be, name) == 0 && created > *marked && created <= now)
+		*marked = created;
 	ob_error_clear();
 	return genuine;
 }
@@ -570,7 +580,7 @@ static int prune(ob_agent *agent, ob_repo *r, const uint8_t owner_private[OB_SIG
 					continue;
 				}
 				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[i]);
-				genuine = mark_read(&marked, r, name, marks.v[i]);
+				genuine = mark_read(&marked, r, name, marks.v[i], now);
 				if (ob_idset_has(&in_new, id)) {
 					error = remove_object(r, name, NULL);  /* used again (or never unused): unmark */
 					if (!genuine && error == 0)

@@ -925,8 +925,8 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 	run.on_failed = to_buf;
 	run.payload = &fb;
 	error = ob_restore_execute(&run);
-	/* Vault objects skipped on the way are listed with the items, as warnings (they fail nothing). */
-	ob_repo_skipped_take(&rec->repo, to_buf, &fb, NULL);
+	/* Vault objects skipped on the way: on stderr, not with the items (see backup/run.c). */
+	ob_repo_skipped_take(&rec->repo, ob_repo_skip_to_stderr, NULL, NULL);
 	if (out_failed && fb.b.len)
 		*out_failed = ob_buf_detach(&fb.b);
 	ob_buf_dispose(&fb.b);

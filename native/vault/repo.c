@@ -653,6 +653,13 @@ void ob_repo_skip(const ob_repo *r, const char *name, const char *why)
 	ob_buf_dispose(&line);
 }
 
+int ob_repo_skip_to_stderr(const char *name, const char *why, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "obagent: warning: %s: %s\n", name, why);
+	return 0;
+}
+
 int ob_repo_skipped_take(const ob_repo *r, ob_repo_skip_cb cb, void *payload, size_t *out_count)
 {
 	char **lines = NULL;

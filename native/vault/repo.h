@@ -150,6 +150,14 @@ typedef int (*ob_repo_skip_cb)(const char *name, const char *why, void *payload)
  * (may be NULL). Returns what cb returned when it was not 0, else 0.
  */
 int ob_repo_skipped_take(const ob_repo *r, ob_repo_skip_cb cb, void *payload, size_t *out_count);
+/**
+ * An ob_repo_skip_cb that writes "obagent: warning: <name>: <why>" to stderr (a
+ * job worker's log). Backup and restore jobs hand skipped objects here, not to
+ * their failed items: what another server wrote into this area must not turn
+ * this server's jobs into warnings (docs/SECURITY.md); the owner's maintenance
+ * report and Test-OBRecoveryPoint name them.
+ */
+int ob_repo_skip_to_stderr(const char *name, const char *why, void *payload);
 
 /* ---- records only the vault owner writes in an area (generation, prune marks) ---- */
 
