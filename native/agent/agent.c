@@ -505,7 +505,7 @@ int ob_agent_pin_check(ob_agent *agent, const char *security_pin, const char *wh
 	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) == 0) {
 		while (*security_pin == ' ')
 			security_pin++;
-		error = ob_vault_pin_check(&vc, security_pin, now);
+		error = ob_vault_pin_check(&vc, security_pin, reg->server_name, now);
 		ob_vault_conn_dispose(&vc);
 	}
 	ob_registration_free(reg);
@@ -568,7 +568,7 @@ int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t p
 				"and pass it with -SecurityPin.");
 			goto done;
 		}
-		if ((error = ob_vault_pin_check(&vc, security_pin, now)) < 0)
+		if ((error = ob_vault_pin_check(&vc, security_pin, reg->server_name, now)) < 0)
 			goto done;
 	} else if (!have_local && (error = ob_random(master, sizeof(master))) < 0) {
 		/* The first passphrase creates the key (a key kept locally is wrapped as it is). */
