@@ -123,7 +123,8 @@ OB_EXTERN(int) ob_env_set(const char *name, const char *value);
  * Protect this process's memory, for a program that holds the agent's keys (the obagent runner
  * calls it first thing): no core file (RLIMIT_CORE 0, soft and hard), not dumpable (Linux:
  * PR_SET_DUMPABLE 0, so no other process of the user may trace it or read its memory or
- * /proc/<pid>/environ, and a crash dumps no core even to a core handler), and, with
+ * /proc/<pid>/environ, and a crash dumps no core, even to a core handler unless root set
+ * fs.suid_dumpable=2), and, with
  * work_from_root, the working folder `/`. It lasts for the life of the process. The library never
  * does this to its host on its own (a PowerShell session keeps its limits); the job worker does it
  * to itself as ob_job_run starts.

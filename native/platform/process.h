@@ -29,8 +29,9 @@ void ob_process_read_fd(size_t *out_got, int fd, void *buf, size_t len);
  * Keep this process's memory to itself, for a process that holds keys: no core file (RLIMIT_CORE 0,
  * soft and hard, so no child raises it again), not dumpable (Linux: PR_SET_DUMPABLE 0, which also
  * keeps other processes of the same user from tracing it or reading its /proc files: environ, mem,
- * maps; a crash writes no core even where the core pattern is a pipe), and with work_from_root its
- * working folder `/` (a core, were one written, would not land in a user's folder). Idempotent.
+ * maps; a crash writes no core, even where the core pattern is a pipe, unless root set
+ * fs.suid_dumpable=2), and with work_from_root its working folder `/` (a core, were one
+ * written, would not land in a user's folder). Idempotent.
  */
 int ob_platform_process_harden(int work_from_root);
 
