@@ -80,7 +80,7 @@ int ob_platform_process_harden(int work_from_root)
 
 /* What a process needs to run as its parent does; everything else stays with the parent. */
 static const char *const needed_names[] = { "PATH", "HOME", "USER", "LOGNAME", "TZ", "LANG", "LANGUAGE", "TMPDIR",
-	"SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH", "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "OPENSSL_CONF", "LD_LIBRARY_PATH", "LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS",
 	"UBSAN_OPTIONS", "TSAN_OPTIONS" };
 
 int ob_process_env_needed(const char *entry)

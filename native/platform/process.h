@@ -38,7 +38,7 @@ int ob_platform_process_harden(int work_from_root);
 /**
  * 1 when a variable of this process's environment ("NAME=value") is one a process it starts needs
  * to run as this one does: the search path, home, user, time zone and locale, the temporary
- * folder, TLS trust settings, the dynamic loader's and sanitizers' settings. 0 for every other
+ * folder, TLS trust and OpenSSL settings, the dynamic loader's and sanitizers' settings. 0 for every other
  * one: a worker is given only these (never a passphrase or a key).
  */
 int ob_process_env_needed(const char *entry);
