@@ -109,13 +109,27 @@ OB_EXTERN(const char *) ob_error_name(int code);
 /**
  * Override, for the whole process, one of the environment variables the library
  * reads: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW (an ISO 8601 time that
- * the library's clock then reports, for tests). value NULL overrides it as
+ * the library's clock then reports, for tests), OBAGENT_WORKER (the job runner
+ * to start instead of the obagent beside the library), OBAGENT_WORKER_ENV (names
+ * of further variables to hand to job workers, docs/JOBS.md). value NULL overrides it as
  * unset. Once a variable has been overridden, the process environment is no
  * longer consulted for it.
  * Hosts whose runtime keeps an environment of its own (.NET on Unix) pass
  * theirs here. Thread-safe.
  */
 OB_EXTERN(int) ob_env_set(const char *name, const char *value);
+
+/**
+ * Protect this process's memory, for a program that holds the agent's keys (the obagent runner
+ * calls it first thing): no core file (RLIMIT_CORE 0, soft and hard), not dumpable (Linux:
+ * PR_SET_DUMPABLE 0, so no other process of the user may trace it or read its memory or
+ * /proc/<pid>/environ, and a crash dumps no core, even to a core handler unless root set
+ * fs.suid_dumpable=2), and, with
+ * work_from_root, the working folder `/`. It lasts for the life of the process. The library never
+ * does this to its host on its own (a PowerShell session keeps its limits); the job worker does it
+ * to itself as ob_job_run starts.
+ */
+OB_EXTERN(int) ob_process_harden(int work_from_root);
 
 /** Free a string that the library returned through an out argument. NULL is fine. */
 OB_EXTERN(void) ob_str_free(char *str);

@@ -5,6 +5,7 @@
 #include "vault/serverkey.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "vault/crypto.h"
 #include "vault/vault_internal.h"
 #include "platform/file.h"
 #include "platform/platform.h"
@@ -308,40 +309,99 @@ static int secret_path(char **out, ob_agent *agent, const char *name)
 	return *out ? 0 : ob_err_nomem();
 }
 
-#define SECRET_AAD "obagent-local-secret-v1"
+/*
+ * A sealed secret, version 2 (bound to the machine): "OBS2", 8 bytes that tell the key it was
+ * sealed with (the first bytes of HMAC-SHA-256(key, SECRET_CHECK)), the nonce, the AES-256-GCM
+ * ciphertext and tag, with the associated data SECRET_AAD2 and the secret's name. Version 1,
+ * written before the binding and where the machine has no identity: the nonce, ciphertext and tag
+ * under local.key's bytes with SECRET_AAD1.
+ */
+#define SECRET_AAD1 "obagent-local-secret-v1"
+#define SECRET_AAD2 "obagent-local-secret-v2|"
+#define SECRET_MAGIC "OBS2"
+#define SECRET_CHECK "obagent-local-key-check"
+#define SECRET_HEAD (4 + 8)
 
-/* Secrets are sealed (AES-256-GCM) with the platform's local key, then written owner-only. */
+static int secret_check(uint8_t out[8], const uint8_t key[32])
+{
+	uint8_t mac[32];
+	int error = ob_hmac_sha256(mac, key, 32, SECRET_CHECK, strlen(SECRET_CHECK));
+
+	memcpy(out, mac, 8);
+	ob_wipe(mac, sizeof(mac));
+	return error;
+}
+
+/* What a secret is for, and what sets it again, for the message that says it cannot be opened here. */
+static const char *secret_remedy(const char *name)
+{
+	if (!strcmp(name, SECRET_MASTER_KEY))
+		return "Set the encryption passphrase again (Set-OBMachineSetting -EncryptionPassphrase, obagent passphrase): "
+			"it opens the server's key from the vault";
+	if (!strcmp(name, SECRET_VAULT_ACCESS))
+		return "Register the server again with a vault credentials file (Start-OBRegistration, obagent register)";
+	return "Set the proxy again (Set-OBMachineSetting -ProxyServer ... -ProxyPassword)";
+}
+
+/* Secrets are sealed (AES-256-GCM) with the platform's local key, bound to this machine, then written owner-only. */
 static int secret_write(ob_agent *agent, const char *name, const void *data, size_t len)
 {
-	uint8_t key[32], nonce[OB_AEAD_NONCE_BYTES], *sealed = NULL;
+	uint8_t key[32], nonce[OB_AEAD_NONCE_BYTES], *sealed = NULL, *at;
 	char *path = NULL;
-	int error;
+	ob_buf aad = OB_BUF_INIT;
+	size_t head;
+	int error, bound = 0;
 
 	if ((error = secret_path(&path, agent, name)) < 0)
 		return error;
-	if (!(sealed = malloc(OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES))) {
+	if ((error = ob_platform_local_key(key, &bound, agent->secrets_dir)) < 0)
+		goto done;
+	head = bound ? SECRET_HEAD : 0;
+	if (!(sealed = malloc(head + OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	if ((error = ob_platform_local_key(key, agent->secrets_dir)) < 0 || (error = ob_random(nonce, sizeof(nonce))) < 0 ||
-	    (error = ob_aead_seal(sealed + OB_AEAD_NONCE_BYTES, key, nonce, SECRET_AAD, strlen(SECRET_AAD), data, len)) < 0)
+	at = sealed + head;
+	if (bound) {
+		memcpy(sealed, SECRET_MAGIC, 4);
+		error = secret_check(sealed + 4, key);
+	}
+	if (error < 0 || (error = ob_buf_printf(&aad, "%s%s", bound ? SECRET_AAD2 : SECRET_AAD1, bound ? name : "")) < 0 ||
+	    (error = ob_random(nonce, sizeof(nonce))) < 0 ||
+	    (error = ob_aead_seal(at + OB_AEAD_NONCE_BYTES, key, nonce, aad.data, aad.len, data, len)) < 0)
 		goto done;
-	memcpy(sealed, nonce, sizeof(nonce));
-	error = ob_platform_write_file(path, sealed, OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES, 0600, 1);
+	memcpy(at, nonce, sizeof(nonce));
+	error = ob_platform_write_file(path, sealed, head + OB_AEAD_NONCE_BYTES + len + OB_AEAD_TAG_BYTES, 0600, 1);
 done:
 	ob_wipe(key, sizeof(key));
 	free(sealed);
 	free(path);
+	ob_buf_dispose(&aad);
 	return error;
 }
 
-/* Read a sealed secret: *out (malloc'd, NUL-terminated; wipe it) and *out_len. */
+/* Open sealed bytes (nonce, ciphertext, tag) into plain (len - nonce - tag bytes): 0, or -1 if they do not open. */
+static int secret_open(char *plain, const uint8_t key[32], const char *aad, size_t aad_len, const uint8_t *data, size_t len)
+{
+	if (len < OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES)
+		return -1;
+	return ob_aead_open((uint8_t *)plain, key, data, aad, aad_len, data + OB_AEAD_NONCE_BYTES,
+		len - OB_AEAD_NONCE_BYTES) < 0 ? -1 : 0;
+}
+
+/*
+ * Read a sealed secret: *out (malloc'd, NUL-terminated; wipe it) and *out_len. One sealed before
+ * the binding (version 1) opens once with local.key alone and is sealed again bound to this
+ * machine. One bound to another machine (the state folder was copied or moved here, or this
+ * machine's identity changed) is refused with OB_ENOKEY and what sets it again.
+ */
 static int secret_read(char **out, size_t *out_len, ob_agent *agent, const char *name)
 {
-	uint8_t key[32];
+	uint8_t key[32], check[8];
 	char *path = NULL, *data = NULL, *plain = NULL;
-	size_t len = 0;
-	int error;
+	ob_buf aad = OB_BUF_INIT;
+	size_t len = 0, plain_len = 0;
+	int error, bound = 0, opened = 0, elsewhere = 0;
 
 	*out = NULL;
 	*out_len = 0;
@@ -350,23 +410,54 @@ static int secret_read(char **out, size_t *out_len, ob_agent *agent, const char 
 	if ((error = ob_platform_read_file(&data, &len, path, 1 << 16)) < 0)
 		goto done;
 	if (len < OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES) {
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The agent's secret '%s' is damaged.", name);
+		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO, "The agent's secret '%s' is damaged. %s.", name,
+			secret_remedy(name));
 		goto done;
 	}
-	if (!(plain = malloc(len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES + 1))) {
+	if (!(plain = malloc(len + 1))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	if ((error = ob_platform_local_key(key, agent->secrets_dir)) < 0)
-		goto done;
-	if (ob_aead_open((uint8_t *)plain, key, (const uint8_t *)data, SECRET_AAD, strlen(SECRET_AAD),
-		(const uint8_t *)data + OB_AEAD_NONCE_BYTES, len - OB_AEAD_NONCE_BYTES) < 0) {
-		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO,
-			"The agent's secret '%s' cannot be opened (damaged, or the local key changed). Set it again.", name);
+	if (len >= SECRET_HEAD + OB_AEAD_NONCE_BYTES + OB_AEAD_TAG_BYTES && !memcmp(data, SECRET_MAGIC, 4)) {
+		if ((error = ob_platform_local_key(key, &bound, agent->secrets_dir)) < 0 ||
+		    (error = secret_check(check, key)) < 0 || (error = ob_buf_printf(&aad, SECRET_AAD2 "%s", name)) < 0)
+			goto done;
+		if (!bound || ob_ct_compare(check, data + 4, 8) != 0)
+			elsewhere = 1;
+		else if (secret_open(plain, key, aad.data, aad.len, (const uint8_t *)data + SECRET_HEAD, len - SECRET_HEAD) == 0) {
+			opened = 1;
+			plain_len = len - SECRET_HEAD - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
+		}
+	}
+	if (!opened) {
+		/* Sealed before the binding (a version 1 nonce may begin with the magic, once in 2^32). */
+		error = ob_platform_local_key_unbound(key, agent->secrets_dir);
+		if (error == 0 && secret_open(plain, key, SECRET_AAD1, strlen(SECRET_AAD1), (const uint8_t *)data, len) == 0) {
+			opened = 2;
+			plain_len = len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
+		} else if (error < 0 && error != OB_ENOTFOUND) {
+			goto done;
+		}
+		ob_error_clear();
+		error = 0;
+	}
+	if (!opened) {
+		error = elsewhere
+			? ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+				"The agent's secret '%s' was sealed on another machine: the state folder was copied or moved here, "
+				"or this machine's identity (/etc/machine-id) changed, and its secrets open only where they were "
+				"sealed. %s.", name, secret_remedy(name))
+			: ob_err(OB_ECORRUPT, OB_ERRCLASS_CRYPTO,
+				"The agent's secret '%s' cannot be opened (damaged, or local.key changed). %s.", name,
+				secret_remedy(name));
 		goto done;
 	}
-	*out_len = len - OB_AEAD_NONCE_BYTES - OB_AEAD_TAG_BYTES;
-	plain[*out_len] = '\0';
+	plain[plain_len] = '\0';
+	/* Sealed again, bound to this machine; should that fail, it opened, which is what the caller needs now. */
+	if (opened == 2 && ob_platform_local_key(key, &bound, agent->secrets_dir) == 0 && bound)
+		secret_write(agent, name, plain, plain_len);
+	ob_error_clear();
+	*out_len = plain_len;
 	*out = plain;
 	plain = NULL;
 done:
@@ -375,8 +466,12 @@ done:
 		ob_wipe(data, len);
 		free(data);
 	}
-	free(plain);
+	if (plain) {
+		ob_wipe(plain, len + 1);
+		free(plain);
+	}
 	free(path);
+	ob_buf_dispose(&aad);
 	return error;
 }
 
@@ -506,7 +601,7 @@ int ob_agent_pin_check(ob_agent *agent, const char *security_pin, const char *wh
 	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) == 0) {
 		while (*security_pin == ' ')
 			security_pin++;
-		error = ob_vault_pin_check(&vc, security_pin, now);
+		error = ob_vault_pin_check(&vc, security_pin, reg->server_name, now);
 		ob_vault_conn_dispose(&vc);
 	}
 	ob_registration_free(reg);
@@ -571,7 +666,7 @@ int ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t p
 				"and pass it with -SecurityPin.");
 			goto done;
 		}
-		if ((error = ob_vault_pin_check(&vc, security_pin, now)) < 0)
+		if ((error = ob_vault_pin_check(&vc, security_pin, reg->server_name, now)) < 0)
 			goto done;
 		/* The first free name above the newest genuine wrap: forged names higher up take nothing away. */
 		if ((error = ob_server_key_next_seq(&seq, &vc, reg->server_id, master, known)) < 0)

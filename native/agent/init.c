@@ -1,6 +1,8 @@
 /* Library initialisation and version. */
 #include "obagent/common.h"
 #include "catalog/catalog.h"
+#include "platform/file.h"
+#include "platform/process.h"
 #include "util/util.h"
 
 #include <pthread.h>
@@ -35,6 +37,13 @@ int ob_shutdown(void)
 	n = init_count;
 	pthread_mutex_unlock(&init_lock);
 	return n;
+}
+
+int ob_process_harden(int work_from_root)
+{
+	if (ob_platform_process_harden(work_from_root) < 0)
+		return ob_platform_fail("Cannot protect this process's memory (core dumps, tracing)", "/");
+	return 0;
 }
 
 const char *ob_version(void)

@@ -48,6 +48,40 @@ static int usage(void)
 	return 2;
 }
 
+/*
+ * The secrets the runner takes from its environment (the vault owner's account key, a passphrase),
+ * taken out of it as the runner starts (take_secret) and wiped as it exits.
+ */
+static char *owner_key, *passphrase_env;
+
+/*
+ * Copy a secret variable, then wipe its value where it was and unset it: nothing this process
+ * starts inherits it, and /proc/<pid>/environ, which shows the block the process started with,
+ * no longer holds it.
+ */
+static char *take_secret(const char *name)
+{
+	char *v = getenv(name), *copy;
+
+	if (!v)
+		return NULL;
+	copy = strdup(v);
+	memset(v, 0, strlen(v));
+	unsetenv(name);
+	return copy;
+}
+
+static void wipe_secrets(void)
+{
+	if (owner_key)
+		memset(owner_key, 0, strlen(owner_key));
+	if (passphrase_env)
+		memset(passphrase_env, 0, strlen(passphrase_env));
+	free(owner_key);
+	free(passphrase_env);
+	owner_key = passphrase_env = NULL;
+}
+
 static int fail(const char *what, int code)
 {
 	fprintf(stderr, "obagent: %s: %s (%s)\n", what, ob_error_last(), ob_error_name(code));
@@ -85,7 +119,7 @@ static int azure_options(ob_vault_azure_options *o, int argc, char **argv)
 	o->account = opt(argc, argv, "--account");
 	o->container = opt(argc, argv, "--container");
 	o->endpoint = opt(argc, argv, "--endpoint");
-	o->account_key = getenv("OBAGENT_OWNER_KEY");
+	o->account_key = owner_key;
 	if (!o->account && !o->container)
 		return 0;
 	if (!o->account || !o->container || !o->account_key || !*o->account_key) {
@@ -264,7 +298,7 @@ static int cmd_policy(int argc, char **argv)
 static int cmd_passphrase(int argc, char **argv)
 {
 	ob_agent *a = open_agent();
-	char line[1024], *pp = getenv("OBAGENT_PASSPHRASE");
+	char line[1024], *pp = passphrase_env;
 	size_t len;
 	int rc;
 
@@ -291,8 +325,20 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
-	ob_init();
 	cmd = argv[1];
+	/*
+	 * Every command may hold keys (the master key, a passphrase, the owner's key): no core file,
+	 * no tracing. The job worker and the service, which outlive their callers, also work from `/`;
+	 * the other commands keep the caller's folder, which their path arguments are relative to.
+	 */
+	if (ob_process_harden(!strcmp(cmd, "run-job") || !strcmp(cmd, "service")) < 0) {
+		fprintf(stderr, "obagent: %s\n", ob_error_last());
+		return 1;
+	}
+	owner_key = take_secret("OBAGENT_OWNER_KEY");
+	passphrase_env = take_secret("OBAGENT_PASSPHRASE");
+	atexit(wipe_secrets);
+	ob_init();
 	argc -= 2;
 	argv += 2;
 	if (!strcmp(cmd, "run-job")) {
@@ -494,7 +540,7 @@ int main(int argc, char **argv)
 		const char *grace = opt(argc, argv, "--grace");
 		if (grace)
 			o.grace_seconds = atoll(grace);
-		o.owner_key = getenv("OBAGENT_OWNER_KEY");
+		o.owner_key = owner_key;
 		if ((rc = ob_maintenance_run(&r, a, &o)) < 0)
 			return fail("maintenance", rc);
 		printf("purged %llu points, marked %llu packs, deleted %llu packs, repacked %llu packs, reclaimed %llu bytes; "

@@ -278,9 +278,43 @@ static int worker_path(char **out)
 	return error;
 }
 
+/*
+ * Whether the host asked, in OBAGENT_WORKER_ENV (names separated by spaces, commas or colons), to
+ * hand this variable to its workers as well: a preloaded library's settings, in tests. No OBAGENT_
+ * variable passes so (spawn_worker sets the agent's own), so neither a passphrase nor a key does.
+ */
+static int env_asked(const char *entry, const char *asked)
+{
+	const char *eq = strchr(entry, '='), *p = asked;
+	size_t len = eq ? (size_t)(eq - entry) : 0;
+
+	if (!asked || !len || !strncmp(entry, "OBAGENT_", 8))
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, " ,:");
+		if (n == len && strncmp(p, entry, len) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ,:");
+	}
+	return 0;
+}
+
+/* "NAME=value" into a malloc'd string, or NULL. */
+static char *env_entry(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *e = malloc(n);
+
+	if (e)
+		snprintf(e, n, "%s=%s", name, value);
+	return e;
+}
+
 static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 {
 	char *worker = NULL, *log = NULL, fdtext[16], keytext[16], *now = ob_env_get("OBAGENT_NOW");
+	char *asked = ob_env_get("OBAGENT_WORKER_ENV");
 	const char *argv[10];
 	int keep[2] = { lock_fd, key_fd };
 	char **envp = NULL, *home_var = NULL, *name_var = NULL, *now_var = NULL;
@@ -308,35 +342,31 @@ static int spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int ke
 		argv[7] = keytext;
 		argv[8] = NULL;
 	}
-	/* The worker sees this agent's home, name and clock, whatever the caller's environment holds. */
+	/*
+	 * The worker holds the server's keys and outlives its caller: it is given an environment of its
+	 * own, this agent's home, name and clock and only what it needs to run (the search path,
+	 * locale, time zone: ob_process_env_needed), whatever the caller's holds (a passphrase in
+	 * OBAGENT_PASSPHRASE, an owner's key in OBAGENT_OWNER_KEY, anything else of the caller's).
+	 */
 	for (n = 0; env && env[n]; n++)
 		;
 	if (!(envp = calloc(n + 4, sizeof(char *)))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	home_var = malloc(strlen(agent->home) + 16);
-	name_var = malloc(strlen(agent->server_name) + 24);
-	if (!home_var || !name_var) {
+	home_var = env_entry("OBAGENT_HOME", agent->home);
+	name_var = env_entry("OBAGENT_SERVER_NAME", agent->server_name);
+	if (!home_var || !name_var || (now && !(now_var = env_entry("OBAGENT_NOW", now)))) {
 		error = ob_err_nomem();
 		goto done;
 	}
-	sprintf(home_var, "OBAGENT_HOME=%s", agent->home);
-	sprintf(name_var, "OBAGENT_SERVER_NAME=%s", agent->server_name);
 	n = 0;
 	envp[n++] = home_var;
 	envp[n++] = name_var;
-	if (now) {
-		if (!(now_var = malloc(strlen(now) + 16))) {
-			error = ob_err_nomem();
-			goto done;
-		}
-		sprintf(now_var, "OBAGENT_NOW=%s", now);
+	if (now_var)
 		envp[n++] = now_var;
-	}
 	for (i = 0; env && env[i]; i++)
-		if (strncmp(env[i], "OBAGENT_HOME=", 13) && strncmp(env[i], "OBAGENT_SERVER_NAME=", 20) &&
-		    strncmp(env[i], "OBAGENT_NOW=", 12))
+		if (ob_process_env_needed(env[i]) || env_asked(env[i], asked))
 			envp[n++] = (char *)env[i];
 	envp[n] = NULL;
 	error = ob_platform_spawn_detached(argv, (const char *const *)envp, keep, key_fd >= 0 ? 2 : 1, log);
@@ -344,6 +374,7 @@ done:
 	free(worker);
 	free(log);
 	free(now);
+	free(asked);
 	free(home_var);
 	free(name_var);
 	free(now_var);
@@ -888,6 +919,9 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	int type = 0, state, error, own_lock = lock_fd < 0, mon = 0;
 
 	memset(&pg, 0, sizeof(pg));
+	/* The worker holds the server's keys: no core file, no tracing, nothing in its caller's folder. */
+	if ((error = ob_platform_process_harden(1)) < 0)
+		return ob_platform_fail("Cannot protect the job process's memory (core dumps, tracing)", "/");
 	if (own_lock && (error = ob_job_lock_try(&lock_fd, agent)) < 0)
 		return error;
 	error = ob_catalog_job_to_run(&type, &retain_until, &state, &params, agent->cat, job_id);

@@ -52,12 +52,21 @@ int ob_platform_read_file(char **out, size_t *out_len, const char *path, size_t 
 /** Remove a file (absent is fine). */
 int ob_platform_remove_file(const char *path);
 /**
- * The key that protects the agent's secrets at rest (32 bytes). POSIX: a random
- * key in an owner-only file of the secrets folder, made on first use; Windows
- * would use DPAPI instead. It keeps secrets out of plain sight (greps, copies of
- * single files, logs); it does not protect them from the folder's owner.
+ * The key that protects the agent's secrets at rest (32 bytes), bound to this machine as DPAPI's
+ * machine scope binds Windows secrets. POSIX: HMAC-SHA-256 keyed with `local.key` (32 random
+ * bytes in an owner-only file of the secrets folder, made on first use) over
+ * "obagent-local-key-v2|" and the machine's identity (/etc/machine-id, else
+ * /var/lib/dbus/machine-id; docs/SECURITY.md says why), so a copy of the state folder alone does
+ * not open the secrets, and on another machine they do not open. *out_bound is 1 then; 0 when
+ * the machine has no identity (some containers): the key is then local.key's bytes, bound to the
+ * folder alone. It does not protect the secrets from root or the folder's owner on this machine.
  */
-int ob_platform_local_key(uint8_t key[32], const char *secrets_dir);
+int ob_platform_local_key(uint8_t key[32], int *out_bound, const char *secrets_dir);
+/**
+ * The key secrets were sealed with before they were bound to the machine: local.key's bytes
+ * (OB_ENOTFOUND when there is no local.key; it is not made). For reading such secrets once.
+ */
+int ob_platform_local_key_unbound(uint8_t key[32], const char *secrets_dir);
 
 /**
  * Try to take an exclusive lock on a lock file without waiting: *out_fd holds

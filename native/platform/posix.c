@@ -4,6 +4,7 @@
 #include "platform/posix_internal.h"
 #include "util/error.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <signal.h>
@@ -25,6 +26,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 int ob_platform_hostname(char **out)
@@ -423,7 +426,8 @@ int ob_platform_remove_file(const char *path)
 	return 0;
 }
 
-int ob_platform_local_key(uint8_t key[32], const char *secrets_dir)
+/* local.key of the secrets folder: 32 random bytes, made on first use when create is set. */
+static int local_key_file(uint8_t key[32], const char *secrets_dir, int create)
 {
 	char *path = ob_platform_join(secrets_dir, "local.key"), *data = NULL;
 	size_t len = 0;
@@ -432,8 +436,9 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir)
 	if (!path)
 		return ob_err_nomem();
 	error = ob_platform_read_file(&data, &len, path, 64);
-	if (error == OB_ENOTFOUND) {
+	if (error == OB_ENOTFOUND && create) {
 		uint8_t fresh[32];
+		ob_error_clear();
 		if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
 			free(path);
 			return ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "The random generator failed.");
@@ -455,6 +460,68 @@ int ob_platform_local_key(uint8_t key[32], const char *secrets_dir)
 	ob_wipe(data, len);
 	free(data);
 	return 0;
+}
+
+/*
+ * The machine's identity, as systemd and D-Bus keep it: /etc/machine-id, else
+ * /var/lib/dbus/machine-id, 32 hex digits (an empty or "uninitialized" file, as on a first
+ * boot or in a bare container, is none). 1 when found, 0 when the machine has none.
+ */
+static int machine_id(char out[33])
+{
+	static const char *const paths[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char buf[64];
+		ssize_t n;
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n < 32 || (n > 32 && buf[32] != '\n'))
+			continue;
+		for (k = 0; k < 32 && isxdigit((unsigned char)buf[k]); k++)
+			out[k] = (char)tolower((unsigned char)buf[k]);
+		if (k < 32)
+			continue;
+		out[32] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+int ob_platform_local_key(uint8_t key[32], int *out_bound, const char *secrets_dir)
+{
+	uint8_t file_key[32];
+	char id[33], label[64];
+	unsigned int len = 32;
+	int error;
+
+	*out_bound = 0;
+	if ((error = local_key_file(file_key, secrets_dir, 1)) < 0)
+		return error;
+	if (!machine_id(id)) {
+		memcpy(key, file_key, 32);
+		ob_wipe(file_key, sizeof(file_key));
+		return 0;
+	}
+	/* HMAC-SHA-256 keyed with local.key over the machine's identity: neither alone gives the key. */
+	snprintf(label, sizeof(label), "obagent-local-key-v2|%s", id);
+	if (!HMAC(EVP_sha256(), file_key, sizeof(file_key), (const unsigned char *)label, strlen(label), key, &len) ||
+	    len != 32)
+		error = ob_err(OB_ERROR, OB_ERRCLASS_CRYPTO, "Cannot derive the agent's local key (HMAC failed).");
+	else
+		*out_bound = 1;
+	ob_wipe(file_key, sizeof(file_key));
+	ob_wipe(label, sizeof(label));
+	return error;
+}
+
+int ob_platform_local_key_unbound(uint8_t key[32], const char *secrets_dir)
+{
+	return local_key_file(key, secrets_dir, 0);
 }
 
 int ob_platform_lock_try(int *out_fd, const char *path)

@@ -52,11 +52,22 @@ int ob_recovery_point_remove(ob_agent *agent, const char *point_id, const char *
 	int64_t now;
 	int error;
 
-	if ((error = ob_agent_pin_check(agent, security_pin, "Deleting a recovery point")) < 0)
-		return error;
+	char name[200];
+	uint64_t size;
+
 	if ((error = ob_clock_now(&now)) < 0 || (error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
-	error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);
+	/* A PIN works once: it is spent only on a point that is there to delete. */
+	if (!point_id || !*point_id || strchr(point_id, '/') || strlen(point_id) > 64)
+		error = ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "'%s' is not a recovery point id.", point_id ? point_id : "");
+	else {
+		snprintf(name, sizeof(name), "%ssnapshots/%s", repo.prefix, point_id);
+		if ((error = repo.vc.be->stat(&size, repo.vc.be, name)) == OB_ENOTFOUND)
+			error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT,
+				"There is no recovery point '%s'; the security PIN was not used.", point_id);
+	}
+	if (error == 0 && (error = ob_agent_pin_check(agent, security_pin, "Deleting a recovery point")) == 0)
+		error = ob_recovery_point_mark_deleted(&repo, point_id, reason, now);
 	ob_repo_dispose(&repo);
 	return error;
 }

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const known_names[] = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER" };
+static const char *const known_names[] = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER",
+	"OBAGENT_WORKER_ENV" };
 #define KNOWN_COUNT (sizeof(known_names) / sizeof(known_names[0]))
 
 static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -495,6 +495,7 @@ typedef struct {
 	const char *pin;
 	int64_t now;
 	int result;   /* 0 match current, OB_EEXPIRED match expired, OB_EAUTH none */
+	char matched[128];   /* the current record's name, when result is 0 */
 } pin_scan;
 
 static int pin_cb(const char *name, uint64_t size, void *payload)
@@ -507,8 +508,11 @@ static int pin_cb(const char *name, uint64_t size, void *payload)
 	const char *base = name + strlen(OB_PREFIX_PINS);
 
 	(void)size;
-	/* Names are <issued %012lld>-<random>: skip, unread, those older than a day. */
-	if (strlen(base) < 13 || base[12] != '-')
+	/*
+	 * Names are <issued %012lld>-<random>: skip, unread, those older than a day, and the uses of
+	 * PINs (<name>.used, written by agents: they never authorise anything).
+	 */
+	if (strlen(base) < 13 || base[12] != '-' || strchr(base, '.') || strlen(name) >= sizeof(s->matched))
 		return 0;
 	{
 		char num[13];
@@ -525,9 +529,10 @@ static int pin_cb(const char *name, uint64_t size, void *payload)
 	    ob_kdf_scrypt(computed, sizeof(computed), (const uint8_t *)s->pin, strlen(s->pin), salt, salt_len,
 		&OB_KDF_PIN) == 0 &&
 	    ob_ct_compare(computed, hash, 32) == 0) {
-		if (s->now <= expires)
+		if (s->now <= expires) {
 			s->result = 0;
-		else if (s->result != 0)
+			snprintf(s->matched, sizeof(s->matched), "%s", name);
+		} else if (s->result != 0)
 			s->result = OB_EEXPIRED;
 	}
 	free(salt);
@@ -536,9 +541,33 @@ static int pin_cb(const char *name, uint64_t size, void *payload)
 	return s->result == 0 ? 1 : 0;
 }
 
-int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now)
+/*
+ * Spend the PIN of record name: create-only, so of two uses at once (two servers, two sessions)
+ * exactly one creates it, and only that one acts. A use recorded by anyone, even forged, spends it.
+ */
+static int pin_spend(ob_vault_conn *c, const char *name, const char *server_name, int64_t now)
 {
-	pin_scan s = { c, pin, now, OB_EAUTH };
+	ob_buf rec = OB_BUF_INIT, used = OB_BUF_INIT;
+	int error;
+
+	if ((error = ob_buf_printf(&used, "%s" OB_PIN_USED_SUFFIX, name)) < 0 ||
+	    (error = ob_kv_begin(&rec, "pin-use", 1)) < 0 ||
+	    (error = ob_kv_add(&rec, "server", server_name)) < 0 ||
+	    (error = ob_kv_add_i64(&rec, "at", now)) < 0)
+		goto done;
+	error = c->be->put(c->be, used.data, rec.data, rec.len);
+	if (error == OB_EEXISTS)
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
+			"The security PIN was already used: get a new one from the vault owner (New-OBSecurityPin).");
+done:
+	ob_buf_dispose(&rec);
+	ob_buf_dispose(&used);
+	return error;
+}
+
+int ob_vault_pin_check(ob_vault_conn *c, const char *pin, const char *server_name, int64_t now)
+{
+	pin_scan s = { c, pin, now, OB_EAUTH, "" };
 	int error;
 	size_t i, len = pin ? strlen(pin) : 0;
 
@@ -557,7 +586,7 @@ int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now)
 	if (s.result == OB_EAUTH)
 		return ob_err(OB_EAUTH, OB_ERRCLASS_VAULT,
 			"The security PIN is incorrect. Get a new one from the vault owner (New-OBSecurityPin).");
-	return 0;
+	return pin_spend(c, s.matched, server_name, now);
 }
 
 /* ---- the owner's side ---- */

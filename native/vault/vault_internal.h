@@ -15,6 +15,7 @@
 #define OB_OBJ_OWNER_KEY "owner/signing-key"
 #define OB_PREFIX_CREDENTIALS "credentials/"
 #define OB_PREFIX_PINS "pins/"
+#define OB_PIN_USED_SUFFIX ".used"
 #define OB_PREFIX_SERVERS "servers/"
 
 typedef struct ob_vault_conn {
@@ -74,11 +75,13 @@ int ob_vault_conn_owner_key(uint8_t owner_private[OB_SIGN_PRIVATE_BYTES], ob_vau
 int ob_vault_read_signed(ob_kv *kv, ob_vault_conn *c, const char *name, const char *kind);
 
 /**
- * Check a security PIN against the vault's PIN records: 0 when a record issued
- * for it is current, OB_EEXPIRED when it matches only expired ones, OB_EAUTH
- * when it matches none.
+ * Check and spend a security PIN: 0 when an owner-signed record issued for it is current and
+ * this call spent it, by creating "<record>.used" (record pin-use 1: server, at) create-only;
+ * OB_EAUTH when that use exists already (a PIN works once, as MARS's), or the PIN matches no
+ * record; OB_EEXPIRED when it matches only expired ones. Call it before the action it guards:
+ * of two uses at once, only the one that returned 0 may act.
  */
-int ob_vault_pin_check(ob_vault_conn *c, const char *pin, int64_t now);
+int ob_vault_pin_check(ob_vault_conn *c, const char *pin, const char *server_name, int64_t now);
 
 /** A list of object names (from ob_vault_list_names). */
 typedef struct ob_name_list {

@@ -10,6 +10,8 @@ work=$(mktemp -d /tmp/obagent-durable-XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 work=$(cd "$work" && pwd -P)
 export OBAGENT_HOME=$work/state/obagent OBAGENT_SERVER_NAME=durable-test FSYNC_SPY_LOG=$work/fsync.log
+# The backup's worker gets only the variables it needs: the spy's log is asked for by name.
+export OBAGENT_WORKER_ENV=FSYNC_SPY_LOG
 run() { LD_PRELOAD=$SPY "$OB" "$@"; }
 mkdir -p "$work/data" && head -c 300000 /dev/urandom > "$work/data/f.bin"
 

@@ -37,9 +37,11 @@ before=$("$OB" usage)
 if "$OB" delete-point "${points[4]}" 2>/dev/null; then echo "FAIL: a point was deleted without a PIN"; exit 1; fi
 if "$OB" delete-point "${points[4]}" --pin 12345678 2>/dev/null; then echo "FAIL: a point was deleted with a wrong PIN"; exit 1; fi
 [ "$("$OB" points | wc -l)" -eq 5 ] || { echo "FAIL: a refused delete-point deleted a point"; exit 1; }
+# Delete the three oldest, a PIN each (a PIN works once); 15 days later maintenance may purge them.
 pin=$("$OB" pin --vault "$work/vault")
-# Delete the three oldest; 15 days later maintenance may purge them.
-for p in "${points[@]:2}"; do "$OB" delete-point "$p" --pin "$pin"; done
+"$OB" delete-point "${points[2]}" --pin "$pin"
+if "$OB" delete-point "${points[3]}" --pin "$pin" 2>/dev/null; then echo "FAIL: a PIN was used twice"; exit 1; fi
+for p in "${points[@]:3}"; do "$OB" delete-point "$p" --pin "$("$OB" pin --vault "$work/vault")"; done
 export OBAGENT_NOW=$(at $((now + 15 * 86400)))
 
 check_kept() {

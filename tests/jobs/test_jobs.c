@@ -66,12 +66,15 @@ static void inject(const char *name, const char *value)
 	setenv("ASAN_OPTIONS", opts, 1);
 	setenv("LD_PRELOAD", OBAGENT_FAULTFS_PATH, 1);
 	setenv(name, value, 1);
+	/* A worker gets only the variables it needs: faultfs's settings are asked for by name. */
+	setenv("OBAGENT_WORKER_ENV", "OBFAULT_FSYNC_DIR OBFAULT_FSYNC_FILE OBFAULT_CREATE OBFAULT_CREATE_AFTER", 1);
 }
 
 /* Later workers start without faults. */
 static void uninject(void)
 {
 	unsetenv("LD_PRELOAD");
+	unsetenv("OBAGENT_WORKER_ENV");
 	unsetenv("OBFAULT_FSYNC_DIR");
 	unsetenv("OBFAULT_FSYNC_FILE");
 	unsetenv("OBFAULT_CREATE");

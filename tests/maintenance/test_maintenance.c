@@ -72,7 +72,12 @@ static void test_delete_point_needs_a_pin(void **state)
 	ob_recovery_points_free(pts, n);
 	assert_ok(ob_vault_open(&v, vault_path));
 	assert_ok(ob_vault_security_pin_new(&pin, &expires, v));
+	/* A point that is not there spends no PIN: the same PIN then deletes the real one, once. */
+	assert_ob(OB_ENOTFOUND, ob_recovery_point_remove(agent, "000000000000-000000000-0000000000000000", "test", pin));
+	assert_non_null(strstr(ob_error_last(), "was not used"));
 	assert_ok(ob_recovery_point_remove(agent, point, "test", pin));
+	assert_ob(OB_EAUTH, ob_recovery_point_remove(agent, point, "test", pin));
+	assert_non_null(strstr(ob_error_last(), "already used"));
 	assert_ok(ob_recovery_points_all(&pts, &n, agent));
 	for (i = 0; i < n; i++)
 		if (!strcmp(pts[i]->id, point))

@@ -19,7 +19,8 @@ namespace OBAgent.Interop
     internal static partial class Native
     {
         /// <summary>The environment variables the library reads (common.h, ob_env_set).</summary>
-        internal static readonly string[] EnvironmentNames = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER" };
+        internal static readonly string[] EnvironmentNames = { "OBAGENT_HOME", "OBAGENT_SERVER_NAME", "OBAGENT_NOW", "OBAGENT_WORKER",
+            "OBAGENT_WORKER_ENV" };
 
         private static readonly object Gate = new object();
         private static bool initialized;
