@@ -454,12 +454,19 @@ static void forge(const char *rel, const void *data, size_t len)
 	forge_at(name, data, len);
 }
 
+/* Read any object, as A can; the copy (free()) has a NUL after its *len bytes, for the record forgeries. */
 static void *steal(const char *name, size_t *len)
 {
 	void *data = NULL;
+	char *copy;
 
 	assert_ok(t.attacker->get(&data, len, t.attacker, name, 0, 0));
-	return data;
+	assert_non_null(copy = malloc(*len + 1));
+	if (*len)
+		memcpy(copy, data, *len);
+	copy[*len] = '\0';
+	free(data);
+	return copy;
 }
 
 /* The names under servers/<server>/<rel>, relative to it. */
