@@ -195,10 +195,9 @@ done:
 	return error;
 }
 
-static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
+/* Stat an object: a regular file under the root, or OB_ENOTFOUND. */
+static int object_stat(ob_file_info *st, local_backend *lb, const char *name)
 {
-	local_backend *lb = (local_backend *)be;
-	ob_file_info st;
 	char *path;
 	int error = 0;
 
@@ -206,15 +205,23 @@ static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
 		return error;
 	if (!(path = object_path(lb, name)))
 		return OB_ENOMEM;
-	if (ob_file_stat_path(&st, path, 1) < 0)
+	if (ob_file_stat_path(st, path, 1) < 0)
 		error = ob_platform_failure() == OB_FAILURE_ABSENT
 			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
 			: ob_platform_fail("Cannot stat the object", path);
-	else if (st.type != OB_FILE_REGULAR)
+	else if (st->type != OB_FILE_REGULAR)
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
-	else
-		*out_size = st.size;
 	free(path);
+	return error;
+}
+
+static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
+{
+	ob_file_info st;
+	int error;
+
+	if ((error = object_stat(&st, (local_backend *)be, name)) == 0)
+		*out_size = st.size;
 	return error;
 }
 
@@ -225,24 +232,11 @@ static int local_stat(uint64_t *out_size, ob_backend *be, const char *name)
  */
 static int local_stat_created(int64_t *out, ob_backend *be, const char *name)
 {
-	local_backend *lb = (local_backend *)be;
 	ob_file_info st;
-	char *path;
-	int error = 0;
+	int error;
 
-	if ((error = check_name(name)) < 0)
-		return error;
-	if (!(path = object_path(lb, name)))
-		return OB_ENOMEM;
-	if (ob_file_stat_path(&st, path, 1) < 0)
-		error = ob_platform_failure() == OB_FAILURE_ABSENT
-			? ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name)
-			: ob_platform_fail("Cannot stat the object", path);
-	else if (st.type != OB_FILE_REGULAR)
-		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_VAULT, "Object '%s' is not in the vault.", name);
-	else
+	if ((error = object_stat(&st, (local_backend *)be, name)) == 0)
 		*out = st.ctime;
-	free(path);
 	return error;
 }
 
