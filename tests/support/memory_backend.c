@@ -123,22 +123,33 @@ static int memory_get(void **out, size_t *out_len, ob_backend *be, const char *n
 	return error;
 }
 
-static int memory_stat(uint64_t *out_size, ob_backend *be, const char *name)
+/* An object's size and creation time, read under the lock. */
+static int memory_stat_both(uint64_t *out_size, int64_t *out_created, ob_backend *be, const char *name)
 {
 	memory_backend *mb = (memory_backend *)be;
 	long i;
 	int error = 0;
 
 	*out_size = 0;
+	*out_created = 0;
 	if ((error = check_name(name)) < 0)
 		return error;
 	pthread_mutex_lock(&mb->lock);
-	if ((i = find(mb, name)) < 0)
+	if ((i = find(mb, name)) < 0) {
 		error = not_found(name);
-	else
+	} else {
 		*out_size = mb->v[i].len;
+		*out_created = mb->v[i].created;
+	}
 	pthread_mutex_unlock(&mb->lock);
 	return error;
+}
+
+static int memory_stat(uint64_t *out_size, ob_backend *be, const char *name)
+{
+	int64_t created;
+
+	return memory_stat_both(out_size, &created, be, name);
 }
 
 /*
@@ -218,20 +229,9 @@ static void memory_free(ob_backend *be)
 
 static int memory_stat_created(int64_t *out, ob_backend *be, const char *name)
 {
-	memory_backend *mb = (memory_backend *)be;
-	long i;
-	int error = 0;
+	uint64_t size;
 
-	*out = 0;
-	if ((error = check_name(name)) < 0)
-		return error;
-	pthread_mutex_lock(&mb->lock);
-	if ((i = find(mb, name)) < 0)
-		error = not_found(name);
-	else
-		*out = mb->v[i].created;
-	pthread_mutex_unlock(&mb->lock);
-	return error;
+	return memory_stat_both(&size, out, be, name);
 }
 
 int ob_test_memory_backend_set_created(ob_backend *be, const char *name, int64_t when)
