@@ -11,6 +11,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('OBAgent.Format.ps1xml')
+    TypesToProcess       = @('OBAgent.Types.ps1xml')
     CmdletsToExport      = @(
         'New-OBVault'
         'Get-OBVault'

@@ -27,7 +27,13 @@ namespace OBAgent.Commands
         [ValidateNotNull]
         public OBPolicy Policy { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        /// <summary>
+        /// The committed policy's name. Bound from the pipeline by the property PolicyName too, so that
+        /// `Get-OBPolicy | Start-OBBackup` works through Import-PSSession, where the policy arrives
+        /// deserialized (not an OBPolicy) and binds by its PolicyName.
+        /// </summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [Alias("PolicyName")]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 

@@ -138,6 +138,22 @@ namespace OBAgent
         /// <summary>The recovery point the job made or used, or null.</summary>
         public string RecoveryPointId { get; internal set; }
 
+        private OBFailedFile[] failedFiles;
+
+        /// <summary>
+        /// The files this job could not process (Path, Reason), read from the agent's job history when first
+        /// asked for. A property, so that it crosses PSRemoting (a method does not).
+        /// </summary>
+        public OBFailedFile[] FailedFiles
+        {
+            get
+            {
+                if (failedFiles == null)
+                    failedFiles = FailedFileCount == 0 ? new OBFailedFile[0] : GetFailedFiles();
+                return failedFiles;
+            }
+        }
+
         /// <summary>The files this job could not process, read from the agent's job history.</summary>
         public OBFailedFile[] GetFailedFiles()
         {
