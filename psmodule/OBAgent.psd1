@@ -57,6 +57,8 @@
         'Restore-OBDeletedRecoveryPoint'
         'Start-OBVaultMaintenance'
     )
+    NestedModules        = @('OBAgentDsc.psm1')
+    DscResourcesToExport = @('OBRegistration', 'OBFilePolicy', 'OBSystemStatePolicy')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
