@@ -42,7 +42,14 @@ class OBPolicyBase {
         $into.DaysOfWeek = @($s.ScheduleRunDays)
         $into.TimesOfDay = @($s.ScheduleRunTimes | ForEach-Object { $_.ToString('HH:mm', [Globalization.CultureInfo]::InvariantCulture) })
         $into.WeeklyFrequency = $s.ScheduleWeeklyFrequency
-        $into.RetentionDays = [int]$policy.RetentionPolicy.RetentionDays
+        $rp = $policy.RetentionPolicy
+        $into.RetentionDays = [int]$rp.RetentionDays
+        if ($rp.WeeklyLTRSchedule) {
+            $into.RetentionWeeks = [int]$rp.WeeklyLTRSchedule.RetentionCount
+            $into.WeekDaysOfWeek = @($rp.WeeklyLTRSchedule.DaysOfWeek)
+        }
+        if ($rp.MonthlyLTRSchedule) { $into.RetentionMonths = [int]$rp.MonthlyLTRSchedule.RetentionCount }
+        if ($rp.YearlyLTRSchedule) { $into.RetentionYears = [int]$rp.YearlyLTRSchedule.RetentionCount }
     }
 
     hidden [bool] SameSchedule([object] $current) {
@@ -53,6 +60,11 @@ class OBPolicyBase {
         if (($want -join ',') -ne (@($current.TimesOfDay | Sort-Object) -join ',')) { return $false }
         if ($this.WeeklyFrequency -ne $current.WeeklyFrequency) { return $false }
         if ($this.RetentionDays -ne $current.RetentionDays) { return $false }
+        # Long-term retention: the counts and the weekly days are compared.
+        if ($this.RetentionWeeks -ne $current.RetentionWeeks) { return $false }
+        if ($this.RetentionWeeks -and ((@($this.WeekDaysOfWeek | Sort-Object) -join ',') -ne (@($current.WeekDaysOfWeek | Sort-Object) -join ','))) { return $false }
+        if ($this.RetentionMonths -ne $current.RetentionMonths) { return $false }
+        if ($this.RetentionYears -ne $current.RetentionYears) { return $false }
         return $true
     }
 }

@@ -86,6 +86,17 @@ Describe 'OBFilePolicy' {
         $r.Test() | Should -BeFalse
         $r.Set(); $r.Test() | Should -BeTrue
 
+        $r.RetentionWeeks = 6
+        $r.WeekDaysOfWeek = @('Monday')
+        $r.WeekTimesOfDay = @('03:00')
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+        (Get-OBPolicy).RetentionPolicy.WeeklyLTRSchedule.RetentionCount | Should -Be 6
+        $r.Get().RetentionWeeks | Should -Be 6
+        $r.RetentionWeeks = 7
+        $r.Test() | Should -BeFalse
+        $r.RetentionWeeks = 6
+
         $r.Ensure = 'Absent'
         $r.Test() | Should -BeFalse
         $r.Set()
