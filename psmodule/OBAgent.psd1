@@ -58,7 +58,7 @@
         'Start-OBVaultMaintenance'
     )
     NestedModules        = @('OBAgentDsc.psm1')
-    DscResourcesToExport = @('OBRegistration', 'OBFilePolicy', 'OBSystemStatePolicy')
+    DscResourcesToExport = @('OBRegistration', 'OBMachineSetting', 'OBFilePolicy', 'OBSystemStatePolicy')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

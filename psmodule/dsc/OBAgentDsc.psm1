@@ -185,3 +185,63 @@ class OBRegistration {
         Start-OBRegistration -VaultCredentials $this.VaultCredentials -Confirm:$false -ErrorAction Stop | Out-Null
     }
 }
+
+# Passphrase (the password of a PSCredential; the user name is not used) and throttling. The
+# passphrase is never stored, so Test can only check that one is set (EncryptionKeyStatus Set):
+# a different passphrase in the configuration does not make Test false (docs/DSC.md).
+[DscResource()]
+class OBMachineSetting {
+    [DscProperty(Key)] [string] $Name = 'MachineSetting'
+    [DscProperty()] [PSCredential] $Passphrase
+    [DscProperty()] [string] $SecurityPin
+    [DscProperty()] [DayOfWeek[]] $WorkDay
+    [DscProperty()] [string] $StartWorkHour
+    [DscProperty()] [string] $EndWorkHour
+    [DscProperty()] [uint32] $WorkHourBandwidth
+    [DscProperty()] [uint32] $NonWorkHourBandwidth
+    [DscProperty(NotConfigurable)] [string] $EncryptionKeyStatus
+    [DscProperty(NotConfigurable)] [bool] $ThrottleEnabled
+
+    [OBMachineSetting] Get() {
+        $s = Get-OBMachineSetting -ErrorAction Stop
+        $r = [OBMachineSetting]::new()
+        $r.Name = $this.Name
+        $r.EncryptionKeyStatus = [string]$s.EncryptionSetting.EncryptionKeyStatus
+        $t = $s.ThrottleSetting
+        $r.ThrottleEnabled = $t.Enabled
+        if ($t.Enabled) {
+            $r.WorkDay = @($t.WorkDay)
+            $r.StartWorkHour = $t.StartWorkHour.ToString('hh\:mm')
+            $r.EndWorkHour = $t.EndWorkHour.ToString('hh\:mm')
+            $r.WorkHourBandwidth = $t.WorkHourBandwidth
+            $r.NonWorkHourBandwidth = $t.NonWorkHourBandwidth
+        }
+        return $r
+    }
+
+    [bool] Test() {
+        $c = $this.Get()
+        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') { return $false }
+        if ($this.WorkHourBandwidth) {
+            if (-not $c.ThrottleEnabled) { return $false }
+            if ((@($this.WorkDay | Sort-Object) -join ',') -ne (@($c.WorkDay | Sort-Object) -join ',')) { return $false }
+            if ([TimeSpan]::Parse($this.StartWorkHour).ToString('hh\:mm') -ne $c.StartWorkHour) { return $false }
+            if ([TimeSpan]::Parse($this.EndWorkHour).ToString('hh\:mm') -ne $c.EndWorkHour) { return $false }
+            if ($this.WorkHourBandwidth -ne $c.WorkHourBandwidth -or $this.NonWorkHourBandwidth -ne $c.NonWorkHourBandwidth) { return $false }
+        }
+        return $true
+    }
+
+    [void] Set() {
+        $c = $this.Get()
+        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') {
+            $p = @{ EncryptionPassphrase = $this.Passphrase.Password }
+            if ($this.SecurityPin) { $p.SecurityPin = $this.SecurityPin }
+            Set-OBMachineSetting @p -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+        }
+        if ($this.WorkHourBandwidth) {
+            Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour ([TimeSpan]::Parse($this.StartWorkHour)) -EndWorkHour ([TimeSpan]::Parse($this.EndWorkHour)) `
+                -WorkHourBandwidth $this.WorkHourBandwidth -NonWorkHourBandwidth $this.NonWorkHourBandwidth -ErrorAction Stop | Out-Null
+        }
+    }
+}

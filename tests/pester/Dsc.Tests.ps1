@@ -15,7 +15,7 @@ Describe 'DSC resources in the module' {
     It 'the manifest exports the resources' {
         $m = Import-PowerShellDataFile -Path (Join-Path $env:OBAGENT_TEST_MODULE 'OBAgent.psd1')
         @($m.NestedModules) | Should -Contain 'OBAgentDsc.psm1'
-        foreach ($n in 'OBFilePolicy', 'OBSystemStatePolicy', 'OBRegistration') {
+        foreach ($n in 'OBFilePolicy', 'OBSystemStatePolicy', 'OBRegistration', 'OBMachineSetting') {
             @($m.DscResourcesToExport) | Should -Contain $n
             (New-Resource $n).GetType().GetCustomAttributes($true).TypeId.Name | Should -Contain 'DscResourceAttribute'
         }
@@ -132,5 +132,33 @@ Describe 'OBSystemStatePolicy' {
         $r.Ensure = 'Absent'
         $r.Set(); $r.Test() | Should -BeTrue
         Get-OBSystemStatePolicy | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'OBMachineSetting' {
+    BeforeEach { $ctx = New-TestContext; Register-TestServer $ctx | Out-Null }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'Test false, Set (passphrase from a PSCredential, throttling), Test true, Get matches; a changed setting makes Test false' {
+        $r = New-Resource 'OBMachineSetting'
+        $r.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret 'Dsc-Passphrase-0123456789'))
+        $r.WorkDay = @('Monday', 'Tuesday')
+        $r.StartWorkHour = '09:00'
+        $r.EndWorkHour = '17:00'
+        $r.WorkHourBandwidth = 512000
+        $r.NonWorkHourBandwidth = 2048000
+        $r.Test() | Should -BeFalse
+        $r.Get().EncryptionKeyStatus | Should -Be 'NotSet'
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.EncryptionKeyStatus | Should -Be 'Set'
+        $g.ThrottleEnabled | Should -BeTrue
+        $g.StartWorkHour | Should -Be '09:00'
+        $g.WorkHourBandwidth | Should -Be 512000
+        (Get-OBMachineSetting).EncryptionSetting.EncryptionKeyStatus | Should -Be 'Set'
+        $r.WorkHourBandwidth = 256000
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
     }
 }
