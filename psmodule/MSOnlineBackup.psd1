@@ -13,6 +13,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     NestedModules        = @('../OBAgent/OBAgent.psd1')
     CmdletsToExport      = '*'
+    DscResourcesToExport = @('OBRegistration', 'OBMachineSetting', 'OBFilePolicy', 'OBSystemStatePolicy')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -58,6 +58,8 @@
         'Restore-OBDeletedRecoveryPoint'
         'Start-OBVaultMaintenance'
     )
+    NestedModules        = @('OBAgentDsc.psm1')
+    DscResourcesToExport = @('OBRegistration', 'OBMachineSetting', 'OBFilePolicy', 'OBSystemStatePolicy')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,247 @@
+# Class-based DSC resources of obagent (docs/DSC.md). Each resource calls the module's own
+# cmdlets; the engine does the work. Get returns the current state, Test compares it with the
+# desired one, Set makes it so.
+
+enum Ensure { Present; Absent }
+
+# The schedule and retention both policy resources take, and how they are read back and compared.
+class OBPolicyBase {
+    [DscProperty()] [Ensure] $Ensure = [Ensure]::Present
+    [DscProperty()] [DayOfWeek[]] $DaysOfWeek = @([DayOfWeek]::Sunday)
+    [DscProperty()] [string[]] $TimesOfDay = @('21:00')
+    [DscProperty()] [int] $WeeklyFrequency = 1
+    [DscProperty()] [int] $RetentionDays = 30
+    [DscProperty()] [int] $RetentionWeeks
+    [DscProperty()] [DayOfWeek[]] $WeekDaysOfWeek
+    [DscProperty()] [string[]] $WeekTimesOfDay
+    [DscProperty()] [int] $RetentionMonths
+    [DscProperty()] [int[]] $MonthDaysOfMonth
+    [DscProperty()] [string[]] $MonthTimesOfDay
+    [DscProperty()] [int] $RetentionYears
+    [DscProperty()] [int[]] $YearMonthsOfYear
+    [DscProperty()] [int[]] $YearDaysOfMonth
+    [DscProperty()] [string[]] $YearTimesOfDay
+
+    hidden [TimeSpan[]] Times([string[]] $t) { return @($t | ForEach-Object { [TimeSpan]::Parse($_, [Globalization.CultureInfo]::InvariantCulture) }) }
+
+    hidden [object] NewSchedule() {
+        return New-OBSchedule -DaysOfWeek $this.DaysOfWeek -TimesOfDay $this.Times($this.TimesOfDay) -WeeklyFrequency $this.WeeklyFrequency
+    }
+
+    hidden [object] NewRetention() {
+        $p = @{ RetentionDays = $this.RetentionDays }
+        if ($this.RetentionWeeks) { $p.RetentionWeeklyPolicy = $true; $p.RetentionWeeks = $this.RetentionWeeks; $p.WeekDaysOfWeek = $this.WeekDaysOfWeek; $p.WeekTimesOfDay = $this.Times($this.WeekTimesOfDay) }
+        if ($this.RetentionMonths) { $p.RetentionMonthlyPolicy = $true; $p.RetentionMonths = $this.RetentionMonths; $p.MonthDaysOfMonth = $this.MonthDaysOfMonth; $p.MonthTimesOfDay = $this.Times($this.MonthTimesOfDay) }
+        if ($this.RetentionYears) { $p.RetentionYearlyPolicy = $true; $p.RetentionYears = $this.RetentionYears; $p.YearMonthsOfYear = $this.YearMonthsOfYear; $p.YearDaysOfMonth = $this.YearDaysOfMonth; $p.YearTimesOfDay = $this.Times($this.YearTimesOfDay) }
+        return New-OBRetentionPolicy @p
+    }
+
+    # Fills the schedule and retention properties of $into from a committed policy.
+    hidden [void] ReadSchedule([object] $policy, [object] $into) {
+        $s = $policy.BackupSchedule
+        $into.DaysOfWeek = @($s.ScheduleRunDays)
+        $into.TimesOfDay = @($s.ScheduleRunTimes | ForEach-Object { $_.ToString('HH:mm', [Globalization.CultureInfo]::InvariantCulture) })
+        $into.WeeklyFrequency = $s.ScheduleWeeklyFrequency
+        $rp = $policy.RetentionPolicy
+        $into.RetentionDays = [int]$rp.RetentionDays
+        if ($rp.WeeklyLTRSchedule) {
+            $into.RetentionWeeks = [int]$rp.WeeklyLTRSchedule.RetentionCount
+            $into.WeekDaysOfWeek = @($rp.WeeklyLTRSchedule.DaysOfWeek)
+        }
+        if ($rp.MonthlyLTRSchedule) { $into.RetentionMonths = [int]$rp.MonthlyLTRSchedule.RetentionCount }
+        if ($rp.YearlyLTRSchedule) { $into.RetentionYears = [int]$rp.YearlyLTRSchedule.RetentionCount }
+    }
+
+    hidden [bool] SameSchedule([object] $current) {
+        if ($current.Ensure -ne $this.Ensure) { return $false }
+        if ($this.Ensure -eq [Ensure]::Absent) { return $true }
+        $want = @($this.TimesOfDay | ForEach-Object { $this.Times(@($_))[0].ToString('hh\:mm') }) | Sort-Object
+        if ((@($this.DaysOfWeek | Sort-Object) -join ',') -ne (@($current.DaysOfWeek | Sort-Object) -join ',')) { return $false }
+        if (($want -join ',') -ne (@($current.TimesOfDay | Sort-Object) -join ',')) { return $false }
+        if ($this.WeeklyFrequency -ne $current.WeeklyFrequency) { return $false }
+        if ($this.RetentionDays -ne $current.RetentionDays) { return $false }
+        # Long-term retention: the counts and the weekly days are compared.
+        if ($this.RetentionWeeks -ne $current.RetentionWeeks) { return $false }
+        if ($this.RetentionWeeks -and ((@($this.WeekDaysOfWeek | Sort-Object) -join ',') -ne (@($current.WeekDaysOfWeek | Sort-Object) -join ','))) { return $false }
+        if ($this.RetentionMonths -ne $current.RetentionMonths) { return $false }
+        if ($this.RetentionYears -ne $current.RetentionYears) { return $false }
+        return $true
+    }
+}
+
+[DscResource()]
+class OBFilePolicy : OBPolicyBase {
+    # The resource has one instance per machine (MARS has one file policy): Key is a label.
+    [DscProperty(Key)] [string] $Name = 'FilePolicy'
+    [DscProperty()] [string[]] $FileSpec
+    [DscProperty()] [string[]] $ExcludeSpec
+
+    [OBFilePolicy] Get() {
+        $r = [OBFilePolicy]::new()
+        $r.Name = $this.Name
+        $p = Get-OBPolicy
+        if (-not $p) { $r.Ensure = [Ensure]::Absent; $r.FileSpec = @(); $r.ExcludeSpec = @(); return $r }
+        $r.Ensure = [Ensure]::Present
+        $specs = @($p | Get-OBFileSpec -ErrorAction Stop)
+        $r.FileSpec = @($specs | Where-Object { -not $_.IsExclude } | ForEach-Object { $_.FileSpec })
+        $r.ExcludeSpec = @($specs | Where-Object { $_.IsExclude } | ForEach-Object { $_.FileSpec })
+        $this.ReadSchedule($p, $r)
+        return $r
+    }
+
+    [bool] Test() {
+        $c = $this.Get()
+        if (-not $this.SameSchedule($c)) { return $false }
+        if ($this.Ensure -eq [Ensure]::Absent) { return $true }
+        if ((@($this.FileSpec | Sort-Object) -join "`n") -ne (@($c.FileSpec | Sort-Object) -join "`n")) { return $false }
+        if ((@($this.ExcludeSpec | Sort-Object) -join "`n") -ne (@($c.ExcludeSpec | Sort-Object) -join "`n")) { return $false }
+        return $true
+    }
+
+    [void] Set() {
+        $current = Get-OBPolicy
+        if ($this.Ensure -eq [Ensure]::Absent) {
+            # Removes the policy and keeps the backed-up data (no -DeleteBackup).
+            if ($current) { Remove-OBPolicy -Policy $current -Confirm:$false -ErrorAction Stop | Out-Null }
+            return
+        }
+        if (-not $this.FileSpec) { throw [ArgumentException]::new('OBFilePolicy: FileSpec is empty; give the folders or files to back up, or Ensure = Absent to remove the policy.') }
+        # A new policy committed replaces the current one (its name and DatasourceId are kept).
+        $p = New-OBPolicy
+        Add-OBFileSpec -Policy $p -FileSpec (New-OBFileSpec -FileSpec $this.FileSpec) -ErrorAction Stop | Out-Null
+        if ($this.ExcludeSpec) { Add-OBFileSpec -Policy $p -FileSpec (New-OBFileSpec -FileSpec $this.ExcludeSpec -Exclude) -ErrorAction Stop | Out-Null }
+        Set-OBSchedule -Policy $p -Schedule $this.NewSchedule() -ErrorAction Stop | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy $this.NewRetention() -ErrorAction Stop | Out-Null
+        Set-OBPolicy -Policy $p -Confirm:$false -ErrorAction Stop | Out-Null
+    }
+}
+
+[DscResource()]
+class OBSystemStatePolicy : OBPolicyBase {
+    [DscProperty(Key)] [string] $Name = 'SystemStatePolicy'
+
+    [OBSystemStatePolicy] Get() {
+        $r = [OBSystemStatePolicy]::new()
+        $r.Name = $this.Name
+        $p = Get-OBSystemStatePolicy
+        if (-not $p) { $r.Ensure = [Ensure]::Absent; return $r }
+        $r.Ensure = [Ensure]::Present
+        $this.ReadSchedule($p, $r)
+        return $r
+    }
+
+    [bool] Test() { return $this.SameSchedule($this.Get()) }
+
+    [void] Set() {
+        $current = Get-OBSystemStatePolicy
+        if ($this.Ensure -eq [Ensure]::Absent) {
+            if ($current) { Remove-OBSystemStatePolicy -Policy $current -Confirm:$false -ErrorAction Stop | Out-Null }
+            return
+        }
+        $p = New-OBPolicy
+        Add-OBSystemState -Policy $p -ErrorAction Stop | Out-Null
+        Set-OBSchedule -Policy $p -Schedule $this.NewSchedule() -ErrorAction Stop | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy $this.NewRetention() -ErrorAction Stop | Out-Null
+        Set-OBSystemStatePolicy -Policy $p -Confirm:$false -ErrorAction Stop | Out-Null
+    }
+}
+
+[DscResource()]
+class OBRegistration {
+    [DscProperty(Key)] [string] $VaultCredentials
+    [DscProperty()] [Ensure] $Ensure = [Ensure]::Present
+    [DscProperty(NotConfigurable)] [bool] $Registered
+    [DscProperty(NotConfigurable)] [string] $ServerName
+
+    [OBRegistration] Get() {
+        $r = [OBRegistration]::new()
+        $r.VaultCredentials = $this.VaultCredentials
+        $r.Ensure = $this.Ensure
+        try {
+            # Get-OBMachineUsage asks the registered vault and fails when there is none.
+            Get-OBMachineUsage -ErrorAction Stop | Out-Null
+            $r.Registered = $true
+            $r.ServerName = (Get-OBMachineSetting -ErrorAction Stop).ServerName
+        } catch {
+            $r.Registered = $false
+        }
+        return $r
+    }
+
+    # Registered is enough: the credentials file expires, so it is never used to test.
+    [bool] Test() {
+        $c = $this.Get()
+        if ($this.Ensure -eq [Ensure]::Absent) { return -not $c.Registered }
+        return $c.Registered
+    }
+
+    [void] Set() {
+        if ($this.Ensure -eq [Ensure]::Absent) {
+            throw [NotSupportedException]::new('OBRegistration: Ensure = Absent is not supported; obagent has no unregister. Remove the resource from the configuration instead.')
+        }
+        if (-not (Test-Path -LiteralPath $this.VaultCredentials)) {
+            throw [IO.FileNotFoundException]::new("OBRegistration: the vault credentials file '$($this.VaultCredentials)' does not exist; download a fresh one with Get-OBVaultCredentials.")
+        }
+        Start-OBRegistration -VaultCredentials $this.VaultCredentials -Confirm:$false -ErrorAction Stop | Out-Null
+    }
+}
+
+# Passphrase (the password of a PSCredential; the user name is not used) and throttling. The
+# passphrase is never stored, so Test can only check that one is set (EncryptionKeyStatus Set):
+# a different passphrase in the configuration does not make Test false (docs/DSC.md).
+[DscResource()]
+class OBMachineSetting {
+    [DscProperty(Key)] [string] $Name = 'MachineSetting'
+    [DscProperty()] [PSCredential] $Passphrase
+    [DscProperty()] [string] $SecurityPin
+    [DscProperty()] [DayOfWeek[]] $WorkDay
+    [DscProperty()] [string] $StartWorkHour
+    [DscProperty()] [string] $EndWorkHour
+    [DscProperty()] [uint32] $WorkHourBandwidth
+    [DscProperty()] [uint32] $NonWorkHourBandwidth
+    [DscProperty(NotConfigurable)] [string] $EncryptionKeyStatus
+    [DscProperty(NotConfigurable)] [bool] $ThrottleEnabled
+
+    [OBMachineSetting] Get() {
+        $s = Get-OBMachineSetting -ErrorAction Stop
+        $r = [OBMachineSetting]::new()
+        $r.Name = $this.Name
+        $r.EncryptionKeyStatus = [string]$s.EncryptionSetting.EncryptionKeyStatus
+        $t = $s.ThrottleSetting
+        $r.ThrottleEnabled = $t.Enabled
+        if ($t.Enabled) {
+            $r.WorkDay = @($t.WorkDay)
+            $r.StartWorkHour = $t.StartWorkHour.ToString('hh\:mm')
+            $r.EndWorkHour = $t.EndWorkHour.ToString('hh\:mm')
+            $r.WorkHourBandwidth = $t.WorkHourBandwidth
+            $r.NonWorkHourBandwidth = $t.NonWorkHourBandwidth
+        }
+        return $r
+    }
+
+    [bool] Test() {
+        $c = $this.Get()
+        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') { return $false }
+        if ($this.WorkHourBandwidth) {
+            if (-not $c.ThrottleEnabled) { return $false }
+            if ((@($this.WorkDay | Sort-Object) -join ',') -ne (@($c.WorkDay | Sort-Object) -join ',')) { return $false }
+            if ([TimeSpan]::Parse($this.StartWorkHour).ToString('hh\:mm') -ne $c.StartWorkHour) { return $false }
+            if ([TimeSpan]::Parse($this.EndWorkHour).ToString('hh\:mm') -ne $c.EndWorkHour) { return $false }
+            if ($this.WorkHourBandwidth -ne $c.WorkHourBandwidth -or $this.NonWorkHourBandwidth -ne $c.NonWorkHourBandwidth) { return $false }
+        }
+        return $true
+    }
+
+    [void] Set() {
+        $c = $this.Get()
+        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') {
+            $p = @{ EncryptionPassphrase = $this.Passphrase.Password }
+            if ($this.SecurityPin) { $p.SecurityPin = $this.SecurityPin }
+            Set-OBMachineSetting @p -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+        }
+        if ($this.WorkHourBandwidth) {
+            Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour ([TimeSpan]::Parse($this.StartWorkHour)) -EndWorkHour ([TimeSpan]::Parse($this.EndWorkHour)) `
+                -WorkHourBandwidth $this.WorkHourBandwidth -NonWorkHourBandwidth $this.NonWorkHourBandwidth -ErrorAction Stop | Out-Null
+        }
+    }
+}

@@ -1,0 +1,164 @@
+# The DSC resources of OBAgentDsc.psm1 (nested in the module), called directly: Test is false,
+# Set, Test is true, Get matches, and a changed setting makes Test false again.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-OBAgentUnderTest
+    # The classes are exported by 'using module'; a script block built at run time can use the
+    # module under test's path.
+    $dsc = Join-Path $env:OBAGENT_TEST_MODULE 'OBAgentDsc.psm1'
+    . ([scriptblock]::Create("using module '$dsc'"))
+    function New-Resource { param([string] $Name) (. ([scriptblock]::Create("using module '$dsc'; [$Name]::new()"))) }
+}
+
+Describe 'DSC resources in the module' {
+    It 'the manifest exports the resources' {
+        $m = Import-PowerShellDataFile -Path (Join-Path $env:OBAGENT_TEST_MODULE 'OBAgent.psd1')
+        @($m.NestedModules) | Should -Contain 'OBAgentDsc.psm1'
+        foreach ($n in 'OBFilePolicy', 'OBSystemStatePolicy', 'OBRegistration', 'OBMachineSetting') {
+            @($m.DscResourcesToExport) | Should -Contain $n
+            (New-Resource $n).GetType().GetCustomAttributes($true).TypeId.Name | Should -Contain 'DscResourceAttribute'
+        }
+    }
+}
+
+Describe 'OBRegistration' {
+    BeforeEach { $ctx = New-TestContext }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'is false before registration, registers on Set, then true without using the file again' {
+        New-OBVault -Name $ctx.VaultName -Path $ctx.Vault | Out-Null
+        $file = Get-OBVaultCredentials -Path $ctx.Vault -OutputPath $ctx.Creds
+        $r = New-Resource 'OBRegistration'
+        $r.VaultCredentials = $file.FullName
+        $r.Test() | Should -BeFalse
+        $r.Get().Registered | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $r.Get().ServerName | Should -Be $ctx.ServerName
+        Remove-Item -LiteralPath $file.FullName
+        $r.Test() | Should -BeTrue
+    }
+
+    It 'Set with a missing credentials file says to download a fresh one' {
+        $r = New-Resource 'OBRegistration'
+        $r.VaultCredentials = Join-Path $ctx.Root 'missing.VaultCredentials'
+        { $r.Set() } | Should -Throw '*Get-OBVaultCredentials*'
+    }
+}
+
+Describe 'OBFilePolicy' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = Join-Path $ctx.Root 'data'
+        New-Item -ItemType Directory -Path (Join-Path $data 'cache') -Force | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'Test false, Set, Test true, Get matches; a changed setting makes Test false; Absent removes' {
+        $r = New-Resource 'OBFilePolicy'
+        $r.FileSpec = @($data)
+        $r.ExcludeSpec = @("$data/cache")
+        $r.DaysOfWeek = @('Monday', 'Thursday')
+        $r.TimesOfDay = @('02:30')
+        $r.RetentionDays = 14
+        $r.Test() | Should -BeFalse
+        $r.Get().Ensure | Should -Be 'Absent'
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.Ensure | Should -Be 'Present'
+        $g.FileSpec | Should -Be @($data)
+        $g.ExcludeSpec | Should -Be @("$data/cache")
+        @($g.DaysOfWeek) | Should -Be @('Monday', 'Thursday')
+        $g.TimesOfDay | Should -Be @('02:30')
+        $g.RetentionDays | Should -Be 14
+        @(Get-OBPolicy | Get-OBFileSpec).Count | Should -Be 2
+
+        $r.RetentionDays = 21
+        $r.Test() | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        (Get-OBPolicy).RetentionPolicy.RetentionDays | Should -Be 21
+
+        $r.TimesOfDay = @('03:00')
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+
+        $r.RetentionWeeks = 6
+        $r.WeekDaysOfWeek = @('Monday')
+        $r.WeekTimesOfDay = @('03:00')
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+        (Get-OBPolicy).RetentionPolicy.WeeklyLTRSchedule.RetentionCount | Should -Be 6
+        $r.Get().RetentionWeeks | Should -Be 6
+        $r.RetentionWeeks = 7
+        $r.Test() | Should -BeFalse
+        $r.RetentionWeeks = 6
+
+        $r.Ensure = 'Absent'
+        $r.Test() | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        Get-OBPolicy | Should -BeNullOrEmpty
+    }
+
+    It 'Set without FileSpec says what to give' {
+        $r = New-Resource 'OBFilePolicy'
+        { $r.Set() } | Should -Throw '*FileSpec*'
+    }
+}
+
+Describe 'OBSystemStatePolicy' {
+    BeforeEach { $ctx = New-TestContext; Register-TestServer $ctx | Out-Null }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'Test false, Set, Test true, Get matches; a changed setting makes Test false' {
+        $r = New-Resource 'OBSystemStatePolicy'
+        $r.DaysOfWeek = @('Saturday')
+        $r.TimesOfDay = @('22:00')
+        $r.RetentionDays = 30
+        $r.Test() | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.Ensure | Should -Be 'Present'
+        @($g.DaysOfWeek) | Should -Be @('Saturday')
+        $g.TimesOfDay | Should -Be @('22:00')
+        $r.DaysOfWeek = @('Sunday')
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+        $r.Ensure = 'Absent'
+        $r.Set(); $r.Test() | Should -BeTrue
+        Get-OBSystemStatePolicy | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'OBMachineSetting' {
+    BeforeEach { $ctx = New-TestContext; Register-TestServer $ctx | Out-Null }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'Test false, Set (passphrase from a PSCredential, throttling), Test true, Get matches; a changed setting makes Test false' {
+        $r = New-Resource 'OBMachineSetting'
+        $r.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret 'Dsc-Passphrase-0123456789'))
+        $r.WorkDay = @('Monday', 'Tuesday')
+        $r.StartWorkHour = '09:00'
+        $r.EndWorkHour = '17:00'
+        $r.WorkHourBandwidth = 512000
+        $r.NonWorkHourBandwidth = 2048000
+        $r.Test() | Should -BeFalse
+        $r.Get().EncryptionKeyStatus | Should -Be 'NotSet'
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.EncryptionKeyStatus | Should -Be 'Set'
+        $g.ThrottleEnabled | Should -BeTrue
+        $g.StartWorkHour | Should -Be '09:00'
+        $g.WorkHourBandwidth | Should -Be 512000
+        (Get-OBMachineSetting).EncryptionSetting.EncryptionKeyStatus | Should -Be 'Set'
+        $r.WorkHourBandwidth = 256000
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+    }
+}
