@@ -7,6 +7,17 @@ BeforeAll {
     Import-OBAgentUnderTest
 }
 
+Describe 'MARS ErrorCode and ErrorInfo' {
+    It 'carry the numeric codes the MARS reference records, with a problem and a resolution' {
+        [int][Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorCode]::InvalidVaultCredentials | Should -Be 34513
+        [int][Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorCode]::SecurityPinIncorrect | Should -Be 100130
+        $info = [Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorInfo]::new(34513)
+        $info.ErrorCode | Should -Be 'InvalidVaultCredentials'
+        $info.Problem | Should -Match 'Invalid vault credentials'
+        $info.Resolution | Should -Match 'Get-OBVaultCredentials'
+    }
+}
+
 Describe 'CBClientCommon' {
     BeforeEach { $ctx = New-TestContext }
     AfterEach { Remove-TestContext $ctx }
@@ -64,6 +75,15 @@ Describe 'CBClientCommon' {
         $ok = $ok[0]
         $ok.JobType -eq [Microsoft.Internal.CloudBackup.ObjectModel.OMCommon.CBJobType]::Backup | Should -BeTrue
         $jobs.LastBackupJob.JobId | Should -Be $failed.JobId
+        $ok.JobStatus.ErrorInfo.ErrorCode | Should -Be 0
+        $failed.JobStatus.ErrorInfo.DetailedErrorCode | Should -BeLessThan 0
+        $code = [Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorCode]$failed.JobStatus.ErrorInfo.ErrorCode
+        [enum]::IsDefined([Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorCode], $code) | Should -BeTrue
+        $code | Should -Not -Be ([Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorCode]::None)
+        $info = New-Object Microsoft.Internal.EnterpriseStorage.Dls.Utils.Errors.ErrorInfo($code)
+        $info.ErrorCode | Should -Be $code
+        $info.Problem | Should -Not -BeNullOrEmpty
+        $info.Resolution | Should -Not -BeNullOrEmpty
         $state = [Microsoft.Internal.CloudBackup.ObjectModel.OMCommon.CBJobState]$jobs.LastBackupJob.JobStatus.JobState
         [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::ConvertJobStatusToString($state, $true) | Should -Be 'Failed'
         [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::ConvertJobStatusToString($ok.JobStatus.JobState, $true) | Should -Be 'Completed'
