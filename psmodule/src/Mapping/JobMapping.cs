@@ -15,7 +15,7 @@ namespace OBAgent.Mapping
         internal static OBJob ToOBJob(JobInfo info, OBPolicy policy)
         {
             string state = Native.JobStateName(info.State);
-            var error = new OBErrorInfo { ErrorCode = info.ErrorCode, DetailedErrorCode = info.ErrorCode, ErrorMessage = info.ErrorMessage };
+            var error = new OBErrorInfo { ErrorCode = OBAgent.Compat.MarsErrorMap.ToMars(info.ErrorCode), DetailedErrorCode = info.ErrorCode, ErrorMessage = info.ErrorMessage };
             var statuses = new OBDatasourceStatus[info.Datasources.Length];
             for (int i = 0; i < statuses.Length; i++)
             {

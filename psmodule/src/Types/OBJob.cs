@@ -21,10 +21,10 @@ namespace OBAgent
     /// <summary>What went wrong: the engine's status code (0 when nothing) and its message.</summary>
     public sealed class OBErrorInfo
     {
-        /// <summary>The ob_error_code of the failure (negative), 0 when none.</summary>
+        /// <summary>MARS's numeric code of the failure (docs/MARS-TYPES.md), 0 when none.</summary>
         public int ErrorCode { get; internal set; }
 
-        /// <summary>The same code (MSOnlineBackup keeps a second, detailed code here).</summary>
+        /// <summary>The engine's ob_error_code of the failure (negative), 0 when none.</summary>
         public int DetailedErrorCode { get; internal set; }
 
         public string ErrorMessage { get; internal set; }

@@ -1,0 +1,9 @@
+namespace Microsoft.Internal.CloudBackup.ObjectModel.OMCommon
+{
+    /// <summary>MARS's job type enum; OBJob.JobType (OBAgent.OBJobType) has the same names and values.</summary>
+    public enum CBJobType
+    {
+        Backup = 1,
+        Recovery = 2,
+    }
+}
