@@ -1,0 +1,77 @@
+# The object shapes and parameter forms that MARS scripts (Microsoft's samples, Windows Admin Center)
+# rely on: retention forms without weeks of the month or months of the year, read back through a real
+# vault and Get-OBPolicy | Get-OBRetentionPolicy.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-OBAgentUnderTest
+
+    function New-ShapesData {
+        param($Context)
+        $data = Join-Path $Context.Root 'data'
+        New-Item -ItemType Directory -Path $data -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $data 'a.txt') -Value 'a'
+        $data
+    }
+
+    # The WAC pattern: a policy with a weekly Sunday 02:00 schedule and the given retention, committed.
+    function Set-ShapesPolicy {
+        param($Data, $Retention)
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $Data)
+        Set-OBSchedule -Policy $p -Schedule $sched -Confirm:$false | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy $Retention -Confirm:$false | Out-Null
+        $p | Set-OBPolicy -Confirm:$false
+    }
+}
+
+Describe 'New-OBRetentionPolicy forms from Microsoft''s samples and WAC' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'accepts the monthly week form without -MonthWeeksOfMonth (first week) and keeps it through the vault' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 12
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        Set-ShapesPolicy $data $r | Out-Null
+        $got = Get-OBPolicy | Get-OBRetentionPolicy
+        $m = $got.MonthlyLTRSchedule
+        $m | Should -Not -BeNullOrEmpty
+        $m.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        $m.DaysOfWeek | Should -Be @([DayOfWeek]::Sunday)
+        $m.TimesOfDay | Should -Be @([TimeSpan]'02:00')
+        $m.RetentionCount | Should -Be 12
+        ($m.RetentionRange / 31) | Should -Be 12
+        $got.YearlyLTRSchedule | Should -BeNullOrEmpty
+    }
+
+    It 'accepts the yearly week form without -YearMonthsOfYear/-YearWeeksOfMonth (January, first week)' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionYearlyPolicy -YearDaysOfWeek Sunday -YearTimesOfDay 2:00 -RetentionYears 10
+        Set-ShapesPolicy $data $r | Out-Null
+        $y = (Get-OBPolicy | Get-OBRetentionPolicy).YearlyLTRSchedule
+        $y.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::January)
+        $y.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        $y.DaysOfWeek | Should -Be @([DayOfWeek]::Sunday)
+        $y.RetentionCount | Should -Be 10
+        ($y.RetentionRange / 366) | Should -Be 10
+    }
+
+    It 'accepts the yearly day form without -YearMonthsOfYear (January) and both rules together' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 6 `
+            -RetentionYearlyPolicy -YearDaysOfMonth 1 -YearTimesOfDay 2:00 -RetentionYears 3
+        $r.YearlyLTRSchedule.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::January)
+        $r.YearlyLTRSchedule.DaysOfMonth | Should -Be @('1')
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+    }
+
+    It 'keeps explicit weeks and months when they are given' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthWeeksOfMonth Last -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 12 `
+            -RetentionYearlyPolicy -YearMonthsOfYear March -YearWeeksOfMonth Second -YearDaysOfWeek Sunday -YearTimesOfDay 2:00 -RetentionYears 2
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::Last)
+        $r.YearlyLTRSchedule.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::March)
+        $r.YearlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::Second)
+    }
+}
