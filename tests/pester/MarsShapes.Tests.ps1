@@ -75,3 +75,56 @@ Describe 'New-OBRetentionPolicy forms from Microsoft''s samples and WAC' {
         $r.YearlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::Second)
     }
 }
+
+Describe 'Remove-OBPolicy and Remove-OBSystemStatePolicy: output and -EnablePruning' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'returns the removed OBPolicy, so "if (Get-OBPolicy | Remove-OBPolicy -Confirm:$false)" is true' {
+        $r = New-OBRetentionPolicy -RetentionDays 7
+        $c = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false
+        $removed = $false
+        if ($out = Get-OBPolicy | Remove-OBPolicy -Confirm:$false) { $removed = $true }
+        $removed | Should -BeTrue
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        $out.PolicyName | Should -Be $c.PolicyName
+        Get-OBPolicy | Should -BeNullOrEmpty
+    }
+
+    It 'accepts -EnablePruning: the policy goes, the recovery points stay' {
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Test-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $before = @(Get-OBAllRecoveryPoints).Count
+        $before | Should -BeGreaterThan 0
+        $out = Get-OBPolicy | Remove-OBPolicy -EnablePruning -Confirm:$false
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        Get-OBPolicy | Should -BeNullOrEmpty
+        @(Get-OBAllRecoveryPoints).Count | Should -Be $before
+    }
+
+    It 'refuses -EnablePruning with -DeleteBackup and leaves the policy' {
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        $err = Get-ErrorRecord { Get-OBPolicy | Remove-OBPolicy -EnablePruning -DeleteBackup -Confirm:$false }
+        $err.FullyQualifiedErrorId | Should -Match 'PruningWithDeleteBackup'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-OBPolicy | Should -Not -BeNullOrEmpty
+    }
+
+    It 'Remove-OBSystemStatePolicy returns the removed policy and accepts -EnablePruning' {
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+        New-OBPolicy | Add-OBSystemState | Set-OBRetentionPolicy -RetentionPolicy $rtn | Set-OBSchedule -Schedule $sched |
+            Set-OBSystemStatePolicy -Confirm:$false | Out-Null
+        $ss = Get-OBSystemStatePolicy
+        $ss | Should -Not -BeNullOrEmpty
+        $out = Get-OBSystemStatePolicy | Remove-OBSystemStatePolicy -EnablePruning -Confirm:$false
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        $out.PolicyName | Should -Be $ss.PolicyName
+        Get-OBSystemStatePolicy | Should -BeNullOrEmpty
+    }
+}
