@@ -128,3 +128,46 @@ Describe 'Remove-OBPolicy and Remove-OBSystemStatePolicy: output and -EnablePrun
         Get-OBSystemStatePolicy | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Unattended System State pipeline and -PassphraseSaveLocation' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'runs New-OBPolicy | Add-OBSystemState -Confirm:$false | ... | Set-OBSystemStatePolicy without a prompt' {
+        (Get-Command Add-OBSystemState).Parameters.Keys | Should -Contain 'Confirm'
+        # Run in a child pwsh -NonInteractive: a ShouldProcess prompt there fails instead of waiting.
+        $script = @"
+Import-Module '$((Get-Module OBAgent).Path)'
+`$sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+`$rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+`$c = New-OBPolicy | Add-OBSystemState -Confirm:`$false | Set-OBRetentionPolicy -RetentionPolicy `$rtn | Set-OBSchedule -Schedule `$sched | Set-OBSystemStatePolicy
+if (-not `$c) { exit 3 }
+exit 0
+"@
+        & (Get-PwshPath) -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        Get-OBSystemStatePolicy | Should -Not -BeNullOrEmpty
+    }
+
+    It 'accepts -PassphraseSaveLocation, writes a note with no secret and warns' {
+        $dir = Join-Path $ctx.Root 'pp'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $secret = 'Shapes-Save-Passphrase-4567'
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret $secret) -PassphraseSaveLocation $dir -SecurityPin ' ' `
+            -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        ($w -join "`n") | Should -Match 'does not save the passphrase'
+        $note = Join-Path $dir 'OBAgent-PassphraseNotSaved.txt'
+        Test-Path -LiteralPath $note | Should -BeTrue
+        Test-SecretInFiles -Path $dir -Text $secret | Should -BeFalse
+        (Get-OBMachineSetting).EncryptionSetting | Should -Not -BeNullOrEmpty
+    }
+
+    It 'accepts a -PassphraseSaveLocation that is not a folder here (a Windows path): writes nothing, warns' {
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Save-Passphrase-8901') -PassphraseSaveLocation 'C:\Keys' `
+            -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        ($w -join "`n") | Should -Match 'wrote nothing'
+    }
+}
