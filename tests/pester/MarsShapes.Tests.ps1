@@ -171,3 +171,22 @@ exit 0
         ($w -join "`n") | Should -Match 'wrote nothing'
     }
 }
+
+Describe 'OBSchedule shape' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'has ScheduleRunDaysToString() and ScheduleRunTimesToString() on the committed schedule' {
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data)
+        Set-OBSchedule -Policy $p -Schedule (New-OBSchedule -DaysOfWeek Saturday, Sunday -TimesOfDay 16:00, 2:00) -Confirm:$false | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy (New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00) -Confirm:$false | Out-Null
+        $p | Set-OBPolicy -Confirm:$false | Out-Null
+        $s = Get-OBPolicy | Get-OBSchedule
+        $s.ScheduleRunDaysToString() | Should -Be 'Sunday, Saturday'
+        $s.ScheduleRunTimesToString() | Should -Be '02:00, 16:00'
+    }
+}
