@@ -110,7 +110,7 @@ Describe 'OBAgent module' {
     }
 
     It '<_> prompts by default: SupportsShouldProcess, ConfirmImpact High' -ForEach @(
-        'Set-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Remove-OBRecoveryPoint', 'Start-OBVaultMaintenance', 'Remove-OBPolicy'
+        'Remove-OBSystemStatePolicy', 'Remove-OBRecoveryPoint', 'Start-OBVaultMaintenance', 'Remove-OBPolicy'
     ) {
         $attr = (Get-Command $_).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $attr.SupportsShouldProcess | Should -BeTrue

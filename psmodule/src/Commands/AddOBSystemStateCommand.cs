@@ -9,7 +9,7 @@ namespace OBAgent.Commands
     /// Center read them); file specs it held are dropped. Nothing is committed until
     /// Set-OBSystemStatePolicy. Returns the policy, for the MSOnlineBackup pipeline.
     /// </summary>
-    [Cmdlet(VerbsCommon.Add, "OBSystemState")]
+    [Cmdlet(VerbsCommon.Add, "OBSystemState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(OBPolicy))]
     public sealed class AddOBSystemStateCommand : OBCmdletBase
     {
@@ -19,7 +19,8 @@ namespace OBAgent.Commands
 
         protected override void Execute()
         {
-            if (!Policy.IsSystemState)
+            // Low impact: -Confirm:$false (Microsoft's samples) is accepted and nothing prompts by default.
+            if (!Policy.IsSystemState && ShouldProcess(Policy.ToString(), "Make this policy object a System State policy"))
             {
                 if (Policy.Specs.Count > 0)
                     WriteWarning("The file specs of this policy object are dropped: a System State policy backs up the System State only.");

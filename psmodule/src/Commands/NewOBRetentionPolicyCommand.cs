@@ -13,7 +13,9 @@ namespace OBAgent.Commands
     /// day form (-MonthDaysOfMonth / -YearDaysOfMonth: 1 to 28 and Last, as strings or numbers) or a
     /// week form (-MonthWeeksOfMonth with -MonthDaysOfWeek, -YearWeeksOfMonth with -YearDaysOfWeek);
     /// the parameter sets are the nine combinations of those forms (weekly and daily parameters
-    /// belong to every set).
+    /// belong to every set). As in Microsoft's samples and WAC, -MonthWeeksOfMonth,
+    /// -YearWeeksOfMonth and -YearMonthsOfYear may be left out: the first week of the month and
+    /// January (docs/RETENTION.md says why).
     ///
     /// The engine validates the result (ob_retention_validate) and names the allowed range in its
     /// message: RetentionDays 7..9999, RetentionWeeks 4..5163, RetentionMonths 3..1188,
@@ -56,9 +58,9 @@ namespace OBAgent.Commands
         [Parameter(Mandatory = true, ParameterSetName = "MonthDaysYearWeeks")]
         public string[] MonthDaysOfMonth { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeks")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearDays")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearWeeks")]
+        [Parameter(ParameterSetName = "MonthWeeks")]
+        [Parameter(ParameterSetName = "MonthWeeksYearDays")]
+        [Parameter(ParameterSetName = "MonthWeeksYearWeeks")]
         public OBWeekOfMonth[] MonthWeeksOfMonth { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "MonthWeeks")]
@@ -90,12 +92,12 @@ namespace OBAgent.Commands
         [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearWeeks")]
         public SwitchParameter RetentionYearlyPolicy { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = "YearDays")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthDaysYearDays")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearDays")]
-        [Parameter(Mandatory = true, ParameterSetName = "YearWeeks")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthDaysYearWeeks")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearWeeks")]
+        [Parameter(ParameterSetName = "YearDays")]
+        [Parameter(ParameterSetName = "MonthDaysYearDays")]
+        [Parameter(ParameterSetName = "MonthWeeksYearDays")]
+        [Parameter(ParameterSetName = "YearWeeks")]
+        [Parameter(ParameterSetName = "MonthDaysYearWeeks")]
+        [Parameter(ParameterSetName = "MonthWeeksYearWeeks")]
         public OBMonthOfYear[] YearMonthsOfYear { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "YearDays")]
@@ -103,9 +105,9 @@ namespace OBAgent.Commands
         [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearDays")]
         public string[] YearDaysOfMonth { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = "YearWeeks")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthDaysYearWeeks")]
-        [Parameter(Mandatory = true, ParameterSetName = "MonthWeeksYearWeeks")]
+        [Parameter(ParameterSetName = "YearWeeks")]
+        [Parameter(ParameterSetName = "MonthDaysYearWeeks")]
+        [Parameter(ParameterSetName = "MonthWeeksYearWeeks")]
         public OBWeekOfMonth[] YearWeeksOfMonth { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = "YearWeeks")]
@@ -190,7 +192,10 @@ namespace OBAgent.Commands
                 {
                     Count = RetentionMonths,
                     DaysOfMonth = Protection.MonthDayMask(MonthDaysOfMonth, "MonthDaysOfMonth"),
-                    WeeksOfMonth = Protection.WeekMask(MonthWeeksOfMonth),
+                    // No -MonthWeeksOfMonth with -MonthDaysOfWeek: the first week (docs/RETENTION.md).
+                    WeeksOfMonth = Bound("MonthDaysOfWeek") && !Bound("MonthWeeksOfMonth")
+                        ? Protection.WeekMask(new[] { OBWeekOfMonth.First })
+                        : Protection.WeekMask(MonthWeeksOfMonth),
                     DaysOfWeek = Protection.DayMask(MonthDaysOfWeek),
                     Times = Protection.Minutes(MonthTimesOfDay, "MonthTimesOfDay"),
                 };
@@ -202,9 +207,15 @@ namespace OBAgent.Commands
                 info.Yearly = new RetentionRuleInfo
                 {
                     Count = RetentionYears,
-                    MonthsOfYear = Protection.MonthMask(YearMonthsOfYear),
+                    // No -YearMonthsOfYear: January; no -YearWeeksOfMonth with -YearDaysOfWeek:
+                    // the first week (docs/RETENTION.md).
+                    MonthsOfYear = Bound("YearMonthsOfYear")
+                        ? Protection.MonthMask(YearMonthsOfYear)
+                        : Protection.MonthMask(new[] { OBMonthOfYear.January }),
                     DaysOfMonth = Protection.MonthDayMask(YearDaysOfMonth, "YearDaysOfMonth"),
-                    WeeksOfMonth = Protection.WeekMask(YearWeeksOfMonth),
+                    WeeksOfMonth = Bound("YearDaysOfWeek") && !Bound("YearWeeksOfMonth")
+                        ? Protection.WeekMask(new[] { OBWeekOfMonth.First })
+                        : Protection.WeekMask(YearWeeksOfMonth),
                     DaysOfWeek = Protection.DayMask(YearDaysOfWeek),
                     Times = Protection.Minutes(YearTimesOfDay, "YearTimesOfDay"),
                 };

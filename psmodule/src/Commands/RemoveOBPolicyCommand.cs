@@ -10,6 +10,11 @@ namespace OBAgent.Commands
     /// The PIN is checked first: a missing, wrong or expired PIN fails with the engine's error and
     /// leaves the policy in place, so that the command can be run again with a good PIN (the same
     /// order as ob_systemstate_policy_remove).
+    ///
+    /// -EnablePruning (MARS: on an immutable vault, keep the points until their retention expires
+    /// instead of deleting them) removes the policy and deletes nothing; it cannot be combined with
+    /// -DeleteBackup (docs/SECURITY.md). Like MARS, the cmdlet returns the removed OBPolicy, so that
+    /// `if (Get-OBPolicy | Remove-OBPolicy -Confirm:$false) {...}` works.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "OBPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     public sealed class RemoveOBPolicyCommand : OBCmdletBase
@@ -21,12 +26,22 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter DeleteBackup { get; set; }
 
+        /// <summary>Keep the points until their retention expires; nothing is deleted.</summary>
+        [Parameter]
+        public SwitchParameter EnablePruning { get; set; }
+
         /// <summary>The vault owner's security PIN, needed with -DeleteBackup.</summary>
         [Parameter]
         public string SecurityPin { get; set; }
 
         protected override void Execute()
         {
+            if (DeleteBackup.IsPresent && EnablePruning.IsPresent)
+            {
+                ThrowError("-EnablePruning keeps the backups and -DeleteBackup deletes them: give one of the two",
+                    "PruningWithDeleteBackup", ErrorCategory.InvalidArgument, null);
+                return;
+            }
             string action = DeleteBackup.IsPresent
                 ? "Remove the backup policy and delete this server's file and folder backups"
                 : "Remove the backup policy (protection stops; the backups stay in the vault)";
@@ -38,6 +53,7 @@ namespace OBAgent.Commands
                     Native.PolicyDeleteBackups(agent, "FileFolder", SecurityPin);
                 Native.PolicyRemove(agent, false);
             }
+            WriteObject(Policy);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OBAgent.Interop;
+using OBAgent.Mapping;
 
 namespace OBAgent.Commands
 {
@@ -7,6 +8,8 @@ namespace OBAgent.Commands
     /// Remove-OBSystemStatePolicy: stop the scheduled System State backups of this server. The
     /// recovery points stay; with -DeleteBackup they are soft-deleted too, which needs a security PIN
     /// from the vault owner (New-OBSecurityPin). A missing, wrong or expired PIN removes nothing.
+    /// -EnablePruning as in Remove-OBPolicy (nothing deleted; not with -DeleteBackup). Returns the
+    /// removed policy, as MARS does; nothing when there was no System State policy.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     public sealed class RemoveOBSystemStatePolicyCommand : OBCmdletBase
@@ -18,11 +21,21 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter DeleteBackup { get; set; }
 
+        /// <summary>Keep the points until their retention expires; nothing is deleted.</summary>
+        [Parameter]
+        public SwitchParameter EnablePruning { get; set; }
+
         [Parameter]
         public string SecurityPin { get; set; }
 
         protected override void Execute()
         {
+            if (DeleteBackup.IsPresent && EnablePruning.IsPresent)
+            {
+                ThrowError("-EnablePruning keeps the backups and -DeleteBackup deletes them: give one of the two",
+                    "PruningWithDeleteBackup", ErrorCategory.InvalidArgument, null);
+                return;
+            }
             string action = DeleteBackup.IsPresent
                 ? "Remove the System State policy and delete this server's System State backups"
                 : "Remove the System State policy (its backups stay in the vault)";
@@ -30,7 +43,10 @@ namespace OBAgent.Commands
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
             {
+                OBPolicy removed = Policy ?? PolicyMapping.CommittedSystemState(agent);
                 Native.SystemStatePolicyRemove(agent, DeleteBackup.IsPresent, SecurityPin);
+                if (removed != null)
+                    WriteObject(removed);
             }
         }
     }

@@ -35,6 +35,13 @@ namespace OBAgent.Commands
         [AllowEmptyString]
         public string SecurityPin { get; set; }
 
+        /// <summary>
+        /// MARS saves the passphrase to a file in this folder. obagent never stores the passphrase
+        /// (docs/SECURITY.md): it writes a note with no secret in it when the folder exists, and warns.
+        /// </summary>
+        [Parameter(ParameterSetName = PassphraseSet)]
+        public string PassphraseSaveLocation { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = ThrottleSet)]
         [ValidateNotNullOrEmpty]
         public DayOfWeek[] WorkDay { get; set; }
@@ -124,7 +131,39 @@ namespace OBAgent.Commands
             }
             if (first)
                 WriteWarning(FirstPassphraseWarning);
+            if (MyInvocation.BoundParameters.ContainsKey("PassphraseSaveLocation"))
+                WritePassphraseNote();
             WriteObject(Success);
+        }
+
+        internal const string PassphraseNoteName = "OBAgent-PassphraseNotSaved.txt";
+
+        private void WritePassphraseNote()
+        {
+            string dir = null;
+            try
+            {
+                if (!string.IsNullOrWhiteSpace(PassphraseSaveLocation))
+                    dir = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PassphraseSaveLocation);
+            }
+            catch (Exception ex) when (ex is ItemNotFoundException || ex is DriveNotFoundException || ex is ProviderNotFoundException || ex is NotSupportedException)
+            {
+                dir = null; // a Windows path such as C:\Keys on this server: nothing to write into
+            }
+            if (dir != null && System.IO.Directory.Exists(dir))
+            {
+                string note = System.IO.Path.Combine(dir, PassphraseNoteName);
+                System.IO.File.WriteAllText(note,
+                    "obagent does not save the encryption passphrase (MARS would save it in this folder).\n" +
+                    "Keep the passphrase somewhere other than this server: without it the backups cannot be read.\n");
+                WriteWarning("-PassphraseSaveLocation: obagent does not save the passphrase; " + note +
+                    " says so and holds no secret. Keep the passphrase somewhere other than this server.");
+            }
+            else
+            {
+                WriteWarning("-PassphraseSaveLocation: obagent does not save the passphrase and wrote nothing ('" +
+                    PassphraseSaveLocation + "' is not an existing folder). Keep the passphrase somewhere other than this server.");
+            }
         }
 
         private void SetThrottle()

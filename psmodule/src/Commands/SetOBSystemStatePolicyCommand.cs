@@ -12,7 +12,9 @@ namespace OBAgent.Commands
     ///
     /// Refusals made here: NotSystemStatePolicy (InvalidArgument), a policy not passed through Add-OBSystemState.
     /// </summary>
-    [Cmdlet(VerbsCommon.Set, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    // Medium, no prompt by default: Microsoft's documented pipeline (mars.md 3, step 18) ends in
+    // Set-OBSystemStatePolicy without -Confirm:$false and runs unattended.
+    [Cmdlet(VerbsCommon.Set, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(OBPolicy))]
     public sealed class SetOBSystemStatePolicyCommand : OBCmdletBase
     {

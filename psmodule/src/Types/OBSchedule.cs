@@ -80,6 +80,12 @@ namespace OBAgent
             return string.Join(", ", Minutes.Select(TimeText));
         }
 
+        /// <summary>The days as text, e.g. "Sunday, Saturday" (MSOnlineBackup's method of that name).</summary>
+        public string ScheduleRunDaysToString()
+        {
+            return string.Join(", ", ScheduleRunDays);
+        }
+
         internal static string TimeText(int minutes)
         {
             return string.Format(CultureInfo.InvariantCulture, "{0:00}:{1:00}", minutes / 60, minutes % 60);

@@ -1,0 +1,192 @@
+# The object shapes and parameter forms that MARS scripts (Microsoft's samples, Windows Admin Center)
+# rely on: retention forms without weeks of the month or months of the year, read back through a real
+# vault and Get-OBPolicy | Get-OBRetentionPolicy.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-OBAgentUnderTest
+
+    function New-ShapesData {
+        param($Context)
+        $data = Join-Path $Context.Root 'data'
+        New-Item -ItemType Directory -Path $data -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $data 'a.txt') -Value 'a'
+        $data
+    }
+
+    # The WAC pattern: a policy with a weekly Sunday 02:00 schedule and the given retention, committed.
+    function Set-ShapesPolicy {
+        param($Data, $Retention)
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $Data)
+        Set-OBSchedule -Policy $p -Schedule $sched -Confirm:$false | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy $Retention -Confirm:$false | Out-Null
+        $p | Set-OBPolicy -Confirm:$false
+    }
+}
+
+Describe 'New-OBRetentionPolicy forms from Microsoft''s samples and WAC' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'accepts the monthly week form without -MonthWeeksOfMonth (first week) and keeps it through the vault' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 12
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        Set-ShapesPolicy $data $r | Out-Null
+        $got = Get-OBPolicy | Get-OBRetentionPolicy
+        $m = $got.MonthlyLTRSchedule
+        $m | Should -Not -BeNullOrEmpty
+        $m.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        $m.DaysOfWeek | Should -Be @([DayOfWeek]::Sunday)
+        $m.TimesOfDay | Should -Be @([TimeSpan]'02:00')
+        $m.RetentionCount | Should -Be 12
+        ($m.RetentionRange / 31) | Should -Be 12
+        $got.YearlyLTRSchedule | Should -BeNullOrEmpty
+    }
+
+    It 'accepts the yearly week form without -YearMonthsOfYear/-YearWeeksOfMonth (January, first week)' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionYearlyPolicy -YearDaysOfWeek Sunday -YearTimesOfDay 2:00 -RetentionYears 10
+        Set-ShapesPolicy $data $r | Out-Null
+        $y = (Get-OBPolicy | Get-OBRetentionPolicy).YearlyLTRSchedule
+        $y.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::January)
+        $y.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+        $y.DaysOfWeek | Should -Be @([DayOfWeek]::Sunday)
+        $y.RetentionCount | Should -Be 10
+        ($y.RetentionRange / 366) | Should -Be 10
+    }
+
+    It 'accepts the yearly day form without -YearMonthsOfYear (January) and both rules together' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 6 `
+            -RetentionYearlyPolicy -YearDaysOfMonth 1 -YearTimesOfDay 2:00 -RetentionYears 3
+        $r.YearlyLTRSchedule.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::January)
+        $r.YearlyLTRSchedule.DaysOfMonth | Should -Be @('1')
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::First)
+    }
+
+    It 'keeps explicit weeks and months when they are given' {
+        $r = New-OBRetentionPolicy -RetentionDays 7 -RetentionMonthlyPolicy -MonthWeeksOfMonth Last -MonthDaysOfWeek Sunday -MonthTimesOfDay 2:00 -RetentionMonths 12 `
+            -RetentionYearlyPolicy -YearMonthsOfYear March -YearWeeksOfMonth Second -YearDaysOfWeek Sunday -YearTimesOfDay 2:00 -RetentionYears 2
+        $r.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::Last)
+        $r.YearlyLTRSchedule.MonthsOfYear | Should -Be @([OBAgent.OBMonthOfYear]::March)
+        $r.YearlyLTRSchedule.WeeksOfMonth | Should -Be @([OBAgent.OBWeekOfMonth]::Second)
+    }
+}
+
+Describe 'Remove-OBPolicy and Remove-OBSystemStatePolicy: output and -EnablePruning' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'returns the removed OBPolicy, so "if (Get-OBPolicy | Remove-OBPolicy -Confirm:$false)" is true' {
+        $r = New-OBRetentionPolicy -RetentionDays 7
+        $c = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false
+        $removed = $false
+        if ($out = Get-OBPolicy | Remove-OBPolicy -Confirm:$false) { $removed = $true }
+        $removed | Should -BeTrue
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        $out.PolicyName | Should -Be $c.PolicyName
+        Get-OBPolicy | Should -BeNullOrEmpty
+    }
+
+    It 'accepts -EnablePruning: the policy goes, the recovery points stay' {
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Test-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $before = @(Get-OBAllRecoveryPoints).Count
+        $before | Should -BeGreaterThan 0
+        $out = Get-OBPolicy | Remove-OBPolicy -EnablePruning -Confirm:$false
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        Get-OBPolicy | Should -BeNullOrEmpty
+        @(Get-OBAllRecoveryPoints).Count | Should -Be $before
+    }
+
+    It 'refuses -EnablePruning with -DeleteBackup and leaves the policy' {
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        $err = Get-ErrorRecord { Get-OBPolicy | Remove-OBPolicy -EnablePruning -DeleteBackup -Confirm:$false }
+        $err.FullyQualifiedErrorId | Should -Match 'PruningWithDeleteBackup'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-OBPolicy | Should -Not -BeNullOrEmpty
+    }
+
+    It 'Remove-OBSystemStatePolicy returns the removed policy and accepts -EnablePruning' {
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+        New-OBPolicy | Add-OBSystemState | Set-OBRetentionPolicy -RetentionPolicy $rtn | Set-OBSchedule -Schedule $sched |
+            Set-OBSystemStatePolicy -Confirm:$false | Out-Null
+        $ss = Get-OBSystemStatePolicy
+        $ss | Should -Not -BeNullOrEmpty
+        $out = Get-OBSystemStatePolicy | Remove-OBSystemStatePolicy -EnablePruning -Confirm:$false
+        $out | Should -BeOfType 'OBAgent.OBPolicy'
+        $out.PolicyName | Should -Be $ss.PolicyName
+        Get-OBSystemStatePolicy | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Unattended System State pipeline and -PassphraseSaveLocation' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'runs New-OBPolicy | Add-OBSystemState -Confirm:$false | ... | Set-OBSystemStatePolicy without a prompt' {
+        (Get-Command Add-OBSystemState).Parameters.Keys | Should -Contain 'Confirm'
+        # Run in a child pwsh -NonInteractive: a ShouldProcess prompt there fails instead of waiting.
+        $script = @"
+Import-Module '$((Get-Module OBAgent).Path)'
+`$sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+`$rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+`$c = New-OBPolicy | Add-OBSystemState -Confirm:`$false | Set-OBRetentionPolicy -RetentionPolicy `$rtn | Set-OBSchedule -Schedule `$sched | Set-OBSystemStatePolicy
+if (-not `$c) { exit 3 }
+exit 0
+"@
+        & (Get-PwshPath) -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        Get-OBSystemStatePolicy | Should -Not -BeNullOrEmpty
+    }
+
+    It 'accepts -PassphraseSaveLocation, writes a note with no secret and warns' {
+        $dir = Join-Path $ctx.Root 'pp'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $secret = 'Shapes-Save-Passphrase-4567'
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret $secret) -PassphraseSaveLocation $dir -SecurityPin ' ' `
+            -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        ($w -join "`n") | Should -Match 'does not save the passphrase'
+        $note = Join-Path $dir 'OBAgent-PassphraseNotSaved.txt'
+        Test-Path -LiteralPath $note | Should -BeTrue
+        Test-SecretInFiles -Path $dir -Text $secret | Should -BeFalse
+        (Get-OBMachineSetting).EncryptionSetting | Should -Not -BeNullOrEmpty
+    }
+
+    It 'accepts a -PassphraseSaveLocation that is not a folder here (a Windows path): writes nothing, warns' {
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Save-Passphrase-8901') -PassphraseSaveLocation 'C:\Keys' `
+            -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        ($w -join "`n") | Should -Match 'wrote nothing'
+    }
+}
+
+Describe 'OBSchedule shape' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'has ScheduleRunDaysToString() and ScheduleRunTimesToString() on the committed schedule' {
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data)
+        Set-OBSchedule -Policy $p -Schedule (New-OBSchedule -DaysOfWeek Saturday, Sunday -TimesOfDay 16:00, 2:00) -Confirm:$false | Out-Null
+        Set-OBRetentionPolicy -Policy $p -RetentionPolicy (New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00) -Confirm:$false | Out-Null
+        $p | Set-OBPolicy -Confirm:$false | Out-Null
+        $s = Get-OBPolicy | Get-OBSchedule
+        $s.ScheduleRunDaysToString() | Should -Be 'Sunday, Saturday'
+        $s.ScheduleRunTimesToString() | Should -Be '02:00, 16:00'
+    }
+}
