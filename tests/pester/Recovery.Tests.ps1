@@ -440,7 +440,7 @@ Describe 'Another server of the same vault' {
         $s | Should -BeOfType 'OBAgent.OBBackupServer'
         $s.ServerId | Should -Not -BeNullOrEmpty
         $s.RegisteredTime | Should -BeOfType [DateTime]
-        (@(Get-OBAlternateBackupServer -VaultCredentials $credsB.FullName)).ServerName | Should -Contain $a.ServerName
+        ((Get-OBAlternateBackupServer -VaultCredentials $credsB.FullName)[2]).ServerName | Should -Contain $a.ServerName
         (Get-ErrorRecord { Get-OBAlternateBackupServer -VaultCredentials 'relative.VaultCredentials' }).FullyQualifiedErrorId |
             Should -Be 'VaultCredentialsPathNotAbsolute,OBAgent.Commands.GetOBAlternateBackupServerCommand'
         (Get-ErrorRecord { Get-OBAlternateBackupServer -VaultCredentials (Join-Path $b.Root 'none.VaultCredentials') }).FullyQualifiedErrorId |

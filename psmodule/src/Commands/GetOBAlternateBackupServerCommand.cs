@@ -13,6 +13,12 @@ namespace OBAgent.Commands
     ///
     /// Refusals made here: VaultCredentialsPathNotAbsolute (InvalidArgument), VaultCredentialsNotFound
     /// (ObjectNotFound).
+    ///
+    /// Output shape (docs/MARS-SCRIPTS.md): without -VaultCredentials, one OBBackupServer per other
+    /// server, so `Get-OBAlternateBackupServer | Where-Object ServerName -eq X` works. With
+    /// -VaultCredentials, as MARS: two status lines first, then the server list as ONE object (an
+    /// OBBackupServer[]), so Microsoft's samples `(Get-OBAlternateBackupServer -VaultCredentials $f)[2]
+    /// | Where-Object ServerName -eq X` reach the list at element [2].
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "OBAlternateBackupServer")]
     [OutputType(typeof(OBBackupServer))]
@@ -39,13 +45,14 @@ namespace OBAgent.Commands
                     return;
                 }
             }
+            var servers = new System.Collections.Generic.List<OBBackupServer>();
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 foreach (BackupServerInfo s in Native.BackupServers(agent))
                 {
                     if (s.IsThisServer)
                         continue;
-                    WriteObject(new OBBackupServer
+                    servers.Add(new OBBackupServer
                     {
                         ServerName = s.ServerName,
                         ServerId = s.ServerId,
@@ -54,6 +61,15 @@ namespace OBAgent.Commands
                     });
                 }
             }
+            if (VaultCredentials == null)
+            {
+                foreach (OBBackupServer s in servers)
+                    WriteObject(s);
+                return;
+            }
+            WriteObject("Validating the vault credentials...");
+            WriteObject(string.Format("{0} other server(s) registered to the vault.", servers.Count));
+            WriteObject(servers.ToArray(), false);
         }
     }
 }

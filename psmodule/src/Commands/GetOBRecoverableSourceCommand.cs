@@ -15,6 +15,11 @@ namespace OBAgent.Commands
         [Parameter(Position = 0, ValueFromPipeline = true)]
         public OBBackupServer Server { get; set; }
 
+        /// <summary>MARS's cross-region restore. obagent's vault has one region: a warning, and the
+        /// same sources are listed.</summary>
+        [Parameter]
+        public SwitchParameter UseSecondaryRegion { get; set; }
+
         protected override object ErrorTarget
         {
             get { return Server; }
@@ -22,6 +27,8 @@ namespace OBAgent.Commands
 
         protected override void Execute()
         {
+            if (UseSecondaryRegion.IsPresent)
+                WriteWarning("This vault has one region only (obagent has no secondary region): -UseSecondaryRegion lists the same sources as without it.");
             string other = Server == null || Server.IsThisServer ? null : Server.ServerName;
             using (AgentHandle agent = Native.AgentOpen(null))
             {

@@ -38,6 +38,13 @@ namespace OBAgent.Commands
             {
                 current = path;
                 RefuseNul(path, "The file spec");
+                if (IsWindowsStylePath(path))
+                {
+                    ThrowError(string.Format(
+                        "The file spec '{0}' is a Windows path. This server uses POSIX paths (/srv/data); drive-letter paths such as C:\\... are for Windows servers. Give the absolute POSIX path of the file or folder.",
+                        path), "FileSpecWindowsPath", ErrorCategory.InvalidArgument, path);
+                    return;
+                }
                 if (!IsFullyQualified(path))
                 {
                     ThrowError(string.Format(
@@ -49,6 +56,18 @@ namespace OBAgent.Commands
                 string normalized = Native.FileSpecCheck(path, Exclude.IsPresent);
                 WriteObject(PolicyMapping.MakeFileSpec(path, normalized, Exclude.IsPresent, !NonRecursive.IsPresent));
             }
+        }
+    
+        /// <summary>A drive-letter path (C:, C:\x, C:/x) or a UNC path (\\host\share) on a server that is
+        /// not Windows.</summary>
+        private static bool IsWindowsStylePath(string path)
+        {
+            if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+                return false;
+            if (path.Length >= 2 && path[1] == ':' && ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z'))
+                && (path.Length == 2 || path[2] == '\\' || path[2] == '/'))
+                return true;
+            return path.StartsWith("\\\\", System.StringComparison.Ordinal);
         }
     }
 }

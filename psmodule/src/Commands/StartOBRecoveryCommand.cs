@@ -65,6 +65,13 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter RestoreSpecialFiles { get; set; }
 
+        /// <summary>MARS's legacy -Credential (in mars.md's own example): accepted for old scripts and
+        /// ignored; the vault is reached with this server's registration.</summary>
+        [Parameter]
+        public PSCredential Credential { get; set; }
+
+        private bool credentialNoted;
+
         protected override object ErrorTarget
         {
             get { return items.Count > 0 ? items[0] : null; }
@@ -72,6 +79,11 @@ namespace OBAgent.Commands
 
         protected override void Execute()
         {
+            if (Credential != null && !credentialNoted)
+            {
+                credentialNoted = true;
+                WriteVerbose("-Credential is a legacy MARS parameter and is ignored: the vault is reached with this server's registration.");
+            }
             foreach (OBRecoverableItem item in RecoverableItem)
             {
                 if (item == null)
