@@ -113,6 +113,12 @@ OB_EXTERN(int) ob_policy_retention(ob_retention *out, const ob_policy *policy);
  */
 OB_EXTERN(int) ob_systemstate_policy_commit(ob_policy **out, ob_agent *agent, const ob_schedule *schedule,
 	const ob_retention *retention);
+/**
+ * Pause (OB_POLICY_PAUSED) or resume (OB_POLICY_VALID) the System State
+ * policy. Its state is its own: the file and folder policy's stays as it is.
+ * OB_ENOTFOUND when no System State policy is committed.
+ */
+OB_EXTERN(int) ob_systemstate_policy_set_state(ob_agent *agent, int state);
 /** The committed System State policy (no file specs), or OB_ENOTFOUND. */
 OB_EXTERN(int) ob_systemstate_policy_get(ob_policy **out, ob_agent *agent);
 /**

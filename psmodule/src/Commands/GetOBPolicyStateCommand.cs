@@ -19,7 +19,9 @@ namespace OBAgent.Commands
             {
                 using (AgentHandle agent = Native.AgentOpen(null))
                 {
-                    OBPolicy committed = PolicyMapping.Committed(agent, withProtection: false);
+                    OBPolicy committed = Policy.IsSystemState
+                        ? PolicyMapping.CommittedSystemState(agent)
+                        : PolicyMapping.Committed(agent, withProtection: false);
                     if (committed != null)
                         Policy.PolicyState = committed.PolicyState;
                 }

@@ -27,7 +27,11 @@ namespace OBAgent.Commands
             {
                 using (AgentHandle agent = Native.AgentOpen(null))
                 {
-                    Native.PolicySetState(agent, (int)State);
+                    // The policy's own kind: a System State policy's state never touches the file policy's.
+                    if (Policy.IsSystemState)
+                        Native.SystemStatePolicySetState(agent, (int)State);
+                    else
+                        Native.PolicySetState(agent, (int)State);
                 }
             }
             Policy.PolicyState = State;

@@ -48,9 +48,16 @@ namespace OBAgent.Commands
             if (!ShouldProcess(ServerNameHint(), "Replace the System State backup policy of this server"))
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
-            using (PolicyHandle policy = Native.SystemStatePolicyCommit(agent, schedule, retention))
             {
-                WriteObject(PolicyMapping.ToSystemStatePolicy(policy));
+                int state;
+                using (PolicyHandle policy = Native.SystemStatePolicyCommit(agent, schedule, retention))
+                {
+                    state = Native.PolicyState(policy);
+                }
+                // As Set-OBPolicy: the object's PolicyState (Set-OBPolicyState on a new policy) is committed too.
+                if (state != (int)Policy.PolicyState)
+                    Native.SystemStatePolicySetState(agent, (int)Policy.PolicyState);
+                WriteObject(PolicyMapping.CommittedSystemState(agent));
             }
         }
     }

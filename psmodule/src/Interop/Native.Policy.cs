@@ -70,6 +70,12 @@ namespace OBAgent.Interop
             return Open((out PolicyHandle policy) => NativeMethods.ob_systemstate_policy_get(out policy, agent), ErrorCode.NotFound);
         }
 
+        /// <summary>Pause or resume the System State policy only (the file policy keeps its state).</summary>
+        internal static void SystemStatePolicySetState(AgentHandle agent, int state)
+        {
+            Check(NativeMethods.ob_systemstate_policy_set_state(agent, state));
+        }
+
         internal static void SystemStatePolicyRemove(AgentHandle agent, bool deleteBackup, string securityPin)
         {
             Check(NativeMethods.ob_systemstate_policy_remove(agent, deleteBackup ? 1 : 0, Utf8.ToNative(securityPin)));

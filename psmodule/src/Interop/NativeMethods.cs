@@ -156,6 +156,9 @@ namespace OBAgent.Interop
         internal static extern int ob_systemstate_policy_get(out PolicyHandle policy, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_systemstate_policy_set_state(AgentHandle agent, int state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_systemstate_policy_remove(AgentHandle agent, int deleteBackup, byte[] securityPin);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
