@@ -681,7 +681,7 @@ static int no_policy(void)
 		"No backup policy is set on this server. Commit one first with Set-OBPolicy.");
 }
 
-int ob_policy_set_state(ob_agent *agent, int state)
+int ob_policy_set_state_kind(ob_agent *agent, const char *kind, int state)
 {
 	int64_t now;
 	int changes = 0, error;
@@ -691,9 +691,17 @@ int ob_policy_set_state(ob_agent *agent, int state)
 			"Unknown policy state %d: use Valid (0) to resume or Paused (1) to pause.", state);
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
-	if ((error = ob_catalog_policy_set_state(&changes, agent->cat, OB_POLICY_KIND_FILEFOLDER, state, now)) < 0)
+	/* The row of this kind only: the other policy keeps its own state. */
+	if ((error = ob_catalog_policy_set_state(&changes, agent->cat, kind, state, now)) < 0)
 		return error;
-	return changes == 0 ? no_policy() : 0;
+	return changes == 0 ? OB_ENOTFOUND : 0;
+}
+
+int ob_policy_set_state(ob_agent *agent, int state)
+{
+	int error = ob_policy_set_state_kind(agent, OB_POLICY_KIND_FILEFOLDER, state);
+
+	return error == OB_ENOTFOUND ? no_policy() : error;
 }
 
 int ob_policy_remove(ob_agent *agent, int delete_backup)

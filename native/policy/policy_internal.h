@@ -11,6 +11,13 @@
 int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
 
 /**
+ * Pause (OB_POLICY_PAUSED) or resume (OB_POLICY_VALID) the committed policy of one kind; the other
+ * kind keeps its own state. OB_EINVALID for an unknown state; OB_ENOTFOUND, with no message set,
+ * when no policy of that kind is committed (the caller says which policy is missing).
+ */
+int ob_policy_set_state_kind(ob_agent *agent, const char *kind, int state);
+
+/**
  * The data source (volume) that holds an absolute, normalised path: the longest
  * mount point of this process's mount table that is the path or one of its
  * parents; "/" when the table cannot be read. *out malloc'd.

@@ -66,22 +66,13 @@ int ob_systemstate_policy_get(ob_policy **out, ob_agent *agent)
 
 int ob_systemstate_policy_set_state(ob_agent *agent, int state)
 {
-	int64_t now;
-	int changes = 0, error;
+	int error = ob_policy_set_state_kind(agent, KIND, state);
 
-	if (state != OB_POLICY_VALID && state != OB_POLICY_PAUSED)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
-			"Unknown policy state %d: use Valid (0) to resume or Paused (1) to pause.", state);
-	if ((error = ob_clock_now(&now)) < 0)
-		return error;
-	/* The row of kind SystemState only: the file and folder policy keeps its own state. */
-	if ((error = ob_catalog_policy_set_state(&changes, agent->cat, KIND, state, now)) < 0)
-		return error;
-	if (changes == 0)
+	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
 			"No System State policy is set on this server. Make one with New-OBPolicy | Add-OBSystemState and "
 			"commit it with Set-OBSystemStatePolicy.");
-	return 0;
+	return error;
 }
 
 int ob_policy_delete_backups(ob_agent *agent, const char *kind, const char *security_pin)
