@@ -96,4 +96,16 @@ Describe 'Start-OBBackup progress lines' {
         $out | Should -Be $script:MarsLines
         (Get-OBJob -Previous 1).JobStatus.DatasourceStatus[0].ByteProgress.Progress | Should -BeGreaterThan (60MB)
     }
+
+    It 'Start-OBSystemStateBackup writes the same lines; the snapshot is its capture' {
+        Register-TestServer $ctx | Out-Null
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Progress-Test-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        $days = [DayOfWeek]::Sunday, [DayOfWeek]::Wednesday
+        New-OBPolicy | Add-OBSystemState | Set-OBRetentionPolicy -RetentionPolicy (New-OBRetentionPolicy -RetentionDays 30) |
+            Set-OBSchedule -Schedule (New-OBSchedule -DaysOfWeek $days -TimesOfDay 2:00) | Set-OBSystemStatePolicy -Confirm:$false | Out-Null
+        $out = @(Start-OBSystemStateBackup -WarningAction SilentlyContinue)
+        # The capture may list files it cannot read (a warning), never a failure.
+        $out[-1] | Should -Match '^The backup operation completed (successfully\.|with warnings: \d+ file\(s\) could not be backed up\.)$'
+        $out[0..($out.Count - 2)] | Should -Be $script:MarsLines[0..6]
+    }
 }
