@@ -117,7 +117,7 @@ static int check_generation(state *s)
 
 static void verifying(void *payload)
 {
-	atomic_store(&((state *)payload)->pg->phase, OB_PHASE_VERIFY);
+	ob_progress_enter(((state *)payload)->pg, OB_PHASE_VERIFY);
 }
 
 static int failed_cb(const char *what, const char *reason, void *payload)
@@ -179,7 +179,8 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	ob_queue_init(&s.written, &s.lock, 0, 0);
 	if ((error = ob_clock_now(&now)) < 0)
 		goto cleanup;
-	atomic_store(&s.pg->phase, OB_PHASE_PREPARE);
+	/* A caller that fixed its view of the sources entered the snapshot phase; a bare run has nothing to fix. */
+	ob_progress_enter(s.pg, OB_PHASE_PREPARE);
 	/*
 	 * Nothing is deduplicated against a cache the vault has not confirmed: when
 	 * maintenance (of any agent of this server) deleted data since the caches were
@@ -214,6 +215,8 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 		if ((error = ob_source_ensure(prm->repo, prm->sources[k].id, prm->sources[k].name,
 			prm->kind ? prm->kind : "FileFolder")) < 0)
 			goto cleanup;
+	/* The change-detection metadata the transfer reads: MARS's metadata VHD plays that part. */
+	ob_progress_enter(s.pg, OB_PHASE_METADATA);
 	if ((error = ob_chunk_lookup_open(&s.has_chunk, prm->agent->cat)) < 0)
 		goto cleanup;
 	/* A first backup asks the cache nothing: one read transaction per chunk is most of its catalog work. */
@@ -224,7 +227,7 @@ int ob_backup_run(char **out_point, const ob_backup_params *prm)
 	if ((error = ob_file_cache_stage_clear(prm->agent->cat)) < 0)
 		goto cleanup;
 
-	atomic_store(&s.pg->phase, OB_PHASE_TRANSFER);
+	ob_progress_enter(s.pg, OB_PHASE_TRANSFER);
 	if (pthread_create(&syncer, NULL, ob_backup_syncer_main, &s) != 0) {
 		error = ob_err(OB_ERROR, OB_ERRCLASS_OS, "Cannot start the sync thread.");
 		goto cleanup;
@@ -305,7 +308,8 @@ stop:
 				prm->sources[k].name);
 			goto cleanup;
 		}
-	atomic_store(&s.pg->phase, OB_PHASE_METADATA);
+	/* All data is stored: the point's blobs are checked against the vault, then the point is written and read back. */
+	ob_progress_enter(s.pg, OB_PHASE_VERIFY);
 	if ((error = check_generation(&s)) < 0 || (error = ob_backup_flush_index(prm->agent, prm->repo)) < 0 ||
 	    (error = write_snapshot(out_point, &s, now)) < 0)
 		goto cleanup;
@@ -326,7 +330,7 @@ stop:
 		}
 		atomic_fetch_add(&s.pg->files_failed, unhealed);
 	}
-	atomic_store(&s.pg->phase, OB_PHASE_DONE);
+	ob_progress_enter(s.pg, OB_PHASE_DONE);
 	ob_catalog_setting_delete(prm->agent->cat, UNCLEAN_KEY);
 
 cleanup:

@@ -558,6 +558,8 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 
 	if (!staging)
 		return ob_err_nomem();
+	/* The capture is the point in time the backup stores: MARS's snapshot. */
+	ob_progress_enter(pg, OB_PHASE_SNAPSHOT);
 	if ((error = ob_systemstate_capture(&report, staging, NULL)) < 0)
 		goto done;
 	/* What could not be read is listed in the job: it completes with a warning. */
@@ -666,6 +668,8 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 
 	if ((error = ob_agent_repo_open(&repo, agent, NULL)) < 0)
 		return error;
+	/* The backup fixes its view of the sources: the committed policy and which of its folders are there now. */
+	ob_progress_enter(pg, OB_PHASE_SNAPSHOT);
 	if ((error = ob_policy_get(&policy, agent)) < 0)
 		goto done;
 	n = ob_policy_datasource_count(policy);
@@ -885,7 +889,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	run.progress = pg;
 	run.on_failed = record_failed;
 	run.payload = fc;
-	atomic_store(&pg->phase, OB_PHASE_RECOVER);
+	ob_progress_enter(pg, OB_PHASE_RECOVER);
 	error = ob_restore_execute(&run);
 	/* Vault objects skipped on the way (damaged or forged index objects): in the worker's log (see backup/run.c). */
 	ob_repo_skipped_take(run.repo, ob_repo_skip_to_stderr, NULL, NULL);
@@ -896,7 +900,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 		error = 0;
 	}
 	if (error == 0)
-		atomic_store(&pg->phase, OB_PHASE_DONE);
+		ob_progress_enter(pg, OB_PHASE_DONE);
 done:
 	ob_wipe(master, sizeof(master));
 	if (items)

@@ -12,6 +12,7 @@
 #include "backup/backup.h"
 #include "restore/restore.h"
 #include "obagent/policy.h"
+#include "util/progress.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -259,11 +260,122 @@ static void test_unchanged_backup_stores_no_pack(void **state)
 	ob_repo_dispose(&repo);
 }
 
+/* The phases a run entered, as their texts, one per line. */
+static void history_text(char *out, size_t size, const ob_backup_progress *pg)
+{
+	int h[16];
+	size_t n = ob_progress_history(pg, h, 16), i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s\n", ob_progress_phase_text[h[i]]);
+}
+
+/*
+ * A run enters MARS's phases in MARS's order (mars.md 1.4): storage, the
+ * change-detection metadata, the transfer, the check of what the point names,
+ * done. The snapshot phase belongs to the job, which fixes the sources before
+ * the run (native/jobs/jobs.c); "Initializing" is the job's record at its start.
+ */
+static void test_backup_enters_mars_phases_in_order(void **state)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	char *point, text[1024];
+	int64_t ds = 0;
+
+	(void)state;
+	put_file("a.txt", 5000);
+	ob_test_memory_repo(&repo, OB_BACKEND_CAP_RANGE_GET);
+	point = backup_to(&repo, &pg, &ds);
+	history_text(text, sizeof(text), &pg);
+	assert_string_equal(text,
+		"Preparing storage...\n"
+		"Generating backup metadata information and preparing the metadata VHD...\n"
+		"Data transfer is in progress...\n"
+		"Data transfer completed ... Verifying data integrity...\n"
+		"Job completed.\n");
+	assert_int_equal(atomic_load(&pg.phase), OB_PHASE_DONE);
+	free(point);
+	ob_repo_dispose(&repo);
+}
+
+/* A run that is stopped never claims the verification or the end. */
+static void test_stopped_backup_stops_short_of_verify(void **state)
+{
+	ob_repo repo;
+	ob_backup_progress pg;
+	ob_backup_source source = { 0 };
+	ob_filespec_input spec = { s.src, 0, 1 };
+	ob_backup_params prm;
+	ob_policy *policy;
+	char *point = NULL, text[1024];
+
+	(void)state;
+	put_file("a.txt", 5000);
+	ob_test_memory_repo(&repo, OB_BACKEND_CAP_RANGE_GET);
+	assert_ok(ob_policy_get(&policy, s.agent));
+	memset(&pg, 0, sizeof(pg));
+	atomic_store(&pg.cancel, 1);
+	source.id = ob_policy_datasource_id(policy, 0);
+	source.name = ob_policy_datasource_name(policy, 0);
+	source.specs = &spec;
+	source.spec_count = 1;
+	memset(&prm, 0, sizeof(prm));
+	prm.agent = s.agent;
+	prm.repo = &repo;
+	prm.sources = &source;
+	prm.source_count = 1;
+	prm.kind = "FileFolder";
+	prm.progress = &pg;
+	assert_int_equal(ob_backup_run(&point, &prm), OB_ECANCELLED);
+	assert_null(point);
+	history_text(text, sizeof(text), &pg);
+	assert_null(strstr(text, "Verifying"));
+	assert_null(strstr(text, "Job completed."));
+	assert_non_null(strstr(text, "Preparing storage..."));
+	ob_policy_free(policy);
+	ob_repo_dispose(&repo);
+}
+
+/* The history records each phase once per entry, in order, and ignores what is no phase. */
+static void test_progress_history(void **state)
+{
+	ob_backup_progress pg;
+	int h[20];
+	size_t n, i;
+
+	(void)state;
+	memset(&pg, 0, sizeof(pg));
+	assert_int_equal(ob_progress_history(&pg, h, 20), 0);
+	ob_progress_enter(&pg, OB_PHASE_INIT);
+	ob_progress_enter(&pg, OB_PHASE_SNAPSHOT);
+	ob_progress_enter(&pg, OB_PHASE_SNAPSHOT);   /* entered again: once */
+	ob_progress_enter(&pg, -1);
+	ob_progress_enter(&pg, OB_PHASE_COUNT);
+	ob_progress_enter(&pg, OB_PHASE_RECOVER);
+	n = ob_progress_history(&pg, h, 20);
+	assert_int_equal(n, 3);
+	assert_int_equal(h[0], OB_PHASE_INIT);
+	assert_int_equal(h[1], OB_PHASE_SNAPSHOT);
+	assert_int_equal(h[2], OB_PHASE_RECOVER);
+	assert_int_equal(atomic_load(&pg.phase), OB_PHASE_RECOVER);
+	for (i = 0; i < 20; i++)
+		ob_progress_enter(&pg, (int)(i % 2 ? OB_PHASE_TRANSFER : OB_PHASE_VERIFY));
+	assert_int_equal(ob_progress_history(&pg, h, 20), 16);   /* the first 16 are kept */
+	assert_int_equal(h[3], OB_PHASE_VERIFY);
+	assert_int_equal(h[4], OB_PHASE_TRANSFER);
+	assert_int_equal(ob_progress_history(&pg, h, 2), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_backup_and_restore_through_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_backup_stores_no_pack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_enters_mars_phases_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_backup_stops_short_of_verify, setup, teardown),
+		cmocka_unit_test(test_progress_history),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,40 @@ namespace OBAgent.Commands
             /// throws, a script goes on to its next command) rather than a terminating one.
             /// </summary>
             internal bool FailedIsNonTerminating;
+
+            /// <summary>
+            /// The progress lines of the job's phases in the order the engine enters them (native/util/progress.c),
+            /// or null. A phase shorter than one poll is not seen, yet it happened: when a later phase of this
+            /// sequence shows, the lines before it not yet written are written first, in order.
+            /// </summary>
+            internal string[] Phases;
+        }
+
+        /// <summary>MARS's progress lines of a backup (mars.md 1.4), in the order the engine's phases run.</summary>
+        internal static readonly string[] BackupPhases =
+        {
+            "Initializing",
+            "Taking snapshot of volumes...",
+            "Preparing storage...",
+            "Generating backup metadata information and preparing the metadata VHD...",
+            "Data transfer is in progress...",
+            "Data transfer completed ... Verifying data integrity...",
+            "Job completed.",
+        };
+
+        /// <summary>Write a phase's line, preceded by those of its sequence that came before it unseen.</summary>
+        private void WritePhase(string phase, string[] sequence, ref int written)
+        {
+            int at = sequence == null ? -1 : Array.IndexOf(sequence, phase);
+            if (at < 0)
+            {
+                WriteObject(phase);
+                return;
+            }
+            for (int i = written + 1; i <= at; i++)
+                WriteObject(sequence[i]);
+            if (at > written)
+                written = at;
         }
 
         /// <summary>
@@ -60,13 +94,14 @@ namespace OBAgent.Commands
         {
             runningJob = job.JobId;
             string lastPhase = firstLine;
+            int written = texts.Phases == null || firstLine == null ? -1 : Array.IndexOf(texts.Phases, firstLine);
             var clock = Stopwatch.StartNew();
             var progress = new ProgressRecord(1, texts.Activity, "Starting");
             while (true)
             {
                 if (!string.IsNullOrEmpty(job.Phase) && job.Phase != lastPhase)
                 {
-                    WriteObject(job.Phase);
+                    WritePhase(job.Phase, texts.Phases, ref written);
                     lastPhase = job.Phase;
                 }
                 if (job.State != InProgress)
