@@ -233,6 +233,9 @@ namespace OBAgent.Interop
         internal static extern int ob_job_current(out IntPtr info, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_schedule_next_run(out long next, AgentHandle agent, int systemState);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_list(out IntPtr list, out UIntPtr count, AgentHandle agent, UIntPtr max, int filter);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
