@@ -104,6 +104,9 @@ namespace OBAgent.Interop
         internal static extern int ob_agent_register(out IntPtr registration, AgentHandle agent, byte[] credentialsPath);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_credentials_vault(out IntPtr vaultId, out IntPtr vaultName, byte[] credentialsPath);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_agent_registration(out IntPtr registration, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
