@@ -64,6 +64,17 @@ typedef struct ob_registration {
  */
 OB_EXTERN(int) ob_agent_register(ob_registration **out, ob_agent *agent, const char *credentials_path);
 
+/**
+ * The vault a credentials file names, read without registering and without
+ * reaching the vault: *out_vault_id and *out_vault_name (ob_str_free; either
+ * may be NULL). The file's signature and validity are not checked (an expired
+ * file still names its vault): this is for comparing with ob_agent_registration,
+ * e.g. "is this server registered to the vault of this file". path: absolute,
+ * ending in ".VaultCredentials". OB_EINVALID (relative path, other extension,
+ * malformed file), OB_ENOTFOUND (no such file).
+ */
+OB_EXTERN(int) ob_credentials_vault(char **out_vault_id, char **out_vault_name, const char *credentials_path);
+
 /** The current registration, or OB_ENOTREG. *out: ob_registration_free. */
 OB_EXTERN(int) ob_agent_registration(ob_registration **out, ob_agent *agent);
 

@@ -133,6 +133,17 @@ OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int 
  */
 OB_EXTERN(int) ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent);
 
+/**
+ * When the committed policy's next scheduled backup runs: *out = the first
+ * scheduled moment strictly after now (ob_clock_now; seconds since 1970 UTC),
+ * the moment the service will start it. system_state 0: the file and folder
+ * policy; nonzero: the System State policy. *out = 0 when nothing will run by
+ * itself: no committed policy of that kind, a policy without a schedule, or a
+ * paused policy (it runs again only once resumed). MARS's
+ * CBClientCommon.GetNextRunTimeOfScheduledTask is this for files and folders.
+ */
+OB_EXTERN(int) ob_schedule_next_run(int64_t *out, ob_agent *agent, int system_state);
+
 #ifdef __cplusplus
 }
 #endif

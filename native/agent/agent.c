@@ -172,6 +172,63 @@ done:
 static int secret_write(ob_agent *agent, const char *name, const void *data, size_t len);
 static int secret_read(char **out, size_t *out_len, ob_agent *agent, const char *name);
 
+/* The checks of a credentials path both functions below make. */
+static int check_credentials_path(const char *credentials_path)
+{
+	if (!credentials_path || !*credentials_path)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS, "A vault credentials file is required.");
+	if (!ob_platform_path_is_absolute(credentials_path))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+			"The vault credentials path '%s' is relative. Give the absolute path of the file.", credentials_path);
+	if (!has_extension(credentials_path, OB_CREDENTIALS_EXTENSION))
+		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+			"'%s' is not a vault credentials file: the name must end in " OB_CREDENTIALS_EXTENSION ".",
+			credentials_path);
+	return 0;
+}
+
+int ob_credentials_vault(char **out_vault_id, char **out_vault_name, const char *credentials_path)
+{
+	char *xml = NULL, *id = NULL, *name = NULL;
+	size_t xml_len;
+	ob_credentials cred = { 0 };
+	int error;
+
+	if (out_vault_id)
+		*out_vault_id = NULL;
+	if (out_vault_name)
+		*out_vault_name = NULL;
+	if ((error = check_credentials_path(credentials_path)) < 0)
+		return error;
+	if ((error = ob_platform_read_file(&xml, &xml_len, credentials_path, OB_CREDENTIALS_MAX_BYTES)) < 0) {
+		if (error == OB_EINVALID)
+			error = ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
+				"The vault credentials file '%s' is malformed (too large). Download a new file from the vault.",
+				credentials_path);
+		return error;
+	}
+	if ((error = ob_credentials_parse(&cred, xml, xml_len)) < 0)
+		goto done;
+	if (!(id = ob_strdup(cred.vault_id)) || !(name = ob_strdup(cred.vault_name))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	if (out_vault_id) {
+		*out_vault_id = id;
+		id = NULL;
+	}
+	if (out_vault_name) {
+		*out_vault_name = name;
+		name = NULL;
+	}
+done:
+	free(id);
+	free(name);
+	ob_credentials_dispose(&cred);
+	free(xml);
+	return error;
+}
+
 int ob_agent_register(ob_registration **out, ob_agent *agent, const char *credentials_path)
 {
 	char *xml = NULL, server_id[33], *location = NULL;
@@ -186,15 +243,8 @@ int ob_agent_register(ob_registration **out, ob_agent *agent, const char *creden
 
 	if (out)
 		*out = NULL;
-	if (!credentials_path || !*credentials_path)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS, "A vault credentials file is required.");
-	if (!ob_platform_path_is_absolute(credentials_path))
-		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
-			"The vault credentials path '%s' is relative. Give the absolute path of the file.", credentials_path);
-	if (!has_extension(credentials_path, OB_CREDENTIALS_EXTENSION))
-		return ob_err(OB_EINVALID, OB_ERRCLASS_CREDENTIALS,
-			"'%s' is not a vault credentials file: the name must end in " OB_CREDENTIALS_EXTENSION ".",
-			credentials_path);
+	if ((error = check_credentials_path(credentials_path)) < 0)
+		return error;
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
 	if ((error = ob_platform_read_file(&xml, &xml_len, credentials_path, OB_CREDENTIALS_MAX_BYTES)) < 0) {

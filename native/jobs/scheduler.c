@@ -101,3 +101,36 @@ int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 		ob_job_info_free(job);
 	return 0;
 }
+
+int ob_schedule_next_run(int64_t *out, ob_agent *agent, int system_state)
+{
+	ob_policy *policy = NULL;
+	ob_schedule sched;
+	int64_t now, next = 0;
+	int error;
+
+	if (!out || !agent)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "ob_schedule_next_run needs an out pointer and an agent.");
+	*out = 0;
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	error = ob_policy_get_kind(&policy, agent, system_state ? "SystemState" : "FileFolder");
+	if (error == OB_ENOTFOUND) {
+		ob_error_clear();
+		return 0;  /* no policy: nothing runs */
+	}
+	if (error < 0)
+		return error;
+	if (ob_policy_state_get(policy) == OB_POLICY_PAUSED)
+		goto done;
+	if (ob_policy_schedule(&sched, policy) < 0) {
+		ob_error_clear();
+		goto done;  /* no schedule: nothing runs by itself */
+	}
+	if ((error = ob_schedule_next(&next, &sched, now)) < 0)
+		goto done;
+	*out = next;
+done:
+	ob_policy_free(policy);
+	return error;
+}

@@ -152,27 +152,39 @@ class OBRegistration {
     [DscProperty()] [Ensure] $Ensure = [Ensure]::Present
     [DscProperty(NotConfigurable)] [bool] $Registered
     [DscProperty(NotConfigurable)] [string] $ServerName
+    [DscProperty(NotConfigurable)] [string] $VaultName
+    [DscProperty(NotConfigurable)] [string] $VaultId
 
+    # The engine's own registration (Get-OBMachineSetting): no vault is asked.
     [OBRegistration] Get() {
         $r = [OBRegistration]::new()
         $r.VaultCredentials = $this.VaultCredentials
         $r.Ensure = $this.Ensure
-        try {
-            # Get-OBMachineUsage asks the registered vault and fails when there is none.
-            Get-OBMachineUsage -ErrorAction Stop | Out-Null
-            $r.Registered = $true
-            $r.ServerName = (Get-OBMachineSetting -ErrorAction Stop).ServerName
-        } catch {
-            $r.Registered = $false
-        }
+        $s = Get-OBMachineSetting -ErrorAction Stop
+        $r.ServerName = $s.ServerName
+        $r.VaultName = $s.VaultName
+        $r.VaultId = $s.VaultId
+        $r.Registered = -not [string]::IsNullOrEmpty($s.VaultId)
         return $r
     }
 
-    # Registered is enough: the credentials file expires, so it is never used to test.
+    # Registered to the vault the credentials file names. The file is only read for its vault id:
+    # an expired file still names its vault, and a deleted one leaves "registered" as the test
+    # (docs/DSC.md), so a configuration keeps testing true after the file is gone.
     [bool] Test() {
         $c = $this.Get()
         if ($this.Ensure -eq [Ensure]::Absent) { return -not $c.Registered }
-        return $c.Registered
+        if (-not $c.Registered) { return $false }
+        if (-not (Test-Path -LiteralPath $this.VaultCredentials)) {
+            Write-Verbose "OBRegistration: '$($this.VaultCredentials)' is gone; registered to vault '$($c.VaultName)' is taken as the desired state."
+            return $true
+        }
+        $want = [OBAgent.OBCredentialsFile]::ReadVault($this.VaultCredentials)
+        if ($want.VaultId -ne $c.VaultId) {
+            Write-Verbose "OBRegistration: registered to vault '$($c.VaultName)' ($($c.VaultId)), but '$($this.VaultCredentials)' names vault '$($want.VaultName)' ($($want.VaultId))."
+            return $false
+        }
+        return $true
     }
 
     [void] Set() {

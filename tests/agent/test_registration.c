@@ -202,6 +202,58 @@ static void test_foreign_vault(void **state)
 	ob_agent_free(a);
 }
 
+/* The vault a credentials file names, read without registering: compared with the registration. */
+static void test_credentials_vault(void **state)
+{
+	fixture *f = *state;
+	ob_agent *a = open_agent(f, "home-cv");
+	ob_vault *other;
+	ob_registration *reg;
+	char *other_path = ob_test_path(f->dir, "other"), *cred_a, *cred_b, *id_a, *name_a, *id_b, *name_b;
+	char *missing = ob_test_path(f->dir, "missing.VaultCredentials");
+	char *junk = ob_test_path(f->dir, "junk.VaultCredentials");
+
+	assert_ok(ob_vault_create(&other, other_path, "OtherVault"));
+	assert_ok(ob_vault_credentials_issue(&cred_a, f->vault, f->out, 2));
+	assert_ok(ob_vault_credentials_issue(&cred_b, other, f->dir, 2));
+	assert_ok(ob_agent_register(NULL, a, cred_a));
+	assert_ok(ob_agent_registration(&reg, a));
+	assert_ok(ob_credentials_vault(&id_a, &name_a, cred_a));
+	assert_ok(ob_credentials_vault(&id_b, &name_b, cred_b));
+	assert_string_equal(id_a, reg->vault_id);
+	assert_string_equal(name_a, "TestVault");
+	assert_string_not_equal(id_b, reg->vault_id);
+	assert_string_equal(name_b, "OtherVault");
+	ob_str_free(id_a);
+	ob_str_free(name_a);
+	/* An expired file still names its vault; either output may be NULL. */
+	set_now_offset(30 * 86400);
+	assert_ob(OB_EEXPIRED, ob_agent_register(NULL, a, cred_a));
+	assert_ok(ob_credentials_vault(&id_a, NULL, cred_a));
+	assert_string_equal(id_a, reg->vault_id);
+	ob_str_free(id_a);
+	assert_ok(ob_env_set("OBAGENT_NOW", NULL));
+	/* Refusals: a missing file, a malformed one, a relative path, another extension. */
+	assert_ob(OB_ENOTFOUND, ob_credentials_vault(&id_a, &name_a, missing));
+	assert_null(id_a);
+	ob_test_write(junk, "<not a credentials file", 23);
+	assert_ob(OB_EINVALID, ob_credentials_vault(&id_a, &name_a, junk));
+	assert_ob(OB_EINVALID, ob_credentials_vault(&id_a, &name_a, "relative.VaultCredentials"));
+	assert_non_null(strstr(ob_error_last(), "relative"));
+	assert_ob(OB_EINVALID, ob_credentials_vault(&id_a, &name_a, "/tmp/file.xml"));
+	assert_ob(OB_EINVALID, ob_credentials_vault(&id_a, &name_a, NULL));
+	ob_registration_free(reg);
+	ob_str_free(id_b);
+	ob_str_free(name_b);
+	ob_vault_free(other);
+	ob_str_free(cred_a);
+	ob_str_free(cred_b);
+	free(other_path);
+	free(missing);
+	free(junk);
+	ob_agent_free(a);
+}
+
 static void test_passphrase_rules_and_pin(void **state)
 {
 	fixture *f = *state;
@@ -317,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_and_superseded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credentials_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passphrase_rules_and_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_create_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_round_trip, setup, teardown),

@@ -89,6 +89,50 @@ Describe 'CBClientCommon' {
         [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::ConvertJobStatusToString($ok.JobStatus.JobState, $true) | Should -Be 'Completed'
     }
 
+    It 'GetNextRunTimeOfScheduledTask is the next scheduled backup in local time, MinValue when none or paused' {
+        # The clock pinned to Thursday 2026-01-01 12:00 UTC.
+        $env:OBAGENT_NOW = '2026-01-01T12:00:00Z'
+        $now = [DateTimeOffset]::FromUnixTimeSeconds(1767268800).LocalDateTime
+        [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask() | Should -Be ([DateTime]::MinValue)
+        Register-TestServer $ctx | Out-Null
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'ClientCommon-Test-Passphrase-01') -WarningAction SilentlyContinue | Out-Null
+        $data = Join-Path $ctx.Root 'data'
+        New-Item -ItemType Directory -Path $data -Force | Out-Null
+        Set-Content -LiteralPath (Join-Path $data 'a.txt') -Value 'a'
+        [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask() | Should -Be ([DateTime]::MinValue)
+
+        $policy = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data)
+        $policy = Set-OBSchedule -Policy $policy -Schedule (New-OBSchedule -DaysOfWeek Monday, Wednesday -TimesOfDay 18:00, 9:30)
+        $policy = Set-OBRetentionPolicy -Policy $policy -RetentionPolicy (New-OBRetentionPolicy -RetentionDays 7)
+        $policy | Set-OBPolicy -Confirm:$false | Out-Null
+
+        # The first Monday or Wednesday at 09:30 or 18:00 after now, in local time.
+        $expected = $null
+        for ($d = 0; -not $expected; $d++) {
+            $day = $now.Date.AddDays($d)
+            if ($day.DayOfWeek -notin 'Monday', 'Wednesday') { continue }
+            $expected = @($day.AddHours(9.5), $day.AddHours(18)) | Where-Object { $_ -gt $now } | Select-Object -First 1
+        }
+        $next = [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask()
+        $next | Should -BeOfType [DateTime]
+        $next.Kind | Should -Be ([DateTimeKind]::Local)
+        $next | Should -Be $expected
+        $next | Should -BeGreaterThan $now
+
+        # At that moment the next one is the other time or day, never the same.
+        $env:OBAGENT_NOW = $expected.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
+        $later = [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask()
+        $later | Should -BeGreaterThan $expected
+        $later.TimeOfDay | Should -BeIn @([TimeSpan]'09:30', [TimeSpan]'18:00')
+        $later.DayOfWeek | Should -BeIn @('Monday', 'Wednesday')
+
+        # A paused policy runs nothing by itself: MinValue, until it is resumed.
+        Get-OBPolicy | Set-OBPolicyState -State Paused -Confirm:$false | Set-OBPolicy -Confirm:$false | Out-Null
+        [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask() | Should -Be ([DateTime]::MinValue)
+        Get-OBPolicy | Set-OBPolicyState -State Valid -Confirm:$false | Set-OBPolicy -Confirm:$false | Out-Null
+        [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetNextRunTimeOfScheduledTask() | Should -Be $later
+    }
+
     It 'GetAgentUpdateInfo and GetEnhancedSecurityStatus give what WAC reads' {
         [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetAgentUpdateInfo().ShowAgentUpdatePopup | Should -BeFalse
         [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::GetEnhancedSecurityStatus().TokenState | Should -Be 'Enabled'

@@ -40,6 +40,65 @@ Describe 'OBRegistration' {
         $r.Test() | Should -BeTrue
     }
 
+    It 'tests the vault of the credentials file: registered to A, a resource for B is false, for A true even once the file expired or is gone' {
+        $fileA = Register-TestServer $ctx
+        $vaultB = Join-Path $ctx.Root 'vaultB'
+        $credsB = Join-Path $ctx.Root 'credsB'
+        New-Item -ItemType Directory -Path $credsB | Out-Null
+        New-OBVault -Name 'OtherVault' -Path $vaultB | Out-Null
+        $fileB = Get-OBVaultCredentials -Path $vaultB -OutputPath $credsB
+
+        $s = Get-OBMachineSetting
+        $s.VaultName | Should -Be $ctx.VaultName
+        $s.VaultId | Should -Not -BeNullOrEmpty
+        [OBAgent.OBCredentialsFile]::ReadVault($fileA.FullName).VaultId | Should -Be $s.VaultId
+        [OBAgent.OBCredentialsFile]::ReadVault($fileB.FullName).VaultId | Should -Not -Be $s.VaultId
+
+        $b = New-Resource 'OBRegistration'
+        $b.VaultCredentials = $fileB.FullName
+        $b.Test() | Should -BeFalse
+        $g = $b.Get()
+        $g.Registered | Should -BeTrue
+        $g.VaultName | Should -Be $ctx.VaultName
+        $g.VaultId | Should -Be $s.VaultId
+        # Set cannot move the server to another vault: the engine refuses, saying which vault it is in.
+        { $b.Set() } | Should -Throw "*$($ctx.VaultName)*"
+        $b.Test() | Should -BeFalse
+
+        $a = New-Resource 'OBRegistration'
+        $a.VaultCredentials = $fileA.FullName
+        $a.Test() | Should -BeTrue
+        # The file expired (credentials are valid 10 days at most): it still names vault A.
+        $env:OBAGENT_NOW = Get-TestTime ([TimeSpan]::FromDays(30))
+        $err = Get-ErrorRecord { Start-OBRegistration -VaultCredentials $fileA.FullName -Confirm:$false }
+        $err | Should -Not -BeNullOrEmpty
+        $a.Test() | Should -BeTrue
+        $b.Test() | Should -BeFalse
+        # The file is gone: registered is the test.
+        Remove-Item -LiteralPath $fileA.FullName
+        $a.Test() | Should -BeTrue
+    }
+
+    It 'Get of an unregistered server has no vault; Test is false for any file' {
+        New-OBVault -Name $ctx.VaultName -Path $ctx.Vault | Out-Null
+        $file = Get-OBVaultCredentials -Path $ctx.Vault -OutputPath $ctx.Creds
+        (Get-OBMachineSetting).VaultId | Should -BeNullOrEmpty
+        (Get-OBMachineSetting).VaultName | Should -BeNullOrEmpty
+        $r = New-Resource 'OBRegistration'
+        $r.VaultCredentials = $file.FullName
+        $r.Get().VaultId | Should -BeNullOrEmpty
+        $r.Test() | Should -BeFalse
+    }
+
+    It 'Test with a malformed credentials file fails with an error that names the file problem' {
+        Register-TestServer $ctx | Out-Null
+        $bad = Join-Path $ctx.Creds 'bad.VaultCredentials'
+        Set-Content -LiteralPath $bad -Value 'not a credentials file'
+        $r = New-Resource 'OBRegistration'
+        $r.VaultCredentials = $bad
+        { $r.Test() } | Should -Throw '*credentials*'
+    }
+
     It 'Set with a missing credentials file says to download a fresh one' {
         $r = New-Resource 'OBRegistration'
         $r.VaultCredentials = Join-Path $ctx.Root 'missing.VaultCredentials'

@@ -37,7 +37,10 @@ Describe 'Get-OBMachineSetting' {
     It 'returns OBMachineSetting with the MSOnlineBackup property names' {
         $s = Get-OBMachineSetting
         $s | Should -BeOfType 'OBAgent.OBMachineSetting'
-        $s.PSObject.Properties.Name | Sort-Object | Should -Be @('EncryptionSetting', 'ProxySetting', 'ServerName', 'ThrottleSetting')
+        # MSOnlineBackup's names, plus obagent's VaultName and VaultId (the registered vault, docs/DSC.md).
+        $s.PSObject.Properties.Name | Sort-Object | Should -Be @('EncryptionSetting', 'ProxySetting', 'ServerName', 'ThrottleSetting', 'VaultId', 'VaultName')
+        $s.VaultName | Should -Be $ctx.VaultName
+        $s.VaultId | Should -Match '^[0-9a-f-]{16,}$'
         $s.ProxySetting.PSObject.Properties.Name | Should -Contain 'Enabled'
         $s.ProxySetting.PSObject.Properties.Name | Should -Contain 'ProxyServer'
         $s.ProxySetting.PSObject.Properties.Name | Should -Contain 'ProxyPort'

@@ -15,6 +15,7 @@ namespace OBAgent.Commands
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 MachineSettingsInfo s = Native.AgentSettings(agent);
+                RegistrationInfo reg = Native.AgentRegistration(agent);
                 var days = new List<DayOfWeek>();
                 for (int d = 0; d < 7; d++)
                 {
@@ -24,6 +25,8 @@ namespace OBAgent.Commands
                 WriteObject(new OBMachineSetting
                 {
                     ServerName = Native.AgentServerName(agent),
+                    VaultName = reg != null ? reg.VaultName : null,
+                    VaultId = reg != null ? reg.VaultId : null,
                     ProxySetting = new OBProxySetting
                     {
                         Enabled = s.ProxyEnabled,

@@ -98,6 +98,21 @@ namespace Microsoft.Internal.CloudBackup.Client.Common
             }
         }
 
+        /// <summary>
+        /// The next scheduled backup of the file and folder policy, in local time; DateTime.MinValue when
+        /// none will run by itself (no policy, no schedule, or a paused policy). The engine computes it.
+        /// </summary>
+        public static DateTime GetNextRunTimeOfScheduledTask()
+        {
+            Native.EnsureInitialized();
+            Native.SyncEnvironment();
+            using (AgentHandle agent = Native.AgentOpen(null))
+            {
+                long next = Native.ScheduleNextRun(agent, systemState: false);
+                return next == 0 ? DateTime.MinValue : DateTimeOffset.FromUnixTimeSeconds(next).LocalDateTime;
+            }
+        }
+
         /// <summary>obagent has no agent update pop-up: ShowAgentUpdatePopup is false.</summary>
         public static CBAgentUpdateInfo GetAgentUpdateInfo()
         {

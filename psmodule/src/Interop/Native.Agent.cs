@@ -44,6 +44,25 @@ namespace OBAgent.Interop
                 NativeMethods.ob_registration_free, ReadRegistration);
         }
 
+        /// <summary>The vault id and name a credentials file names, read without registering (ob_credentials_vault).</summary>
+        internal static string CredentialsVault(string credentialsPath, out string vaultName)
+        {
+            IntPtr id, name;
+            int rc = NativeMethods.ob_credentials_vault(out id, out name, Utf8.ToNative(credentialsPath));
+            try
+            {
+                if (rc < 0)
+                    throw Failure(rc);
+                vaultName = Utf8.FromNative(name);
+                return Utf8.FromNative(id);
+            }
+            finally
+            {
+                NativeMethods.ob_str_free(id);
+                NativeMethods.ob_str_free(name);
+            }
+        }
+
         /// <summary>The current registration, or null when the server is not registered (OB_ENOTREG).</summary>
         internal static RegistrationInfo AgentRegistration(AgentHandle agent)
         {

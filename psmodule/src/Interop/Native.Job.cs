@@ -74,6 +74,14 @@ namespace OBAgent.Interop
             return TakeJob((out IntPtr p) => NativeMethods.ob_job_current(out p, agent), ErrorCode.NotFound);
         }
 
+        /// <summary>The committed policy's next scheduled backup, seconds since 1970 UTC; 0 when none (ob_schedule_next_run).</summary>
+        internal static long ScheduleNextRun(AgentHandle agent, bool systemState)
+        {
+            long next;
+            Check(NativeMethods.ob_schedule_next_run(out next, agent, systemState ? 1 : 0));
+            return next;
+        }
+
         /// <summary>The newest max finished jobs, newest first; filter as ob_job_filter.</summary>
         internal static List<JobInfo> JobList(AgentHandle agent, uint max, int filter)
         {

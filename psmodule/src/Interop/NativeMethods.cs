@@ -104,6 +104,9 @@ namespace OBAgent.Interop
         internal static extern int ob_agent_register(out IntPtr registration, AgentHandle agent, byte[] credentialsPath);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_credentials_vault(out IntPtr vaultId, out IntPtr vaultName, byte[] credentialsPath);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_agent_registration(out IntPtr registration, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -231,6 +234,9 @@ namespace OBAgent.Interop
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_current(out IntPtr info, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_schedule_next_run(out long next, AgentHandle agent, int systemState);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_list(out IntPtr list, out UIntPtr count, AgentHandle agent, UIntPtr max, int filter);

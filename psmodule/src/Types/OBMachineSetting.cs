@@ -74,5 +74,36 @@ namespace OBAgent
         public OBThrottleSetting ThrottleSetting { get; internal set; }
 
         public string ServerName { get; internal set; }
+
+        /// <summary>The name of the vault this server is registered to; null when it is not registered.</summary>
+        public string VaultName { get; internal set; }
+
+        /// <summary>The id of the vault this server is registered to; null when it is not registered.</summary>
+        public string VaultId { get; internal set; }
+    }
+
+    /// <summary>The vault a vault credentials file names (OBCredentialsFile.ReadVault).</summary>
+    public sealed class OBCredentialsVault
+    {
+        public string VaultName { get; internal set; }
+
+        public string VaultId { get; internal set; }
+    }
+
+    /// <summary>
+    /// Reads a vault credentials file without registering (the DSC resource OBRegistration compares
+    /// its vault with Get-OBMachineSetting's VaultId). An expired file still names its vault; the
+    /// signature is not checked here (Start-OBRegistration checks it).
+    /// </summary>
+    public static class OBCredentialsFile
+    {
+        /// <summary>The vault the file at path (absolute, *.VaultCredentials) names; throws OBAgentException when it cannot be read.</summary>
+        public static OBCredentialsVault ReadVault(string path)
+        {
+            Interop.Native.EnsureInitialized();
+            string name;
+            string id = Interop.Native.CredentialsVault(path, out name);
+            return new OBCredentialsVault { VaultId = id, VaultName = name };
+        }
     }
 }
