@@ -75,7 +75,17 @@ Describe 'MARS scripts, unchanged but for paths' {
     It 'backs up now and prints MARS''s completion line' {
         $r = Invoke-MarsScript 'Start-BackupNow'
         $r.ExitCode | Should -Be 0 -Because ($r.Lines -join "`n")
-        $r.Lines | Should -Contain 'progress: The backup operation completed successfully.'
+        # MARS's eight progress lines, in order (mars.md 1.4).
+        @($r.Lines | Where-Object { $_ -like 'progress: *' }) | Should -Be @(
+            'progress: Initializing'
+            'progress: Taking snapshot of volumes...'
+            'progress: Preparing storage...'
+            'progress: Generating backup metadata information and preparing the metadata VHD...'
+            'progress: Data transfer is in progress...'
+            'progress: Data transfer completed ... Verifying data integrity...'
+            'progress: Job completed.'
+            'progress: The backup operation completed successfully.'
+        )
         $r.Lines[-1] | Should -Be 'state: Completed'
     }
 
