@@ -190,3 +190,42 @@ Describe 'OBSchedule shape' {
         $s.ScheduleRunTimesToString() | Should -Be '02:00, 16:00'
     }
 }
+
+Describe 'Get-OBJob order and the running job' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Jobs-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'lists -Previous N oldest first, the newest last (WAC: $jobs[$jobs.Length-1]); QueryJobs().FinishedJobs too' {
+        Get-OBJob | Should -BeNullOrEmpty
+        $null -eq (Get-OBJob) | Should -BeTrue
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $first = Get-OBJob -Previous 1
+        Set-Content -LiteralPath (Join-Path $data 'b.txt') -Value 'b'
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $second = Get-OBJob -Previous 1
+        Remove-Item -LiteralPath $data -Recurse -Force
+        Get-OBPolicy | Start-OBBackup -ErrorAction SilentlyContinue | Out-Null
+        $third = Get-OBJob -Previous 1
+        $third.JobStatus.JobState | Should -Be 'Failed'
+        @($first.JobId, $second.JobId, $third.JobId) | Select-Object -Unique | Should -HaveCount 3
+
+        $jobs = Get-OBJob -Previous 3
+        $jobs.Length | Should -Be 3
+        $jobs[$jobs.Length - 1].JobId | Should -Be $third.JobId
+        $jobs.JobId | Should -Be @($first.JobId, $second.JobId, $third.JobId)
+        $jobs[0].JobStatus.StartTime | Should -BeLessOrEqual $jobs[2].JobStatus.StartTime
+        # N smaller than the history: the N newest, still oldest first.
+        (Get-OBJob -Previous 2).JobId | Should -Be @($second.JobId, $third.JobId)
+        (Get-OBJob -Previous 5 -Status Successful).JobId | Should -Be @($first.JobId, $second.JobId)
+
+        $q = [Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::QueryJobs()
+        $q.FinishedJobs.JobId | Should -Be $jobs.JobId
+        $q.LastBackupJob.JobId | Should -Be $third.JobId
+    }
+}
