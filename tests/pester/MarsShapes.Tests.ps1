@@ -229,3 +229,67 @@ Describe 'Get-OBJob order and the running job' {
         $q.LastBackupJob.JobId | Should -Be $third.JobId
     }
 }
+
+Describe 'Data source ids: DsList an array, one Int64 id across policy, job and recoverable source' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Ids-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'DsList has .Length, .Count and [0], also on a new policy; the ids compare with -eq' {
+        $new = New-OBPolicy
+        $new.DsList.GetType().IsArray | Should -BeTrue
+        $new.DsList.Length | Should -Be 0
+        $new | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Out-Null
+        $new.DsList.Length | Should -Be 1
+        $new.DsList[0].DatasourceId | Should -Be 0
+        $new | Set-OBPolicy -Confirm:$false | Out-Null
+
+        $p = Get-OBPolicy
+        $p.DsList.GetType().IsArray | Should -BeTrue
+        $p.DsList.Length | Should -Be 1
+        $p.DsList.Count | Should -Be 1
+        $ds = $p.DsList[0]
+        $ds.DatasourceId | Should -BeOfType ([long])
+        $ds.DatasourceId | Should -BeGreaterThan 0
+
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $jobDs = (Get-OBJob -Previous 1).JobStatus.DatasourceStatus[0].Datasource
+        $jobDs.DataSourceId | Should -BeOfType ([long])
+        ($jobDs.DataSourceId -eq $ds.DatasourceId) | Should -BeTrue
+
+        $src = @(Get-OBRecoverableSource | Where-Object FriendlyName -eq $ds.DataSourceName)
+        $src.Count | Should -Be 1
+        $src[0].RecoverySourceID | Should -BeOfType ([long])
+        ($src[0].RecoverySourceID -eq $ds.DatasourceId) | Should -BeTrue
+        ($src[0].DatasourceId -eq $jobDs.DataSourceId) | Should -BeTrue
+        $item = @($src[0] | Get-OBRecoverableItem)[0]
+        $item.RecoverySourceID | Should -BeOfType ([long])
+        ($item.RecoverySourceID -eq $src[0].RecoverySourceID) | Should -BeTrue
+        $inside = @(Get-OBRecoverableItem -ParentItem $item)
+        $inside.Count | Should -BeGreaterThan 0
+        ($inside[0].RecoverySourceID -eq $ds.DatasourceId) | Should -BeTrue
+    }
+
+    It 'a System State job''s data source id equals (Get-OBSystemStatePolicy).DsList[0].DatasourceId' {
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+        New-OBPolicy | Add-OBSystemState | Set-OBRetentionPolicy -RetentionPolicy $rtn | Set-OBSchedule -Schedule $sched |
+            Set-OBSystemStatePolicy -Confirm:$false | Out-Null
+        $ss = Get-OBSystemStatePolicy
+        $ss.DsList.Length | Should -Be 1
+        $ssId = $ss.DsList[0].DatasourceId
+        $ssId | Should -BeGreaterThan 0
+        Start-OBSystemStateBackup | Out-Null
+        $job = Get-OBJob -Previous 1
+        $job.JobStatus.JobState | Should -BeIn @('Completed', 'CompletedWithWarning')
+        $jobDs = $job.JobStatus.DatasourceStatus[0].Datasource
+        $jobDs.DataSourceName | Should -Be 'System State'
+        ($jobDs.DataSourceId -eq $ssId) | Should -BeTrue
+        $src = @(Get-OBRecoverableSource | Where-Object FriendlyName -eq 'System State')
+        ($src[0].RecoverySourceID -eq $ssId) | Should -BeTrue
+    }
+}

@@ -6,6 +6,8 @@ namespace OBAgent.Mapping
     /// <summary>Jobs (JobInfo) as the OBJob objects Get-OBJob, Start-OBBackup -Async and the other job cmdlets return.</summary>
     internal static class JobMapping
     {
+        private const string SystemStateName = "System State";
+
         private static DateTime LocalTime(long seconds)
         {
             return DateTimeOffset.FromUnixTimeSeconds(seconds).LocalDateTime;
@@ -28,6 +30,9 @@ namespace OBAgent.Mapping
                             id = ds.DatasourceId;
                     }
                 }
+                // System State is not in the file policy; its id is fixed (the System State policy's DsList[0]).
+                if (id == 0 && info.Datasources[i] == SystemStateName)
+                    id = PolicyMapping.SystemStateDatasourceId;
                 statuses[i] = new OBDatasourceStatus
                 {
                     Datasource = new OBJobDatasource { DataSourceName = info.Datasources[i], DataSourceId = id },
