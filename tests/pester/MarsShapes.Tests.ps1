@@ -293,3 +293,63 @@ Describe 'Data source ids: DsList an array, one Int64 id across policy, job and 
         ($src[0].RecoverySourceID -eq $ssId) | Should -BeTrue
     }
 }
+
+Describe 'OBJob.JobId is a stable [Guid]' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Guid-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+    }
+    AfterEach {
+        $deadline = [DateTime]::UtcNow.AddMinutes(3)
+        while ((Get-OBJob) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        Remove-TestContext $ctx
+    }
+
+    It 'is a Guid, the same on every Get-OBJob and in QueryJobs(); GetFailedFiles still reads the job' {
+        (Get-Command Get-OBJob).OutputType.Type.GetProperty('JobId').PropertyType | Should -Be ([Guid])
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $a = Get-OBJob -Previous 1
+        $a.JobId | Should -BeOfType ([Guid])
+        $a.JobId | Should -Not -Be ([Guid]::Empty)
+        (Get-OBJob -Previous 1).JobId | Should -Be $a.JobId
+        ((Get-OBJob -Previous 1).JobId -eq $a.JobId) | Should -BeTrue
+        ([Microsoft.Internal.CloudBackup.Client.Common.CBClientCommon]::QueryJobs().FinishedJobs[-1].JobId -eq $a.JobId) | Should -BeTrue
+        $a.GetFailedFiles() | Should -BeNullOrEmpty
+
+        # A second job has another Guid.
+        Set-Content -LiteralPath (Join-Path $data 'c.txt') -Value 'c'
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        (Get-OBJob -Previous 1).JobId | Should -Not -Be $a.JobId
+        (Get-OBJob -Previous 2)[0].JobId | Should -Be $a.JobId
+
+        # The mapping itself: a GUID engine id parses to itself; any other id gets the same name-based Guid each time.
+        $toGuid = [OBAgent.OBJob].Assembly.GetType('OBAgent.Mapping.JobMapping').GetMethod('ToGuid', [Reflection.BindingFlags]'NonPublic, Static')
+        $toGuid.Invoke($null, @($a.JobId.ToString('D'))) | Should -Be $a.JobId
+        $n1 = $toGuid.Invoke($null, @('job-42'))
+        $n1 | Should -Be ($toGuid.Invoke($null, @('job-42')))
+        $n1 | Should -Not -Be ($toGuid.Invoke($null, @('job-43')))
+        $n1 | Should -Not -Be ([Guid]::Empty)
+        $n1.ToString('D')[14] | Should -Be '5'
+    }
+
+    It 'Stop-OBJob takes the Guid job from Get-OBJob and stops it' {
+        $big = Join-Path $data 'big'
+        New-Item -ItemType Directory -Path $big | Out-Null
+        $rnd = [Random]::new(42)
+        foreach ($i in 1..12) {
+            $bytes = [byte[]]::new(16MB)
+            $rnd.NextBytes($bytes)
+            [IO.File]::WriteAllBytes((Join-Path $big "big$i.bin"), $bytes)
+        }
+        $job = Get-OBPolicy | Start-OBBackup -Async
+        $job.JobId | Should -BeOfType ([Guid])
+        (Get-OBJob).JobId | Should -Be $job.JobId
+        $stopped = Get-OBJob | Stop-OBJob -Confirm:$false
+        $stopped.JobId | Should -Be $job.JobId
+        $stopped.JobStatus.JobState | Should -Be 'Aborted'
+        (Get-OBJob -Previous 1 -Status Failed).JobId | Should -Be $job.JobId
+    }
+}
