@@ -353,3 +353,58 @@ Describe 'OBJob.JobId is a stable [Guid]' {
         (Get-OBJob -Previous 1 -Status Failed).JobId | Should -Be $job.JobId
     }
 }
+
+Describe 'OBMachineUsage.Time and OBSchedule.ScheduleId' {
+    BeforeEach {
+        $ctx = New-TestContext
+        Register-TestServer $ctx | Out-Null
+        $data = New-ShapesData $ctx
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'Get-OBMachineUsage says when it measured' {
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Shapes-Usage-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        Get-OBPolicy | Start-OBBackup | Out-Null
+        $before = [DateTime]::Now
+        $u = Get-OBMachineUsage
+        $after = [DateTime]::Now
+        $u.Time | Should -BeOfType ([DateTime])
+        $u.Time.Kind | Should -Be 'Local'
+        $u.Time | Should -BeGreaterOrEqual $before
+        $u.Time | Should -BeLessOrEqual $after
+        $u.StorageUsedByMachineInBytes | Should -BeGreaterThan 0
+        ($u | Format-List | Out-String) | Should -Match 'Time'
+    }
+
+    It 'ScheduleId is 0 before commit, then a stable Int64 of the committed schedule' {
+        $sched = New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00
+        $sched.ScheduleId | Should -BeOfType ([long])
+        $sched.ScheduleId | Should -Be 0
+        $p = New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data)
+        Set-OBSchedule -Policy $p -Schedule $sched -Confirm:$false | Out-Null
+        $p.BackupSchedule.ScheduleId | Should -Be 0
+        $p | Set-OBPolicy -Confirm:$false | Out-Null
+
+        $id = (Get-OBPolicy | Get-OBSchedule).ScheduleId
+        $id | Should -BeOfType ([long])
+        $id | Should -BeGreaterThan 0
+        (Get-OBPolicy | Get-OBSchedule).ScheduleId | Should -Be $id
+        (Get-OBPolicy).BackupSchedule.ScheduleId | Should -Be $id
+
+        # The same policy with a changed schedule keeps its schedule's id.
+        $p2 = Get-OBPolicy
+        Set-OBSchedule -Policy $p2 -Schedule (New-OBSchedule -DaysOfWeek Saturday -TimesOfDay 4:00) -Confirm:$false | Out-Null
+        $p2 | Set-OBPolicy -Confirm:$false | Out-Null
+        (Get-OBPolicy | Get-OBSchedule).ScheduleRunDays | Should -Be @([DayOfWeek]::Saturday)
+        (Get-OBPolicy | Get-OBSchedule).ScheduleId | Should -Be $id
+
+        # The System State policy's schedule has its own id.
+        $rtn = New-OBRetentionPolicy -RetentionWeeklyPolicy -RetentionWeeks 4 -WeekDaysOfWeek Sunday -WeekTimesOfDay 2:00
+        New-OBPolicy | Add-OBSystemState | Set-OBRetentionPolicy -RetentionPolicy $rtn | Set-OBSchedule -Schedule (New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 2:00) |
+            Set-OBSystemStatePolicy -Confirm:$false | Out-Null
+        $ssId = (Get-OBSystemStatePolicy | Get-OBSchedule).ScheduleId
+        $ssId | Should -BeGreaterThan 0
+        $ssId | Should -Not -Be $id
+    }
+}

@@ -189,6 +189,9 @@ namespace OBAgent
     {
         public ulong StorageUsedByMachineInBytes { get; internal set; }
 
+        /// <summary>When the usage was measured (local time, as the other times of the module).</summary>
+        public DateTime Time { get; internal set; }
+
         public override string ToString()
         {
             return StorageUsedByMachineInBytes.ToString();
