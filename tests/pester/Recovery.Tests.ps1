@@ -151,7 +151,8 @@ Describe 'Listing, browsing and searching recovery points' {
             $p.MountPointName | Should -Be $src[0].FriendlyName
             $p.LocalMountPoint | Should -Be $src[0].FriendlyName
             $p.DatasourceId | Should -Be $src[0].DatasourceId
-            $p.RecoverySourceID | Should -Be ([string]$src[0].DatasourceId)
+            $p.RecoverySourceID | Should -Be $src[0].DatasourceId
+            $p.RecoverySourceID | Should -BeOfType ([long])
             $p.RecoveryPointLocalTime | Should -Be $p.PointInTime
             $p.PointInTime.Kind | Should -Be 'Local'
             $p.ItemNameGuid | Should -Not -BeNullOrEmpty

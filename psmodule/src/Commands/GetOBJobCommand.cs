@@ -6,7 +6,8 @@ namespace OBAgent.Commands
 {
     /// <summary>
     /// Get-OBJob: with no argument the job in progress (nothing when none); with -Previous N the N
-    /// newest finished jobs, newest first, optionally only the Successful or the Failed ones.
+    /// newest finished jobs, ordered as MARS orders them: oldest first, the newest LAST (Windows Admin
+    /// Center reads $jobs[$jobs.Length-1] as the newest), optionally only the Successful or the Failed ones.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "OBJob", DefaultParameterSetName = CurrentSet)]
     [OutputType(typeof(OBJob))]
@@ -28,8 +29,10 @@ namespace OBAgent.Commands
                 OBPolicy policy = PolicyMapping.Committed(agent, withProtection: false);
                 if (ParameterSetName == PreviousSet)
                 {
-                    foreach (JobInfo job in Native.JobList(agent, Previous, (int)Status))
-                        WriteObject(JobMapping.ToOBJob(job, policy));
+                    // The engine lists the newest first; MARS writes the newest last.
+                    var jobs = Native.JobList(agent, Previous, (int)Status);
+                    for (int i = jobs.Count - 1; i >= 0; i--)
+                        WriteObject(JobMapping.ToOBJob(jobs[i], policy));
                     return;
                 }
                 JobInfo current = Native.JobCurrent(agent);

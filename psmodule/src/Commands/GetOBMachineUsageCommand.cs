@@ -12,7 +12,8 @@ namespace OBAgent.Commands
         {
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                WriteObject(new OBMachineUsage { StorageUsedByMachineInBytes = Native.MachineUsage(agent) });
+                ulong used = Native.MachineUsage(agent);
+                WriteObject(new OBMachineUsage { StorageUsedByMachineInBytes = used, Time = System.DateTime.Now });
             }
         }
     }

@@ -28,18 +28,18 @@ namespace OBAgent.Commands
 
         protected override void Execute()
         {
-            if (!ShouldProcess(Job.JobId, string.Format("Stop the {0} job", Job.JobType)))
+            if (!ShouldProcess(Job.JobId.ToString(), string.Format("Stop the {0} job", Job.JobType)))
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
             {
-                Native.JobStop(agent, Job.JobId);
-                JobInfo info = Native.JobGet(agent, Job.JobId);
+                Native.JobStop(agent, Job.EngineId);
+                JobInfo info = Native.JobGet(agent, Job.EngineId);
                 var clock = Stopwatch.StartNew();
                 while (info.State == InProgress && clock.Elapsed.TotalSeconds < 60)
                 {
                     if (stopping.WaitOne(200))
                         return;
-                    info = Native.JobGet(agent, Job.JobId);
+                    info = Native.JobGet(agent, Job.EngineId);
                 }
                 WriteObject(JobMapping.ToOBJob(info, PolicyMapping.Committed(agent, withProtection: false)));
             }

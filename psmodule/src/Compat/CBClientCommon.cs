@@ -38,11 +38,13 @@ namespace Microsoft.Internal.CloudBackup.Client.Common
                     running.Add(JobMapping.ToOBJob(current, policy));
                 var finished = new List<OBJob>();
                 OBJob lastBackup = null;
-                foreach (JobInfo job in Native.JobList(agent, FinishedJobsMax, (int)JobStatusFilter.All))
+                // The engine lists the newest first; FinishedJobs is in Get-OBJob -Previous order, newest last.
+                var jobs = Native.JobList(agent, FinishedJobsMax, (int)JobStatusFilter.All);
+                for (int i = jobs.Count - 1; i >= 0; i--)
                 {
-                    OBJob ob = JobMapping.ToOBJob(job, policy);
+                    OBJob ob = JobMapping.ToOBJob(jobs[i], policy);
                     finished.Add(ob);
-                    if (lastBackup == null && ob.JobType == OBJobType.Backup)
+                    if (ob.JobType == OBJobType.Backup)
                         lastBackup = ob;
                 }
                 return new CBQueryJobsResult

@@ -8,7 +8,7 @@ namespace Microsoft.Internal.CloudBackup.Client.Common
         /// <summary>The job in progress (zero or one element).</summary>
         public OBJob[] RunningJobs { get; internal set; }
 
-        /// <summary>Finished jobs, in Get-OBJob -Previous order (newest first).</summary>
+        /// <summary>Finished jobs, in Get-OBJob -Previous order (oldest first, newest last).</summary>
         public OBJob[] FinishedJobs { get; internal set; }
 
         /// <summary>The newest finished backup job, null when none.</summary>

@@ -139,7 +139,7 @@ namespace OBAgent.Mapping
                 ServerName = point.ServerName,
                 ItemSize = point.Bytes,
                 ItemLastModifiedTime = when,
-                RecoverySourceID = datasourceId.ToString(CultureInfo.InvariantCulture),
+                RecoverySourceID = datasourceId,
                 RecoveryPointLocalTime = when,
                 DatasourceId = datasourceId,
                 RecoveryPointId = point.Id,

@@ -117,7 +117,21 @@ namespace OBAgent
     /// <summary>A backup or recovery job, as Start-OBBackup -Async, Get-OBJob and Stop-OBJob return it.</summary>
     public sealed class OBJob
     {
-        public string JobId { get; internal set; }
+        /// <summary>
+        /// The job's id as a Guid, as in MARS. The engine's job ids are GUIDs, so this is the same id
+        /// parsed (its "D" text is the engine's); an id that is not a GUID maps to a name-based Guid
+        /// (JobIds.ToGuid), so the same job always has the same JobId.
+        /// </summary>
+        public Guid JobId { get; internal set; }
+
+        /// <summary>The engine's job id (text), which the job calls (Stop-OBJob, failed files) pass to the engine.</summary>
+        internal string EngineJobId { get; set; }
+
+        /// <summary>The engine's id of this job: EngineJobId, or for an OBJob made without one the Guid's text.</summary>
+        internal string EngineId
+        {
+            get { return EngineJobId ?? JobId.ToString("D"); }
+        }
 
         public OBJobType JobType { get; internal set; }
 
@@ -160,7 +174,7 @@ namespace OBAgent
             Interop.Native.SyncEnvironment();
             using (Interop.AgentHandle agent = Interop.Native.AgentOpen(null))
             {
-                return Interop.Native.JobFailedFiles(agent, JobId).ToArray();
+                return Interop.Native.JobFailedFiles(agent, EngineId).ToArray();
             }
         }
 
@@ -174,6 +188,9 @@ namespace OBAgent
     public sealed class OBMachineUsage
     {
         public ulong StorageUsedByMachineInBytes { get; internal set; }
+
+        /// <summary>When the usage was measured (local time, as the other times of the module).</summary>
+        public DateTime Time { get; internal set; }
 
         public override string ToString()
         {

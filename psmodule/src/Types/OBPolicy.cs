@@ -106,7 +106,7 @@ namespace OBAgent
 
         internal OBPolicy()
         {
-            DsList = new List<OBDataSource>();
+            DsList = new OBDataSource[0];
             State = PolicyObjectState.New;
             PolicyState = OBPolicyState.Valid;
         }
@@ -117,7 +117,11 @@ namespace OBAgent
 
         public OBPolicyState PolicyState { get; internal set; }
 
-        public List<OBDataSource> DsList { get; private set; }
+        /// <summary>
+        /// The data sources, an array as in MARS (scripts read .Length, .Count and [0]); a new array
+        /// whenever the specs change.
+        /// </summary>
+        public OBDataSource[] DsList { get; private set; }
 
         /// <summary>When backups run (Set-OBSchedule); committed by Set-OBPolicy. Null: no scheduled backups.</summary>
         public OBSchedule BackupSchedule { get; internal set; }
@@ -133,7 +137,7 @@ namespace OBAgent
         {
             IsSystemState = true;
             specs.Clear();
-            DsList = new List<OBDataSource> { OBDataSource.SystemState(datasourceId) };
+            DsList = new[] { OBDataSource.SystemState(datasourceId) };
         }
 
         /// <summary>The file specs in the user's order.</summary>
@@ -146,12 +150,14 @@ namespace OBAgent
         internal static OBPolicy FromCommitted(string name, OBPolicyState state, IList<OBDataSource> dataSources)
         {
             var p = new OBPolicy { PolicyName = name, State = PolicyObjectState.Existing, PolicyState = state };
+            var list = new List<OBDataSource>();
             foreach (OBDataSource ds in dataSources)
             {
                 p.knownIds[ds.DataSourceName] = ds.DatasourceId;
-                p.DsList.Add(ds);
+                list.Add(ds);
                 p.specs.AddRange(ds.FileSpec);
             }
+            p.DsList = list.ToArray();
             return p;
         }
 
@@ -226,7 +232,7 @@ namespace OBAgent
                 }
                 ds.FileSpec.Add(s);
             }
-            DsList = list;
+            DsList = list.ToArray();
         }
 
         private static string BaseOf(OBFileSpec s)

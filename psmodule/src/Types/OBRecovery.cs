@@ -35,6 +35,12 @@ namespace OBAgent
 
         public long DatasourceId { get; internal set; }
 
+        /// <summary>The data source's id (the same Int64 as DatasourceId, a policy's DsList[].DatasourceId and a job's DataSourceId).</summary>
+        public long RecoverySourceID
+        {
+            get { return DatasourceId; }
+        }
+
         /// <summary>The kind of the backups ("FileFolder").</summary>
         public string Kind { get; internal set; }
 
@@ -84,8 +90,8 @@ namespace OBAgent
         /// <summary>Local time; null when not known (New-OBRecoverableItem).</summary>
         public DateTime? ItemLastModifiedTime { get; internal set; }
 
-        /// <summary>The data source's id, as text.</summary>
-        public string RecoverySourceID { get; internal set; }
+        /// <summary>The data source's id (Int64, comparable with -eq with OBRecoverableSource.RecoverySourceID and a policy's DatasourceId).</summary>
+        public long RecoverySourceID { get; internal set; }
 
         /// <summary>When the recovery point was taken, local time.</summary>
         public DateTime RecoveryPointLocalTime { get; internal set; }

@@ -68,6 +68,26 @@ namespace OBAgent
 
         public PolicyObjectState State { get; internal set; }
 
+        /// <summary>
+        /// An id of the committed schedule: a positive Int64 derived from the policy it belongs to (the
+        /// first 8 bytes of SHA-256 over "obagent-schedule:" and the policy's name), the same on every read
+        /// and across changes of the schedule; 0 for a schedule not committed (State New). MARS does not
+        /// document its type or meaning (docs/MARS-TYPES.md).
+        /// </summary>
+        public long ScheduleId
+        {
+            get
+            {
+                if (State != PolicyObjectState.Existing || string.IsNullOrEmpty(SchedulePolicyName))
+                    return 0;
+                byte[] hash;
+                using (var sha = System.Security.Cryptography.SHA256.Create())
+                    hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes("obagent-schedule:" + SchedulePolicyName));
+                long id = BitConverter.ToInt64(hash, 0) & long.MaxValue;
+                return id == 0 ? 1 : id;
+            }
+        }
+
         /// <summary>Minutes after midnight, sorted.</summary>
         internal int[] Minutes { get; private set; }
 
