@@ -34,9 +34,13 @@ typedef struct ob_recovery_point {
 	                             backup_time (from its name) and server_name are then known */
 	char *problem;          /**< why, when damaged; else a warning about a sound point (a deletion
 	                             marker that does not count was ignored: lines), or NULL */
+	/* version 3 */
+	int sealed;             /**< 1: listed without the server's key (ob_recovery_points_of) and the
+	                             point has no summary: only id, backup_time and server_name are known,
+	                             problem says so; the point itself is not known to be damaged */
 } ob_recovery_point;
 
-#define OB_RECOVERY_POINT_VERSION 2
+#define OB_RECOVERY_POINT_VERSION 3
 
 /**
  * This server's recovery points, newest first. *out is an array of count
@@ -155,6 +159,20 @@ typedef struct ob_recovery ob_recovery;
 OB_EXTERN(int) ob_recovery_open(ob_recovery **out, ob_agent *agent, const char *server_name,
 	const uint8_t *passphrase, size_t passphrase_len);
 OB_EXTERN(void) ob_recovery_free(ob_recovery *rec);
+
+/**
+ * Another server's recovery points (or this server's: server_name NULL), newest
+ * first, listed without its key or passphrase, as MARS lists an alternate
+ * server's points (the passphrase is needed only where content is read: browse,
+ * search, restore). Each point's details come from its summary, signed by that
+ * server and checked with its area's anchor; a point without a genuine summary
+ * is listed with sealed set. Points soft-deleted by a marker that counts are left
+ * out; damaged points are not told apart from sealed ones (that needs the key).
+ * An area without an anchor (never signed by an obagent that has signing keys)
+ * cannot be listed so: OB_ENOKEY, saying to give the passphrase.
+ */
+OB_EXTERN(int) ob_recovery_points_of(ob_recovery_point ***out, size_t *out_count, ob_agent *agent,
+	const char *server_name);
 
 /** The session's recovery points, newest first (ob_recovery_points_free). */
 OB_EXTERN(int) ob_recovery_list_points(ob_recovery_point ***out, size_t *out_count, ob_recovery *rec);

@@ -229,8 +229,8 @@ static void report_warn(ob_maintenance_report *rep, const char *text)
  */
 static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 {
-	ob_name_list marks = { 0 }, undeleted = { 0 };
-	char prefix[96], uprefix[96], name[300], point[80];
+	ob_name_list marks = { 0 }, undeleted = { 0 }, summaries = { 0 };
+	char prefix[96], uprefix[96], sprefix[96], name[300], point[80];
 	ob_backend *be = r->vc.be;
 	int timed = be->version >= 3 && be->stat_created;
 	size_t i, j, untimed = 0;
@@ -238,8 +238,10 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 
 	snprintf(prefix, sizeof(prefix), "%sdeleted/", r->prefix);
 	snprintf(uprefix, sizeof(uprefix), "%sundeleted/", r->prefix);
+	snprintf(sprefix, sizeof(sprefix), "%ssummaries/", r->prefix);
 	if ((error = ob_vault_list_names(&marks, be, prefix, strlen(prefix))) < 0 ||
-	    (marks.n && (error = ob_vault_list_names(&undeleted, be, uprefix, strlen(uprefix))) < 0))
+	    (marks.n && (error = ob_vault_list_names(&undeleted, be, uprefix, strlen(uprefix))) < 0) ||
+	    (marks.n && (error = ob_vault_list_names(&summaries, be, sprefix, strlen(sprefix))) < 0))
 		goto done;
 	for (i = 0; i < marks.n && error == 0; i++) {
 		ob_point_deletion del;
@@ -277,6 +279,12 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 		snprintf(name, sizeof(name), "%ssnapshots/%s", r->prefix, point);
 		if ((error = remove_object(r, name, &rep->bytes_reclaimed)) < 0)
 			break;
+		/* Its summaries (FORMAT.md, "Point summaries"), then its markers. */
+		for (j = 0; j < summaries.n && error == 0; j++)
+			if (strncmp(summaries.v[j], point, plen) == 0 && (summaries.v[j][plen] == '\0' || summaries.v[j][plen] == '.')) {
+				snprintf(name, sizeof(name), "%s%s", sprefix, summaries.v[j]);
+				error = remove_object(r, name, &rep->bytes_reclaimed);
+			}
 		for (j = i; j < marks.n && error == 0; j++)
 			if (strncmp(marks.v[j], point, plen) == 0 && (marks.v[j][plen] == '\0' || marks.v[j][plen] == '.')) {
 				snprintf(name, sizeof(name), "%s%s", prefix, marks.v[j]);
@@ -294,6 +302,7 @@ static int purge_points(ob_repo *r, int64_t now, ob_maintenance_report *rep)
 done:
 	ob_name_list_dispose(&marks);
 	ob_name_list_dispose(&undeleted);
+	ob_name_list_dispose(&summaries);
 	return error;
 }
 

@@ -217,6 +217,30 @@ done:
 	return error;
 }
 
+int ob_recovery_points_of(ob_recovery_point ***out, size_t *out_count, ob_agent *agent, const char *server_name)
+{
+	ob_repo repo;
+	char *name = NULL;
+	int error;
+
+	*out = NULL;
+	*out_count = 0;
+	memset(&repo, 0, sizeof(repo));
+	/* A repo without keys: the area's anchor is the only key in it, and only to verify. */
+	if ((error = find_server(repo.server_id, &name, agent, &repo.vc, server_name)) < 0)
+		return error;
+	repo.server_name = name;
+	snprintf(repo.prefix, sizeof(repo.prefix), OB_PREFIX_SERVERS "%s/", repo.server_id);
+	if ((error = ob_server_anchor_public(repo.sign_public, &repo.vc, repo.server_id)) == OB_ENOTFOUND)
+		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO, "The backups of server '%s' can be listed only with its encryption "
+			"passphrase (-EncryptionPassphrase): its area has no signing key yet (it never set a passphrase, or it was "
+			"written by an obagent older than signing keys and the vault owner has not run maintenance since).", name);
+	if (error == 0)
+		error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_SUMMARY);
+	ob_repo_dispose(&repo);
+	return error;
+}
+
 /* ---- sessions ---- */
 
 struct ob_recovery {

@@ -86,12 +86,155 @@ static int point_time(int64_t *out_sec, long *out_nsec, const ob_repo *r)
 	return 0;
 }
 
+/* ---- point summaries ---- */
+
+#define SUMMARY_KIND "point-summary"
+
+/* Whether a name under deleted/ or summaries/ is one of point_id's: "<point>" or "<point>.<nonce>". */
+static int marker_of(const char *marker_name, const char *point_id);
+
+/*
+ * A point's summary (FORMAT.md, "Point summaries"): what its record says but the
+ * trees, in the clear and signed by the server's key, so that another server of
+ * the vault lists the point without this server's passphrase, as MARS does.
+ */
+static int summary_record(ob_buf *rec, const ob_repo *r, const char *point_id, const ob_kv *point)
+{
+	static const char *const fields[] = { "time", "server", "kind", "job", "retain_until", "files", "bytes", "datasources" };
+	int64_t count = 0, i;
+	char key[32];
+	size_t f;
+	int error;
+
+	if ((error = ob_kv_begin(rec, SUMMARY_KIND, 1)) < 0 ||
+	    (error = ob_kv_add(rec, "point", point_id)) < 0 ||
+	    (error = ob_kv_add(rec, "server_id", r->server_id)) < 0 ||
+	    (error = ob_kv_add(rec, "vault", r->vc.id)) < 0)
+		return error;
+	for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+		if ((error = ob_kv_add(rec, fields[f], ob_kv_get(point, fields[f]) ? ob_kv_get(point, fields[f]) : "")) < 0)
+			return error;
+	ob_kv_get_i64(&count, point, "datasources");
+	ob_error_clear();
+	for (i = 0; i < count; i++) {
+		snprintf(key, sizeof(key), "ds%lld_id", (long long)i);
+		if ((error = ob_kv_add(rec, key, ob_kv_get(point, key) ? ob_kv_get(point, key) : "")) < 0)
+			return error;
+		snprintf(key, sizeof(key), "ds%lld_name", (long long)i);
+		if ((error = ob_kv_add(rec, key, ob_kv_get(point, key) ? ob_kv_get(point, key) : "")) < 0)
+			return error;
+	}
+	return ob_record_sign(rec, r->sign_private);
+}
+
+/*
+ * Write a committed point's summary at summaries/<point>, or, when something
+ * already holds that name (a point id is known only once the point is listed, so
+ * only a backfill can meet a squatter), at summaries/<point>.<16 hex random>.
+ */
+static int summary_write(const ob_repo *r, const char *point_id, const ob_kv *point)
+{
+	ob_buf rec = OB_BUF_INIT;
+	char name[300], rnd_hex[17];
+	uint8_t rnd[8];
+	int error;
+
+	if ((error = summary_record(&rec, r, point_id, point)) < 0)
+		goto done;
+	snprintf(name, sizeof(name), "%ssummaries/%s", r->prefix, point_id);
+	if ((error = r->vc.be->put(r->vc.be, name, rec.data, rec.len)) == OB_EEXISTS) {
+		ob_error_clear();
+		if ((error = ob_random(rnd, sizeof(rnd))) < 0)
+			goto done;
+		ob_hex_encode(rnd_hex, rnd, sizeof(rnd));
+		snprintf(name, sizeof(name), "%ssummaries/%s.%s", r->prefix, point_id, rnd_hex);
+		error = r->vc.be->put(r->vc.be, name, rec.data, rec.len);
+	}
+done:
+	ob_buf_dispose(&rec);
+	return error;
+}
+
+/*
+ * The genuine summary of point_id among the names listed under summaries/: one
+ * that verifies with the area's signing key (r->sign_public) and names this
+ * point, server and vault. OB_ENOTFOUND (no message) when there is none; the
+ * others are skipped.
+ */
+static int summary_read(ob_kv *kv, const ob_repo *r, const char *point_id, const ob_name_list *names)
+{
+	char name[300];
+	size_t i;
+	int error;
+
+	memset(kv, 0, sizeof(*kv));
+	for (i = 0; names && i < names->n; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		if (!marker_of(names->v[i], point_id))
+			continue;
+		snprintf(name, sizeof(name), "%ssummaries/%s", r->prefix, names->v[i]);
+		if ((error = ob_vault_read(&text, &len, (ob_vault_conn *)&r->vc, name)) == OB_ENOTFOUND) {
+			ob_error_clear();
+			continue;
+		}
+		if (error < 0)
+			return error;
+		if (ob_record_verify(r->sign_public, text, len) >= 0 && ob_kv_parse(kv, text, len) == 0) {
+			if (strcmp(kv->kind, SUMMARY_KIND) == 0 && kv->version == 1 && ob_kv_get(kv, "point") &&
+			    strcmp(ob_kv_get(kv, "point"), point_id) == 0 && ob_kv_get(kv, "server_id") &&
+			    strcmp(ob_kv_get(kv, "server_id"), r->server_id) == 0 && ob_kv_get(kv, "vault") &&
+			    strcmp(ob_kv_get(kv, "vault"), r->vc.id) == 0) {
+				free(text);
+				return 0;
+			}
+			ob_kv_dispose(kv);
+		}
+		ob_error_clear();  /* forged, another point's, or damaged: not this point's summary */
+		free(text);
+	}
+	return OB_ENOTFOUND;
+}
+
+/*
+ * Give the points written before summaries existed theirs (each once: a point
+ * any summaries/ name is about is passed over). Best effort, after a backup's own
+ * point: what cannot be read or written now is tried again by the next backup.
+ */
+static void summaries_backfill(const ob_repo *r)
+{
+	ob_name_list points = { 0 }, names = { 0 };
+	char prefix[96];
+	size_t i, j;
+
+	snprintf(prefix, sizeof(prefix), "%ssnapshots/", r->prefix);
+	if (ob_vault_list_names(&points, r->vc.be, prefix, strlen(prefix)) == 0) {
+		snprintf(prefix, sizeof(prefix), "%ssummaries/", r->prefix);
+		if (ob_vault_list_names(&names, r->vc.be, prefix, strlen(prefix)) == 0) {
+			for (i = 0; i < points.n; i++) {
+				ob_kv kv;
+				int covered = 0;
+				for (j = 0; j < names.n && !covered; j++)
+					covered = marker_of(names.v[j], points.v[i]);
+				if (covered || ob_snapshot_read(&kv, r, points.v[i]) < 0)
+					continue;
+				summary_write(r, points.v[i], &kv);
+				ob_kv_dispose(&kv);
+			}
+		}
+	}
+	ob_name_list_dispose(&points);
+	ob_name_list_dispose(&names);
+	ob_error_clear();
+}
+
 int ob_snapshot_write(char **out_id, uint64_t *out_bytes, const ob_repo *r, const ob_snapshot_info *info)
 {
 	ob_buf rec = OB_BUF_INIT, sealed = OB_BUF_INIT;
 	char name[200], key[32], hex[65], aad[256], rnd_hex[17];
 	uint8_t rnd[8];
 	char put_text[1024] = "";
+	ob_kv kv;
 	int64_t sec;
 	long nsec;
 	size_t i;
@@ -171,8 +314,28 @@ int ob_snapshot_write(char **out_id, uint64_t *out_bytes, const ob_repo *r, cons
 	}
 	if (out_bytes)
 		*out_bytes = sealed.len;
-	if (!(*out_id = ob_strdup(name + strlen(r->prefix) + strlen("snapshots/"))))
+	if (!(*out_id = ob_strdup(name + strlen(r->prefix) + strlen("snapshots/")))) {
 		error = OB_ENOMEM;
+		goto done;
+	}
+	/* The point is committed: a summary that cannot be written is a warning (other servers list it as sealed). */
+	if ((error = ob_kv_parse(&kv, (const char *)rec.data, rec.len)) == 0) {
+		error = summary_write(r, *out_id, &kv);
+		ob_kv_dispose(&kv);
+	}
+	if (error < 0) {
+		error = 0;
+		char what[128];
+		ob_buf reason = OB_BUF_INIT;
+		snprintf(what, sizeof(what), "summary of recovery point %s", *out_id);
+		if (ob_buf_printf(&reason, "%s The point is stored and restores; other servers of the vault list it without its "
+			"details until this server's next backup writes the summary.", ob_error_last()) == 0 && info->on_warning)
+			info->on_warning(what, reason.data, info->payload);
+		ob_buf_dispose(&reason);
+		ob_error_clear();
+	} else {
+		summaries_backfill(r);
+	}
 done:
 	ob_buf_dispose(&rec);
 	ob_buf_dispose(&sealed);
@@ -329,6 +492,24 @@ static int damaged_point(ob_recovery_point **out, const ob_repo *repo, const cha
 	}
 	*out = p;
 	return 0;
+}
+
+/*
+ * A point listed without the key and without a genuine summary (written by an
+ * older obagent, or its summary not written yet): its time from its name, sealed
+ * set; its details need the server's passphrase.
+ */
+static int sealed_point(ob_recovery_point **out, const ob_repo *repo, const char *id)
+{
+	int error = damaged_point(out, repo, id, "Its details are sealed with the server's key: it has no summary that other "
+		"servers can read (it was written by an older obagent, or its summary is not written yet). Give the server's "
+		"encryption passphrase (-EncryptionPassphrase) to list them; the point restores as any other.");
+
+	if (error == 0) {
+		(*out)->damaged = 0;
+		(*out)->sealed = 1;
+	}
+	return error;
 }
 
 /* ---- deletion markers ---- */
@@ -534,7 +715,7 @@ void ob_point_deletion_dispose(ob_point_deletion *st)
 /* The recovery points in a server's area, newest first; a damaged one only with OB_POINTS_DAMAGED. */
 int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags)
 {
-	ob_name_list l = { 0 }, dl = { 0 }, ul = { 0 };
+	ob_name_list l = { 0 }, dl = { 0 }, ul = { 0 }, sl = { 0 };
 	char prefix[96];
 	ob_recovery_point **v = NULL;
 	size_t n = 0, i;
@@ -550,6 +731,9 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 		goto done;
 	snprintf(prefix, sizeof(prefix), "%sundeleted/", repo->prefix);
 	if (dl.n && (error = ob_vault_list_names(&ul, repo->vc.be, prefix, strlen(prefix))) < 0)
+		goto done;
+	snprintf(prefix, sizeof(prefix), "%ssummaries/", repo->prefix);
+	if ((flags & OB_POINTS_SUMMARY) && (error = ob_vault_list_names(&sl, repo->vc.be, prefix, strlen(prefix))) < 0)
 		goto done;
 	/* Names start with the time: newest first is reverse name order. */
 	if (l.n)
@@ -568,13 +752,20 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 			ob_point_deletion_dispose(&del);
 			continue;
 		}
-		if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
+		if (flags & OB_POINTS_SUMMARY) {
+			/* Without the key: the signed summary, or the name alone (sealed). */
+			if ((error = summary_read(&kv, repo, l.v[i], &sl)) == 0) {
+				error = point_from_kv(&v[n], &kv, l.v[i]);
+				ob_kv_dispose(&kv);
+			} else if (error == OB_ENOTFOUND) {
+				error = sealed_point(&v[n], repo, l.v[i]);
+			}
+		} else if ((error = ob_snapshot_read(&kv, repo, l.v[i])) == OB_ENOTFOUND) {
 			ob_error_clear();  /* purged since the listing */
 			error = 0;
 			ob_point_deletion_dispose(&del);
 			continue;
-		}
-		if (error == OB_ECORRUPT || error == OB_EINVALID) {
+		} else if (error == OB_ECORRUPT || error == OB_EINVALID) {
 			/* Damaged or forged: listed as damaged when asked (internal walks leave it out). */
 			if (!(flags & OB_POINTS_DAMAGED)) {
 				ob_error_clear();
@@ -584,10 +775,7 @@ int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *re
 			}
 			if ((error = damaged_point(&v[n], repo, l.v[i], ob_error_last())) == 0)
 				ob_error_clear();
-		} else if (error < 0) {
-			ob_point_deletion_dispose(&del);
-			goto done;
-		} else {
+		} else if (error == 0) {
 			error = point_from_kv(&v[n], &kv, l.v[i]);
 			ob_kv_dispose(&kv);
 		}
@@ -615,6 +803,7 @@ done:
 	ob_name_list_dispose(&l);
 	ob_name_list_dispose(&dl);
 	ob_name_list_dispose(&ul);
+	ob_name_list_dispose(&sl);
 	return error;
 }
 

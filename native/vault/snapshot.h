@@ -60,6 +60,12 @@ int ob_snapshot_root(uint8_t root[OB_ID_BYTES], char **out_name, const ob_kv *kv
 /* What ob_repo_list_points lists besides the sound, undeleted points. */
 #define OB_POINTS_DELETED 1   /* soft-deleted points, deleted_at set */
 #define OB_POINTS_DAMAGED 2   /* points whose record cannot be read, damaged set */
+/*
+ * Read the points' signed summaries instead of their sealed records: a listing
+ * without the server's key (repo->sign_public must be the area's anchor; no other
+ * key is used). A point without a genuine summary is listed sealed.
+ */
+#define OB_POINTS_SUMMARY 4
 
 /** The points of a server's area, newest first; flags: OB_POINTS_*. *out: ob_recovery_points_free. */
 int ob_repo_list_points(ob_recovery_point ***out, size_t *out_count, ob_repo *repo, int flags);

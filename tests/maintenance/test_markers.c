@@ -415,6 +415,7 @@ static void test_genuine_delete_waits_14_days(void **state)
 	ob_recovery_point **pts = NULL, *p;
 	ob_maintenance_report *rep;
 	int64_t now = (int64_t)time(NULL), created = 0;
+	uint64_t size;
 	char name[300];
 	size_t n = 0;
 
@@ -447,12 +448,16 @@ static void test_genuine_delete_waits_14_days(void **state)
 	assert_int_equal(rep->points_purged, 0);
 	free(rep);
 	expect(w.points[0], 0, 1);
-	/* 15 days after: purged, and only it. */
+	/* 15 days after: purged, and only it; its summary (other servers list it by) goes with it. */
+	snprintf(name, sizeof(name), "%ssummaries/%s", w.area.prefix, w.points[0]);
+	assert_ok(w.area.vc.be->stat(&size, w.area.vc.be, name));
 	rep = maintain(created + 15 * 86400);
 	assert_int_equal(rep->points_purged, 1);
 	assert_non_null(strstr(rep->warnings, "was ignored"));
 	free(rep);
 	expect_gone(w.points[0]);
+	assert_int_equal(w.area.vc.be->stat(&size, w.area.vc.be, name), OB_ENOTFOUND);
+	ob_error_clear();
 	expect(w.points[1], 1, 0);
 	expect_restores(w.points[1], 1);
 	world_free();

@@ -142,4 +142,29 @@ Describe 'MARS scripts, unchanged but for paths' {
             (Get-FileHash -LiteralPath $f.FullName).Hash | Should -Be (Get-FileHash -LiteralPath (Join-Path $data "reports/$($f.Name)")).Hash
         }
     }
+
+    It 'restores another server''s folder here, its passphrase given to Start-OBRecovery only' {
+        $b = New-TestContext
+        try {
+            $b.Vault = $ctx.Vault
+            $credB = Register-TestServer $b
+            $dest = Join-Path $b.Root 'from-other-server'
+            $source = (Get-OBAlternateBackupServer | Where-Object ServerName -eq $ctx.ServerName | Get-OBRecoverableSource)[0]
+            $rel = (Join-Path $data 'reports').Substring($source.FriendlyName.TrimEnd('/').Length).TrimStart('/')
+            $r = Invoke-MarsScript 'Restore-FromAlternateServer' @{ VaultCredentials = $credB.FullName; ServerName = $ctx.ServerName
+                RelativePath = $rel; Destination = $dest; Passphrase = 'Mars-Scripts-Passphrase-0123' }
+            $r.ExitCode | Should -Be 0 -Because ($r.Lines -join "`n")
+            ($r.Lines -join "`n") | Should -Not -Match 'WARNING' -Because 'the points have genuine summaries'
+            $r.Lines | Should -Contain 'The recovery operation completed successfully.'
+            $restored = @(Get-ChildItem -LiteralPath $dest -Recurse -File -Filter 'finance*')
+            $restored.Count | Should -Be 5
+            foreach ($f in $restored) {
+                (Get-FileHash -LiteralPath $f.FullName).Hash | Should -Be (Get-FileHash -LiteralPath (Join-Path $data "reports/$($f.Name)")).Hash
+            }
+        } finally {
+            Remove-TestContext $b
+            $env:OBAGENT_HOME = $ctx.Home
+            $env:OBAGENT_SERVER_NAME = $ctx.ServerName
+        }
+    }
 }

@@ -450,20 +450,74 @@ Describe 'Another server of the same vault' {
         (@(Get-OBAlternateBackupServer)).ServerName | Should -Be @($b.ServerName)
     }
 
-    It 'lists the other server''s sources without a passphrase, and asks for -EncryptionPassphrase for its points' {
+    It 'lists the other server''s sources and points without a passphrase, and asks for it where content is read' {
         $server = Get-OBAlternateBackupServer | Where-Object ServerName -eq $a.ServerName
         $sources = @(Get-OBRecoverableSource -Server $server)
         $sources.Count | Should -Be 1
         $sources[0].ServerName | Should -Be $a.ServerName
         @($server | Get-OBRecoverableSource).FriendlyName | Should -Be $sources[0].FriendlyName
         @(Get-OBRecoverableSource).Count | Should -Be 0 -Because 'this server has no backups of its own'
-        $err = Get-ErrorRecord { Get-OBRecoverableItem -Source $sources[0] }
-        $err | Should -Not -BeNullOrEmpty
+        # MARS's flow: the points list without the passphrase (from the summaries the server signed) ...
+        $open = @(Get-OBRecoverableItem -Source $sources[0] -WarningVariable warned)
+        $warned.Count | Should -Be 0
+        $sealed = @(Get-OBRecoverableItem -Source $sources[0] -EncryptionPassphrase (ConvertTo-TestSecret 'Alpha-Server-Passphrase-42'))
+        $open.Count | Should -Be 1
+        $open[0].RecoveryPointId | Should -Be $sealed[0].RecoveryPointId
+        $open[0].PointInTime | Should -Be $sealed[0].PointInTime
+        $open[0].ItemSize | Should -Be $sealed[0].ItemSize
+        $open[0].ServerName | Should -Be $a.ServerName
+        $open[0].IsDir | Should -BeTrue
+        # ... and browsing, which reads content, needs it.
+        $err = Get-ErrorRecord { Get-OBRecoverableItem -ParentItem $open[0] }
         $err.Exception.Message | Should -Match '-EncryptionPassphrase'
         $err.FullyQualifiedErrorId | Should -Match '^(PassphraseIncorrect|EncryptionPassphraseNotSet),OBAgent\.Commands\.GetOBRecoverableItemCommand$'
-        $err = Get-ErrorRecord { Get-OBRecoverableItem -Source $sources[0] -EncryptionPassphrase (ConvertTo-TestSecret 'Wrong-Passphrase-000000') }
+        $err = Get-ErrorRecord { Get-OBRecoverableItem -ParentItem $open[0] -EncryptionPassphrase (ConvertTo-TestSecret 'Wrong-Passphrase-000000') }
         $err.FullyQualifiedErrorId | Should -Be 'PassphraseIncorrect,OBAgent.Commands.GetOBRecoverableItemCommand'
         $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+    }
+
+    It 'restores from a point listed without the passphrase, giving it to Start-OBRecovery only (MARS''s alternate-server flow)' {
+        $pp = ConvertTo-TestSecret 'Alpha-Server-Passphrase-42'
+        $source = Get-OBAlternateBackupServer | Where-Object ServerName -eq $a.ServerName | Get-OBRecoverableSource
+        $rp = @(Get-OBRecoverableItem -Source $source)[0]
+        $item = New-OBRecoverableItem $rp (Get-SourceRelative (Join-Path $data 'docs') $source.FriendlyName) $true
+        $dest = Join-Path $b.Root 'restore-nopass'
+        (Start-OBRecovery -RecoverableItem $item -RecoveryOption (New-OBRecoveryOption $dest) -EncryptionPassphrase $pp |
+            Select-Object -Last 1) | Should -Be $script:Done
+        Assert-SameTree (Join-Path $data 'docs') (Get-RestoredPath $dest (Join-Path $data 'docs') $source.FriendlyName)
+    }
+
+    It 'never trusts a summary that is changed, moved to another point, or missing: the point is listed sealed, with a warning' {
+        $source = Get-OBAlternateBackupServer | Where-Object ServerName -eq $a.ServerName | Get-OBRecoverableSource
+        $rp = @(Get-OBRecoverableItem -Source $source)[0]
+        $dir = @(Get-ChildItem -Path (Join-Path $a.Vault 'servers/*/summaries') -Directory |
+            Where-Object { Test-Path (Join-Path $_.FullName $rp.RecoveryPointId) })[0].FullName
+        $file = Join-Path $dir $rp.RecoveryPointId
+        $genuine = [System.IO.File]::ReadAllBytes($file)
+        try {
+            # Changed: another file count, the signature kept.
+            $text = [System.Text.Encoding]::UTF8.GetString($genuine) -replace '(?m)^files=\d+', 'files=999999'
+            Remove-Item -LiteralPath $file -Force
+            [System.IO.File]::WriteAllText($file, $text)
+            $listed = @(Get-OBRecoverableItem -Source $source -WarningVariable warned -WarningAction SilentlyContinue)
+            $listed.Count | Should -Be 1
+            $listed[0].RecoveryPointId | Should -Be $rp.RecoveryPointId
+            ($warned -join "`n") | Should -Match 'sealed'
+            ($warned -join "`n") | Should -Match '-EncryptionPassphrase'
+            # Moved: a genuine summary under another point's name says another point, so it does not count.
+            Remove-Item -LiteralPath $file -Force
+            $other = Join-Path $dir ('000000000001-000000000-0000000000000000')
+            [System.IO.File]::WriteAllBytes($other, $genuine)
+            $listed = @(Get-OBRecoverableItem -Source $source -WarningVariable warned -WarningAction SilentlyContinue)
+            $listed.Count | Should -Be 1 -Because 'a summary without a point lists nothing'
+            ($warned -join "`n") | Should -Match 'sealed'
+            Remove-Item -LiteralPath $other -Force
+        } finally {
+            if (Test-Path -LiteralPath $file) { Remove-Item -LiteralPath $file -Force }
+            [System.IO.File]::WriteAllBytes($file, $genuine)
+        }
+        @(Get-OBRecoverableItem -Source $source -WarningVariable warned).Count | Should -Be 1
+        $warned.Count | Should -Be 0
     }
 
     It 'restores the other server''s items with its passphrase, to a DestinationPath only' {
@@ -497,6 +551,26 @@ Describe 'Another server of the same vault' {
         $err.Exception.Message | Should -Match ([regex]::Escape($a.ServerName))
         @(Get-RestoredFiles $dest).Count | Should -Be 0
         Test-SecretInFiles -Path $b.Home -Text 'Alpha-Server-Passphrase-42' | Should -BeNullOrEmpty
+    }
+
+    It 'gives a point written before summaries existed its summary at the server''s next backup' {
+        $source = Get-OBAlternateBackupServer | Where-Object ServerName -eq $a.ServerName | Get-OBRecoverableSource
+        $first = @(Get-OBRecoverableItem -Source $source)[0]
+        $dir = @(Get-ChildItem -Path (Join-Path $a.Vault 'servers/*/summaries') -Directory |
+            Where-Object { Test-Path (Join-Path $_.FullName $first.RecoveryPointId) })[0].FullName
+        Remove-Item -LiteralPath (Join-Path $dir $first.RecoveryPointId) -Force
+        @(Get-OBRecoverableItem -Source $source -WarningAction SilentlyContinue -WarningVariable warned).Count | Should -Be 1
+        ($warned -join "`n") | Should -Match 'older obagent'
+        Use-Server $a
+        Set-Content -Path (Join-Path $data 'new-after-upgrade.txt') -Value 'written after the summary was lost'
+        Invoke-TestBackup
+        Use-Server $b
+        $points = @(Get-OBRecoverableItem -Source $source -WarningVariable warned)
+        $warned.Count | Should -Be 0
+        $points.Count | Should -Be 2
+        $points[1].RecoveryPointId | Should -Be $first.RecoveryPointId
+        $points[0].RecoveryPointId | Should -Not -Be $first.RecoveryPointId
+        Test-Path (Join-Path $dir $first.RecoveryPointId) | Should -BeTrue
     }
 }
 

@@ -1012,6 +1012,109 @@ static void test_forge_sources(void **state)
 	check_sources(t.a, NAME_B, "after a forged source, seen from another server");
 }
 
+/*
+ * B's points as another server lists them without B's passphrase (the points'
+ * signed summaries): every genuine point in want, with the details B's own
+ * listing gives; anything else listed is sealed (no genuine summary), never
+ * a sound point B did not make.
+ */
+static void check_points_of(ob_agent *a, unsigned want, const char *what)
+{
+	ob_recovery_point **pts = NULL, **own = NULL;
+	size_t n = 0, nown = 0, i, j, k;
+
+	assert_ok(ob_recovery_points(&own, &nown, t.b));
+	assert_ok(ob_recovery_points_of(&pts, &n, a, NAME_B));
+	for (k = 0; k < t.npoints; k++) {
+		int found = 0;
+		if (!(want & (1u << k)))
+			continue;
+		for (i = 0; i < n; i++) {
+			if (strcmp(pts[i]->id, t.points[k]) != 0)
+				continue;
+			found = 1;
+			for (j = 0; j < nown && strcmp(own[j]->id, t.points[k]) != 0; j++)
+				;
+			assert_true(j < nown);
+			if (pts[i]->sealed || pts[i]->damaged || pts[i]->files != own[j]->files || pts[i]->bytes != own[j]->bytes ||
+			    pts[i]->backup_time != own[j]->backup_time || strcmp(pts[i]->datasource_ids, own[j]->datasource_ids) != 0) {
+				print_points(pts, n);
+				fail_msg("%s: B's point %zu (%s) is listed %s (files %llu, B says %llu)", what, k + 1, t.points[k],
+					pts[i]->sealed ? "sealed" : "with details B did not write", (unsigned long long)pts[i]->files,
+					(unsigned long long)own[j]->files);
+			}
+		}
+		if (!found) {
+			print_points(pts, n);
+			fail_msg("%s: B's point %zu (%s) is not listed", what, k + 1, t.points[k]);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (genuine_index(pts[i]->id) < 0 && !pts[i]->sealed) {
+			print_points(pts, n);
+			fail_msg("%s: %s is listed with details, but B never made it", what, pts[i]->id);
+		}
+	ob_recovery_points_free(pts, n);
+	ob_recovery_points_free(own, nown);
+}
+
+/* A summary record of point (point-summary 1) with these details, signed by priv. */
+static void forged_summary(ob_buf *rec, const char *point, int64_t files, const uint8_t priv[OB_SIGN_PRIVATE_BYTES])
+{
+	assert_ok(ob_kv_begin(rec, "point-summary", 1));
+	assert_ok(ob_kv_add(rec, "point", point));
+	assert_ok(ob_kv_add(rec, "server_id", t.b_id));
+	assert_ok(ob_kv_add(rec, "vault", t.vault_id));
+	assert_ok(ob_kv_add_i64(rec, "time", 1));
+	assert_ok(ob_kv_add(rec, "server", NAME_B));
+	assert_ok(ob_kv_add(rec, "kind", "FileFolder"));
+	assert_ok(ob_kv_add(rec, "job", ""));
+	assert_ok(ob_kv_add_i64(rec, "retain_until", 0));
+	assert_ok(ob_kv_add_i64(rec, "files", files));
+	assert_ok(ob_kv_add_i64(rec, "bytes", files));
+	assert_ok(ob_kv_add_i64(rec, "datasources", 1));
+	assert_ok(ob_kv_add_i64(rec, "ds0_id", t.source_ids[0]));
+	assert_ok(ob_kv_add(rec, "ds0_name", "/etc"));
+	assert_ok(ob_record_sign(rec, priv));
+}
+
+/*
+ * Point summaries, which another server lists B's points by without B's key:
+ * one signed by a key A made, beside B's genuine one; B's genuine summary of
+ * one point under another point's name; one for a point B never made. Others
+ * must list B's points with B's details, from A and from B's own agent.
+ */
+static void test_forge_summaries(void **state)
+{
+	uint8_t priv[OB_SIGN_PRIVATE_BYTES], pub[OB_SIGN_PUBLIC_BYTES];
+	ob_buf rec = OB_BUF_INIT;
+	char rel[256], name[256], *genuine;
+	size_t len;
+	unsigned before;
+
+	(void)state;
+	NEEDS_SCENARIO();
+	assert_true(t.npoints >= 2);
+	before = healthy_points();
+	check_points_of(t.a, before, "before forged summaries");
+	assert_ok(ob_sign_keygen(priv, pub));
+	forged_summary(&rec, t.points[0], 999999, priv);
+	snprintf(rel, sizeof(rel), "summaries/%s.forged0000000000", t.points[0]);
+	forge(rel, rec.data, rec.len);
+	ob_buf_dispose(&rec);
+	snprintf(name, sizeof(name), "servers/%s/summaries/%s", t.b_id, t.points[1]);
+	genuine = steal(name, &len);
+	snprintf(rel, sizeof(rel), "summaries/%s.moved00000000000", t.points[0]);
+	forge(rel, genuine, len);
+	free(genuine);
+	forged_summary(&rec, "999999999998-000000000-feedfeedfeedfeed", 7, priv);
+	forge("summaries/999999999998-000000000-feedfeedfeedfeed", rec.data, rec.len);
+	ob_buf_dispose(&rec);
+	check_no_new_harm(before, "after forged summaries");
+	check_points_of(t.a, before, "after forged summaries, seen from A");
+	check_points_of(t.b, before, "after forged summaries, seen from B itself");
+}
+
 /* An unsigned credentials record newer than the file: a new server still registers with the current file. */
 static void test_forge_credentials(void **state)
 {
@@ -1604,6 +1707,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_forge_generation),
 		cmocka_unit_test(test_forge_prune),
 		cmocka_unit_test(test_forge_sources),
+		cmocka_unit_test(test_forge_summaries),
 		cmocka_unit_test(test_forge_credentials),
 		cmocka_unit_test(test_forge_pin),
 		cmocka_unit_test(test_victim_lists),

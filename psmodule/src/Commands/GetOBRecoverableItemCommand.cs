@@ -79,23 +79,35 @@ namespace OBAgent.Commands
             }
         }
 
+        /// <summary>
+        /// The points of the source, newest first. Another server's are listed without its passphrase
+        /// (as MARS does: the passphrase goes to Start-OBRecovery) from the summaries that server
+        /// signed; given a passphrase, they are read from the sealed points themselves.
+        /// </summary>
         private void ListPoints(AgentHandle agent)
         {
+            if (Source.OtherServer != null && EncryptionPassphrase == null)
+            {
+                WritePoints(Native.RecoveryPointsOf(agent, Source.OtherServer));
+                return;
+            }
             using (RecoveryHandle rec = RecoveryItems.Open(agent, Source.OtherServer, EncryptionPassphrase))
             {
-                foreach (RecoveryPointInfo p in Native.RecoveryListPoints(rec))
-                {
-                    if (p.Damaged)
-                    {
-                        // Its data sources are inside the unreadable record: listed under every source, never hidden.
-                        WriteWarning(RecoveryItems.DamagedPointWarning(p));
-                        WriteObject(RecoveryItems.PointItem(p, Source.FriendlyName, Source.DatasourceId, Source.OtherServer));
-                    }
-                    else if (Array.IndexOf(p.DatasourceIds, Source.DatasourceId) >= 0)
-                    {
-                        WriteObject(RecoveryItems.PointItem(p, Source.FriendlyName, Source.DatasourceId, Source.OtherServer));
-                    }
-                }
+                WritePoints(Native.RecoveryListPoints(rec));
+            }
+        }
+
+        private void WritePoints(List<RecoveryPointInfo> points)
+        {
+            foreach (RecoveryPointInfo p in points)
+            {
+                // Sealed or damaged: its data sources are not known here, so it is listed under every
+                // source, with a warning, never hidden.
+                bool unknown = p.Sealed || p.Damaged;
+                if (unknown)
+                    WriteWarning(p.Sealed ? RecoveryItems.SealedPointWarning(p) : RecoveryItems.DamagedPointWarning(p));
+                if (unknown || Array.IndexOf(p.DatasourceIds, Source.DatasourceId) >= 0)
+                    WriteObject(RecoveryItems.PointItem(p, Source.FriendlyName, Source.DatasourceId, Source.OtherServer));
             }
         }
 

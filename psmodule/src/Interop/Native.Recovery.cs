@@ -35,6 +35,7 @@ namespace OBAgent.Interop
                 PurgeAfter = raw.purge_after,
                 Damaged = raw.version >= 2 && raw.damaged != 0,
                 Problem = raw.version >= 2 ? Utf8.FromNative(raw.problem) : null,
+                Sealed = raw.version >= 3 && raw.point_sealed != 0,
             };
         }
 
@@ -160,6 +161,13 @@ namespace OBAgent.Interop
             return Open((out RecoveryHandle recovery) => NativeMethods.ob_recovery_open(out recovery, agent, Utf8.ToNative(serverName),
                 passphrase == null ? IntPtr.Zero : passphrase.Pointer,
                 new UIntPtr(passphrase == null ? 0u : (uint)passphrase.Length)));
+        }
+
+        /// <summary>Another server's points listed without its passphrase, from their signed summaries.</summary>
+        internal static List<RecoveryPointInfo> RecoveryPointsOf(AgentHandle agent, string serverName)
+        {
+            return TakePoints((out IntPtr list, out UIntPtr count) =>
+                NativeMethods.ob_recovery_points_of(out list, out count, agent, Utf8.ToNative(serverName)));
         }
 
         internal static List<RecoveryPointInfo> RecoveryListPoints(RecoveryHandle recovery)

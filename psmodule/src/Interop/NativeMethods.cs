@@ -280,6 +280,9 @@ namespace OBAgent.Interop
         internal static extern void ob_recovery_sources_free(IntPtr list, UIntPtr count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_recovery_points_of(out IntPtr list, out UIntPtr count, AgentHandle agent, byte[] serverName);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_recovery_open(out RecoveryHandle recovery, AgentHandle agent, byte[] serverName,
             IntPtr passphrase, UIntPtr passphraseLength);
 

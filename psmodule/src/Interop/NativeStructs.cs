@@ -99,6 +99,7 @@ namespace OBAgent.Interop
         internal long purge_after;
         internal int damaged;       // version 2
         internal IntPtr problem;
+        internal int point_sealed;  // version 3: "sealed" in recovery.h
     }
 
     /// <summary>

@@ -122,6 +122,13 @@ namespace OBAgent.Mapping
                 point.Id, DateTimeOffset.FromUnixTimeSeconds(point.BackupTime).UtcDateTime, point.Problem);
         }
 
+        internal static string SealedPointWarning(RecoveryPointInfo point)
+        {
+            return string.Format(CultureInfo.InvariantCulture,
+                "Recovery point {0} ({1:u}) of server '{2}' is listed under every data source: {3}",
+                point.Id, DateTimeOffset.FromUnixTimeSeconds(point.BackupTime).UtcDateTime, point.ServerName, point.Problem);
+        }
+
         /// <summary>A recovery point of one data source, as Get-OBRecoverableItem -Source returns it.</summary>
         internal static OBRecoverableItem PointItem(RecoveryPointInfo point, string source, long datasourceId, string otherServer)
         {

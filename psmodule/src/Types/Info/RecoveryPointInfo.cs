@@ -20,5 +20,7 @@ namespace OBAgent
         /// <summary>The point's record cannot be read (damaged or forged): only Id, BackupTime and ServerName are known.</summary>
         internal bool Damaged;
         internal string Problem;
+        /// <summary>Listed without the server's key and without a summary: only Id, BackupTime and ServerName are known.</summary>
+        internal bool Sealed;
     }
 }
