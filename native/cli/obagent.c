@@ -33,7 +33,7 @@ static int usage(void)
 		"  backup [--async]                        back up now (waits unless --async)\n"
 		"  jobs [N]                                the last N jobs\n"
 		"  stop JOB                                stop a job\n"
-		"  points                                  list recovery points, newest first\n"
+		"  points [--server NAME]                  list recovery points, newest first (another server's: no passphrase)\n"
 		"  usage                                   bytes stored by this server\n"
 		"  test-point ID                           read and check every object of a recovery point\n"
 		"  delete-point ID --pin PIN               soft-delete a recovery point (14 days before maintenance purges it);\n"
@@ -461,7 +461,9 @@ int main(int argc, char **argv)
 		ob_agent *a = open_agent();
 		ob_recovery_point **pts = NULL;
 		size_t n = 0, i;
-		if ((rc = ob_recovery_points(&pts, &n, a)) < 0)
+		const char *server = opt(argc, argv, "--server");
+		/* Another server's: listed without its passphrase, from the points' signed summaries. */
+		if ((rc = server ? ob_recovery_points_of(&pts, &n, a, server) : ob_recovery_points(&pts, &n, a)) < 0)
 			return fail("cannot list recovery points", rc);
 		for (i = 0; i < n; i++) {
 			char when[32];
@@ -471,6 +473,11 @@ int main(int argc, char **argv)
 				printf("%s  %s  DAMAGED: %s\n", pts[i]->id, when, pts[i]->problem);
 				fprintf(stderr, "obagent: warning: recovery point %s is damaged (%s): nothing can be restored from it; "
 					"test-point %s reports it\n", pts[i]->id, pts[i]->problem, pts[i]->id);
+				continue;
+			}
+			if (pts[i]->sealed) {
+				printf("%s  %s  SEALED\n", pts[i]->id, when);
+				fprintf(stderr, "obagent: warning: recovery point %s: %s\n", pts[i]->id, pts[i]->problem);
 				continue;
 			}
 			if (pts[i]->problem)
