@@ -4,6 +4,36 @@
 
 enum Ensure { Present; Absent }
 
+# Every error a resource raises itself is an ErrorRecord with a category and an ErrorId
+# "<What>,<Resource>" (docs/DSC.md); errors of the cmdlets it calls keep their own records.
+function New-OBDscError {
+    param(
+        [string] $Resource,
+        [string] $ErrorId,
+        [System.Management.Automation.ErrorCategory] $Category,
+        [string] $Message,
+        [object] $Target,
+        [Exception] $Inner
+    )
+    $ex = switch ($Category) {
+        'ObjectNotFound' { [IO.FileNotFoundException]::new($Message, $Inner) }
+        'InvalidArgument' { [ArgumentException]::new($Message, $Inner) }
+        'NotImplemented' { [NotSupportedException]::new($Message, $Inner) }
+        default { [InvalidOperationException]::new($Message, $Inner) }
+    }
+    [System.Management.Automation.ErrorRecord]::new($ex, "$ErrorId,$Resource", $Category, $Target)
+}
+
+# A call into the module's .NET types failed: the engine's OBAgentException (with its ErrorId and
+# category, Interop/ErrorMap.cs) becomes the resource's ErrorRecord; anything else is rethrown.
+function ConvertFrom-OBDscFailure {
+    param([System.Management.Automation.ErrorRecord] $Failure, [string] $Resource, [object] $Target)
+    $ex = $Failure.Exception
+    while ($ex -and $ex -isnot [OBAgent.OBAgentException]) { $ex = $ex.InnerException }
+    if (-not $ex) { return $Failure }
+    [System.Management.Automation.ErrorRecord]::new($ex, "$($ex.ErrorId),$Resource", $ex.Category, $Target)
+}
+
 # The schedule and retention both policy resources take, and how they are read back and compared.
 class OBPolicyBase {
     [DscProperty()] [Ensure] $Ensure = [Ensure]::Present
@@ -198,9 +228,10 @@ class OBRegistration {
     }
 }
 
-# Passphrase (the password of a PSCredential; the user name is not used) and throttling. The
-# passphrase is never stored, so Test can only check that one is set (EncryptionKeyStatus Set):
-# a different passphrase in the configuration does not make Test false (docs/DSC.md).
+# Passphrase (the password of a PSCredential; the user name is not used), throttling and proxy.
+# The passphrase is never stored: Test asks the engine whether it opens this server's newest key
+# record (ob_agent_check_passphrase), so a server whose passphrase is another tests false and Set
+# changes it (which needs SecurityPin, as Set-OBMachineSetting does).
 [DscResource()]
 class OBMachineSetting {
     [DscProperty(Key)] [string] $Name = 'MachineSetting'
@@ -212,6 +243,7 @@ class OBMachineSetting {
     [DscProperty()] [uint32] $WorkHourBandwidth
     [DscProperty()] [uint32] $NonWorkHourBandwidth
     [DscProperty(NotConfigurable)] [string] $EncryptionKeyStatus
+    [DscProperty(NotConfigurable)] [bool] $PassphraseMatches
     [DscProperty(NotConfigurable)] [bool] $ThrottleEnabled
 
     [OBMachineSetting] Get() {
@@ -219,6 +251,8 @@ class OBMachineSetting {
         $r = [OBMachineSetting]::new()
         $r.Name = $this.Name
         $r.EncryptionKeyStatus = [string]$s.EncryptionSetting.EncryptionKeyStatus
+        # Whether the configured passphrase is the one set here (never the passphrase itself).
+        if ($this.Passphrase -and $r.EncryptionKeyStatus -eq 'Set') { $r.PassphraseMatches = $this.PassphraseIsCurrent() }
         $t = $s.ThrottleSetting
         $r.ThrottleEnabled = $t.Enabled
         if ($t.Enabled) {
@@ -231,14 +265,34 @@ class OBMachineSetting {
         return $r
     }
 
+    # The engine opens this server's newest key record with the configured passphrase; nothing changes.
+    hidden [bool] PassphraseIsCurrent() {
+        try {
+            return [OBAgent.OBPassphrase]::Test($this.Passphrase.Password)
+        } catch {
+            throw (ConvertFrom-OBDscFailure $_ 'OBMachineSetting' $this.Name)
+        }
+    }
+
+    hidden [TimeSpan] Hour([string] $what, [string] $value) {
+        $t = [TimeSpan]::Zero
+        if (-not [TimeSpan]::TryParse($value, [Globalization.CultureInfo]::InvariantCulture, [ref]$t) -or $t -lt [TimeSpan]::Zero -or $t.TotalHours -ge 24) {
+            throw (New-OBDscError 'OBMachineSetting' 'InvalidWorkHour' InvalidArgument "OBMachineSetting: $what '$value' is not a time of day; give it as HH:mm, e.g. '09:00'." $value)
+        }
+        return $t
+    }
+
     [bool] Test() {
         $c = $this.Get()
-        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') { return $false }
+        if ($this.Passphrase) {
+            if ($c.EncryptionKeyStatus -ne 'Set') { Write-Verbose 'OBMachineSetting: no encryption passphrase is set on this server.'; return $false }
+            if (-not $c.PassphraseMatches) { Write-Verbose 'OBMachineSetting: the passphrase set on this server is not the configured one.'; return $false }
+        }
         if ($this.WorkHourBandwidth) {
             if (-not $c.ThrottleEnabled) { return $false }
             if ((@($this.WorkDay | Sort-Object) -join ',') -ne (@($c.WorkDay | Sort-Object) -join ',')) { return $false }
-            if ([TimeSpan]::Parse($this.StartWorkHour).ToString('hh\:mm') -ne $c.StartWorkHour) { return $false }
-            if ([TimeSpan]::Parse($this.EndWorkHour).ToString('hh\:mm') -ne $c.EndWorkHour) { return $false }
+            if ($this.Hour('StartWorkHour', $this.StartWorkHour).ToString('hh\:mm') -ne $c.StartWorkHour) { return $false }
+            if ($this.Hour('EndWorkHour', $this.EndWorkHour).ToString('hh\:mm') -ne $c.EndWorkHour) { return $false }
             if ($this.WorkHourBandwidth -ne $c.WorkHourBandwidth -or $this.NonWorkHourBandwidth -ne $c.NonWorkHourBandwidth) { return $false }
         }
         return $true
@@ -246,14 +300,15 @@ class OBMachineSetting {
 
     [void] Set() {
         $c = $this.Get()
-        if ($this.Passphrase -and $c.EncryptionKeyStatus -ne 'Set') {
+        # First passphrase, or a change of it (the engine then needs SecurityPin, a fresh one: PINs expire).
+        if ($this.Passphrase -and ($c.EncryptionKeyStatus -ne 'Set' -or -not $c.PassphraseMatches)) {
             $p = @{ EncryptionPassphrase = $this.Passphrase.Password }
             if ($this.SecurityPin) { $p.SecurityPin = $this.SecurityPin }
-            Set-OBMachineSetting @p -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+            Set-OBMachineSetting @p -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
         }
         if ($this.WorkHourBandwidth) {
-            Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour ([TimeSpan]::Parse($this.StartWorkHour)) -EndWorkHour ([TimeSpan]::Parse($this.EndWorkHour)) `
-                -WorkHourBandwidth $this.WorkHourBandwidth -NonWorkHourBandwidth $this.NonWorkHourBandwidth -ErrorAction Stop | Out-Null
+            Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour $this.Hour('StartWorkHour', $this.StartWorkHour) -EndWorkHour $this.Hour('EndWorkHour', $this.EndWorkHour) `
+                -WorkHourBandwidth $this.WorkHourBandwidth -NonWorkHourBandwidth $this.NonWorkHourBandwidth -Confirm:$false -ErrorAction Stop | Out-Null
         }
     }
 }

@@ -220,4 +220,61 @@ Describe 'OBMachineSetting' {
         $r.Test() | Should -BeFalse
         $r.Set(); $r.Test() | Should -BeTrue
     }
+    It 'tests the passphrase set here, not only that one is set: another is false, Set changes it with a PIN, the old one no longer opens' {
+        $pp1 = 'Dsc-Passphrase-First-0123456789'
+        $pp2 = 'Dsc-Passphrase-Second-9876543210'
+        $one = New-Resource 'OBMachineSetting'
+        $one.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret $pp1))
+        $one.Test() | Should -BeFalse
+        $one.Set()
+        $one.Test() | Should -BeTrue
+        $one.Get().PassphraseMatches | Should -BeTrue
+
+        # The configuration now names another passphrase: drift.
+        $two = New-Resource 'OBMachineSetting'
+        $two.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret $pp2))
+        $two.Test() | Should -BeFalse
+        $g = $two.Get()
+        $g.EncryptionKeyStatus | Should -Be 'Set'
+        $g.PassphraseMatches | Should -BeFalse
+        $one.Test() | Should -BeTrue -Because 'a check changes nothing'
+
+        # Changing it needs the vault owner's PIN, as Set-OBMachineSetting does.
+        $err = Get-ErrorRecord { $two.Set() }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -Be 'AuthenticationFailed,OBAgent.Commands.SetOBMachineSettingCommand'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -BeLike '*security PIN*'
+        $one.Test() | Should -BeTrue
+        $two.Test() | Should -BeFalse
+
+        $two.SecurityPin = (New-OBSecurityPin -Path $ctx.Vault).SecurityPin
+        $two.Set()
+        $two.Test() | Should -BeTrue
+        $two.Get().PassphraseMatches | Should -BeTrue
+        $one.Test() | Should -BeFalse
+        $one.Get().PassphraseMatches | Should -BeFalse
+
+        # The old passphrase no longer opens this server's key: a fresh state folder of the same server refuses it.
+        $env:OBAGENT_HOME = Join-Path $ctx.Root 'home-again'
+        Start-OBRegistration -VaultCredentials (Get-ChildItem -LiteralPath $ctx.Creds -Filter '*.VaultCredentials' | Select-Object -First 1).FullName -Confirm:$false | Out-Null
+        $old = Get-ErrorRecord { Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret $pp1) -WarningAction SilentlyContinue }
+        $old.FullyQualifiedErrorId | Should -Be 'PassphraseIncorrect,OBAgent.Commands.SetOBMachineSettingCommand'
+        $two.Test() | Should -BeFalse -Because 'no passphrase is set in the new state folder yet'
+        $two.Set()
+        $two.Test() | Should -BeTrue
+
+        # Never stored: neither passphrase is in the state folders or the vault.
+        Test-SecretInFiles -Path $ctx.Root -Text $pp1 | Should -BeNullOrEmpty
+        Test-SecretInFiles -Path $ctx.Root -Text $pp2 | Should -BeNullOrEmpty
+    }
+
+    It '[OBAgent.OBPassphrase]::Test on an unregistered server fails with ServerNotRegistered; Test of the resource is false' {
+        $env:OBAGENT_HOME = Join-Path $ctx.Root 'unregistered'
+        $r = New-Resource 'OBMachineSetting'
+        $r.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret 'Dsc-Passphrase-0123456789'))
+        $err = Get-ErrorRecord { [OBAgent.OBPassphrase]::Test($r.Passphrase.Password) }
+        $err.Exception.InnerException.ErrorId | Should -Be 'ServerNotRegistered'
+        $r.Test() | Should -BeFalse
+    }
 }
