@@ -242,9 +242,19 @@ class OBMachineSetting {
     [DscProperty()] [string] $EndWorkHour
     [DscProperty()] [uint32] $WorkHourBandwidth
     [DscProperty()] [uint32] $NonWorkHourBandwidth
+    # Proxy: ProxyServer and ProxyPort (with ProxyUsername and ProxyPassword, a PSCredential whose
+    # password is the proxy's; its user name is the proxy user when ProxyUsername is empty), or
+    # NoProxy = $true. Neither: the proxy is not managed.
+    [DscProperty()] [string] $ProxyServer
+    [DscProperty()] [int] $ProxyPort
+    [DscProperty()] [string] $ProxyUsername
+    [DscProperty()] [PSCredential] $ProxyPassword
+    [DscProperty()] [bool] $NoProxy
     [DscProperty(NotConfigurable)] [string] $EncryptionKeyStatus
     [DscProperty(NotConfigurable)] [bool] $PassphraseMatches
     [DscProperty(NotConfigurable)] [bool] $ThrottleEnabled
+    [DscProperty(NotConfigurable)] [bool] $ProxyEnabled
+    [DscProperty(NotConfigurable)] [bool] $HasProxyPassword
 
     [OBMachineSetting] Get() {
         $s = Get-OBMachineSetting -ErrorAction Stop
@@ -253,6 +263,15 @@ class OBMachineSetting {
         $r.EncryptionKeyStatus = [string]$s.EncryptionSetting.EncryptionKeyStatus
         # Whether the configured passphrase is the one set here (never the passphrase itself).
         if ($this.Passphrase -and $r.EncryptionKeyStatus -eq 'Set') { $r.PassphraseMatches = $this.PassphraseIsCurrent() }
+        $x = $s.ProxySetting
+        $r.ProxyEnabled = $x.Enabled
+        $r.NoProxy = -not $x.Enabled
+        if ($x.Enabled) {
+            $r.ProxyServer = $x.ProxyServer
+            $r.ProxyPort = $x.ProxyPort
+            $r.ProxyUsername = $x.ProxyUsername
+            $r.HasProxyPassword = $x.HasProxyPassword
+        }
         $t = $s.ThrottleSetting
         $r.ThrottleEnabled = $t.Enabled
         if ($t.Enabled) {
@@ -282,8 +301,45 @@ class OBMachineSetting {
         return $t
     }
 
+    # The proxy user: ProxyUsername, else the user name of ProxyPassword; $null when none.
+    hidden [string] ProxyUser() {
+        if ($this.ProxyUsername) { return $this.ProxyUsername }
+        if ($this.ProxyPassword -and $this.ProxyPassword.UserName) { return $this.ProxyPassword.UserName }
+        return $null
+    }
+
+    hidden [bool] ProxyWanted() {
+        if ($this.NoProxy -and $this.ProxyServer) {
+            throw (New-OBDscError 'OBMachineSetting' 'ProxyConflict' InvalidArgument "OBMachineSetting: NoProxy and ProxyServer '$($this.ProxyServer)' are both given; give ProxyServer and ProxyPort to use a proxy, or NoProxy = `$true to use none." $this.ProxyServer)
+        }
+        if (-not $this.ProxyServer) {
+            if ($this.ProxyPort -or $this.ProxyUsername -or $this.ProxyPassword) {
+                throw (New-OBDscError 'OBMachineSetting' 'ProxyServerMissing' InvalidArgument 'OBMachineSetting: ProxyPort, ProxyUsername or ProxyPassword is given without ProxyServer; give the proxy server too, or NoProxy = $true.' $this.Name)
+            }
+            return $false
+        }
+        if ($this.ProxyPort -lt 1 -or $this.ProxyPort -gt 65535) {
+            throw (New-OBDscError 'OBMachineSetting' 'InvalidProxyPort' InvalidArgument "OBMachineSetting: ProxyPort $($this.ProxyPort) is not a port; give one from 1 to 65535 with ProxyServer '$($this.ProxyServer)'." $this.ProxyPort)
+        }
+        return $true
+    }
+
+    # The proxy password cannot be read back (only whether one is stored): it is compared as
+    # present or absent (docs/DSC.md).
+    hidden [bool] SameProxy([OBMachineSetting] $c) {
+        if ($this.NoProxy -and -not $this.ProxyServer) { return -not $c.ProxyEnabled }
+        if (-not $this.ProxyWanted()) { return $true }
+        if (-not $c.ProxyEnabled) { return $false }
+        if ($this.ProxyServer -ne $c.ProxyServer -or $this.ProxyPort -ne $c.ProxyPort) { return $false }
+        if ([string]$this.ProxyUser() -ne [string]$c.ProxyUsername) { return $false }
+        $wantPassword = $this.ProxyPassword -and $this.ProxyPassword.Password.Length -gt 0
+        if ($wantPassword -ne $c.HasProxyPassword) { return $false }
+        return $true
+    }
+
     [bool] Test() {
         $c = $this.Get()
+        if (-not $this.SameProxy($c)) { Write-Verbose 'OBMachineSetting: the proxy differs from the configured one.'; return $false }
         if ($this.Passphrase) {
             if ($c.EncryptionKeyStatus -ne 'Set') { Write-Verbose 'OBMachineSetting: no encryption passphrase is set on this server.'; return $false }
             if (-not $c.PassphraseMatches) { Write-Verbose 'OBMachineSetting: the passphrase set on this server is not the configured one.'; return $false }
@@ -305,6 +361,16 @@ class OBMachineSetting {
             $p = @{ EncryptionPassphrase = $this.Passphrase.Password }
             if ($this.SecurityPin) { $p.SecurityPin = $this.SecurityPin }
             Set-OBMachineSetting @p -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue | Out-Null
+        }
+        if (-not $this.SameProxy($c)) {
+            if ($this.ProxyServer) {
+                $p = @{ ProxyServer = $this.ProxyServer; ProxyPort = $this.ProxyPort }
+                if ($this.ProxyUser()) { $p.ProxyUsername = $this.ProxyUser() }
+                if ($this.ProxyPassword -and $this.ProxyPassword.Password.Length -gt 0) { $p.ProxyPassword = $this.ProxyPassword.Password }
+                Set-OBMachineSetting @p -Confirm:$false -ErrorAction Stop | Out-Null
+            } else {
+                Set-OBMachineSetting -NoProxy -Confirm:$false -ErrorAction Stop | Out-Null
+            }
         }
         if ($this.WorkHourBandwidth) {
             Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour $this.Hour('StartWorkHour', $this.StartWorkHour) -EndWorkHour $this.Hour('EndWorkHour', $this.EndWorkHour) `

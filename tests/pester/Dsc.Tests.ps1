@@ -277,4 +277,81 @@ Describe 'OBMachineSetting' {
         $err.Exception.InnerException.ErrorId | Should -Be 'ServerNotRegistered'
         $r.Test() | Should -BeFalse
     }
+    It 'proxy: Test false, Set, Test true, Get matches; a changed port, user or password presence makes Test false; NoProxy' {
+        $r = New-Resource 'OBMachineSetting'
+        $r.ProxyServer = 'proxy.contoso.test'
+        $r.ProxyPort = 3128
+        $r.ProxyPassword = [PSCredential]::new('backup', (ConvertTo-TestSecret 'Proxy-Secret-Dsc-4455'))
+        $r.Test() | Should -BeFalse
+        $r.Get().ProxyEnabled | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.ProxyEnabled | Should -BeTrue
+        $g.ProxyServer | Should -Be 'proxy.contoso.test'
+        $g.ProxyPort | Should -Be 3128
+        $g.ProxyUsername | Should -Be 'backup' -Because 'the user name of ProxyPassword is the proxy user when ProxyUsername is empty'
+        $g.HasProxyPassword | Should -BeTrue
+        $g.ProxyPassword | Should -BeNullOrEmpty -Because 'the password is never read back'
+        $p = (Get-OBMachineSetting).ProxySetting
+        $p.ProxyServer | Should -Be 'proxy.contoso.test'
+        $p.ProxyUsername | Should -Be 'backup'
+        $p.HasProxyPassword | Should -BeTrue
+
+        $r.ProxyPort = 8080
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+        (Get-OBMachineSetting).ProxySetting.ProxyPort | Should -Be 8080
+
+        $r.ProxyUsername = 'other'
+        $r.Test() | Should -BeFalse
+        $r.Set(); $r.Test() | Should -BeTrue
+        (Get-OBMachineSetting).ProxySetting.ProxyUsername | Should -Be 'other'
+
+        # The same proxy without a password: the stored one must go.
+        $bare = New-Resource 'OBMachineSetting'
+        $bare.ProxyServer = 'proxy.contoso.test'
+        $bare.ProxyPort = 8080
+        $bare.ProxyUsername = 'other'
+        $bare.Test() | Should -BeFalse
+        $bare.Set(); $bare.Test() | Should -BeTrue
+        (Get-OBMachineSetting).ProxySetting.HasProxyPassword | Should -BeFalse
+        $r.Test() | Should -BeFalse
+
+        # A resource that names no proxy leaves it alone.
+        (New-Resource 'OBMachineSetting').Test() | Should -BeTrue
+
+        $none = New-Resource 'OBMachineSetting'
+        $none.NoProxy = $true
+        $none.Test() | Should -BeFalse
+        $none.Set()
+        $none.Test() | Should -BeTrue
+        (Get-OBMachineSetting).ProxySetting.Enabled | Should -BeFalse
+        $none.Get().NoProxy | Should -BeTrue
+        $bare.Test() | Should -BeFalse
+    }
+
+    It 'proxy: contradictory or incomplete settings fail with InvalidArgument ErrorRecords' {
+        $r = New-Resource 'OBMachineSetting'
+        $r.NoProxy = $true
+        $r.ProxyServer = 'proxy.contoso.test'
+        $r.ProxyPort = 3128
+        $err = Get-ErrorRecord { $r.Test() }
+        $err.FullyQualifiedErrorId | Should -Be 'ProxyConflict,OBMachineSetting'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike '*NoProxy*ProxyServer*'
+
+        $r = New-Resource 'OBMachineSetting'
+        $r.ProxyPort = 3128
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'ProxyServerMissing,OBMachineSetting'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+
+        $r = New-Resource 'OBMachineSetting'
+        $r.ProxyServer = 'proxy.contoso.test'
+        $err = Get-ErrorRecord { $r.Test() }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidProxyPort,OBMachineSetting'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (Get-OBMachineSetting).ProxySetting.Enabled | Should -BeFalse
+    }
 }
