@@ -24,12 +24,21 @@ function New-OBDscError {
     [System.Management.Automation.ErrorRecord]::new($ex, "$ErrorId,$Resource", $Category, $Target)
 }
 
+# A type of the module's assembly, found when called: type literals in a class are resolved when the
+# file is parsed, and a nested module is parsed before the module's own assembly is loaded.
+function OBType {
+    param([string] $Name)
+    $t = "OBAgent.$Name" -as [type]
+    if (-not $t) { throw "The OBAgent module's assembly is not loaded (type OBAgent.$Name); import the module with Import-Module OBAgent." }
+    $t
+}
+
 # A call into the module's .NET types failed: the engine's OBAgentException (with its ErrorId and
 # category, Interop/ErrorMap.cs) becomes the resource's ErrorRecord; anything else is rethrown.
 function ConvertFrom-OBDscFailure {
     param([System.Management.Automation.ErrorRecord] $Failure, [string] $Resource, [object] $Target)
     $ex = $Failure.Exception
-    while ($ex -and $ex -isnot [OBAgent.OBAgentException]) { $ex = $ex.InnerException }
+    while ($ex -and $ex -isnot (OBType 'OBAgentException')) { $ex = $ex.InnerException }
     if (-not $ex) { return $Failure }
     [System.Management.Automation.ErrorRecord]::new($ex, "$($ex.ErrorId),$Resource", $ex.Category, $Target)
 }
@@ -45,56 +54,172 @@ class OBPolicyBase {
     [DscProperty()] [DayOfWeek[]] $WeekDaysOfWeek
     [DscProperty()] [string[]] $WeekTimesOfDay
     [DscProperty()] [int] $RetentionMonths
-    [DscProperty()] [int[]] $MonthDaysOfMonth
+    # Monthly points: days of the month ('1' to '28', 'Last'), or weeks of the month with days of the week.
+    [DscProperty()] [string[]] $MonthDaysOfMonth
+    [DscProperty()] [ValidateSet('First', 'Second', 'Third', 'Fourth', 'Last')] [string[]] $MonthWeeksOfMonth
+    [DscProperty()] [DayOfWeek[]] $MonthDaysOfWeek
     [DscProperty()] [string[]] $MonthTimesOfDay
     [DscProperty()] [int] $RetentionYears
-    [DscProperty()] [int[]] $YearMonthsOfYear
-    [DscProperty()] [int[]] $YearDaysOfMonth
+    # Yearly points: months ('January' or 1 ...), and days of the month or weeks with days of the week.
+    [DscProperty()] [string[]] $YearMonthsOfYear
+    [DscProperty()] [string[]] $YearDaysOfMonth
+    [DscProperty()] [ValidateSet('First', 'Second', 'Third', 'Fourth', 'Last')] [string[]] $YearWeeksOfMonth
+    [DscProperty()] [DayOfWeek[]] $YearDaysOfWeek
     [DscProperty()] [string[]] $YearTimesOfDay
 
-    hidden [TimeSpan[]] Times([string[]] $t) { return @($t | ForEach-Object { [TimeSpan]::Parse($_, [Globalization.CultureInfo]::InvariantCulture) }) }
+    hidden [string] ResourceName() { return $this.GetType().Name }
+
+    # Given and not empty: a list holding only Sunday (0) is given, though PowerShell takes it as false.
+    hidden [bool] Has([object] $list) { return $null -ne $list -and @($list).Count -gt 0 }
+
+    hidden [object] Bad([string] $errorId, [string] $message, [object] $target) {
+        return (New-OBDscError $this.ResourceName() $errorId InvalidArgument "$($this.ResourceName()): $message" $target)
+    }
+
+    # Times of day as TimeSpans: 'HH:mm' strings, whole minutes from 00:00 to 23:59.
+    hidden [TimeSpan[]] Times([string[]] $t) {
+        $out = [Collections.Generic.List[TimeSpan]]::new()
+        foreach ($v in @($t)) {
+            if ($null -eq $v) { continue }
+            $x = [TimeSpan]::Zero
+            if (-not [TimeSpan]::TryParseExact([string]$v, [string[]]@('h\:mm', 'hh\:mm'), [Globalization.CultureInfo]::InvariantCulture, [ref]$x) -or $x.TotalHours -ge 24) {
+                throw $this.Bad('InvalidTimeOfDay', "'$v' is not a time of day; give times as HH:mm from 00:00 to 23:59, e.g. '21:00'.", $v)
+            }
+            $out.Add($x)
+        }
+        return $out.ToArray()
+    }
+
+    # Each list as one comparable text: sorted, in the engine's spelling.
+    hidden [string] TimesKey([string[]] $t) { return (@($this.Times($t) | ForEach-Object { $_.ToString('hh\:mm') } | Sort-Object) -join ',') }
+    hidden [string] DaysKey([object[]] $d) { return (@($d | Where-Object { $null -ne $_ } | ForEach-Object { [int][DayOfWeek]$_ } | Sort-Object) -join ',') }
+    hidden [string] MonthDaysKey([string[]] $d) {
+        $keys = foreach ($v in @($d)) {
+            if ($null -eq $v) { continue }
+            $n = 0
+            if ("$v".Trim() -eq 'Last') { 99 }
+            elseif ([int]::TryParse("$v".Trim(), [ref]$n) -and $n -ge 1 -and $n -le 28) { $n }
+            else { throw $this.Bad('InvalidDayOfMonth', "'$v' is not a day of the month; give '1' to '28' or 'Last'.", $v) }
+        }
+        return (@($keys | Sort-Object) -join ',')
+    }
+    hidden [string] WeeksKey([string[]] $w) {
+        $order = @('First', 'Second', 'Third', 'Fourth', 'Last')
+        return (@($w | Where-Object { $_ } | ForEach-Object { [array]::IndexOf($order, (Get-Culture).TextInfo.ToTitleCase("$_".Trim().ToLowerInvariant())) } | Sort-Object) -join ',')
+    }
+    hidden [string] MonthsKey([string[]] $m) {
+        $keys = foreach ($v in @($m)) {
+            if (-not $v) { continue }
+            $n = 0
+            $t = "$v".Trim()
+            if (-not ([int]::TryParse($t, [ref]$n) -and $n -ge 1 -and $n -le 12)) {
+                $n = [array]::IndexOf([Globalization.CultureInfo]::InvariantCulture.DateTimeFormat.MonthNames, (Get-Culture).TextInfo.ToTitleCase($t.ToLowerInvariant())) + 1
+            }
+            if ($n -lt 1) { throw $this.Bad('InvalidMonthOfYear', "'$v' is not a month; give 'January' to 'December' or 1 to 12.", $v) }
+            $n
+        }
+        return (@($keys | Sort-Object) -join ',')
+    }
 
     hidden [object] NewSchedule() {
-        return New-OBSchedule -DaysOfWeek $this.DaysOfWeek -TimesOfDay $this.Times($this.TimesOfDay) -WeeklyFrequency $this.WeeklyFrequency
+        # The engine checks the rest (days, count of times, frequency) and says what is wrong.
+        return New-OBSchedule -DaysOfWeek $this.DaysOfWeek -TimesOfDay $this.Times($this.TimesOfDay) -WeeklyFrequency $this.WeeklyFrequency -ErrorAction Stop
     }
 
     hidden [object] NewRetention() {
         $p = @{ RetentionDays = $this.RetentionDays }
         if ($this.RetentionWeeks) { $p.RetentionWeeklyPolicy = $true; $p.RetentionWeeks = $this.RetentionWeeks; $p.WeekDaysOfWeek = $this.WeekDaysOfWeek; $p.WeekTimesOfDay = $this.Times($this.WeekTimesOfDay) }
-        if ($this.RetentionMonths) { $p.RetentionMonthlyPolicy = $true; $p.RetentionMonths = $this.RetentionMonths; $p.MonthDaysOfMonth = $this.MonthDaysOfMonth; $p.MonthTimesOfDay = $this.Times($this.MonthTimesOfDay) }
-        if ($this.RetentionYears) { $p.RetentionYearlyPolicy = $true; $p.RetentionYears = $this.RetentionYears; $p.YearMonthsOfYear = $this.YearMonthsOfYear; $p.YearDaysOfMonth = $this.YearDaysOfMonth; $p.YearTimesOfDay = $this.Times($this.YearTimesOfDay) }
-        return New-OBRetentionPolicy @p
+        if ($this.RetentionMonths) {
+            $p.RetentionMonthlyPolicy = $true; $p.RetentionMonths = $this.RetentionMonths; $p.MonthTimesOfDay = $this.Times($this.MonthTimesOfDay)
+            if ($this.Has($this.MonthDaysOfMonth)) { $p.MonthDaysOfMonth = $this.MonthDaysOfMonth }
+            if ($this.Has($this.MonthDaysOfWeek)) { $p.MonthDaysOfWeek = $this.MonthDaysOfWeek }
+            if ($this.Has($this.MonthWeeksOfMonth)) { $p.MonthWeeksOfMonth = $this.MonthWeeksOfMonth }
+        }
+        if ($this.RetentionYears) {
+            $p.RetentionYearlyPolicy = $true; $p.RetentionYears = $this.RetentionYears; $p.YearTimesOfDay = $this.Times($this.YearTimesOfDay)
+            if ($this.Has($this.YearMonthsOfYear)) { $p.YearMonthsOfYear = @($this.MonthsKey($this.YearMonthsOfYear) -split ',' | ForEach-Object { [Globalization.CultureInfo]::InvariantCulture.DateTimeFormat.MonthNames[[int]$_ - 1] }) }
+            if ($this.Has($this.YearDaysOfMonth)) { $p.YearDaysOfMonth = $this.YearDaysOfMonth }
+            if ($this.Has($this.YearDaysOfWeek)) { $p.YearDaysOfWeek = $this.YearDaysOfWeek }
+            if ($this.Has($this.YearWeeksOfMonth)) { $p.YearWeeksOfMonth = $this.YearWeeksOfMonth }
+        }
+        return New-OBRetentionPolicy @p -ErrorAction Stop
     }
 
     # Fills the schedule and retention properties of $into from a committed policy.
     hidden [void] ReadSchedule([object] $policy, [object] $into) {
+        $hhmm = { param($t) @($t | ForEach-Object { $_.ToString('hh\:mm') }) }
         $s = $policy.BackupSchedule
         $into.DaysOfWeek = @($s.ScheduleRunDays)
         $into.TimesOfDay = @($s.ScheduleRunTimes | ForEach-Object { $_.ToString('HH:mm', [Globalization.CultureInfo]::InvariantCulture) })
         $into.WeeklyFrequency = $s.ScheduleWeeklyFrequency
         $rp = $policy.RetentionPolicy
         $into.RetentionDays = [int]$rp.RetentionDays
-        if ($rp.WeeklyLTRSchedule) {
-            $into.RetentionWeeks = [int]$rp.WeeklyLTRSchedule.RetentionCount
-            $into.WeekDaysOfWeek = @($rp.WeeklyLTRSchedule.DaysOfWeek)
+        if ($w = $rp.WeeklyLTRSchedule) {
+            $into.RetentionWeeks = [int]$w.RetentionCount
+            $into.WeekDaysOfWeek = @($w.DaysOfWeek)
+            $into.WeekTimesOfDay = & $hhmm $w.TimesOfDay
         }
-        if ($rp.MonthlyLTRSchedule) { $into.RetentionMonths = [int]$rp.MonthlyLTRSchedule.RetentionCount }
-        if ($rp.YearlyLTRSchedule) { $into.RetentionYears = [int]$rp.YearlyLTRSchedule.RetentionCount }
+        if ($m = $rp.MonthlyLTRSchedule) {
+            $into.RetentionMonths = [int]$m.RetentionCount
+            $into.MonthDaysOfMonth = @($m.DaysOfMonth)
+            $into.MonthWeeksOfMonth = @($m.WeeksOfMonth | ForEach-Object { [string]$_ })
+            $into.MonthDaysOfWeek = @($m.DaysOfWeek)
+            $into.MonthTimesOfDay = & $hhmm $m.TimesOfDay
+        }
+        if ($y = $rp.YearlyLTRSchedule) {
+            $into.RetentionYears = [int]$y.RetentionCount
+            $into.YearMonthsOfYear = @($y.MonthsOfYear | ForEach-Object { [string]$_ })
+            $into.YearDaysOfMonth = @($y.DaysOfMonth)
+            $into.YearWeeksOfMonth = @($y.WeeksOfMonth | ForEach-Object { [string]$_ })
+            $into.YearDaysOfWeek = @($y.DaysOfWeek)
+            $into.YearTimesOfDay = & $hhmm $y.TimesOfDay
+        }
+    }
+
+    # One field of the desired state against the current one, said in a verbose message when it differs.
+    hidden [bool] Same([string] $field, [string] $want, [string] $have) {
+        if ($want -ceq $have) { return $true }
+        Write-Verbose "$($this.ResourceName()): $field is '$have', configured '$want'."
+        return $false
     }
 
     hidden [bool] SameSchedule([object] $current) {
         if ($current.Ensure -ne $this.Ensure) { return $false }
         if ($this.Ensure -eq [Ensure]::Absent) { return $true }
-        $want = @($this.TimesOfDay | ForEach-Object { $this.Times(@($_))[0].ToString('hh\:mm') }) | Sort-Object
-        if ((@($this.DaysOfWeek | Sort-Object) -join ',') -ne (@($current.DaysOfWeek | Sort-Object) -join ',')) { return $false }
-        if (($want -join ',') -ne (@($current.TimesOfDay | Sort-Object) -join ',')) { return $false }
-        if ($this.WeeklyFrequency -ne $current.WeeklyFrequency) { return $false }
-        if ($this.RetentionDays -ne $current.RetentionDays) { return $false }
-        # Long-term retention: the counts and the weekly days are compared.
-        if ($this.RetentionWeeks -ne $current.RetentionWeeks) { return $false }
-        if ($this.RetentionWeeks -and ((@($this.WeekDaysOfWeek | Sort-Object) -join ',') -ne (@($current.WeekDaysOfWeek | Sort-Object) -join ','))) { return $false }
-        if ($this.RetentionMonths -ne $current.RetentionMonths) { return $false }
-        if ($this.RetentionYears -ne $current.RetentionYears) { return $false }
+        $c = $current
+        $ok = $this.Same('DaysOfWeek', $this.DaysKey($this.DaysOfWeek), $this.DaysKey($c.DaysOfWeek)) -and
+            $this.Same('TimesOfDay', $this.TimesKey($this.TimesOfDay), $this.TimesKey($c.TimesOfDay)) -and
+            $this.Same('WeeklyFrequency', [string]$this.WeeklyFrequency, [string]$c.WeeklyFrequency) -and
+            $this.Same('RetentionDays', [string]$this.RetentionDays, [string]$c.RetentionDays) -and
+            $this.Same('RetentionWeeks', [string]$this.RetentionWeeks, [string]$c.RetentionWeeks) -and
+            $this.Same('RetentionMonths', [string]$this.RetentionMonths, [string]$c.RetentionMonths) -and
+            $this.Same('RetentionYears', [string]$this.RetentionYears, [string]$c.RetentionYears)
+        if (-not $ok) { return $false }
+        if ($this.RetentionWeeks) {
+            $ok = $this.Same('WeekDaysOfWeek', $this.DaysKey($this.WeekDaysOfWeek), $this.DaysKey($c.WeekDaysOfWeek)) -and
+                $this.Same('WeekTimesOfDay', $this.TimesKey($this.WeekTimesOfDay), $this.TimesKey($c.WeekTimesOfDay))
+            if (-not $ok) { return $false }
+        }
+        if ($this.RetentionMonths) {
+            # The week form without weeks means the first week, as New-OBRetentionPolicy (docs/RETENTION.md).
+            $weeks = if ($this.Has($this.MonthDaysOfWeek) -and -not $this.Has($this.MonthWeeksOfMonth)) { @('First') } else { $this.MonthWeeksOfMonth }
+            $ok = $this.Same('MonthDaysOfMonth', $this.MonthDaysKey($this.MonthDaysOfMonth), $this.MonthDaysKey($c.MonthDaysOfMonth)) -and
+                $this.Same('MonthWeeksOfMonth', $this.WeeksKey($weeks), $this.WeeksKey($c.MonthWeeksOfMonth)) -and
+                $this.Same('MonthDaysOfWeek', $this.DaysKey($this.MonthDaysOfWeek), $this.DaysKey($c.MonthDaysOfWeek)) -and
+                $this.Same('MonthTimesOfDay', $this.TimesKey($this.MonthTimesOfDay), $this.TimesKey($c.MonthTimesOfDay))
+            if (-not $ok) { return $false }
+        }
+        if ($this.RetentionYears) {
+            # No months means January; the week form without weeks, the first week (docs/RETENTION.md).
+            $months = if ($this.Has($this.YearMonthsOfYear)) { $this.YearMonthsOfYear } else { @('January') }
+            $weeks = if ($this.Has($this.YearDaysOfWeek) -and -not $this.Has($this.YearWeeksOfMonth)) { @('First') } else { $this.YearWeeksOfMonth }
+            $ok = $this.Same('YearMonthsOfYear', $this.MonthsKey($months), $this.MonthsKey($c.YearMonthsOfYear)) -and
+                $this.Same('YearDaysOfMonth', $this.MonthDaysKey($this.YearDaysOfMonth), $this.MonthDaysKey($c.YearDaysOfMonth)) -and
+                $this.Same('YearWeeksOfMonth', $this.WeeksKey($weeks), $this.WeeksKey($c.YearWeeksOfMonth)) -and
+                $this.Same('YearDaysOfWeek', $this.DaysKey($this.YearDaysOfWeek), $this.DaysKey($c.YearDaysOfWeek)) -and
+                $this.Same('YearTimesOfDay', $this.TimesKey($this.YearTimesOfDay), $this.TimesKey($c.YearTimesOfDay))
+            if (-not $ok) { return $false }
+        }
         return $true
     }
 }
@@ -209,7 +334,7 @@ class OBRegistration {
             Write-Verbose "OBRegistration: '$($this.VaultCredentials)' is gone; registered to vault '$($c.VaultName)' is taken as the desired state."
             return $true
         }
-        $want = [OBAgent.OBCredentialsFile]::ReadVault($this.VaultCredentials)
+        $want = (OBType 'OBCredentialsFile')::ReadVault($this.VaultCredentials)
         if ($want.VaultId -ne $c.VaultId) {
             Write-Verbose "OBRegistration: registered to vault '$($c.VaultName)' ($($c.VaultId)), but '$($this.VaultCredentials)' names vault '$($want.VaultName)' ($($want.VaultId))."
             return $false
@@ -287,7 +412,7 @@ class OBMachineSetting {
     # The engine opens this server's newest key record with the configured passphrase; nothing changes.
     hidden [bool] PassphraseIsCurrent() {
         try {
-            return [OBAgent.OBPassphrase]::Test($this.Passphrase.Password)
+            return (OBType 'OBPassphrase')::Test($this.Passphrase.Password)
         } catch {
             throw (ConvertFrom-OBDscFailure $_ 'OBMachineSetting' $this.Name)
         }

@@ -9,6 +9,31 @@ BeforeAll {
     $dsc = Join-Path $env:OBAGENT_TEST_MODULE 'OBAgentDsc.psm1'
     . ([scriptblock]::Create("using module '$dsc'"))
     function New-Resource { param([string] $Name) (. ([scriptblock]::Create("using module '$dsc'; [$Name]::new()"))) }
+    # A change to the configuration makes Test false; Set makes it true again.
+    function Assert-DriftFixed {
+        param($Resource, [scriptblock] $Change, [string] $Because)
+        . $Change
+        $Resource.Test() | Should -BeFalse -Because "$Because is drift"
+        $Resource.Set()
+        $Resource.Test() | Should -BeTrue -Because "Set applied $Because"
+    }
+    function Set-LongTermRetention {
+        param($r)
+        # The day-of-month forms need a schedule that runs every day.
+        $r.DaysOfWeek = [DayOfWeek[]](0..6)
+        $r.TimesOfDay = @('02:00', '14:00')
+        $r.RetentionDays = 14
+        $r.RetentionWeeks = 8
+        $r.WeekDaysOfWeek = @('Sunday')
+        $r.WeekTimesOfDay = @('02:00')
+        $r.RetentionMonths = 12
+        $r.MonthDaysOfMonth = @('1', 'Last')
+        $r.MonthTimesOfDay = @('02:00')
+        $r.RetentionYears = 3
+        $r.YearMonthsOfYear = @('March')
+        $r.YearDaysOfMonth = @('1')
+        $r.YearTimesOfDay = @('02:00')
+    }
 }
 
 Describe 'DSC resources in the module' {
@@ -163,6 +188,65 @@ Describe 'OBFilePolicy' {
         Get-OBPolicy | Should -BeNullOrEmpty
     }
 
+    It 'compares the monthly and yearly long-term retention: days, weeks, days of week, months, times and counts' {
+        $r = New-Resource 'OBFilePolicy'
+        $r.FileSpec = @($data)
+        Set-LongTermRetention $r
+        $r.Test() | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        $g = $r.Get()
+        $g.RetentionMonths | Should -Be 12
+        @($g.MonthDaysOfMonth) | Should -Be @('1', 'Last')
+        $g.MonthTimesOfDay | Should -Be @('02:00')
+        $g.RetentionYears | Should -Be 3
+        @($g.YearMonthsOfYear) | Should -Be @('March')
+        @($g.YearDaysOfMonth) | Should -Be @('1')
+        $g.WeekTimesOfDay | Should -Be @('02:00')
+        $rp = (Get-OBPolicy).RetentionPolicy
+        $rp.MonthlyLTRSchedule.DaysOfMonth | Should -Be @('1', 'Last')
+        $rp.YearlyLTRSchedule.MonthsOfYear | Should -Be @('March')
+
+        Assert-DriftFixed $r { $r.MonthDaysOfMonth = @('15') } 'a monthly day'
+        (Get-OBPolicy).RetentionPolicy.MonthlyLTRSchedule.DaysOfMonth | Should -Be @('15')
+        Assert-DriftFixed $r { $r.MonthTimesOfDay = @('14:00') } 'a monthly time'
+        (Get-OBPolicy).RetentionPolicy.MonthlyLTRSchedule.TimesOfDay | Should -Be @([TimeSpan]'14:00')
+        Assert-DriftFixed $r { $r.RetentionMonths = 13 } 'the monthly count'
+        # The week form; without weeks it is the first week, as New-OBRetentionPolicy: then Test is true.
+        Assert-DriftFixed $r { $r.MonthDaysOfMonth = $null; $r.MonthDaysOfWeek = @('Sunday') } 'the monthly week form'
+        @($r.Get().MonthWeeksOfMonth) | Should -Be @('First')
+        Assert-DriftFixed $r { $r.MonthWeeksOfMonth = @('Last') } 'a week of the month'
+        Assert-DriftFixed $r { $r.MonthDaysOfWeek = @('Wednesday') } 'a monthly day of the week'
+        (Get-OBPolicy).RetentionPolicy.MonthlyLTRSchedule.WeeksOfMonth | Should -Be @('Last')
+        (Get-OBPolicy).RetentionPolicy.MonthlyLTRSchedule.DaysOfWeek | Should -Be @('Wednesday')
+
+        Assert-DriftFixed $r { $r.YearMonthsOfYear = @('July', 'January') } 'the months of the year'
+        @((Get-OBPolicy).RetentionPolicy.YearlyLTRSchedule.MonthsOfYear) | Should -Be @('January', 'July')
+        $r.YearMonthsOfYear = @('1', '7')
+        $r.Test() | Should -BeTrue -Because 'months by number are the same months'
+        Assert-DriftFixed $r { $r.YearDaysOfMonth = @('Last') } 'a yearly day'
+        Assert-DriftFixed $r { $r.YearTimesOfDay = @('14:00') } 'a yearly time'
+        Assert-DriftFixed $r { $r.RetentionYears = 5 } 'the yearly count'
+        Assert-DriftFixed $r { $r.YearDaysOfMonth = $null; $r.YearDaysOfWeek = @('Sunday'); $r.YearWeeksOfMonth = @('Second') } 'the yearly week form'
+        Assert-DriftFixed $r { $r.YearDaysOfWeek = @('Wednesday') } 'a yearly day of the week'
+        Assert-DriftFixed $r { $r.YearWeeksOfMonth = @('Fourth') } 'a yearly week of the month'
+        Assert-DriftFixed $r { $r.WeekTimesOfDay = @('14:00') } 'a weekly time'
+        $y = (Get-OBPolicy).RetentionPolicy.YearlyLTRSchedule
+        $y.RetentionCount | Should -Be 5
+        $y.WeeksOfMonth | Should -Be @('Fourth')
+        $y.DaysOfWeek | Should -Be @('Wednesday')
+        $y.TimesOfDay | Should -Be @([TimeSpan]'14:00')
+        (Get-OBPolicy).RetentionPolicy.WeeklyLTRSchedule.TimesOfDay | Should -Be @([TimeSpan]'14:00')
+
+        # Yearly without months is January, as New-OBRetentionPolicy: Test is true after Set.
+        Assert-DriftFixed $r { $r.YearMonthsOfYear = $null } 'the months left out'
+        @($r.Get().YearMonthsOfYear) | Should -Be @('January')
+        # A resource of the same settings built anew agrees (nothing is kept in the object).
+        $again = New-Resource 'OBFilePolicy'
+        foreach ($n in ($r | Get-Member -MemberType Property).Name) { $again.$n = $r.$n }
+        $again.Test() | Should -BeTrue
+    }
+
     It 'Set without FileSpec says what to give' {
         $r = New-Resource 'OBFilePolicy'
         { $r.Set() } | Should -Throw '*FileSpec*'
@@ -191,6 +275,31 @@ Describe 'OBSystemStatePolicy' {
         $r.Ensure = 'Absent'
         $r.Set(); $r.Test() | Should -BeTrue
         Get-OBSystemStatePolicy | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'OBSystemStatePolicy long-term retention' {
+    BeforeEach { $ctx = New-TestContext; Register-TestServer $ctx | Out-Null }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'a change of any monthly or yearly field makes Test false and Set fixes it; the file policy is not touched' {
+        $r = New-Resource 'OBSystemStatePolicy'
+        Set-LongTermRetention $r
+        $r.TimesOfDay = @('02:00') # a System State schedule runs once a day
+        $r.Test() | Should -BeFalse
+        $r.Set()
+        $r.Test() | Should -BeTrue
+        Assert-DriftFixed $r { $r.MonthDaysOfMonth = @('2', '3') } 'the monthly days'
+        Assert-DriftFixed $r { $r.YearMonthsOfYear = @('December') } 'the yearly months'
+        Assert-DriftFixed $r { $r.YearDaysOfMonth = $null; $r.YearDaysOfWeek = @('Sunday') } 'the yearly week form (first week)'
+        Assert-DriftFixed $r { $r.RetentionYears = 4 } 'the yearly count'
+        $y = (Get-OBSystemStatePolicy).RetentionPolicy.YearlyLTRSchedule
+        $y.MonthsOfYear | Should -Be @('December')
+        $y.WeeksOfMonth | Should -Be @('First')
+        $y.DaysOfWeek | Should -Be @('Sunday')
+        $y.RetentionCount | Should -Be 4
+        (Get-OBSystemStatePolicy).RetentionPolicy.MonthlyLTRSchedule.DaysOfMonth | Should -Be @('2', '3')
+        Get-OBPolicy | Should -BeNullOrEmpty
     }
 }
 
