@@ -29,7 +29,9 @@ function New-OBDscError {
 function OBType {
     param([string] $Name)
     $t = "OBAgent.$Name" -as [type]
-    if (-not $t) { throw "The OBAgent module's assembly is not loaded (type OBAgent.$Name); import the module with Import-Module OBAgent." }
+    if (-not $t) {
+        throw (New-OBDscError 'OBAgentDsc' 'ModuleNotLoaded' ResourceUnavailable "The OBAgent module's assembly is not loaded (type OBAgent.$Name); import the module with Import-Module OBAgent." $Name)
+    }
     $t
 }
 
@@ -127,6 +129,9 @@ class OBPolicyBase {
     }
 
     hidden [object] NewRetention() {
+        # The same checks as Test, so Set and Test fail alike on a bad value.
+        $this.MonthDaysKey($this.MonthDaysOfMonth) | Out-Null
+        $this.MonthDaysKey($this.YearDaysOfMonth) | Out-Null
         $p = @{ RetentionDays = $this.RetentionDays }
         if ($this.RetentionWeeks) { $p.RetentionWeeklyPolicy = $true; $p.RetentionWeeks = $this.RetentionWeeks; $p.WeekDaysOfWeek = $this.WeekDaysOfWeek; $p.WeekTimesOfDay = $this.Times($this.WeekTimesOfDay) }
         if ($this.RetentionMonths) {
@@ -234,7 +239,7 @@ class OBFilePolicy : OBPolicyBase {
     [OBFilePolicy] Get() {
         $r = [OBFilePolicy]::new()
         $r.Name = $this.Name
-        $p = Get-OBPolicy
+        $p = Get-OBPolicy -ErrorAction Stop
         if (-not $p) { $r.Ensure = [Ensure]::Absent; $r.FileSpec = @(); $r.ExcludeSpec = @(); return $r }
         $r.Ensure = [Ensure]::Present
         $specs = @($p | Get-OBFileSpec -ErrorAction Stop)
@@ -254,13 +259,13 @@ class OBFilePolicy : OBPolicyBase {
     }
 
     [void] Set() {
-        $current = Get-OBPolicy
+        $current = Get-OBPolicy -ErrorAction Stop
         if ($this.Ensure -eq [Ensure]::Absent) {
             # Removes the policy and keeps the backed-up data (no -DeleteBackup).
             if ($current) { Remove-OBPolicy -Policy $current -Confirm:$false -ErrorAction Stop | Out-Null }
             return
         }
-        if (-not $this.FileSpec) { throw [ArgumentException]::new('OBFilePolicy: FileSpec is empty; give the folders or files to back up, or Ensure = Absent to remove the policy.') }
+        if (-not $this.FileSpec) { throw (New-OBDscError 'OBFilePolicy' 'FileSpecMissing' InvalidArgument 'OBFilePolicy: FileSpec is empty; give the folders or files to back up, or Ensure = Absent to remove the policy.' $this.Name) }
         # A new policy committed replaces the current one (its name and DatasourceId are kept).
         $p = New-OBPolicy
         Add-OBFileSpec -Policy $p -FileSpec (New-OBFileSpec -FileSpec $this.FileSpec) -ErrorAction Stop | Out-Null
@@ -278,7 +283,7 @@ class OBSystemStatePolicy : OBPolicyBase {
     [OBSystemStatePolicy] Get() {
         $r = [OBSystemStatePolicy]::new()
         $r.Name = $this.Name
-        $p = Get-OBSystemStatePolicy
+        $p = Get-OBSystemStatePolicy -ErrorAction Stop
         if (-not $p) { $r.Ensure = [Ensure]::Absent; return $r }
         $r.Ensure = [Ensure]::Present
         $this.ReadSchedule($p, $r)
@@ -288,7 +293,7 @@ class OBSystemStatePolicy : OBPolicyBase {
     [bool] Test() { return $this.SameSchedule($this.Get()) }
 
     [void] Set() {
-        $current = Get-OBSystemStatePolicy
+        $current = Get-OBSystemStatePolicy -ErrorAction Stop
         if ($this.Ensure -eq [Ensure]::Absent) {
             if ($current) { Remove-OBSystemStatePolicy -Policy $current -Confirm:$false -ErrorAction Stop | Out-Null }
             return
@@ -334,7 +339,11 @@ class OBRegistration {
             Write-Verbose "OBRegistration: '$($this.VaultCredentials)' is gone; registered to vault '$($c.VaultName)' is taken as the desired state."
             return $true
         }
-        $want = (OBType 'OBCredentialsFile')::ReadVault($this.VaultCredentials)
+        try {
+            $want = (OBType 'OBCredentialsFile')::ReadVault($this.VaultCredentials)
+        } catch {
+            throw (ConvertFrom-OBDscFailure $_ 'OBRegistration' $this.VaultCredentials)
+        }
         if ($want.VaultId -ne $c.VaultId) {
             Write-Verbose "OBRegistration: registered to vault '$($c.VaultName)' ($($c.VaultId)), but '$($this.VaultCredentials)' names vault '$($want.VaultName)' ($($want.VaultId))."
             return $false
@@ -344,10 +353,10 @@ class OBRegistration {
 
     [void] Set() {
         if ($this.Ensure -eq [Ensure]::Absent) {
-            throw [NotSupportedException]::new('OBRegistration: Ensure = Absent is not supported; obagent has no unregister. Remove the resource from the configuration instead.')
+            throw (New-OBDscError 'OBRegistration' 'UnregisterNotSupported' NotImplemented 'OBRegistration: Ensure = Absent is not supported; obagent has no unregister. Remove the resource from the configuration instead.' $this.VaultCredentials)
         }
         if (-not (Test-Path -LiteralPath $this.VaultCredentials)) {
-            throw [IO.FileNotFoundException]::new("OBRegistration: the vault credentials file '$($this.VaultCredentials)' does not exist; download a fresh one with Get-OBVaultCredentials.")
+            throw (New-OBDscError 'OBRegistration' 'VaultCredentialsNotFound' ObjectNotFound "OBRegistration: the vault credentials file '$($this.VaultCredentials)' does not exist; download a fresh one with Get-OBVaultCredentials." $this.VaultCredentials)
         }
         Start-OBRegistration -VaultCredentials $this.VaultCredentials -Confirm:$false -ErrorAction Stop | Out-Null
     }
@@ -462,6 +471,17 @@ class OBMachineSetting {
         return $true
     }
 
+    # Throttling is managed when WorkHourBandwidth is given; then every throttle property is needed.
+    hidden [bool] ThrottleWanted() {
+        $given = @('WorkDay', 'StartWorkHour', 'EndWorkHour', 'WorkHourBandwidth', 'NonWorkHourBandwidth' | Where-Object { $v = $this.$_; $null -ne $v -and @($v).Count -gt 0 -and "$v" -ne '' -and "$v" -ne '0' })
+        if ($given.Count -eq 0) { return $false }
+        if ($given.Count -lt 5 -or $given -notcontains 'WorkHourBandwidth') {
+            $missing = @('WorkDay', 'StartWorkHour', 'EndWorkHour', 'WorkHourBandwidth', 'NonWorkHourBandwidth' | Where-Object { $given -notcontains $_ })
+            throw (New-OBDscError 'OBMachineSetting' 'ThrottleIncomplete' InvalidArgument "OBMachineSetting: throttling needs WorkDay, StartWorkHour, EndWorkHour, WorkHourBandwidth and NonWorkHourBandwidth; $($missing -join ', ') missing." $this.Name)
+        }
+        return $true
+    }
+
     [bool] Test() {
         $c = $this.Get()
         if (-not $this.SameProxy($c)) { Write-Verbose 'OBMachineSetting: the proxy differs from the configured one.'; return $false }
@@ -469,7 +489,7 @@ class OBMachineSetting {
             if ($c.EncryptionKeyStatus -ne 'Set') { Write-Verbose 'OBMachineSetting: no encryption passphrase is set on this server.'; return $false }
             if (-not $c.PassphraseMatches) { Write-Verbose 'OBMachineSetting: the passphrase set on this server is not the configured one.'; return $false }
         }
-        if ($this.WorkHourBandwidth) {
+        if ($this.ThrottleWanted()) {
             if (-not $c.ThrottleEnabled) { return $false }
             if ((@($this.WorkDay | Sort-Object) -join ',') -ne (@($c.WorkDay | Sort-Object) -join ',')) { return $false }
             if ($this.Hour('StartWorkHour', $this.StartWorkHour).ToString('hh\:mm') -ne $c.StartWorkHour) { return $false }
@@ -497,7 +517,7 @@ class OBMachineSetting {
                 Set-OBMachineSetting -NoProxy -Confirm:$false -ErrorAction Stop | Out-Null
             }
         }
-        if ($this.WorkHourBandwidth) {
+        if ($this.ThrottleWanted()) {
             Set-OBMachineSetting -WorkDay $this.WorkDay -StartWorkHour $this.Hour('StartWorkHour', $this.StartWorkHour) -EndWorkHour $this.Hour('EndWorkHour', $this.EndWorkHour) `
                 -WorkHourBandwidth $this.WorkHourBandwidth -NonWorkHourBandwidth $this.NonWorkHourBandwidth -Confirm:$false -ErrorAction Stop | Out-Null
         }

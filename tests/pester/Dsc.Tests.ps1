@@ -127,7 +127,7 @@ Describe 'OBRegistration' {
     It 'Set with a missing credentials file says to download a fresh one' {
         $r = New-Resource 'OBRegistration'
         $r.VaultCredentials = Join-Path $ctx.Root 'missing.VaultCredentials'
-        { $r.Set() } | Should -Throw '*Get-OBVaultCredentials*'
+        { $r.Set() } | Should -Throw '*Get-OBVaultCredentials*' -ErrorId 'VaultCredentialsNotFound,OBRegistration'
     }
 }
 
@@ -462,5 +462,115 @@ Describe 'OBMachineSetting' {
         $err.FullyQualifiedErrorId | Should -Be 'InvalidProxyPort,OBMachineSetting'
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
         (Get-OBMachineSetting).ProxySetting.Enabled | Should -BeFalse
+    }
+}
+
+Describe 'Errors of the resources are ErrorRecords with an ErrorId and a category' {
+    BeforeEach {
+        $ctx = New-TestContext
+        $data = Join-Path $ctx.Root 'data'
+        New-Item -ItemType Directory -Path $data | Out-Null
+    }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'OBRegistration: a missing credentials file is ObjectNotFound, a malformed one the engine''s InvalidArgument, Absent NotImplemented' {
+        $r = New-Resource 'OBRegistration'
+        $r.VaultCredentials = Join-Path $ctx.Root 'missing.VaultCredentials'
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'VaultCredentialsNotFound,OBRegistration'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.TargetObject | Should -Be $r.VaultCredentials
+        $err.Exception.Message | Should -BeLike '*Get-OBVaultCredentials*'
+
+        Register-TestServer $ctx | Out-Null
+        $bad = Join-Path $ctx.Creds 'bad.VaultCredentials'
+        Set-Content -LiteralPath $bad -Value 'not a credentials file'
+        $r.VaultCredentials = $bad
+        $err = Get-ErrorRecord { $r.Test() }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidInput,OBRegistration'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.NativeName | Should -Be 'OB_EINVALID'
+
+        $r.Ensure = 'Absent'
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'UnregisterNotSupported,OBRegistration'
+        $err.CategoryInfo.Category | Should -Be 'NotImplemented'
+    }
+
+    It 'OBFilePolicy: a bad time, day of month or month is InvalidArgument before anything is committed; an engine refusal keeps its record' {
+        Register-TestServer $ctx | Out-Null
+        $cases = @(
+            @{ Set = { param($r) $r.TimesOfDay = @('25:00') }; Id = 'InvalidTimeOfDay' },
+            @{ Set = { param($r) $r.TimesOfDay = @('9am') }; Id = 'InvalidTimeOfDay' },
+            @{ Set = { param($r) $r.DaysOfWeek = [DayOfWeek[]](0..6); $r.RetentionMonths = 12; $r.MonthDaysOfMonth = @('30'); $r.MonthTimesOfDay = @('21:00') }; Id = 'InvalidDayOfMonth' },
+            @{ Set = { param($r) $r.DaysOfWeek = [DayOfWeek[]](0..6); $r.RetentionYears = 2; $r.YearMonthsOfYear = @('Smarch'); $r.YearDaysOfMonth = @('1'); $r.YearTimesOfDay = @('21:00') }; Id = 'InvalidMonthOfYear' },
+            @{ Set = { param($r) $r.RetentionWeeks = 8; $r.WeekDaysOfWeek = @('Sunday'); $r.WeekTimesOfDay = @('21:60') }; Id = 'InvalidTimeOfDay' }
+        )
+        foreach ($c in $cases) {
+            $r = New-Resource 'OBFilePolicy'
+            $r.FileSpec = @($data)
+            & $c.Set $r
+            $err = Get-ErrorRecord { $r.Set() }
+            $err.FullyQualifiedErrorId | Should -Be "$($c.Id),OBFilePolicy"
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike 'OBFilePolicy: *give*'
+            Get-OBPolicy | Should -BeNullOrEmpty
+        }
+        # Test of a bad time fails too, rather than reading as drift.
+        $r = New-Resource 'OBFilePolicy'
+        $r.FileSpec = @($data)
+        $r.Set()
+        $r.TimesOfDay = @('24:00')
+        (Get-ErrorRecord { $r.Test() }).FullyQualifiedErrorId | Should -Be 'InvalidTimeOfDay,OBFilePolicy'
+
+        $r = New-Resource 'OBFilePolicy'
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'FileSpecMissing,OBFilePolicy'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+
+        # What the engine refuses comes with the cmdlet's own ErrorRecord.
+        $r = New-Resource 'OBFilePolicy'
+        $r.FileSpec = @($data)
+        $r.WeeklyFrequency = 9
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -BeLike '*,OBAgent.Commands.NewOBScheduleCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'OBMachineSetting: the wrong passphrase for this server''s key is an AuthenticationError; incomplete throttling InvalidArgument' {
+        Register-TestServer $ctx | Out-Null
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'The-Real-Passphrase-0123456789') -WarningAction SilentlyContinue | Out-Null
+        # The same server again from a fresh state folder: only its passphrase opens its key.
+        $env:OBAGENT_HOME = Join-Path $ctx.Root 'home-again'
+        Start-OBRegistration -VaultCredentials (Get-ChildItem -LiteralPath $ctx.Creds -Filter '*.VaultCredentials' | Select-Object -First 1).FullName -Confirm:$false | Out-Null
+        $r = New-Resource 'OBMachineSetting'
+        $r.Passphrase = [PSCredential]::new('passphrase', (ConvertTo-TestSecret 'Not-The-Passphrase-0123456789'))
+        $r.Test() | Should -BeFalse
+        $err = Get-ErrorRecord { $r.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'PassphraseIncorrect,OBAgent.Commands.SetOBMachineSettingCommand'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $r.Get().EncryptionKeyStatus | Should -Be 'NotSet'
+
+        $t = New-Resource 'OBMachineSetting'
+        $t.WorkHourBandwidth = 512000
+        $t.WorkDay = @('Sunday')
+        $err = Get-ErrorRecord { $t.Test() }
+        $err.FullyQualifiedErrorId | Should -Be 'ThrottleIncomplete,OBMachineSetting'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike '*StartWorkHour, EndWorkHour, NonWorkHourBandwidth missing*'
+        $t.StartWorkHour = '09:00'; $t.EndWorkHour = 'five'; $t.NonWorkHourBandwidth = 1024000
+        $err = Get-ErrorRecord { $t.Set() }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidWorkHour,OBMachineSetting'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (Get-OBMachineSetting).ThrottleSetting.Enabled | Should -BeFalse
+    }
+
+    It 'a resource on an unregistered server fails with the engine''s ServerNotRegistered, or tests false' {
+        $p = New-Resource 'OBFilePolicy'
+        $p.FileSpec = @($data)
+        $err = Get-ErrorRecord { $p.Set() }
+        $err | Should -Not -BeNullOrEmpty
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $err.FullyQualifiedErrorId | Should -BeLike 'ServerNotRegistered,*'
     }
 }
