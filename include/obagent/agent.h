@@ -94,6 +94,18 @@ OB_EXTERN(void) ob_registration_free(ob_registration *reg);
 OB_EXTERN(int) ob_agent_set_passphrase(ob_agent *agent, const uint8_t *passphrase,
 	size_t passphrase_len, const char *security_pin);
 
+/**
+ * Whether passphrase is this server's current encryption passphrase: it opens
+ * the newest genuine key record of this server in the vault (an older
+ * passphrase, changed since, does not). 0 when it does, OB_EPASSPHRASE when it
+ * does not, OB_ENOKEY when no passphrase is set on this server (or the vault
+ * holds no key record for it), OB_EINVALID for a passphrase that could never
+ * have been set (too short, not printable ASCII), OB_ENOTREG. Nothing changes;
+ * the passphrase is never stored and the library wipes its own copies. It costs
+ * one key derivation (scrypt), as opening the key does.
+ */
+OB_EXTERN(int) ob_agent_check_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t passphrase_len);
+
 /** Proxy, throttling and encryption state of this machine. */
 typedef struct ob_machine_settings {
 	unsigned int version;

@@ -744,6 +744,48 @@ done:
 	return error;
 }
 
+int ob_agent_check_passphrase(ob_agent *agent, const uint8_t *passphrase, size_t passphrase_len)
+{
+	ob_registration *reg = NULL;
+	ob_vault_conn vc = { 0 };
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	int error, have_local;
+
+	if ((error = passphrase_valid(passphrase, passphrase_len)) < 0)
+		return error;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = encryption_state(&have_local, agent, reg)) < 0)
+		goto done;
+	if (!have_local) {
+		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+			"No encryption passphrase is set on this server. Set one with Set-OBMachineSetting -EncryptionPassphrase.");
+		goto done;
+	}
+	if ((error = ob_vault_conn_open(&vc, reg->vault_location)) < 0)
+		goto done;
+	if (strcmp(vc.id, reg->vault_id) != 0) {
+		error = ob_err(OB_EFOREIGN, OB_ERRCLASS_VAULT,
+			"The vault at '%s' is no longer the vault this server registered to. Register again.", reg->vault_location);
+		goto done;
+	}
+	/* The newest genuine wrap is the key: only the passphrase last set opens it. */
+	error = ob_server_key_open(master, NULL, NULL, &vc, reg->server_id, passphrase, passphrase_len, ob_warn_stderr, NULL);
+	ob_wipe(master, sizeof(master));
+	if (error == OB_ENOTFOUND)
+		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO,
+			"Vault '%s' holds no key record for this server. Set the passphrase again with Set-OBMachineSetting "
+			"-EncryptionPassphrase.", reg->vault_name);
+	else if (error == OB_EPASSPHRASE)
+		error = ob_err(OB_EPASSPHRASE, OB_ERRCLASS_CRYPTO,
+			"The passphrase is not the one set for this server (it does not open the server's key). Give the passphrase "
+			"last set, or change it with Set-OBMachineSetting -EncryptionPassphrase and a security PIN.");
+done:
+	ob_vault_conn_dispose(&vc);
+	ob_registration_free(reg);
+	return error;
+}
+
 /* ---- machine settings ---- */
 
 #define S_PROXY_SERVER "proxy.server"

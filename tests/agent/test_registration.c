@@ -304,6 +304,55 @@ static void test_passphrase_rules_and_pin(void **state)
 	ob_agent_free(a);
 }
 
+/* ob_agent_check_passphrase: only the passphrase last set is "this one"; nothing is changed. */
+static void test_passphrase_check(void **state)
+{
+	fixture *f = *state;
+	ob_agent *a = open_agent(f, "home-k"), *b;
+	char *cred, *pin;
+	int64_t expires;
+	ob_machine_settings *s;
+
+	assert_ob(OB_ENOTREG, ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP)));
+	assert_ok(ob_vault_credentials_issue(&cred, f->vault, f->out, 10));
+	assert_ok(ob_agent_register(NULL, a, cred));
+	assert_ob(OB_ENOKEY, ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP)));
+	assert_non_null(strstr(ob_error_last(), "Set-OBMachineSetting"));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)PP, strlen(PP), NULL));
+
+	assert_ok(ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP)));
+	assert_ob(OB_EPASSPHRASE, ob_agent_check_passphrase(a, (const uint8_t *)PP2, strlen(PP2)));
+	assert_non_null(strstr(ob_error_last(), "not the one set"));
+	/* One byte short of the passphrase, and one byte more: not it. */
+	assert_ob(OB_EPASSPHRASE, ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP) - 1));
+	assert_ob(OB_EINVALID, ob_agent_check_passphrase(a, (const uint8_t *)"too short", 9));
+	assert_ob(OB_EINVALID, ob_agent_check_passphrase(a, NULL, 0));
+	/* A check changes nothing: still set, still PP. */
+	assert_ok(ob_agent_settings(&s, a));
+	assert_int_equal(s->encryption_key_set, 1);
+	ob_machine_settings_free(s);
+	assert_ok(ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP)));
+
+	/* Changed (with a PIN): the new one checks, the old one no longer does, though its wrap stays in the vault. */
+	assert_ok(ob_vault_security_pin_new(&pin, &expires, f->vault));
+	assert_ok(ob_agent_set_passphrase(a, (const uint8_t *)PP2, strlen(PP2), pin));
+	assert_ok(ob_agent_check_passphrase(a, (const uint8_t *)PP2, strlen(PP2)));
+	assert_ob(OB_EPASSPHRASE, ob_agent_check_passphrase(a, (const uint8_t *)PP, strlen(PP)));
+
+	/* Another agent of the same server (registered again, no passphrase set there yet): no key on it. */
+	b = open_agent(f, "home-k2");
+	assert_ok(ob_agent_register(NULL, b, cred));
+	assert_ob(OB_ENOKEY, ob_agent_check_passphrase(b, (const uint8_t *)PP2, strlen(PP2)));
+	assert_ok(ob_agent_set_passphrase(b, (const uint8_t *)PP2, strlen(PP2), NULL));
+	assert_ok(ob_agent_check_passphrase(b, (const uint8_t *)PP2, strlen(PP2)));
+	assert_ob(OB_EPASSPHRASE, ob_agent_check_passphrase(b, (const uint8_t *)PP, strlen(PP)));
+	ob_agent_free(b);
+
+	ob_str_free(pin);
+	ob_str_free(cred);
+	ob_agent_free(a);
+}
+
 static void test_vault_create_refusals(void **state)
 {
 	fixture *f = *state;
@@ -371,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passphrase_rules_and_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passphrase_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_create_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_round_trip, setup, teardown),
 	};

@@ -76,6 +76,20 @@ namespace OBAgent.Interop
                 new UIntPtr((uint)passphrase.Length), Utf8.ToNative(securityPin)));
         }
 
+        /// <summary>
+        /// Whether passphrase is this server's current one (ob_agent_check_passphrase): true when it
+        /// opens the server's newest key record, false for OB_EPASSPHRASE; any other failure
+        /// (OB_ENOKEY: none set, OB_EINVALID, OB_ENOTREG) throws.
+        /// </summary>
+        internal static bool AgentCheckPassphrase(AgentHandle agent, SecretBytes passphrase)
+        {
+            int rc = NativeMethods.ob_agent_check_passphrase(agent, passphrase.Pointer, new UIntPtr((uint)passphrase.Length));
+            if (rc == (int)ErrorCode.Passphrase)
+                return false;
+            Check(rc);
+            return true;
+        }
+
         private static MachineSettingsInfo ReadMachineSettings(IntPtr p)
         {
             var raw = Marshal.PtrToStructure<ObMachineSettingsNative>(p);

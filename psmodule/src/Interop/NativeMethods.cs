@@ -116,6 +116,9 @@ namespace OBAgent.Interop
         internal static extern int ob_agent_set_passphrase(AgentHandle agent, IntPtr passphrase, UIntPtr passphraseLength, byte[] securityPin);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_agent_check_passphrase(AgentHandle agent, IntPtr passphrase, UIntPtr passphraseLength);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_agent_settings(out IntPtr settings, AgentHandle agent);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
