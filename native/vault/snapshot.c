@@ -109,7 +109,7 @@ static int summary_record(ob_buf *rec, const ob_repo *r, const char *point_id, c
 	if ((error = ob_kv_begin(rec, SUMMARY_KIND, 1)) < 0 ||
 	    (error = ob_kv_add(rec, "point", point_id)) < 0 ||
 	    (error = ob_kv_add(rec, "server_id", r->server_id)) < 0 ||
-	    (error = ob_kv_add(rec, "vault", r->vc.id)) < 0)
+	    (error = ob_kv_add(rec, "vault", r->vc.id ? r->vc.id : "")) < 0)
 		return error;
 	for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 		if ((error = ob_kv_add(rec, fields[f], ob_kv_get(point, fields[f]) ? ob_kv_get(point, fields[f]) : "")) < 0)
@@ -184,7 +184,7 @@ static int summary_read(ob_kv *kv, const ob_repo *r, const char *point_id, const
 			if (strcmp(kv->kind, SUMMARY_KIND) == 0 && kv->version == 1 && ob_kv_get(kv, "point") &&
 			    strcmp(ob_kv_get(kv, "point"), point_id) == 0 && ob_kv_get(kv, "server_id") &&
 			    strcmp(ob_kv_get(kv, "server_id"), r->server_id) == 0 && ob_kv_get(kv, "vault") &&
-			    strcmp(ob_kv_get(kv, "vault"), r->vc.id) == 0) {
+			    strcmp(ob_kv_get(kv, "vault"), r->vc.id ? r->vc.id : "") == 0) {
 				free(text);
 				return 0;
 			}
