@@ -64,26 +64,62 @@ int ob_platform_path_is_absolute(const char *path)
 		return 0;
 	if (isalpha((unsigned char)path[0]) && path[1] == ':' && is_sep(path[2]))
 		return 1;
+	if (path[0] == '/' && (path[1] == '\0' || strncmp(path, "/UNC/", 5) == 0 ||
+	    (isalpha((unsigned char)path[1]) && path[2] == ':' && (path[3] == '/' || path[3] == '\0'))))
+		return 1;   /* the engine's form */
 	return is_sep(path[0]) && is_sep(path[1]);   /* \\server\share, \\?\... */
 }
 
-/* A \\?\ path as people write it: C:\x, or \\server\share\x. */
+char *ob_platform_path_internal(const char *path)
+{
+	ob_buf b = OB_BUF_INIT;
+	const char *p = path;
+	char *s;
+	int error = 0;
+
+	if (path[0] == '/' && path[1] != '/')
+		return ob_strdup(path);   /* the engine's form already */
+	if (strncmp(p, "\\\\?\\", 4) == 0 || strncmp(p, "//?/", 4) == 0) {
+		p += 4;
+		if (strncmp(p, "UNC", 3) == 0 && is_sep(p[3])) {
+			error = ob_buf_puts(&b, "/UNC/");
+			p += 4;
+		}
+	} else if (is_sep(p[0]) && is_sep(p[1])) {
+		error = ob_buf_puts(&b, "/UNC/");
+		p += 2;
+	}
+	if (error == 0 && b.len == 0)
+		error = ob_buf_puts(&b, "/");
+	if (error == 0)
+		error = ob_buf_puts(&b, p);
+	if (error < 0) {
+		ob_buf_dispose(&b);
+		return NULL;
+	}
+	for (s = b.data; *s; s++)
+		if (*s == '\\')
+			*s = '/';
+	/* No trailing separator but the root's: "C:\" is "/C:/", "C:\data\" is "/C:/data". */
+	while (b.len > 1 && b.data[b.len - 1] == '/' && !(b.len == 4 && b.data[2] == ':'))
+		b.data[--b.len] = '\0';
+	if (b.len == 3 && b.data[2] == ':' && ob_buf_puts(&b, "/") < 0) {
+		ob_buf_dispose(&b);
+		return NULL;
+	}
+	return ob_buf_detach(&b);
+}
+
+/* A wide path (\\?\ or not) in the engine's form (ob_platform_path_internal). */
 static char *plain_path(const wchar_t *w)
 {
-	if (wcsncmp(w, L"\\\\?\\UNC\\", 8) == 0) {
-		char *rest = ob_win_utf8(w + 8, -1), *out;
-		if (!rest)
-			return NULL;
-		if ((out = malloc(strlen(rest) + 3))) {
-			strcpy(out, "\\\\");
-			strcat(out, rest);
-		}
-		free(rest);
-		return out;
-	}
-	if (wcsncmp(w, L"\\\\?\\", 4) == 0)
-		return ob_win_utf8(w + 4, -1);
-	return ob_win_utf8(w, -1);
+	char *s = ob_win_utf8(w, -1), *out;
+
+	if (!s)
+		return NULL;
+	out = ob_platform_path_internal(s);
+	free(s);
+	return out;
 }
 
 int ob_platform_realpath(char **out, const char *path)
@@ -123,7 +159,8 @@ char *ob_platform_join(const char *a, const char *b)
 	ob_buf out = OB_BUF_INIT;
 	size_t alen = strlen(a);
 
-	if (ob_buf_put(&out, a, alen) < 0 || ((alen == 0 || !is_sep(a[alen - 1])) && ob_buf_puts(&out, "\\") < 0) ||
+	/* '/' as in the engine's form; the Win32 calls take it (ob_win_path). */
+	if (ob_buf_put(&out, a, alen) < 0 || ((alen == 0 || !is_sep(a[alen - 1])) && ob_buf_puts(&out, "/") < 0) ||
 	    ob_buf_puts(&out, b) < 0) {
 		ob_buf_dispose(&out);
 		return NULL;
@@ -153,7 +190,12 @@ static size_t root_length(const char *p)
 {
 	size_t i = 0, parts = 0;
 
-	if (strncmp(p, "\\\\?\\", 4) == 0) {
+	if (strncmp(p, "/UNC/", 5) == 0) {
+		i = 5;
+		parts = 2;
+	} else if (p[0] == '/' && isalpha((unsigned char)p[1]) && p[2] == ':') {
+		return p[3] == '/' ? 4 : 3;
+	} else if (strncmp(p, "\\\\?\\", 4) == 0) {
 		i = 4;
 		if (strncmp(p + 4, "UNC\\", 4) == 0) {
 			i = 8;
@@ -814,7 +856,7 @@ int ob_platform_library_dir(char **out)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_OS, "Cannot find where libobagent is installed.");
 	if (!(s = plain_path(path)))
 		return ob_err_nomem();
-	if ((slash = strrchr(s, '\\')))
+	if ((slash = strrchr(s, '/')) && slash > s + 3)
 		*slash = '\0';
 	*out = s;
 	return 0;

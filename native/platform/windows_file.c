@@ -4,6 +4,7 @@
  * never narrow CRT calls, \\?\ paths (docs/WINDOWS.md).
  */
 #include "platform/file.h"
+#include "platform/platform.h"
 #include "platform/windows_internal.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -182,6 +183,26 @@ wchar_t *ob_win_path(const char *utf8)
 	n = wcslen(w);
 	if (n >= 4 && wcsncmp(w, L"\\\\?\\", 4) == 0)
 		return w;   /* already a \\?\ path */
+	/* The engine's form: "\C:\x" (from "/C:/x") and "\UNC\srv\share" (from "/UNC/srv/share"). */
+	if (n >= 3 && w[0] == L'\\' && w[2] == L':' && (w[3] == L'\\' || w[3] == 0)) {
+		memmove(w, w + 1, n * sizeof(wchar_t));
+		n--;
+		if (n == 2) {
+			wchar_t *grown = realloc(w, 4 * sizeof(wchar_t));
+			if (!grown) {
+				free(w);
+				ob_win_failed(ERROR_NOT_ENOUGH_MEMORY);
+				return NULL;
+			}
+			w = grown;
+			wcscpy(w + 2, L"\\");
+			n = 3;
+		}
+	} else if (n >= 5 && wcsncmp(w, L"\\UNC\\", 5) == 0) {
+		memmove(w + 1, w + 4, (n - 3) * sizeof(wchar_t));   /* "\UNC\srv" -> "\\srv" */
+		w[1] = L'\\';
+		n -= 3;
+	}
 	if (n >= 3 && w[1] == L':' && w[2] == L'\\')
 		prefix = L"\\\\?\\";
 	else if (n >= 2 && w[0] == L'\\' && w[1] == L'\\') {
@@ -898,7 +919,10 @@ int ob_file_mount_points(int (*cb)(const char *mount_point, void *payload), void
 		if (type != DRIVE_FIXED && type != DRIVE_REMOVABLE)
 			continue;
 		if ((s = ob_win_utf8(p, -1))) {
-			error = cb(s, payload);
+			char *in = ob_platform_path_internal(s);   /* "C:\" is "/C:/" */
+			if (in)
+				error = cb(in, payload);
+			free(in);
 			free(s);
 		}
 	}
