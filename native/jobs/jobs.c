@@ -265,7 +265,7 @@ static int worker_path(char **out)
 		return 0;
 	if ((error = ob_platform_library_dir(&dir)) < 0)
 		return error;
-	*out = ob_platform_join(dir, "obagent");
+	*out = ob_platform_join(dir, OB_PLATFORM_RUNNER);
 	free(dir);
 	if (!*out)
 		return ob_err_nomem();

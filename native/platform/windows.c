@@ -100,13 +100,9 @@ char *ob_platform_path_internal(const char *path)
 	for (s = b.data; *s; s++)
 		if (*s == '\\')
 			*s = '/';
-	/* No trailing separator but the root's: "C:\" is "/C:/", "C:\data\" is "/C:/data". */
-	while (b.len > 1 && b.data[b.len - 1] == '/' && !(b.len == 4 && b.data[2] == ':'))
+	/* No trailing separator, as a POSIX mount point has none: "C:\" is "/C:", "C:\data\" is "/C:/data". */
+	while (b.len > 1 && b.data[b.len - 1] == '/')
 		b.data[--b.len] = '\0';
-	if (b.len == 3 && b.data[2] == ':' && ob_buf_puts(&b, "/") < 0) {
-		ob_buf_dispose(&b);
-		return NULL;
-	}
 	return ob_buf_detach(&b);
 }
 
