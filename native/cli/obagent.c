@@ -13,7 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef _WIN32
+#include <windows.h>
+#define usleep(us) Sleep((DWORD)((us) / 1000))
+#define sleep(s) Sleep((DWORD)(s) * 1000)
+#else
 #include <unistd.h>
+#endif
 
 static int usage(void)
 {
@@ -67,7 +73,11 @@ static char *take_secret(const char *name)
 		return NULL;
 	copy = strdup(v);
 	memset(v, 0, strlen(v));
+#ifdef _WIN32
+	_putenv_s(name, "");
+#else
 	unsetenv(name);
+#endif
 	return copy;
 }
 
@@ -282,7 +292,11 @@ static int cmd_policy(int argc, char **argv)
 			struct stat st;
 			snprintf(folder, sizeof(folder), "%.*s", slash && strpbrk(slash, "*?") ? (int)(slash - specs[i].spec) : 4095,
 				specs[i].spec);
+#ifdef _WIN32
+			if (!specs[i].is_exclude && stat(folder[0] ? folder : "\\", &st) != 0)
+#else
 			if (!specs[i].is_exclude && lstat(folder[0] ? folder : "/", &st) != 0)
+#endif
 				fprintf(stderr, "warning: the inclusion '%s' does not exist now: each backup lists it as missing "
 					"until it exists.\n", specs[i].spec);
 		}
@@ -347,9 +361,11 @@ int main(int argc, char **argv)
 		 * threads: keep them in two heaps that are reused rather than returned
 		 * and faulted in again, which bounds memory and saves page faults.
 		 */
+#ifdef __GLIBC__
 		mallopt(M_ARENA_MAX, 2);
 		mallopt(M_MMAP_THRESHOLD, 32 << 20);
 		mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 	}
 	if (!strcmp(cmd, "run-job")) {
 		const char *job = opt(argc, argv, "--job"), *fd = opt(argc, argv, "--lock-fd"), *kfd = opt(argc, argv, "--key-fd");
@@ -623,3 +639,27 @@ int main(int argc, char **argv)
 	}
 	return usage();
 }
+
+#ifdef _WIN32
+/*
+ * Windows hands a program its arguments as UTF-16 (wmain, linked with -municode);
+ * the engine takes UTF-8, so they are converted once here, and the console is
+ * told that what is printed is UTF-8.
+ */
+int wmain(int argc, wchar_t **wargv)
+{
+	char **argv = calloc((size_t)argc + 1, sizeof(char *));
+	int i;
+
+	if (!argv)
+		return 1;
+	for (i = 0; i < argc; i++) {
+		int n = WideCharToMultiByte(CP_UTF8, 0, wargv[i], -1, NULL, 0, NULL, NULL);
+		if (n <= 0 || !(argv[i] = malloc((size_t)n)))
+			return 1;
+		WideCharToMultiByte(CP_UTF8, 0, wargv[i], -1, argv[i], n, NULL, NULL);
+	}
+	SetConsoleOutputCP(CP_UTF8);
+	return main(argc, argv);
+}
+#endif

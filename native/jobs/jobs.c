@@ -265,7 +265,7 @@ static int worker_path(char **out)
 		return 0;
 	if ((error = ob_platform_library_dir(&dir)) < 0)
 		return error;
-	*out = ob_platform_join(dir, "obagent");
+	*out = ob_platform_join(dir, OB_PLATFORM_RUNNER);
 	free(dir);
 	if (!*out)
 		return ob_err_nomem();
@@ -731,7 +731,7 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	ob_kv kv = { 0 };
 	ob_buf params = OB_BUF_INIT;
 	uint8_t master[OB_MASTER_KEY_BYTES], root[OB_ID_BYTES];
-	char id[37], *path = NULL, *ds_name = NULL, key[32];
+	char id[37], *path = NULL, *ds_name = NULL, *dest_internal = NULL, key[32];
 	const char *dest;
 	int64_t now;
 	int lock_fd = -1, key_fd = -1, other, error;
@@ -764,7 +764,12 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 	if ((error = ob_snapshot_read(&kv, ob_recovery_repo(rec), req->point_id)) < 0 ||
 	    (error = ob_snapshot_root(root, &ds_name, &kv, req->datasource_id)) < 0)
 		goto done;
-	dest = req->destination ? req->destination : ds_name;
+	/* The destination in the engine's form (a Windows "D:\restore" is "/D:/restore": ob_platform_path_internal). */
+	if (req->destination && !(dest_internal = ob_platform_path_internal(req->destination))) {
+		error = ob_err_nomem();
+		goto done;
+	}
+	dest = dest_internal ? dest_internal : ds_name;
 
 	if ((error = ob_kv_begin(&params, "recovery-request", 1)) < 0 ||
 	    (error = ob_kv_add(&params, "server", other ? req->server_name : "")) < 0 ||
@@ -820,6 +825,7 @@ done:
 	ob_buf_dispose(&params);
 	ob_recovery_free(rec);
 	free(ds_name);
+	free(dest_internal);
 	free(path);
 	return error;
 }

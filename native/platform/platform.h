@@ -10,12 +10,27 @@
 
 #include "util/util.h"
 
+/** The job runner's file name beside the library (the CLI, native/cli). */
+#ifdef _WIN32
+#define OB_PLATFORM_RUNNER "obagent.exe"
+#else
+#define OB_PLATFORM_RUNNER "obagent"
+#endif
+
 /** The host name into a malloc'd string. */
 int ob_platform_hostname(char **out);
 /** The default state folder: /var/lib/obagent for root, else XDG state home. */
 int ob_platform_default_home(char **out);
-/** Whether a path is absolute. */
+/** Whether a path is absolute (a native one, or the engine's form below). */
 int ob_platform_path_is_absolute(const char *path);
+/**
+ * A path as the engine keeps it (malloc'd; NULL when out of memory): '/'
+ * separated, rooted at "/". POSIX: the path as it is. Windows: the drive is the
+ * first component, "C:\data\x" is "/C:/data/x" ("C:\" is "/C:", as a mount point), and
+ * "\\server\share\x" is "/UNC/server/share/x", so that every part of the engine above this layer
+ * works on one form (docs/WINDOWS.md); the platform calls take either form.
+ */
+char *ob_platform_path_internal(const char *path);
 /** Make the absolute, normalised form of an existing folder (malloc'd). */
 int ob_platform_realpath(char **out, const char *path);
 /**

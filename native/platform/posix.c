@@ -71,6 +71,11 @@ int ob_platform_path_is_absolute(const char *path)
 	return path && path[0] == '/';
 }
 
+char *ob_platform_path_internal(const char *path)
+{
+	return ob_strdup(path);
+}
+
 int ob_platform_realpath(char **out, const char *path)
 {
 	char *r = realpath(path, NULL);

@@ -79,6 +79,7 @@ int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
 	const char *kind = is_exclude ? "exclusion" : "inclusion";
 	ob_buf b = OB_BUF_INIT;
 	const char *p, *next;
+	char *internal = NULL;
 	int error = 0;
 
 	if (out_normalized)
@@ -89,7 +90,10 @@ int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
 	if (!ob_platform_path_is_absolute(spec))
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 			"The %s '%s' is a relative path. Give the absolute path of the file or folder.", kind, spec);
-	for (p = spec; *p; p = next) {
+	/* The engine's form: on Windows "C:\data" is "/C:/data" (platform.h); elsewhere the path itself. */
+	if (!(internal = ob_platform_path_internal(spec)))
+		return ob_err_nomem();
+	for (p = internal; *p; p = next) {
 		size_t n;
 
 		while (*p == '/')
@@ -125,6 +129,7 @@ int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
 	if (out_normalized)
 		*out_normalized = ob_buf_detach(&b);
 done:
+	free(internal);
 	ob_buf_dispose(&b);
 	return error;
 }

@@ -933,6 +933,7 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 	ob_restore_run run;
 	failed_buf fb = { OB_BUF_INIT };
 	const char *items[1];
+	char *dest = NULL;
 	int error;
 
 	if (out_failed)
@@ -941,8 +942,13 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Restore options need a recovery point and a destination.");
 	if (opts->overwrite < OB_OVERWRITE_CREATE_COPY || opts->overwrite > OB_OVERWRITE_OVERWRITE)
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "Unknown overwrite option %d.", opts->overwrite);
-	if ((error = ob_recovery_open(&rec, agent, NULL, NULL, 0)) < 0)
+	/* The destination in the engine's form (on Windows "D:\restore" is "/D:/restore": platform.h). */
+	if (!(dest = ob_platform_path_internal(opts->destination)))
+		return ob_err_nomem();
+	if ((error = ob_recovery_open(&rec, agent, NULL, NULL, 0)) < 0) {
+		free(dest);
 		return error;
+	}
 	memset(&pg, 0, sizeof(pg));
 	memset(&run, 0, sizeof(run));
 	items[0] = opts->item ? opts->item : "";
@@ -952,7 +958,7 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 	run.datasource_id = opts->datasource_id;
 	run.items = items;
 	run.item_count = 1;
-	run.destination = opts->destination;
+	run.destination = dest;
 	run.overwrite = opts->overwrite;
 	run.skip_security = opts->skip_security;
 	run.special_files = opts->version >= 2 && opts->special_files;
@@ -966,6 +972,7 @@ int ob_restore(char **out_failed, ob_agent *agent, const ob_restore_options *opt
 		*out_failed = ob_buf_detach(&fb.b);
 	ob_buf_dispose(&fb.b);
 	ob_recovery_free(rec);
+	free(dest);
 	return error;
 }
 

@@ -39,7 +39,9 @@ int ob_code_from_errno(int err)
 	case EROFS:
 		return OB_EACCESS;
 	case ENOSPC:
+#ifdef EDQUOT
 	case EDQUOT:
+#endif
 		return OB_ENOSPC;
 	case ENOMEM:
 		return OB_ENOMEM;

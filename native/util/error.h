@@ -4,7 +4,10 @@
 
 #include "obagent/common.h"
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw-w64 builds with its C99 printf (__USE_MINGW_ANSI_STDIO): checked as GNU's, %zu and %lld included. */
+#  define OB_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #  define OB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #  define OB_PRINTF(a, b)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /** A growable byte buffer; always NUL-terminated after its data. */
 typedef struct ob_buf {
 	char *data;
@@ -17,11 +19,7 @@ typedef struct ob_buf {
 int ob_buf_grow(ob_buf *b, size_t extra);
 int ob_buf_put(ob_buf *b, const void *data, size_t len);
 int ob_buf_puts(ob_buf *b, const char *s);
-int ob_buf_printf(ob_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
+int ob_buf_printf(ob_buf *b, const char *fmt, ...) OB_PRINTF(2, 3);
 /** Hand the buffer's data to the caller (the buffer is left empty). */
 char *ob_buf_detach(ob_buf *b);
 /** Free the buffer, wiping its bytes first. */

@@ -6,10 +6,12 @@ namespace OBAgent.Interop
 {
     /// <summary>
     /// Loads libobagent from the module folder (next to OBAgent.dll) by full path before the
-    /// first P/Invoke, so that [DllImport("obagent")] binds to that copy on every host:
+    /// first P/Invoke, so that [DllImport("libobagent")] binds to that copy on every host:
     /// Windows PowerShell 5.1 (.NET Framework) does not probe an assembly's folder at all,
     /// and PowerShell 7 on Unix would otherwise depend on its probing rules.
-    /// When no copy is there, the operating system's search path is used as is.
+    /// When no copy is there, the operating system's search path is used as is. Its name is
+    /// libobagent on every platform (NativeMethods.Library), so that on Windows it never resolves
+    /// to the managed OBAgent.dll beside it (docs/WINDOWS.md).
     /// </summary>
     internal static class NativeLibraryLoader
     {
@@ -20,8 +22,13 @@ namespace OBAgent.Interop
         private static readonly object Gate = new object();
         private static bool loaded;
 
-        [DllImport("kernel32", EntryPoint = "LoadLibraryW", CharSet = CharSet.Unicode, SetLastError = true)]
-        private static extern IntPtr LoadLibraryW(string path);
+        // LoadLibraryExW flags: the DLL's own folder first for its dependencies (libcrypto, libcurl, sqlite3,
+        // libdeflate beside it), then the system's safe default folders; never the current directory.
+        private const uint LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR = 0x00000100;
+        private const uint LOAD_LIBRARY_SEARCH_DEFAULT_DIRS = 0x00001000;
+
+        [DllImport("kernel32", EntryPoint = "LoadLibraryExW", CharSet = CharSet.Unicode, SetLastError = true)]
+        private static extern IntPtr LoadLibraryExW(string path, IntPtr file, uint flags);
 
         [DllImport("libdl.so.2", EntryPoint = "dlopen")]
         private static extern IntPtr DlopenLibdl2(byte[] path, int flags);
@@ -40,8 +47,9 @@ namespace OBAgent.Interop
         {
             get
             {
+                // Not obagent.dll: on a case-insensitive file system that is the managed OBAgent.dll.
                 if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-                    return "obagent.dll";
+                    return "libobagent.dll";
                 if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
                     return "libobagent.dylib";
                 return "libobagent.so";
@@ -60,7 +68,7 @@ namespace OBAgent.Interop
                 {
                     if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
                     {
-                        if (LoadLibraryW(path) == IntPtr.Zero)
+                        if (LoadLibraryExW(path, IntPtr.Zero, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS) == IntPtr.Zero)
                             throw new DllNotFoundException(string.Format(
                                 "Cannot load '{0}' (Windows error {1}).", path, Marshal.GetLastWin32Error()));
                     }

@@ -11,7 +11,7 @@ namespace OBAgent.Interop
     /// </summary>
     internal static class NativeMethods
     {
-        internal const string Library = "obagent";
+        internal const string Library = "libobagent";
 
         // common.h
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
