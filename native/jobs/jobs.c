@@ -598,6 +598,8 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 		int64_t now = 0;
 		ob_clock_now(&now);
 		error = retention_warns(ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL), fc);
+		/* Points of a file and folder policy removed with pruning age out after any backup. */
+		retention_warns(ob_retention_apply_pruning(agent, &repo, "FileFolder", now, NULL), fc);
 	}
 	ob_repo_dispose(&repo);
 done:
@@ -711,6 +713,8 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 		int64_t now = 0;
 		ob_clock_now(&now);
 		error = retention_warns(ob_retention_apply(agent, &repo, now, NULL), fc);
+		/* And those of a System State policy removed with pruning. */
+		retention_warns(ob_retention_apply_pruning(agent, &repo, "SystemState", now, NULL), fc);
 	}
 done:
 	if (specs)
