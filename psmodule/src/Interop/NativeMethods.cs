@@ -150,6 +150,9 @@ namespace OBAgent.Interop
         internal static extern int ob_policy_remove(AgentHandle agent, int deleteBackup);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_remove_pruning(AgentHandle agent, byte[] kind);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_policy_delete_backups(AgentHandle agent, byte[] kind, byte[] securityPin);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
