@@ -218,6 +218,9 @@ namespace OBAgent.Interop
         internal static extern int ob_job_percent_complete(IntPtr info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_phase_lines([Out] IntPtr[] lines, UIntPtr max, ref int written, byte[] phase);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ob_job_info_free(IntPtr info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
