@@ -99,7 +99,7 @@ static int prune_due_kind(ob_agent *agent, const char *kind, int64_t now)
 	ob_repo repo;
 	char *text = NULL;
 	int64_t last = 0;
-	int fd = -1, error;
+	int fd = -1, ran = 0, error;
 
 	if ((error = ob_policy_get_kind(&policy, agent, kind)) != OB_ENOTFOUND) {
 		ob_policy_free(policy);
@@ -114,7 +114,7 @@ static int prune_due_kind(ob_agent *agent, const char *kind, int64_t now)
 		return error;
 	if (last > 0 && last <= now && now - last < PRUNING_INTERVAL)
 		return 0;
-	/* One job at a time. One running now is a backup, which runs this pass when it ends. */
+	/* One job at a time: while one runs, the next step tries again (a backup runs this pass itself as it ends). */
 	if ((error = ob_job_lock_take(&fd, agent)) == OB_ELOCKED) {
 		ob_error_clear();
 		return 0;
@@ -123,13 +123,14 @@ static int prune_due_kind(ob_agent *agent, const char *kind, int64_t now)
 		return error;
 	if ((error = ob_agent_repo_open(&repo, agent, NULL)) == 0) {
 		error = ob_retention_apply_pruning(agent, &repo, kind, now, NULL);
+		ran = error == 0;
 		ob_repo_dispose(&repo);
 	} else if (error == OB_ENOKEY) {
 		ob_error_clear();
 		error = 0;  /* no passphrase was ever set: no backups, nothing to age out */
 	}
-	if (error < 0 || last == 0 || last > now) {
-		/* Recorded after success by the pass itself; here after a failure, or when it found nothing to open. */
+	if (!ran) {
+		/* A pass that ran records itself; here one that failed, or found nothing to open. */
 		char *message = error < 0 ? ob_strdup(ob_error_last()) : NULL;
 		ob_catalog_pruning_passed(agent->cat, kind, now);
 		if (message) {

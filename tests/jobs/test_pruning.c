@@ -160,6 +160,36 @@ static void test_pruning_by_the_service(void **state)
 	ob_test_server_dispose(&s);
 }
 
+/* A pass that cannot reach the vault says so once, and is tried again the next day. */
+static void test_failed_pass_reported_once(void **state)
+{
+	ob_test_server s;
+	ob_job_info *j = NULL;
+	int64_t next = 0;
+	char *moved;
+
+	(void)state;
+	three_points(&s, "prune-fail");
+	set_now(T0 + 2 * DAY + HOUR);
+	assert_ok(ob_policy_remove_pruning(s.agent, "FileFolder"));
+	moved = ob_test_path(s.dir, "vault.away");
+	assert_int_equal(rename(s.vault_path, moved), 0);
+	set_now(T0 + 7 * DAY + 12 * HOUR);
+	assert_true(ob_schedule_run_due(&j, &next, s.agent) < 0);
+	assert_null(j);
+	assert_non_null(strstr(ob_error_last(), "pruning pass of the FileFolder points failed"));
+	/* Within the day: not tried again, no error. */
+	tick_at(s.agent, T0 + 8 * DAY);
+	assert_int_equal(rename(moved, s.vault_path), 0);
+	tick_at(s.agent, T0 + 8 * DAY + 6 * HOUR);
+	assert_int_equal(points_of(s.agent, "FileFolder", NULL), 3);
+	/* A day after the failed one: it runs, and prunes both points past their 7 days. */
+	tick_at(s.agent, T0 + 8 * DAY + 13 * HOUR);
+	assert_int_equal(points_of(s.agent, "FileFolder", NULL), 1);
+	free(moved);
+	ob_test_server_dispose(&s);
+}
+
 static void test_no_pruning_without_the_switch(void **state)
 {
 	ob_test_server s;
@@ -254,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pruning_by_the_service),
+		cmocka_unit_test(test_failed_pass_reported_once),
 		cmocka_unit_test(test_no_pruning_without_the_switch),
 		cmocka_unit_test(test_new_policy_replaces_the_kept_rules),
 		cmocka_unit_test(test_system_state_pruned_after_a_file_backup),
