@@ -62,6 +62,25 @@ typedef struct ob_job_info {
  */
 OB_EXTERN(int) ob_job_percent_complete(const ob_job_info *info);
 
+/** The number of lines in MARS's backup sequence ("Initializing" .. "Job completed."). */
+#define OB_JOB_PHASE_LINES_MAX 7
+
+/**
+ * The progress lines a follower of a backup job (Start-OBBackup, `obagent
+ * backup`) writes for the phase it sees now, in MARS's fixed order (mars.md
+ * 1.4: "Initializing", "Taking snapshot of volumes...", ... "Job completed.").
+ * A phase shorter than one poll is never seen, yet it ran: seeing a later phase
+ * of the sequence gives the earlier lines not yet written first, so the lines
+ * come in order, each once, and never one for a phase not reached. *written is
+ * the follower's own state: -1 before any line, then the place in the sequence
+ * of the last line written. Fills out[0..n) (static strings, n <= max; with a
+ * small max, call again for the rest) and returns n: 0 when phase was written
+ * already or comes before the last line written. Returns -1 when phase is not
+ * one of the sequence ("Job failed.", "Job stopped.", a recovery's phases) or an
+ * argument is NULL: the follower writes such a text as it is, once per change.
+ */
+OB_EXTERN(int) ob_job_phase_lines(const char **out, size_t max, int *written, const char *phase);
+
 OB_EXTERN(void) ob_job_info_free(ob_job_info *info);
 /** Free an array from ob_job_list. */
 OB_EXTERN(void) ob_job_list_free(ob_job_info **list, size_t count);

@@ -68,6 +68,25 @@ OB_EXTERN(int) ob_policy_set_state(ob_agent *agent, int state);
  */
 OB_EXTERN(int) ob_policy_remove(ob_agent *agent, int delete_backup);
 
+/**
+ * Remove the policy of kind ("FileFolder" or "SystemState") with pruning
+ * (Remove-OBPolicy -EnablePruning): protection stops, nothing is deleted now,
+ * and the policy's retention rules are kept so that its recovery points still
+ * age out, by the same rules, at the pass the service runs once a day and after
+ * every backup of the other kind (docs/RETENTION.md, "Pruning"). A policy without
+ * a retention leaves nothing to age out by. Committing a policy of the kind
+ * later replaces the kept rules; removing one without pruning keeps none.
+ * OB_ENOTFOUND when no policy of the kind is set; OB_EINVALID for another kind.
+ */
+OB_EXTERN(int) ob_policy_remove_pruning(ob_agent *agent, const char *kind);
+
+/**
+ * The retention rules kept for kind's points by ob_policy_remove_pruning, into
+ * *out; OB_ENOTFOUND when none are kept (a policy of the kind is set, or the last
+ * one was removed without pruning).
+ */
+OB_EXTERN(int) ob_policy_pruning_retention(ob_retention *out, ob_agent *agent, const char *kind);
+
 OB_EXTERN(void) ob_policy_free(ob_policy *policy);
 
 /** The policy's name (a GUID). Borrowed. */

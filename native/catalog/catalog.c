@@ -83,6 +83,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE damaged_item ("
 	"  id BLOB NOT NULL, path TEXT NOT NULL, reported INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (id, path)) WITHOUT ROWID;",
+	/* 7: the retention rules a policy removed with pruning leaves behind (Remove-OBPolicy -EnablePruning) */
+	"CREATE TABLE pruning ("
+	"  kind TEXT PRIMARY KEY CHECK (kind IN ('FileFolder', 'SystemState')),"
+	"  policy_name TEXT NOT NULL, retention TEXT NOT NULL,"
+	"  removed_at INTEGER NOT NULL, last_pass INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE policy_removal ADD COLUMN enable_pruning INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -113,6 +113,13 @@ static int filespecs_clear(ob_catalog *cat, const char *kind, const char *what)
 		"DELETE FROM filespec WHERE datasource_id IN (SELECT id FROM datasource WHERE kind = ?1)", "t", kind);
 }
 
+/* A policy of kind is set: the rules a removed one left for pruning are replaced by its own. */
+static int pruning_clear(ob_catalog *cat, const char *kind)
+{
+	return ob_catalog_run(NULL, cat, "Cannot replace the pruning rules", "DELETE FROM pruning WHERE kind = ?1", "t",
+		kind);
+}
+
 int ob_catalog_policy_save_filespecs(ob_catalog *cat, const char *kind, const ob_catalog_filespec *specs, size_t count,
 	const char *name, int64_t now)
 {
@@ -137,6 +144,8 @@ int ob_catalog_policy_save_filespecs(ob_catalog *cat, const char *kind, const ob
 	}
 	sqlite3_finalize(st);
 	if (error < 0)
+		return error;
+	if ((error = pruning_clear(cat, kind)) < 0)
 		return error;
 	/* The name is made once; a later commit keeps it (and the state). */
 	return ob_catalog_run(NULL, cat, "Cannot save the policy",
@@ -179,37 +188,99 @@ static int policy_name(char **out, ob_catalog *cat, const char *kind)
 	return error;
 }
 
-int ob_catalog_policy_remove(ob_catalog *cat, const char *kind, int delete_backup, int64_t now)
+/* The retention text of the policy of kind (*out malloc'd, NULL when it has none). */
+static int policy_retention(char **out, ob_catalog *cat, const char *kind)
 {
-	char *name = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, error;
+
+	*out = NULL;
+	if ((error = ob_catalog_prepare(&st, cat, "SELECT retention FROM policy WHERE kind = ?1",
+		"Cannot read the policy")) < 0)
+		return error;
+	ob_catalog_bind(st, "t", kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT && !(*out = ob_catalog_column_dup(st, 0)))
+		error = OB_ENOMEM;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		error = ob_catalog_fail(cat, "Cannot read the policy");
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_catalog_policy_remove(ob_catalog *cat, const char *kind, int delete_backup, int enable_pruning, int64_t now)
+{
+	char *name = NULL, *retention = NULL;
 	int error;
 
 	if ((error = ob_catalog_begin(cat)) < 0)
 		return error;
 	if ((error = policy_name(&name, cat, kind)) < 0 ||
+	    (error = policy_retention(&retention, cat, kind)) < 0 ||
 	    (error = filespecs_clear(cat, kind, "Cannot remove the policy")) < 0 ||
 	    (error = ob_catalog_run(NULL, cat, "Cannot remove the policy", "DELETE FROM policy WHERE kind = ?1", "t",
 		kind)) < 0 ||
+	    (error = pruning_clear(cat, kind)) < 0 ||
+	    /* With pruning, its retention outlives it (a policy without one leaves nothing to age out by). */
+	    (enable_pruning && retention && (error = ob_catalog_run(NULL, cat, "Cannot keep the retention rules for pruning",
+		"INSERT INTO pruning (kind, policy_name, retention, removed_at) VALUES (?1, ?2, ?3, ?4)", "tttI",
+		kind, name, retention, now)) < 0) ||
 	    (error = ob_catalog_run(NULL, cat, "Cannot record the policy removal",
-		"INSERT INTO policy_removal (kind, policy_name, delete_backup, requested_at) VALUES (?1, ?2, ?3, ?4)",
-		"ttiI", kind, name, delete_backup ? 1 : 0, now)) < 0 ||
+		"INSERT INTO policy_removal (kind, policy_name, delete_backup, requested_at, enable_pruning) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)", "ttiIi", kind, name, delete_backup ? 1 : 0, now, enable_pruning ? 1 : 0)) < 0 ||
 	    (error = ob_catalog_commit(cat)) < 0)
 		ob_catalog_rollback(cat);
 	free(name);
+	free(retention);
 	return error;
+}
+
+int ob_catalog_pruning_get(char **out_retention, int64_t *out_last_pass, ob_catalog *cat, const char *kind)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error;
+
+	*out_retention = NULL;
+	if (out_last_pass)
+		*out_last_pass = 0;
+	if ((error = ob_catalog_prepare(&st, cat, "SELECT retention, last_pass FROM pruning WHERE kind = ?1",
+		"Cannot read the pruning rules")) < 0)
+		return error;
+	ob_catalog_bind(st, "t", kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error = OB_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		error = ob_catalog_fail(cat, "Cannot read the pruning rules");
+	} else {
+		if (out_last_pass)
+			*out_last_pass = sqlite3_column_int64(st, 1);
+		if (!(*out_retention = ob_catalog_column_dup(st, 0)))
+			error = OB_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ob_catalog_pruning_passed(ob_catalog *cat, const char *kind, int64_t now)
+{
+	return ob_catalog_run(NULL, cat, "Cannot record the pruning pass",
+		"UPDATE pruning SET last_pass = ?1 WHERE kind = ?2", "It", now, kind);
 }
 
 int ob_catalog_systemstate_policy_save(ob_catalog *cat, const char *name, const char *schedule, const char *retention,
 	int64_t now)
 {
-	return ob_catalog_run(NULL, cat, "Cannot save the System State policy",
+	int error;
+
+	if ((error = ob_catalog_begin(cat)) < 0)
+		return error;
+	if ((error = pruning_clear(cat, SYSTEMSTATE)) < 0 ||
+	    (error = ob_catalog_run(NULL, cat, "Cannot save the System State policy",
 		"INSERT INTO policy (kind, name, state, schedule, retention, created_at, modified_at) "
 		"VALUES ('" SYSTEMSTATE "', ?1, 0, ?2, ?3, ?4, ?4) ON CONFLICT (kind) DO UPDATE SET schedule = excluded.schedule, "
-		"retention = excluded.retention, modified_at = excluded.modified_at", "tttI", name, schedule, retention, now);
-}
-
-int ob_catalog_systemstate_policy_delete(int *out_changes, ob_catalog *cat)
-{
-	return ob_catalog_run(out_changes, cat, "Cannot remove the System State policy",
-		"DELETE FROM policy WHERE kind = '" SYSTEMSTATE "'", NULL);
+		"retention = excluded.retention, modified_at = excluded.modified_at", "tttI", name, schedule, retention, now)) < 0 ||
+	    (error = ob_catalog_commit(cat)) < 0)
+		ob_catalog_rollback(cat);
+	return error;
 }

@@ -1,6 +1,6 @@
 /*
  * Internal: the policies in the catalog (tables policy, datasource, filespec,
- * policy_removal; migration 3). policy/policy.c and systemstate/ say what a
+ * policy_removal; migration 3; pruning, migration 7). policy/policy.c and systemstate/ say what a
  * policy means; this file only stores it. kind is a policy kind
  * (OB_POLICY_KIND_*: "FileFolder", "SystemState").
  */
@@ -59,15 +59,25 @@ int ob_catalog_policy_set_protection(int *out_changes, ob_catalog *cat, const ch
 
 /**
  * In one transaction: remove the policy of kind and its file specs, and record
- * the removal (delete_backup: the backups are to be deleted too). OB_ENOTFOUND,
- * with no message, when there is no such policy.
+ * the removal (delete_backup: the backups are to be deleted too). With
+ * enable_pruning its retention text (if it has one) is kept in the pruning
+ * table, so that its points still age out; without, rules kept before for the
+ * kind are dropped. OB_ENOTFOUND, with no message, when there is no such policy.
  */
-int ob_catalog_policy_remove(ob_catalog *cat, const char *kind, int delete_backup, int64_t now);
+int ob_catalog_policy_remove(ob_catalog *cat, const char *kind, int delete_backup, int enable_pruning, int64_t now);
+
+/**
+ * The retention text kept for kind by a removal with pruning (*out_retention
+ * malloc'd) and when its last pass ran (*out_last_pass, 0: never; may be NULL).
+ * OB_ENOTFOUND, with no message, when none is kept. Committing a policy of the
+ * kind drops it (its own retention replaces it).
+ */
+int ob_catalog_pruning_get(char **out_retention, int64_t *out_last_pass, ob_catalog *cat, const char *kind);
+/** Record that the pruning pass of kind ran at now. */
+int ob_catalog_pruning_passed(ob_catalog *cat, const char *kind, int64_t now);
 
 /** The System State policy: made (named name) or updated with its schedule and retention (NULL for none). */
 int ob_catalog_systemstate_policy_save(ob_catalog *cat, const char *name, const char *schedule, const char *retention,
 	int64_t now);
-/** Remove the System State policy; *out_changes 0 when there was none. */
-int ob_catalog_systemstate_policy_delete(int *out_changes, ob_catalog *cat);
 
 #endif

@@ -181,7 +181,7 @@ static int cmd_backup(int argc, char **argv)
 	ob_agent *a = open_agent();
 	ob_job_info *j = NULL;
 	char *id, last_phase[256] = "";
-	int rc = ob_backup_start(&j, a, 0), state;
+	int rc = ob_backup_start(&j, a, 0), state, written = -1;
 
 	if (rc < 0)
 		return fail("cannot start the backup", rc);
@@ -196,8 +196,14 @@ static int cmd_backup(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	for (;;) {
 		if (j->phase && strcmp(j->phase, last_phase) != 0) {
+			/* MARS's lines in their order: those of phases too short to be seen come before this one. */
+			const char *lines[OB_JOB_PHASE_LINES_MAX];
+			int n = ob_job_phase_lines(lines, OB_JOB_PHASE_LINES_MAX, &written, j->phase), i;
 			snprintf(last_phase, sizeof(last_phase), "%s", j->phase);
-			printf("%s\n", j->phase);
+			if (n < 0)
+				printf("%s\n", j->phase);
+			for (i = 0; i < n; i++)
+				printf("%s\n", lines[i]);
 			fflush(stdout);
 		}
 		if (j->state != OB_JOB_INPROGRESS)

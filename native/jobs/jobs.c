@@ -54,6 +54,29 @@ int ob_job_percent_complete(const ob_job_info *j)
 	return (int)pct;
 }
 
+/*
+ * MARS's backup sequence is the engine's backup phases, OB_PHASE_INIT to
+ * OB_PHASE_DONE, in the order a backup enters them (util/progress.c).
+ */
+int ob_job_phase_lines(const char **out, size_t max, int *written, const char *phase)
+{
+	int at, i, n = 0;
+
+	if (!written || !phase || (max && !out))
+		return -1;
+	for (at = OB_PHASE_INIT; at <= OB_PHASE_DONE; at++)
+		if (!strcmp(phase, ob_progress_phase_text[at]))
+			break;
+	if (at > OB_PHASE_DONE)
+		return -1;
+	if (*written < -1)
+		*written = -1;
+	for (i = *written + 1; i <= at && (size_t)n < max; i++)
+		out[n++] = ob_progress_phase_text[i];
+	*written += n;
+	return n;
+}
+
 void ob_job_info_free(ob_job_info *j)
 {
 	if (!j)
@@ -598,6 +621,8 @@ static int run_systemstate_backup(ob_agent *agent, const char *job_id, ob_backup
 		int64_t now = 0;
 		ob_clock_now(&now);
 		error = retention_warns(ob_retention_apply_kind(agent, &repo, "SystemState", now, NULL), fc);
+		/* Points of a file and folder policy removed with pruning age out after any backup. */
+		retention_warns(ob_retention_apply_pruning(agent, &repo, "FileFolder", now, NULL), fc);
 	}
 	ob_repo_dispose(&repo);
 done:
@@ -711,6 +736,8 @@ static int run_backup(ob_agent *agent, const char *job_id, int64_t retain_until,
 		int64_t now = 0;
 		ob_clock_now(&now);
 		error = retention_warns(ob_retention_apply(agent, &repo, now, NULL), fc);
+		/* And those of a System State policy removed with pruning. */
+		retention_warns(ob_retention_apply_pruning(agent, &repo, "SystemState", now, NULL), fc);
 	}
 done:
 	if (specs)

@@ -1,14 +1,22 @@
 /*
  * The scheduler's step (ob_schedule_run_due, run by `obagent service`): for each
- * kind of policy, start its backup job when a scheduled time was missed.
+ * kind of policy, start its backup job when a scheduled time was missed; and,
+ * once a day, the pruning pass of a kind whose policy was removed with pruning
+ * (its points age out by the rules the removal kept: docs/RETENTION.md).
  */
 #include "obagent/job.h"
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
+#include "agent/lock.h"
+#include "agent/repo_open.h"
+#include "catalog/policy.h"
 #include "catalog/scheduler.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "util/util.h"
 #include "policy/policy_internal.h"
+#include "policy/expiry.h"
+#include "platform/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +84,64 @@ done:
 	return error;
 }
 
+/* How often the service runs the pruning pass of a kind without a policy. */
+#define PRUNING_INTERVAL 86400
+
+/*
+ * The pruning pass of kind, when no policy of it is set, a removal with pruning
+ * kept its rules, and the last pass is a day old (or never ran, or lies ahead of
+ * a clock set back). A pass that fails is recorded as well: it is tried again the
+ * next day and after every backup of the other kind, not at every step.
+ */
+static int prune_due_kind(ob_agent *agent, const char *kind, int64_t now)
+{
+	ob_policy *policy = NULL;
+	ob_repo repo;
+	char *text = NULL;
+	int64_t last = 0;
+	int fd = -1, ran = 0, error;
+
+	if ((error = ob_policy_get_kind(&policy, agent, kind)) != OB_ENOTFOUND) {
+		ob_policy_free(policy);
+		return error < 0 ? error : 0;  /* a policy: its own backups apply its retention */
+	}
+	ob_error_clear();
+	error = ob_catalog_pruning_get(&text, &last, agent->cat, kind);
+	free(text);
+	if (error == OB_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if (last > 0 && last <= now && now - last < PRUNING_INTERVAL)
+		return 0;
+	/* One job at a time: while one runs, the next step tries again (a backup runs this pass itself as it ends). */
+	if ((error = ob_job_lock_take(&fd, agent)) == OB_ELOCKED) {
+		ob_error_clear();
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	if ((error = ob_agent_repo_open(&repo, agent, NULL)) == 0) {
+		error = ob_retention_apply_pruning(agent, &repo, kind, now, NULL);
+		ran = error == 0;
+		ob_repo_dispose(&repo);
+	} else if (error == OB_ENOKEY) {
+		ob_error_clear();
+		error = 0;  /* no passphrase was ever set: no backups, nothing to age out */
+	}
+	if (!ran) {
+		/* A pass that ran records itself; here one that failed, or found nothing to open. */
+		char *message = error < 0 ? ob_strdup(ob_error_last()) : NULL;
+		ob_catalog_pruning_passed(agent->cat, kind, now);
+		if (message) {
+			ob_err(error, OB_ERRCLASS_JOB, "The pruning pass of the %s points failed: %s", kind, message);
+			free(message);
+		}
+	}
+	ob_platform_close(fd);
+	return error;
+}
+
 int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 {
 	ob_job_info *job = NULL;
@@ -93,13 +159,16 @@ int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 		return error;
 	if (!job && (error = run_due_kind(&job, &next_ss, agent, "SystemState", now)) < 0)
 		return error;
+	/* A job started now holds the lock and runs the pruning passes itself when it ends. */
+	if (!job && (error = prune_due_kind(agent, "FileFolder", now)) == 0)
+		error = prune_due_kind(agent, "SystemState", now);
 	if (out_next)
 		*out_next = next_ff && next_ss ? (next_ff < next_ss ? next_ff : next_ss) : (next_ff ? next_ff : next_ss);
 	if (out)
 		*out = job;
 	else
 		ob_job_info_free(job);
-	return 0;
+	return error;
 }
 
 int ob_schedule_next_run(int64_t *out, ob_agent *agent, int system_state)

@@ -716,8 +716,58 @@ int ob_policy_remove(ob_agent *agent, int delete_backup)
 
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
-	error = ob_catalog_policy_remove(agent->cat, OB_POLICY_KIND_FILEFOLDER, delete_backup, now);
+	error = ob_catalog_policy_remove(agent->cat, OB_POLICY_KIND_FILEFOLDER, delete_backup, 0, now);
 	return error == OB_ENOTFOUND ? no_policy() : error;
+}
+
+/* kind must name a policy kind; the message says which are. */
+static int check_kind(const char *kind, const char *what)
+{
+	if (kind && (!strcmp(kind, OB_POLICY_KIND_FILEFOLDER) || !strcmp(kind, OB_POLICY_KIND_SYSTEMSTATE)))
+		return 0;
+	return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "%s needs a policy kind: \"FileFolder\" or \"SystemState\" (%s%s%s was given).",
+		what, kind ? "\"" : "", kind ? kind : "NULL", kind ? "\"" : "");
+}
+
+int ob_policy_remove_kind(ob_agent *agent, const char *kind, int delete_backup, int enable_pruning)
+{
+	int64_t now;
+	int error;
+
+	if ((error = check_kind(kind, "Removing a policy")) < 0 || (error = ob_clock_now(&now)) < 0)
+		return error;
+	error = ob_catalog_policy_remove(agent->cat, kind, delete_backup, enable_pruning, now);
+	if (error != OB_ENOTFOUND)
+		return error;
+	if (!strcmp(kind, OB_POLICY_KIND_SYSTEMSTATE))
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "No System State policy is set on this server.");
+	return no_policy();
+}
+
+int ob_policy_remove_pruning(ob_agent *agent, const char *kind)
+{
+	if (!agent)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "ob_policy_remove_pruning needs an agent.");
+	return ob_policy_remove_kind(agent, kind, 0, 1);
+}
+
+int ob_policy_pruning_retention(ob_retention *out, ob_agent *agent, const char *kind)
+{
+	char *text = NULL;
+	int error;
+
+	if (!out || !agent)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "ob_policy_pruning_retention needs an out pointer and an agent.");
+	if ((error = check_kind(kind, "Reading the pruning rules")) < 0)
+		return error;
+	if ((error = ob_catalog_pruning_get(&text, NULL, agent->cat, kind)) == OB_ENOTFOUND)
+		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID,
+			"No retention rules are kept for the %s points: no policy of that kind was removed with pruning "
+			"(Remove-OBPolicy -EnablePruning) since the last one was set.", kind);
+	if (error == 0)
+		error = ob_retention_from_string(out, text);
+	free(text);
+	return error;
 }
 
 /* ---- schedule and retention ---- */

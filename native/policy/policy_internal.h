@@ -6,6 +6,8 @@
 
 /** The kind of the file and folder policy and of its data sources in the catalog. */
 #define OB_POLICY_KIND_FILEFOLDER "FileFolder"
+/** The kind of the System State policy. */
+#define OB_POLICY_KIND_SYSTEMSTATE "SystemState"
 
 /** The committed policy of a kind ("FileFolder", "SystemState"); OB_ENOTFOUND when none. *out: ob_policy_free. */
 int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
@@ -16,6 +18,13 @@ int ob_policy_get_kind(ob_policy **out, ob_agent *agent, const char *kind);
  * when no policy of that kind is committed (the caller says which policy is missing).
  */
 int ob_policy_set_state_kind(ob_agent *agent, const char *kind, int state);
+
+/**
+ * Remove the policy of kind (delete_backup: record that its backups are to be
+ * deleted; enable_pruning: keep its retention rules so that its points still age
+ * out, docs/RETENTION.md "Pruning"). OB_ENOTFOUND naming the policy when none.
+ */
+int ob_policy_remove_kind(ob_agent *agent, const char *kind, int delete_backup, int enable_pruning);
 
 /**
  * The data source (volume) that holds an absolute, normalised path: the longest

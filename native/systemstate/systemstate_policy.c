@@ -106,13 +106,9 @@ done:
 
 int ob_systemstate_policy_remove(ob_agent *agent, int delete_backup, const char *security_pin)
 {
-	int changes = 0, error;
+	int error;
 
 	if (delete_backup && (error = ob_policy_delete_backups(agent, KIND, security_pin)) < 0)
 		return error;
-	if ((error = ob_catalog_systemstate_policy_delete(&changes, agent->cat)) < 0)
-		return error;
-	if (changes == 0)
-		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_INVALID, "No System State policy is set on this server.");
-	return 0;
+	return ob_policy_remove_kind(agent, KIND, delete_backup, 0);
 }

@@ -52,38 +52,24 @@ namespace OBAgent.Commands
             internal bool FailedIsNonTerminating;
 
             /// <summary>
-            /// The progress lines of the job's phases in the order the engine enters them (native/util/progress.c),
-            /// or null. A phase shorter than one poll is not seen, yet it happened: when a later phase of this
-            /// sequence shows, the lines before it not yet written are written first, in order.
+            /// The job's phases are a backup's: its lines come in MARS's fixed order, and when a later phase
+            /// shows, the lines before it not yet written (phases shorter than one poll) are written first
+            /// (ob_job_phase_lines, the same logic as `obagent backup`). Otherwise each phase is written as it is.
             /// </summary>
-            internal string[] Phases;
+            internal bool BackupSequence;
         }
 
-        /// <summary>MARS's progress lines of a backup (mars.md 1.4), in the order the engine's phases run.</summary>
-        internal static readonly string[] BackupPhases =
+        /// <summary>Write a phase's line, preceded by those of the backup sequence that came before it unseen.</summary>
+        private void WritePhase(string phase, bool sequence, ref int written)
         {
-            "Initializing",
-            "Taking snapshot of volumes...",
-            "Preparing storage...",
-            "Generating backup metadata information and preparing the metadata VHD...",
-            "Data transfer is in progress...",
-            "Data transfer completed ... Verifying data integrity...",
-            "Job completed.",
-        };
-
-        /// <summary>Write a phase's line, preceded by those of its sequence that came before it unseen.</summary>
-        private void WritePhase(string phase, string[] sequence, ref int written)
-        {
-            int at = sequence == null ? -1 : Array.IndexOf(sequence, phase);
-            if (at < 0)
+            string[] lines = sequence ? Native.JobPhaseLines(phase, ref written) : null;
+            if (lines == null)
             {
                 WriteObject(phase);
                 return;
             }
-            for (int i = written + 1; i <= at; i++)
-                WriteObject(sequence[i]);
-            if (at > written)
-                written = at;
+            foreach (string line in lines)
+                WriteObject(line);
         }
 
         /// <summary>
@@ -94,14 +80,16 @@ namespace OBAgent.Commands
         {
             runningJob = job.JobId;
             string lastPhase = firstLine;
-            int written = texts.Phases == null || firstLine == null ? -1 : Array.IndexOf(texts.Phases, firstLine);
+            int written = -1;
+            if (texts.BackupSequence && firstLine != null)
+                Native.JobPhaseLines(firstLine, ref written);
             var clock = Stopwatch.StartNew();
             var progress = new ProgressRecord(1, texts.Activity, "Starting");
             while (true)
             {
                 if (!string.IsNullOrEmpty(job.Phase) && job.Phase != lastPhase)
                 {
-                    WritePhase(job.Phase, texts.Phases, ref written);
+                    WritePhase(job.Phase, texts.BackupSequence, ref written);
                     lastPhase = job.Phase;
                 }
                 if (job.State != InProgress)

@@ -12,8 +12,10 @@ namespace OBAgent.Commands
     /// order as ob_systemstate_policy_remove).
     ///
     /// -EnablePruning (MARS: on an immutable vault, keep the points until their retention expires
-    /// instead of deleting them) removes the policy and deletes nothing; it cannot be combined with
-    /// -DeleteBackup (docs/SECURITY.md). Like MARS, the cmdlet returns the removed OBPolicy, so that
+    /// instead of deleting them) removes the policy, deletes nothing now, and keeps its retention rules
+    /// (ob_policy_remove_pruning): its points age out by them at the service's daily pass and after any
+    /// System State backup (docs/RETENTION.md, "Pruning"). It cannot be combined with -DeleteBackup
+    /// (docs/SECURITY.md). Like MARS, the cmdlet returns the removed OBPolicy, so that
     /// `if (Get-OBPolicy | Remove-OBPolicy -Confirm:$false) {...}` works.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "OBPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
@@ -26,7 +28,7 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter DeleteBackup { get; set; }
 
-        /// <summary>Keep the points until their retention expires; nothing is deleted.</summary>
+        /// <summary>Keep the points until their retention expires, then they age out; nothing is deleted now.</summary>
         [Parameter]
         public SwitchParameter EnablePruning { get; set; }
 
@@ -44,14 +46,19 @@ namespace OBAgent.Commands
             }
             string action = DeleteBackup.IsPresent
                 ? "Remove the backup policy and delete this server's file and folder backups"
-                : "Remove the backup policy (protection stops; the backups stay in the vault)";
+                : EnablePruning.IsPresent
+                    ? "Remove the backup policy (protection stops; the backups stay in the vault until their retention expires)"
+                    : "Remove the backup policy (protection stops; the backups stay in the vault)";
             if (!ShouldProcess(Policy.ToString(), action))
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 if (DeleteBackup.IsPresent)
                     Native.PolicyDeleteBackups(agent, "FileFolder", SecurityPin);
-                Native.PolicyRemove(agent, false);
+                if (EnablePruning.IsPresent)
+                    Native.PolicyRemovePruning(agent, "FileFolder");
+                else
+                    Native.PolicyRemove(agent, false);
             }
             WriteObject(Policy);
         }

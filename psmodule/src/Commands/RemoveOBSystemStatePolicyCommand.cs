@@ -8,7 +8,9 @@ namespace OBAgent.Commands
     /// Remove-OBSystemStatePolicy: stop the scheduled System State backups of this server. The
     /// recovery points stay; with -DeleteBackup they are soft-deleted too, which needs a security PIN
     /// from the vault owner (New-OBSecurityPin). A missing, wrong or expired PIN removes nothing.
-    /// -EnablePruning as in Remove-OBPolicy (nothing deleted; not with -DeleteBackup). Returns the
+    /// -EnablePruning as in Remove-OBPolicy (nothing deleted now; the points age out by the policy's
+    /// retention, at the service's daily pass and after any file and folder backup; not with
+    /// -DeleteBackup). Returns the
     /// removed policy, as MARS does; nothing when there was no System State policy.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "OBSystemStatePolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
@@ -21,7 +23,7 @@ namespace OBAgent.Commands
         [Parameter]
         public SwitchParameter DeleteBackup { get; set; }
 
-        /// <summary>Keep the points until their retention expires; nothing is deleted.</summary>
+        /// <summary>Keep the points until their retention expires, then they age out; nothing is deleted now.</summary>
         [Parameter]
         public SwitchParameter EnablePruning { get; set; }
 
@@ -38,13 +40,18 @@ namespace OBAgent.Commands
             }
             string action = DeleteBackup.IsPresent
                 ? "Remove the System State policy and delete this server's System State backups"
-                : "Remove the System State policy (its backups stay in the vault)";
+                : EnablePruning.IsPresent
+                    ? "Remove the System State policy (its backups stay in the vault until their retention expires)"
+                    : "Remove the System State policy (its backups stay in the vault)";
             if (!ShouldProcess(Policy != null ? Policy.ToString() : ServerNameHint(), action))
                 return;
             using (AgentHandle agent = Native.AgentOpen(null))
             {
                 OBPolicy removed = Policy ?? PolicyMapping.CommittedSystemState(agent);
-                Native.SystemStatePolicyRemove(agent, DeleteBackup.IsPresent, SecurityPin);
+                if (EnablePruning.IsPresent)
+                    Native.PolicyRemovePruning(agent, "SystemState");
+                else
+                    Native.SystemStatePolicyRemove(agent, DeleteBackup.IsPresent, SecurityPin);
                 if (removed != null)
                     WriteObject(removed);
             }

@@ -86,7 +86,7 @@ namespace OBAgent.Commands
             Aborted = "The backup was stopped before it finished. What it stored is kept; the next backup goes on from there.",
             Failed = "The backup failed. Get-OBJob -Previous 1 shows the job.",
             FailedIsNonTerminating = true,
-            Phases = BackupPhases,
+            BackupSequence = true,
         };
     }
 }

@@ -41,7 +41,7 @@ namespace OBAgent.Commands
             WarningHeader = "{0} file(s) could not be backed up:",
             Aborted = "The System State backup was stopped before it finished.",
             Failed = "The System State backup failed. Get-OBJob -Previous 1 shows the job.",
-            Phases = BackupPhases,
+            BackupSequence = true,
         };
     }
 }

@@ -68,6 +68,26 @@ namespace OBAgent.Interop
             return TakeJob((out IntPtr p) => NativeMethods.ob_job_wait(out p, agent, Utf8.ToNative(jobId), (uint)Math.Max(0, timeoutMs)));
         }
 
+        /// <summary>The most lines ob_job_phase_lines gives at once (OB_JOB_PHASE_LINES_MAX).</summary>
+        private const int PhaseLinesMax = 7;
+
+        /// <summary>
+        /// The progress lines to write for a backup's phase, in MARS's order, those of phases too short to be seen
+        /// first (ob_job_phase_lines); written is the follower's state (-1 before any line). Null when the phase is
+        /// not one of the sequence: write it as it is.
+        /// </summary>
+        internal static string[] JobPhaseLines(string phase, ref int written)
+        {
+            var lines = new IntPtr[PhaseLinesMax];
+            int n = NativeMethods.ob_job_phase_lines(lines, (UIntPtr)PhaseLinesMax, ref written, Utf8.ToNative(phase));
+            if (n < 0)
+                return null;
+            var texts = new string[n];
+            for (int i = 0; i < n; i++)
+                texts[i] = Utf8.FromNative(lines[i]);
+            return texts;
+        }
+
         /// <summary>The job in progress, or null when none is.</summary>
         internal static JobInfo JobCurrent(AgentHandle agent)
         {

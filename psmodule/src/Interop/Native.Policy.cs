@@ -47,6 +47,15 @@ namespace OBAgent.Interop
             Check(NativeMethods.ob_policy_remove(agent, deleteBackup ? 1 : 0));
         }
 
+        /// <summary>
+        /// Remove the policy of a kind ("FileFolder", "SystemState") keeping its retention rules, so that its
+        /// points still age out by them (Remove-OBPolicy -EnablePruning; docs/RETENTION.md, "Pruning").
+        /// </summary>
+        internal static void PolicyRemovePruning(AgentHandle agent, string kind)
+        {
+            Check(NativeMethods.ob_policy_remove_pruning(agent, Utf8.ToNative(kind)));
+        }
+
         /// <summary>Soft-delete every recovery point of a kind ("FileFolder", "SystemState") after checking the PIN.</summary>
         internal static void PolicyDeleteBackups(AgentHandle agent, string kind, string securityPin)
         {

@@ -153,6 +153,9 @@ namespace OBAgent.Interop
         internal static extern int ob_policy_remove(AgentHandle agent, int deleteBackup);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_policy_remove_pruning(AgentHandle agent, byte[] kind);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_policy_delete_backups(AgentHandle agent, byte[] kind, byte[] securityPin);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -216,6 +219,9 @@ namespace OBAgent.Interop
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_percent_complete(IntPtr info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_job_phase_lines([Out] IntPtr[] lines, UIntPtr max, ref int written, byte[] phase);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ob_job_info_free(IntPtr info);
