@@ -100,14 +100,14 @@ namespace OBAgent.Commands
         {
             if (spec == null || spec.IsExclude)
                 return;
-            string path = spec.NormalizedPath ?? spec.FileSpec;
+            string path = spec.NormalizedPath == null ? spec.FileSpec : EnginePath.ToNative(spec.NormalizedPath);
             if (string.IsNullOrEmpty(path))
                 return;
-            int slash = path.LastIndexOf('/');
+            int slash = Math.Max(path.LastIndexOf('/'), path.LastIndexOf('\\'));
             string last = slash < 0 ? path : path.Substring(slash + 1);
             bool exists;
             if (last.IndexOfAny(new[] { '*', '?' }) >= 0)
-                exists = Directory.Exists(slash <= 0 ? "/" : path.Substring(0, slash));
+                exists = Directory.Exists(slash <= 0 ? path.Substring(0, slash + 1) : path.Substring(0, slash));
             else
                 exists = Directory.Exists(path) || File.Exists(path);
             if (!exists)

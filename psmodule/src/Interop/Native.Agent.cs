@@ -30,7 +30,7 @@ namespace OBAgent.Interop
             {
                 VaultName = Utf8.FromNative(raw.vault_name),
                 VaultId = Utf8.FromNative(raw.vault_id),
-                VaultLocation = Utf8.FromNative(raw.vault_location),
+                VaultLocation = EnginePath.FromNativePointer(raw.vault_location),
                 StorageType = Utf8.FromNative(raw.storage_type),
                 ServerName = Utf8.FromNative(raw.server_name),
                 ServerId = Utf8.FromNative(raw.server_id),

@@ -34,7 +34,7 @@ namespace OBAgent.Interop
                 BytesUploaded = raw.bytes_uploaded,
                 PercentComplete = NativeMethods.ob_job_percent_complete(p),
                 DatasourceId = raw.datasource_id,
-                Datasources = Lines(Utf8.FromNative(raw.datasources)),
+                Datasources = Array.ConvertAll(Lines(Utf8.FromNative(raw.datasources)), EnginePath.ToNative),
                 RecoveryPoint = Utf8.FromNative(raw.recovery_point),
             };
         }

@@ -112,7 +112,7 @@ namespace OBAgent.Interop
 
         internal static string PolicyDatasourceName(PolicyHandle policy, int ds)
         {
-            return Utf8.FromNative(NativeMethods.ob_policy_datasource_name(policy, new UIntPtr((uint)ds)));
+            return EnginePath.FromNativePointer(NativeMethods.ob_policy_datasource_name(policy, new UIntPtr((uint)ds)));
         }
 
         internal static int PolicyFilespecCount(PolicyHandle policy, int ds)
@@ -126,7 +126,7 @@ namespace OBAgent.Interop
             int isExclude, isRecursive;
             Check(NativeMethods.ob_policy_filespec(policy, new UIntPtr((uint)ds), new UIntPtr((uint)index),
                 out spec, out isExclude, out isRecursive));
-            return new PolicyFileSpecInfo { Spec = Utf8.FromNative(spec), IsExclude = isExclude != 0, IsRecursive = isRecursive != 0 };
+            return new PolicyFileSpecInfo { Spec = EnginePath.FromNativePointer(spec), IsExclude = isExclude != 0, IsRecursive = isRecursive != 0 };
         }
 
         /// <summary>

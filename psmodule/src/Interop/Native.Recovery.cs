@@ -25,7 +25,7 @@ namespace OBAgent.Interop
                 BackupTime = raw.backup_time,
                 ServerName = Utf8.FromNative(raw.server_name),
                 Kind = Utf8.FromNative(raw.kind),
-                Datasources = Lines(Utf8.FromNative(raw.datasources)),
+                Datasources = Array.ConvertAll(Lines(Utf8.FromNative(raw.datasources)), EnginePath.ToNative),
                 DatasourceIds = ids.ToArray(),
                 Files = raw.files,
                 Bytes = raw.bytes,
@@ -139,7 +139,7 @@ namespace OBAgent.Interop
             {
                 ServerName = Utf8.FromNative(raw.server_name),
                 DatasourceId = raw.datasource_id,
-                Name = Utf8.FromNative(raw.name),
+                Name = EnginePath.FromNativePointer(raw.name),
                 Kind = Utf8.FromNative(raw.kind),
             };
         }

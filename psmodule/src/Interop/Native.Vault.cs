@@ -28,7 +28,7 @@ namespace OBAgent.Interop
 
         internal static string VaultLocation(VaultHandle vault)
         {
-            return Utf8.FromNative(NativeMethods.ob_vault_location(vault));
+            return EnginePath.FromNativePointer(NativeMethods.ob_vault_location(vault));
         }
 
         internal static string VaultStorageType(VaultHandle vault)
@@ -55,8 +55,8 @@ namespace OBAgent.Interop
 
         internal static string VaultCredentialsIssue(VaultHandle vault, string outputDir, int validityDays)
         {
-            return TakeString((out IntPtr path) =>
-                NativeMethods.ob_vault_credentials_issue(out path, vault, Utf8.ToNative(outputDir), validityDays));
+            return EnginePath.ToNative(TakeString((out IntPtr path) =>
+                NativeMethods.ob_vault_credentials_issue(out path, vault, Utf8.ToNative(outputDir), validityDays)));
         }
 
         internal static string VaultSecurityPinNew(VaultHandle vault, out DateTimeOffset expires)

@@ -21,12 +21,14 @@ namespace OBAgent.Mapping
             string last = normalized == "/" || slash < 0 ? "" : normalized.Substring(slash + 1);
             string parent = slash <= 0 ? "/" : normalized.Substring(0, slash);
             bool wild = last.IndexOfAny(new[] { '*', '?' }) >= 0;
-            bool folder = !wild && (last.Length == 0 || Directory.Exists(normalized) || !File.Exists(normalized));
+            // The engine's form stays in NormalizedPath (it goes back to the engine); people and .NET get the native one.
+            string native = EnginePath.ToNative(normalized);
+            bool folder = !wild && (last.Length == 0 || Directory.Exists(native) || !File.Exists(native));
             return new OBFileSpec
             {
                 FileSpec = typed,
                 NormalizedPath = normalized,
-                FilePath = folder ? normalized : parent,
+                FilePath = EnginePath.ToNative(folder ? normalized : parent),
                 FileName = folder ? "*" : last,
                 IsExclude = isExclude,
                 IsRecursive = isRecursive,
