@@ -326,8 +326,11 @@ static void test_damaged_point_is_listed_and_fails_its_test(void **state)
 
 	(void)state;
 	point = backup_point(OB_JOB_COMPLETED);
-	snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/snapshots/%s) && printf '\\001' | dd of=\"$f\" bs=1 seek=20 conv=notrunc "
-		"2>/dev/null", vault_path, point);
+	/* The byte is changed to another value (writing a fixed one would change nothing 1 time in 256). */
+	snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/snapshots/%s) && "
+		"b=$(dd if=\"$f\" bs=1 skip=20 count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
+		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=20 conv=notrunc 2>/dev/null",
+		vault_path, point);
 	assert_int_equal(system(cmd), 0);
 	assert_ok(ob_recovery_points(&pts, &n, agent));
 	for (i = 0; i < n; i++)

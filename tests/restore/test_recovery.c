@@ -184,7 +184,10 @@ static void test_damage_fails_only_what_needs_it(void **state)
 	assert_true(objects > 3);
 	ob_str_free(report);
 	/* Flip a byte in the biggest pack: the big file's data. */
-	snprintf(cmd, sizeof(cmd), "f=$(ls -S %s/servers/*/packs/*/* | head -n 1) && printf '\\377' | dd of=\"$f\" bs=1 seek=1000 conv=notrunc 2>/dev/null",
+	/* The byte is changed to another value (writing a fixed one would change nothing 1 time in 256). */
+	snprintf(cmd, sizeof(cmd), "f=$(ls -S %s/servers/*/packs/*/* | head -n 1) && "
+		"b=$(dd if=\"$f\" bs=1 skip=1000 count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
+		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=1000 conv=notrunc 2>/dev/null",
 		vault_path);
 	assert_int_equal(system(cmd), 0);
 	assert_ob(OB_ECORRUPT, ob_recovery_test(&report, &objects, rec, point));
