@@ -42,6 +42,12 @@ set(CMAKE_RC_COMPILER ${OBAGENT_WIN_TRIPLE}-windres)
 set(CMAKE_AR ${OBAGENT_WIN_TRIPLE}-ar CACHE FILEPATH "")
 set(CMAKE_RANLIB ${OBAGENT_WIN_TRIPLE}-ranlib CACHE FILEPATH "")
 
+# gcc links libgcc_s_seh-1.dll into a DLL that unwinds (cmocka, for its longjmp): link libgcc
+# statically everywhere, so that no mingw runtime DLL has to ship next to obagent's.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static-libgcc")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static-libgcc")
+
 # Headers, libraries and CMake packages come only from the mingw sysroot and the deps prefix; build
 # tools (perl, python, wine) from the host.
 set(CMAKE_FIND_ROOT_PATH /usr/${OBAGENT_WIN_TRIPLE} "${OBAGENT_WIN_DEPS}")
