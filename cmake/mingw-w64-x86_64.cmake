@@ -1,7 +1,7 @@
 # CMake toolchain file for the Windows lane: cross-build for 64-bit Windows with Debian's mingw-w64 and
 # run what was built (try_run, ctest) under wine64. See docs/WINDOWS.md.
 #
-#   cmake -S tests/windows -B build-win -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake
+#   cmake -S tests/windows -B build-win -DCMAKE_TOOLCHAIN_FILE=$PWD/cmake/mingw-w64-x86_64.cmake
 #
 # OBAGENT_WIN_DEPS: the prefix .ci/windows-deps built (include/, lib/, bin/ with the DLLs). Default:
 #   the environment variable of that name, else ${OBAGENT_WIN_CACHE}/current, where OBAGENT_WIN_CACHE is
