@@ -20,7 +20,10 @@
 #include <stdint.h>
 
 #if defined(_WIN32)
-#  if defined(OBAGENT_BUILDING)
+#  if defined(OBAGENT_STATIC)
+     /* linked with the static library (the tests): nothing is imported from a DLL */
+#    define OB_EXTERN(type) type
+#  elif defined(OBAGENT_BUILDING)
 #    define OB_EXTERN(type) __declspec(dllexport) type
 #  else
 #    define OB_EXTERN(type) __declspec(dllimport) type

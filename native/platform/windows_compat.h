@@ -52,6 +52,17 @@ static inline int ob_compat_posix_memalign(void **out, size_t align, size_t size
 }
 #define posix_memalign ob_compat_posix_memalign
 
+/* POSIX's reentrant rand (the tests' seeded data): the same 15-bit LCG as the C standard's example.
+ * winpthreads' pthread.h defines a rand_r that ignores its seed; this one replaces it. */
+#include <pthread.h>
+#undef rand_r
+static inline int ob_compat_rand_r(unsigned int *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (int)((*seed / 65536u) % 32768u);
+}
+#define rand_r ob_compat_rand_r
+
 static inline time_t ob_compat_timegm(struct tm *tm)
 {
 	return _mkgmtime(tm);

@@ -1,36 +1,94 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
+#include "platform/file.h"
+#include "platform/platform.h"
+#include "vault/crypto.h"
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+/*
+ * Folders are made and removed through the engine's platform layer, so that the
+ * same helpers serve the POSIX build and the Windows lane (docs/WINDOWS.md).
+ */
 char *ob_test_tempdir(const char *tag)
 {
-	char tmpl[512];
 	const char *base = getenv("TMPDIR");
-	char *p;
+	uint8_t rnd[6];
+	char hex[13], path[512];
 
-	snprintf(tmpl, sizeof(tmpl), "%s/obagent-%s-XXXXXX", base && *base ? base : "/tmp", tag);
-	p = mkdtemp(tmpl);
-	assert_non_null(p);
-	return strdup(p);
+#ifdef _WIN32
+	if (!base || !*base)
+		base = getenv("TEMP");
+#endif
+	assert_ok(ob_random(rnd, sizeof(rnd)));
+	ob_hex_encode(hex, rnd, sizeof(rnd));
+	snprintf(path, sizeof(path), "%s/obagent-%s-%s", base && *base ? base : "/tmp", tag, hex);
+	assert_ok(ob_platform_mkdir_p(path, 0700));
+	return strdup(path);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove everything in the open folder dir, depth first, never following a link. */
+static void rm_in(ob_file *dir)
 {
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
+	ob_dir *d = NULL;
+	const char *name;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (ob_dir_open_file(&d, dir) < 0)
+		return;
+	while (ob_dir_next(d, &name)) {
+		char **grown = realloc(names, (n + 1) * sizeof(*names));
+		assert_non_null(grown);
+		names = grown;
+		assert_non_null(names[n++] = strdup(name));
+	}
+	ob_dir_close(d);
+	for (i = 0; i < n; i++) {
+		ob_file_info st;
+		ob_file *sub = NULL;
+		if (ob_file_stat_at(&st, dir, names[i]) == 0 && st.type == OB_FILE_DIR &&
+		    ob_file_open_dir_at(&sub, dir, names[i]) == 0) {
+			rm_in(sub);
+			ob_file_close(sub);
+			ob_file_remove_at(dir, names[i], 1);
+		} else {
+			ob_file_remove_at(dir, names[i], 0);
+		}
+		free(names[i]);
+	}
+	free(names);
+	ob_error_clear();
 }
 
 void ob_test_rmtree(const char *path)
 {
-	if (path)
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	ob_file *dir = NULL;
+	char *parent, *slash;
+
+	if (!path || ob_file_open_dir(&dir, path) < 0)
+		return;
+	rm_in(dir);
+	ob_file_close(dir);
+	/* The folder itself, from its parent. */
+	parent = strdup(path);
+	assert_non_null(parent);
+	slash = strrchr(parent, '/');
+#ifdef _WIN32
+	if (!slash || (strrchr(parent, '\\') && strrchr(parent, '\\') > slash))
+		slash = strrchr(parent, '\\');
+#endif
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (ob_file_open_dir(&dir, parent) == 0) {
+			ob_file_remove_at(dir, slash + 1, 1);
+			ob_file_close(dir);
+		}
+	}
+	free(parent);
+	ob_error_clear();
 }
 
 char *ob_test_path(const char *a, const char *b)
@@ -43,6 +101,25 @@ char *ob_test_path(const char *a, const char *b)
 	return p;
 }
 
+#ifdef _WIN32
+/* Through the platform layer: it takes the engine's paths ("/C:/..."), which fopen does not. */
+void ob_test_write(const char *path, const void *data, size_t len)
+{
+	assert_ok(ob_platform_write_file(path, data, len, 0644, 1));
+}
+
+char *ob_test_read(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	assert_ok(ob_platform_read_file(&buf, &n, path, (size_t)1 << 31));
+	if (len)
+		*len = n;
+	return buf;
+}
+#else
+/* In place, as a program rewrites a file (the file cache tests need the same inode). */
 void ob_test_write(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -71,6 +148,7 @@ char *ob_test_read(const char *path, size_t *len)
 		*len = (size_t)n;
 	return buf;
 }
+#endif
 
 void ob_test_server_folders(ob_test_server *s, const char *tag)
 {
@@ -79,7 +157,7 @@ void ob_test_server_folders(ob_test_server *s, const char *tag)
 	s->src = ob_test_path(s->dir, "src");
 	s->vault_path = ob_test_path(s->dir, "vault");
 	s->creds = ob_test_path(s->dir, "creds");
-	assert_int_equal(mkdir(s->src, 0755), 0);
+	assert_ok(ob_platform_mkdir_p(s->src, 0755));
 }
 
 void ob_test_server_register(ob_test_server *s, const char *home, const char *worker, const char *server_name,
@@ -127,7 +205,7 @@ ob_job_info *ob_test_job_wait(ob_agent *a, ob_job_info *j)
 	assert_non_null(id);
 	for (i = 0; i < 30000 && j->state == OB_JOB_INPROGRESS; i++) {
 		ob_job_info_free(j);
-		usleep(20000);
+		ob_platform_sleep_ms(20);
 		assert_ok(ob_job_get(&j, a, id));
 	}
 	free(id);
