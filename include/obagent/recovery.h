@@ -168,6 +168,7 @@ OB_EXTERN(void) ob_recovery_free(ob_recovery *rec);
  * server and checked with its area's anchor; a point without a genuine summary
  * is listed with sealed set. Points soft-deleted by a marker that counts are left
  * out; damaged points are not told apart from sealed ones (that needs the key).
+ * A server that never set a passphrase has no points: an empty list.
  * An area without an anchor (never signed by an obagent that has signing keys)
  * cannot be listed so: OB_ENOKEY, saying to give the passphrase.
  */

@@ -221,7 +221,7 @@ int ob_recovery_points_of(ob_recovery_point ***out, size_t *out_count, ob_agent 
 {
 	ob_repo repo;
 	char *name = NULL;
-	int error;
+	int have_key = 0, error;
 
 	*out = NULL;
 	*out_count = 0;
@@ -231,10 +231,15 @@ int ob_recovery_points_of(ob_recovery_point ***out, size_t *out_count, ob_agent 
 		return error;
 	repo.server_name = name;
 	snprintf(repo.prefix, sizeof(repo.prefix), OB_PREFIX_SERVERS "%s/", repo.server_id);
+	/* A server that never set a passphrase has no backups: nothing to list. */
+	if ((error = ob_server_key_exists(&have_key, &repo.vc, repo.server_id)) < 0 || !have_key) {
+		ob_repo_dispose(&repo);
+		return error;
+	}
 	if ((error = ob_server_anchor_public(repo.sign_public, &repo.vc, repo.server_id)) == OB_ENOTFOUND)
 		error = ob_err(OB_ENOKEY, OB_ERRCLASS_CRYPTO, "The backups of server '%s' can be listed only with its encryption "
-			"passphrase (-EncryptionPassphrase): its area has no signing key yet (it never set a passphrase, or it was "
-			"written by an obagent older than signing keys and the vault owner has not run maintenance since).", name);
+			"passphrase (-EncryptionPassphrase): its area has no signing key yet (it was written by an obagent older "
+			"than signing keys, and the vault owner has not run maintenance since).", name);
 	if (error == 0)
 		error = ob_repo_list_points(out, out_count, &repo, OB_POINTS_SUMMARY);
 	ob_repo_dispose(&repo);
