@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "platform/platform.h"
 #include "platform/posix_internal.h"
+#include "platform/common_internal.h"
 #include "util/error.h"
 
 #include <ctype.h>
@@ -196,25 +197,6 @@ int ob_platform_sync_parent(const char *path)
 	return sync_parent(path);
 }
 
-static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable,
-	ob_platform_pace_cb pace, void *payload);
-
-int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace)
-{
-	return write_file(path, data, len, mode, replace, 1, NULL, NULL);
-}
-
-int ob_platform_write_file_nosync(const char *path, const void *data, size_t len, unsigned int mode)
-{
-	return write_file(path, data, len, mode, 0, 0, NULL, NULL);
-}
-
-int ob_platform_write_file_paced(const char *path, const void *data, size_t len, unsigned int mode, int durable,
-	ob_platform_pace_cb pace, void *payload)
-{
-	return write_file(path, data, len, mode, 0, durable, pace, payload);
-}
-
 int ob_platform_sync_paths(char *const *paths, size_t count)
 {
 	size_t i, j;
@@ -245,19 +227,8 @@ int ob_platform_sync_paths(char *const *paths, size_t count)
 #define DIRECT_ALIGN 4096
 #define DIRECT_MIN (1u << 20)
 
-/* How many of want bytes may be written now: all of them without a pacer. */
-static size_t paced(ob_platform_pace_cb pace, void *payload, size_t want)
-{
-	size_t n;
-
-	if (!pace || !want)
-		return want;
-	n = pace(payload, want);
-	return n && n <= want ? n : want;
-}
-
-static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable,
-	ob_platform_pace_cb pace, void *payload)
+int ob_platform_write_file_impl(const char *path, const void *data, size_t len, unsigned int mode, int replace,
+	int durable, ob_platform_pace_cb pace, void *payload)
 {
 	ob_buf tmp = OB_BUF_INIT;
 	unsigned char rnd[8];
@@ -298,7 +269,7 @@ static int write_file(const char *path, const void *data, size_t len, unsigned i
 		size_t whole = len & ~(size_t)(DIRECT_ALIGN - 1);
 		if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0) {
 			while (left > len - whole) {
-				size_t want = paced(pace, payload, left - (len - whole));
+				size_t want = ob_platform_paced(pace, payload, left - (len - whole));
 				ssize_t n;
 				if (want % DIRECT_ALIGN)
 					want -= want % DIRECT_ALIGN;   /* a pacer grants whole pages; if not, the rest goes normally */
@@ -326,7 +297,7 @@ static int write_file(const char *path, const void *data, size_t len, unsigned i
 	}
 #endif
 	while (left > 0) {
-		ssize_t n = write(fd, p, paced(pace, payload, left));
+		ssize_t n = write(fd, p, ob_platform_paced(pace, payload, left));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

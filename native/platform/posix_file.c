@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "platform/file.h"
 #include "platform/posix_internal.h"
+#include "platform/common_internal.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -24,43 +25,15 @@ struct ob_dir {
 
 /* ---- failures ---- */
 
-static _Thread_local int last_errno;
-
 int ob_posix_failed(int err)
 {
-	last_errno = err;
-	return ob_code_from_errno(err);
+	return ob_platform_failed_errno(err);
 }
 
 /* The failure of the call just made (errno). */
 static int failed(void)
 {
 	return ob_posix_failed(errno);
-}
-
-int ob_platform_fail(const char *what, const char *path)
-{
-	return ob_err_os(last_errno, what, path);
-}
-
-const char *ob_platform_reason(void)
-{
-	return strerror(last_errno);
-}
-
-int ob_platform_failure(void)
-{
-	switch (last_errno) {
-	case ENOENT:
-		return OB_FAILURE_ABSENT;
-	case ENOTDIR:
-	case ELOOP:
-		return OB_FAILURE_IN_THE_WAY;
-	case ESTALE:
-		return OB_FAILURE_REPLACED;
-	default:
-		return OB_FAILURE_OTHER;
-	}
 }
 
 /* ---- what a path is ---- */

@@ -107,15 +107,6 @@ void ob_scan_close(int fd)
 		close(fd);
 }
 
-void ob_scan_names_free(char **names, size_t count)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
-}
-
 int ob_scan_list(char ***out, size_t *out_count, int dir)
 {
 	DIR *d;

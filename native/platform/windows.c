@@ -9,6 +9,7 @@
 #include "platform/platform.h"
 #include "platform/file.h"
 #include "platform/windows_internal.h"
+#include "platform/common_internal.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -297,18 +298,8 @@ int ob_platform_sync_parent(const char *path)
 
 /* ---- whole files ---- */
 
-static size_t paced(ob_platform_pace_cb pace, void *payload, size_t want)
-{
-	size_t n;
-
-	if (!pace || !want)
-		return want;
-	n = pace(payload, want);
-	return n && n <= want ? n : want;
-}
-
-static int write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace, int durable,
-	ob_platform_pace_cb pace, void *payload)
+int ob_platform_write_file_impl(const char *path, const void *data, size_t len, unsigned int mode, int replace,
+	int durable, ob_platform_pace_cb pace, void *payload)
 {
 	ob_buf tmp = OB_BUF_INIT;
 	unsigned char rnd[8];
@@ -343,7 +334,8 @@ static int write_file(const char *path, const void *data, size_t len, unsigned i
 		goto done;
 	}
 	while (left > 0) {
-		DWORD put = 0, want = (DWORD)(paced(pace, payload, left) > 0x40000000u ? 0x40000000u : paced(pace, payload, left));
+		size_t grant = ob_platform_paced(pace, payload, left);   /* once: a pacer spends what it grants */
+		DWORD put = 0, want = (DWORD)(grant > 0x40000000u ? 0x40000000u : grant);
 		if (!WriteFile(h, p, want, &put, NULL) || put == 0) {
 			error = ob_err_os(ob_win_errno(GetLastError()), "Cannot write the file", path);
 			goto done;
@@ -378,22 +370,6 @@ done:
 	LocalFree(sd);
 	ob_buf_dispose(&tmp);
 	return error;
-}
-
-int ob_platform_write_file(const char *path, const void *data, size_t len, unsigned int mode, int replace)
-{
-	return write_file(path, data, len, mode, replace, 1, NULL, NULL);
-}
-
-int ob_platform_write_file_nosync(const char *path, const void *data, size_t len, unsigned int mode)
-{
-	return write_file(path, data, len, mode, 0, 0, NULL, NULL);
-}
-
-int ob_platform_write_file_paced(const char *path, const void *data, size_t len, unsigned int mode, int durable,
-	ob_platform_pace_cb pace, void *payload)
-{
-	return write_file(path, data, len, mode, 0, durable, pace, payload);
 }
 
 int ob_platform_sync_paths(char *const *paths, size_t count)

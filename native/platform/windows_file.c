@@ -6,6 +6,7 @@
 #include "platform/file.h"
 #include "platform/platform.h"
 #include "platform/windows_internal.h"
+#include "platform/common_internal.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -37,8 +38,6 @@
 
 /* ---- failures ---- */
 
-static _Thread_local int last_errno;
-static _Thread_local DWORD last_error;
 
 int ob_win_errno(DWORD err)
 {
@@ -90,9 +89,7 @@ int ob_win_errno(DWORD err)
 
 int ob_win_failed(DWORD err)
 {
-	last_error = err;
-	last_errno = ob_win_errno(err);
-	return ob_code_from_errno(last_errno);
+	return ob_platform_failed_errno(ob_win_errno(err));
 }
 
 int ob_win_failed_nt(NTSTATUS st)
@@ -104,31 +101,6 @@ int ob_win_failed_nt(NTSTATUS st)
 static int failed(void)
 {
 	return ob_win_failed(GetLastError());
-}
-
-int ob_platform_fail(const char *what, const char *path)
-{
-	return ob_err_os(last_errno, what, path);
-}
-
-const char *ob_platform_reason(void)
-{
-	return strerror(last_errno);
-}
-
-int ob_platform_failure(void)
-{
-	switch (last_errno) {
-	case ENOENT:
-		return OB_FAILURE_ABSENT;
-	case ENOTDIR:
-	case ELOOP:
-		return OB_FAILURE_IN_THE_WAY;
-	case ESTALE:
-		return OB_FAILURE_REPLACED;
-	default:
-		return OB_FAILURE_OTHER;
-	}
 }
 
 /* ---- text ---- */
@@ -330,7 +302,7 @@ int ob_file_stat_path(ob_file_info *out, const char *path, int follow)
 	int error;
 
 	if (h == INVALID_HANDLE_VALUE)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	error = info_of(out, h);
 	CloseHandle(h);
 	return error;
@@ -375,7 +347,7 @@ static int open_path(ob_file **out, const char *path, int dir)
 
 	*out = NULL;
 	if (!w)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	h = CreateFileW(w, dir ? FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | FILE_TRAVERSE : GENERIC_READ,
 		dir ? SHARE_KEEP : SHARE_ALL, NULL, OPEN_EXISTING, dir ? FILE_FLAG_BACKUP_SEMANTICS : FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	free(w);
@@ -480,8 +452,7 @@ int ob_file_open_made_at(ob_file **out, ob_file *dir, const char *name, int type
 	    bi.nNumberOfLinks != 1) {
 		ob_file_close(*out);
 		*out = NULL;
-		last_errno = ESTALE;
-		return ob_code_from_errno(ESTALE);
+		return ob_platform_failed_errno(ESTALE);
 	}
 	return 0;
 }
@@ -613,7 +584,7 @@ static int rename_handle(HANDLE h, ob_file *dir, const char *to, int replace)
 	int error = 0;
 
 	if (!w)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	len = wcslen(w) * sizeof(wchar_t);
 	size = sizeof(*ri) + len;
 	if (!(ri = calloc(1, size))) {
@@ -641,7 +612,7 @@ static int rename_handle(HANDLE h, ob_file *dir, const char *to, int replace)
 			}
 			free(full);
 		} else {
-			error = ob_code_from_errno(last_errno);
+			error = ob_platform_last_code();
 		}
 	}
 	free(ri);
@@ -702,7 +673,7 @@ int ob_file_remove(const char *path)
 	int error = 0;
 
 	if (!w)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	if (!DeleteFileW(w)) {
 		if (GetLastError() == ERROR_ACCESS_DENIED) {
 			DWORD a = GetFileAttributesW(w);
@@ -725,10 +696,10 @@ int ob_file_symlink_at(ob_file *dir, const char *name, const char *target)
 	int error = 0;
 
 	if (!link)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	if (!(t = ob_win_wide(target))) {
 		free(link);
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	}
 	{
 		wchar_t *p;
@@ -750,10 +721,10 @@ int ob_file_link(ob_file *f, ob_file *dir, const char *name, int replace)
 	int error = 0;
 
 	if (!existing)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	if (!(link = path_in(dir, name))) {
 		free(existing);
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	}
 	if (!CreateHardLinkW(link, existing, NULL)) {
 		DWORD err = GetLastError();
@@ -796,7 +767,7 @@ int ob_file_chmod(const char *path, unsigned int mode)
 	int error = 0;
 
 	if (!w)
-		return ob_code_from_errno(last_errno);
+		return ob_platform_last_code();
 	/* The one permission bit Windows has: write, as the read-only attribute. */
 	if ((a = GetFileAttributesW(w)) == INVALID_FILE_ATTRIBUTES)
 		error = failed();

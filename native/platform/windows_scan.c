@@ -176,15 +176,6 @@ void ob_scan_close(int fd)
 		CloseHandle(HND(fd));
 }
 
-void ob_scan_names_free(char **names, size_t count)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
-}
-
 int ob_scan_list(char ***out, size_t *out_count, int dir)
 {
 	uint8_t *buf = malloc(65536);
