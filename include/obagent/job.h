@@ -152,6 +152,33 @@ OB_EXTERN(int) ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int 
  */
 OB_EXTERN(int) ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent);
 
+/** What ob_service_run tells its caller (each may be NULL). */
+typedef struct ob_service_events {
+	/** A scheduled backup started (job InProgress). */
+	void (*started)(const ob_job_info *job, void *payload);
+	/** With OB_SERVICE_WAIT: the job started by the step ended (or stood so when the service was stopped). */
+	void (*ended)(const ob_job_info *job, void *payload);
+	/** A step failed (the agent did not open, the catalog failed...): rc and its message; the service goes on. */
+	void (*failed)(int rc, const char *message, void *payload);
+	void *payload;
+} ob_service_events;
+
+#define OB_SERVICE_ONCE 1u   /**< one step, then return its result */
+#define OB_SERVICE_WAIT 2u   /**< with ONCE: wait for the job the step started to end */
+
+/**
+ * The scheduler as the system's service (`obagent service`; docs/SCHEDULER.md): opens the agent
+ * of home (NULL: the default state folder, or OBAGENT_HOME) and runs ob_schedule_run_due, then
+ * waits until the next scheduled time, a minute at most (the policy may change), and again, until
+ * the system asks it to stop: SIGTERM or SIGINT on POSIX (systemd's stop); on Windows the Service
+ * Control Manager's stop or shutdown when the SCM started the process as the service named
+ * OB_SERVICE_NAME, else Ctrl+C or closing the console (a scheduled task). A stop ends the wait at
+ * once; a step in progress ends first (jobs are processes of their own and go on). Returns 0 when
+ * stopped; with OB_SERVICE_ONCE the step's result.
+ */
+#define OB_SERVICE_NAME "obagent"
+OB_EXTERN(int) ob_service_run(const char *home, unsigned int flags, const ob_service_events *events);
+
 /**
  * When the committed policy's next scheduled backup runs: *out = the first
  * scheduled moment strictly after now (ob_clock_now; seconds since 1970 UTC),

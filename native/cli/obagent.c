@@ -16,7 +16,6 @@
 #ifdef _WIN32
 #include <windows.h>
 #define usleep(us) Sleep((DWORD)((us) / 1000))
-#define sleep(s) Sleep((DWORD)(s) * 1000)
 #else
 #include <unistd.h>
 #endif
@@ -174,6 +173,27 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* What the service reports, on stdout and stderr (a Windows service has neither: the job history has it all). */
+static void service_started(const ob_job_info *j, void *payload)
+{
+	(void)payload;
+	printf("Started scheduled backup %s\n", j->job_id);
+	fflush(stdout);
+}
+
+static void service_ended(const ob_job_info *j, void *payload)
+{
+	(void)payload;
+	print_job(j);
+	fflush(stdout);
+}
+
+static void service_failed(int rc, const char *message, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "obagent service: %s (%s)\n", message, ob_error_name(rc));
 }
 
 static int cmd_backup(int argc, char **argv)
@@ -514,53 +534,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "service")) {
 		/*
-		 * The scheduler: runs the backups the policy's schedule asks for, with
-		 * nobody logged in (samples/obagent.service). --once: one step and exit;
-		 * --wait: with --once, wait for the started job to end.
+		 * The scheduler (ob_service_run): runs the backups the policy's schedule asks for, with
+		 * nobody logged in (samples/obagent.service; on Windows the service that
+		 * samples/Install-OBAgentService.ps1 installs). --once: one step and exit; --wait: with
+		 * --once, wait for the started job to end.
 		 */
-		int once = flag(argc, argv, "--once"), wait = flag(argc, argv, "--wait");
-		signal(SIGTERM, on_signal);
-		signal(SIGINT, on_signal);
-		for (;;) {
-			ob_agent *a = open_agent();
-			ob_job_info *j = NULL;
-			int64_t next = 0, now = (int64_t)time(NULL);
-			rc = ob_schedule_run_due(&j, &next, a);
-			if (rc < 0)
-				fprintf(stderr, "obagent service: %s (%s)\n", ob_error_last(), ob_error_name(rc));
-			if (j) {
-				printf("Started scheduled backup %s\n", j->job_id);
-				fflush(stdout);
-				while (wait && j->state == OB_JOB_INPROGRESS) {
-					char *id = strdup(j->job_id);
-					usleep(50 * 1000);
-					ob_job_info_free(j);
-					j = NULL;
-					if (ob_job_get(&j, a, id) < 0) {
-						free(id);
-						break;
-					}
-					free(id);
-				}
-				if (j && wait)
-					print_job(j);
-			}
-			ob_job_info_free(j);
-			ob_agent_free(a);
-			if (once || interrupted)
-				return rc < 0 ? 1 : 0;
-			/* Sleep until the next scheduled time, a minute at most (the policy may change). */
-			{
-				int64_t pause = next > now ? next - now : 60;
-				if (pause > 60)
-					pause = 60;
-				if (pause < 1)
-					pause = 1;
-				sleep((unsigned int)pause);
-			}
-			if (interrupted)
-				return 0;
-		}
+		unsigned int flags = (flag(argc, argv, "--once") ? OB_SERVICE_ONCE : 0) |
+			(flag(argc, argv, "--wait") ? OB_SERVICE_WAIT : 0);
+		ob_service_events ev = { service_started, service_ended, service_failed, NULL };
+		return ob_service_run(NULL, flags, &ev) < 0 ? 1 : 0;
 	}
 	if (!strcmp(cmd, "maintenance")) {
 		ob_agent *a = open_agent();

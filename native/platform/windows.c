@@ -14,6 +14,8 @@
 #include "util/util.h"
 
 #include <sddl.h>
+#include <shlobj.h>
+#include <knownfolders.h>
 #include <wincrypt.h>
 
 #include <ctype.h>
@@ -40,14 +42,25 @@ int ob_platform_hostname(char **out)
 
 int ob_platform_default_home(char **out)
 {
-	wchar_t data[MAX_PATH];
-	DWORD n = GetEnvironmentVariableW(L"ProgramData", data, MAX_PATH);
+	wchar_t data[MAX_PATH], *known = NULL;
+	DWORD n = 0;
 	char *base;
 
-	if (n == 0 || n >= MAX_PATH)
-		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
-			"Cannot find a folder for the agent's state: set OBAGENT_HOME or ProgramData.");
-	if (!(base = ob_win_utf8(data, -1)))
+	/*
+	 * The machine's ProgramData folder as Windows knows it, not the variable: a service's environment
+	 * need not name it (Wine's services see C:\users\Public), and a user's may be changed.
+	 */
+	if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, KF_FLAG_DONT_VERIFY, NULL, &known)) && known) {
+		base = ob_win_utf8(known, -1);
+		CoTaskMemFree(known);
+	} else {
+		n = GetEnvironmentVariableW(L"ProgramData", data, MAX_PATH);
+		if (n == 0 || n >= MAX_PATH)
+			return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
+				"Cannot find a folder for the agent's state: set OBAGENT_HOME or ProgramData.");
+		base = ob_win_utf8(data, -1);
+	}
+	if (!base)
 		return OB_ENOMEM;
 	*out = ob_platform_join(base, "obagent");
 	free(base);
