@@ -191,7 +191,7 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 
 	/* Non-blocking: a FIFO put in the file's place since the scan must not hang the backup (it is refused below). */
 	if ((rerr = ob_scan_open_file_at(&fd, dirfd, name)) != 0)
-		return report_failed(sc, path, strerror(rerr));
+		return report_failed(sc, path, ob_scan_reason(rerr));
 	if (ob_scan_fstat(&st, fd) != 0 || st.kind != OB_SCAN_FILE) {
 		ob_scan_close(fd);
 		return report_failed(sc, path, "changed into something other than a file while being read");
@@ -343,7 +343,7 @@ static int scan_file(scanner *sc, dirnode *d, int dirfd, const char *name, const
 		f->cacheable = 0;
 		f->dropped = 1;
 		pthread_mutex_unlock(&s->lock);
-		report_failed(sc, path, strerror(rerr));
+		report_failed(sc, path, ob_scan_reason(rerr));
 		pthread_mutex_lock(&s->lock);
 	} else {
 		if (changed) {
@@ -427,7 +427,7 @@ static int scan_entry(scanner *sc, dirnode *d, int dirfd, const char *name, ob_b
 	if (!ob_rules_worth_looking(&sc->rules, path->data, path->len))
 		goto done;
 	if ((err = ob_scan_stat_at(&st, dirfd, name)) != 0) {
-		error = report_failed(sc, path->data, err == ENOENT ? "vanished during the backup" : strerror(err));
+		error = report_failed(sc, path->data, err == ENOENT ? "vanished during the backup" : ob_scan_reason(err));
 		goto done;
 	}
 	if (st.kind == OB_SCAN_DIR) {
@@ -439,7 +439,7 @@ static int scan_entry(scanner *sc, dirnode *d, int dirfd, const char *name, ob_b
 		if (!inc && !ob_rules_lead_to_inclusion(&sc->rules, path->data, path->len))
 			goto done;
 		if ((err = ob_scan_open_dir_at(&fd, dirfd, name)) != 0) {
-			error = report_failed(sc, path->data, strerror(err));
+			error = report_failed(sc, path->data, ob_scan_reason(err));
 			goto done;
 		}
 		if ((error = dirnode_new(&child, sc, d, name, &st, fd)) < 0) {
@@ -486,7 +486,7 @@ static int scan_entry(scanner *sc, dirnode *d, int dirfd, const char *name, ob_b
 		if (st.kind == OB_SCAN_SYMLINK) {
 			size_t n;
 			if ((err = ob_scan_readlink_at(target, sizeof(target), &n, dirfd, name)) != 0 || n >= sizeof(target)) {
-				error = report_failed(sc, path->data, err ? strerror(err) : "link target too long");
+				error = report_failed(sc, path->data, err ? ob_scan_reason(err) : "link target too long");
 				goto done;
 			}
 			e.target = target;
@@ -511,7 +511,7 @@ static int scan_dir(scanner *sc, dirnode *d, int fd, ob_buf *path)
 	int error;
 
 	if ((error = ob_scan_list(&names, &n, fd)) > 0)
-		error = report_failed(sc, path->data, strerror(error));
+		error = report_failed(sc, path->data, ob_scan_reason(error));
 	if (error != 0)
 		goto finish;
 	if (n > 1)

@@ -104,6 +104,12 @@ int ob_file_read_at(size_t *out_got, ob_file *f, void *buf, size_t len, uint64_t
 int ob_file_write_at(ob_file *f, const void *data, size_t len, uint64_t offset);
 /** Make the file size bytes long (what it gains reads as zeros, a hole where the file system can). */
 int ob_file_truncate(ob_file *f, uint64_t size);
+/**
+ * Let the file keep holes: ranges never written (and a tail made by ob_file_truncate) take no
+ * space. POSIX files do already (0); Windows marks the file sparse (FSCTL_SET_SPARSE), and where
+ * the file system cannot, the ranges read as zeros all the same (0 too: only space differs).
+ */
+int ob_file_allow_holes(ob_file *f);
 
 /* ---- entries of a folder ---- */
 

@@ -210,6 +210,12 @@ int ob_file_write_at(ob_file *f, const void *data, size_t len, uint64_t offset)
 	return 0;
 }
 
+int ob_file_allow_holes(ob_file *f)
+{
+	(void)f;
+	return 0;
+}
+
 int ob_file_truncate(ob_file *f, uint64_t size)
 {
 	return ftruncate(f->fd, (off_t)size) == 0 ? 0 : failed();

@@ -218,6 +218,11 @@ int ob_scan_pread(size_t *got, int fd, void *buf, size_t len, uint64_t off)
 	return n < 0 ? errno : 0;
 }
 
+const char *ob_scan_reason(int err)
+{
+	return strerror(err);
+}
+
 int ob_scan_extent(uint64_t *end, int *hole, int *at_end, int fd, uint64_t pos, uint64_t limit)
 {
 	off_t d = lseek(fd, (off_t)pos, SEEK_DATA), h;

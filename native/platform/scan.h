@@ -88,6 +88,14 @@ int ob_scan_pread(size_t *got, int fd, void *buf, size_t len, uint64_t off);
  */
 int ob_scan_extent(uint64_t *end, int *hole, int *at_end, int fd, uint64_t pos, uint64_t limit);
 
+/**
+ * The words for a scan call's failure err (an errno value) as a backup's failed item shows it
+ * (static). POSIX: the system's reason. Windows: the same, except that a file another process
+ * holds without sharing it (a sharing or lock violation) says so and why it cannot be read: obagent
+ * reads the live volume, as Volume Shadow Copy is not available to it yet (docs/WINDOWS.md).
+ */
+const char *ob_scan_reason(int err);
+
 /** The names of a user and of a group id (malloc'd; "" when unknown, NULL when out of memory). */
 char *ob_scan_user_name(uint32_t uid);
 char *ob_scan_group_name(uint32_t gid);

@@ -84,6 +84,68 @@ int ob_platform_path_is_absolute(const char *path)
 	return is_sep(path[0]) && is_sep(path[1]);   /* \\server\share, \\?\... */
 }
 
+char *ob_platform_path_internal(const char *path);
+
+/*
+ * "\\?\Volume{GUID}\rest" (p at "Volume{"): the volume's first mount point, a drive ("C:\")
+ * before a folder, in its place, so a file spec names the files it names by drive letter, as MARS's
+ * data sources are volumes by letter. A volume mounted nowhere stays "/Volume{GUID}/rest", which
+ * names no file (its inclusion is reported missing, with what to do).
+ */
+static char *volume_path_internal(const char *path, const char *p)
+{
+	const char *close = strchr(p, '}'), *rest;
+	char *volume, *mount = NULL, *joined, *out;
+	wchar_t *wvol, names[1024];
+	DWORD got = 0;
+
+	if (!close)
+		return ob_strdup(path);
+	rest = close + 1;
+	while (is_sep(*rest))
+		rest++;
+	if (!(volume = malloc((size_t)(close - path) + 3)))
+		return NULL;
+	memcpy(volume, path, (size_t)(close - path) + 1);
+	strcpy(volume + (close - path) + 1, "\\");
+	for (char *c = volume; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	wvol = ob_win_wide(volume);
+	free(volume);
+	if (wvol && GetVolumePathNamesForVolumeNameW(wvol, names, sizeof(names) / sizeof(names[0]), &got) && names[0]) {
+		const wchar_t *pick = names, *n;
+		for (n = names; *n; n += wcslen(n) + 1)
+			if (wcslen(n) == 3 && n[1] == L':') {
+				pick = n;
+				break;
+			}
+		mount = ob_win_utf8(pick, -1);
+	}
+	free(wvol);
+	if (!mount) {
+		/* Mounted nowhere (or not a volume): the engine's form of the name as it is. */
+		ob_buf b = OB_BUF_INIT;
+		char *s;
+		if (ob_buf_puts(&b, "/") < 0 || ob_buf_put(&b, p, (size_t)(close - p) + 1) < 0 ||
+		    (*rest && (ob_buf_puts(&b, "/") < 0 || ob_buf_puts(&b, rest) < 0))) {
+			ob_buf_dispose(&b);
+			return NULL;
+		}
+		for (s = b.data; *s; s++)
+			if (*s == '\\')
+				*s = '/';
+		return ob_buf_detach(&b);
+	}
+	joined = *rest ? ob_platform_join(mount, rest) : ob_strdup(mount);
+	free(mount);
+	if (!joined)
+		return NULL;
+	out = ob_platform_path_internal(joined);
+	free(joined);
+	return out;
+}
+
 char *ob_platform_path_internal(const char *path)
 {
 	ob_buf b = OB_BUF_INIT;
@@ -98,6 +160,8 @@ char *ob_platform_path_internal(const char *path)
 		if (strncmp(p, "UNC", 3) == 0 && is_sep(p[3])) {
 			error = ob_buf_puts(&b, "/UNC/");
 			p += 4;
+		} else if (_strnicmp(p, "Volume{", 7) == 0) {
+			return volume_path_internal(path, p);
 		}
 	} else if (is_sep(p[0]) && is_sep(p[1])) {
 		error = ob_buf_puts(&b, "/UNC/");

@@ -10,6 +10,8 @@
 #include "util/error.h"
 #include "util/util.h"
 
+#include <winioctl.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +504,15 @@ int ob_file_write_at(ob_file *f, const void *data, size_t len, uint64_t offset)
 			return ob_win_failed(ERROR_WRITE_FAULT);
 		off += put;
 	}
+	return 0;
+}
+
+int ob_file_allow_holes(ob_file *f)
+{
+	DWORD got = 0;
+
+	/* A file system without sparse files (FAT, Wine's) fills the unwritten ranges with zeros itself. */
+	DeviceIoControl(f->h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &got, NULL);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
  */
 #include "platform/scan.h"
 #include "platform/windows_internal.h"
+
+#include <winioctl.h>
 #include "util/error.h"
 #include "util/util.h"
 
@@ -341,16 +343,54 @@ int ob_scan_pread(size_t *got, int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+const char *ob_scan_reason(int err)
+{
+	if (err == EBUSY)
+		return "in use by another process that does not share it (a sharing or lock violation); obagent "
+			"reads the live volume, as Volume Shadow Copy is not available to it yet: close the program "
+			"that holds the file during the backup, or exclude the file";
+	return strerror(err);
+}
+
 int ob_scan_extent(uint64_t *end, int *hole, int *at_end, int fd, uint64_t pos, uint64_t limit)
 {
 	LARGE_INTEGER size;
+	FILE_ALLOCATED_RANGE_BUFFER in, out[1];
+	DWORD got = 0;
+	uint64_t stop;
 
 	*hole = 0;
 	*at_end = 0;
 	*end = limit;
-	/* Sparse ranges (FSCTL_QUERY_ALLOCATED_RANGES) are not asked yet: everything is data. */
-	if (GetFileSizeEx(HND(fd), &size) && (uint64_t)size.QuadPart <= pos)
+	if (!GetFileSizeEx(HND(fd), &size))
+		return 0;   /* cannot tell: all data */
+	if ((uint64_t)size.QuadPart <= pos) {
 		*at_end = 1;
+		return 0;
+	}
+	stop = (uint64_t)size.QuadPart < limit ? (uint64_t)size.QuadPart : limit;
+	/* The allocated ranges from pos on (NTFS and ReFS sparse files; others answer one range, all data). */
+	in.FileOffset.QuadPart = (LONGLONG)pos;
+	in.Length.QuadPart = (LONGLONG)(stop - pos);
+	if (!DeviceIoControl(HND(fd), FSCTL_QUERY_ALLOCATED_RANGES, &in, sizeof(in), out, sizeof(out), &got, NULL) &&
+	    GetLastError() != ERROR_MORE_DATA)
+		return 0;   /* not supported here: all data */
+	if (got < sizeof(out[0])) {
+		/* Nothing allocated from pos to stop: a hole. */
+		*hole = 1;
+		*end = stop;
+		return 0;
+	}
+	if ((uint64_t)out[0].FileOffset.QuadPart > pos) {
+		*hole = 1;
+		*end = (uint64_t)out[0].FileOffset.QuadPart < limit ? (uint64_t)out[0].FileOffset.QuadPart : limit;
+		return 0;
+	}
+	{
+		uint64_t data_end = (uint64_t)out[0].FileOffset.QuadPart + (uint64_t)out[0].Length.QuadPart;
+		if (data_end > pos && data_end < limit)
+			*end = data_end;
+	}
 	return 0;
 }
 

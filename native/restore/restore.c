@@ -613,6 +613,7 @@ static int restore_file(rstate *s, rdir *parent, ob_file *dirfd, const char *dir
 	}
 	if (f->sparse) {
 		ob_file_info st;
+		ob_file_allow_holes(f->fd);
 		f->blksize = ob_file_stat(&st, f->fd) == 0 ? st.block_size : 4096;
 		if (f->blksize < HOLE_MIN || f->blksize > HOLE_MAX || (f->blksize & (f->blksize - 1)))
 			f->blksize = 4096;

@@ -28,6 +28,13 @@ if (-not $cred.FullName.StartsWith($Work, [StringComparison]::OrdinalIgnoreCase)
 Start-OBRegistration -VaultCredentials $cred.FullName -Confirm:$false | Out-Null
 Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-SecureString 'Windows-Lane-Passphrase-2026' -AsPlainText -Force) -WarningAction SilentlyContinue | Out-Null
 
+# A file spec by volume GUID (\\?\Volume{GUID}\...) names the same folder by its drive letter.
+Add-Type -Namespace ObLane -Name Volume -MemberDefinition '[DllImport("kernel32.dll", CharSet = CharSet.Unicode)] public static extern bool GetVolumeNameForVolumeMountPointW(string mount, System.Text.StringBuilder volume, int size);'
+$guid = [System.Text.StringBuilder]::new(64)
+if (-not [ObLane.Volume]::GetVolumeNameForVolumeMountPointW($data.Substring(0, 3), $guid, 64)) { throw 'no volume GUID for the data drive' }
+$byGuid = (New-OBFileSpec -FileSpec ($guid.ToString() + $data.Substring(3))).FilePath
+if ($byGuid -ne $data) { throw "the spec $($guid)$($data.Substring(3)) shows '$byGuid', not '$data'" }
+
 $policy = New-OBPolicy
 Add-OBFileSpec -Policy $policy -FileSpec (New-OBFileSpec -FileSpec $data) | Out-Null
 Set-OBSchedule -Policy $policy -Schedule (New-OBSchedule -DaysOfWeek Sunday -TimesOfDay 21:00) | Out-Null
@@ -57,4 +64,18 @@ foreach ($f in $want) {
     if ((Get-Item -LiteralPath $copy).LastWriteTimeUtc -ne $f.LastWriteTimeUtc) { throw "time differs: $copy" }
 }
 "$($want.Count) files restored to $back, byte for byte"
+
+# A file another program holds without sharing it: without Volume Shadow Copy it cannot be read, so
+# the backup names it with the reason and what to do, and ends with a warning, never "successfully".
+# (Changed while held, so the backup must read it: an unchanged file is in the vault already.)
+$held = [System.IO.File]::Open((Join-Path $data 'reports\2026\q1.txt'), 'Open', 'ReadWrite', 'None')
+try {
+    $held.Seek(0, 'End') | Out-Null
+    $held.Write([byte[]](65, 66, 67), 0, 3); $held.Flush()
+    $out = @(Get-OBPolicy | Start-OBBackup -WarningVariable warned -WarningAction SilentlyContinue)
+} finally { $held.Dispose() }
+if ($out[-1] -notmatch 'completed with warnings') { throw "backup of a held file: $($out[-1])" }
+if ((Get-OBJob -Previous 1).JobStatus.JobState -ne 'CompletedWithWarning') { throw 'a held file did not make the job CompletedWithWarning' }
+if (-not ($warned -match 'q1\.txt' -and $warned -match 'Volume Shadow Copy')) { throw "the warning does not name the held file and why: $warned" }
+'a file held without sharing: named, with the reason (no Volume Shadow Copy), job CompletedWithWarning'
 'Main job completed successfully.'
