@@ -197,7 +197,7 @@ static void test_every_file_named_then_healed(void **state)
 	assert_ok(test_point(p1, &report));
 	assert_string_equal(report, "");
 	ob_str_free(report);
-	snprintf(item, sizeof(item), "%s/b/c/four.bin", src + 1);
+	snprintf(item, sizeof(item), "%s/b/c/four.bin", ob_test_rel(src));
 	o.point_id = p1;
 	o.item = item;
 	o.destination = out;

@@ -111,7 +111,7 @@ static void restore_from(ob_repo *repo, const char *point, int64_t ds, const cha
 /* The restored copy of src/rel (under dest, at src's path) has src/rel's bytes. */
 static void assert_same_file(const char *dest, const char *rel)
 {
-	char *orig = ob_test_path(s.src, rel), *copy_dir = ob_test_path(dest, s.src + 1), *copy = ob_test_path(copy_dir, rel);
+	char *orig = ob_test_path(s.src, rel), *copy_dir = ob_test_path(dest, ob_test_rel(s.src)), *copy = ob_test_path(copy_dir, rel);
 	size_t la, lb;
 	char *a = ob_test_read(orig, &la), *b = ob_test_read(copy, &lb);
 
@@ -163,7 +163,7 @@ static void test_backup_and_restore_through_memory(void **state)
 	assert_same_file(dest, "empty");
 	assert_same_file(dest, "sub/big.bin");
 	{
-		char *copy_dir = ob_test_path(dest, s.src + 1);
+		char *copy_dir = ob_test_path(dest, ob_test_rel(s.src));
 		copy_link = ob_test_path(copy_dir, "link");
 		free(copy_dir);
 	}

@@ -4,6 +4,7 @@
 #include "platform/platform.h"
 #include "vault/crypto.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,9 @@ char *ob_test_tempdir(const char *tag)
 	ob_hex_encode(hex, rnd, sizeof(rnd));
 	snprintf(path, sizeof(path), "%s/obagent-%s-%s", base && *base ? base : "/tmp", tag, hex);
 	assert_ok(ob_platform_mkdir_p(path, 0700));
-	return strdup(path);
+	/* The engine's form ("/C:/Users/x/Temp/..." on Windows, the path as it is on POSIX), the form it
+	 * stores and reports, so that tests compare what they gave with what comes back. */
+	return ob_platform_path_internal(path);
 }
 
 /* Remove everything in the open folder dir, depth first, never following a link. */
@@ -89,6 +92,21 @@ void ob_test_rmtree(const char *path)
 	}
 	free(parent);
 	ob_error_clear();
+}
+
+const char *ob_test_rel(const char *path)
+{
+#ifdef _WIN32
+	/* "/C:/x" is "x" in data source "/C:"; "/UNC/srv/share/x" is "x" in "/UNC/srv/share". */
+	const char *p = path + 1;
+	int parts = strncmp(path, "/UNC/", 5) == 0 ? 3 : 1;
+
+	while (parts-- > 0 && (p = strchr(p, '/')))
+		p++;
+	return p ? p : path + strlen(path);
+#else
+	return path + 1;
+#endif
 }
 
 char *ob_test_path(const char *a, const char *b)
@@ -231,3 +249,130 @@ void ob_test_newest_point(ob_agent *a, char **point, int64_t *ds)
 	*ds = strtoll(pts[0]->datasource_ids, NULL, 10);
 	ob_recovery_points_free(pts, n);
 }
+
+#ifdef _WIN32
+int ob_test_setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	return _putenv_s(name, value) == 0 ? 0 : -1;
+}
+
+int ob_test_unsetenv(const char *name)
+{
+	/* An empty value removes the variable (Windows has no empty variables). */
+	return _putenv_s(name, "") == 0 ? 0 : -1;
+}
+
+int ob_test_mkdir(const char *path, unsigned int mode)
+{
+	if (ob_platform_exists(path) == 1) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (ob_platform_mkdir_p(path, mode) < 0) {
+		ob_error_clear();
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+void *ob_test_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len)
+{
+	const unsigned char *h = hay;
+	size_t i;
+
+	if (needle_len == 0)
+		return (void *)h;
+	for (i = 0; i + needle_len <= hay_len; i++)
+		if (memcmp(h + i, needle, needle_len) == 0)
+			return (void *)(h + i);
+	return NULL;
+}
+#endif
+
+#ifdef _WIN32
+/* The parent folder of path (malloc'd) and where its last component starts. */
+static char *split_parent(const char *path, const char **out_name)
+{
+	char *parent = strdup(path), *slash;
+
+	assert_non_null(parent);
+	slash = strrchr(parent, '/');
+	if (!slash || (strrchr(parent, '\\') && strrchr(parent, '\\') > slash))
+		slash = strrchr(parent, '\\');
+	if (!slash || slash == parent) {
+		free(parent);
+		return NULL;
+	}
+	*slash = '\0';
+	*out_name = path + (slash - parent) + 1;
+	return parent;
+}
+
+int ob_test_unlink(const char *path)
+{
+	if (ob_file_remove(path) < 0) {
+		ob_error_clear();
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int ob_test_rename(const char *from, const char *to)
+{
+	const char *from_name, *to_name;
+	char *from_dir = split_parent(from, &from_name), *to_dir = split_parent(to, &to_name);
+	ob_file *dir = NULL;
+	int rc = -1;
+
+	if (from_dir && to_dir && strcmp(from_dir, to_dir) == 0 && ob_file_open_dir(&dir, from_dir) == 0) {
+		rc = ob_file_rename_at(dir, from_name, to_name) == 0 ? 0 : -1;
+		ob_file_close(dir);
+	}
+	if (rc < 0) {
+		print_message("rename %s -> %s: %s\n", from, to,
+			from_dir && to_dir && strcmp(from_dir, to_dir) == 0 ? ob_error_last() : "not within one folder");
+		ob_error_clear();
+	}
+	free(from_dir);
+	free(to_dir);
+	return rc;
+}
+
+static uint64_t bytes_in(ob_file *dir)
+{
+	ob_dir *d = NULL;
+	const char *name;
+	uint64_t total = 0;
+
+	assert_ok(ob_dir_open_file(&d, dir));
+	while (ob_dir_next(d, &name)) {
+		ob_file_info st;
+		ob_file *sub = NULL;
+		assert_ok(ob_file_stat_at(&st, dir, name));
+		if (st.type == OB_FILE_REGULAR) {
+			total += st.size;
+		} else if (st.type == OB_FILE_DIR) {
+			assert_ok(ob_file_open_dir_at(&sub, dir, name));
+			total += bytes_in(sub);
+			ob_file_close(sub);
+		}
+	}
+	ob_dir_close(d);
+	return total;
+}
+
+uint64_t ob_test_tree_bytes(const char *path)
+{
+	ob_file *dir = NULL;
+	uint64_t total;
+
+	assert_ok(ob_file_open_dir(&dir, path));
+	total = bytes_in(dir);
+	ob_file_close(dir);
+	return total;
+}
+#endif
