@@ -71,7 +71,8 @@ int ob_policy_path_within(const char *path, const char *base)
 
 	if (strcmp(base, "/") == 0)
 		return path[0] == '/';
-	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+	/* Without case on Windows ("c:/Data" is within "/C:/data"), byte for byte on POSIX. */
+	return strlen(path) >= n && (path[n] == '\0' || path[n] == '/') && ob_platform_names_equal(path, n, base, n);
 }
 
 int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
