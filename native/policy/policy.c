@@ -496,7 +496,7 @@ static int items_check(spec_item *items, size_t count, const char *home, const c
 
 	for (i = 0; i < count; i++) {
 		for (j = 0; j < i; j++)
-			if (strcmp(items[i].path, items[j].path) == 0)
+			if (ob_platform_names_equal(items[i].path, strlen(items[i].path), items[j].path, strlen(items[j].path)))
 				return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 					"The file spec '%s' is in the policy twice. Keep only one of them.", items[i].path);
 		if (!items[i].is_exclude) {
