@@ -376,3 +376,66 @@ uint64_t ob_test_tree_bytes(const char *path)
 	return total;
 }
 #endif
+
+#ifdef _WIN32
+typedef struct find_ctx {
+	const char *folder, *name;
+	char *best;
+	uint64_t best_size;
+} find_ctx;
+
+static void find_in(find_ctx *c, ob_file *dir, const char *path, int below)
+{
+	ob_dir *d = NULL;
+	const char *name;
+
+	if (ob_dir_open_file(&d, dir) < 0) {
+		ob_error_clear();
+		return;
+	}
+	while (ob_dir_next(d, &name)) {
+		ob_file_info st;
+		ob_file *sub = NULL;
+		char *p = ob_test_path(path, name);
+		if (ob_file_stat_at(&st, dir, name) < 0) {
+			ob_error_clear();
+		} else if (st.type == OB_FILE_DIR && ob_file_open_dir_at(&sub, dir, name) == 0) {
+			find_in(c, sub, p, below || strcmp(name, c->folder) == 0);
+			ob_file_close(sub);
+		} else if (st.type == OB_FILE_REGULAR && below && (c->name ? strcmp(name, c->name) == 0
+				: (!c->best || st.size > c->best_size))) {
+			free(c->best);
+			c->best = p;
+			c->best_size = st.size;
+			p = NULL;
+		}
+		free(p);
+	}
+	ob_dir_close(d);
+}
+
+char *ob_test_find_file(const char *root, const char *folder, const char *name)
+{
+	find_ctx c = { folder, name, NULL, 0 };
+	ob_file *dir = NULL;
+
+	assert_ok(ob_file_open_dir(&dir, root));
+	find_in(&c, dir, root, 0);
+	ob_file_close(dir);
+	return c.best;
+}
+
+void ob_test_flip_byte(const char *path, int64_t at)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	assert_ok(ob_platform_read_file(&buf, &n, path, (size_t)1 << 31));
+	if (at < 0)
+		at = (int64_t)(n / 2);
+	assert_true((uint64_t)at < n);
+	buf[at] = (char)(((unsigned char)buf[at] + 1) % 256);
+	assert_ok(ob_platform_write_file(path, buf, n, 0644, 1));
+	free(buf);
+}
+#endif

@@ -84,6 +84,14 @@ int ob_test_rename(const char *from, const char *to);
 #define rename ob_test_rename
 /** The bytes of the regular files in a tree (nftw's walk, on the platform layer). */
 uint64_t ob_test_tree_bytes(const char *dir);
+/**
+ * What the tests' shell pipelines find (`ls DIR/.../FOLDER/.../NAME`, `ls -S ... | head -n 1`): the
+ * path (malloc'd) of a file named name (NULL: the largest) below a folder named folder, anywhere
+ * under root; NULL when there is none.
+ */
+char *ob_test_find_file(const char *root, const char *folder, const char *name);
+/** Change the byte at offset at (negative: the middle one) of a file to another value. */
+void ob_test_flip_byte(const char *path, int64_t at);
 #endif
 
 /** Assert a call returns code (and print the last error if not). */
