@@ -438,4 +438,99 @@ void ob_test_flip_byte(const char *path, int64_t at)
 	assert_ok(ob_platform_write_file(path, buf, n, 0644, 1));
 	free(buf);
 }
+
+/* The sorted names of a folder (malloc'd array of malloc'd names). */
+static char **names_of(const char *path, size_t *out_n)
+{
+	ob_dir *d = NULL;
+	const char *name;
+	char **v = NULL;
+	size_t n = 0, i, j;
+
+	assert_ok(ob_dir_open(&d, path));
+	while (ob_dir_next(d, &name)) {
+		char **grown = realloc(v, (n + 1) * sizeof(*v));
+		assert_non_null(grown);
+		v = grown;
+		assert_non_null(v[n++] = strdup(name));
+	}
+	ob_dir_close(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			char *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	*out_n = n;
+	return v;
+}
+
+static void names_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+void ob_test_copy_tree(const char *from, const char *to)
+{
+	size_t n, i;
+	char **v = names_of(from, &n);
+
+	assert_ok(ob_platform_mkdir_p(to, 0755));
+	for (i = 0; i < n; i++) {
+		char *a = ob_test_path(from, v[i]), *b = ob_test_path(to, v[i]);
+		ob_file_info st;
+		assert_ok(ob_file_stat_path(&st, a, 0));
+		if (st.type == OB_FILE_DIR) {
+			ob_test_copy_tree(a, b);
+		} else {
+			size_t len;
+			char *data = ob_test_read(a, &len);
+			ob_test_write(b, data, len);
+			free(data);
+		}
+		free(a);
+		free(b);
+	}
+	names_free(v, n);
+}
+
+int ob_test_trees_equal(const char *a, const char *b)
+{
+	size_t na, nb, i;
+	char **va = names_of(a, &na), **vb = names_of(b, &nb);
+	int same = na == nb;
+
+	if (!same)
+		print_message("%s has %zu entries, %s has %zu\n", a, na, b, nb);
+	for (i = 0; same && i < na; i++) {
+		char *pa = ob_test_path(a, va[i]), *pb = ob_test_path(b, vb[i]);
+		ob_file_info sa, sb;
+		if (strcmp(va[i], vb[i]) != 0) {
+			print_message("%s: '%s' where %s has '%s'\n", b, vb[i], a, va[i]);
+			same = 0;
+		} else if (ob_file_stat_path(&sa, pa, 0) < 0 || ob_file_stat_path(&sb, pb, 0) < 0 || sa.type != sb.type) {
+			print_message("%s and %s are not the same kind\n", pa, pb);
+			ob_error_clear();
+			same = 0;
+		} else if (sa.type == OB_FILE_DIR) {
+			same = ob_test_trees_equal(pa, pb);
+		} else {
+			size_t la, lb;
+			char *da = ob_test_read(pa, &la), *db = ob_test_read(pb, &lb);
+			if (la != lb || memcmp(da, db, la) != 0) {
+				print_message("%s and %s differ\n", pa, pb);
+				same = 0;
+			}
+			free(da);
+			free(db);
+		}
+		free(pa);
+		free(pb);
+	}
+	names_free(va, na);
+	names_free(vb, nb);
+	return same;
+}
 #endif

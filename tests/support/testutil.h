@@ -92,6 +92,10 @@ uint64_t ob_test_tree_bytes(const char *dir);
 char *ob_test_find_file(const char *root, const char *folder, const char *name);
 /** Change the byte at offset at (negative: the middle one) of a file to another value. */
 void ob_test_flip_byte(const char *path, int64_t at);
+/** `cp -r from to` (folders and regular files). */
+void ob_test_copy_tree(const char *from, const char *to);
+/** `diff -r a b` of folders and regular files: 1 when they hold the same names and bytes (else prints the first difference). */
+int ob_test_trees_equal(const char *a, const char *b);
 #endif
 
 /** Assert a call returns code (and print the last error if not). */
