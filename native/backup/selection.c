@@ -53,13 +53,13 @@ static int name_matches(const char *pattern, const char *name)
 	size_t pl = strlen(pattern);
 	char stem[256]; /* one path component */
 
-	if (ob_platform_name_match(pattern, name, 0))
+	if (ob_platform_name_match(pattern, name, ob_platform_names_casefold()))
 		return 1;
 	if (pl < 2 || pattern[pl - 2] != '.' || pattern[pl - 1] != '*' || pl - 2 >= sizeof(stem) || strchr(name, '.'))
 		return 0;
 	memcpy(stem, pattern, pl - 2);
 	stem[pl - 2] = '\0';
-	return ob_platform_name_match(stem, name, 0);
+	return ob_platform_name_match(stem, name, ob_platform_names_casefold());
 }
 
 /* Is path p (length n) equal to or below folder base? */
@@ -67,7 +67,7 @@ static int under(const char *p, size_t n, const char *base, size_t bl)
 {
 	if (bl == 1 && base[0] == '/')
 		return 1;
-	return n >= bl && memcmp(p, base, bl) == 0 && (n == bl || p[bl] == '/');
+	return n >= bl && (n == bl || p[bl] == '/') && ob_platform_names_equal(p, bl, base, bl);
 }
 
 static size_t parent_len(const char *p, size_t n)
@@ -78,6 +78,9 @@ static size_t parent_len(const char *p, size_t n)
 }
 
 /*
+ * Names and folders compare as the platform's file names do (without case on
+ * Windows, as MARS matches; byte for byte on POSIX: ob_platform_names_equal).
+ *
  * Whether a path is selected: the most specific matching rule decides (the
  * longest base; a wildcard rule is more specific than its folder; an exclusion
  * wins a tie). 1 selected, 0 not.
@@ -92,7 +95,7 @@ int ob_rules_selected(const ruleset *rs, const char *p, size_t n, int is_dir)
 		const rule *r = &rs->r[i];
 		size_t score;
 		if (r->pattern) {
-			int in_dir = pl == r->base_len && memcmp(p, r->base, pl) == 0;
+			int in_dir = pl == r->base_len && ob_platform_names_equal(p, pl, r->base, pl);
 			/* An inclusion's pattern names files (as MARS's C:\dir\*.*): folders are only walked through. */
 			if (is_dir && !r->exclude)
 				continue;
@@ -101,7 +104,7 @@ int ob_rules_selected(const ruleset *rs, const char *p, size_t n, int is_dir)
 			if (!name_matches(r->pattern, name))
 				continue;
 			score = 2 * r->base_len + 1;
-		} else if (n == r->base_len && memcmp(p, r->base, n) == 0) {
+		} else if (n == r->base_len && ob_platform_names_equal(p, n, r->base, n)) {
 			score = 2 * r->base_len;
 		} else if (under(p, n, r->base, r->base_len)) {
 			/* Below the rule's folder: recursive rules cover all, others the folder's own files. */

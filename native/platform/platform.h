@@ -97,6 +97,18 @@ void ob_platform_sleep_ms(unsigned int ms);
  * ignore ASCII case. 1 on a match, 0 otherwise.
  */
 int ob_platform_name_match(const char *pattern, const char *name, int casefold);
+/**
+ * Whether this platform's file names are the same regardless of case, so that
+ * file specs and restore items match names without case: 1 on Windows (NTFS, as
+ * MARS matches), 0 on POSIX.
+ */
+int ob_platform_names_casefold(void);
+/**
+ * Whether two names (or paths) of alen and blen bytes (UTF-8) name the same
+ * thing here: byte for byte on POSIX; on Windows without case, ASCII and simple
+ * Unicode folding (CompareStringOrdinal, bIgnoreCase), as NTFS compares names.
+ */
+int ob_platform_names_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /** Close a descriptor the platform handed out: a lock (which releases it), a pipe's end. Accepts -1. */
 void ob_platform_close(int fd);

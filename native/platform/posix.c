@@ -529,6 +529,16 @@ int ob_platform_name_match(const char *pattern, const char *name, int casefold)
 	return fnmatch(pattern, name, casefold ? FNM_CASEFOLD : 0) == 0;
 }
 
+int ob_platform_names_casefold(void)
+{
+	return 0;
+}
+
+int ob_platform_names_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
 void ob_platform_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };

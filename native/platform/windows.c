@@ -20,6 +20,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,6 +639,63 @@ static int fold(int c, int casefold)
 	return casefold && c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
+int ob_platform_names_casefold(void)
+{
+	return 1;
+}
+
+/* UTF-8 to UTF-16 into buf (cap units), or a malloc'd buffer when it is longer; NULL on failure. */
+static wchar_t *wide_n(const char *s, size_t len, wchar_t *buf, int cap, int *out_len)
+{
+	int n;
+	wchar_t *w = buf;
+
+	if (len > INT_MAX)
+		return NULL;
+	if (len == 0) {
+		*out_len = 0;
+		return buf;
+	}
+	n = MultiByteToWideChar(CP_UTF8, 0, s, (int)len, NULL, 0);
+	if (n <= 0)
+		return NULL;
+	if (n > cap && !(w = malloc((size_t)n * sizeof(*w))))
+		return NULL;
+	MultiByteToWideChar(CP_UTF8, 0, s, (int)len, w, n);
+	*out_len = n;
+	return w;
+}
+
+int ob_platform_names_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	wchar_t abuf[260], bbuf[260], *wa, *wb;
+	int an = 0, bn = 0, same = 0;
+
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 1;
+	wa = wide_n(a, alen, abuf, 260, &an);
+	wb = wide_n(b, blen, bbuf, 260, &bn);
+	if (wa && wb)
+		same = CompareStringOrdinal(wa, an, wb, bn, TRUE) == CSTR_EQUAL;
+	if (wa != abuf)
+		free(wa);
+	if (wb != bbuf)
+		free(wb);
+	return same;
+}
+
+/* The bytes of the UTF-8 character at s (1 for a stray byte). */
+static size_t utf8_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
 /* A bracket expression at p (after '['): *matched, and where it ends (NULL: not one, '[' is literal). */
 static const char *bracket(const char *p, int c, int casefold, int *matched)
 {
@@ -670,7 +728,11 @@ static const char *bracket(const char *p, int c, int casefold, int *matched)
 	return p + 1;
 }
 
-/* fnmatch(3) with no flags (or FNM_CASEFOLD): the rules the POSIX build follows, so a policy means the same. */
+/*
+ * fnmatch(3) with no flags (or FNM_CASEFOLD): the rules the POSIX build follows, so a policy means the same,
+ * but by characters, as Windows names are: '?' takes one UTF-8 character, and with casefold a non-ASCII
+ * character matches its other case (ob_platform_names_equal); bracket ranges fold ASCII only.
+ */
 static int match(const char *p, const char *n, int casefold)
 {
 	for (; *p; p++, n++) {
@@ -678,13 +740,14 @@ static int match(const char *p, const char *n, int casefold)
 		case '?':
 			if (!*n)
 				return 0;
+			n += utf8_len(n) - 1;
 			break;
 		case '*':
 			while (*p == '*')
 				p++;
 			if (!*p)
 				return 1;
-			for (; *n; n++)
+			for (; *n; n += utf8_len(n))
 				if (match(p, n, casefold))
 					return 1;
 			return match(p, n, casefold);
@@ -706,6 +769,14 @@ static int match(const char *p, const char *n, int casefold)
 				p++;
 			/* fall through */
 		default:
+			if (casefold && ((unsigned char)*p >= 0x80 || (unsigned char)*n >= 0x80)) {
+				size_t pl = utf8_len(p), nl = utf8_len(n);
+				if (!*n || !ob_platform_names_equal(p, pl, n, nl))
+					return 0;
+				p += pl - 1;
+				n += nl - 1;
+				break;
+			}
 			if (fold((unsigned char)*p, casefold) != fold((unsigned char)*n, casefold))
 				return 0;
 		}

@@ -71,7 +71,8 @@ int ob_policy_path_within(const char *path, const char *base)
 
 	if (strcmp(base, "/") == 0)
 		return path[0] == '/';
-	return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+	/* Without case on Windows ("c:/Data" is within "/C:/data"), byte for byte on POSIX. */
+	return strlen(path) >= n && (path[n] == '\0' || path[n] == '/') && ob_platform_names_equal(path, n, base, n);
 }
 
 int ob_filespec_check(char **out_normalized, const char *spec, int is_exclude)
@@ -495,7 +496,7 @@ static int items_check(spec_item *items, size_t count, const char *home, const c
 
 	for (i = 0; i < count; i++) {
 		for (j = 0; j < i; j++)
-			if (strcmp(items[i].path, items[j].path) == 0)
+			if (ob_platform_names_equal(items[i].path, strlen(items[i].path), items[j].path, strlen(items[j].path)))
 				return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 					"The file spec '%s' is in the policy twice. Keep only one of them.", items[i].path);
 		if (!items[i].is_exclude) {

@@ -458,7 +458,7 @@ static int folder_tree(uint8_t tree_id[OB_ID_BYTES], ob_recovery *rec, const cha
 						error = ob_err(OB_ECORRUPT, OB_ERRCLASS_VAULT, "A folder tree of the point is damaged.");
 						break;
 					}
-					if (found.name_len == end - at && memcmp(found.name, folder + at, end - at) == 0) {
+					if (ob_platform_names_equal(found.name, found.name_len, folder + at, end - at)) {
 						hit = 1;
 						break;
 					}

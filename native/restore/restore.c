@@ -803,7 +803,8 @@ static int find_cb(const ob_entry *e, void *payload)
 {
 	find_ctx *f = payload;
 
-	if (e->name_len == f->len && memcmp(e->name, f->name, f->len) == 0) {
+	/* As the platform's names compare: without case on Windows (a restore item as MARS takes it). */
+	if (ob_platform_names_equal(e->name, e->name_len, f->name, f->len)) {
 		f->found = *e;
 		f->hit = 1;
 		return 1;

@@ -65,6 +65,16 @@ static char damaged_pack[4096];
 
 static void flip_largest_pack(void)
 {
+#ifdef _WIN32
+	/* No shell on Windows: the same steps on the platform layer (tests/support/testutil.c). */
+	char *servers = ob_test_path(vault_path, "servers"), *largest = ob_test_find_file(servers, "packs", NULL);
+
+	assert_non_null(largest);
+	snprintf(damaged_pack, sizeof(damaged_pack), "%s", largest);
+	ob_test_flip_byte(largest, -1);
+	free(largest);
+	free(servers);
+#else
 	char cmd[4096];
 	FILE *f;
 
@@ -78,6 +88,7 @@ static void flip_largest_pack(void)
 		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=$((s / 2)) conv=notrunc 2>/dev/null",
 		vault_path);
 	assert_int_equal(system(cmd), 0);
+#endif
 }
 
 /* Test a point (through another server's agent when a is not NULL): its return code, and the report (malloc'd). */
@@ -197,7 +208,7 @@ static void test_every_file_named_then_healed(void **state)
 	assert_ok(test_point(p1, &report));
 	assert_string_equal(report, "");
 	ob_str_free(report);
-	snprintf(item, sizeof(item), "%s/b/c/four.bin", src + 1);
+	snprintf(item, sizeof(item), "%s/b/c/four.bin", ob_test_rel(src));
 	o.point_id = p1;
 	o.item = item;
 	o.destination = out;
@@ -327,11 +338,22 @@ static void test_damaged_point_is_listed_and_fails_its_test(void **state)
 	(void)state;
 	point = backup_point(OB_JOB_COMPLETED);
 	/* The byte is changed to another value (writing a fixed one would change nothing 1 time in 256). */
+#ifdef _WIN32
+	{
+		char *servers = ob_test_path(vault_path, "servers"), *snap = ob_test_find_file(servers, "snapshots", point);
+		assert_non_null(snap);
+		ob_test_flip_byte(snap, 20);
+		free(snap);
+		free(servers);
+		(void)cmd;
+	}
+#else
 	snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/snapshots/%s) && "
 		"b=$(dd if=\"$f\" bs=1 skip=20 count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
 		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=20 conv=notrunc 2>/dev/null",
 		vault_path, point);
 	assert_int_equal(system(cmd), 0);
+#endif
 	assert_ok(ob_recovery_points(&pts, &n, agent));
 	for (i = 0; i < n; i++)
 		if (!strcmp(pts[i]->id, point)) {
@@ -391,12 +413,20 @@ static void flip_tree_listing(const char *name)
 			loc.type = e[k].type;
 			assert_ok(ob_fetch_blob_at(&tree, &len, &repo, &loc, OB_BLOB_TREE, e[k].id));
 			if (memmem(tree, len, name, strlen(name))) {
-				char cmd[4096];
 				unsigned int at = e[k].offset + e[k].length / 2;
+#ifdef _WIN32
+				char *servers = ob_test_path(vault_path, "servers"), *pack = ob_test_find_file(servers, "packs", l.v[i]);
+				assert_non_null(pack);
+				ob_test_flip_byte(pack, at);
+				free(pack);
+				free(servers);
+#else
+				char cmd[4096];
 				snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/packs/*/%s) && b=$(dd if=\"$f\" bs=1 skip=%u count=1 "
 					"2>/dev/null | od -An -tu1 | tr -d ' ') && printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | "
 					"dd of=\"$f\" bs=1 seek=%u conv=notrunc 2>/dev/null", vault_path, l.v[i], at, at);
 				assert_int_equal(system(cmd), 0);
+#endif
 				flipped++;
 			}
 			free(tree);

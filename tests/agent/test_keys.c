@@ -229,7 +229,7 @@ static void restore_check(ob_test_server *s, ob_agent *a, const char *server, co
 	j = ob_test_job_wait(a, j);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
-	rel = ob_test_path(dest, s->src + 1);
+	rel = ob_test_path(dest, ob_test_rel(s->src));
 	file = ob_test_path(rel, "ledger.txt");
 	back = ob_test_read(file, &len);
 	assert_string_equal(back, "the victim's ledger\n");

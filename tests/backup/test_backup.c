@@ -281,11 +281,11 @@ static void restore_and_compare(const char *point, const char *tag)
 	assert_true(n >= 1);
 	o.point_id = point;
 	o.datasource_id = strtoll(pts[0]->datasource_ids, NULL, 10);
-	o.item = src + 1;
+	o.item = ob_test_rel(src);
 	o.destination = out;
 	assert_ob(0, ob_restore(&failed, agent, &o));
 	assert_null(failed);
-	restored = ob_test_path(out, src + 1);
+	restored = ob_test_path(out, ob_test_rel(src));
 	a = open(src, O_RDONLY | O_DIRECTORY);
 	b = open(restored, O_RDONLY | O_DIRECTORY);
 	assert_true(a >= 0 && b >= 0);
@@ -910,7 +910,7 @@ static void test_file_changing_while_read_restores_what_was_read(void **state)
 	int trial, warned_grow = 0, warned_shrink = 0;
 
 	(void)state;
-	snprintf(item, sizeof(item), "%s/changing", src + 1);
+	snprintf(item, sizeof(item), "%s/changing", ob_test_rel(src));
 	assert_int_equal(mkdir(changing, 0755), 0);
 	for (trial = 0; trial < 10 && !(warned_grow && warned_shrink); trial++) {
 		ob_job_info *j;
@@ -1178,7 +1178,7 @@ static void test_sparse_file_holes_are_not_read(void **state)
 	o.destination = out;
 	assert_ob(0, ob_restore(&failed, agent, &o));
 	assert_null(failed);
-	restored = ob_test_path(out, src + 1);
+	restored = ob_test_path(out, ob_test_rel(src));
 	{
 		char *p = ob_test_path(restored, "sparse10g/huge.img");
 		assert_same_bytes(huge, p);

@@ -111,7 +111,7 @@ static void restore_from(ob_repo *repo, const char *point, int64_t ds, const cha
 /* The restored copy of src/rel (under dest, at src's path) has src/rel's bytes. */
 static void assert_same_file(const char *dest, const char *rel)
 {
-	char *orig = ob_test_path(s.src, rel), *copy_dir = ob_test_path(dest, s.src + 1), *copy = ob_test_path(copy_dir, rel);
+	char *orig = ob_test_path(s.src, rel), *copy_dir = ob_test_path(dest, ob_test_rel(s.src)), *copy = ob_test_path(copy_dir, rel);
 	size_t la, lb;
 	char *a = ob_test_read(orig, &la), *b = ob_test_read(copy, &lb);
 
@@ -139,12 +139,18 @@ static void test_backup_and_restore_through_memory(void **state)
 	put_file("small.txt", 100);
 	put_file("empty", 0);
 	put_file("sub/big.bin", 5u << 20);   /* more than OB_CHUNK_MAX: several chunks */
+#ifndef _WIN32   /* a symbolic link needs a privilege on Windows, and Wine's are not Windows' */
 	assert_int_equal(symlink("sub/big.bin", link), 0);
+#endif
 	ob_test_memory_repo(&repo, OB_BACKEND_CAP_RANGE_GET);
 
 	point = backup_to(&repo, &pg, &ds);
 	assert_int_equal(atomic_load(&pg.files_failed), 0);
+#ifdef _WIN32
+	assert_true(atomic_load(&pg.files_done) >= 3);   /* no link (above) */
+#else
 	assert_true(atomic_load(&pg.files_done) >= 4);
+#endif
 	/* Packs, index objects and the point are in the back end; nothing was left unstored. */
 	{
 		char prefix[96];
@@ -162,8 +168,9 @@ static void test_backup_and_restore_through_memory(void **state)
 	assert_same_file(dest, "small.txt");
 	assert_same_file(dest, "empty");
 	assert_same_file(dest, "sub/big.bin");
+#ifndef _WIN32
 	{
-		char *copy_dir = ob_test_path(dest, s.src + 1);
+		char *copy_dir = ob_test_path(dest, ob_test_rel(s.src));
 		copy_link = ob_test_path(copy_dir, "link");
 		free(copy_dir);
 	}
@@ -171,6 +178,10 @@ static void test_backup_and_restore_through_memory(void **state)
 	assert_true(n > 0);
 	target[n] = '\0';
 	assert_string_equal(target, "sub/big.bin");
+#else
+	(void)n;
+	(void)target;
+#endif
 
 	free(copy_link);
 	free(point);

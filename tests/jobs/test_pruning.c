@@ -245,6 +245,11 @@ static void test_system_state_pruned_after_a_file_backup(void **state)
 	int64_t oldest;
 
 	(void)state;
+#ifdef _WIN32
+	/* System State on Windows is Windows Server Backup's, which obagent refuses to drive yet
+	 * (platform/systemstate_windows.c): there are no System State points to prune. */
+	skip();
+#endif
 	setenv("TZ", "UTC", 1);
 	tzset();
 	ob_test_server_folders(&s, "prune-ss");

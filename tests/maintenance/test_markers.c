@@ -280,13 +280,13 @@ static void expect_restores(const char *id, int k)
 	snprintf(out, sizeof(out), "%s/out-%s", w.srv.dir, id);
 	snprintf(name, sizeof(name), "file-%d.txt", k);
 	snprintf(body, sizeof(body), "contents of backup %d\n", k);
-	snprintf(rel, sizeof(rel), "%s/%s", w.srv.src + 1, name);
+	snprintf(rel, sizeof(rel), "%s/%s", ob_test_rel(w.srv.src), name);
 	ro.point_id = id;
 	ro.item = rel;
 	ro.destination = out;
 	assert_ok(ob_restore(&failed, w.srv.agent, &ro));
 	ob_str_free(failed);
-	snprintf(rel, sizeof(rel), "%s/%s/%s", out, w.srv.src + 1, name);
+	snprintf(rel, sizeof(rel), "%s/%s/%s", out, ob_test_rel(w.srv.src), name);
 	got = ob_test_read(rel, &len);
 	assert_non_null(got);
 	assert_int_equal(len, strlen(body));

@@ -27,6 +27,13 @@ static int have_zone(const char *name)
 {
 	char path[256];
 
+#ifdef _WIN32
+	/* Windows' C runtime reads TZ only in its own "CET-1CEST" form, never an IANA name: the
+	 * daylight-saving cases need tzdata, which the Windows lane does not have. */
+	print_message("skipped: %s needs IANA tzdata (not on Windows); daylight-saving cases not run\n", name);
+	(void)path;
+	return 0;
+#endif
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
 	if (access(path, R_OK) != 0) {
 		print_message("skipped: %s is missing (no tzdata); daylight-saving cases not run\n", path);

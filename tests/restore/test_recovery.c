@@ -79,7 +79,7 @@ static void test_browse_and_search(void **state)
 	ob_recovery *rec = NULL;
 	ob_recoverable_item **items = NULL;
 	size_t n = 0;
-	char *point, *folder = ob_test_path(src + 1, "docs");
+	char *point, *folder = ob_test_path(ob_test_rel(src), "docs");
 	int64_t ds;
 
 	(void)state;
@@ -91,7 +91,7 @@ static void test_browse_and_search(void **state)
 	assert_false(items[0]->is_dir);
 	assert_int_equal(items[2]->size, 17);
 	ob_recoverable_items_free(items, n);
-	assert_ok(ob_recovery_search(&items, &n, rec, point, ds, src + 1, "FINANCE*", 0));
+	assert_ok(ob_recovery_search(&items, &n, rec, point, ds, ob_test_rel(src), "FINANCE*", 0));
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(items[0]->path, "docs/finance-2025.xls"));
 	ob_recoverable_items_free(items, n);
@@ -109,7 +109,7 @@ static void test_recovery_job_and_overwrite_options(void **state)
 {
 	ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
 	ob_job_info *j = NULL;
-	char *point, *out = ob_test_path(dir, "out-job"), *item = ob_test_path(src + 1, "notes.txt"), *restored, *text;
+	char *point, *out = ob_test_path(dir, "out-job"), *item = ob_test_path(ob_test_rel(src), "notes.txt"), *restored, *text;
 	const char *items[1];
 	int64_t ds;
 	size_t len;
@@ -198,13 +198,13 @@ static void test_damage_fails_only_what_needs_it(void **state)
 	/* A restore brings back everything else, names the damaged file and leaves no part of it. */
 	o.point_id = point;
 	o.datasource_id = 0;  /* the point's only data source */
-	o.item = src + 1;
+	o.item = ob_test_rel(src);
 	o.destination = out;
 	assert_ob(OB_ECORRUPT, ob_restore(&failed, agent, &o));
 	assert_non_null(failed);
 	assert_non_null(strstr(failed, "big.bin"));
 	{
-		char *notes = ob_test_path(out, src + 1), *p1 = ob_test_path(notes, "notes.txt"), *p2 = ob_test_path(notes, "big.bin");
+		char *notes = ob_test_path(out, ob_test_rel(src)), *p1 = ob_test_path(notes, "notes.txt"), *p2 = ob_test_path(notes, "big.bin");
 		struct stat st;
 		assert_int_equal(stat(p1, &st), 0);
 		assert_int_not_equal(stat(p2, &st), 0);
@@ -258,7 +258,7 @@ static void test_alternate_server(void **state)
 	assert_ok(ob_recovery_open(&rec, b, "server-a", (const uint8_t *)PP, strlen(PP)));
 	assert_ok(ob_recovery_list_points(&pts, &n, rec));
 	assert_true(n >= 1);
-	items[0] = src + 1;
+	items[0] = ob_test_rel(src);
 	req.server_name = "server-a";
 	req.passphrase = (const uint8_t *)"wrong passphrase!!";
 	req.passphrase_len = 18;
@@ -281,7 +281,7 @@ static void test_alternate_server(void **state)
 	j = ob_test_job_wait(b, j);
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
-	restored = ob_test_path(out, src + 1);
+	restored = ob_test_path(out, ob_test_rel(src));
 	{
 		char *p = ob_test_path(restored, "docs/report.txt");
 		size_t len;
@@ -604,7 +604,7 @@ static ob_job_info *restore_job(const char *point, const char *item, const char 
 static void test_set_id_bits_need_their_owner(void **state)
 {
 	char *folder = ob_test_path(src, "setid"), *file = ob_test_path(folder, "tool"), *point;
-	char *out = ob_test_path(dir, "out-setid"), *restored = NULL, *item = ob_test_path(src + 1, "setid/tool");
+	char *out = ob_test_path(dir, "out-setid"), *restored = NULL, *item = ob_test_path(ob_test_rel(src), "setid/tool");
 	ob_job_info *j;
 	struct stat st;
 
@@ -657,7 +657,7 @@ static char *failed_items(const ob_job_info *j)
 static void test_device_nodes_and_set_id_bits_only_when_asked(void **state)
 {
 	char *folder = ob_test_path(src, "special"), *dev = ob_test_path(folder, "disk"), *tool = ob_test_path(folder, "tool");
-	char *fifo = ob_test_path(folder, "pipe"), *item = ob_test_path(src + 1, "special"), *point, *list, *line;
+	char *fifo = ob_test_path(folder, "pipe"), *item = ob_test_path(ob_test_rel(src), "special"), *point, *list, *line;
 	char *out1 = ob_test_path(dir, "out-special-1"), *out2 = ob_test_path(dir, "out-special-2");
 	char *out3 = ob_test_path(dir, "out-special-3"), *got, *failed = NULL;
 	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
@@ -761,7 +761,7 @@ static void test_device_nodes_and_set_id_bits_only_when_asked(void **state)
 static void test_sparse_file_stays_sparse(void **state)
 {
 	char *folder = ob_test_path(src, "sparse"), *file = ob_test_path(folder, "holes.bin"), *point;
-	char *out = ob_test_path(dir, "out-sparse"), *restored, *item = ob_test_path(src + 1, "sparse");
+	char *out = ob_test_path(dir, "out-sparse"), *restored, *item = ob_test_path(ob_test_rel(src), "sparse");
 	char *a, *b;
 	uint8_t data[4096];
 	size_t la, lb;
@@ -791,7 +791,7 @@ static void test_sparse_file_stays_sparse(void **state)
 	assert_int_equal(j->state, OB_JOB_COMPLETED);
 	ob_job_info_free(j);
 
-	restored = ob_test_path(out, src + 1);
+	restored = ob_test_path(out, ob_test_rel(src));
 	{
 		char *p = ob_test_path(restored, "sparse/holes.bin");
 		free(restored);
@@ -874,7 +874,7 @@ static void packs_unreadable(const char *listing, int unreadable)
 static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
 {
 	char *w2 = ob_test_path(src, "w2"), *bad = ob_test_path(src, "w2/bad"), *good = ob_test_path(src, "w2/good");
-	char *out = ob_test_path(dir, "out-w2"), *item = ob_test_path(src + 1, "w2"), *restored = ob_test_path(out, item);
+	char *out = ob_test_path(dir, "out-w2"), *item = ob_test_path(ob_test_rel(src), "w2"), *restored = ob_test_path(out, item);
 	char *point, *old_packs, *failed = NULL, *p;
 	ob_job_info *j;
 	struct stat st;
@@ -928,7 +928,7 @@ static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
 	/* Nothing restorable at all: the job fails. */
 	packs_unreadable(old_packs, 1);
 	{
-		char *bad_item = ob_test_path(src + 1, "w2/bad");
+		char *bad_item = ob_test_path(ob_test_rel(src), "w2/bad");
 		char *out2 = ob_test_path(dir, "out-w2-bad");
 		j = restore_job(point, bad_item, out2, 0);
 		packs_unreadable(old_packs, 0);
@@ -941,7 +941,7 @@ static void test_unreadable_folder_tree_fails_only_that_folder(void **state)
 	packs_unreadable(old_packs, 1);
 	{
 		ob_recovery_request req = { OB_RECOVERY_REQUEST_VERSION };
-		char *bad_file = ob_test_path(src + 1, "w2/bad/f0.txt"), *good_file = ob_test_path(src + 1, "w2/good/new0.txt");
+		char *bad_file = ob_test_path(ob_test_rel(src), "w2/bad/f0.txt"), *good_file = ob_test_path(ob_test_rel(src), "w2/good/new0.txt");
 		char *out3 = ob_test_path(dir, "out-w2-two"), *got = ob_test_path(out3, good_file);
 		const char *items[2];
 		items[0] = bad_file;
@@ -987,7 +987,7 @@ static void make_file_aged(const char *path, int64_t age)
 
 static void test_stale_temporaries_go(void **state)
 {
-	char *point, *out = ob_test_path(dir, "out-stale"), *restored = ob_test_path(out, src + 1), *docs, *p;
+	char *point, *out = ob_test_path(dir, "out-stale"), *restored = ob_test_path(out, ob_test_rel(src)), *docs, *p;
 	char name[128];
 	const char *gone[5], *kept[4];
 	size_t ngone = 0, nkept = 0, i;
@@ -1037,7 +1037,7 @@ static void test_stale_temporaries_go(void **state)
 	for (i = 0; i < nkept; i++)
 		make_file_aged(kept[i], 3 * 86400 * (i != 1));
 	o.point_id = point;
-	o.item = src + 1;
+	o.item = ob_test_rel(src);
 	o.destination = out;
 	o.overwrite = OB_OVERWRITE_OVERWRITE;
 	assert_ok(ob_restore(&failed, agent, &o));
@@ -1091,7 +1091,7 @@ static void test_stale_temporaries_go(void **state)
 static void test_entry_without_a_name_fails_alone(void **state)
 {
 	ob_restore_options o = OB_RESTORE_OPTIONS_INIT;
-	char *point, *failed = NULL, *out = ob_test_path(dir, "out-copies"), *restored = ob_test_path(out, src + 1);
+	char *point, *failed = NULL, *out = ob_test_path(dir, "out-copies"), *restored = ob_test_path(out, ob_test_rel(src));
 	char *docs = ob_test_path(restored, "docs"), *p, name[512], stamp[32];
 	struct stat st;
 	struct tm tm;
@@ -1118,7 +1118,7 @@ static void test_entry_without_a_name_fails_alone(void **state)
 		}
 	}
 	o.point_id = point;
-	o.item = src + 1;
+	o.item = ob_test_rel(src);
 	o.destination = out;
 	o.overwrite = OB_OVERWRITE_CREATE_COPY;
 	assert_ob(OB_EIO, ob_restore(&failed, agent, &o));

@@ -4,6 +4,7 @@
 #include "platform/platform.h"
 #include "vault/crypto.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,9 @@ char *ob_test_tempdir(const char *tag)
 	ob_hex_encode(hex, rnd, sizeof(rnd));
 	snprintf(path, sizeof(path), "%s/obagent-%s-%s", base && *base ? base : "/tmp", tag, hex);
 	assert_ok(ob_platform_mkdir_p(path, 0700));
-	return strdup(path);
+	/* The engine's form ("/C:/Users/x/Temp/..." on Windows, the path as it is on POSIX), the form it
+	 * stores and reports, so that tests compare what they gave with what comes back. */
+	return ob_platform_path_internal(path);
 }
 
 /* Remove everything in the open folder dir, depth first, never following a link. */
@@ -89,6 +92,21 @@ void ob_test_rmtree(const char *path)
 	}
 	free(parent);
 	ob_error_clear();
+}
+
+const char *ob_test_rel(const char *path)
+{
+#ifdef _WIN32
+	/* "/C:/x" is "x" in data source "/C:"; "/UNC/srv/share/x" is "x" in "/UNC/srv/share". */
+	const char *p = path + 1;
+	int parts = strncmp(path, "/UNC/", 5) == 0 ? 3 : 1;
+
+	while (parts-- > 0 && (p = strchr(p, '/')))
+		p++;
+	return p ? p : path + strlen(path);
+#else
+	return path + 1;
+#endif
 }
 
 char *ob_test_path(const char *a, const char *b)
@@ -231,3 +249,288 @@ void ob_test_newest_point(ob_agent *a, char **point, int64_t *ds)
 	*ds = strtoll(pts[0]->datasource_ids, NULL, 10);
 	ob_recovery_points_free(pts, n);
 }
+
+#ifdef _WIN32
+int ob_test_setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	return _putenv_s(name, value) == 0 ? 0 : -1;
+}
+
+int ob_test_unsetenv(const char *name)
+{
+	/* An empty value removes the variable (Windows has no empty variables). */
+	return _putenv_s(name, "") == 0 ? 0 : -1;
+}
+
+int ob_test_mkdir(const char *path, unsigned int mode)
+{
+	if (ob_platform_exists(path) == 1) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (ob_platform_mkdir_p(path, mode) < 0) {
+		ob_error_clear();
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+void *ob_test_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len)
+{
+	const unsigned char *h = hay;
+	size_t i;
+
+	if (needle_len == 0)
+		return (void *)h;
+	for (i = 0; i + needle_len <= hay_len; i++)
+		if (memcmp(h + i, needle, needle_len) == 0)
+			return (void *)(h + i);
+	return NULL;
+}
+#endif
+
+#ifdef _WIN32
+/* The parent folder of path (malloc'd) and where its last component starts. */
+static char *split_parent(const char *path, const char **out_name)
+{
+	char *parent = strdup(path), *slash;
+
+	assert_non_null(parent);
+	slash = strrchr(parent, '/');
+	if (!slash || (strrchr(parent, '\\') && strrchr(parent, '\\') > slash))
+		slash = strrchr(parent, '\\');
+	if (!slash || slash == parent) {
+		free(parent);
+		return NULL;
+	}
+	*slash = '\0';
+	*out_name = path + (slash - parent) + 1;
+	return parent;
+}
+
+int ob_test_unlink(const char *path)
+{
+	if (ob_file_remove(path) < 0) {
+		ob_error_clear();
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int ob_test_rename(const char *from, const char *to)
+{
+	const char *from_name, *to_name;
+	char *from_dir = split_parent(from, &from_name), *to_dir = split_parent(to, &to_name);
+	ob_file *dir = NULL;
+	int rc = -1;
+
+	if (from_dir && to_dir && strcmp(from_dir, to_dir) == 0 && ob_file_open_dir(&dir, from_dir) == 0) {
+		rc = ob_file_rename_at(dir, from_name, to_name) == 0 ? 0 : -1;
+		ob_file_close(dir);
+	}
+	if (rc < 0) {
+		print_message("rename %s -> %s: %s\n", from, to,
+			from_dir && to_dir && strcmp(from_dir, to_dir) == 0 ? ob_error_last() : "not within one folder");
+		ob_error_clear();
+	}
+	free(from_dir);
+	free(to_dir);
+	return rc;
+}
+
+static uint64_t bytes_in(ob_file *dir)
+{
+	ob_dir *d = NULL;
+	const char *name;
+	uint64_t total = 0;
+
+	assert_ok(ob_dir_open_file(&d, dir));
+	while (ob_dir_next(d, &name)) {
+		ob_file_info st;
+		ob_file *sub = NULL;
+		assert_ok(ob_file_stat_at(&st, dir, name));
+		if (st.type == OB_FILE_REGULAR) {
+			total += st.size;
+		} else if (st.type == OB_FILE_DIR) {
+			assert_ok(ob_file_open_dir_at(&sub, dir, name));
+			total += bytes_in(sub);
+			ob_file_close(sub);
+		}
+	}
+	ob_dir_close(d);
+	return total;
+}
+
+uint64_t ob_test_tree_bytes(const char *path)
+{
+	ob_file *dir = NULL;
+	uint64_t total;
+
+	assert_ok(ob_file_open_dir(&dir, path));
+	total = bytes_in(dir);
+	ob_file_close(dir);
+	return total;
+}
+#endif
+
+#ifdef _WIN32
+typedef struct find_ctx {
+	const char *folder, *name;
+	char *best;
+	uint64_t best_size;
+} find_ctx;
+
+static void find_in(find_ctx *c, ob_file *dir, const char *path, int below)
+{
+	ob_dir *d = NULL;
+	const char *name;
+
+	if (ob_dir_open_file(&d, dir) < 0) {
+		ob_error_clear();
+		return;
+	}
+	while (ob_dir_next(d, &name)) {
+		ob_file_info st;
+		ob_file *sub = NULL;
+		char *p = ob_test_path(path, name);
+		if (ob_file_stat_at(&st, dir, name) < 0) {
+			ob_error_clear();
+		} else if (st.type == OB_FILE_DIR && ob_file_open_dir_at(&sub, dir, name) == 0) {
+			find_in(c, sub, p, below || strcmp(name, c->folder) == 0);
+			ob_file_close(sub);
+		} else if (st.type == OB_FILE_REGULAR && below && (c->name ? strcmp(name, c->name) == 0
+				: (!c->best || st.size > c->best_size))) {
+			free(c->best);
+			c->best = p;
+			c->best_size = st.size;
+			p = NULL;
+		}
+		free(p);
+	}
+	ob_dir_close(d);
+}
+
+char *ob_test_find_file(const char *root, const char *folder, const char *name)
+{
+	find_ctx c = { folder, name, NULL, 0 };
+	ob_file *dir = NULL;
+
+	assert_ok(ob_file_open_dir(&dir, root));
+	find_in(&c, dir, root, 0);
+	ob_file_close(dir);
+	return c.best;
+}
+
+void ob_test_flip_byte(const char *path, int64_t at)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	assert_ok(ob_platform_read_file(&buf, &n, path, (size_t)1 << 31));
+	if (at < 0)
+		at = (int64_t)(n / 2);
+	assert_true((uint64_t)at < n);
+	buf[at] = (char)(((unsigned char)buf[at] + 1) % 256);
+	assert_ok(ob_platform_write_file(path, buf, n, 0644, 1));
+	free(buf);
+}
+
+/* The sorted names of a folder (malloc'd array of malloc'd names). */
+static char **names_of(const char *path, size_t *out_n)
+{
+	ob_dir *d = NULL;
+	const char *name;
+	char **v = NULL;
+	size_t n = 0, i, j;
+
+	assert_ok(ob_dir_open(&d, path));
+	while (ob_dir_next(d, &name)) {
+		char **grown = realloc(v, (n + 1) * sizeof(*v));
+		assert_non_null(grown);
+		v = grown;
+		assert_non_null(v[n++] = strdup(name));
+	}
+	ob_dir_close(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			char *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	*out_n = n;
+	return v;
+}
+
+static void names_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+void ob_test_copy_tree(const char *from, const char *to)
+{
+	size_t n, i;
+	char **v = names_of(from, &n);
+
+	assert_ok(ob_platform_mkdir_p(to, 0755));
+	for (i = 0; i < n; i++) {
+		char *a = ob_test_path(from, v[i]), *b = ob_test_path(to, v[i]);
+		ob_file_info st;
+		assert_ok(ob_file_stat_path(&st, a, 0));
+		if (st.type == OB_FILE_DIR) {
+			ob_test_copy_tree(a, b);
+		} else {
+			size_t len;
+			char *data = ob_test_read(a, &len);
+			ob_test_write(b, data, len);
+			free(data);
+		}
+		free(a);
+		free(b);
+	}
+	names_free(v, n);
+}
+
+int ob_test_trees_equal(const char *a, const char *b)
+{
+	size_t na, nb, i;
+	char **va = names_of(a, &na), **vb = names_of(b, &nb);
+	int same = na == nb;
+
+	if (!same)
+		print_message("%s has %zu entries, %s has %zu\n", a, na, b, nb);
+	for (i = 0; same && i < na; i++) {
+		char *pa = ob_test_path(a, va[i]), *pb = ob_test_path(b, vb[i]);
+		ob_file_info sa, sb;
+		if (strcmp(va[i], vb[i]) != 0) {
+			print_message("%s: '%s' where %s has '%s'\n", b, vb[i], a, va[i]);
+			same = 0;
+		} else if (ob_file_stat_path(&sa, pa, 0) < 0 || ob_file_stat_path(&sb, pb, 0) < 0 || sa.type != sb.type) {
+			print_message("%s and %s are not the same kind\n", pa, pb);
+			ob_error_clear();
+			same = 0;
+		} else if (sa.type == OB_FILE_DIR) {
+			same = ob_test_trees_equal(pa, pb);
+		} else {
+			size_t la, lb;
+			char *da = ob_test_read(pa, &la), *db = ob_test_read(pb, &lb);
+			if (la != lb || memcmp(da, db, la) != 0) {
+				print_message("%s and %s differ\n", pa, pb);
+				same = 0;
+			}
+			free(da);
+			free(db);
+		}
+		free(pa);
+		free(pb);
+	}
+	names_free(va, na);
+	names_free(vb, nb);
+	return same;
+}
+#endif
