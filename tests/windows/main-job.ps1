@@ -65,6 +65,16 @@ foreach ($f in $want) {
 }
 "$($want.Count) files restored to $back, byte for byte"
 
+# Restore to the original location (no -DestinationPath): a deleted file comes back where it was.
+$lost = Join-Path $data 'big.bin'
+$hash = (Get-FileHash -LiteralPath $lost).Hash
+Remove-Item -LiteralPath $lost
+$item = New-OBRecoverableItem $point ($data.Substring(3) + '\big.bin') $false
+$last = Start-OBRecovery -RecoverableItem $item -RecoveryOption (New-OBRecoveryOption -OverwriteType Overwrite) | Select-Object -Last 1
+if ($last -ne 'The recovery operation completed successfully.') { throw "recovery to the original location: $last" }
+if (-not (Test-Path -LiteralPath $lost) -or (Get-FileHash -LiteralPath $lost).Hash -ne $hash) { throw "not restored in place: $lost" }
+'a deleted file restored to its original location'
+
 # A file another program holds without sharing it: without Volume Shadow Copy it cannot be read, so
 # the backup names it with the reason and what to do, and ends with a warning, never "successfully".
 # (Changed while held, so the backup must read it: an unchanged file is in the vault already.)
