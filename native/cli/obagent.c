@@ -467,6 +467,14 @@ int main(int argc, char **argv)
 			print_job(cur);
 			ob_job_info_free(cur);
 		}
+		/* Mounted points run beside the job in progress. */
+		if (ob_recovery_mounts(&list, &n, a) == 0) {
+			for (i = 0; i < n; i++)
+				print_job(list[i]);
+			ob_job_list_free(list, n);
+			list = NULL;
+			n = 0;
+		}
 		if ((rc = ob_job_list(&list, &n, a, argc > 0 ? (size_t)atoi(argv[0]) : 10, OB_JOB_FILTER_ALL)) < 0)
 			return fail("cannot list jobs", rc);
 		for (i = 0; i < n; i++)
