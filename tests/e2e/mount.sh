@@ -16,9 +16,13 @@ if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 fi
 work=$(mktemp -d /tmp/obagent-mount-XXXXXX)
 cleanup() {
+  local rc=$?
   # Only what this test mounted, by its own paths.
-  grep " $work/" /proc/self/mountinfo | awk '{print $5}' | while read -r m; do umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || true; done
+  { grep " $work/" /proc/self/mountinfo || true; } | awk '{print $5}' | while read -r m; do
+    umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || true
+  done
   [ -n "${KEEP:-}" ] || rm -rf "$work"
+  exit $rc
 }
 trap cleanup EXIT
 export OBAGENT_HOME=$work/home OBAGENT_SERVER_NAME=mount-test
