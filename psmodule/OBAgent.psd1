@@ -47,6 +47,7 @@
         'New-OBPagingContext'
         'New-OBRecoveryOption'
         'Start-OBRecovery'
+        'Start-OBRecoveryMount'
         'Get-OBAlternateBackupServer'
         'Test-OBRecoveryPoint'
         'Add-OBSystemState'

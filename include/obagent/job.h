@@ -15,7 +15,8 @@ extern "C" {
 
 typedef enum ob_job_type {
 	OB_JOB_BACKUP = 1,
-	OB_JOB_RECOVERY = 2
+	OB_JOB_RECOVERY = 2,
+	OB_JOB_MOUNT = 3        /**< a recovery point mounted for browsing (ob_recovery_mount_start) */
 } ob_job_type;
 
 /** Job states, named as MARS names them (ob_job_state_name). */

@@ -253,6 +253,50 @@ typedef struct ob_recovery_request {
  */
 OB_EXTERN(int) ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req);
 
+/* ---- instant restore: a recovery point mounted as a read-only file system ---- */
+
+/** A recovery point to mount (Start-OBRecoveryMount). */
+typedef struct ob_mount_request {
+	unsigned int version;
+	const char *server_name;        /**< NULL: this server */
+	const uint8_t *passphrase;      /**< that server's passphrase (needed for another server) */
+	size_t passphrase_len;
+	const char *point_id;
+	int64_t datasource_id;          /**< the data source of the point to mount */
+	const char *mount_path;         /**< an empty folder (made when missing), or NULL: <state folder>/mounts/<job id> */
+	int64_t expiry_seconds;         /**< unmounted by itself after this long (0: OB_MOUNT_EXPIRY_DEFAULT, 6 hours as MARS) */
+} ob_mount_request;
+
+#define OB_MOUNT_REQUEST_VERSION 1
+#define OB_MOUNT_EXPIRY_DEFAULT (6 * 3600)
+
+/**
+ * Mount a recovery point read-only (docs/MOUNT.md), as a job of type OB_JOB_MOUNT: a worker
+ * process serves the file system and stays InProgress while it is mounted. Returns once the
+ * point is mounted (*out_path, ob_str_free: where), or with the worker's error when it could
+ * not mount. Mounts do not take the server's job lock: backups and recoveries go on while a
+ * point is mounted, and several points may be mounted at once. A mount ends by ob_job_stop,
+ * ob_recovery_unmount or its expiry, each Completed (CompletedWithWarning when a damaged item
+ * was read: ob_job_failed_files lists it); a mount whose worker died is marked Failed and its
+ * stale mount point unmounted by the next mount, job listing or service step.
+ * Another server's key travels to the worker through a pipe, never through a file.
+ * Where FUSE 3 is missing (or on Windows, not built yet): OB_EIO saying so.
+ */
+OB_EXTERN(int) ob_recovery_mount_start(ob_job_info **out, char **out_path, ob_agent *agent, const ob_mount_request *req);
+
+/**
+ * Unmount a mounted point and wait (up to timeout_ms; 0: 60 s) for its job to end (Completed).
+ * OB_ELOCKED when the volume is in use (a shell inside it, a file open), OB_ENOTFOUND when the
+ * job is not a mount in progress.
+ */
+OB_EXTERN(int) ob_recovery_unmount(ob_agent *agent, const char *job_id, unsigned int timeout_ms);
+
+/** Where a mount job mounts (or mounted) its point (*out_path: ob_str_free) and when it expires (may be NULL). */
+OB_EXTERN(int) ob_recovery_mount_path(char **out_path, int64_t *out_expires, ob_agent *agent, const char *job_id);
+
+/** The mount jobs in progress, newest first (ob_job_list_free). */
+OB_EXTERN(int) ob_recovery_mounts(ob_job_info ***out, size_t *out_count, ob_agent *agent);
+
 /* ---- vault maintenance ---- */
 
 typedef struct ob_maintenance_options {

@@ -13,7 +13,7 @@ int ob_catalog_job_in_progress(ob_catalog *cat, char **out_id, int64_t *out_star
 
 	if (out_id)
 		*out_id = NULL;
-	if (sqlite3_prepare_v2(ob_catalog_db(cat), "SELECT id, start_time FROM job WHERE state = 1 "
+	if (sqlite3_prepare_v2(ob_catalog_db(cat), "SELECT id, start_time FROM job WHERE state = 1 AND type <> 3 "
 		"ORDER BY start_time DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return ob_catalog_fail(cat, "Cannot read the jobs");
 	rc = sqlite3_step(st);
@@ -36,7 +36,7 @@ int ob_catalog_jobs_fail_in_progress(ob_catalog *cat, int64_t now, int error_cod
 	int rc;
 
 	if (sqlite3_prepare_v2(ob_catalog_db(cat), "UPDATE job SET state = 4, end_time = ?1, error_code = ?2, "
-		"error_message = ?3, phase = 'Job failed.' WHERE state = 1", -1, &st, NULL) != SQLITE_OK)
+		"error_message = ?3, phase = 'Job failed.' WHERE state = 1 AND type <> 3", -1, &st, NULL) != SQLITE_OK)
 		return ob_catalog_fail(cat, "Cannot update the jobs");
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, error_code);

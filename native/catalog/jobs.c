@@ -45,7 +45,7 @@ int ob_catalog_job_get(ob_catalog *cat, const char *id, ob_catalog_job_cb cb, vo
 	int rc, error = 0;
 
 	snprintf(sql, sizeof(sql), "SELECT " JOB_COLUMNS " FROM job WHERE %s ORDER BY start_time DESC LIMIT 1",
-		id ? "id = ?1" : "state = 1");
+		id ? "id = ?1" : "state = 1 AND type <> 3");
 	if ((error = ob_catalog_prepare(&st, cat, sql, "Cannot read the jobs")) < 0)
 		return error;
 	if (id)

@@ -47,6 +47,11 @@ static int usage(void)
 		"                                          (an Azure vault needs OBAGENT_OWNER_KEY)\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
 		"          [--overwrite copy|skip|overwrite] [--skip-security] [--special-files]\n"
+		"  mount --point ID [--datasource ID] [--path DIR] [--expiry SECONDS] [--server NAME]\n"
+		"                                          mount a recovery point read-only (another server's: its\n"
+		"                                          passphrase in OBAGENT_PASSPHRASE); prints the job and the folder\n"
+		"  unmount JOB                             unmount a mounted point (stop JOB does too)\n"
+		"  mounts                                  the mounted points: job, folder, expiry\n"
 		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
 		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
@@ -161,7 +166,7 @@ static void print_job(const ob_job_info *j)
 		strftime(end, sizeof(end), "%Y-%m-%d %H:%M:%S", localtime(&t));
 	}
 	printf("%s  %-8s %-21s %s  %s  files %llu/%llu failed %llu  bytes %llu uploaded %llu%s%s\n", j->job_id,
-		j->type == OB_JOB_BACKUP ? "Backup" : "Recovery", ob_job_state_name(j->state), start, end,
+		j->type == OB_JOB_BACKUP ? "Backup" : j->type == OB_JOB_MOUNT ? "Mount" : "Recovery", ob_job_state_name(j->state), start, end,
 		(unsigned long long)j->files_done, (unsigned long long)j->files_scanned, (unsigned long long)j->files_failed,
 		(unsigned long long)j->bytes_done, (unsigned long long)j->bytes_uploaded,
 		j->error_message ? "  error: " : "", j->error_message ? j->error_message : "");
@@ -482,10 +487,76 @@ int main(int argc, char **argv)
 			print_job(cur);
 			ob_job_info_free(cur);
 		}
+		/* Mounted points run beside the job in progress. */
+		if (ob_recovery_mounts(&list, &n, a) == 0) {
+			for (i = 0; i < n; i++)
+				print_job(list[i]);
+			ob_job_list_free(list, n);
+			list = NULL;
+			n = 0;
+		}
 		if ((rc = ob_job_list(&list, &n, a, argc > 0 ? (size_t)atoi(argv[0]) : 10, OB_JOB_FILTER_ALL)) < 0)
 			return fail("cannot list jobs", rc);
 		for (i = 0; i < n; i++)
 			print_job(list[i]);
+		ob_job_list_free(list, n);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "mount")) {
+		ob_agent *a = open_agent();
+		ob_mount_request r;
+		ob_job_info *j = NULL;
+		char *path = NULL;
+		const char *ds = opt(argc, argv, "--datasource"), *ex = opt(argc, argv, "--expiry");
+		memset(&r, 0, sizeof(r));
+		r.version = OB_MOUNT_REQUEST_VERSION;
+		r.point_id = opt(argc, argv, "--point");
+		r.server_name = opt(argc, argv, "--server");
+		r.mount_path = opt(argc, argv, "--path");
+		r.datasource_id = ds ? strtoll(ds, NULL, 10) : 0;
+		r.expiry_seconds = ex ? strtoll(ex, NULL, 10) : 0;
+		if (r.server_name && passphrase_env) {
+			r.passphrase = (const uint8_t *)passphrase_env;
+			r.passphrase_len = strlen(passphrase_env);
+		}
+		if (!r.point_id)
+			return usage();
+		if ((rc = ob_recovery_mount_start(&j, &path, a, &r)) < 0)
+			return fail("cannot mount the recovery point", rc);
+		printf("%s %s\n", j->job_id, path);
+		fprintf(stderr, "Recovery volume mounted as disk. Browse volume from file explorer to recover items.%s\n", path);
+		ob_str_free(path);
+		ob_job_info_free(j);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "unmount")) {
+		ob_agent *a = open_agent();
+		if (argc < 1)
+			return usage();
+		if ((rc = ob_recovery_unmount(a, argv[0], 0)) < 0)
+			return fail("cannot unmount", rc);
+		ob_agent_free(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "mounts")) {
+		ob_agent *a = open_agent();
+		ob_job_info **list = NULL;
+		size_t n = 0, i;
+		if ((rc = ob_recovery_mounts(&list, &n, a)) < 0)
+			return fail("cannot list the mounts", rc);
+		for (i = 0; i < n; i++) {
+			char *path = NULL, when[32] = "";
+			int64_t expires = 0;
+			time_t t;
+			ob_recovery_mount_path(&path, &expires, a, list[i]->job_id);
+			t = (time_t)expires;
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			printf("%s %s %s expires %s\n", list[i]->job_id, list[i]->recovery_point ? list[i]->recovery_point : "",
+				path ? path : "", when);
+			ob_str_free(path);
+		}
 		ob_job_list_free(list, n);
 		ob_agent_free(a);
 		return 0;

@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "vault/repo.h"
 #include "restore/restore.h"
+#include "jobs/mount.h"
 #include "vault/snapshot.h"
 #include "policy/expiry.h"
 #include "obagent/systemstate.h"
@@ -100,6 +101,13 @@ void ob_job_list_free(ob_job_info **list, size_t count)
 	free(list);
 }
 
+/* Jobs whose process is gone are marked Failed: mounts (their stale mount points unmounted), then the others. */
+static void reap(ob_agent *agent)
+{
+	ob_mount_reap(agent);
+	ob_job_lock_reap(agent);
+}
+
 static char *dup_text(const char *t)
 {
 	return t ? strdup(t) : NULL;
@@ -154,7 +162,7 @@ int ob_job_get(ob_job_info **out, ob_agent *agent, const char *job_id)
 {
 	int error;
 
-	ob_job_lock_reap(agent);
+	reap(agent);
 	error = query_one(out, agent, job_id ? job_id : "");
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s'.", job_id ? job_id : "");
@@ -177,7 +185,7 @@ int ob_job_wait(ob_job_info **out, ob_agent *agent, const char *job_id, unsigned
 
 	*out = NULL;
 	/* A job whose process is gone is marked first; the watch starts after (reaping opens the lock). */
-	ob_job_lock_reap(agent);
+	reap(agent);
 	if (!(path = ob_job_lock_path(agent)))
 		return ob_err_nomem();
 	ob_platform_watch_open(&watch, path);
@@ -204,7 +212,7 @@ int ob_job_current(ob_job_info **out, ob_agent *agent)
 {
 	int error;
 
-	ob_job_lock_reap(agent);
+	reap(agent);
 	error = query_one(out, agent, NULL);
 	if (error == OB_ENOTFOUND)
 		return ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "No job is in progress.");
@@ -232,7 +240,7 @@ int ob_job_list(ob_job_info ***out, size_t *out_count, ob_agent *agent, size_t m
 
 	*out = NULL;
 	*out_count = 0;
-	ob_job_lock_reap(agent);
+	reap(agent);
 	if (max == 0)
 		return 0;
 	if (!(l.v = calloc(l.cap, sizeof(*l.v))))
@@ -250,7 +258,7 @@ int ob_job_stop(ob_agent *agent, const char *job_id)
 {
 	int changed = 0, error;
 
-	ob_job_lock_reap(agent);
+	reap(agent);
 	if ((error = ob_catalog_job_request_stop(&changed, agent->cat, job_id ? job_id : "")) < 0)
 		return error;
 	if (!changed)
@@ -959,8 +967,18 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	/* The worker holds the server's keys: no core file, no tracing, nothing in its caller's folder. */
 	if ((error = ob_platform_process_harden(1)) < 0)
 		return ob_platform_fail("Cannot protect the job process's memory (core dumps, tracing)", "/");
-	if (own_lock && (error = ob_job_lock_try(&lock_fd, agent)) < 0)
-		return error;
+	if (own_lock) {
+		/* A worker started by hand: a mount takes its own lock, any other job the server's. */
+		int t = 0, st = 0;
+		int64_t ru = 0;
+		char *pr = NULL;
+		if (ob_catalog_job_to_run(&t, &ru, &st, &pr, agent->cat, job_id) < 0)
+			ob_error_clear();
+		free(pr);
+		error = t == OB_JOB_MOUNT ? ob_mount_lock_try(&lock_fd, agent, job_id) : ob_job_lock_try(&lock_fd, agent);
+		if (error < 0)
+			return error;
+	}
 	error = ob_catalog_job_to_run(&type, &retain_until, &state, &params, agent->cat, job_id);
 	if (error == OB_ENOTFOUND || (error == 0 && state != OB_JOB_INPROGRESS)) {
 		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB, "There is no job '%s' waiting to run.", job_id);
@@ -985,6 +1003,8 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 		error = run_backup(agent, job_id, retain_until, &pg, &fc, &point);
 	else if (type == OB_JOB_RECOVERY)
 		error = run_recovery(agent, params, key_fd, &pg, &fc);
+	else if (type == OB_JOB_MOUNT)
+		error = ob_mount_job_run(agent, job_id, params, key_fd, &pg, record_failed, &fc);
 	else
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_JOB, "Job '%s' has an unknown type %d.", job_id, type);
 	if (error < 0)
@@ -1016,4 +1036,9 @@ out:
 	ob_platform_close(key_fd);
 	ob_platform_close(lock_fd);
 	return error;
+}
+
+int ob_jobs_spawn_worker(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
+{
+	return spawn_worker(agent, job_id, lock_fd, key_fd);
 }

@@ -8,6 +8,7 @@
 #include "obagent/policy.h"
 #include "agent/agent_internal.h"
 #include "agent/lock.h"
+#include "jobs/mount.h"
 #include "agent/repo_open.h"
 #include "catalog/policy.h"
 #include "catalog/scheduler.h"
@@ -154,6 +155,8 @@ int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 		*out_next = 0;
 	if ((error = ob_clock_now(&now)) < 0)
 		return error;
+	/* A mount whose worker died: Failed, its stale mount point unmounted (docs/MOUNT.md). */
+	ob_mount_reap(agent);
 	/* Files and folders first; System State when files and folders did not start a job. */
 	if ((error = run_due_kind(&job, &next_ff, agent, "FileFolder", now)) < 0)
 		return error;

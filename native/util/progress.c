@@ -12,6 +12,8 @@ const char *const ob_progress_phase_text[] = {
 	"Job completed.",
 	"Estimating size of backup items...",
 	"Recovery of the data is in progress...",
+	"Mounting the recovery volume...",
+	"Recovery volume mounted as disk. Browse volume from file explorer to recover items.",
 };
 
 #define HISTORY_SLOTS 16

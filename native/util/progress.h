@@ -30,6 +30,8 @@ enum {
 	OB_PHASE_DONE,
 	OB_PHASE_ESTIMATE,       /* recoveries */
 	OB_PHASE_RECOVER,
+	OB_PHASE_MOUNTING,       /* mount jobs (docs/MOUNT.md) */
+	OB_PHASE_MOUNTED,
 	OB_PHASE_COUNT
 };
 /** What a job record shows for each phase (MARS's texts). */

@@ -7,7 +7,7 @@ BeforeAll {
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
         'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     )
@@ -51,7 +51,7 @@ Describe 'OBAgent module' {
         'Get-OBMachineSetting', 'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin',
         'New-OBVault', 'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
         'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     ) {
@@ -68,7 +68,7 @@ Describe 'OBAgent module' {
         'Get-OBVault', 'Get-OBVaultCredentials', 'New-OBSecurityPin', 'New-OBVault',
         'Set-OBMachineSetting', 'Start-OBRegistration',
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
-        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
+        'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
         'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
     ) {

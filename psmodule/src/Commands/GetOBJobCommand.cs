@@ -32,12 +32,18 @@ namespace OBAgent.Commands
                     // The engine lists the newest first; MARS writes the newest last.
                     var jobs = Native.JobList(agent, Previous, (int)Status);
                     for (int i = jobs.Count - 1; i >= 0; i--)
+                    {
+                        jobs[i].MountPath = Native.MountPath(agent, jobs[i]);
                         WriteObject(JobMapping.ToOBJob(jobs[i], policy));
+                    }
                     return;
                 }
                 JobInfo current = Native.JobCurrent(agent);
                 if (current != null)
                     WriteObject(JobMapping.ToOBJob(current, policy));
+                // Mounted points are jobs in progress beside the one-at-a-time job (docs/JOBS.md, "The mount job").
+                foreach (JobInfo mount in Native.Mounts(agent))
+                    WriteObject(JobMapping.ToOBJob(mount, policy));
             }
         }
     }

@@ -5,5 +5,6 @@ namespace Microsoft.Internal.CloudBackup.ObjectModel.OMCommon
     {
         Backup = 1,
         Recovery = 2,
+        ItemLevelRecovery = 3,
     }
 }

@@ -62,6 +62,7 @@ namespace OBAgent.Mapping
                     JobState = state,
                     ByteProgress = new OBByteProgress { Progress = info.BytesDone, Total = info.BytesScanned, Uploaded = info.BytesUploaded },
                     ErrorInfo = error,
+                    DriveLetter = info.MountPath,
                 };
             }
             return new OBJob

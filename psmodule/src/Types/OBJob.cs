@@ -8,6 +8,8 @@ namespace OBAgent
     {
         Backup = 1,
         Recovery = 2,
+        /// <summary>A recovery point mounted for browsing (Start-OBRecoveryMount; OB_JOB_MOUNT).</summary>
+        ItemLevelRecovery = 3,
     }
 
     /// <summary>The -Status filter of Get-OBJob -Previous (MSOnlineBackup CBJobStatusFilter).</summary>
@@ -77,6 +79,9 @@ namespace OBAgent
         public OBByteProgress ByteProgress { get; internal set; }
 
         public OBErrorInfo ErrorInfo { get; internal set; }
+
+        /// <summary>A mount job's (ItemLevelRecovery) mount location, as MARS's drive letter: a folder on Linux. Else null.</summary>
+        public string DriveLetter { get; internal set; }
     }
 
     /// <summary>The state and times of a job.</summary>

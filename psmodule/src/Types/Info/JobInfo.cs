@@ -24,5 +24,7 @@ namespace OBAgent
         internal long DatasourceId;
         internal string[] Datasources;
         internal string RecoveryPoint;
+        /// <summary>A mount job's folder (Native.MountPath), else null.</summary>
+        internal string MountPath;
     }
 }
