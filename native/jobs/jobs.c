@@ -763,9 +763,8 @@ done:
 int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_request *req)
 {
 	ob_recovery *rec = NULL;
-	ob_kv kv = { 0 };
 	ob_buf params = OB_BUF_INIT;
-	uint8_t master[OB_MASTER_KEY_BYTES], root[OB_ID_BYTES];
+	uint8_t master[OB_MASTER_KEY_BYTES];
 	char id[37], *path = NULL, *ds_name = NULL, *dest_internal = NULL, key[32];
 	const char *dest;
 	int64_t now;
@@ -787,17 +786,8 @@ int ob_recovery_start(ob_job_info **out, ob_agent *agent, const ob_recovery_requ
 		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID,
 			"Another server's data has no original location here: give a destination (New-OBRecoveryOption -DestinationPath).");
 	/* Check everything that can be checked before the job starts: the key, the point, the data source. */
-	if (other) {
-		if ((error = ob_recovery_unwrap(master, agent, req->server_name, req->passphrase, req->passphrase_len)) < 0)
-			return error;
-		error = ob_recovery_open_key(&rec, agent, req->server_name, master);
-	} else {
-		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
-	}
-	if (error < 0)
-		goto done;
-	if ((error = ob_snapshot_read(&kv, ob_recovery_repo(rec), req->point_id)) < 0 ||
-	    (error = ob_snapshot_root(root, &ds_name, &kv, req->datasource_id)) < 0)
+	if ((error = ob_recovery_open_checked(&rec, &ds_name, master, agent, other ? req->server_name : NULL,
+	    req->passphrase, req->passphrase_len, req->point_id, req->datasource_id)) < 0)
 		goto done;
 	/* The destination in the engine's form (a Windows "D:\restore" is "/D:/restore": ob_platform_path_internal). */
 	if (req->destination && !(dest_internal = ob_platform_path_internal(req->destination))) {
@@ -856,7 +846,6 @@ done:
 	ob_platform_close(key_fd);
 	ob_platform_close(lock_fd);
 	ob_wipe(master, sizeof(master));
-	ob_kv_dispose(&kv);
 	ob_buf_dispose(&params);
 	ob_recovery_free(rec);
 	free(ds_name);
@@ -873,7 +862,6 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	const char *server;
 	char **items = NULL, key[32];
 	int64_t count = 0, ds = 0, overwrite = 0, skip = 0, special = 0, i;
-	uint8_t master[OB_MASTER_KEY_BYTES];
 	int error;
 
 	if (!params || (error = ob_kv_parse(&kv, params, strlen(params))) < 0 || strcmp(kv.kind, "recovery-request") != 0)
@@ -884,18 +872,7 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	ob_kv_get_i64(&overwrite, &kv, "overwrite");
 	ob_kv_get_i64(&skip, &kv, "skip_security");
 	ob_kv_get_i64(&special, &kv, "special_files");   /* absent in a job recorded before: 0 */
-	if (server && *server) {
-		size_t got = 0;
-		if (key_fd >= 0)
-			ob_process_read_fd(&got, key_fd, master, sizeof(master));
-		if (got != sizeof(master)) {
-			error = ob_err(OB_EAUTH, OB_ERRCLASS_JOB, "The recovery job did not receive the other server's key.");
-			goto done;
-		}
-		error = ob_recovery_open_key(&rec, agent, server, master);
-	} else {
-		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
-	}
+	error = ob_recovery_open_for_worker(&rec, agent, server, key_fd, "recovery");
 	if (error < 0)
 		goto done;
 	if (!(items = calloc((size_t)(count > 0 ? count : 1), sizeof(char *)))) {
@@ -943,7 +920,6 @@ static int run_recovery(ob_agent *agent, const char *params, int key_fd, ob_back
 	if (error == 0)
 		ob_progress_enter(pg, OB_PHASE_DONE);
 done:
-	ob_wipe(master, sizeof(master));
 	if (items)
 		for (i = 0; i < count; i++)
 			free(items[i]);

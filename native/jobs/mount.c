@@ -121,9 +121,8 @@ static int64_t mono_ms(void)
 int ob_recovery_mount_start(ob_job_info **out, char **out_path, ob_agent *agent, const ob_mount_request *req)
 {
 	ob_recovery *rec = NULL;
-	ob_kv kv = { 0 };
 	ob_buf params = OB_BUF_INIT;
-	uint8_t master[OB_MASTER_KEY_BYTES], root[OB_ID_BYTES];
+	uint8_t master[OB_MASTER_KEY_BYTES];
 	char id[37], *path = NULL, *ds_name = NULL, *dir = NULL, *lock = NULL;
 	ob_job_info *j = NULL;
 	int64_t now, expiry, start;
@@ -146,17 +145,8 @@ int ob_recovery_mount_start(ob_job_info **out, char **out_path, ob_agent *agent,
 	ob_mount_reap(agent);
 	other = req->server_name && *req->server_name && strcmp(req->server_name, agent->server_name) != 0;
 	/* Check what can be checked before the job starts: the key, the point, the data source. */
-	if (other) {
-		if ((error = ob_recovery_unwrap(master, agent, req->server_name, req->passphrase, req->passphrase_len)) < 0)
-			return error;
-		error = ob_recovery_open_key(&rec, agent, req->server_name, master);
-	} else {
-		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
-	}
-	if (error < 0)
-		goto done;
-	if ((error = ob_snapshot_read(&kv, ob_recovery_repo(rec), req->point_id)) < 0 ||
-	    (error = ob_snapshot_root(root, &ds_name, &kv, req->datasource_id)) < 0)
+	if ((error = ob_recovery_open_checked(&rec, &ds_name, master, agent, other ? req->server_name : NULL,
+	    req->passphrase, req->passphrase_len, req->point_id, req->datasource_id)) < 0)
 		goto done;
 
 	ob_guid_new(id);
@@ -254,7 +244,6 @@ done:
 	ob_platform_close(key_fd);
 	ob_platform_close(lock_fd);
 	ob_wipe(master, sizeof(master));
-	ob_kv_dispose(&kv);
 	ob_buf_dispose(&params);
 	ob_recovery_free(rec);
 	free(ds_name);
@@ -408,12 +397,10 @@ int ob_mount_job_run(ob_agent *agent, const char *job_id, const char *params, in
 	ob_platform_mount *m = NULL;
 	ob_mount_config cfg;
 	const char *server, *path;
-	uint8_t master[OB_MASTER_KEY_BYTES];
 	int64_t ds = 0, expires = 0, now = 0, own = 0, deadline;
 	char fsname[128];
 	int error;
 
-	memset(master, 0, sizeof(master));
 	if (!params || (error = ob_kv_parse(&kv, params, strlen(params))) < 0 || strcmp(kv.kind, "mount-request") != 0)
 		return ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB, "The mount job's request is damaged.");
 	ob_progress_enter(pg, OB_PHASE_MOUNTING);
@@ -426,18 +413,7 @@ int ob_mount_job_run(ob_agent *agent, const char *job_id, const char *params, in
 		error = ob_err(OB_ECORRUPT, OB_ERRCLASS_JOB, "The mount job's request is damaged.");
 		goto done;
 	}
-	if (server && *server) {
-		size_t got = 0;
-		if (key_fd >= 0)
-			ob_process_read_fd(&got, key_fd, master, sizeof(master));
-		if (got != sizeof(master)) {
-			error = ob_err(OB_EAUTH, OB_ERRCLASS_JOB, "The mount job did not receive the other server's key.");
-			goto done;
-		}
-		error = ob_recovery_open_key(&rec, agent, server, master);
-	} else {
-		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
-	}
+	error = ob_recovery_open_for_worker(&rec, agent, server, key_fd, "mount");
 	if (error < 0)
 		goto done;
 	memset(&cfg, 0, sizeof(cfg));
@@ -475,7 +451,6 @@ done:
 		ob_platform_mount_end(m);
 	ob_mount_fs_free(fs);
 	ob_recovery_free(rec);
-	ob_wipe(master, sizeof(master));
 	if (path && own == 1) {
 		char *dir = mounts_dir(agent);
 		ob_file *d = NULL;

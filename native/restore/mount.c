@@ -13,29 +13,38 @@
 
 /* ---- the caches: a hash table and a most-recently-used list each ---- */
 
-typedef struct tnode {
+/* What both caches keep of an entry, first in it: the id it is found by, its cost, its links. */
+typedef struct lru_node {
 	uint8_t id[OB_ID_BYTES];
+	size_t cost;
+	struct lru_node *prev, *next, *hnext;
+} lru_node;
+
+/* At most max bytes of entries; the least recently used goes first (free_node frees one). */
+typedef struct lru {
+	lru_node *table[BUCKETS], *head, *tail;
+	size_t bytes, max;
+	void (*free_node)(lru_node *n);
+} lru;
+
+typedef struct tnode {
+	lru_node node;
 	uint8_t *blob;
 	ob_entry *e;            /* sorted by name, pointing into blob */
-	size_t n, cost;
-	struct tnode *prev, *next, *hnext;
+	size_t n;
 } tnode;
 
 typedef struct cnode {
-	uint8_t id[OB_ID_BYTES];
+	lru_node node;
 	uint8_t *data;
 	size_t len;
-	struct cnode *prev, *next, *hnext;
 } cnode;
 
 struct ob_mount_fs {
 	ob_mount_config cfg;
 	uint8_t root[OB_ID_BYTES];
 	int64_t backup_time_ns;
-	tnode *tb[BUCKETS], *thead, *ttail;
-	size_t tbytes, tmax;
-	cnode *cb[BUCKETS], *chead, *ctail;
-	size_t cbytes, cmax;
+	lru trees, chunks;
 	char **reported;        /* damaged items reported already */
 	size_t nreported;
 };
@@ -43,6 +52,69 @@ struct ob_mount_fs {
 static size_t bucket(const uint8_t *id)
 {
 	return ((size_t)id[0] | (size_t)id[1] << 8) % BUCKETS;
+}
+
+static void lru_unlink(lru *c, lru_node *n)
+{
+	lru_node **pp = &c->table[bucket(n->id)];
+
+	while (*pp && *pp != n)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = n->hnext;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		c->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		c->tail = n->prev;
+	n->prev = n->next = n->hnext = NULL;
+	c->bytes -= n->cost;
+}
+
+/* Put n (its id and cost set) in front; older entries go while over the bound, never n itself. */
+static void lru_insert(lru *c, lru_node *n)
+{
+	n->hnext = c->table[bucket(n->id)];
+	c->table[bucket(n->id)] = n;
+	n->prev = NULL;
+	n->next = c->head;
+	if (c->head)
+		c->head->prev = n;
+	c->head = n;
+	if (!c->tail)
+		c->tail = n;
+	c->bytes += n->cost;
+	while (c->bytes > c->max && c->tail && c->tail != n) {
+		lru_node *old = c->tail;
+		lru_unlink(c, old);
+		c->free_node(old);
+	}
+}
+
+/* The entry of id, now the most recently used, or NULL. */
+static lru_node *lru_find(lru *c, const uint8_t *id)
+{
+	lru_node *n;
+
+	for (n = c->table[bucket(id)]; n; n = n->hnext)
+		if (!memcmp(n->id, id, OB_ID_BYTES)) {
+			lru_unlink(c, n);
+			lru_insert(c, n);
+			return n;
+		}
+	return NULL;
+}
+
+static void lru_clear(lru *c)
+{
+	while (c->head) {
+		lru_node *n = c->head;
+		lru_unlink(c, n);
+		c->free_node(n);
+	}
 }
 
 /* Report a damaged item once. */
@@ -67,49 +139,21 @@ static void report(ob_mount_fs *fs, const char *path, const char *why)
 	fprintf(stderr, "obagent: mount: %s: %s\n", path, why);
 }
 
-static void tnode_free(tnode *t)
+static void tnode_free(lru_node *n)
 {
+	tnode *t = (tnode *)n;
+
 	free(t->blob);
 	free(t->e);
 	free(t);
 }
 
-static void tree_unlink(ob_mount_fs *fs, tnode *t)
+static void cnode_free(lru_node *n)
 {
-	tnode **pp = &fs->tb[bucket(t->id)];
+	cnode *c = (cnode *)n;
 
-	while (*pp && *pp != t)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = t->hnext;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		fs->thead = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	else
-		fs->ttail = t->prev;
-	fs->tbytes -= t->cost;
-}
-
-static void tree_front(ob_mount_fs *fs, tnode *t)
-{
-	if (fs->thead == t)
-		return;
-	if (t->prev)
-		t->prev->next = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	else
-		fs->ttail = t->prev;
-	t->prev = NULL;
-	t->next = fs->thead;
-	if (fs->thead)
-		fs->thead->prev = t;
-	fs->thead = t;
-	if (!fs->ttail)
-		fs->ttail = t;
+	free(c->data);
+	free(c);
 }
 
 typedef struct collect {
@@ -145,15 +189,13 @@ static int get_tree(tnode **out, ob_mount_fs *fs, const uint8_t id[OB_ID_BYTES])
 	size_t len = 0;
 	int error;
 
-	for (t = fs->tb[bucket(id)]; t; t = t->hnext)
-		if (!memcmp(t->id, id, OB_ID_BYTES)) {
-			tree_front(fs, t);
-			*out = t;
-			return 0;
-		}
+	if ((t = (tnode *)lru_find(&fs->trees, id)) != NULL) {
+		*out = t;
+		return 0;
+	}
 	if (!(t = calloc(1, sizeof(*t))))
 		return ob_err_nomem();
-	memcpy(t->id, id, OB_ID_BYTES);
+	memcpy(t->node.id, id, OB_ID_BYTES);
 	if ((error = ob_fetch_blob(&t->blob, &len, fs->cfg.locator, OB_BLOB_TREE, id)) < 0) {
 		free(t);
 		return error;
@@ -161,26 +203,13 @@ static int get_tree(tnode **out, ob_mount_fs *fs, const uint8_t id[OB_ID_BYTES])
 	error = ob_tree_parse(t->blob, len, collect_cb, &c);
 	if (error < 0 || c.error < 0) {
 		free(c.e);
-		tnode_free(t);
+		tnode_free(&t->node);
 		return c.error < 0 ? c.error : error;
 	}
 	t->e = c.e;
 	t->n = c.n;
-	t->cost = len + c.cap * sizeof(ob_entry) + sizeof(*t);
-	t->hnext = fs->tb[bucket(id)];
-	fs->tb[bucket(id)] = t;
-	t->next = fs->thead;
-	if (fs->thead)
-		fs->thead->prev = t;
-	fs->thead = t;
-	if (!fs->ttail)
-		fs->ttail = t;
-	fs->tbytes += t->cost;
-	while (fs->tbytes > fs->tmax && fs->ttail && fs->ttail != t) {
-		tnode *old = fs->ttail;
-		tree_unlink(fs, old);
-		tnode_free(old);
-	}
+	t->node.cost = len + c.cap * sizeof(ob_entry) + sizeof(*t);
+	lru_insert(&fs->trees, &t->node);
 	*out = t;
 	return 0;
 }
@@ -579,36 +608,6 @@ static int chunk_at(size_t *out_i, ob_mount_fs *fs, fhandle *h, uint64_t offset)
 	return 0;
 }
 
-static void cache_unlink(ob_mount_fs *fs, cnode *c)
-{
-	cnode **pp = &fs->cb[bucket(c->id)];
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = c->hnext;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		fs->chead = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		fs->ctail = c->prev;
-	fs->cbytes -= c->len;
-}
-
-static void cache_push(ob_mount_fs *fs, cnode *c)
-{
-	c->prev = NULL;
-	c->next = fs->chead;
-	if (fs->chead)
-		fs->chead->prev = c;
-	fs->chead = c;
-	if (!fs->ctail)
-		fs->ctail = c;
-}
-
 /* A chunk's bytes, opened and checked (from the cache, or fetched): valid until the next call. */
 static int get_chunk(cnode **out, ob_mount_fs *fs, fhandle *h, size_t i)
 {
@@ -619,16 +618,10 @@ static int get_chunk(cnode **out, ob_mount_fs *fs, fhandle *h, size_t i)
 	cnode *c;
 	int error;
 
-	for (c = fs->cb[bucket(id)]; c; c = c->hnext)
-		if (!memcmp(c->id, id, OB_ID_BYTES)) {
-			cache_unlink(fs, c);
-			fs->cbytes += c->len;
-			c->hnext = fs->cb[bucket(id)];
-			fs->cb[bucket(id)] = c;
-			cache_push(fs, c);
-			*out = c;
-			return 0;
-		}
+	if ((c = (cnode *)lru_find(&fs->chunks, id)) != NULL) {
+		*out = c;
+		return 0;
+	}
 	error = ob_fetch_blob_at(&data, &len, fs->cfg.repo, loc, OB_BLOB_DATA, id);
 	if (error == OB_ECORRUPT && ob_fetch_blob_other(&data, &len, fs->cfg.locator, loc, OB_BLOB_DATA, id) == 0)
 		error = 0;  /* a sound copy (docs/FORMAT.md, "Damage and healing") */
@@ -644,19 +637,11 @@ static int get_chunk(cnode **out, ob_mount_fs *fs, fhandle *h, size_t i)
 		free(data);
 		return ob_err_nomem();
 	}
-	memcpy(c->id, id, OB_ID_BYTES);
+	memcpy(c->node.id, id, OB_ID_BYTES);
 	c->data = data;
 	c->len = len;
-	c->hnext = fs->cb[bucket(id)];
-	fs->cb[bucket(id)] = c;
-	cache_push(fs, c);
-	fs->cbytes += len;
-	while (fs->cbytes > fs->cmax && fs->ctail && fs->ctail != c) {
-		cnode *old = fs->ctail;
-		cache_unlink(fs, old);
-		free(old->data);
-		free(old);
-	}
+	c->node.cost = len;
+	lru_insert(&fs->chunks, &c->node);
 	*out = c;
 	return 0;
 }
@@ -712,8 +697,10 @@ int ob_mount_fs_open(ob_mount_fs **out, const ob_mount_config *cfg)
 	if (!(fs = calloc(1, sizeof(*fs))))
 		return ob_err_nomem();
 	fs->cfg = *cfg;
-	fs->cmax = cfg->chunk_cache_bytes ? cfg->chunk_cache_bytes : OB_MOUNT_CHUNK_CACHE_BYTES;
-	fs->tmax = cfg->tree_cache_bytes ? cfg->tree_cache_bytes : OB_MOUNT_TREE_CACHE_BYTES;
+	fs->chunks.max = cfg->chunk_cache_bytes ? cfg->chunk_cache_bytes : OB_MOUNT_CHUNK_CACHE_BYTES;
+	fs->chunks.free_node = cnode_free;
+	fs->trees.max = cfg->tree_cache_bytes ? cfg->tree_cache_bytes : OB_MOUNT_TREE_CACHE_BYTES;
+	fs->trees.free_node = tnode_free;
 	if ((error = ob_snapshot_read(&kv, cfg->repo, cfg->point_id)) < 0) {
 		free(fs);
 		return error;
@@ -739,17 +726,8 @@ void ob_mount_fs_free(ob_mount_fs *fs)
 
 	if (!fs)
 		return;
-	while (fs->thead) {
-		tnode *t = fs->thead;
-		fs->thead = t->next;
-		tnode_free(t);
-	}
-	while (fs->chead) {
-		cnode *c = fs->chead;
-		fs->chead = c->next;
-		free(c->data);
-		free(c);
-	}
+	lru_clear(&fs->trees);
+	lru_clear(&fs->chunks);
 	for (i = 0; i < fs->nreported; i++)
 		free(fs->reported[i]);
 	free(fs->reported);

@@ -19,6 +19,7 @@
 #include "vault/snapshot.h"
 #include "vault/tree.h"
 #include "platform/platform.h"
+#include "platform/process.h"
 
 #include <strings.h>
 #include <stdio.h>
@@ -358,6 +359,55 @@ int ob_recovery_open_key(ob_recovery **out, ob_agent *agent, const char *server_
 	}
 	*out = rec;
 	return 0;
+}
+
+int ob_recovery_open_checked(ob_recovery **out, char **out_ds_name, uint8_t master[OB_MASTER_KEY_BYTES],
+	ob_agent *agent, const char *other_server, const uint8_t *passphrase, size_t passphrase_len, const char *point_id,
+	int64_t datasource_id)
+{
+	ob_recovery *rec = NULL;
+	ob_kv kv = { 0 };
+	uint8_t root[OB_ID_BYTES];
+	int error;
+
+	*out = NULL;
+	*out_ds_name = NULL;
+	if (other_server) {
+		if ((error = ob_recovery_unwrap(master, agent, other_server, passphrase, passphrase_len)) < 0)
+			return error;
+		error = ob_recovery_open_key(&rec, agent, other_server, master);
+	} else {
+		error = ob_recovery_open(&rec, agent, NULL, NULL, 0);
+	}
+	if (error == 0 && (error = ob_snapshot_read(&kv, ob_recovery_repo(rec), point_id)) == 0)
+		error = ob_snapshot_root(root, out_ds_name, &kv, datasource_id);
+	ob_kv_dispose(&kv);
+	if (error < 0) {
+		ob_recovery_free(rec);
+		return error;
+	}
+	*out = rec;
+	return 0;
+}
+
+int ob_recovery_open_for_worker(ob_recovery **out, ob_agent *agent, const char *server_name, int key_fd,
+	const char *what)
+{
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	size_t got = 0;
+	int error;
+
+	*out = NULL;
+	if (!server_name || !*server_name)
+		return ob_recovery_open(out, agent, NULL, NULL, 0);
+	if (key_fd >= 0)
+		ob_process_read_fd(&got, key_fd, master, sizeof(master));
+	if (got != sizeof(master))
+		error = ob_err(OB_EAUTH, OB_ERRCLASS_JOB, "The %s job did not receive the other server's key.", what);
+	else
+		error = ob_recovery_open_key(out, agent, server_name, master);
+	ob_wipe(master, sizeof(master));
+	return error;
 }
 
 void ob_recovery_free(ob_recovery *rec)

@@ -48,6 +48,22 @@ int ob_restore_execute(const ob_restore_run *run);
 int ob_recovery_unwrap(uint8_t master[OB_MASTER_KEY_BYTES], ob_agent *agent, const char *server_name,
 	const uint8_t *passphrase, size_t passphrase_len);
 int ob_recovery_open_key(ob_recovery **out, ob_agent *agent, const char *server_name, const uint8_t *master);
+/**
+ * What the starter of a recovery or mount job checks before the job starts: the key (another
+ * server's, when other_server is given, unwrapped with its passphrase into master, which the
+ * worker is then handed), the point and its data source (*out_ds_name, malloc'd). On failure
+ * nothing is left to free.
+ */
+int ob_recovery_open_checked(ob_recovery **out, char **out_ds_name, uint8_t master[OB_MASTER_KEY_BYTES],
+	ob_agent *agent, const char *other_server, const uint8_t *passphrase, size_t passphrase_len, const char *point_id,
+	int64_t datasource_id);
+/**
+ * A job worker's recovery session: this server's area, or (server_name given) another server's,
+ * whose master key the starter passed down key_fd (read, used, wiped). what names the job in the
+ * error when the key did not come ("recovery", "mount").
+ */
+int ob_recovery_open_for_worker(ob_recovery **out, ob_agent *agent, const char *server_name, int key_fd,
+	const char *what);
 ob_repo *ob_recovery_repo(ob_recovery *rec);
 ob_locator *ob_recovery_locator(ob_recovery *rec);
 
