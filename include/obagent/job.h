@@ -15,7 +15,8 @@ extern "C" {
 
 typedef enum ob_job_type {
 	OB_JOB_BACKUP = 1,
-	OB_JOB_RECOVERY = 2
+	OB_JOB_RECOVERY = 2,
+	OB_JOB_DRILL = 4         /**< a restore drill (obagent/drill.h); 3 is OB_JOB_MOUNT */
 } ob_job_type;
 
 /** Job states, named as MARS names them (ob_job_state_name). */

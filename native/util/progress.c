@@ -12,6 +12,8 @@ const char *const ob_progress_phase_text[] = {
 	"Job completed.",
 	"Estimating size of backup items...",
 	"Recovery of the data is in progress...",
+	"Verifying the recovery point...",
+	"Restoring and comparing sample files...",
 };
 
 #define HISTORY_SLOTS 16

@@ -30,6 +30,8 @@ enum {
 	OB_PHASE_DONE,
 	OB_PHASE_ESTIMATE,       /* recoveries */
 	OB_PHASE_RECOVER,
+	OB_PHASE_DRILL_CHECK,    /* restore drills (jobs/drill.c) */
+	OB_PHASE_DRILL_SAMPLE,
 	OB_PHASE_COUNT
 };
 /** What a job record shows for each phase (MARS's texts). */
