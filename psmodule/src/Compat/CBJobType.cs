@@ -5,5 +5,8 @@ namespace Microsoft.Internal.CloudBackup.ObjectModel.OMCommon
     {
         Backup = 1,
         Recovery = 2,
+
+        /// <summary>obagent's restore drill (Start-OBRecoveryDrill); MARS has none.</summary>
+        RecoveryDrill = 4,
     }
 }

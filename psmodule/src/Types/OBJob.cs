@@ -8,6 +8,9 @@ namespace OBAgent
     {
         Backup = 1,
         Recovery = 2,
+
+        /// <summary>obagent's restore drill (Start-OBRecoveryDrill); MARS has none.</summary>
+        RecoveryDrill = 4,
     }
 
     /// <summary>The -Status filter of Get-OBJob -Previous (MSOnlineBackup CBJobStatusFilter).</summary>
