@@ -48,7 +48,7 @@ static int usage(void)
 		"                                          (an Azure vault needs OBAGENT_OWNER_KEY)\n"
 		"  restore --point ID --dest DIR [--datasource ID] [--item PATH]\n"
 		"          [--overwrite copy|skip|overwrite] [--skip-security] [--special-files]\n"
-		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
+		"  service [--once [--wait]]               run scheduled backups and drills (see samples/obagent.service)\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
 		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
 	return 2;
@@ -529,7 +529,7 @@ int main(int argc, char **argv)
 			if (rc < 0)
 				fprintf(stderr, "obagent service: %s (%s)\n", ob_error_last(), ob_error_name(rc));
 			if (j) {
-				printf("Started scheduled backup %s\n", j->job_id);
+				printf("Started scheduled %s %s\n", j->type == OB_JOB_DRILL ? "recovery drill" : "backup", j->job_id);
 				fflush(stdout);
 				while (wait && j->state == OB_JOB_INPROGRESS) {
 					char *id = strdup(j->job_id);

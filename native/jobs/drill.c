@@ -234,11 +234,8 @@ static void choose(walk_ctx *w, int *take)
 
 /* ---- comparing a restored file with the point ---- */
 
-/*
- * 0 when the file at path has the size and the chunk ids the point records; 1 when
- * not (why says how); < 0 only when out of memory.
- */
-static int compare_file(char *why, size_t why_size, ob_repo *repo, const char *path, const sample_file *f)
+int ob_drill_compare_file(char *why, size_t why_size, ob_repo *repo, const char *path, uint64_t size,
+	const uint8_t *chunks, size_t chunk_count)
 {
 	const size_t cap = 2 * OB_CHUNK_MAX;
 	ob_file *h = NULL;
@@ -257,9 +254,9 @@ static int compare_file(char *why, size_t why_size, ob_repo *repo, const char *p
 		ob_file_close(h);
 		return 1;
 	}
-	if (st.size != f->size) {
+	if (st.size != size) {
 		snprintf(why, why_size, "the restored copy is %" PRIu64 " bytes; the recovery point records %" PRIu64 " bytes",
-			st.size, f->size);
+			st.size, size);
 		ob_file_close(h);
 		return 1;
 	}
@@ -291,9 +288,9 @@ static int compare_file(char *why, size_t why_size, ob_repo *repo, const char *p
 		if ((cut = ob_chunker_cut(&repo->chunker, buf + start, have - start, eof)) == 0)
 			cut = have - start;   /* not reached: with OB_CHUNK_MAX bytes or the end there is a cut */
 		ob_repo_blob_id(id, repo, buf + start, cut);
-		if (k >= f->chunk_count || memcmp(id, f->chunks + k * OB_ID_BYTES, OB_ID_BYTES)) {
+		if (k >= chunk_count || memcmp(id, chunks + k * OB_ID_BYTES, OB_ID_BYTES)) {
 			snprintf(why, why_size, "the restored content differs from what the recovery point records, from byte "
-				"%" PRIu64 " on (block %zu of %zu)", pos, k + 1, f->chunk_count);
+				"%" PRIu64 " on (block %zu of %zu)", pos, k + 1, chunk_count);
 			rc = 1;
 			goto done;
 		}
@@ -301,9 +298,9 @@ static int compare_file(char *why, size_t why_size, ob_repo *repo, const char *p
 		start += cut;
 		pos += cut;
 	}
-	if (k != f->chunk_count) {
+	if (k != chunk_count) {
 		snprintf(why, why_size, "the restored content ends after %zu of the %zu blocks the recovery point records",
-			k, f->chunk_count);
+			k, chunk_count);
 		rc = 1;
 	}
 done:
@@ -554,7 +551,8 @@ int ob_drill_run(ob_agent *agent, const char *point_id, ob_progress *pg, ob_dril
 				error = ob_err_nomem();
 				break;
 			}
-			rc = compare_file(why, sizeof(why), ob_recovery_repo(rec), path, &w.pick[k]);
+			rc = ob_drill_compare_file(why, sizeof(why), ob_recovery_repo(rec), path, w.pick[k].size, w.pick[k].chunks,
+				w.pick[k].chunk_count);
 			free(path);
 			if (rc < 0) {
 				error = rc;

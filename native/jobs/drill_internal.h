@@ -8,6 +8,9 @@
 #include "obagent/drill.h"
 #include "util/progress.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
 typedef int (*ob_drill_failed_cb)(const char *path, const char *reason, void *payload);
 
 /**
@@ -18,6 +21,17 @@ typedef int (*ob_drill_failed_cb)(const char *path, const char *reason, void *pa
  * scratch folder that could not be removed is a failed item then: a warning).
  */
 int ob_drill_run(ob_agent *agent, const char *point_id, ob_progress *pg, ob_drill_failed_cb on_failed, void *payload);
+
+/**
+ * Compare the file at path with what a point records of it: its size, and the ids of
+ * its chunks (chunk_count * 32 bytes), the file re-chunked with repo's chunker and each
+ * chunk hashed with repo's id key. 0 when it matches; 1 when not, why saying how (the
+ * size, the first byte of the first chunk that differs, a file that cannot be read);
+ * < 0 only when out of memory.
+ */
+struct ob_repo;
+int ob_drill_compare_file(char *why, size_t why_size, struct ob_repo *repo, const char *path, uint64_t size,
+	const uint8_t *chunks, size_t chunk_count);
 
 /**
  * Where a drill's result goes once its job has ended: the catalog's drill row (what

@@ -1060,11 +1060,12 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	state = error == OB_ECANCELLED ? OB_JOB_ABORTED : error < 0 ? OB_JOB_FAILED
 		: fc.count ? OB_JOB_COMPLETED_WITH_WARNING : OB_JOB_COMPLETED;
 	ob_clock_now(&now);
+	/* Before the job's end is recorded: whoever sees a drill end sees its outcome. */
+	if (type == OB_JOB_DRILL)
+		ob_drill_outcome(agent, job_id, state, now, error < 0 ? msg : NULL);
 	ob_catalog_job_finish(agent->cat, job_id, state, now, error < 0 ? error : 0, error < 0 ? msg : NULL, point,
 		state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed." : "Job completed.",
 		(int64_t)fc.count);
-	if (type == OB_JOB_DRILL)
-		ob_drill_outcome(agent, job_id, state, now, error < 0 ? msg : NULL);
 	if (error < 0)
 		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 out:

@@ -2,12 +2,20 @@
  * Restore drills (a real worker process, a real vault): a drill over a good
  * point completes, restores a sample and leaves no scratch folder; over a pack
  * with one byte changed it fails naming the damaged file; it takes the job lock
- * like any job; its schedule runs one catch-up drill from the service's step
+ * like any job; the comparison names a restored copy that differs from what
+ * the backup recorded (its size, or the byte it differs from); its schedule runs one catch-up drill from the service's step
  * (the clock pinned with OBAGENT_NOW), and bad schedules are refused.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "agent/agent_internal.h"
 #include "agent/lock.h"
+#include "agent/repo_open.h"
+#include "catalog/statement.h"
+#include "jobs/drill_internal.h"
+#include "vault/repo.h"
+#include "vault/tree.h"
+#include "vault/vault_internal.h"
 #include "platform/platform.h"
 #include "vault/crypto.h"
 
@@ -124,16 +132,62 @@ static void test_drill_over_a_good_point_completes(void **state)
 	free(point);
 }
 
-/* Change one byte in the middle of the largest pack (which holds big.bin) to another value. */
-static void damage_largest_pack(void)
+/* What the backup recorded of a file (its tree entry, kept in the file cache): *buf holds it (free). */
+static void recorded_entry(ob_entry *e, uint8_t **buf, const char *name)
 {
-	char cmd[4096];
+	sqlite3_stmt *st;
+	size_t len;
 
-	snprintf(cmd, sizeof(cmd), "f=$(ls -S %s/servers/*/packs/*/* | head -n 1) && s=$(stat -c %%s \"$f\") && "
-		"b=$(dd if=\"$f\" bs=1 skip=$((s / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
-		"printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | dd of=\"$f\" bs=1 seek=$((s / 2)) conv=notrunc 2>/dev/null",
-		srv.vault_path);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sqlite3_prepare_v2(ob_catalog_db(srv.agent->cat), "SELECT entry FROM file_cache WHERE name = ?1",
+		-1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	len = (size_t)sqlite3_column_bytes(st, 0);
+	assert_non_null(*buf = malloc(len));
+	memcpy(*buf, sqlite3_column_blob(st, 0), len);
+	sqlite3_finalize(st);
+	assert_ok(ob_entry_decode(e, *buf, len));
+}
+
+/* Change one byte inside the sealed blob of the first chunk of name, in its pack, to another value. */
+static void damage_first_chunk_of(const char *name)
+{
+	ob_repo repo;
+	ob_name_list l = { 0 };
+	ob_entry fe;
+	uint8_t *buf = NULL;
+	char prefix[96];
+	size_t i, k, changed = 0;
+
+	recorded_entry(&fe, &buf, name);
+	assert_true(fe.chunk_count >= 1);
+	assert_ok(ob_agent_repo_open(&repo, srv.agent, NULL));
+	snprintf(prefix, sizeof(prefix), "%spacks/", repo.prefix);
+	assert_ok(ob_vault_list_names(&l, repo.vc.be, prefix, strlen(prefix) + 3));
+	for (i = 0; i < l.n; i++) {
+		ob_pack_entry *pe = NULL;
+		uint8_t pack[OB_ID_BYTES];
+		size_t n = 0;
+		assert_ok(ob_id_parse(pack, l.v[i]));
+		assert_ok(ob_pack_read_header(&pe, &n, &repo, pack));
+		for (k = 0; k < n; k++) {
+			char cmd[4096];
+			unsigned int at;
+			if (memcmp(pe[k].id, fe.chunks, OB_ID_BYTES))
+				continue;
+			at = pe[k].offset + pe[k].length / 2;
+			snprintf(cmd, sizeof(cmd), "f=$(ls %s/servers/*/packs/*/%s) && b=$(dd if=\"$f\" bs=1 skip=%u count=1 "
+				"2>/dev/null | od -An -tu1 | tr -d ' ') && printf \"\\\\$(printf %%o $(( (b + 1) %% 256 )))\" | "
+				"dd of=\"$f\" bs=1 seek=%u conv=notrunc 2>/dev/null", srv.vault_path, l.v[i], at, at);
+			assert_int_equal(system(cmd), 0);
+			changed++;
+		}
+		free(pe);
+	}
+	assert_int_equal(changed, 1);
+	ob_name_list_dispose(&l);
+	ob_repo_dispose(&repo);
+	free(buf);
 }
 
 static void test_drill_over_damaged_data_fails_naming_it(void **state)
@@ -146,7 +200,7 @@ static void test_drill_over_damaged_data_fails_naming_it(void **state)
 	fill_source();
 	b = ob_test_backup(srv.agent);
 	assert_int_equal(b->state, OB_JOB_COMPLETED);
-	damage_largest_pack();
+	damage_first_chunk_of("big.bin");
 	j = drill();
 	assert_int_equal(j->state, OB_JOB_FAILED);
 	assert_int_equal(j->error_code, OB_ECORRUPT);
@@ -154,8 +208,8 @@ static void test_drill_over_damaged_data_fails_naming_it(void **state)
 	assert_non_null(strstr(j->error_message, "big.bin"));
 	assert_ok(ob_job_failed_files(&failed, srv.agent, j->job_id));
 	assert_non_null(strstr(failed, "/sub/big.bin\t"));
-	/* The healthy files are not named. */
-	assert_null(strstr(failed, "file00.txt"));
+	/* Only big.bin uses that chunk: the healthy files are not named. */
+	assert_null(strstr(failed, ".txt"));
 	assert_false(scratch_exists());
 	assert_ok(ob_drill_get(&info, srv.agent));
 	assert_int_equal(info->last_state, OB_JOB_FAILED);
@@ -165,6 +219,60 @@ static void test_drill_over_damaged_data_fails_naming_it(void **state)
 	ob_str_free(failed);
 	ob_job_info_free(j);
 	ob_job_info_free(b);
+}
+
+/* The comparison against what the backup recorded of sub/big.bin (its tree entry, kept in the file cache). */
+static void test_compare_names_a_copy_that_differs(void **state)
+{
+	ob_job_info *b;
+	ob_entry e;
+	ob_repo repo;
+	uint8_t *entry = NULL;
+	char why[512], *orig, *copy, *data;
+	size_t len;
+
+	(void)state;
+	fill_source();
+	b = ob_test_backup(srv.agent);
+	assert_int_equal(b->state, OB_JOB_COMPLETED);
+	ob_job_info_free(b);
+	recorded_entry(&e, &entry, "big.bin");
+	assert_true(e.chunk_count >= 2);
+	assert_ok(ob_agent_repo_open(&repo, srv.agent, NULL));
+
+	orig = ob_test_path(srv.src, "sub/big.bin");
+	copy = ob_test_path(srv.dir, "copy.bin");
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, orig, e.size, e.chunks, e.chunk_count), 0);
+	data = ob_test_read(orig, &len);
+	assert_int_equal(len, e.size);
+	/* One byte changed at the end: the same size, the last block differs. */
+	data[len - 1] ^= 0x5a;
+	ob_test_write(copy, data, len);
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, copy, e.size, e.chunks, e.chunk_count), 1);
+	assert_non_null(strstr(why, "differs from what the recovery point records"));
+	assert_null(strstr(why, "from byte 0 "));
+	/* One byte changed at the start: it differs from byte 0 on. */
+	data[len - 1] ^= 0x5a;
+	data[0] ^= 0x01;
+	ob_test_write(copy, data, len);
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, copy, e.size, e.chunks, e.chunk_count), 1);
+	assert_non_null(strstr(why, "from byte 0 on (block 1 of"));
+	/* Shorter: named by its size. */
+	data[0] ^= 0x01;
+	ob_test_write(copy, data, len - 10);
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, copy, e.size, e.chunks, e.chunk_count), 1);
+	assert_non_null(strstr(why, "bytes; the recovery point records"));
+	/* The same bytes again match; a missing copy does not. */
+	ob_test_write(copy, data, len);
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, copy, e.size, e.chunks, e.chunk_count), 0);
+	unlink(copy);
+	assert_int_equal(ob_drill_compare_file(why, sizeof(why), &repo, copy, e.size, e.chunks, e.chunk_count), 1);
+	assert_non_null(strstr(why, "could not open"));
+	ob_repo_dispose(&repo);
+	free(data);
+	free(copy);
+	free(orig);
+	free(entry);
 }
 
 static void test_drill_takes_the_job_lock(void **state)
@@ -259,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_drill_over_a_good_point_completes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drill_over_damaged_data_fails_naming_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compare_names_a_copy_that_differs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drill_takes_the_job_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduled_drill_runs_once, setup, teardown),
 	};
