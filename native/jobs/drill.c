@@ -571,7 +571,7 @@ cleanup:
 		int rm = scratch_remove(agent);
 		if (rm < 0) {
 			if (on_failed)
-				on_failed(scratch, ob_error_last(), payload);
+				on_failed(scratch ? scratch : SCRATCH, ob_error_last(), payload);
 			ob_error_clear();
 		}
 	}
