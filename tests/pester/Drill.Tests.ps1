@@ -1,7 +1,22 @@
 # Restore drills through the cmdlets: Start-OBRecoveryDrill (following the job, and -Async),
 # Get-OBJob showing the job with JobType RecoveryDrill, Set-OBRecoveryDrill / Get-OBRecoveryDrill,
 # a scheduled drill run by the service (`obagent service --once`, the clock pinned with
-# OBAGENT_NOW), and a drill over a changed byte in a pack failing with an ErrorRecord naming the file.
+# OBAGENT_NOW), a drill over a changed byte in a pack failing with an ErrorRecord naming the file,
+# and a drill of a server whose vault is on Azure Blob Storage (Azurite on 127.0.0.1, port
+# $env:OBAGENT_PESTER_AZURITE_PORT, else 10000; skipped when nothing answers there).
+
+BeforeDiscovery {
+    $port = if ($env:OBAGENT_PESTER_AZURITE_PORT) { [int]$env:OBAGENT_PESTER_AZURITE_PORT } else { 10000 }
+    $script:AzuriteUp = $false
+    $client = [Net.Sockets.TcpClient]::new()
+    try {
+        $script:AzuriteUp = $client.ConnectAsync('127.0.0.1', $port).Wait(1000) -and $client.Connected
+    } catch {
+        $script:AzuriteUp = $false
+    } finally {
+        $client.Dispose()
+    }
+}
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -185,3 +200,33 @@ Describe 'Set-OBRecoveryDrill and the service' {
         (Get-DrillJobs).Count | Should -Be 1
     }
 }
+
+Describe 'A drill of a vault on Azure Blob Storage' -Skip:(-not $script:AzuriteUp) {
+    BeforeEach { $ctx = New-TestContext }
+    AfterEach { Remove-TestContext $ctx }
+
+    It 'restores the sample from the container and completes' {
+        $port = if ($env:OBAGENT_PESTER_AZURITE_PORT) { [int]$env:OBAGENT_PESTER_AZURITE_PORT } else { 10000 }
+        $az = @{
+            StorageAccountName = 'devstoreaccount1'
+            StorageAccountKey  = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+            ContainerName      = 'obagent-drill-' + $ctx.ServerName.Substring(4)
+            Endpoint           = "http://127.0.0.1:$port/devstoreaccount1"
+        }
+        New-OBVault -Name $ctx.VaultName @az | Out-Null
+        $file = Get-OBVaultCredentials @az -OutputPath $ctx.Creds
+        Start-OBRegistration -VaultCredentials $file.FullName -Confirm:$false | Out-Null
+        Set-OBMachineSetting -EncryptionPassphrase (ConvertTo-TestSecret 'Drill-Test-Passphrase-0123') -WarningAction SilentlyContinue | Out-Null
+        $data = Join-Path $ctx.Root 'data'
+        New-Item -ItemType Directory -Path $data | Out-Null
+        foreach ($i in 1..25) { Set-Content -LiteralPath (Join-Path $data "f$i.txt") -Value ("azure $i " * 100) }
+        New-OBPolicy | Add-OBFileSpec -FileSpec (New-OBFileSpec -FileSpec $data) | Set-OBPolicy -Confirm:$false | Out-Null
+        Get-OBPolicy | Start-OBBackup | Select-Object -Last 1 | Should -Be 'The backup operation completed successfully.'
+        @(Start-OBRecoveryDrill)[-1] | Should -Be $script:Success
+        $job = Get-OBJob -Previous 1
+        $job.JobType | Should -Be ([OBAgent.OBJobType]::RecoveryDrill)
+        $job.FilesDone | Should -Be 20   # a sample of 20 of the 25 files
+        Join-Path $ctx.Home 'drill' | Should -Not -Exist
+    }
+}
+
