@@ -7,6 +7,7 @@
 #include "obagent/agent.h"
 #include "obagent/policy.h"
 #include "obagent/job.h"
+#include "obagent/drill.h"
 #include "obagent/recovery.h"
 #include "obagent/schedule.h"
 #include "obagent/systemstate.h"

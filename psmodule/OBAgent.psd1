@@ -58,6 +58,9 @@
         'Remove-OBRecoveryPoint'
         'Restore-OBDeletedRecoveryPoint'
         'Start-OBVaultMaintenance'
+        'Start-OBRecoveryDrill'
+        'Set-OBRecoveryDrill'
+        'Get-OBRecoveryDrill'
     )
     NestedModules        = @('OBAgentDsc.psm1')
     DscResourcesToExport = @('OBRegistration', 'OBMachineSetting', 'OBFilePolicy', 'OBSystemStatePolicy')

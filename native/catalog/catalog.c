@@ -89,6 +89,12 @@ static const char *const migrations[] = {
 	"  policy_name TEXT NOT NULL, retention TEXT NOT NULL,"
 	"  removed_at INTEGER NOT NULL, last_pass INTEGER NOT NULL DEFAULT 0);"
 	"ALTER TABLE policy_removal ADD COLUMN enable_pruning INTEGER NOT NULL DEFAULT 0;",
+	/* 8: restore drills: their schedule (Set-OBRecoveryDrill), the last scheduled run, the last drill's outcome */
+	"CREATE TABLE drill ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  schedule TEXT, modified_at INTEGER NOT NULL DEFAULT 0, last_run INTEGER NOT NULL DEFAULT 0,"
+	"  last_job TEXT, last_state INTEGER NOT NULL DEFAULT 0, last_end INTEGER NOT NULL DEFAULT 0,"
+	"  last_message TEXT);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -52,7 +52,7 @@ static int usage(void)
 		"                                          passphrase in OBAGENT_PASSPHRASE); prints the job and the folder\n"
 		"  unmount JOB                             unmount a mounted point (stop JOB does too)\n"
 		"  mounts                                  the mounted points: job, folder, expiry\n"
-		"  service [--once [--wait]]               run scheduled backups (see samples/obagent.service)\n"
+		"  service [--once [--wait]]               run scheduled backups and drills (see samples/obagent.service)\n"
 		"  run-job --job ID [--lock-fd N]          run a job (used by the agent)\n"
 		"Environment: OBAGENT_HOME, OBAGENT_SERVER_NAME, OBAGENT_NOW.\n");
 	return 2;
@@ -184,7 +184,7 @@ static void on_signal(int sig)
 static void service_started(const ob_job_info *j, void *payload)
 {
 	(void)payload;
-	printf("Started scheduled backup %s\n", j->job_id);
+	printf("Started scheduled %s %s\n", j->type == OB_JOB_DRILL ? "recovery drill" : "backup", j->job_id);
 	fflush(stdout);
 }
 

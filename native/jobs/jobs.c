@@ -19,6 +19,9 @@
 #include "platform/file.h"
 #include "platform/platform.h"
 #include "platform/process.h"
+#include "catalog/drill.h"
+#include "jobs/drill_internal.h"
+#include "obagent/drill.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -486,6 +489,57 @@ done:
 	free(path);
 	ob_buf_dispose(&names);
 	ob_policy_free(policy);
+	ob_registration_free(reg);
+	return error;
+}
+
+/* ---- drill jobs (jobs/drill.c does the work) ---- */
+
+int ob_drill_start(ob_job_info **out, ob_agent *agent)
+{
+	ob_registration *reg = NULL;
+	ob_recovery_point **points = NULL;
+	uint8_t master[OB_MASTER_KEY_BYTES];
+	size_t count = 0;
+	char id[37];
+	int64_t now;
+	int lock_fd = -1, error;
+
+	if (out)
+		*out = NULL;
+	if (!agent)
+		return ob_err(OB_EINVALID, OB_ERRCLASS_INVALID, "ob_drill_start needs an agent.");
+	if ((error = ob_clock_now(&now)) < 0)
+		return error;
+	if ((error = ob_agent_registration(&reg, agent)) < 0)
+		return error;
+	if ((error = ob_agent_master_key(master, agent, reg)) < 0)
+		goto done;
+	/* The newest point, damaged or not: a drill over a point that cannot be read fails naming it. */
+	if ((error = ob_recovery_points(&points, &count, agent)) < 0)
+		goto done;
+	if (count == 0) {
+		error = ob_err(OB_ENOTFOUND, OB_ERRCLASS_JOB,
+			"This server has no recovery point to drill. Back up first (Start-OBBackup), then start the drill.");
+		goto done;
+	}
+	if ((error = ob_job_lock_take(&lock_fd, agent)) < 0)
+		goto done;
+	ob_guid_new(id);
+	if ((error = ob_catalog_job_add_drill(agent->cat, id, now, points[0]->datasources ? points[0]->datasources : "",
+		points[0]->id)) < 0)
+		goto done;
+	if ((error = spawn_worker(agent, id, lock_fd, -1)) < 0) {
+		mark_failed(agent, id, error, now);
+		ob_drill_outcome(agent, id, OB_JOB_FAILED, now, ob_error_last());
+		goto done;
+	}
+	if (out)
+		error = query_one(out, agent, id);
+done:
+	ob_platform_close(lock_fd);  /* the worker holds its own copy now */
+	ob_wipe(master, sizeof(master));
+	ob_recovery_points_free(points, count);
 	ob_registration_free(reg);
 	return error;
 }
@@ -981,6 +1035,8 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 		error = run_recovery(agent, params, key_fd, &pg, &fc);
 	else if (type == OB_JOB_MOUNT)
 		error = ob_mount_job_run(agent, job_id, params, key_fd, &pg, record_failed, &fc);
+	else if (type == OB_JOB_DRILL)
+		error = ob_drill_run(agent, params, &pg, record_failed, &fc);
 	else
 		error = ob_err(OB_EINVALID, OB_ERRCLASS_JOB, "Job '%s' has an unknown type %d.", job_id, type);
 	if (error < 0)
@@ -1000,6 +1056,9 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	state = error == OB_ECANCELLED ? OB_JOB_ABORTED : error < 0 ? OB_JOB_FAILED
 		: fc.count ? OB_JOB_COMPLETED_WITH_WARNING : OB_JOB_COMPLETED;
 	ob_clock_now(&now);
+	/* Before the job's end is recorded: whoever sees a drill end sees its outcome. */
+	if (type == OB_JOB_DRILL)
+		ob_drill_outcome(agent, job_id, state, now, error < 0 ? msg : NULL);
 	ob_catalog_job_finish(agent->cat, job_id, state, now, error < 0 ? error : 0, error < 0 ? msg : NULL, point,
 		state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed." : "Job completed.",
 		(int64_t)fc.count);

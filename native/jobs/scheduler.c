@@ -18,6 +18,7 @@
 #include "policy/policy_internal.h"
 #include "policy/expiry.h"
 #include "platform/platform.h"
+#include "jobs/drill_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,7 @@ static int prune_due_kind(ob_agent *agent, const char *kind, int64_t now)
 int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 {
 	ob_job_info *job = NULL;
-	int64_t now, next_ff = 0, next_ss = 0;
+	int64_t now, next_ff = 0, next_ss = 0, next_drill = 0;
 	int error;
 
 	if (out)
@@ -162,11 +163,16 @@ int ob_schedule_run_due(ob_job_info **out, int64_t *out_next, ob_agent *agent)
 		return error;
 	if (!job && (error = run_due_kind(&job, &next_ss, agent, "SystemState", now)) < 0)
 		return error;
+	/* A due drill runs like a due backup; when a backup started now, at the next step after it. */
+	if (!job && (error = ob_drill_run_due(&job, &next_drill, agent, now)) < 0)
+		return error;
 	/* A job started now holds the lock and runs the pruning passes itself when it ends. */
 	if (!job && (error = prune_due_kind(agent, "FileFolder", now)) == 0)
 		error = prune_due_kind(agent, "SystemState", now);
-	if (out_next)
-		*out_next = next_ff && next_ss ? (next_ff < next_ss ? next_ff : next_ss) : (next_ff ? next_ff : next_ss);
+	if (out_next) {
+		int64_t t = next_ff && next_ss ? (next_ff < next_ss ? next_ff : next_ss) : (next_ff ? next_ff : next_ss);
+		*out_next = t && next_drill ? (t < next_drill ? t : next_drill) : (t ? t : next_drill);
+	}
 	if (out)
 		*out = job;
 	else

@@ -14,6 +14,8 @@ const char *const ob_progress_phase_text[] = {
 	"Recovery of the data is in progress...",
 	"Mounting the recovery volume...",
 	"Recovery volume mounted as disk. Browse volume from file explorer to recover items.",
+	"Verifying the recovery point...",
+	"Restoring and comparing sample files...",
 };
 
 #define HISTORY_SLOTS 16

@@ -32,6 +32,8 @@ enum {
 	OB_PHASE_RECOVER,
 	OB_PHASE_MOUNTING,       /* mount jobs (docs/MOUNT.md) */
 	OB_PHASE_MOUNTED,
+	OB_PHASE_DRILL_CHECK,    /* restore drills (jobs/drill.c) */
+	OB_PHASE_DRILL_SAMPLE,
 	OB_PHASE_COUNT
 };
 /** What a job record shows for each phase (MARS's texts). */

@@ -9,7 +9,8 @@ BeforeAll {
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
-        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance',
+        'Start-OBRecoveryDrill', 'Set-OBRecoveryDrill', 'Get-OBRecoveryDrill'
     )
 }
 
@@ -53,7 +54,8 @@ Describe 'OBAgent module' {
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
-        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance',
+        'Start-OBRecoveryDrill', 'Set-OBRecoveryDrill', 'Get-OBRecoveryDrill'
     ) {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
@@ -70,7 +72,8 @@ Describe 'OBAgent module' {
         'New-OBPolicy', 'New-OBFileSpec', 'Add-OBFileSpec', 'Remove-OBFileSpec', 'Get-OBFileSpec', 'Set-OBPolicy', 'Get-OBPolicy', 'Remove-OBPolicy', 'Get-OBPolicyState', 'Set-OBPolicyState', 'New-OBSchedule', 'Set-OBSchedule', 'Get-OBSchedule', 'New-OBRetentionPolicy', 'Set-OBRetentionPolicy', 'Get-OBRetentionPolicy', 'Start-OBBackup', 'Get-OBJob', 'Stop-OBJob', 'Get-OBMachineUsage', 'Get-OBAllRecoveryPoints',
         'Get-OBRecoverableSource', 'Get-OBRecoverableItem', 'New-OBRecoverableItem', 'New-OBPagingContext', 'New-OBRecoveryOption', 'Start-OBRecovery', 'Start-OBRecoveryMount', 'Get-OBAlternateBackupServer', 'Test-OBRecoveryPoint',
         'Add-OBSystemState', 'Set-OBSystemStatePolicy', 'Get-OBSystemStatePolicy', 'Remove-OBSystemStatePolicy', 'Start-OBSystemStateBackup',
-        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance'
+        'Remove-OBRecoveryPoint', 'Restore-OBDeletedRecoveryPoint', 'Start-OBVaultMaintenance',
+        'Start-OBRecoveryDrill', 'Set-OBRecoveryDrill', 'Get-OBRecoveryDrill'
     ) {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         $params = (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }

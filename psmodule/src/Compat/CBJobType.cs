@@ -6,5 +6,8 @@ namespace Microsoft.Internal.CloudBackup.ObjectModel.OMCommon
         Backup = 1,
         Recovery = 2,
         ItemLevelRecovery = 3,
+
+        /// <summary>obagent's restore drill (Start-OBRecoveryDrill); MARS has none.</summary>
+        RecoveryDrill = 4,
     }
 }

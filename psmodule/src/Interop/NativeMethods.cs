@@ -247,6 +247,19 @@ namespace OBAgent.Interop
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_schedule_next_run(out long next, AgentHandle agent, int systemState);
 
+        // drill.h
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_drill_start(out IntPtr info, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_drill_get(out IntPtr info, AgentHandle agent);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ob_drill_info_free(IntPtr info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ob_drill_schedule_set(AgentHandle agent, uint days, int[] times, UIntPtr timeCount);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ob_job_list(out IntPtr list, out UIntPtr count, AgentHandle agent, UIntPtr max, int filter);
 

@@ -233,4 +233,23 @@ namespace OBAgent.Interop
         internal uint work_hour_bandwidth;
         internal uint non_work_hour_bandwidth;
     }
+
+    /// <summary>struct ob_drill_info (drill.h), version OB_DRILL_INFO_VERSION; size_t is UIntPtr.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ObDrillInfoNative
+    {
+        internal uint version;
+        internal int scheduled;
+        internal uint days;
+        internal UIntPtr time_count;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = ObScheduleNative.MaxTimes)]
+        internal int[] times;
+        internal long next_run;
+        internal IntPtr last_job_id;
+        internal int last_state;
+        internal long last_time;
+        internal IntPtr last_message;
+        internal ulong sample_files;
+        internal ulong sample_bytes;
+    }
 }

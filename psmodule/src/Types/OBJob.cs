@@ -10,6 +10,9 @@ namespace OBAgent
         Recovery = 2,
         /// <summary>A recovery point mounted for browsing (Start-OBRecoveryMount; OB_JOB_MOUNT).</summary>
         ItemLevelRecovery = 3,
+
+        /// <summary>obagent's restore drill (Start-OBRecoveryDrill); MARS has none.</summary>
+        RecoveryDrill = 4,
     }
 
     /// <summary>The -Status filter of Get-OBJob -Previous (MSOnlineBackup CBJobStatusFilter).</summary>
