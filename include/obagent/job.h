@@ -16,7 +16,7 @@ extern "C" {
 typedef enum ob_job_type {
 	OB_JOB_BACKUP = 1,
 	OB_JOB_RECOVERY = 2,
-	OB_JOB_MOUNT = 3        /**< a recovery point mounted for browsing (ob_recovery_mount_start) */
+	OB_JOB_MOUNT = 3,       /**< a recovery point mounted for browsing (ob_recovery_mount_start) */
 	OB_JOB_DRILL = 4         /**< a restore drill (obagent/drill.h); 3 is OB_JOB_MOUNT */
 } ob_job_type;
 
