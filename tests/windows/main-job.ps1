@@ -34,6 +34,9 @@ $guid = [System.Text.StringBuilder]::new(64)
 if (-not [ObLane.Volume]::GetVolumeNameForVolumeMountPointW($data.Substring(0, 3), $guid, 64)) { throw 'no volume GUID for the data drive' }
 $byGuid = (New-OBFileSpec -FileSpec ($guid.ToString() + $data.Substring(3))).FilePath
 if ($byGuid -ne $data) { throw "the spec $($guid)$($data.Substring(3)) shows '$byGuid', not '$data'" }
+# A volume mounted nowhere names no drive: the spec shows as it was given (its inclusion is reported missing).
+$nowhere = '\\?\Volume{12345678-0000-0000-0000-000000000000}\data'
+if ((New-OBFileSpec -FileSpec $nowhere).FilePath -ne $nowhere) { throw "the spec $nowhere shows '$((New-OBFileSpec -FileSpec $nowhere).FilePath)'" }
 
 $policy = New-OBPolicy
 Add-OBFileSpec -Policy $policy -FileSpec (New-OBFileSpec -FileSpec $data) | Out-Null

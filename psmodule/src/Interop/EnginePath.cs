@@ -17,6 +17,8 @@ namespace OBAgent.Interop
         {
             if (!Windows || string.IsNullOrEmpty(path) || path[0] != '/')
                 return path;
+            if (path.StartsWith("/Volume{", StringComparison.OrdinalIgnoreCase))
+                return @"\\?\" + path.Substring(1).Replace('/', '\\');   // a volume mounted nowhere, as it was given
             if (path.StartsWith("/UNC/", StringComparison.OrdinalIgnoreCase))
                 return @"\\" + path.Substring(5).Replace('/', '\\');
             if (path.Length >= 3 && char.IsLetter(path[1]) && path[2] == ':' && (path.Length == 3 || path[3] == '/'))
