@@ -21,6 +21,7 @@
 #include "platform/process.h"
 #include "catalog/drill.h"
 #include "jobs/drill_internal.h"
+#include "jobs/ended.h"
 #include "obagent/drill.h"
 
 #include <pthread.h>
@@ -422,6 +423,7 @@ static int mark_failed(ob_agent *agent, const char *id, int error, int64_t now)
 
 	snprintf(msg, sizeof(msg), "%s", ob_error_last());
 	ob_catalog_job_mark_failed(agent->cat, id, now, error, msg);
+	ob_jobs_ended(agent, id);
 	return ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 }
 
@@ -1062,6 +1064,7 @@ int ob_job_run(ob_agent *agent, const char *job_id, int lock_fd, int key_fd)
 	ob_catalog_job_finish(agent->cat, job_id, state, now, error < 0 ? error : 0, error < 0 ? msg : NULL, point,
 		state == OB_JOB_ABORTED ? "Job stopped." : state == OB_JOB_FAILED ? "Job failed." : "Job completed.",
 		(int64_t)fc.count);
+	ob_jobs_ended(agent, job_id);
 	if (error < 0)
 		ob_err(error, OB_ERRCLASS_JOB, "%s", msg);
 out:
