@@ -434,10 +434,24 @@ static int scan_entry(scanner *sc, dirnode *d, int dirfd, const char *name, ob_b
 		int inc = ob_rules_selected(&sc->rules, path->data, path->len, 1);
 		int fd;
 		dirnode *child;
-		if (st.dev != sc->dev)
-			goto done;  /* another volume: another data source */
 		if (!inc && !ob_rules_lead_to_inclusion(&sc->rules, path->data, path->len))
 			goto done;
+		if (ob_scan_other_volume(sc->dev, &st)) {
+			/*
+			 * Another volume: another data source's. One mounted inside a protected folder is not
+			 * followed (as MARS does not follow a mounted volume); one in place of an inclusion or
+			 * of a folder on the way to one means what the policy names is not here: never silent.
+			 */
+			char *parent = strndup(path->data, keep);
+			if (!parent)
+				error = ob_err_nomem();
+			else if (!inc || !ob_rules_selected(&sc->rules, parent, keep, 1))
+				error = report_failed(sc, path->data, "is on another volume than its data source now (a file "
+					"system is mounted there): remove it from the policy and add it again, so that it is "
+					"backed up with its own volume");
+			free(parent);
+			goto done;
+		}
 		if ((err = ob_scan_open_dir_at(&fd, dirfd, name)) != 0) {
 			error = report_failed(sc, path->data, ob_scan_reason(err));
 			goto done;

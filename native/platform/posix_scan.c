@@ -101,6 +101,11 @@ int ob_scan_fstat(ob_scan_stat *st, int fd)
 	return 0;
 }
 
+int ob_scan_other_volume(uint64_t root_dev, const ob_scan_stat *st)
+{
+	return st->dev != root_dev;
+}
+
 void ob_scan_close(int fd)
 {
 	if (fd >= 0)

@@ -54,6 +54,14 @@ int ob_scan_open_file_at(int *out, int dir, const char *name);
 int ob_scan_fstat(ob_scan_stat *st, int fd);
 /** Close (accepts -1). */
 void ob_scan_close(int fd);
+/**
+ * Whether folder st (found in the walk of a data source whose top folder has device root_dev)
+ * is on another volume: POSIX compares devices. On Windows a folder on another volume is a
+ * mount-point reparse point, which the scan reports as a link and never walks, so a folder it
+ * walks is always on its parent's volume: never 1 there (the volume serial number is not
+ * compared: Wine, for one, can answer 0 for it while its mount manager starts).
+ */
+int ob_scan_other_volume(uint64_t root_dev, const ob_scan_stat *st);
 
 /**
  * The names in an open folder, without "." and "..", in no particular order:

@@ -167,6 +167,13 @@ int ob_scan_open_file_at(int *out, int dir, const char *name)
 	return open_at(out, dir, name, GENERIC_READ | READ_CONTROL, FILE_NON_DIRECTORY_FILE | FILE_SEQUENTIAL_ONLY);
 }
 
+int ob_scan_other_volume(uint64_t root_dev, const ob_scan_stat *st)
+{
+	(void)root_dev;
+	(void)st;
+	return 0;   /* another volume's folder is a mount point, reported as a link (stat_handle) */
+}
+
 int ob_scan_fstat(ob_scan_stat *st, int fd)
 {
 	return stat_handle(st, HND(fd));

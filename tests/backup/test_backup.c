@@ -154,6 +154,9 @@ static int teardown(void **state)
 		char *vol = ob_test_path(dir, "vol");
 		umount2(vol, MNT_DETACH);   /* test_unmounted_volume_is_reported, when it failed half-way */
 		free(vol);
+		vol = ob_test_path(src, "inner");
+		umount2(vol, MNT_DETACH);   /* test_nested_mount_not_followed, likewise */
+		free(vol);
 	}
 	ob_test_rmtree(dir);
 	free(dir);
@@ -810,6 +813,42 @@ static void test_unmounted_volume_is_reported(void **state)
 	free(vol);
 }
 
+/*
+ * A file system mounted inside a protected folder is another volume's: not followed, and no
+ * warning (as MARS). (Mounted in place of an inclusion or a folder on the way to one: the
+ * policy's check names it, test_unmounted_volume_is_reported and test_policy.)
+ */
+static void test_nested_mount_not_followed(void **state)
+{
+	char *inner = ob_test_path(src, "inner"), *failed;
+	ob_filespec_input spec;
+	ob_job_info *j;
+
+	(void)state;
+	assert_int_equal(mkdir(inner, 0755), 0);
+	if (mount("obagent-test", inner, "tmpfs", 0, "size=1m") != 0) {
+		rmdir(inner);
+		free(inner);
+		skip();   /* no right to mount here */
+	}
+	write_in(inner, "elsewhere", "e");
+	spec.spec = src;
+	spec.is_exclude = 0;
+	spec.is_recursive = 1;
+	commit(&spec, 1, NULL, NULL);
+	j = backup_now();
+	assert_int_equal(j->state, OB_JOB_COMPLETED);
+	failed = failed_items(j);
+	assert_true(!failed || !strstr(failed, "inner"));
+	ob_str_free(failed);
+	ob_job_info_free(j);
+
+	assert_int_equal(umount(inner), 0);
+	assert_int_equal(rmdir(inner), 0);
+	commit_setup_policy();
+	free(inner);
+}
+
 /* ---- files that change while they are read ---- */
 
 #define CHANGING_SIZE (20u << 20)
@@ -1234,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_wildcard_inclusion_backs_up_matching_files),
 		cmocka_unit_test(test_missing_folder_warns_and_none_left_fails),
 		cmocka_unit_test(test_unmounted_volume_is_reported),
+		cmocka_unit_test(test_nested_mount_not_followed),
 		cmocka_unit_test(test_file_changing_while_read_restores_what_was_read),
 		cmocka_unit_test(test_sparse_file_holes_are_not_read),
 	};
